@@ -1,0 +1,35 @@
+// Type-aware lint for the whole project (typescript-eslint strict + stylistic, type-checked).
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', '.certgate/**', 'coverage/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.strictTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: { allowDefaultProject: ['eslint.config.js', 'vitest.config.ts'] }, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-extraneous-class': 'off',
+      '@typescript-eslint/no-unnecessary-condition': ['error', { allowConstantLoopConditions: true }],
+    },
+  },
+  {
+    files: ['test/**', 'bench/**', 'scripts/**', 'dev/**'],
+    rules: {
+      '@typescript-eslint/no-non-null-assertion': 'off',
+    },
+  },
+  {
+    files: ['shared/cert/**', 'shared/policy/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: ['@azure/*', '@microsoft/*'] }],
+      'no-restricted-properties': ['error',
+        { object: 'process', property: 'env', message: 'The pure core never reads process.env: take config as an argument.' },
+        { object: 'Date', property: 'now', message: 'The pure core never reads the clock: take `now` as an argument.' }],
+    },
+  },
+);
