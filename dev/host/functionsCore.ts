@@ -1,0 +1,59 @@
+/**
+ * Stands in for `@azure/functions-core`, the module the real Functions worker provides to
+ * `@azure/functions`. With it installed, the app's own `app.http(...)` calls register exactly as
+ * under the Functions host, and the local host learns every function's name, trigger binding
+ * (route, methods, authLevel) and handler. Dev-only; never loaded in Azure.
+ * May import: node built-ins.
+ */
+import Module from 'node:module';
+
+/** One function the app registered. */
+export interface RegisteredFunction {
+  readonly name: string;
+  readonly trigger: { readonly type: string; readonly route?: string; readonly methods?: readonly string[]; readonly authLevel?: string };
+  readonly handler: (...args: unknown[]) => unknown;
+}
+
+const registered: RegisteredFunction[] = [];
+let installed = false;
+
+const core = {
+  version: '3.10.1',
+  setProgrammingModel(): void {
+    /* the local host calls handlers directly, with real HttpRequest / InvocationContext objects */
+  },
+  getProgrammingModel(): undefined {
+    return undefined;
+  },
+  registerFunction(metadata: { name: string; bindings: Record<string, { type: string; direction: string; route?: string; methods?: string[]; authLevel?: string }> }, handler: (...args: unknown[]) => unknown) {
+    const trigger = Object.values(metadata.bindings).find((b) => b.direction === 'in' && b.type.endsWith('Trigger'));
+    if (!trigger) throw new Error(`function ${metadata.name} has no trigger binding`);
+    registered.push({ name: metadata.name, trigger, handler });
+    return { dispose: () => registered.splice(registered.findIndex((f) => f.name === metadata.name), 1) };
+  },
+  registerHook() {
+    return { dispose: () => undefined };
+  },
+  log(level: string, _category: string, message: string): void {
+    if (level === 'error' || level === 'warning') console.error(message);
+  },
+};
+
+type ModuleLoad = (request: string, parent: unknown, isMain: boolean) => unknown;
+
+/** Makes `require('@azure/functions-core')` resolve to the stand-in; call before importing functions. */
+export function installFunctionsCore(): void {
+  if (installed) return;
+  installed = true;
+  const moduleWithLoad = Module as unknown as { _load: ModuleLoad };
+  const original = moduleWithLoad._load;
+  moduleWithLoad._load = function load(request, parent, isMain) {
+    if (request === '@azure/functions-core') return core;
+    return original.call(this, request, parent, isMain);
+  };
+}
+
+/** The functions registered so far. */
+export function registeredFunctions(): readonly RegisteredFunction[] {
+  return registered;
+}

@@ -1,0 +1,202 @@
+/**
+ * The local Functions host: serves every registered HTTP function at
+ * `http://<host>:<port>/<routePrefix>/<route>` with the Functions routing and auth-level
+ * semantics, because Core Tools cannot be installed on these machines.
+ *
+ * What it copies from the real host: route templates (`{name}`, `{name?}`, `{*rest}`, `:constraint`
+ * ignored), the default route (the function name), case-insensitive matching, method filtering,
+ * `authLevel` (`anonymous`; `function` = a function key or the master key in `?code=` or
+ * `x-functions-key`; `admin` = the master key), the ban on routes starting with `admin`, repeated
+ * headers joined with ", ", and the client address appended to `X-Forwarded-For` as App Service's
+ * front end does. A handler that throws gets a 500, as in Azure. Dev-only.
+ * May import: @azure/functions, node built-ins, the functions-core stand-in.
+ */
+import { HttpRequest, HttpResponse, InvocationContext, type HttpResponseInit } from '@azure/functions';
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { RegisteredFunction } from './functionsCore.js';
+
+/** Options of {@link startFunctionsHost}. */
+export interface FunctionsHostOptions {
+  readonly functions: readonly RegisteredFunction[];
+  readonly host?: string;
+  readonly port?: number;
+  readonly routePrefix?: string;
+  /** Keys accepted for `authLevel: 'function'` (the master key is accepted too). */
+  readonly functionKeys: readonly string[];
+  readonly masterKey: string;
+  readonly log?: (line: string) => void;
+}
+
+/** A running local host. */
+export interface FunctionsHost {
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+interface Route {
+  readonly fn: RegisteredFunction;
+  readonly pattern: RegExp;
+  readonly paramNames: readonly string[];
+  readonly methods: ReadonlySet<string> | undefined;
+  readonly authLevel: 'anonymous' | 'function' | 'admin';
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Compiles a Functions route template (ASP.NET style) into a regular expression. */
+export function compileRouteTemplate(prefix: string, template: string): { pattern: RegExp; paramNames: string[] } {
+  const paramNames: string[] = [];
+  const segments = [prefix, ...template.split('/')].filter((s) => s.length > 0);
+  let source = '';
+  for (const segment of segments) {
+    const param = /^\{(\*)?([A-Za-z_][A-Za-z0-9_]*)(?::[^}?]+)?(\?)?\}$/.exec(segment);
+    if (!param) {
+      source += '/' + escapeRegExp(segment);
+      continue;
+    }
+    const [, catchAll, name, optional] = param;
+    paramNames.push(name!);
+    if (catchAll) source += '(?:/(.*))?';
+    else if (optional) source += '(?:/([^/]+))?';
+    else source += '/([^/]+)';
+  }
+  return { pattern: new RegExp(`^${source}/?$`, 'i'), paramNames };
+}
+
+function buildRoutes(functions: readonly RegisteredFunction[], prefix: string): Route[] {
+  const routes: Route[] = [];
+  for (const fn of functions) {
+    if (fn.trigger.type !== 'httpTrigger') continue;
+    const template = fn.trigger.route ?? fn.name;
+    if (/^admin/i.test(template) || /^admin/i.test(fn.name)) {
+      throw new Error(`function ${fn.name}: routes and names starting with "admin" conflict with the Functions host's built-in routes`);
+    }
+    const { pattern, paramNames } = compileRouteTemplate(prefix, template);
+    const level = fn.trigger.authLevel ?? 'function';
+    routes.push({
+      fn,
+      pattern,
+      paramNames,
+      methods: fn.trigger.methods ? new Set(fn.trigger.methods.map((m) => m.toUpperCase())) : undefined,
+      authLevel: level === 'anonymous' || level === 'admin' ? level : 'function',
+    });
+  }
+  // Literal segments beat parameters, as in ASP.NET routing: longer literal prefixes first.
+  return routes.sort((a, b) => b.pattern.source.replace(/\(.*?\)/g, '').length - a.pattern.source.replace(/\(.*?\)/g, '').length);
+}
+
+function joinedHeaders(req: IncomingMessage): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, values] of Object.entries(req.headersDistinct)) {
+    if (values) headers[name] = values.join(', ');
+  }
+  const peer = req.socket.remoteAddress ?? '';
+  headers['x-forwarded-for'] = headers['x-forwarded-for'] ? `${headers['x-forwarded-for']}, ${peer}` : peer;
+  return headers;
+}
+
+async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too-large'> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    const buffer = chunk as Buffer;
+    size += buffer.length;
+    if (size > limit) return 'too-large';
+    chunks.push(buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+async function writeResponse(res: ServerResponse, result: unknown): Promise<void> {
+  const response = result instanceof HttpResponse ? result : new HttpResponse((result ?? {}) as HttpResponseInit);
+  res.statusCode = response.status;
+  response.headers.forEach((value, name) => res.setHeader(name, value));
+  const body = response.body ? Buffer.from(await response.arrayBuffer()) : undefined;
+  res.end(body);
+}
+
+function keyOf(url: URL, req: IncomingMessage): string | undefined {
+  const header = req.headers['x-functions-key'];
+  return url.searchParams.get('code') ?? (typeof header === 'string' ? header : undefined);
+}
+
+/** Starts the local host; resolves once it listens. */
+export async function startFunctionsHost(options: FunctionsHostOptions): Promise<FunctionsHost> {
+  const routes = buildRoutes(options.functions, options.routePrefix ?? 'api');
+  const log = options.log ?? (() => undefined);
+  const server: Server = createServer((req, res) => {
+    void (async () => {
+      const url = new URL(req.url ?? '/', `http://${req.headers.host ?? '127.0.0.1'}`);
+      const method = (req.method ?? 'GET').toUpperCase();
+      const candidates = routes.filter((r) => r.pattern.test(url.pathname));
+      const route = candidates.find((r) => !r.methods || r.methods.has(method));
+      if (!route) {
+        res.statusCode = 404;
+        res.end();
+        return;
+      }
+      if (route.authLevel !== 'anonymous') {
+        const key = keyOf(url, req);
+        const accepted = route.authLevel === 'admin' ? [options.masterKey] : [options.masterKey, ...options.functionKeys];
+        if (key === undefined || !accepted.includes(key)) {
+          res.statusCode = 401;
+          res.end();
+          return;
+        }
+      }
+      const match = route.pattern.exec(url.pathname);
+      const params: Record<string, string> = {};
+      route.paramNames.forEach((name, i) => {
+        const value = match?.[i + 1];
+        if (value !== undefined) params[name] = decodeURIComponent(value);
+      });
+      const body = method === 'GET' || method === 'HEAD' ? Buffer.alloc(0) : await readBody(req, 100 * 1024 * 1024);
+      if (body === 'too-large') {
+        res.statusCode = 413;
+        res.end();
+        return;
+      }
+      const request = new HttpRequest({
+        method,
+        url: url.toString(),
+        headers: joinedHeaders(req),
+        query: Object.fromEntries(url.searchParams),
+        params,
+        ...(body.length > 0 ? { body: { bytes: body } } : {}),
+      });
+      const invocationId = randomUUID();
+      const context = new InvocationContext({
+        invocationId,
+        functionName: route.fn.name,
+        logHandler: (level, ...args) => log(`[${route.fn.name}] ${level}: ${args.map(String).join(' ')}`),
+      });
+      try {
+        await writeResponse(res, await route.fn.handler(request, context));
+      } catch (error) {
+        log(`[${route.fn.name}] unhandled error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+        if (!res.headersSent) res.statusCode = 500;
+        res.end();
+      }
+    })();
+  });
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 7071, options.host ?? '127.0.0.1', resolve);
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${options.host ?? '127.0.0.1'}:${port}`,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

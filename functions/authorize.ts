@@ -1,0 +1,66 @@
+/**
+ * `/api/authorize`: the forward-auth decision point. Reads the client certificate the gateway
+ * forwarded, validates it against the trusted CAs and answers 200 (allow) or 403 (block) with the
+ * decision, reason codes, device tags, a certificate summary and a correlation id. Anonymous at
+ * the Functions level: the gateway proof (secret header / trusted proxy) is what authenticates
+ * the forwarded header. A malfunction answers 503 and blocks (fail closed).
+ */
+import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import { randomUUID } from 'node:crypto';
+import { readForwardedCertificate } from '../shared/cert/intake/index.js';
+import { validateCertificatePath } from '../shared/cert/validation/index.js';
+import { getServices } from '../shared/composition.js';
+import { gatewayConfigs } from '../shared/gateways.js';
+import { decisionResponse } from '../shared/http/responses.js';
+import { decideCertificateAccess, unavailableDecision, type Decision } from '../shared/policy/certificateDecision.js';
+
+function correlationIdOf(request: HttpRequest, context: InvocationContext): string {
+  const given = request.headers.get('x-correlation-id');
+  return given && /^[A-Za-z0-9._-]{8,128}$/.test(given) ? given : context.invocationId !== 'unknown' ? context.invocationId : randomUUID();
+}
+
+function logDecision(context: InvocationContext, decision: Decision): void {
+  const line = JSON.stringify({ event: 'certgate.decision', ...decision });
+  if (decision.effect === 'allow') context.log(line);
+  else context.warn(line);
+}
+
+export async function authorize(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  const correlationId = correlationIdOf(request, context);
+  let services;
+  try {
+    services = getServices();
+  } catch (error) {
+    context.error(`authorize: configuration invalid: ${error instanceof Error ? error.message : String(error)}`);
+    return decisionResponse(unavailableDecision(correlationId, new Date(), 'configuration'));
+  }
+  const { config, clock } = services;
+  const now = clock.now();
+  const xff = request.headers.get('x-forwarded-for');
+  const remoteAddress = xff?.split(',').at(-1)?.trim().replace(/:\d+$/, '');
+  const intake = readForwardedCertificate({ headers: request.headers, ...(remoteAddress ? { remoteAddress } : {}) }, gatewayConfigs(config));
+  if (intake.kind === 'rejected' && intake.reason === 'forwarded-certificate-untrusted-forwarder') {
+    context.warn(JSON.stringify({ event: 'certgate.alert.untrusted-forwarder', correlationId, detail: intake.detail, remoteAddress }));
+  }
+  let validation;
+  if (intake.kind === 'present') {
+    try {
+      const anchors = await services.trustAnchors.get();
+      validation = validateCertificatePath({
+        leaf: intake.leaf,
+        intermediates: intake.chain,
+        trustStore: anchors.store,
+        time: now,
+        clockSkewSeconds: config.clockSkewSeconds,
+        requiredEkus: [...config.requiredEkus],
+      });
+    } catch (error) {
+      context.error(`authorize: trusted CAs unavailable, failing closed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  const decision = decideCertificateAccess({ intake, ...(validation ? { validation } : {}), gatewayMode: config.gateway.mode, correlationId, now });
+  logDecision(context, decision);
+  return decisionResponse(decision);
+}
+
+app.http('authorize', { methods: ['GET', 'POST', 'HEAD', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'], authLevel: 'anonymous', route: 'authorize/{*path}', handler: authorize });

@@ -1,0 +1,51 @@
+/**
+ * `/api/manage/cas/{thumbprint}`: read (GET), change label / enabled (PATCH, needs `If-Match`),
+ * and remove (DELETE, `If-Match` optional) one trusted CA by SHA-256 thumbprint. Function-key
+ * protected.
+ */
+import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import { z } from 'zod';
+import { getServices } from '../shared/composition.js';
+import { managementError } from '../shared/http/responses.js';
+import { caView, principalOf, storeFailure } from '../shared/http/management.js';
+
+const Changes = z.object({ label: z.string().min(1).max(200).optional(), enabled: z.boolean().optional() }).strict();
+
+export async function manageCa(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  const thumbprint = (request.params.thumbprint ?? '').toLowerCase().replaceAll(':', '');
+  if (!/^[0-9a-f]{64}$/.test(thumbprint)) return managementError('thumbprint-invalid');
+  const services = getServices();
+  const ifMatch = request.headers.get('if-match') ?? undefined;
+  try {
+    if (request.method === 'GET') {
+      const ca = await services.trustedCas.get(thumbprint);
+      return ca ? { status: 200, jsonBody: caView(ca), headers: { etag: ca.etag, 'cache-control': 'no-store' } } : managementError('ca-not-found');
+    }
+    if (request.method === 'DELETE') {
+      await services.trustedCas.remove(thumbprint, ifMatch);
+      services.trustAnchors.invalidate();
+      context.log(JSON.stringify({ event: 'certgate.audit.ca-removed', by: principalOf(request), thumbprint }));
+      return { status: 204 };
+    }
+    if (!ifMatch) return managementError('if-match-required');
+    let body: unknown;
+    try {
+      body = await request.json();
+    } catch {
+      return managementError('request-body-invalid', 'the body is not valid JSON');
+    }
+    const changes = Changes.safeParse(body);
+    if (!changes.success) {
+      const issue = changes.error.issues[0];
+      return managementError('request-body-invalid', `${issue?.path.join('.') || '(body)'}: ${issue?.message ?? 'invalid'}`);
+    }
+    const updated = await services.trustedCas.update(thumbprint, changes.data, ifMatch);
+    services.trustAnchors.invalidate();
+    context.log(JSON.stringify({ event: 'certgate.audit.ca-changed', by: principalOf(request), thumbprint, changes: changes.data }));
+    return { status: 200, jsonBody: caView(updated), headers: { etag: updated.etag, 'cache-control': 'no-store' } };
+  } catch (error) {
+    return storeFailure(error, context);
+  }
+}
+
+app.http('manage-ca', { methods: ['GET', 'PATCH', 'DELETE'], authLevel: 'function', route: 'manage/cas/{thumbprint}', handler: manageCa });

@@ -1,0 +1,19 @@
+/**
+ * Builds Table Storage clients from the storage config: a connection string (Azurite, dev) or the
+ * account name with the managed identity (`DefaultAzureCredential`, production).
+ * May import: @azure/data-tables, @azure/identity, our config types.
+ */
+import { TableClient } from '@azure/data-tables';
+import { DefaultAzureCredential } from '@azure/identity';
+import type { StorageConfig } from '../config.js';
+
+let credential: DefaultAzureCredential | undefined;
+
+/** A client for one table; the table itself is created on first use by the adapter. */
+export function createTableClient(storage: StorageConfig, tableName: string): TableClient {
+  if (storage.kind === 'connection-string') {
+    return TableClient.fromConnectionString(storage.connectionString, tableName, { allowInsecureConnection: true });
+  }
+  credential ??= new DefaultAzureCredential();
+  return new TableClient(`https://${storage.accountName}.table.core.windows.net`, tableName, credential);
+}

@@ -1,0 +1,47 @@
+/**
+ * The composition root: builds the real adapters once per worker from the config and hands them
+ * to the triggers. The only place that reads `process.env`.
+ * May import: config, adapters, ports, trust cache.
+ */
+import { readFileSync } from 'node:fs';
+import { loadConfig, type AppConfig } from './config.js';
+import { createTableClient } from './adapters/tableClients.js';
+import { TableTrustedCaStore } from './adapters/tableTrustedCaStore.js';
+import type { Clock, TrustedCaStore } from './ports.js';
+import { TrustAnchorCache } from './trust/trustAnchorCache.js';
+
+/** Everything a trigger needs, built once per worker. */
+export interface Services {
+  readonly config: AppConfig;
+  readonly clock: Clock;
+  readonly trustedCas: TrustedCaStore;
+  readonly trustAnchors: TrustAnchorCache;
+}
+
+/** The app's version, from the nearest package.json above this module (source or dist/). */
+export const VERSION: string = (() => {
+  for (const relative of ['../package.json', '../../package.json']) {
+    try {
+      return (JSON.parse(readFileSync(new URL(relative, import.meta.url), 'utf8')) as { version: string }).version;
+    } catch {
+      // not at this depth: try the next one
+    }
+  }
+  return 'unknown';
+})();
+
+const systemClock: Clock = { now: () => new Date() };
+let services: Services | undefined;
+
+/** Builds the services from settings; throws `ConfigError` naming a bad setting. */
+export function buildServices(env: Record<string, string | undefined>, clock: Clock = systemClock): Services {
+  const config = loadConfig(env);
+  const trustedCas = new TableTrustedCaStore(createTableClient(config.storage, `${config.tablePrefix}TrustedCas`));
+  return { config, clock, trustedCas, trustAnchors: new TrustAnchorCache(trustedCas, clock, config.configRefreshSeconds) };
+}
+
+/** The worker's services, built on first use from `process.env`. */
+export function getServices(): Services {
+  services ??= buildServices(process.env);
+  return services;
+}

@@ -1,0 +1,156 @@
+/**
+ * The app's settings: `process.env` read once at start-up into a typed, frozen object.
+ *
+ * A missing or malformed setting stops start-up with a message naming it. Setting names are the
+ * same here, in `local.settings.sample.json` and in `infra/` (a test checks all three agree).
+ * May import: zod, node built-ins. Nothing in the pure core imports this module: the composition
+ * root passes the pieces the core needs.
+ */
+import { z } from 'zod';
+
+/** Every setting the app reads, with its meaning; the README's settings table mirrors this. */
+export const SETTINGS = {
+  CERTGATE_STORAGE_CONNECTION_STRING:
+    'Storage connection string (local development and Azurite). Exactly one of this and CERTGATE_STORAGE_ACCOUNT_NAME.',
+  CERTGATE_STORAGE_ACCOUNT_NAME:
+    'Storage account name, reached with the managed identity (production). Exactly one of this and CERTGATE_STORAGE_CONNECTION_STRING.',
+  CERTGATE_TABLE_PREFIX: 'Prefix of the Table Storage table names (letters and digits, default "certgate").',
+  CERTGATE_GATEWAY_KIND:
+    'Which gateway forwards the client certificate: app-gateway (default), front-door, app-service, envoy, nginx, traefik, aws-alb, cloudflare, rfc9440.',
+  CERTGATE_GATEWAY_SECRETS:
+    'Comma-separated shared secrets the gateway adds in CERTGATE_GATEWAY_SECRET_HEADER (two during rotation). Required unless CERTGATE_TRUSTED_PROXIES is set.',
+  CERTGATE_GATEWAY_SECRET_HEADER: 'Header carrying the gateway secret (default X-Certgate-Gateway-Secret).',
+  CERTGATE_GATEWAY_MODE: 'passthrough (default: certgate validates, the gateway verdict is reported) or strict (a gateway FAILED verdict blocks).',
+  CERTGATE_TRUSTED_PROXIES: 'Comma-separated CIDR ranges of the gateway hops whose forwarded headers are trusted (optional).',
+  CERTGATE_FRONT_DOOR_ID: 'Front Door profile id expected in X-Azure-FDID (front-door gateway only).',
+  CERTGATE_CLOCK_SKEW_SECONDS: 'Tolerance applied to certificate validity windows, in seconds (default 60, at most 3600).',
+  CERTGATE_REQUIRED_EKUS:
+    'Comma-separated EKU OIDs a client certificate must carry (default 1.3.6.1.5.5.7.3.2, Client Authentication; "none" for no requirement).',
+  CERTGATE_CONFIG_REFRESH_SECONDS: 'How long a worker uses its copy of the trusted CAs before re-reading them (default 5).',
+} as const;
+
+/** A setting name. */
+export type SettingName = keyof typeof SETTINGS;
+
+const GATEWAY_KINDS = ['app-gateway', 'front-door', 'app-service', 'envoy', 'nginx', 'traefik', 'aws-alb', 'cloudflare', 'rfc9440'] as const;
+const OID = /^[0-2](\.(0|[1-9]\d*))+$/;
+const CIDR = /^[0-9a-fA-F:.]+\/\d{1,3}$/;
+
+/** Storage is reached either by connection string (Azurite, dev) or by account name + managed identity. */
+export type StorageConfig =
+  | { readonly kind: 'connection-string'; readonly connectionString: string }
+  | { readonly kind: 'managed-identity'; readonly accountName: string };
+
+/** The typed, frozen app configuration. */
+export interface AppConfig {
+  readonly storage: StorageConfig;
+  readonly tablePrefix: string;
+  readonly gateway: {
+    readonly kind: (typeof GATEWAY_KINDS)[number];
+    readonly secrets: readonly string[];
+    readonly secretHeader: string;
+    readonly mode: 'passthrough' | 'strict';
+    readonly trustedProxies: readonly string[];
+    readonly frontDoorId?: string;
+  };
+  readonly clockSkewSeconds: number;
+  readonly requiredEkus: readonly string[];
+  readonly configRefreshSeconds: number;
+}
+
+/** Start-up failure caused by a setting; the message names the setting. */
+export class ConfigError extends Error {
+  readonly code = 'config-invalid';
+  constructor(readonly setting: string, message: string) {
+    super(`Setting ${setting}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const list = (value: string | undefined): string[] =>
+  (value ?? '').split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+
+function integer(env: Record<string, string | undefined>, name: SettingName, fallback: number, min: number, max: number): number {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '') return fallback;
+  const parsed = z.coerce.number().int().min(min).max(max).safeParse(raw);
+  if (!parsed.success) throw new ConfigError(name, `expected an integer from ${min} to ${max}, got "${raw}"`);
+  return parsed.data;
+}
+
+function oneOf<T extends string>(env: Record<string, string | undefined>, name: SettingName, allowed: readonly T[], fallback: T): T {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '') return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) throw new ConfigError(name, `expected one of ${allowed.join(', ')}, got "${raw}"`);
+  return raw as T;
+}
+
+/** Reads and checks every setting; throws {@link ConfigError} naming the first bad one. */
+export function loadConfig(env: Record<string, string | undefined>): AppConfig {
+  const connectionString = env.CERTGATE_STORAGE_CONNECTION_STRING?.trim();
+  const accountName = env.CERTGATE_STORAGE_ACCOUNT_NAME?.trim();
+  let storage: StorageConfig;
+  if (connectionString && accountName) {
+    throw new ConfigError('CERTGATE_STORAGE_CONNECTION_STRING', 'set either this or CERTGATE_STORAGE_ACCOUNT_NAME, not both');
+  } else if (connectionString) {
+    if (!/(AccountName|TableEndpoint|UseDevelopmentStorage)=/i.test(connectionString)) {
+      throw new ConfigError('CERTGATE_STORAGE_CONNECTION_STRING', 'not a storage connection string (no AccountName= or TableEndpoint=)');
+    }
+    storage = { kind: 'connection-string', connectionString };
+  } else if (accountName) {
+    if (!/^[a-z0-9]{3,24}$/.test(accountName)) throw new ConfigError('CERTGATE_STORAGE_ACCOUNT_NAME', 'expected 3-24 lowercase letters and digits');
+    storage = { kind: 'managed-identity', accountName };
+  } else {
+    throw new ConfigError('CERTGATE_STORAGE_CONNECTION_STRING', 'missing: set it (local) or CERTGATE_STORAGE_ACCOUNT_NAME (Azure, managed identity)');
+  }
+
+  const tablePrefix = env.CERTGATE_TABLE_PREFIX?.trim() || 'certgate';
+  if (!/^[A-Za-z][A-Za-z0-9]{0,39}$/.test(tablePrefix)) throw new ConfigError('CERTGATE_TABLE_PREFIX', 'expected a letter then up to 39 letters or digits');
+
+  const secrets = list(env.CERTGATE_GATEWAY_SECRETS);
+  const trustedProxies = list(env.CERTGATE_TRUSTED_PROXIES);
+  for (const cidr of trustedProxies) {
+    if (!CIDR.test(cidr)) throw new ConfigError('CERTGATE_TRUSTED_PROXIES', `"${cidr}" is not a CIDR range such as 10.0.1.0/24`);
+  }
+  for (const secret of secrets) {
+    if (secret.length < 16) throw new ConfigError('CERTGATE_GATEWAY_SECRETS', 'each secret must be at least 16 characters');
+  }
+  const kind = oneOf(env, 'CERTGATE_GATEWAY_KIND', GATEWAY_KINDS, 'app-gateway');
+  const frontDoorId = env.CERTGATE_FRONT_DOOR_ID?.trim() || undefined;
+  if (secrets.length === 0 && trustedProxies.length === 0 && !(kind === 'front-door' && frontDoorId)) {
+    throw new ConfigError('CERTGATE_GATEWAY_SECRETS', 'missing: without a gateway secret or CERTGATE_TRUSTED_PROXIES any caller could forge the certificate header');
+  }
+  const secretHeader = env.CERTGATE_GATEWAY_SECRET_HEADER?.trim() || 'X-Certgate-Gateway-Secret';
+  if (!/^[A-Za-z0-9-]+$/.test(secretHeader)) throw new ConfigError('CERTGATE_GATEWAY_SECRET_HEADER', 'not a valid header name');
+
+  const ekuSetting = env.CERTGATE_REQUIRED_EKUS?.trim();
+  const requiredEkus = ekuSetting === 'none' ? [] : ekuSetting ? list(ekuSetting) : ['1.3.6.1.5.5.7.3.2'];
+  for (const oid of requiredEkus) {
+    if (!OID.test(oid)) throw new ConfigError('CERTGATE_REQUIRED_EKUS', `"${oid}" is not an OID such as 1.3.6.1.5.5.7.3.2`);
+  }
+
+  const config: AppConfig = {
+    storage,
+    tablePrefix,
+    gateway: {
+      kind,
+      secrets,
+      secretHeader,
+      mode: oneOf(env, 'CERTGATE_GATEWAY_MODE', ['passthrough', 'strict'] as const, 'passthrough'),
+      trustedProxies,
+      ...(frontDoorId ? { frontDoorId } : {}),
+    },
+    clockSkewSeconds: integer(env, 'CERTGATE_CLOCK_SKEW_SECONDS', 60, 0, 3600),
+    requiredEkus,
+    configRefreshSeconds: integer(env, 'CERTGATE_CONFIG_REFRESH_SECONDS', 5, 0, 300),
+  };
+  return deepFreeze(config);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,32 @@
+/**
+ * Shared shaping for the management API: the public view of a CA, the caller's identity for the
+ * audit trail, and store failures → responses.
+ * May import: @azure/functions types, ports, responses.
+ */
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import { StoreError, type TrustedCa } from '../ports.js';
+import { managementError } from './responses.js';
+
+/** A CA as the API shows it (DER as PEM, ETag included). */
+export function caView(ca: TrustedCa): Record<string, unknown> {
+  const base64 = Buffer.from(ca.der).toString('base64').replace(/(.{64})/g, '$1\n').trimEnd();
+  const { der: _der, ...rest } = ca;
+  return { ...rest, pem: `-----BEGIN CERTIFICATE-----\n${base64}\n-----END CERTIFICATE-----\n` };
+}
+
+/** Who made the call, for the audit trail (the App Service auth principal when present). */
+export function principalOf(request: HttpRequest): string {
+  return request.headers.get('x-ms-client-principal-name') ?? 'function-key';
+}
+
+/** A store error as a response; anything else is a malfunction and is rethrown. */
+export function storeFailure(error: unknown, context: InvocationContext): HttpResponseInit {
+  if (error instanceof StoreError) {
+    if (error.code === 'not-found') return managementError('ca-not-found');
+    if (error.code === 'conflict') return managementError('ca-already-present');
+    if (error.code === 'precondition-failed') return managementError('etag-mismatch');
+    context.error(`store unavailable: ${error.message}: ${String(error.cause)}`);
+    return managementError('store-unavailable');
+  }
+  throw error;
+}

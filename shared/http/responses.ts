@@ -1,0 +1,56 @@
+/**
+ * Reason code → HTTP status and response bodies, in one place. Triggers never pick statuses
+ * themselves. User-facing bodies carry codes and derived human text, never internals.
+ * May import: @azure/functions types, reasons, decision type.
+ */
+import type { HttpResponseInit } from '@azure/functions';
+import type { Decision } from '../policy/certificateDecision.js';
+import { MANAGEMENT_REASONS, type ManagementReason } from '../reasons.js';
+
+/** The HTTP status for a decision. */
+export function decisionStatus(decision: Decision): number {
+  if (decision.effect === 'allow') return 200;
+  const [outcome, detail] = decision.reasons;
+  if (outcome === 'decision-unavailable') return 503;
+  if (outcome === 'forwarded-certificate-rejected') return detail === 'forwarded-certificate-untrusted-forwarder' ? 401 : 400;
+  return 403;
+}
+
+/** The JSON response of `authorize`: the decision without the trace (the trace goes to the log). */
+export function decisionResponse(decision: Decision): HttpResponseInit {
+  const { trace: _trace, ...visible } = decision;
+  return {
+    status: decisionStatus(decision),
+    jsonBody: { decision: decision.effect, ...visible },
+    headers: {
+      'cache-control': 'no-store',
+      'x-correlation-id': decision.correlationId,
+      ...(decision.certificate ? { 'x-certgate-certificate-thumbprint': decision.certificate.sha256Thumbprint } : {}),
+    },
+  };
+}
+
+const MANAGEMENT_STATUS: Record<ManagementReason, number> = {
+  'ca-added': 201,
+  'ca-malformed': 400,
+  'ca-bundle-empty': 400,
+  'ca-not-a-ca': 422,
+  'ca-expired': 422,
+  'ca-already-present': 409,
+  'ca-not-found': 404,
+  'thumbprint-invalid': 400,
+  'request-body-invalid': 400,
+  'if-match-required': 428,
+  'etag-mismatch': 412,
+  'store-unavailable': 503,
+  'config-invalid': 500,
+};
+
+/** A management API error: stable code, a message a person can act on, optional details. */
+export function managementError(reason: ManagementReason, detail?: string, extra: Record<string, unknown> = {}): HttpResponseInit {
+  return {
+    status: MANAGEMENT_STATUS[reason],
+    jsonBody: { error: { code: reason, message: MANAGEMENT_REASONS[reason], ...(detail ? { detail } : {}), ...extra } },
+    headers: { 'cache-control': 'no-store' },
+  };
+}

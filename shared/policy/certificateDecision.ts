@@ -1,0 +1,101 @@
+/**
+ * The certificate requirement as a decision: from what intake read and what validation found, the
+ * effect, the reason codes, the check that failed, the device tags and the trace. No I/O, no
+ * clock: everything arrives as arguments. Until access policies exist the rule is "a valid client
+ * certificate is required".
+ * May import: the cert core's types, decision reasons.
+ */
+import type { IntakeResult } from '../cert/intake/index.js';
+import type { CertificateReason, CertificateSummary, TraceEntry, ValidationResult } from '../cert/validation/index.js';
+import type { IntakeReason } from '../cert/intake/reasons.js';
+import type { DecisionReason } from '../reasons.js';
+
+/** Tags a device earns; `valid-client-certificate` is the certificate's, more come from Graph. */
+export type DeviceTag = 'valid-client-certificate';
+
+/** Any reason code a decision can carry. */
+export type AnyReason = DecisionReason | CertificateReason | IntakeReason;
+
+/** A decision, as a value. */
+export interface Decision {
+  readonly effect: 'allow' | 'block';
+  /** The outcome code first, then the code of the check that caused it. */
+  readonly reasons: readonly AnyReason[];
+  /** The name of the check that failed, when one did. */
+  readonly failedCheck?: string;
+  readonly deviceTags: readonly DeviceTag[];
+  readonly certificate?: CertificateSummary;
+  readonly gatewayVerification?: string;
+  readonly correlationId: string;
+  readonly decidedAt: string;
+  /** The full validation trace, for the decision log and admins; not shown to end users. */
+  readonly trace: readonly TraceEntry[];
+}
+
+/** Inputs of {@link decideCertificateAccess}. */
+export interface CertificateDecisionInput {
+  readonly intake: IntakeResult;
+  /** Present when intake found a certificate and validation ran. */
+  readonly validation?: ValidationResult;
+  readonly gatewayMode: 'passthrough' | 'strict';
+  readonly correlationId: string;
+  readonly now: Date;
+}
+
+/** The decision when certgate cannot decide (config invalid, store down): block, fail closed. */
+export function unavailableDecision(correlationId: string, now: Date, failedCheck: string): Decision {
+  return { correlationId, decidedAt: now.toISOString(), effect: 'block', reasons: ['decision-unavailable'], failedCheck, deviceTags: [], trace: [] };
+}
+
+/** Decides "a valid client certificate is required" for one request. */
+export function decideCertificateAccess(input: CertificateDecisionInput): Decision {
+  const base = { correlationId: input.correlationId, decidedAt: input.now.toISOString() };
+  const { intake, validation } = input;
+  if (intake.kind === 'rejected') {
+    return { ...base, effect: 'block', reasons: ['forwarded-certificate-rejected', intake.reason], failedCheck: 'intake', deviceTags: [], trace: [] };
+  }
+  const verification = intake.gatewayVerification;
+  const gatewayVerification = verification && verification.status !== 'not-provided'
+    ? `${verification.status}${verification.detail ? `: ${verification.detail}` : ''}`
+    : undefined;
+  const withGateway = gatewayVerification ? { gatewayVerification } : {};
+  if (intake.kind === 'absent') {
+    return { ...base, ...withGateway, effect: 'block', reasons: ['client-certificate-required'], failedCheck: 'certificate-presence', deviceTags: [], trace: [] };
+  }
+  if (!validation) return { ...unavailableDecision(input.correlationId, input.now, 'trusted-cas'), ...withGateway };
+  const certificate = validation.leaf ? { certificate: validation.leaf } : {};
+  if (!validation.ok) {
+    const failed = validation.trace.find((entry) => entry.outcome === 'fail');
+    return {
+      ...base,
+      ...withGateway,
+      ...certificate,
+      effect: 'block',
+      reasons: ['client-certificate-invalid', validation.reason],
+      failedCheck: failed?.check ?? validation.reason,
+      deviceTags: [],
+      trace: validation.trace,
+    };
+  }
+  if (input.gatewayMode === 'strict' && verification?.status === 'failed') {
+    return {
+      ...base,
+      ...withGateway,
+      ...certificate,
+      effect: 'block',
+      reasons: ['gateway-verification-failed'],
+      failedCheck: 'gateway-verification',
+      deviceTags: [],
+      trace: validation.trace,
+    };
+  }
+  return {
+    ...base,
+    ...withGateway,
+    ...certificate,
+    effect: 'allow',
+    reasons: ['client-certificate-valid', validation.reason],
+    deviceTags: ['valid-client-certificate'],
+    trace: validation.trace,
+  };
+}

@@ -1,0 +1,62 @@
+/**
+ * The ports: the small interfaces the core and the triggers use to reach the outside world.
+ *
+ * Only files in `shared/adapters/` implement them against Azure SDKs; tests implement them with
+ * in-memory fakes. May import: nothing but types.
+ */
+
+/** A CA certificate an admin uploaded; every enabled one is a trust anchor. */
+export interface TrustedCa {
+  /** SHA-256 of the DER, lowercase hex: the CA's identity in the API. */
+  readonly thumbprint: string;
+  readonly der: Uint8Array;
+  readonly subject: string;
+  readonly issuer: string;
+  readonly serialNumber: string;
+  readonly notBefore: string;
+  readonly notAfter: string;
+  /** `root` when self-issued, `intermediate` otherwise. */
+  readonly kind: 'root' | 'intermediate';
+  readonly label: string;
+  readonly enabled: boolean;
+  readonly addedAt: string;
+  readonly addedBy: string;
+  /** Opaque version for optimistic concurrency (`If-Match`). */
+  readonly etag: string;
+}
+
+/** What an admin may change on a stored CA. */
+export interface TrustedCaChanges {
+  readonly label?: string;
+  readonly enabled?: boolean;
+}
+
+/** Why a store operation did not happen; `unavailable` is a malfunction, the rest are answers. */
+export type StoreErrorCode = 'not-found' | 'conflict' | 'precondition-failed' | 'unavailable';
+
+/** A store operation that did not happen, with a stable code and the underlying cause. */
+export class StoreError extends Error {
+  constructor(readonly code: StoreErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StoreError';
+  }
+}
+
+/** The trusted CA store (Table Storage in production). */
+export interface TrustedCaStore {
+  list(): Promise<TrustedCa[]>;
+  get(thumbprint: string): Promise<TrustedCa | undefined>;
+  /** Adds a CA; `conflict` when the thumbprint is already stored. */
+  add(ca: Omit<TrustedCa, 'etag'>): Promise<TrustedCa>;
+  /** Changes label / enabled; `precondition-failed` when `ifMatch` is stale, `not-found` when absent. */
+  update(thumbprint: string, changes: TrustedCaChanges, ifMatch: string): Promise<TrustedCa>;
+  /** Removes a CA; `not-found` when absent, `precondition-failed` when `ifMatch` is given and stale. */
+  remove(thumbprint: string, ifMatch?: string): Promise<void>;
+  /** Round trip to the backing service, for health checks. */
+  ping(): Promise<void>;
+}
+
+/** The clock, injected so time is never read behind the core's back. */
+export interface Clock {
+  now(): Date;
+}

@@ -1,0 +1,40 @@
+/**
+ * Decision-level reason codes: a closed union of stable kebab-case codes (they are API), in
+ * ok / fail pairs where both exist. The specific check codes live next to their checks
+ * (`shared/cert/validation/reasons.ts`, `shared/cert/intake/reasons.ts`); a decision lists its
+ * outcome code first and then the check code that caused it.
+ * May import: nothing.
+ */
+
+/** Codes for the outcome of the certificate requirement and for malfunctions. */
+export const DECISION_REASONS = {
+  'client-certificate-valid': 'The request carried a valid client certificate from a trusted CA.',
+  'client-certificate-required': 'No client certificate was presented: this endpoint requires one from the organisation\'s PKI.',
+  'client-certificate-invalid': 'The client certificate was presented but is not valid (see the check that failed).',
+  'forwarded-certificate-rejected': 'The forwarded certificate header could not be accepted (see the intake reason).',
+  'gateway-verification-failed': 'The gateway reported that it could not verify the client certificate, and the gateway mode is strict.',
+  'decision-unavailable': 'certgate could not decide because a dependency failed; the request is blocked (fail closed).',
+} as const;
+
+/** A decision-level reason code. */
+export type DecisionReason = keyof typeof DECISION_REASONS;
+
+/** Codes the management API answers with (4xx for input, 5xx for malfunctions). */
+export const MANAGEMENT_REASONS = {
+  'ca-added': 'The CA certificate was added to the trusted CAs.',
+  'ca-malformed': 'The body is not a certificate in PEM or DER form.',
+  'ca-bundle-empty': 'The body contains no certificate.',
+  'ca-not-a-ca': 'The certificate is not a CA certificate (basicConstraints cA is not set), so it cannot be a trust anchor.',
+  'ca-expired': 'The CA certificate has expired (or is not yet valid).',
+  'ca-already-present': 'A CA with this SHA-256 thumbprint is already trusted.',
+  'ca-not-found': 'No trusted CA has this SHA-256 thumbprint.',
+  'thumbprint-invalid': 'A thumbprint is 64 hexadecimal characters (SHA-256 of the DER).',
+  'request-body-invalid': 'The request body does not match the expected shape.',
+  'if-match-required': 'This change needs the current ETag in an If-Match header.',
+  'etag-mismatch': 'The resource changed since you read it (stale If-Match ETag): read it again and retry.',
+  'store-unavailable': 'Table Storage did not answer; nothing was changed. Retry later.',
+  'config-invalid': 'The app\'s settings are invalid; see the log for the setting name.',
+} as const;
+
+/** A management API reason code. */
+export type ManagementReason = keyof typeof MANAGEMENT_REASONS;
