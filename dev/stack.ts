@@ -1,0 +1,152 @@
+/**
+ * The whole local stack on loopback: Azurite, a static server for the dev PKI's CRLs and CA
+ * certificates (the URLs the certificates point at), the dev PKI, the app's functions on the
+ * local Functions host, the dev CAs registered through the management API, and the local mTLS
+ * gateway in front. `npm start` and the end-to-end tests both use it, so the tests exercise exactly
+ * what a user runs. Dev and test only.
+ * May import: dev modules, the app's config loader, node built-ins.
+ */
+import { readdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { basename, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { loadConfig, type AppConfig } from '../shared/config.js';
+import { startAzurite, type Azurite, type AzuritePorts } from './azurite.js';
+import { startLocalGateway } from './gateway/index.js';
+import { installFunctionsCore, registeredFunctions } from './host/functionsCore.js';
+import { startFunctionsHost, type FunctionsHost } from './host/server.js';
+import { localSettings } from './localSettings.js';
+import { ensureDevPki, type DevPki } from './pki/index.js';
+
+/** Ports of the stack; 0 = any free port (tests). */
+export interface StackPorts {
+  readonly host: number;
+  readonly gateway: number;
+  readonly pki: number;
+  readonly azurite: AzuritePorts;
+}
+
+/** Options of {@link startStack}. */
+export interface StackOptions {
+  readonly root: string;
+  readonly pkiDir: string;
+  readonly ports: StackPorts;
+  /** The key the local host accepts for `authLevel: 'function'` routes. */
+  readonly functionKey: string;
+  readonly masterKey: string;
+  /** App settings that override the settings file (tests). */
+  readonly settings?: Record<string, string>;
+  readonly now?: Date;
+  readonly log?: (line: string) => void;
+}
+
+/** A running stack. */
+export interface Stack {
+  readonly hostUrl: string;
+  readonly gatewayUrl: string;
+  readonly pkiUrl: string;
+  readonly pki: DevPki;
+  readonly config: AppConfig;
+  readonly azurite: Azurite;
+  readonly functionKey: string;
+  close(): Promise<void>;
+}
+
+async function startPkiServer(dir: () => string, port: number): Promise<{ server: Server; url: string }> {
+  const server = createServer((req, res) => {
+    const name = basename(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname));
+    if (!/^[\w.-]+\.(crl|crt)$/.test(name)) {
+      res.statusCode = 404;
+      res.end();
+      return;
+    }
+    readFile(join(dir(), name)).then(
+      (body) => {
+        res.setHeader('content-type', name.endsWith('.crl') ? 'application/pkix-crl' : 'application/pkix-cert');
+        res.end(body);
+      },
+      () => {
+        res.statusCode = 404;
+        res.end();
+      },
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', resolve);
+  });
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+/** Imports every module in `functions/`, as the Functions host loads `main`; they register themselves. */
+async function loadFunctions(root: string): Promise<void> {
+  installFunctionsCore();
+  const dir = join(root, 'functions');
+  for (const file of readdirSync(dir).filter((f) => /\.(ts|js)$/.test(f) && !f.endsWith('.d.ts')).sort()) {
+    await import(pathToFileURL(join(dir, file)).href);
+  }
+}
+
+/** Starts everything; on failure, stops what had started and rethrows. */
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const log = options.log ?? (() => undefined);
+  const closers: (() => Promise<void>)[] = [];
+  const close = async () => {
+    for (const closer of closers.reverse()) await closer().catch(() => undefined);
+  };
+  try {
+    const azurite = await startAzurite(options.ports.azurite);
+    closers.push(() => azurite.close());
+
+    const pkiServer = await startPkiServer(() => options.pkiDir, options.ports.pki);
+    closers.push(() => new Promise<void>((resolve) => pkiServer.server.close(() => resolve())));
+    const pki = await ensureDevPki({ dir: options.pkiDir, crlBaseUrl: pkiServer.url, now: options.now ?? new Date() });
+
+    const settings = { ...localSettings(options.root), ...(options.settings ?? {}), CERTGATE_STORAGE_CONNECTION_STRING: azurite.connectionString };
+    Object.assign(process.env, settings);
+    const config = loadConfig(process.env);
+
+    await loadFunctions(options.root);
+    const host: FunctionsHost = await startFunctionsHost({
+      functions: registeredFunctions(),
+      port: options.ports.host,
+      functionKeys: [options.functionKey],
+      masterKey: options.masterKey,
+      log,
+    });
+    closers.push(() => host.close());
+
+    const bundle = `${pki.root.certPem}\n${pki.intermediate.certPem}`;
+    const added = await fetch(`${host.url}/api/manage/cas`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-pem-file', 'x-functions-key': options.functionKey },
+      body: bundle,
+    });
+    if (added.status !== 201 && added.status !== 409) {
+      throw new Error(`registering the dev CAs failed: ${added.status} ${await added.text()}`);
+    }
+
+    const secret = config.gateway.secrets[0];
+    if (!secret) throw new Error('the local gateway needs CERTGATE_GATEWAY_SECRETS');
+    const gateway = await startLocalGateway({
+      host: '127.0.0.1',
+      port: options.ports.gateway,
+      upstream: host.url,
+      serverCertPem: pki.gateway.chainPem,
+      serverKeyPem: pki.gateway.keyPem,
+      clientCaPems: [pki.root.certPem, pki.intermediate.certPem],
+      format: config.gateway.kind,
+      secretHeader: config.gateway.secretHeader,
+      secret,
+      mode: config.gateway.mode,
+    });
+    closers.push(() => gateway.close());
+
+    return { hostUrl: host.url, gatewayUrl: gateway.url, pkiUrl: pkiServer.url, pki, config, azurite, functionKey: options.functionKey, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * The tour: requests that show what certgate does, each with the exact curl command a user can
+ * type and the outcome it should give. `npm start` runs every step against the live stack and
+ * prints the observed outcome next to the expected one; the end-to-end test asserts them.
+ * Dev and test only.
+ * May import: node built-ins, the stack type.
+ */
+import { request as httpsRequest } from 'node:https';
+import { readFileSync } from 'node:fs';
+import { relative } from 'node:path';
+import type { Stack } from './stack.js';
+
+/** One tour step. */
+export interface TourStep {
+  readonly title: string;
+  readonly curl: string;
+  readonly expected: { readonly status: number; readonly reasons: readonly string[] };
+  run(): Promise<{ status: number; reasons: readonly string[]; body: unknown }>;
+}
+
+/** An HTTPS request through the gateway, optionally with a client certificate and extra headers. */
+export async function gatewayRequest(stack: Stack, path: string, client?: { certPath: string; keyPath: string }, headers: Record<string, string> = {}): Promise<{ status: number; body: unknown }> {
+  const url = new URL(path, stack.gatewayUrl);
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(
+      url,
+      {
+        method: 'GET',
+        ca: stack.pki.root.certPem,
+        headers,
+        agent: false,
+        ...(client ? { cert: readFileSync(client.certPath), key: readFileSync(client.keyPath) } : {}),
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let body: unknown = text;
+          try {
+            body = JSON.parse(text);
+          } catch {
+            // not JSON: keep the text
+          }
+          resolve({ status: res.statusCode ?? 0, body });
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+function reasonsOf(body: unknown): string[] {
+  if (body && typeof body === 'object' && 'reasons' in body && Array.isArray(body.reasons)) return body.reasons.map(String);
+  return [];
+}
+
+/** The tour for a running stack; paths in curl commands are relative to `cwd`. */
+export function tourSteps(stack: Stack, cwd: string): TourStep[] {
+  const rel = (p: string) => relative(cwd, p) || p;
+  const cacert = rel(stack.pki.root.certPath);
+  const url = `${stack.gatewayUrl}/api/authorize`;
+  const withCert = (name: string, expected: TourStep['expected'], title: string): TourStep => {
+    const user = stack.pki.users[name];
+    if (!user) throw new Error(`dev PKI has no ${name}`);
+    return {
+      title,
+      curl: `curl -s --cacert ${cacert} --cert ${rel(user.certPath)} --key ${rel(user.keyPath)} ${url}`,
+      expected,
+      run: async () => {
+        const r = await gatewayRequest(stack, '/api/authorize', user);
+        return { ...r, reasons: reasonsOf(r.body) };
+      },
+    };
+  };
+  const secretHeader = stack.config.gateway.secretHeader;
+  return [
+    withCert('alice', { status: 200, reasons: ['client-certificate-valid'] }, "alice's certificate from the trusted dev CA: allowed"),
+    {
+      title: 'no client certificate: blocked',
+      curl: `curl -s --cacert ${cacert} ${url}`,
+      expected: { status: 403, reasons: ['client-certificate-required'] },
+      run: async () => {
+        const r = await gatewayRequest(stack, '/api/authorize');
+        return { ...r, reasons: reasonsOf(r.body) };
+      },
+    },
+    withCert('expired', { status: 403, reasons: ['client-certificate-invalid', 'certificate-expired'] }, 'an expired certificate: blocked, and the reason says so'),
+    withCert('not-yet-valid', { status: 403, reasons: ['client-certificate-invalid', 'certificate-not-yet-valid'] }, 'a certificate not valid yet: blocked'),
+    withCert('untrusted', { status: 403, reasons: ['client-certificate-invalid', 'certificate-untrusted'] }, 'a certificate from a CA nobody trusts: blocked'),
+    withCert('no-client-auth', { status: 403, reasons: ['client-certificate-invalid', 'certificate-eku-missing'] }, 'a certificate without the Client Authentication EKU: blocked'),
+    {
+      title: 'a forged certificate header sent straight to the functions, without the gateway secret: refused (401)',
+      curl: `curl -s -H "X-Client-Certificate: $(node -p "encodeURIComponent(require('fs').readFileSync('${rel(stack.pki.users.alice?.certPath ?? '')}','utf8'))")" ${stack.hostUrl}/api/authorize`,
+      expected: { status: 401, reasons: ['forwarded-certificate-rejected', 'forwarded-certificate-untrusted-forwarder'] },
+      run: async () => {
+        const pem = stack.pki.users.alice?.certPem ?? '';
+        const res = await fetch(`${stack.hostUrl}/api/authorize`, { headers: { 'x-client-certificate': encodeURIComponent(pem), [secretHeader]: 'not-the-secret-0000000' } });
+        const body: unknown = await res.json();
+        return { status: res.status, reasons: reasonsOf(body), body };
+      },
+    },
+  ];
+}

@@ -1,0 +1,73 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, SETTINGS } from '../../shared/config.js';
+
+const base = {
+  CERTGATE_STORAGE_CONNECTION_STRING: 'UseDevelopmentStorage=true',
+  CERTGATE_GATEWAY_SECRETS: 'a-secret-of-sixteen-plus',
+};
+
+function settingOf(env: Record<string, string>): string | undefined {
+  try {
+    loadConfig(env);
+    return undefined;
+  } catch (error) {
+    if (error instanceof ConfigError) return error.setting;
+    throw error;
+  }
+}
+
+describe('loadConfig', () => {
+  it('applies defaults and freezes the result', () => {
+    const config = loadConfig(base);
+    expect(config.gateway.kind).toBe('app-gateway');
+    expect(config.gateway.mode).toBe('passthrough');
+    expect(config.gateway.secretHeader).toBe('X-Certgate-Gateway-Secret');
+    expect(config.requiredEkus).toEqual(['1.3.6.1.5.5.7.3.2']);
+    expect(config.clockSkewSeconds).toBe(60);
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.gateway)).toBe(true);
+    expect(() => {
+      (config.gateway.secrets as string[]).push('x');
+    }).toThrow();
+  });
+
+  it.each([
+    { label: 'no storage at all', env: { CERTGATE_GATEWAY_SECRETS: base.CERTGATE_GATEWAY_SECRETS }, setting: 'CERTGATE_STORAGE_CONNECTION_STRING' },
+    { label: 'both storage settings', env: { ...base, CERTGATE_STORAGE_ACCOUNT_NAME: 'acct123' }, setting: 'CERTGATE_STORAGE_CONNECTION_STRING' },
+    { label: 'connection string that is not one', env: { ...base, CERTGATE_STORAGE_CONNECTION_STRING: 'hello' }, setting: 'CERTGATE_STORAGE_CONNECTION_STRING' },
+    { label: 'bad account name', env: { CERTGATE_GATEWAY_SECRETS: base.CERTGATE_GATEWAY_SECRETS, CERTGATE_STORAGE_ACCOUNT_NAME: 'Bad_Name' }, setting: 'CERTGATE_STORAGE_ACCOUNT_NAME' },
+    { label: 'no gateway proof', env: { CERTGATE_STORAGE_CONNECTION_STRING: 'UseDevelopmentStorage=true' }, setting: 'CERTGATE_GATEWAY_SECRETS' },
+    { label: 'short secret', env: { ...base, CERTGATE_GATEWAY_SECRETS: 'short' }, setting: 'CERTGATE_GATEWAY_SECRETS' },
+    { label: 'unknown gateway kind', env: { ...base, CERTGATE_GATEWAY_KIND: 'haproxy' }, setting: 'CERTGATE_GATEWAY_KIND' },
+    { label: 'unknown mode', env: { ...base, CERTGATE_GATEWAY_MODE: 'lenient' }, setting: 'CERTGATE_GATEWAY_MODE' },
+    { label: 'skew not a number', env: { ...base, CERTGATE_CLOCK_SKEW_SECONDS: 'ten' }, setting: 'CERTGATE_CLOCK_SKEW_SECONDS' },
+    { label: 'skew too large', env: { ...base, CERTGATE_CLOCK_SKEW_SECONDS: '86400' }, setting: 'CERTGATE_CLOCK_SKEW_SECONDS' },
+    { label: 'EKU not an OID', env: { ...base, CERTGATE_REQUIRED_EKUS: 'clientAuth' }, setting: 'CERTGATE_REQUIRED_EKUS' },
+    { label: 'proxy not a CIDR', env: { ...base, CERTGATE_TRUSTED_PROXIES: '10.0.0.1' }, setting: 'CERTGATE_TRUSTED_PROXIES' },
+    { label: 'table prefix with a dash', env: { ...base, CERTGATE_TABLE_PREFIX: 'cert-gate' }, setting: 'CERTGATE_TABLE_PREFIX' },
+  ])('names the setting: $label', ({ env, setting }) => {
+    expect(settingOf(env)).toBe(setting);
+  });
+
+  it('accepts managed identity, trusted proxies instead of a secret, and "none" EKUs', () => {
+    const config = loadConfig({ CERTGATE_STORAGE_ACCOUNT_NAME: 'certgatedev01', CERTGATE_TRUSTED_PROXIES: '10.0.1.0/24, fd00::/8', CERTGATE_REQUIRED_EKUS: 'none' });
+    expect(config.storage).toEqual({ kind: 'managed-identity', accountName: 'certgatedev01' });
+    expect(config.gateway.trustedProxies).toEqual(['10.0.1.0/24', 'fd00::/8']);
+    expect(config.requiredEkus).toEqual([]);
+  });
+
+  it('documents every setting it reads, and the sample settings file lists exactly those', () => {
+    const source = readFileSync(new URL('../../shared/config.ts', import.meta.url), 'utf8').replace(/export const SETTINGS = \{[\s\S]*?\} as const;/, '');
+    const read = new Set(source.match(/CERTGATE_[A-Z_]+/g));
+    expect([...read].sort()).toEqual(Object.keys(SETTINGS).sort());
+    const sample = JSON.parse(readFileSync(new URL('../../local.settings.sample.json', import.meta.url), 'utf8')) as { Values: Record<string, string> };
+    const listed = Object.keys(sample.Values).filter((name) => name.startsWith('CERTGATE_'));
+    expect(listed.sort()).toEqual(Object.keys(SETTINGS).sort());
+  });
+
+  it('accepts the sample settings file as it is', () => {
+    const sample = JSON.parse(readFileSync(new URL('../../local.settings.sample.json', import.meta.url), 'utf8')) as { Values: Record<string, string> };
+    expect(() => loadConfig(sample.Values)).not.toThrow();
+  });
+});
