@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { getServices } from '../shared/composition.js';
 import { managementError } from '../shared/http/responses.js';
 import { caView, principalOf, storeFailure } from '../shared/http/management.js';
-import { admitCaCertificates, decodeCertificateUpload } from '../shared/trust/caAdmission.js';
+import { admitCaCertificates, decodeCertificateUpload, type CaAdmission } from '../shared/trust/caAdmission.js';
 
 const JsonUpload = z.object({ pem: z.string().optional(), der: z.string().optional(), label: z.string().max(200).optional() })
   .strict()
@@ -55,9 +55,8 @@ export async function manageCas(request: HttpRequest, context: InvocationContext
       addedBy: principalOf(request),
       ...(upload.label ? { label: upload.label } : {}),
     });
-    const refused = verdicts.filter((v) => !v.ok);
-    const first = refused[0];
-    if (first && !first.ok) {
+    const first = verdicts.find((v): v is Extract<CaAdmission, { ok: false }> => !v.ok);
+    if (first) {
       return managementError(first.reason, first.detail, {
         certificates: verdicts.map((v) => (v.ok ? { thumbprint: v.ca.thumbprint, subject: v.ca.subject, ok: true } : { thumbprint: v.thumbprint, subject: v.subject, ok: false, code: v.reason, detail: v.detail })),
       });

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { loadConfig, type AppConfig } from './config.js';
-import { createTableClient } from './adapters/tableClients.js';
+import { createTableClient } from './adapters/storageClients.js';
 import { TableTrustedCaStore } from './adapters/tableTrustedCaStore.js';
 import type { Clock, TrustedCaStore } from './ports.js';
 import { TrustAnchorCache } from './trust/trustAnchorCache.js';

@@ -60,3 +60,33 @@ export interface TrustedCaStore {
 export interface Clock {
   now(): Date;
 }
+
+/** Why revocation data could not be had; stable codes, shown in traces and health. */
+export type CrlFetchFailure = 'crl-url-unsupported' | 'crl-fetch-failed' | 'crl-fetch-timeout' | 'crl-too-large';
+
+/** The outcome of fetching one distribution point. */
+export type CrlFetchResult =
+  | { readonly kind: 'fetched'; readonly bytes: Uint8Array; readonly etag?: string; readonly lastModified?: string }
+  | { readonly kind: 'not-modified' }
+  | { readonly kind: 'failed'; readonly reason: CrlFetchFailure; readonly detail: string };
+
+/** Fetches CRLs from distribution points (HTTP in production, a loopback server in tests). */
+export interface CrlFetcher {
+  fetch(url: string, previous?: { etag?: string; lastModified?: string }): Promise<CrlFetchResult>;
+}
+
+/** A last-good CRL as archived, with what is needed to use it without re-fetching. */
+export interface ArchivedCrl {
+  readonly url: string;
+  readonly bytes: Uint8Array;
+  readonly fetchedAt: string;
+  readonly etag?: string;
+  readonly lastModified?: string;
+}
+
+/** Keeps the last good copy of every CRL (Blob Storage in production) so a restart or an outage of the CDP does not lose revocation data. */
+export interface CrlArchive {
+  get(url: string): Promise<ArchivedCrl | undefined>;
+  put(crl: ArchivedCrl): Promise<void>;
+  list(): Promise<string[]>;
+}

@@ -113,7 +113,7 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | '
 }
 
 async function writeResponse(res: ServerResponse, result: unknown): Promise<void> {
-  const response = result instanceof HttpResponse ? result : new HttpResponse((result ?? {}) as HttpResponseInit);
+  const response = result instanceof HttpResponse ? result : new HttpResponse(result as HttpResponseInit | undefined);
   res.statusCode = response.status;
   response.headers.forEach((value, name) => res.setHeader(name, value));
   const body = response.body ? Buffer.from(await response.arrayBuffer()) : undefined;
@@ -173,7 +173,9 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
       const context = new InvocationContext({
         invocationId,
         functionName: route.fn.name,
-        logHandler: (level, ...args) => log(`[${route.fn.name}] ${level}: ${args.map(String).join(' ')}`),
+        logHandler: (level, ...args) => {
+          log(`[${route.fn.name}] ${level}: ${args.map(String).join(' ')}`);
+        },
       });
       try {
         await writeResponse(res, await route.fn.handler(request, context));
@@ -196,7 +198,9 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
-        server.close(() => resolve());
+        server.close(() => {
+          resolve();
+        });
       }),
   };
 }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTableClient } from '../../shared/adapters/tableClients.js';
+import { createTableClient } from '../../shared/adapters/storageClients.js';
 import { TableTrustedCaStore } from '../../shared/adapters/tableTrustedCaStore.js';
 import { StoreError, type TrustedCa } from '../../shared/ports.js';
 import { startAzurite, type Azurite } from '../../dev/azurite.js';

@@ -1,0 +1,152 @@
+/**
+ * End to end, with real parts: Azurite on a socket, the app's functions on the local host, the
+ * local mTLS gateway over real TLS, the dev PKI. Runs the tour and the boundary cases.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startStack, type Stack } from '../../dev/stack.js';
+import { gatewayRequest, tourSteps } from '../../dev/tour.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+let stack: Stack;
+let pkiDir: string;
+
+beforeAll(async () => {
+  pkiDir = mkdtempSync(join(tmpdir(), 'certgate-e2e-'));
+  stack = await startStack({
+    root,
+    pkiDir,
+    ports: { host: 0, gateway: 0, pki: 0, azurite: { blob: 0, queue: 0, table: 0 } },
+    functionKey: 'e2e-function-key',
+    masterKey: 'e2e-master-key',
+    settings: { CERTGATE_TABLE_PREFIX: 'e2e', CERTGATE_GATEWAY_SECRETS: 'e2e-gateway-secret-0123456789', CERTGATE_CONFIG_REFRESH_SECONDS: '0' },
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await stack.close();
+  rmSync(pkiDir, { recursive: true, force: true });
+});
+
+describe('the tour, through the gateway', () => {
+  it('every tour step gives the outcome it states', async () => {
+    for (const step of tourSteps(stack, root)) {
+      const result = await step.run();
+      expect({ step: step.title, status: result.status }).toEqual({ step: step.title, status: step.expected.status });
+      for (const reason of step.expected.reasons) expect(result.reasons, step.title).toContain(reason);
+    }
+  });
+});
+
+describe('authorize through the gateway', () => {
+  it('allows alice with a certificate summary, device tag and correlation id', async () => {
+    const { status, body } = await gatewayRequest(stack, '/api/authorize', stack.pki.users.alice);
+    expect(status).toBe(200);
+    expect(body).toMatchObject({
+      decision: 'allow',
+      deviceTags: ['valid-client-certificate'],
+      certificate: { subject: expect.stringContaining('alice'), sha256Thumbprint: expect.stringMatching(/^[0-9a-f]{64}$/) },
+      correlationId: expect.any(String),
+    });
+  });
+
+  it('names the failing check for each bad certificate', async () => {
+    const cases = [
+      { name: 'expired', reason: 'certificate-expired' },
+      { name: 'not-yet-valid', reason: 'certificate-not-yet-valid' },
+      { name: 'untrusted', reason: 'certificate-untrusted' },
+      { name: 'no-client-auth', reason: 'certificate-eku-missing' },
+    ];
+    for (const c of cases) {
+      const { status, body } = await gatewayRequest(stack, '/api/authorize', stack.pki.users[c.name]);
+      expect(status, c.name).toBe(403);
+      expect(body, c.name).toMatchObject({ decision: 'block', reasons: ['client-certificate-invalid', c.reason], failedCheck: expect.any(String), deviceTags: [] });
+    }
+  });
+
+  it('strips a forged X-Client-Certificate: the TLS certificate wins', async () => {
+    const forged = encodeURIComponent(stack.pki.users.alice!.certPem);
+    const withoutCert = await gatewayRequest(stack, '/api/authorize', undefined, { 'X-Client-Certificate': forged, [stack.config.gateway.secretHeader]: 'guessing-the-secret-000' });
+    expect(withoutCert.status).toBe(403);
+    expect(withoutCert.body).toMatchObject({ reasons: ['client-certificate-required'] });
+    const asExpired = await gatewayRequest(stack, '/api/authorize', stack.pki.users.expired, { 'X-Client-Certificate': forged });
+    expect(asExpired.body).toMatchObject({ reasons: ['client-certificate-invalid', 'certificate-expired'] });
+  });
+});
+
+describe('the functions without the gateway', () => {
+  it('refuses a certificate header that lacks the gateway secret (401)', async () => {
+    const res = await fetch(`${stack.hostUrl}/api/authorize`, { headers: { 'x-client-certificate': encodeURIComponent(stack.pki.users.alice!.certPem) } });
+    expect(res.status).toBe(401);
+    expect(await res.json()).toMatchObject({ decision: 'block', reasons: ['forwarded-certificate-rejected', 'forwarded-certificate-untrusted-forwarder'] });
+  });
+
+  it('accepts the same header with the secret (what the gateway adds)', async () => {
+    const res = await fetch(`${stack.hostUrl}/api/authorize`, {
+      headers: { 'x-client-certificate': encodeURIComponent(stack.pki.users.alice!.certPem), [stack.config.gateway.secretHeader]: stack.config.gateway.secrets[0]! },
+    });
+    expect(res.status).toBe(200);
+  });
+
+  it('answers garbage in the header with a 400 and a reason, never a 500', async () => {
+    for (const value of ['%%%', '-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----', 'A'.repeat(20_000), '']) {
+      const res = await fetch(`${stack.hostUrl}/api/authorize`, { headers: { 'x-client-certificate': value, [stack.config.gateway.secretHeader]: stack.config.gateway.secrets[0]! } });
+      expect(res.status, value.slice(0, 20)).toBeLessThan(500);
+      const body = (await res.json()) as { reasons: string[] };
+      expect(body.reasons.length).toBeGreaterThan(0);
+    }
+  });
+
+  it('reports health with the version and storage reachability', async () => {
+    const res = await fetch(`${stack.hostUrl}/api/health`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ status: 'healthy', version: expect.any(String), storage: { reachable: true } });
+  });
+});
+
+describe('managing trusted CAs', () => {
+  const key = { 'x-functions-key': 'e2e-function-key' };
+
+  it('lists the registered dev CAs and refuses calls without a key', async () => {
+    expect((await fetch(`${stack.hostUrl}/api/manage/cas`)).status).toBe(401);
+    const res = await fetch(`${stack.hostUrl}/api/manage/cas`, { headers: key });
+    const body = (await res.json()) as { cas: { subject: string; kind: string }[] };
+    expect(body.cas.map((c) => c.kind).sort()).toEqual(['intermediate', 'root']);
+  });
+
+  it.each([
+    { label: 'a leaf certificate', body: () => stack.pki.users.alice!.certPem, status: 422, code: 'ca-not-a-ca' },
+    { label: 'a CA already present', body: () => stack.pki.root.certPem, status: 409, code: 'ca-already-present' },
+    { label: 'not a certificate', body: () => 'hello', status: 400, code: 'ca-malformed' },
+    { label: 'nothing', body: () => '', status: 400, code: 'ca-bundle-empty' },
+  ])('refuses $label with $code', async ({ body, status, code }) => {
+    const res = await fetch(`${stack.hostUrl}/api/manage/cas`, { method: 'POST', headers: { ...key, 'content-type': 'application/x-pem-file' }, body: body() });
+    expect(res.status).toBe(status);
+    expect(await res.json()).toMatchObject({ error: { code } });
+  });
+
+  it('disabling the intermediate with If-Match blocks alice; a stale ETag gets 412; re-enabling allows again', async () => {
+    const list = (await (await fetch(`${stack.hostUrl}/api/manage/cas`, { headers: key })).json()) as { cas: { thumbprint: string; kind: string; etag: string }[] };
+    const intermediate = list.cas.find((c) => c.kind === 'intermediate')!;
+    const root = list.cas.find((c) => c.kind === 'root')!;
+    const url = `${stack.hostUrl}/api/manage/cas/${intermediate.thumbprint}`;
+    const patch = (etag: string | undefined, enabled: boolean) =>
+      fetch(url, { method: 'PATCH', headers: { ...key, 'content-type': 'application/json', ...(etag ? { 'if-match': etag } : {}) }, body: JSON.stringify({ enabled }) });
+
+    expect((await patch(undefined, false)).status).toBe(428);
+    // Disabling the root as well: with neither anchor enabled, alice has no path.
+    const rootRes = await fetch(`${stack.hostUrl}/api/manage/cas/${root.thumbprint}`, { method: 'PATCH', headers: { ...key, 'content-type': 'application/json', 'if-match': root.etag }, body: JSON.stringify({ enabled: false }) });
+    expect(rootRes.status).toBe(200);
+    const disabled = await patch(intermediate.etag, false);
+    expect(disabled.status).toBe(200);
+    expect((await patch(intermediate.etag, true)).status).toBe(412);
+    expect((await gatewayRequest(stack, '/api/authorize', stack.pki.users.alice)).status).toBe(403);
+
+    const newEtag = disabled.headers.get('etag')!;
+    expect((await patch(newEtag, true)).status).toBe(200);
+    expect((await gatewayRequest(stack, '/api/authorize', stack.pki.users.alice)).status).toBe(200);
+  });
+});
