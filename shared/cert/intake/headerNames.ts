@@ -1,0 +1,38 @@
+/**
+ * The header names each gateway kind uses by default, and their resolution against a gateway's
+ * overrides. Names are returned lower-cased (HTTP header names are case-insensitive).
+ * May import: intake types.
+ */
+import type { GatewayConfig, GatewayKind, HeaderRole } from './types.js';
+
+/** Default header names per gateway kind and role. */
+export const DEFAULT_HEADER_NAMES: Readonly<Record<GatewayKind, Partial<Record<HeaderRole, string>>>> = {
+  'app-gateway': { certificate: 'X-Client-Certificate', verification: 'X-Client-Certificate-Verification' },
+  'front-door': { certificate: 'X-Azure-ClientCertificate', verification: 'X-Azure-ClientCertificate-Verify', frontDoorId: 'X-Azure-FDID' },
+  'app-service': { certificate: 'X-ARR-ClientCert' },
+  envoy: { certificate: 'x-forwarded-client-cert' },
+  nginx: { certificate: 'X-SSL-Client-Cert', verification: 'X-SSL-Client-Verify' },
+  traefik: { certificate: 'X-Forwarded-Tls-Client-Cert' },
+  'aws-alb': { certificate: 'X-Amzn-Mtls-Clientcert', leaf: 'X-Amzn-Mtls-Clientcert-Leaf' },
+  cloudflare: { certificate: 'Cf-Client-Cert-Der-Base64' },
+  rfc9440: { certificate: 'Client-Cert', chain: 'Client-Cert-Chain' },
+};
+
+/** Default name of the gateway secret header. */
+export const DEFAULT_SECRET_HEADER = 'X-Certgate-Gateway-Secret';
+
+/** Roles whose headers carry certificate bytes (their presence means "a certificate was forwarded"). */
+export const CERTIFICATE_ROLES: readonly HeaderRole[] = ['certificate', 'leaf', 'chain'];
+
+/** The header name a gateway uses for a role, lower-cased; undefined when it has none or it is switched off. */
+export function headerNameFor(gateway: GatewayConfig, role: HeaderRole): string | undefined {
+  const override = gateway.headers?.[role];
+  const name = override ?? DEFAULT_HEADER_NAMES[gateway.kind][role];
+  const trimmed = name?.trim();
+  return trimmed ? trimmed.toLowerCase() : undefined;
+}
+
+/** The secret header name of a gateway, lower-cased. */
+export function secretHeaderFor(gateway: GatewayConfig): string {
+  return (gateway.secretHeader?.trim() || DEFAULT_SECRET_HEADER).toLowerCase();
+}

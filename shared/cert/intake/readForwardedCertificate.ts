@@ -1,0 +1,143 @@
+/**
+ * Reads the client certificate a gateway forwarded, behind the trust boundary. Checks run in a
+ * fixed order, and the first failure decides the reason:
+ *   1. gateway proof: a certificate header of any configured kind without any gateway's proof is
+ *      `forwarded-certificate-untrusted-forwarder`; no header and no proof is `absent`;
+ *   2. for the proven gateway (the first whose certificate header is present, else the first
+ *      proven): each header read once (repeats → duplicate-header), size cap, comma check where a
+ *      comma cannot legitimately appear;
+ *   3. the gateway verification header (SUCCESS / NONE / FAILED:<reason>);
+ *   4. decoding (percent-encoding, base64, PEM armour, DER SEQUENCE), leaf count, chain cap;
+ *   5. strict mode: a FAILED gateway verdict rejects.
+ * Never throws: any input gives a result.
+ * May import: intake types and modules, node:buffer.
+ */
+import { Buffer } from 'node:buffer';
+import { decodeCertificateHeaders, commaAllowed, type CertificateHeaderValues } from './gatewayFormats.js';
+import { proveGateway, type GatewayProof } from './gatewayProof.js';
+import { parseGatewayVerification } from './gatewayVerification.js';
+import { CERTIFICATE_ROLES, headerNameFor } from './headerNames.js';
+import type { IntakeReason } from './reasons.js';
+import {
+  DEFAULT_INTAKE_LIMITS,
+  stepFail,
+  stepOk,
+  type ForwardedRequest,
+  type GatewayConfig,
+  type HeaderRole,
+  type IntakeLimits,
+  type IntakeResult,
+  type IntakeStep,
+} from './types.js';
+
+function effectiveLimits(limits: Partial<IntakeLimits> | undefined): IntakeLimits {
+  const pick = (value: number | undefined, fallback: number): number =>
+    value !== undefined && Number.isFinite(value) && value >= 0 ? Math.floor(value) : fallback;
+  return {
+    maxHeaderBytes: pick(limits?.maxHeaderBytes, DEFAULT_INTAKE_LIMITS.maxHeaderBytes),
+    maxChainLength: pick(limits?.maxChainLength, DEFAULT_INTAKE_LIMITS.maxChainLength),
+  };
+}
+
+/** The certificate header names of a gateway that the request carries. */
+function presentCertificateHeaders(request: ForwardedRequest, gateway: GatewayConfig): string[] {
+  const names: string[] = [];
+  for (const role of CERTIFICATE_ROLES) {
+    const name = headerNameFor(gateway, role);
+    if (name !== undefined && request.headers.get(name) !== null) names.push(name);
+  }
+  return names;
+}
+
+/** Reads one header for a role: repeats, size cap and the joined-repeat comma check. */
+function readHeader(request: ForwardedRequest, gateway: GatewayConfig, role: HeaderRole, limits: IntakeLimits): IntakeStep<string | null> {
+  const name = headerNameFor(gateway, role);
+  if (name === undefined) return stepOk(null);
+  const all = request.headers.getAll?.(name);
+  if (all && all.length > 1) return stepFail('forwarded-certificate-duplicate-header', `${name} appears ${all.length} times`);
+  const value = request.headers.get(name);
+  if (value === null) return stepOk(null);
+  const bytes = Buffer.byteLength(value, 'utf8');
+  if (bytes > limits.maxHeaderBytes) return stepFail('forwarded-certificate-header-too-large', `${name} is ${bytes} bytes, over the cap of ${limits.maxHeaderBytes}`);
+  if (role !== 'verification' && !commaAllowed(gateway.kind, role) && value.includes(',')) {
+    return stepFail('forwarded-certificate-duplicate-header', `${name} contains a comma: repeated header joined by the HTTP stack`);
+  }
+  return stepOk(value);
+}
+
+function readFromGateway(request: ForwardedRequest, gateway: GatewayConfig, proof: GatewayProof, limits: IntakeLimits): IntakeResult {
+  const kind = gateway.kind;
+  const fail = (step: { readonly reason: IntakeReason; readonly detail: string }): IntakeResult => ({ kind: 'rejected', reason: step.reason, gateway: kind, detail: step.detail });
+
+  const verificationHeader = readHeader(request, gateway, 'verification', limits);
+  if (!verificationHeader.ok) return fail(verificationHeader);
+  const values: Partial<Record<HeaderRole, string | null>> = {};
+  for (const role of CERTIFICATE_ROLES) {
+    const value = readHeader(request, gateway, role, limits);
+    if (!value.ok) return fail(value);
+    values[role] = value.value;
+  }
+  const verification = parseGatewayVerification(verificationHeader.value);
+  if (!verification.ok) return fail(verification);
+  const gatewayVerification = verification.value;
+  if (gateway.mode === 'strict' && gatewayVerification.status === 'failed') {
+    return fail({ reason: 'forwarded-certificate-gateway-verification-failed', detail: `gateway verdict FAILED${gatewayVerification.detail ? `: ${gatewayVerification.detail}` : ''}` });
+  }
+
+  const supplied = CERTIFICATE_ROLES.filter((role) => values[role] != null);
+  if (supplied.length === 0) return { kind: 'absent', gateway: kind, trusted: true, gatewayVerification };
+  const allEmpty = supplied.every((role) => (values[role] ?? '').trim() === '');
+  if (allEmpty) {
+    // App Gateway sends an empty certificate variable with NONE when the client sent no certificate.
+    if (gatewayVerification.status === 'none') return { kind: 'absent', gateway: kind, trusted: true, gatewayVerification };
+    return fail({ reason: 'forwarded-certificate-empty', detail: 'the certificate header is present but empty' });
+  }
+  const nonEmpty: CertificateHeaderValues = Object.fromEntries(
+    CERTIFICATE_ROLES.map((role) => [role, (values[role] ?? '').trim() === '' ? null : values[role]]),
+  );
+
+  const decoded = decodeCertificateHeaders(gateway, nonEmpty);
+  if (!decoded.ok) return fail(decoded);
+  const { leaf, chain, encoding } = decoded.value;
+  if (chain.length > limits.maxChainLength) {
+    return fail({ reason: 'forwarded-certificate-chain-too-long', detail: `${chain.length} chain certificates, over the cap of ${limits.maxChainLength}` });
+  }
+  const trace = [
+    ...proof.notes,
+    `${kind}: decoded ${encoding}: leaf ${leaf.length} bytes, ${chain.length} chain certificate(s)`,
+    `${kind}: gateway verification ${gatewayVerification.status}${gatewayVerification.detail ? ` (${gatewayVerification.detail})` : ''}`,
+  ];
+  return { kind: 'present', gateway: kind, leaf, chain, gatewayVerification, trace };
+}
+
+function readUnguarded(request: ForwardedRequest, gateways: readonly GatewayConfig[], limits: IntakeLimits): IntakeResult {
+  const checked = gateways.map((gateway) => ({ gateway, proof: proveGateway(gateway, request), headers: presentCertificateHeaders(request, gateway) }));
+  const proven = checked.filter((entry) => entry.proof.proven);
+  const chosen = proven.find((entry) => entry.headers.length > 0) ?? proven[0];
+  if (chosen) return readFromGateway(request, chosen.gateway, chosen.proof, limits);
+  const spoofed = checked.find((entry) => entry.headers.length > 0);
+  if (!spoofed) return { kind: 'absent', trusted: false };
+  return {
+    kind: 'rejected',
+    reason: 'forwarded-certificate-untrusted-forwarder',
+    gateway: spoofed.gateway.kind,
+    detail: `${spoofed.headers.join(', ')} present without gateway proof: ${checked.flatMap((entry) => entry.proof.notes).join('; ')}`,
+  };
+}
+
+/**
+ * Reads the forwarded client certificate of a request behind the configured gateways. The bytes
+ * of a `present` result are unvalidated; a `rejected` result carries a stable reason code.
+ */
+export function readForwardedCertificate(request: ForwardedRequest, gateways: readonly GatewayConfig[], limits?: Partial<IntakeLimits>): IntakeResult {
+  try {
+    return readUnguarded(request, gateways, effectiveLimits(limits));
+  } catch (error) {
+    // Only a caller-supplied headers object that throws can get here; the request is refused, not crashed.
+    return {
+      kind: 'rejected',
+      reason: 'forwarded-certificate-malformed-encoding',
+      detail: `unreadable request headers: ${error instanceof Error ? error.message : String(error)}`,
+    };
+  }
+}

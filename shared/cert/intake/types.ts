@@ -1,0 +1,119 @@
+/**
+ * The intake's public types: which gateways certgate sits behind, how they prove themselves, what
+ * a forwarded request looks like to the intake and what the intake returns. Everything the intake
+ * returns is *unvalidated* input: a `present` certificate has only been decoded, not trusted.
+ * May import: intake reasons.
+ */
+import type { IntakeReason } from './reasons.js';
+
+/** The gateways whose forwarded-certificate formats certgate reads. */
+export type GatewayKind =
+  | 'app-gateway'
+  | 'front-door'
+  | 'app-service'
+  | 'envoy'
+  | 'nginx'
+  | 'traefik'
+  | 'aws-alb'
+  | 'cloudflare'
+  | 'rfc9440';
+
+/** Every gateway kind, in documentation order. */
+export const GATEWAY_KINDS: readonly GatewayKind[] = [
+  'app-gateway', 'front-door', 'app-service', 'envoy', 'nginx', 'traefik', 'aws-alb', 'cloudflare', 'rfc9440',
+];
+
+/**
+ * Logical header roles a gateway kind may use; `GatewayConfig.headers` overrides their names
+ * (an empty string switches the header off, e.g. a verification header the gateway cannot send).
+ * - `certificate`: the main certificate header (for `aws-alb` the full chain, for `rfc9440` Client-Cert)
+ * - `chain`: a separate chain header (`rfc9440` Client-Cert-Chain)
+ * - `leaf`: a separate leaf-only header (`aws-alb` X-Amzn-Mtls-Clientcert-Leaf)
+ * - `verification`: the gateway's own verdict (`SUCCESS` | `FAILED:<reason>` | `NONE`)
+ * - `frontDoorId`: the Front Door profile id (`X-Azure-FDID`)
+ */
+export type HeaderRole = 'certificate' | 'chain' | 'leaf' | 'verification' | 'frontDoorId';
+
+/** Which XFCC element describes the client when Envoy forwards several (see docs/gateways.md). */
+export type XfccElementChoice = 'last' | 'first' | 'only';
+
+/**
+ * One gateway certgate sits behind. Its proof is every configured factor together: the secret
+ * header (when `secrets` is non-empty), `X-Azure-FDID` (front-door with `frontDoorId`) and the
+ * peer address (when `trustedProxies` is non-empty). A gateway with no factor configured is never
+ * trusted.
+ */
+export interface GatewayConfig {
+  readonly kind: GatewayKind;
+  /** Accepted gateway secrets; two during a rotation. Empty strings are ignored. */
+  readonly secrets?: readonly string[];
+  /** Header carrying the secret (default `X-Certgate-Gateway-Secret`). */
+  readonly secretHeader?: string;
+  /** Front Door profile id that `X-Azure-FDID` must equal (front-door only). */
+  readonly frontDoorId?: string;
+  /** CIDR ranges (IPv4 / IPv6, a bare address means a single host) of the gateway hops. */
+  readonly trustedProxies?: readonly string[];
+  /** `strict`: a gateway FAILED verdict rejects at intake; `passthrough` (default): it is reported. */
+  readonly mode?: 'passthrough' | 'strict';
+  /** Header-name overrides by role (see {@link HeaderRole}). */
+  readonly headers?: Partial<Record<string, string>>;
+  /** Envoy only: which XFCC element to read (default `last`). */
+  readonly xfccElement?: XfccElementChoice;
+}
+
+/** Caps on what the intake will decode. */
+export interface IntakeLimits {
+  /** Largest accepted header value, in UTF-8 bytes (default 16 KiB). */
+  readonly maxHeaderBytes: number;
+  /** Most certificates accepted in the forwarded chain besides the leaf (default 8). */
+  readonly maxChainLength: number;
+}
+
+/** The default {@link IntakeLimits}. */
+export const DEFAULT_INTAKE_LIMITS: IntakeLimits = Object.freeze({ maxHeaderBytes: 16 * 1024, maxChainLength: 8 });
+
+/**
+ * A request as the intake sees it. `headers.get` must be case-insensitive and join repeated
+ * headers the way Fetch `Headers` does; when `getAll` is available it is used to detect repeats
+ * exactly. `remoteAddress` is the immediate peer (may carry a port).
+ */
+export interface ForwardedRequest {
+  readonly headers: { get(name: string): string | null; getAll?(name: string): string[] };
+  readonly remoteAddress?: string;
+}
+
+/** The gateway's own verdict on the client certificate, when it sends one. */
+export interface GatewayVerification {
+  readonly status: 'success' | 'failed' | 'none' | 'not-provided';
+  /** The gateway's failure reason (`FAILED:<reason>`), as sent. */
+  readonly detail?: string;
+}
+
+/** What the intake found. `present` bytes are unvalidated: the validator decides trust. */
+export type IntakeResult =
+  | { readonly kind: 'absent'; readonly gateway?: GatewayKind; readonly trusted: boolean; readonly gatewayVerification?: GatewayVerification }
+  | {
+      readonly kind: 'present';
+      readonly gateway: GatewayKind;
+      /** The client certificate, DER. */
+      readonly leaf: Uint8Array;
+      /** Further certificates the gateway forwarded, DER, leaf excluded, untrusted. */
+      readonly chain: Uint8Array[];
+      readonly gatewayVerification: GatewayVerification;
+      /** How the intake reached this result, for the admin trace. */
+      readonly trace: string[];
+    }
+  | { readonly kind: 'rejected'; readonly reason: IntakeReason; readonly gateway?: GatewayKind; readonly detail: string };
+
+/** An intermediate step's outcome: a value, or a rejection with its code. */
+export type IntakeStep<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: IntakeReason; readonly detail: string };
+
+/** A successful {@link IntakeStep}. */
+export function stepOk<T>(value: T): IntakeStep<T> {
+  return { ok: true, value };
+}
+
+/** A failed {@link IntakeStep}. */
+export function stepFail<T = never>(reason: IntakeReason, detail: string): IntakeStep<T> {
+  return { ok: false, reason, detail };
+}
