@@ -58,7 +58,7 @@ export async function authorize(request: HttpRequest, context: InvocationContext
       context.error(`authorize: trusted CAs unavailable, failing closed: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
-  const decision = decideCertificateAccess({ intake, ...(validation ? { validation } : {}), gatewayMode: config.gateway.mode, correlationId, now });
+  const decision = decideCertificateAccess({ intake, ...(validation ? { validation } : {}), correlationId, now });
   logDecision(context, decision);
   return decisionResponse(decision);
 }

@@ -23,6 +23,10 @@ export const SETTINGS = {
   CERTGATE_GATEWAY_MODE: 'passthrough (default: certgate validates, the gateway verdict is reported) or strict (a gateway FAILED verdict blocks).',
   CERTGATE_TRUSTED_PROXIES: 'Comma-separated CIDR ranges of the gateway hops whose forwarded headers are trusted (optional).',
   CERTGATE_FRONT_DOOR_ID: 'Front Door profile id expected in X-Azure-FDID (front-door gateway only).',
+  CERTGATE_GATEWAY_HEADERS:
+    'JSON object overriding the gateway\'s header names by role (certificate, chain, leaf, verification, frontDoorId), e.g. {"certificate":"X-SSL-Client-Cert"}; "" turns a header off.',
+  CERTGATE_ADDITIONAL_GATEWAYS:
+    'JSON array of further gateways certgate sits behind, each {"kind", "secrets"?, "secretHeader"?, "frontDoorId"?, "trustedProxies"?, "mode"?, "headers"?, "xfccElement"?}.',
   CERTGATE_CLOCK_SKEW_SECONDS: 'Tolerance applied to certificate validity windows, in seconds (default 60, at most 3600).',
   CERTGATE_REQUIRED_EKUS:
     'Comma-separated EKU OIDs a client certificate must carry (default 1.3.6.1.5.5.7.3.2, Client Authentication; "none" for no requirement).',
@@ -41,6 +45,41 @@ export type StorageConfig =
   | { readonly kind: 'connection-string'; readonly connectionString: string }
   | { readonly kind: 'managed-identity'; readonly accountName: string };
 
+const HeaderOverrides = z.partialRecord(z.enum(['certificate', 'chain', 'leaf', 'verification', 'frontDoorId']), z.string().regex(/^[A-Za-z0-9-]*$/, 'not a header name'));
+
+const GatewaySchema = z.object({
+  kind: z.enum(GATEWAY_KINDS),
+  secrets: z.array(z.string().min(16, 'each secret must be at least 16 characters')).optional(),
+  secretHeader: z.string().regex(/^[A-Za-z0-9-]+$/, 'not a header name').optional(),
+  frontDoorId: z.string().min(1).optional(),
+  trustedProxies: z.array(z.string().regex(CIDR, 'not a CIDR range such as 10.0.1.0/24')).optional(),
+  mode: z.enum(['passthrough', 'strict']).optional(),
+  headers: HeaderOverrides.optional(),
+  xfccElement: z.enum(['last', 'first', 'only']).optional(),
+}).strict().refine((g) => (g.secrets?.length ?? 0) > 0 || (g.trustedProxies?.length ?? 0) > 0 || (g.kind === 'front-door' && g.frontDoorId !== undefined), {
+  message: 'a gateway needs secrets, trustedProxies, or (front-door) a frontDoorId: otherwise anyone could forge its header',
+});
+
+/** One gateway certgate sits behind, with the proof it must show. */
+export type GatewaySettings = z.infer<typeof GatewaySchema>;
+
+function json<T>(env: Record<string, string | undefined>, name: SettingName, schema: z.ZodType<T>, fallback: T): T {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '') return fallback;
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    throw new ConfigError(name, 'not valid JSON');
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ConfigError(name, `${issue?.path.join('.') || '(value)'}: ${issue?.message ?? 'invalid'}`);
+  }
+  return parsed.data;
+}
+
 /** The typed, frozen app configuration. */
 export interface AppConfig {
   readonly storage: StorageConfig;
@@ -52,7 +91,10 @@ export interface AppConfig {
     readonly mode: 'passthrough' | 'strict';
     readonly trustedProxies: readonly string[];
     readonly frontDoorId?: string;
+    readonly headers: Readonly<Partial<Record<'certificate' | 'chain' | 'leaf' | 'verification' | 'frontDoorId', string>>>;
   };
+  /** Further gateways (CERTGATE_ADDITIONAL_GATEWAYS), checked in order after the primary one. */
+  readonly additionalGateways: readonly GatewaySettings[];
   readonly clockSkewSeconds: number;
   readonly requiredEkus: readonly string[];
   readonly configRefreshSeconds: number;
@@ -139,7 +181,9 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       mode: oneOf(env, 'CERTGATE_GATEWAY_MODE', ['passthrough', 'strict'] as const, 'passthrough'),
       trustedProxies,
       ...(frontDoorId ? { frontDoorId } : {}),
+      headers: json(env, 'CERTGATE_GATEWAY_HEADERS', HeaderOverrides, {}),
     },
+    additionalGateways: json(env, 'CERTGATE_ADDITIONAL_GATEWAYS', z.array(GatewaySchema), []),
     clockSkewSeconds: integer(env, 'CERTGATE_CLOCK_SKEW_SECONDS', 60, 0, 3600),
     requiredEkus,
     configRefreshSeconds: integer(env, 'CERTGATE_CONFIG_REFRESH_SECONDS', 5, 0, 300),

@@ -11,8 +11,11 @@ const cache = new WeakMap<AppConfig, readonly GatewayConfig[]>();
 export function gatewayConfigs(config: AppConfig): readonly GatewayConfig[] {
   let gateways = cache.get(config);
   if (!gateways) {
-    const { kind, secrets, secretHeader, mode, trustedProxies, frontDoorId } = config.gateway;
-    gateways = [{ kind, secrets: [...secrets], secretHeader, mode, trustedProxies: [...trustedProxies], ...(frontDoorId ? { frontDoorId } : {}) }];
+    const { kind, secrets, secretHeader, mode, trustedProxies, frontDoorId, headers } = config.gateway;
+    gateways = [
+      { kind, secrets, secretHeader, mode, trustedProxies, headers, ...(frontDoorId ? { frontDoorId } : {}) },
+      ...config.additionalGateways,
+    ];
     cache.set(config, gateways);
   }
   return gateways;

@@ -12,7 +12,6 @@ export const DECISION_REASONS = {
   'client-certificate-required': 'No client certificate was presented: this endpoint requires one from the organisation\'s PKI.',
   'client-certificate-invalid': 'The client certificate was presented but is not valid (see the check that failed).',
   'forwarded-certificate-rejected': 'The forwarded certificate header could not be accepted (see the intake reason).',
-  'gateway-verification-failed': 'The gateway reported that it could not verify the client certificate, and the gateway mode is strict.',
   'decision-unavailable': 'certgate could not decide because a dependency failed; the request is blocked (fail closed).',
 } as const;
 

@@ -12,7 +12,12 @@ export function decisionStatus(decision: Decision): number {
   if (decision.effect === 'allow') return 200;
   const [outcome, detail] = decision.reasons;
   if (outcome === 'decision-unavailable') return 503;
-  if (outcome === 'forwarded-certificate-rejected') return detail === 'forwarded-certificate-untrusted-forwarder' ? 401 : 400;
+  if (outcome === 'forwarded-certificate-rejected') {
+    if (detail === 'forwarded-certificate-untrusted-forwarder') return 401;
+    // The gateway itself refused the certificate (strict mode): a verdict on the client, not bad input.
+    if (detail === 'forwarded-certificate-gateway-verification-failed') return 403;
+    return 400;
+  }
   return 403;
 }
 

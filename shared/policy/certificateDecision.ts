@@ -2,7 +2,8 @@
  * The certificate requirement as a decision: from what intake read and what validation found, the
  * effect, the reason codes, the check that failed, the device tags and the trace. No I/O, no
  * clock: everything arrives as arguments. Until access policies exist the rule is "a valid client
- * certificate is required".
+ * certificate is required". The gateway's own verdict is reported; in strict mode the intake has
+ * already turned a FAILED verdict into a rejection.
  * May import: the cert core's types, decision reasons.
  */
 import type { IntakeResult } from '../cert/intake/index.js';
@@ -37,7 +38,6 @@ export interface CertificateDecisionInput {
   readonly intake: IntakeResult;
   /** Present when intake found a certificate and validation ran. */
   readonly validation?: ValidationResult;
-  readonly gatewayMode: 'passthrough' | 'strict';
   readonly correlationId: string;
   readonly now: Date;
 }
@@ -73,18 +73,6 @@ export function decideCertificateAccess(input: CertificateDecisionInput): Decisi
       effect: 'block',
       reasons: ['client-certificate-invalid', validation.reason],
       failedCheck: failed?.check ?? validation.reason,
-      deviceTags: [],
-      trace: validation.trace,
-    };
-  }
-  if (input.gatewayMode === 'strict' && verification?.status === 'failed') {
-    return {
-      ...base,
-      ...withGateway,
-      ...certificate,
-      effect: 'block',
-      reasons: ['gateway-verification-failed'],
-      failedCheck: 'gateway-verification',
       deviceTags: [],
       trace: validation.trace,
     };

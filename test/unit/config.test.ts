@@ -7,7 +7,7 @@ const base = {
   CERTGATE_GATEWAY_SECRETS: 'a-secret-of-sixteen-plus',
 };
 
-function settingOf(env: Record<string, string>): string | undefined {
+function settingOf(env: Record<string, string | undefined>): string | undefined {
   try {
     loadConfig(env);
     return undefined;
@@ -45,9 +45,23 @@ describe('loadConfig', () => {
     { label: 'skew too large', env: { ...base, CERTGATE_CLOCK_SKEW_SECONDS: '86400' }, setting: 'CERTGATE_CLOCK_SKEW_SECONDS' },
     { label: 'EKU not an OID', env: { ...base, CERTGATE_REQUIRED_EKUS: 'clientAuth' }, setting: 'CERTGATE_REQUIRED_EKUS' },
     { label: 'proxy not a CIDR', env: { ...base, CERTGATE_TRUSTED_PROXIES: '10.0.0.1' }, setting: 'CERTGATE_TRUSTED_PROXIES' },
+    { label: 'header overrides not JSON', env: { ...base, CERTGATE_GATEWAY_HEADERS: '{certificate:' }, setting: 'CERTGATE_GATEWAY_HEADERS' },
+    { label: 'header override for an unknown role', env: { ...base, CERTGATE_GATEWAY_HEADERS: '{"cert":"X-A"}' }, setting: 'CERTGATE_GATEWAY_HEADERS' },
+    { label: 'additional gateway without proof', env: { ...base, CERTGATE_ADDITIONAL_GATEWAYS: '[{"kind":"nginx"}]' }, setting: 'CERTGATE_ADDITIONAL_GATEWAYS' },
+    { label: 'additional gateway of unknown kind', env: { ...base, CERTGATE_ADDITIONAL_GATEWAYS: '[{"kind":"iis","secrets":["0123456789abcdef"]}]' }, setting: 'CERTGATE_ADDITIONAL_GATEWAYS' },
     { label: 'table prefix with a dash', env: { ...base, CERTGATE_TABLE_PREFIX: 'cert-gate' }, setting: 'CERTGATE_TABLE_PREFIX' },
   ])('names the setting: $label', ({ env, setting }) => {
     expect(settingOf(env)).toBe(setting);
+  });
+
+  it('reads additional gateways and header overrides', () => {
+    const config = loadConfig({
+      ...base,
+      CERTGATE_GATEWAY_HEADERS: '{"certificate":"X-SSL-Client-Cert","verification":""}',
+      CERTGATE_ADDITIONAL_GATEWAYS: '[{"kind":"front-door","frontDoorId":"a0b1c2d3-0000-4000-8000-000000000000"},{"kind":"envoy","trustedProxies":["10.1.0.0/16"],"xfccElement":"first"}]',
+    });
+    expect(config.gateway.headers).toEqual({ certificate: 'X-SSL-Client-Cert', verification: '' });
+    expect(config.additionalGateways.map((g) => g.kind)).toEqual(['front-door', 'envoy']);
   });
 
   it('accepts managed identity, trusted proxies instead of a secret, and "none" EKUs', () => {
