@@ -3,7 +3,7 @@
  * only decodes, it does not validate chains) and request builders. `headerMap` accepts any string
  * (Fetch Headers refuses CR/LF), and models repeated headers with `getAll`.
  */
-import './reflectMetadataPolyfill.js';
+import 'reflect-metadata';
 import { webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import type { ForwardedRequest } from '../../../shared/cert/intake/index.js';
