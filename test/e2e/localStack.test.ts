@@ -92,7 +92,7 @@ describe('the functions without the gateway', () => {
   });
 
   it('answers garbage in the header with a 400 and a reason, never a 500', async () => {
-    for (const value of ['%%%', '-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----', 'A'.repeat(20_000), '']) {
+    for (const value of ['%%%', '-----BEGIN CERTIFICATE----- not base64 -----END CERTIFICATE-----', 'A'.repeat(20_000), '']) {
       const res = await fetch(`${stack.hostUrl}/api/authorize`, { headers: { 'x-client-certificate': value, [stack.config.gateway.secretHeader]: stack.config.gateway.secrets[0]! } });
       expect(res.status, value.slice(0, 20)).toBeLessThan(500);
       const body = (await res.json()) as { reasons: string[] };

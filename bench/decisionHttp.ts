@@ -1,0 +1,87 @@
+/**
+ * Warm decisions over HTTP, side by side with a bare handler on the same local host in the same
+ * run: requests/s of `/api/authorize` (valid certificate forwarded with the gateway secret, CAs
+ * cached) ÷ requests/s of a handler that returns 200 and does nothing. Ratios, not absolute times:
+ * the machine is shared and noisy.
+ *
+ *   npx tsx bench/decisionHttp.ts [--seconds 5] [--concurrency 8]
+ */
+import { app } from '@azure/functions';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startStack } from '../dev/stack.js';
+import { installFunctionsCore } from '../dev/host/functionsCore.js';
+
+const args = process.argv.slice(2);
+const option = (name: string, fallback: number) => {
+  const at = args.indexOf(`--${name}`);
+  return at >= 0 ? Number(args[at + 1]) : fallback;
+};
+const seconds = option('seconds', 5);
+const concurrency = option('concurrency', 8);
+
+async function load(url: string, headers: Record<string, string>, durationMs: number): Promise<{ rps: number; statuses: Record<number, number> }> {
+  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+  const statuses: Record<number, number> = {};
+  let done = 0;
+  const end = performance.now() + durationMs;
+  const one = () =>
+    new Promise<void>((resolve, reject) => {
+      const req = request(url, { headers, agent }, (res) => {
+        res.resume();
+        res.on('end', () => {
+          statuses[res.statusCode ?? 0] = (statuses[res.statusCode ?? 0] ?? 0) + 1;
+          resolve();
+        });
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < end) {
+        await one();
+        done++;
+      }
+    }),
+  );
+  agent.destroy();
+  return { rps: done / ((performance.now() - started) / 1000), statuses };
+}
+
+installFunctionsCore();
+app.http('bench-bare', { methods: ['GET'], authLevel: 'anonymous', route: 'bench-bare', handler: () => ({ status: 200, jsonBody: { ok: true } }) });
+
+const pkiDir = mkdtempSync(join(tmpdir(), 'certgate-bench-'));
+const stack = await startStack({
+  root: fileURLToPath(new URL('..', import.meta.url)),
+  pkiDir,
+  ports: { host: 0, gateway: 0, pki: 0, azurite: { blob: 0, queue: 0, table: 0 } },
+  functionKey: 'bench-key',
+  masterKey: 'bench-master',
+  settings: { CERTGATE_TABLE_PREFIX: 'bench', CERTGATE_CONFIG_REFRESH_SECONDS: '30' },
+});
+try {
+  const headers = {
+    'x-client-certificate': encodeURIComponent(stack.pki.users.alice!.certPem),
+    [stack.config.gateway.secretHeader]: stack.config.gateway.secrets[0]!,
+  };
+  await load(`${stack.hostUrl}/api/authorize`, headers, 1000); // warm-up: JIT, CA cache, verdict cache
+  await load(`${stack.hostUrl}/api/bench-bare`, {}, 1000);
+  const bare = await load(`${stack.hostUrl}/api/bench-bare`, {}, seconds * 1000);
+  const decision = await load(`${stack.hostUrl}/api/authorize`, headers, seconds * 1000);
+  const bare2 = await load(`${stack.hostUrl}/api/bench-bare`, {}, seconds * 1000);
+  const baseline = (bare.rps + bare2.rps) / 2;
+  console.log(`decision over HTTP (warm, concurrency ${concurrency}, ${seconds} s each):`);
+  console.log(`  bare handler      ${baseline.toFixed(0)} req/s (runs: ${bare.rps.toFixed(0)}, ${bare2.rps.toFixed(0)})`);
+  console.log(`  /api/authorize    ${decision.rps.toFixed(0)} req/s  statuses ${JSON.stringify(decision.statuses)}`);
+  console.log(`  ratio authorize ÷ bare = ${(decision.rps / baseline).toFixed(2)}`);
+  console.log(`  added per request ≈ ${((1 / decision.rps - 1 / baseline) * 1e6 * concurrency).toFixed(0)} µs (concurrency-adjusted)`);
+} finally {
+  await stack.close();
+  rmSync(pkiDir, { recursive: true, force: true });
+}

@@ -1,0 +1,203 @@
+/**
+ * Fuzzes `/api/authorize` over real HTTP: valid encodings of every gateway format, mutated
+ * (truncated, flipped, padded, duplicated, oversized, cross-format, garbage), with the right, a
+ * wrong or no gateway secret. Counts statuses; any 5xx or dropped connection is a failure.
+ * Seeded, bounded in count, loopback only.
+ *
+ *   npx tsx scripts/fuzzAuthorize.ts [--requests 100000] [--seed 1] [--concurrency 16]
+ */
+import { Agent, request } from 'node:http';
+import { GATEWAY_KINDS, encodeForwardedCertificate, type GatewayKind } from '../shared/cert/intake/index.js';
+
+/** Where to send, and the material to mutate. */
+export interface FuzzTarget {
+  readonly url: string;
+  readonly secretHeader: string;
+  /** The secret for each gateway kind configured on the target. */
+  readonly secrets: Readonly<Partial<Record<GatewayKind, string>>>;
+  readonly leafDer: Uint8Array;
+  readonly chainDer: readonly Uint8Array[];
+}
+
+/** What a run saw. */
+export interface FuzzReport {
+  readonly requests: number;
+  readonly byStatus: Record<string, number>;
+  readonly serverErrors: number;
+  readonly transportErrors: number;
+  readonly examples: string[];
+  readonly seconds: number;
+}
+
+/** xorshift32: small, seeded, good enough to pick mutations reproducibly. */
+function random(seed: number): () => number {
+  let state = seed >>> 0 || 1;
+  return () => {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return (state >>> 0) / 0x1_0000_0000;
+  };
+}
+
+const PRINTABLE: readonly string[] = [...Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i)), '\t'];
+const SPECIAL = ['%', '%2', '%zz', ',', ', ', '"', '\\"', ';', '=', ':', '+', '/', ' ', '-----BEGIN CERTIFICATE-----', '-----END CERTIFICATE-----', 'Cert=', 'Chain="', ':AAAA:', '%0A'];
+
+/** Runs `count` requests against the target. */
+export async function fuzzAuthorize(target: FuzzTarget, count: number, seed = 1, concurrency = 16): Promise<FuzzReport> {
+  const next = random(seed);
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
+  const int = (max: number) => Math.floor(next() * max);
+  const printable = (length: number) => Array.from({ length }, () => pick(PRINTABLE)).join('');
+
+  const mutate = (value: string): string => {
+    switch (int(10)) {
+      case 0:
+        return value;
+      case 1:
+        return value.slice(0, int(value.length + 1));
+      case 2: {
+        const at = int(value.length + 1);
+        return value.slice(0, at) + pick(PRINTABLE) + value.slice(at + 1);
+      }
+      case 3: {
+        const at = int(value.length + 1);
+        return value.slice(0, at) + pick(SPECIAL) + value.slice(at);
+      }
+      case 4:
+        return `${value}, ${value}`;
+      case 5:
+        return value.repeat(2 + int(8));
+      case 6:
+        return '';
+      case 7:
+        return printable(int(400));
+      case 8:
+        return value.replace(/[A-Za-z0-9]/g, (c) => (next() < 0.02 ? pick(PRINTABLE) : c));
+      default:
+        return value.split('').reverse().join('');
+    }
+  };
+
+  const requestHeaders = (): Record<string, string> => {
+    const kind = pick(GATEWAY_KINDS);
+    const chain = next() < 0.3 ? target.chainDer : [];
+    const encoded = encodeForwardedCertificate(pick(GATEWAY_KINDS), target.leafDer, chain, next() < 0.5 ? { verification: { status: pick(['success', 'failed', 'none'] as const), detail: 'x' } } : {});
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(encoded)) {
+      const header = next() < 0.2 ? name.toUpperCase() : name;
+      headers[header] = mutate(value).replace(/[^\t\x20-\x7e]/g, '?').trim();
+    }
+    const secret = target.secrets[kind];
+    const proof = next();
+    if (secret && proof < 0.75) headers[target.secretHeader] = secret;
+    else if (proof < 0.9) headers[target.secretHeader] = mutate(secret ?? 'wrong-secret-0123456789').replace(/[^\t\x20-\x7e]/g, '?').trim();
+    return headers;
+  };
+
+  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+  const byStatus: Record<string, number> = {};
+  const examples: string[] = [];
+  let serverErrors = 0;
+  let transportErrors = 0;
+  let sent = 0;
+  const started = performance.now();
+
+  const one = (headers: Record<string, string>) =>
+    new Promise<number>((resolve) => {
+      const req = request(target.url, { method: 'GET', headers, agent }, (res) => {
+        res.resume();
+        res.on('end', () => {
+          resolve(res.statusCode ?? 0);
+        });
+        res.on('error', () => {
+          resolve(-1);
+        });
+      });
+      req.on('error', (error) => {
+        if (examples.length < 5) examples.push(`transport: ${error.message}`);
+        resolve(-1);
+      });
+      req.end();
+    });
+
+  const worker = async () => {
+    while (sent < count) {
+      sent++;
+      let headers: Record<string, string>;
+      try {
+        headers = requestHeaders();
+      } catch {
+        continue;
+      }
+      const status = await one(headers);
+      byStatus[String(status)] = (byStatus[String(status)] ?? 0) + 1;
+      if (status === -1) transportErrors++;
+      else if (status >= 500) {
+        serverErrors++;
+        if (examples.length < 5) examples.push(`${status}: ${JSON.stringify(headers).slice(0, 300)}`);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  agent.destroy();
+  return { requests: count, byStatus, serverErrors, transportErrors, examples, seconds: (performance.now() - started) / 1000 };
+}
+
+/** The settings that put one gateway of every kind in front of the app, each with its own secret. */
+export function everyGatewaySettings(secretOf: (kind: GatewayKind) => string): Record<string, string> {
+  const [first, ...rest] = GATEWAY_KINDS;
+  return {
+    CERTGATE_GATEWAY_KIND: first!,
+    CERTGATE_GATEWAY_SECRETS: secretOf(first!),
+    CERTGATE_ADDITIONAL_GATEWAYS: JSON.stringify(rest.map((kind) => ({ kind, secrets: [secretOf(kind)] }))),
+  };
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const option = (name: string, fallback: number) => {
+    const at = args.indexOf(`--${name}`);
+    return at >= 0 ? Number(args[at + 1]) : fallback;
+  };
+  const count = option('requests', 100_000);
+  const seed = option('seed', 1);
+  const concurrency = option('concurrency', 16);
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { fileURLToPath } = await import('node:url');
+  const { startStack } = await import('../dev/stack.js');
+  const secretOf = (kind: GatewayKind) => `fuzz-secret-for-${kind}-0123456789`;
+  const pkiDir = mkdtempSync(join(tmpdir(), 'certgate-fuzz-'));
+  const stack = await startStack({
+    root: fileURLToPath(new URL('..', import.meta.url)),
+    pkiDir,
+    ports: { host: 0, gateway: 0, pki: 0, azurite: { blob: 0, queue: 0, table: 0 } },
+    functionKey: 'fuzz-key',
+    masterKey: 'fuzz-master',
+    settings: { CERTGATE_TABLE_PREFIX: 'fuzz', ...everyGatewaySettings(secretOf) },
+  });
+  try {
+    const report = await fuzzAuthorize(
+      {
+        url: `${stack.hostUrl}/api/authorize`,
+        secretHeader: stack.config.gateway.secretHeader,
+        secrets: Object.fromEntries(GATEWAY_KINDS.map((k) => [k, secretOf(k)])),
+        leafDer: stack.pki.users.alice!.certDer,
+        chainDer: [stack.pki.intermediate.certDer],
+      },
+      count,
+      seed,
+      concurrency,
+    );
+    console.log(JSON.stringify(report, null, 2));
+    console.log(`${report.requests} requests in ${report.seconds.toFixed(1)} s: ${report.serverErrors} 5xx, ${report.transportErrors} transport errors`);
+    process.exitCode = report.serverErrors === 0 && report.transportErrors === 0 ? 0 : 1;
+  } finally {
+    await stack.close();
+    rmSync(pkiDir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await main();
