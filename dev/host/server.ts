@@ -8,14 +8,19 @@
  * `authLevel` (`anonymous`; `function` = a function key or the master key in `?code=` or
  * `x-functions-key`; `admin` = the master key), the ban on routes starting with `admin`, repeated
  * headers joined with ", ", and the client address appended to `X-Forwarded-For` as App Service's
- * front end does. A handler that throws gets a 500, as in Azure. Dev-only.
+ * front end does, request headers up to 32 KiB (Kestrel's default). A handler that throws gets a
+ * 500, as in Azure. Dev-only.
  * May import: @azure/functions, node built-ins, the functions-core stand-in.
  */
-import { HttpRequest, HttpResponse, InvocationContext, type HttpResponseInit } from '@azure/functions';
+import azureFunctions, { type HttpResponseInit } from '@azure/functions';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { RegisteredFunction } from './functionsCore.js';
+
+// The package is a CommonJS bundle whose classes Node's ESM named-export detection misses; the
+// default import (module.exports) has them all.
+const { HttpRequest, HttpResponse, InvocationContext } = azureFunctions;
 
 /** Options of {@link startFunctionsHost}. */
 export interface FunctionsHostOptions {
@@ -129,7 +134,8 @@ function keyOf(url: URL, req: IncomingMessage): string | undefined {
 export async function startFunctionsHost(options: FunctionsHostOptions): Promise<FunctionsHost> {
   const routes = buildRoutes(options.functions, options.routePrefix ?? 'api');
   const log = options.log ?? (() => undefined);
-  const server: Server = createServer((req, res) => {
+  // 32 KiB of request headers, as Kestrel (the Functions host's web server) allows by default.
+  const server: Server = createServer({ maxHeaderSize: 32 * 1024 }, (req, res) => {
     void (async () => {
       const url = new URL(req.url ?? '/', `http://${req.headers.host ?? '127.0.0.1'}`);
       const method = (req.method ?? 'GET').toUpperCase();

@@ -23,10 +23,10 @@ export function decisionStatus(decision: Decision): number {
 
 /** The JSON response of `authorize`: the decision without the trace (the trace goes to the log). */
 export function decisionResponse(decision: Decision): HttpResponseInit {
-  const { trace: _trace, ...visible } = decision;
+  const { effect, reasons, failedCheck, deviceTags, certificate, gatewayVerification, correlationId, decidedAt } = decision;
   return {
     status: decisionStatus(decision),
-    jsonBody: { decision: decision.effect, ...visible },
+    jsonBody: { decision: effect, reasons, failedCheck, deviceTags, certificate, gatewayVerification, correlationId, decidedAt },
     headers: {
       'cache-control': 'no-store',
       'x-correlation-id': decision.correlationId,
