@@ -7,7 +7,7 @@
  */
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { randomUUID } from 'node:crypto';
-import { readForwardedCertificate } from '../shared/cert/intake/index.js';
+import { readClientContext, readForwardedCertificate, type ClientContext } from '../shared/cert/intake/index.js';
 import { validateCertificatePath } from '../shared/cert/validation/index.js';
 import { getServices } from '../shared/composition.js';
 import { gatewayConfigs } from '../shared/gateways.js';
@@ -19,8 +19,8 @@ function correlationIdOf(request: HttpRequest, context: InvocationContext): stri
   return given && /^[A-Za-z0-9._-]{8,128}$/.test(given) ? given : context.invocationId !== 'unknown' ? context.invocationId : randomUUID();
 }
 
-function logDecision(context: InvocationContext, decision: Decision): void {
-  const line = JSON.stringify({ event: 'certgate.decision', ...decision });
+function logDecision(context: InvocationContext, decision: Decision, client: ClientContext): void {
+  const line = JSON.stringify({ event: 'certgate.decision', ...decision, client });
   if (decision.effect === 'allow') context.log(line);
   else context.warn(line);
 }
@@ -38,9 +38,11 @@ export async function authorize(request: HttpRequest, context: InvocationContext
   const now = clock.now();
   const xff = request.headers.get('x-forwarded-for');
   const remoteAddress = xff?.split(',').at(-1)?.trim().replace(/:\d+$/, '');
-  const intake = readForwardedCertificate({ headers: request.headers, ...(remoteAddress ? { remoteAddress } : {}) }, gatewayConfigs(config));
+  const forwarded = { headers: request.headers, url: request.url, ...(remoteAddress ? { remoteAddress } : {}) };
+  const intake = readForwardedCertificate(forwarded, gatewayConfigs(config));
+  const client = readClientContext(forwarded, gatewayConfigs(config));
   if (intake.kind === 'rejected' && intake.reason === 'forwarded-certificate-untrusted-forwarder') {
-    context.warn(JSON.stringify({ event: 'certgate.alert.untrusted-forwarder', correlationId, detail: intake.detail, remoteAddress }));
+    context.warn(JSON.stringify({ event: 'certgate.alert.untrusted-forwarder', correlationId, detail: intake.detail, remoteAddress, client }));
   }
   let validation;
   if (intake.kind === 'present') {
@@ -59,7 +61,7 @@ export async function authorize(request: HttpRequest, context: InvocationContext
     }
   }
   const decision = decideCertificateAccess({ intake, ...(validation ? { validation } : {}), correlationId, now });
-  logDecision(context, decision);
+  logDecision(context, decision, client);
   return decisionResponse(decision);
 }
 

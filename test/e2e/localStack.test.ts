@@ -22,7 +22,7 @@ beforeAll(async () => {
     ports: { host: 0, gateway: 0, pki: 0, azurite: { blob: 0, queue: 0, table: 0 } },
     functionKey: 'e2e-function-key',
     masterKey: 'e2e-master-key',
-    settings: { CERTGATE_TABLE_PREFIX: 'e2e', CERTGATE_GATEWAY_SECRETS: 'e2e-gateway-secret-0123456789', CERTGATE_CONFIG_REFRESH_SECONDS: '0' },
+    settings: { CERTGATE_TABLE_PREFIX: 'e2e', CERTGATE_GATEWAY_SECRETS: 'e2e-gateway-secret-0123456789,e2e-gateway-secret-rotated-0123456789', CERTGATE_CONFIG_REFRESH_SECONDS: '0' },
   });
 }, 120_000);
 
@@ -89,6 +89,15 @@ describe('the functions without the gateway', () => {
       headers: { 'x-client-certificate': encodeURIComponent(stack.pki.users.alice!.certPem), [stack.config.gateway.secretHeader]: stack.config.gateway.secrets[0]! },
     });
     expect(res.status).toBe(200);
+  });
+
+  it('accepts both secrets during a rotation, and nothing else', async () => {
+    const pem = encodeURIComponent(stack.pki.users.alice!.certPem);
+    const statusWith = async (secret: string) =>
+      (await fetch(`${stack.hostUrl}/api/authorize`, { headers: { 'x-client-certificate': pem, [stack.config.gateway.secretHeader]: secret } })).status;
+    expect(await statusWith('e2e-gateway-secret-0123456789')).toBe(200);
+    expect(await statusWith('e2e-gateway-secret-rotated-0123456789')).toBe(200);
+    expect(await statusWith('e2e-gateway-secret-012345678')).toBe(401);
   });
 
   it('answers garbage in the header with a 400 and a reason, never a 500', async () => {
