@@ -1,0 +1,262 @@
+/**
+ * Certificate path validation with path building: from the leaf, through untrusted
+ * intermediates (as forwarded by the gateway) to any trust anchor. Candidate issuers are found by
+ * normalised name (AKI/SKI matches first, anchors before intermediates); every candidate path is
+ * validated in full (./pathValidation.js) and the first valid one wins. Loops are cut (no
+ * certificate — same name and key — twice in a path), depth and work are bounded. When no path
+ * is valid the most relevant failure is reported: a path that reached an anchor beats a broken
+ * signature, which beats a depth overrun, which beats "untrusted".
+ * Pure: time and all inputs are arguments. Never throws.
+ * May import: ../x509/*, ../revocation/*, and the modules of this folder.
+ */
+import { isCrlParseFailure, parseCrl, type ParsedCrl } from '../revocation/crl.js';
+import type { ParsedCertificate } from '../x509/certificate.js';
+import { parseCertificates } from '../x509/certificateInput.js';
+import { certificateSummary, type CertificateSummary } from '../x509/certificateSummary.js';
+import { ExtendedKeyUsageOid } from '../x509/oids.js';
+import { isSelfIssued, validatePath, type PathValidationResult, type PathValidationSettings, type RevocationMode } from './pathValidation.js';
+import type { CertificateReason } from './reasons.js';
+import { verifySignature, type AlgorithmCheck } from './signatureVerification.js';
+import type { TraceEntry } from './trace.js';
+import type { TrustStore } from './trustStore.js';
+
+/** What to validate and how. */
+export interface ValidationInput {
+  /** The client certificate, DER or PEM. */
+  readonly leaf: Uint8Array | string;
+  /** Untrusted intermediates (e.g. forwarded by the gateway); never trust anchors. */
+  readonly intermediates?: readonly (Uint8Array | string)[];
+  readonly trustStore: TrustStore;
+  /** The validation time (the caller's clock). */
+  readonly time: Date;
+  /** Tolerance on validity and CRL windows; default 0. */
+  readonly clockSkewSeconds?: number;
+  /** Required EKU OIDs; default clientAuth; [] for none. */
+  readonly requiredEkus?: readonly string[];
+  /** Maximum intermediates between leaf and anchor; default 8. */
+  readonly maxChainDepth?: number;
+  /** CRLs (DER or PEM) to consult. */
+  readonly crls?: readonly (Uint8Array | string)[];
+  /** Already parsed CRLs (e.g. pre-parsed by a timer job). */
+  readonly parsedCrls?: readonly ParsedCrl[];
+  /** 'off' (default), 'preferred' (unknown status is traced, passes) or 'required' (unknown fails). */
+  readonly revocation?: RevocationMode;
+  /** Accept SHA-1 signatures; default false. */
+  readonly allowSha1?: boolean;
+  /** Minimum RSA modulus size; default 2048. */
+  readonly minRsaBits?: number;
+  /** Bound on path-building work (candidate issuers examined); default 2000. */
+  readonly maxPathBuildingSteps?: number;
+}
+
+/** The outcome of validation. */
+export interface ValidationResult {
+  readonly ok: boolean;
+  /** `certificate-valid` when ok, else the most relevant failure. */
+  readonly reason: CertificateReason;
+  readonly trace: TraceEntry[];
+  /** Leaf … anchor of the chosen (or best failing) path. */
+  readonly path?: CertificateSummary[];
+  /** Summary of the leaf, when it parsed. */
+  readonly leaf?: CertificateSummary;
+}
+
+const DEFAULT_MAX_CHAIN_DEPTH = 8;
+const DEFAULT_MAX_STEPS = 2000;
+const MAX_CERTIFICATE_INPUT_BYTES = 256 * 1024;
+const MAX_INTERMEDIATES = 64;
+
+interface BestFailure {
+  readonly rank: number;
+  readonly reason: CertificateReason;
+  readonly detail: string;
+  readonly chain: readonly ParsedCertificate[];
+  readonly anchor: ParsedCertificate | undefined;
+  readonly pathResult: PathValidationResult | undefined;
+}
+
+function inputLength(input: Uint8Array | string): number {
+  return typeof input === 'string' ? input.length : input.byteLength;
+}
+
+function sameCertificate(a: ParsedCertificate, b: ParsedCertificate): boolean {
+  if (a === b) return true;
+  return a.subject.normalized === b.subject.normalized && Buffer.from(a.subjectPublicKeyInfo.der).equals(Buffer.from(b.subjectPublicKeyInfo.der));
+}
+
+function keyIdentifierRank(child: ParsedCertificate, candidate: ParsedCertificate): number {
+  const aki = child.extensions.authorityKeyIdentifier?.keyIdentifier;
+  const ski = candidate.extensions.subjectKeyIdentifier?.keyIdentifier;
+  if (aki === undefined || ski === undefined) return 1;
+  return aki === ski ? 0 : 2;
+}
+
+function invalidInput(detail: string): ValidationResult {
+  return { ok: false, reason: 'certificate-validation-input-invalid', trace: [{ check: 'parse', certificate: 'leaf', outcome: 'fail', reason: 'certificate-validation-input-invalid', detail }] };
+}
+
+function validate(input: ValidationInput): ValidationResult {
+  if (!(input.time instanceof Date) || Number.isNaN(input.time.getTime())) return invalidInput('time is not a valid Date');
+  const clockSkewMs = (input.clockSkewSeconds ?? 0) * 1000;
+  const maxChainDepth = input.maxChainDepth ?? DEFAULT_MAX_CHAIN_DEPTH;
+  const maxSteps = input.maxPathBuildingSteps ?? DEFAULT_MAX_STEPS;
+  if (!Number.isFinite(clockSkewMs) || clockSkewMs < 0 || !(maxChainDepth >= 0) || !(maxSteps > 0)) return invalidInput('clockSkewSeconds, maxChainDepth or maxPathBuildingSteps out of range');
+  const trace: TraceEntry[] = [];
+
+  if (inputLength(input.leaf) > MAX_CERTIFICATE_INPUT_BYTES) {
+    trace.push({ check: 'parse', certificate: 'leaf', outcome: 'fail', reason: 'certificate-malformed', detail: 'leaf input is too large' });
+    return { ok: false, reason: 'certificate-malformed', trace };
+  }
+  const leafParse = parseCertificates(input.leaf);
+  const leafCertificate = leafParse.ok ? leafParse.certificates[0] : undefined;
+  if (!leafParse.ok || leafCertificate === undefined || leafParse.certificates.length !== 1) {
+    const detail = leafParse.ok ? `expected one leaf certificate, found ${leafParse.certificates.length}` : leafParse.detail;
+    trace.push({ check: 'parse', certificate: 'leaf', outcome: 'fail', reason: 'certificate-malformed', detail });
+    return { ok: false, reason: 'certificate-malformed', trace };
+  }
+  const leaf = leafCertificate;
+  const leafSummary = certificateSummary(leaf);
+  trace.push({ check: 'parse', certificate: 'leaf', outcome: 'pass', detail: leaf.subject.text });
+
+  // Untrusted intermediates: unparseable ones are skipped (they cannot be part of a valid path).
+  const intermediatesBySubject = new Map<string, ParsedCertificate[]>();
+  const suppliedCount = input.intermediates?.length ?? 0;
+  if (suppliedCount > MAX_INTERMEDIATES) {
+    trace.push({ check: 'parse', certificate: 'supplied', outcome: 'skip', detail: `only the first ${MAX_INTERMEDIATES} of ${suppliedCount} supplied intermediates are considered` });
+  }
+  (input.intermediates ?? []).slice(0, MAX_INTERMEDIATES).forEach((entry, index) => {
+    const label = `supplied[${index}]`;
+    if (inputLength(entry) > MAX_CERTIFICATE_INPUT_BYTES) {
+      trace.push({ check: 'parse', certificate: label, outcome: 'skip', reason: 'certificate-malformed', detail: 'too large' });
+      return;
+    }
+    const parsed = parseCertificates(entry);
+    if (!parsed.ok) {
+      trace.push({ check: 'parse', certificate: label, outcome: 'skip', reason: 'certificate-malformed', detail: parsed.detail });
+      return;
+    }
+    for (const certificate of parsed.certificates) {
+      if (input.trustStore.derKeys.has(Buffer.from(certificate.der).toString('hex'))) continue;
+      const list = intermediatesBySubject.get(certificate.subject.normalized) ?? [];
+      list.push(certificate);
+      intermediatesBySubject.set(certificate.subject.normalized, list);
+    }
+  });
+
+  const crls: ParsedCrl[] = [...(input.parsedCrls ?? [])];
+  (input.crls ?? []).forEach((entry, index) => {
+    const parsed = parseCrl(entry);
+    if (isCrlParseFailure(parsed)) trace.push({ check: 'revocation', certificate: `crl[${index}]`, outcome: 'skip', reason: 'certificate-malformed', detail: parsed.detail });
+    else crls.push(parsed);
+  });
+
+  const algorithms = { allowSha1: input.allowSha1 ?? false, minRsaBits: input.minRsaBits ?? 2048 };
+  const signatureCache = new Map<ParsedCertificate, Map<ParsedCertificate, AlgorithmCheck>>();
+  const verifyIssuedBy = (child: ParsedCertificate, issuer: ParsedCertificate): AlgorithmCheck => {
+    let byIssuer = signatureCache.get(child);
+    if (byIssuer === undefined) {
+      byIssuer = new Map();
+      signatureCache.set(child, byIssuer);
+    }
+    let result = byIssuer.get(issuer);
+    if (result === undefined) {
+      result = verifySignature(child.tbsDer, child.signatureValue, child.signatureAlgorithm, issuer.subjectPublicKeyInfo, algorithms);
+      byIssuer.set(issuer, result);
+    }
+    return result;
+  };
+  const settings: PathValidationSettings = {
+    time: input.time,
+    clockSkewMs,
+    requiredEkus: input.requiredEkus ?? [ExtendedKeyUsageOid.clientAuth],
+    algorithms,
+    revocation: input.revocation ?? 'off',
+    crls,
+    verifyIssuedBy,
+  };
+
+  // Mutated from the recursive search below; an object so the compiler does not narrow it away.
+  const search: { steps: number; exhausted: boolean; pathsTried: number; best: BestFailure | undefined } = { steps: 0, exhausted: false, pathsTried: 0, best: undefined };
+  const consider = (failure: BestFailure): void => {
+    if (search.best === undefined || failure.rank > search.best.rank) search.best = failure;
+  };
+  const candidatesFor = (certificate: ParsedCertificate): { certificate: ParsedCertificate; anchor: boolean }[] => {
+    const byRank = (a: ParsedCertificate, b: ParsedCertificate): number => keyIdentifierRank(certificate, a) - keyIdentifierRank(certificate, b);
+    const anchors = [...(input.trustStore.bySubject.get(certificate.issuer.normalized) ?? [])].sort(byRank);
+    const intermediates = [...(intermediatesBySubject.get(certificate.issuer.normalized) ?? [])].sort(byRank);
+    return [...anchors.map((candidate) => ({ certificate: candidate, anchor: true })), ...intermediates.map((candidate) => ({ certificate: candidate, anchor: false }))];
+  };
+
+  const extend = (chain: ParsedCertificate[]): { chain: ParsedCertificate[]; anchor: ParsedCertificate; result: PathValidationResult } | undefined => {
+    const current = chain[chain.length - 1];
+    if (current === undefined) return undefined;
+    for (const candidate of candidatesFor(current)) {
+      search.steps += 1;
+      if (search.steps > maxSteps) {
+        search.exhausted = true;
+        return undefined;
+      }
+      if (chain.some((member) => sameCertificate(member, candidate.certificate))) continue;
+      const signature = verifyIssuedBy(current, candidate.certificate);
+      if (!signature.ok) {
+        consider({ rank: 1, reason: signature.reason, detail: `${current.subject.text} ← ${candidate.certificate.subject.text}: ${signature.detail}`, chain: [...chain], anchor: undefined, pathResult: undefined });
+        continue;
+      }
+      if (candidate.anchor) {
+        search.pathsTried += 1;
+        const result = validatePath(chain, candidate.certificate, settings);
+        if (result.ok) return { chain: [...chain], anchor: candidate.certificate, result };
+        consider({ rank: 3, reason: result.reason, detail: '', chain: [...chain], anchor: candidate.certificate, pathResult: result });
+        continue;
+      }
+      // Depth counts logical intermediates: self-issued certificates (key rollover) are free.
+      const depth = chain.slice(1).filter((member) => !isSelfIssued(member)).length + (isSelfIssued(candidate.certificate) ? 0 : 1);
+      if (depth > maxChainDepth) {
+        consider({ rank: 2, reason: 'certificate-path-too-long', detail: `a path needs more than ${maxChainDepth} intermediates`, chain: [...chain], anchor: undefined, pathResult: undefined });
+        continue;
+      }
+      chain.push(candidate.certificate);
+      const found = extend(chain);
+      chain.pop();
+      if (found !== undefined || search.exhausted) return found;
+    }
+    return undefined;
+  };
+
+  const found = extend([leaf]);
+  if (found !== undefined) {
+    trace.push({ check: 'path-building', certificate: 'leaf', outcome: 'pass', detail: `path of ${found.chain.length} certificate(s) to ${found.anchor.subject.text} (${search.pathsTried} anchored path(s) tried)` });
+    return { ok: true, reason: 'certificate-valid', trace: [...trace, ...found.result.trace], path: [...found.chain, found.anchor].map(certificateSummary), leaf: leafSummary };
+  }
+  const failure = search.best;
+  if (failure?.rank === 3 && failure.pathResult !== undefined && failure.anchor !== undefined) {
+    const detail = `best path of ${failure.chain.length} certificate(s) to ${failure.anchor.subject.text} failed (${search.pathsTried} anchored path(s) tried${search.exhausted ? ', work bound reached' : ''})`;
+    trace.push({ check: 'path-building', certificate: 'leaf', outcome: 'pass', detail });
+    return { ok: false, reason: failure.reason, trace: [...trace, ...failure.pathResult.trace], path: [...failure.chain, failure.anchor].map(certificateSummary), leaf: leafSummary };
+  }
+  let reason: CertificateReason = 'certificate-untrusted';
+  let detail = `no path from ${leaf.issuer.text} to a trusted CA`;
+  if (search.exhausted) {
+    reason = 'certificate-path-building-exhausted';
+    detail = `stopped after ${maxSteps} path-building steps`;
+  } else if (failure !== undefined) {
+    reason = failure.reason;
+    detail = failure.detail;
+  }
+  trace.push({ check: 'path-building', certificate: 'leaf', outcome: 'fail', reason, detail });
+  return { ok: false, reason, trace, ...(failure === undefined ? {} : { path: failure.chain.map(certificateSummary) }), leaf: leafSummary };
+}
+
+/**
+ * Validate a client certificate path (RFC 5280 §6.1 with path building) at `input.time`.
+ * Synchronous and pure; never throws: every input, however malformed, gives a result with a
+ * reason code and a trace.
+ */
+export function validateCertificatePath(input: ValidationInput): ValidationResult {
+  try {
+    return validate(input);
+  } catch (error) {
+    const detail = `unexpected validation failure: ${error instanceof Error ? error.message : String(error)}`;
+    return { ok: false, reason: 'certificate-malformed', trace: [{ check: 'parse', certificate: 'leaf', outcome: 'fail', reason: 'certificate-malformed', detail }] };
+  }
+}

@@ -1,0 +1,39 @@
+/**
+ * A compact, log-friendly summary of a certificate (what decision logs and block pages show).
+ * May import: node:crypto, ./certificate.js, ./generalNames.js.
+ */
+import { createHash } from 'node:crypto';
+import type { ParsedCertificate } from './certificate.js';
+import { formatGeneralName } from './generalNames.js';
+
+/** Summary fields of a certificate; dates are ISO 8601 strings. */
+export interface CertificateSummary {
+  readonly subject: string;
+  readonly issuer: string;
+  readonly serialNumber: string;
+  /** Lowercase hex SHA-256 of the DER. */
+  readonly sha256Thumbprint: string;
+  readonly notBefore: string;
+  readonly notAfter: string;
+  /** SANs as `dns:…`, `email:…`, `uri:…`, `ip:…`, `upn:…`, `dirname:…`. */
+  readonly subjectAltNames: string[];
+}
+
+const summaries = new WeakMap<ParsedCertificate, CertificateSummary>();
+
+/** Summarise a parsed certificate (memoised per parsed certificate, so anchors cost once). */
+export function certificateSummary(certificate: ParsedCertificate): CertificateSummary {
+  const known = summaries.get(certificate);
+  if (known !== undefined) return { ...known, subjectAltNames: [...known.subjectAltNames] };
+  const summary = {
+    subject: certificate.subject.text,
+    issuer: certificate.issuer.text,
+    serialNumber: certificate.serialNumber,
+    sha256Thumbprint: createHash('sha256').update(certificate.der).digest('hex'),
+    notBefore: certificate.notBefore.toISOString(),
+    notAfter: certificate.notAfter.toISOString(),
+    subjectAltNames: (certificate.extensions.subjectAltName?.names ?? []).map(formatGeneralName),
+  };
+  summaries.set(certificate, summary);
+  return { ...summary, subjectAltNames: [...summary.subjectAltNames] };
+}
