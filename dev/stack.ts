@@ -40,6 +40,8 @@ export interface StackOptions {
   readonly settings?: Record<string, string>;
   readonly now?: Date;
   readonly log?: (line: string) => void;
+  /** How often the local host runs timer functions (default 60 s). */
+  readonly timerSeconds?: number;
 }
 
 /** A running stack. */
@@ -115,18 +117,27 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       functionKeys: [options.functionKey],
       masterKey: options.masterKey,
       log,
+      timerSeconds: options.timerSeconds ?? 60,
     });
     closers.push(() => host.close());
 
-    const bundle = `${pki.root.certPem}\n${pki.intermediate.certPem}`;
-    const added = await fetch(`${host.url}/api/manage/cas`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-pem-file', 'x-functions-key': options.functionKey },
-      body: bundle,
-    });
-    if (added.status !== 201 && added.status !== 409) {
-      throw new Error(`registering the dev CAs failed: ${added.status} ${await added.text()}`);
+    // The dev CAs go in through the management API, as an admin would add them: the issuing CA
+    // with revocation required (its CRL lists `revoked`), the root with the default policy.
+    const manage = async (path: string, body: unknown): Promise<Response> =>
+      fetch(`${host.url}/api/manage/${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-functions-key': options.functionKey },
+        body: JSON.stringify(body),
+      });
+    for (const ca of [
+      { pem: pki.root.certPem, label: 'Contoso Dev Root CA' },
+      { pem: pki.intermediate.certPem, label: 'Contoso Dev Issuing CA', revocation: { mode: 'required', unknown: 'block' }, crlUrls: [pki.crls.intermediate.url] },
+    ]) {
+      const added = await manage('cas', ca);
+      if (added.status !== 201) throw new Error(`registering the dev CA ${ca.label} failed: ${added.status} ${await added.text()}`);
     }
+    const refreshed = await manage('revocation/refresh', {});
+    if (refreshed.status !== 200) throw new Error(`loading the dev CRLs failed: ${refreshed.status} ${await refreshed.text()}`);
 
     const secret = config.gateway.secrets[0];
     if (!secret) throw new Error('the local gateway needs CERTGATE_GATEWAY_SECRETS');

@@ -40,6 +40,7 @@ try {
     },
     functionKey: env.CERTGATE_DEV_FUNCTION_KEY ?? 'dev-function-key',
     masterKey: env.CERTGATE_DEV_MASTER_KEY ?? 'dev-master-key',
+    timerSeconds: port('CERTGATE_DEV_TIMER_SECONDS', 60),
     log,
   });
 } catch (error) {

@@ -89,6 +89,7 @@ export function tourSteps(stack: Stack, cwd: string): TourStep[] {
     withCert('expired', { status: 403, reasons: ['client-certificate-invalid', 'certificate-expired'] }, 'an expired certificate: blocked, and the reason says so'),
     withCert('not-yet-valid', { status: 403, reasons: ['client-certificate-invalid', 'certificate-not-yet-valid'] }, 'a certificate not valid yet: blocked'),
     withCert('untrusted', { status: 403, reasons: ['client-certificate-invalid', 'certificate-untrusted'] }, 'a certificate from a CA nobody trusts: blocked'),
+    withCert('revoked', { status: 403, reasons: ['client-certificate-invalid', 'certificate-revoked'] }, "a certificate on the issuing CA's CRL: blocked as revoked"),
     withCert('no-client-auth', { status: 403, reasons: ['client-certificate-invalid', 'certificate-eku-missing'] }, 'a certificate without the Client Authentication EKU: blocked'),
     {
       title: 'a forged certificate header sent straight to the functions, without the gateway secret: refused (401)',

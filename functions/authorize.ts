@@ -8,11 +8,12 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { randomUUID } from 'node:crypto';
 import { readClientContext, readForwardedCertificate, type ClientContext } from '../shared/cert/intake/index.js';
-import { validateCertificatePath } from '../shared/cert/validation/index.js';
+import { parseCertificates, validateCertificatePath, type ParsedCertificate, type ValidationResult } from '../shared/cert/validation/index.js';
 import { getServices } from '../shared/composition.js';
 import { gatewayConfigs } from '../shared/gateways.js';
 import { decisionResponse } from '../shared/http/responses.js';
 import { decideCertificateAccess, unavailableDecision, type Decision } from '../shared/policy/certificateDecision.js';
+import { alertsOnUnknown, crlUrlsOf, revocationModeResolver } from '../shared/trust/revocationPolicy.js';
 
 function correlationIdOf(request: HttpRequest, context: InvocationContext): string {
   const given = request.headers.get('x-correlation-id');
@@ -44,10 +45,14 @@ export async function authorize(request: HttpRequest, context: InvocationContext
   if (intake.kind === 'rejected' && intake.reason === 'forwarded-certificate-untrusted-forwarder') {
     context.warn(JSON.stringify({ event: 'certgate.alert.untrusted-forwarder', correlationId, detail: intake.detail, remoteAddress, client }));
   }
-  let validation;
+  let validation: ValidationResult | undefined;
   if (intake.kind === 'present') {
     try {
       const anchors = await services.trustAnchors.get();
+      services.crls.track(anchors.crlUrls);
+      services.crls.refreshInBackground();
+      const resolveMode = revocationModeResolver(anchors.byThumbprint);
+      const alertingIssuers: ParsedCertificate[] = [];
       validation = validateCertificatePath({
         leaf: intake.leaf,
         intermediates: intake.chain,
@@ -55,7 +60,20 @@ export async function authorize(request: HttpRequest, context: InvocationContext
         time: now,
         clockSkewSeconds: config.clockSkewSeconds,
         requiredEkus: [...config.requiredEkus],
+        parsedCrls: services.crls.current(),
+        revocationModeFor: (certificate, issuer) => {
+          if (alertsOnUnknown(anchors.byThumbprint, issuer)) alertingIssuers.push(issuer);
+          return resolveMode(certificate, issuer);
+        },
       });
+      if (validation.trace.some((entry) => entry.reason === 'certificate-revocation-unknown')) {
+        // Learn the leaf's distribution points so the next refresh fetches them.
+        const parsed = parseCertificates(intake.leaf);
+        if (parsed.ok && parsed.certificates[0] && services.crls.track(crlUrlsOf(parsed.certificates[0]))) services.crls.refreshInBackground();
+        if (validation.ok && alertingIssuers.length > 0) {
+          context.warn(JSON.stringify({ event: 'certgate.alert.revocation-unknown', correlationId, certificate: validation.leaf?.sha256Thumbprint }));
+        }
+      }
     } catch (error) {
       context.error(`authorize: trusted CAs unavailable, failing closed: ${error instanceof Error ? error.message : String(error)}`);
     }

@@ -1,5 +1,6 @@
 /**
- * `/api/manage/cas/{thumbprint}`: read (GET), change label / enabled (PATCH, needs `If-Match`),
+ * `/api/manage/cas/{thumbprint}`: read (GET), change label / enabled / revocation / crlUrls (PATCH,
+ * needs `If-Match`),
  * and remove (DELETE, `If-Match` optional) one trusted CA by SHA-256 thumbprint. Function-key
  * protected.
  */
@@ -7,9 +8,11 @@ import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } 
 import { z } from 'zod';
 import { getServices } from '../shared/composition.js';
 import { managementError } from '../shared/http/responses.js';
-import { caView, principalOf, storeFailure } from '../shared/http/management.js';
+import { caView, CrlUrlsSchema, firstIssue, principalOf, RevocationPolicySchema, storeFailure } from '../shared/http/management.js';
 
-const Changes = z.object({ label: z.string().min(1).max(200).optional(), enabled: z.boolean().optional() }).strict();
+const Changes = z
+  .object({ label: z.string().min(1).max(200).optional(), enabled: z.boolean().optional(), revocation: RevocationPolicySchema.optional(), crlUrls: CrlUrlsSchema.optional() })
+  .strict();
 
 export async function manageCa(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   const thumbprint = (request.params.thumbprint ?? '').toLowerCase().replaceAll(':', '');
@@ -36,8 +39,7 @@ export async function manageCa(request: HttpRequest, context: InvocationContext)
     }
     const changes = Changes.safeParse(body);
     if (!changes.success) {
-      const issue = changes.error.issues[0];
-      return managementError('request-body-invalid', `${issue?.path.join('.') || '(body)'}: ${issue?.message ?? 'invalid'}`);
+      return managementError('request-body-invalid', firstIssue(changes.error));
     }
     const updated = await services.trustedCas.update(thumbprint, changes.data, ifMatch);
     services.trustAnchors.invalidate();

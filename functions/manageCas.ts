@@ -4,21 +4,37 @@
  * reserves routes starting with "admin".)
  *
  * POST bodies: PEM text (`application/x-pem-file`, `text/plain`), DER (`application/pkix-cert`,
- * `application/octet-stream`), or JSON `{ "pem": "...", "label": "..." }` / `{ "der": "<base64>" }`.
+ * `application/octet-stream`), or JSON `{ "pem" | "der": …, "label"?, "revocation"?: { "mode", "unknown" },
+ * "crlUrls"?: [...] }`.
  * All certificates of a bundle must be acceptable, or nothing is added (201 / 4xx).
  */
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { z } from 'zod';
 import { getServices } from '../shared/composition.js';
 import { managementError } from '../shared/http/responses.js';
-import { caView, principalOf, storeFailure } from '../shared/http/management.js';
+import { caView, CrlUrlsSchema, firstIssue, principalOf, RevocationPolicySchema, storeFailure } from '../shared/http/management.js';
+import type { RevocationPolicy } from '../shared/ports.js';
 import { admitCaCertificates, decodeCertificateUpload, type CaAdmission } from '../shared/trust/caAdmission.js';
 
-const JsonUpload = z.object({ pem: z.string().optional(), der: z.string().optional(), label: z.string().max(200).optional() })
+const JsonUpload = z
+  .object({
+    pem: z.string().optional(),
+    der: z.string().optional(),
+    label: z.string().max(200).optional(),
+    revocation: RevocationPolicySchema.optional(),
+    crlUrls: CrlUrlsSchema.optional(),
+  })
   .strict()
   .refine((v) => (v.pem === undefined) !== (v.der === undefined), { message: 'give exactly one of "pem" and "der"' });
 
-async function uploadOf(request: HttpRequest): Promise<{ body: Uint8Array; label?: string } | { error: HttpResponseInit }> {
+interface Upload {
+  body: Uint8Array;
+  label?: string;
+  revocation?: RevocationPolicy;
+  crlUrls?: string[];
+}
+
+async function uploadOf(request: HttpRequest): Promise<Upload | { error: HttpResponseInit }> {
   const contentType = (request.headers.get('content-type') ?? '').toLowerCase();
   const raw = new Uint8Array(await request.arrayBuffer());
   if (!contentType.includes('json')) return { body: raw };
@@ -30,11 +46,11 @@ async function uploadOf(request: HttpRequest): Promise<{ body: Uint8Array; label
   }
   const parsed = JsonUpload.safeParse(json);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    return { error: managementError('request-body-invalid', `${issue?.path.join('.') || '(body)'}: ${issue?.message ?? 'invalid'}`) };
+    return { error: managementError('request-body-invalid', firstIssue(parsed.error)) };
   }
-  const body = parsed.data.pem !== undefined ? new Uint8Array(Buffer.from(parsed.data.pem, 'utf8')) : new Uint8Array(Buffer.from(parsed.data.der ?? '', 'base64'));
-  return { body, ...(parsed.data.label ? { label: parsed.data.label } : {}) };
+  const { pem, der, label, revocation, crlUrls } = parsed.data;
+  const body = pem !== undefined ? new Uint8Array(Buffer.from(pem, 'utf8')) : new Uint8Array(Buffer.from(der ?? '', 'base64'));
+  return { body, ...(label ? { label } : {}), ...(revocation ? { revocation } : {}), ...(crlUrls ? { crlUrls } : {}) };
 }
 
 export async function manageCas(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
@@ -54,6 +70,8 @@ export async function manageCas(request: HttpRequest, context: InvocationContext
       now: services.clock.now(),
       addedBy: principalOf(request),
       ...(upload.label ? { label: upload.label } : {}),
+      ...(upload.revocation ? { revocation: upload.revocation } : {}),
+      ...(upload.crlUrls ? { crlUrls: upload.crlUrls } : {}),
     });
     const first = verdicts.find((v): v is Extract<CaAdmission, { ok: false }> => !v.ok);
     if (first) {

@@ -5,9 +5,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { loadConfig, type AppConfig } from './config.js';
-import { createTableClient } from './adapters/storageClients.js';
+import { BlobCrlArchive } from './adapters/blobCrlArchive.js';
+import { HttpCrlFetcher } from './adapters/httpCrlFetcher.js';
+import { createContainerClient, createTableClient } from './adapters/storageClients.js';
 import { TableTrustedCaStore } from './adapters/tableTrustedCaStore.js';
 import type { Clock, TrustedCaStore } from './ports.js';
+import { CrlCache } from './trust/crlCache.js';
+import { CrlParser } from './trust/crlParser.js';
 import { TrustAnchorCache } from './trust/trustAnchorCache.js';
 
 /** Everything a trigger needs, built once per worker. */
@@ -16,6 +20,7 @@ export interface Services {
   readonly clock: Clock;
   readonly trustedCas: TrustedCaStore;
   readonly trustAnchors: TrustAnchorCache;
+  readonly crls: CrlCache;
 }
 
 /** The app's version, from the nearest package.json above this module (source or dist/). */
@@ -37,7 +42,20 @@ let services: Services | undefined;
 export function buildServices(env: Record<string, string | undefined>, clock: Clock = systemClock): Services {
   const config = loadConfig(env);
   const trustedCas = new TableTrustedCaStore(createTableClient(config.storage, `${config.tablePrefix}TrustedCas`));
-  return { config, clock, trustedCas, trustAnchors: new TrustAnchorCache(trustedCas, clock, config.configRefreshSeconds) };
+  const parser = new CrlParser();
+  const crls = new CrlCache(
+    {
+      fetcher: new HttpCrlFetcher(),
+      archive: new BlobCrlArchive(createContainerClient(config.storage, `${config.tablePrefix.toLowerCase()}-crls`)),
+      parse: (bytes) => parser.parse(bytes),
+      clock,
+      log: (event) => {
+        console.warn(JSON.stringify(event));
+      },
+    },
+    config.crlRefreshSeconds,
+  );
+  return { config, clock, trustedCas, trustAnchors: new TrustAnchorCache(trustedCas, clock, config.configRefreshSeconds), crls };
 }
 
 /** The worker's services, built on first use from `process.env`. */

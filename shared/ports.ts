@@ -19,16 +19,36 @@ export interface TrustedCa {
   readonly kind: 'root' | 'intermediate';
   readonly label: string;
   readonly enabled: boolean;
+  /** Revocation checking for certificates this CA issues (see {@link RevocationPolicy}). */
+  readonly revocation: RevocationPolicy;
+  /** Distribution points of the CRLs this CA publishes, besides those its certificates name. */
+  readonly crlUrls: readonly string[];
   readonly addedAt: string;
   readonly addedBy: string;
   /** Opaque version for optimistic concurrency (`If-Match`). */
   readonly etag: string;
 }
 
+/**
+ * Per-CA revocation checking, like "Require certificate revocation check", but explicit:
+ * `off` (not checked), `preferred` (checked when revocation data is available; unknown passes),
+ * `required` (unknown status → `unknown`: `block`, or `allow-and-alert`). A revoked certificate is
+ * blocked in every mode but `off`.
+ */
+export interface RevocationPolicy {
+  readonly mode: 'off' | 'preferred' | 'required';
+  readonly unknown: 'block' | 'allow-and-alert';
+}
+
+/** The revocation policy of a CA added without one. */
+export const DEFAULT_REVOCATION_POLICY: RevocationPolicy = Object.freeze({ mode: 'preferred', unknown: 'block' });
+
 /** What an admin may change on a stored CA. */
 export interface TrustedCaChanges {
   readonly label?: string;
   readonly enabled?: boolean;
+  readonly revocation?: RevocationPolicy;
+  readonly crlUrls?: readonly string[];
 }
 
 /** Why a store operation did not happen; `unavailable` is a malfunction, the rest are answers. */

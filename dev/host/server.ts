@@ -8,7 +8,8 @@
  * `authLevel` (`anonymous`; `function` = a function key or the master key in `?code=` or
  * `x-functions-key`; `admin` = the master key), the ban on routes starting with `admin`, repeated
  * headers joined with ", ", and the client address appended to `X-Forwarded-For` as App Service's
- * front end does, request headers up to 32 KiB (Kestrel's default). A handler that throws gets a
+ * front end does, request headers up to 32 KiB (Kestrel's default). Timer functions run every
+ * `timerSeconds` (schedules are not interpreted). A handler that throws gets a
  * 500, as in Azure. Dev-only.
  * May import: @azure/functions, node built-ins, the functions-core stand-in.
  */
@@ -32,6 +33,8 @@ export interface FunctionsHostOptions {
   readonly functionKeys: readonly string[];
   readonly masterKey: string;
   readonly log?: (line: string) => void;
+  /** How often timer functions run locally (their NCRONTAB schedules are not interpreted); 0 = never. */
+  readonly timerSeconds?: number;
 }
 
 /** A running local host. */
@@ -193,6 +196,18 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
     })();
   });
   server.keepAliveTimeout = 5_000;
+  const timers = (options.timerSeconds ?? 0) > 0
+    ? options.functions
+        .filter((fn) => fn.trigger.type === 'timerTrigger')
+        .map((fn) =>
+          setInterval(() => {
+            const context = new InvocationContext({ invocationId: randomUUID(), functionName: fn.name });
+            Promise.resolve(fn.handler({ isPastDue: false, schedule: { adjustForDST: false }, scheduleStatus: {} }, context)).catch((error: unknown) => {
+              log(`[${fn.name}] timer failed: ${String(error)}`);
+            });
+          }, (options.timerSeconds ?? 0) * 1000).unref(),
+        )
+    : [];
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 7071, options.host ?? '127.0.0.1', resolve);
@@ -203,6 +218,7 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
     port,
     close: () =>
       new Promise<void>((resolve) => {
+        for (const timer of timers) clearInterval(timer);
         server.closeAllConnections();
         server.close(() => {
           resolve();

@@ -4,7 +4,7 @@
  * May import: @azure/data-tables, ports.
  */
 import { RestError, type TableClient, type TableEntityResult } from '@azure/data-tables';
-import { StoreError, type TrustedCa, type TrustedCaChanges, type TrustedCaStore } from '../ports.js';
+import { DEFAULT_REVOCATION_POLICY, StoreError, type RevocationPolicy, type TrustedCa, type TrustedCaChanges, type TrustedCaStore } from '../ports.js';
 
 const PARTITION = 'ca';
 
@@ -20,6 +20,10 @@ interface CaEntity {
   kind: string;
   label: string;
   enabled: boolean;
+  revocationMode?: string;
+  revocationUnknown?: string;
+  /** JSON array of URLs. */
+  crlUrls?: string;
   addedAt: string;
   addedBy: string;
 }
@@ -35,6 +39,24 @@ export function toStoreError(error: unknown, what: string): StoreError {
   return new StoreError('unavailable', `${what}: table storage unavailable`, { cause: error });
 }
 
+function revocationOf(entity: CaEntity): RevocationPolicy {
+  const mode = entity.revocationMode;
+  const unknown = entity.revocationUnknown;
+  return {
+    mode: mode === 'off' || mode === 'preferred' || mode === 'required' ? mode : DEFAULT_REVOCATION_POLICY.mode,
+    unknown: unknown === 'block' || unknown === 'allow-and-alert' ? unknown : DEFAULT_REVOCATION_POLICY.unknown,
+  };
+}
+
+function urlsOf(entity: CaEntity): string[] {
+  try {
+    const parsed: unknown = JSON.parse(entity.crlUrls ?? '[]');
+    return Array.isArray(parsed) ? parsed.filter((u): u is string => typeof u === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
 function fromEntity(entity: TableEntityResult<CaEntity>): TrustedCa {
   return {
     thumbprint: entity.rowKey,
@@ -47,6 +69,8 @@ function fromEntity(entity: TableEntityResult<CaEntity>): TrustedCa {
     kind: entity.kind === 'root' ? 'root' : 'intermediate',
     label: entity.label,
     enabled: entity.enabled,
+    revocation: revocationOf(entity),
+    crlUrls: urlsOf(entity),
     addedAt: entity.addedAt,
     addedBy: entity.addedBy,
     etag: entity.etag,
@@ -105,6 +129,9 @@ export class TableTrustedCaStore implements TrustedCaStore {
       kind: ca.kind,
       label: ca.label,
       enabled: ca.enabled,
+      revocationMode: ca.revocation.mode,
+      revocationUnknown: ca.revocation.unknown,
+      crlUrls: JSON.stringify(ca.crlUrls),
       addedAt: ca.addedAt,
       addedBy: ca.addedBy,
     };
@@ -121,6 +148,11 @@ export class TableTrustedCaStore implements TrustedCaStore {
     const patch: Partial<CaEntity> & { partitionKey: string; rowKey: string } = { partitionKey: PARTITION, rowKey: thumbprint };
     if (changes.label !== undefined) patch.label = changes.label;
     if (changes.enabled !== undefined) patch.enabled = changes.enabled;
+    if (changes.revocation !== undefined) {
+      patch.revocationMode = changes.revocation.mode;
+      patch.revocationUnknown = changes.revocation.unknown;
+    }
+    if (changes.crlUrls !== undefined) patch.crlUrls = JSON.stringify(changes.crlUrls);
     try {
       await this.table.updateEntity(patch, 'Merge', { etag: ifMatch });
     } catch (error) {

@@ -4,8 +4,21 @@
  * May import: @azure/functions types, ports, responses.
  */
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import { z } from 'zod';
 import { StoreError, type TrustedCa } from '../ports.js';
 import { managementError } from './responses.js';
+
+/** A CA's revocation policy as the API takes it. */
+export const RevocationPolicySchema = z.object({ mode: z.enum(['off', 'preferred', 'required']), unknown: z.enum(['block', 'allow-and-alert']).default('block') }).strict();
+
+/** CRL distribution point URLs as the API takes them (http/https, at most 10). */
+export const CrlUrlsSchema = z.array(z.url({ protocol: /^https?$/ })).max(10);
+
+/** The first schema issue as `path: message`, for the `detail` of a 400. */
+export function firstIssue(error: z.ZodError): string {
+  const issue = error.issues[0];
+  return `${issue?.path.join('.') || '(body)'}: ${issue?.message ?? 'invalid'}`;
+}
 
 /** A CA as the API shows it (DER as PEM, ETag included). */
 export function caView(ca: TrustedCa): Record<string, unknown> {

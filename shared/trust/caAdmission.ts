@@ -6,7 +6,7 @@
  * May import: node:crypto (parsing only), ports (types), the cert core's bundle decoder.
  */
 import { X509Certificate } from 'node:crypto';
-import type { TrustedCa } from '../ports.js';
+import { DEFAULT_REVOCATION_POLICY, type RevocationPolicy, type TrustedCa } from '../ports.js';
 import type { ManagementReason } from '../reasons.js';
 
 /** One uploaded certificate's verdict. */
@@ -20,6 +20,8 @@ export interface AdmissionContext {
   readonly now: Date;
   readonly addedBy: string;
   readonly label?: string;
+  readonly revocation?: RevocationPolicy;
+  readonly crlUrls?: readonly string[];
 }
 
 /** Judges each DER certificate of an upload. */
@@ -56,6 +58,8 @@ export function admitCaCertificates(ders: readonly Uint8Array[], context: Admiss
         kind: cert.checkIssued(cert) && cert.verify(cert.publicKey) ? 'root' : 'intermediate',
         label: context.label ?? who.subject,
         enabled: true,
+        revocation: context.revocation ?? DEFAULT_REVOCATION_POLICY,
+        crlUrls: context.crlUrls ?? [],
         addedAt: context.now.toISOString(),
         addedBy: context.addedBy,
       },

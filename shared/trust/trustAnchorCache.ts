@@ -7,11 +7,16 @@
  */
 import { createTrustStore, type TrustStore } from '../cert/validation/index.js';
 import type { Clock, TrustedCa, TrustedCaStore } from '../ports.js';
+import { crlUrlsOf } from './revocationPolicy.js';
 
 /** The trust store and the CA records it was built from. */
 export interface TrustAnchors {
   readonly store: TrustStore;
   readonly cas: readonly TrustedCa[];
+  /** The enabled CAs by SHA-256 thumbprint. */
+  readonly byThumbprint: ReadonlyMap<string, TrustedCa>;
+  /** CRL URLs to keep fresh: those configured on the CAs and those the CA certificates name. */
+  readonly crlUrls: readonly string[];
   readonly loadedAt: Date;
 }
 
@@ -47,7 +52,9 @@ export class TrustAnchorCache {
     this.refreshing ??= (async () => {
       try {
         const cas = (await this.cas.list()).filter((ca) => ca.enabled);
-        this.current = { store: createTrustStore(cas.map((ca) => ca.der)), cas, loadedAt: this.clock.now() };
+        const store = createTrustStore(cas.map((ca) => ca.der));
+        const crlUrls = new Set([...cas.flatMap((ca) => ca.crlUrls), ...store.anchors.flatMap(crlUrlsOf)]);
+        this.current = { store, cas, byThumbprint: new Map(cas.map((ca) => [ca.thumbprint, ca])), crlUrls: [...crlUrls], loadedAt: this.clock.now() };
         return this.current;
       } finally {
         this.refreshing = undefined;

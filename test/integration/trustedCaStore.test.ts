@@ -18,6 +18,8 @@ const ca = (thumbprint: string): Omit<TrustedCa, 'etag'> => ({
   kind: 'root',
   label: 'Test CA',
   enabled: true,
+  revocation: { mode: 'required', unknown: 'allow-and-alert' },
+  crlUrls: ['http://127.0.0.1:9/ca.crl'],
   addedAt: '2026-11-22T00:00:00.000Z',
   addedBy: 'test',
 });
@@ -53,6 +55,8 @@ describe('TableTrustedCaStore against Azurite', () => {
     const got = await store.get(a);
     expect(got?.der).toEqual(ca(a).der);
     expect(got?.kind).toBe('root');
+    expect(got?.revocation).toEqual({ mode: 'required', unknown: 'allow-and-alert' });
+    expect(got?.crlUrls).toEqual(['http://127.0.0.1:9/ca.crl']);
     expect(await store.get('c'.repeat(64))).toBeUndefined();
   });
 
@@ -62,7 +66,9 @@ describe('TableTrustedCaStore against Azurite', () => {
 
   it('updates with the current ETag and refuses a stale one with precondition-failed', async () => {
     const current = await store.get(a);
-    const updated = await store.update(a, { label: 'renamed', enabled: false }, current!.etag);
+    const updated = await store.update(a, { label: 'renamed', enabled: false, revocation: { mode: 'off', unknown: 'block' }, crlUrls: [] }, current!.etag);
+    expect(updated.revocation).toEqual({ mode: 'off', unknown: 'block' });
+    expect(updated.crlUrls).toEqual([]);
     expect(updated.label).toBe('renamed');
     expect(updated.enabled).toBe(false);
     expect(updated.etag).not.toBe(current!.etag);

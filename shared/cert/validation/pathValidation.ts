@@ -28,6 +28,8 @@ export interface PathValidationSettings {
   readonly requiredEkus: readonly string[];
   readonly algorithms: AlgorithmPolicy;
   readonly revocation: RevocationMode;
+  /** Per-certificate mode (e.g. each issuing CA's own setting); overrides `revocation` when given. */
+  readonly revocationModeFor?: (certificate: ParsedCertificate, issuer: ParsedCertificate) => RevocationMode;
   readonly crls: readonly ParsedCrl[];
   /** Signature check of `child` by `issuer` (cached by the caller). */
   readonly verifyIssuedBy: (child: ParsedCertificate, issuer: ParsedCertificate) => AlgorithmCheck;
@@ -171,11 +173,12 @@ export function validatePath(chain: readonly ParsedCertificate[], anchor: Parsed
         }
         if (constraints.length > 0) record('name-constraints', position, 'pass');
       }
-      if (settings.revocation !== 'off') {
+      const revocationMode = settings.revocationModeFor?.(certificate, issuer) ?? settings.revocation;
+      if (revocationMode !== 'off') {
         const status = checkRevocation(certificate, issuer, !isLeaf, { crls: settings.crls, time: settings.time, clockSkewMs: settings.clockSkewMs, algorithms: settings.algorithms });
         if (status.status === 'revoked') fail('revocation', position, 'certificate-revoked', status.detail);
         if (status.status === 'unknown') {
-          if (settings.revocation === 'required') fail('revocation', position, 'certificate-revocation-unknown', status.detail);
+          if (revocationMode === 'required') fail('revocation', position, 'certificate-revocation-unknown', status.detail);
           record('revocation', position, 'skip', 'certificate-revocation-unknown', status.detail);
         } else {
           record('revocation', position, 'pass', undefined, status.detail);

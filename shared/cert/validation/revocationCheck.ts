@@ -28,6 +28,27 @@ function uris(names: readonly { kind: string; value?: string }[] | undefined): s
   return (names ?? []).filter((name) => name.kind === 'uniformResourceIdentifier').map((name) => name.value ?? '');
 }
 
+/**
+ * CRL signature verdicts per CRL object and issuer key. A CRL's signature covers all of its
+ * entries (megabytes for a large CRL), so it is checked once per issuer key, not once per request;
+ * the memo lives as long as the parsed CRL does.
+ */
+const crlSignatureVerdicts = new WeakMap<ParsedCrl, Map<string, string | undefined>>();
+
+function crlSignatureProblem(crl: ParsedCrl, issuer: ParsedCertificate, algorithms: AlgorithmPolicy): string | undefined {
+  let verdicts = crlSignatureVerdicts.get(crl);
+  if (verdicts === undefined) {
+    verdicts = new Map();
+    crlSignatureVerdicts.set(crl, verdicts);
+  }
+  const key = `${Buffer.from(issuer.subjectPublicKeyInfo.der).toString('base64')}|${JSON.stringify(algorithms)}`;
+  if (verdicts.has(key)) return verdicts.get(key);
+  const signature = verifySignature(crl.tbsDer, crl.signatureValue, crl.signatureAlgorithm, issuer.subjectPublicKeyInfo, algorithms);
+  const problem = signature.ok ? undefined : `CRL signature: ${signature.detail}`;
+  verdicts.set(key, problem);
+  return problem;
+}
+
 function unusableReason(crl: ParsedCrl, certificate: ParsedCertificate, issuer: ParsedCertificate, isCa: boolean, context: RevocationContext): string | undefined {
   if (crl.isDelta) return 'delta CRL';
   if (crl.unknownCriticalExtensions.length > 0) return `unknown critical CRL extension ${crl.unknownCriticalExtensions.join(', ')}`;
@@ -51,9 +72,7 @@ function unusableReason(crl: ParsedCrl, certificate: ParsedCertificate, issuer: 
   }
   if (crl.thisUpdate.getTime() - context.clockSkewMs > context.time.getTime()) return 'CRL thisUpdate is in the future';
   if (crl.nextUpdate !== undefined && crl.nextUpdate.getTime() + context.clockSkewMs < context.time.getTime()) return 'CRL is past its nextUpdate';
-  const signature = verifySignature(crl.tbsDer, crl.signatureValue, crl.signatureAlgorithm, issuer.subjectPublicKeyInfo, context.algorithms);
-  if (!signature.ok) return `CRL signature: ${signature.detail}`;
-  return undefined;
+  return crlSignatureProblem(crl, issuer, context.algorithms);
 }
 
 /** Revocation status of `certificate`, issued by `issuer`, from the given CRLs. */

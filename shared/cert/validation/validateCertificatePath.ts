@@ -41,6 +41,11 @@ export interface ValidationInput {
   readonly parsedCrls?: readonly ParsedCrl[];
   /** 'off' (default), 'preferred' (unknown status is traced, passes) or 'required' (unknown fails). */
   readonly revocation?: RevocationMode;
+  /**
+   * Mode per certificate, decided from the certificate and its issuer (e.g. the issuing CA's own
+   * setting); when given it replaces `revocation` for every certificate of the path.
+   */
+  readonly revocationModeFor?: (certificate: ParsedCertificate, issuer: ParsedCertificate) => RevocationMode;
   /** Accept SHA-1 signatures; default false. */
   readonly allowSha1?: boolean;
   /** Minimum RSA modulus size; default 2048. */
@@ -171,6 +176,7 @@ function validate(input: ValidationInput): ValidationResult {
     requiredEkus: input.requiredEkus ?? [ExtendedKeyUsageOid.clientAuth],
     algorithms,
     revocation: input.revocation ?? 'off',
+    ...(input.revocationModeFor ? { revocationModeFor: input.revocationModeFor } : {}),
     crls,
     verifyIssuedBy,
   };
