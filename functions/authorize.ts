@@ -61,6 +61,7 @@ export async function authorize(request: HttpRequest, context: InvocationContext
         clockSkewSeconds: config.clockSkewSeconds,
         requiredEkus: [...config.requiredEkus],
         parsedCrls: services.crls.current(),
+        crlGraceSeconds: config.crlGraceSeconds,
         revocationModeFor: (certificate, issuer) => {
           if (alertsOnUnknown(anchors.byThumbprint, issuer)) alertingIssuers.push(issuer);
           return resolveMode(certificate, issuer);

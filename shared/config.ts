@@ -31,6 +31,7 @@ export const SETTINGS = {
   CERTGATE_REQUIRED_EKUS:
     'Comma-separated EKU OIDs a client certificate must carry (default 1.3.6.1.5.5.7.3.2, Client Authentication; "none" for no requirement).',
   CERTGATE_CONFIG_REFRESH_SECONDS: 'How long a worker uses its copy of the trusted CAs before re-reading them (default 5).',
+  CERTGATE_CRL_GRACE_SECONDS: 'How long past its nextUpdate a CRL still counts while its distribution point is late or down (default 3600).',
   CERTGATE_CRL_REFRESH_SECONDS: 'How often each CRL distribution point is re-fetched (default 300; sooner once a CRL is past its nextUpdate).',
 } as const;
 
@@ -100,6 +101,7 @@ export interface AppConfig {
   readonly requiredEkus: readonly string[];
   readonly configRefreshSeconds: number;
   readonly crlRefreshSeconds: number;
+  readonly crlGraceSeconds: number;
 }
 
 /** Start-up failure caused by a setting; the message names the setting. */
@@ -190,6 +192,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     requiredEkus,
     configRefreshSeconds: integer(env, 'CERTGATE_CONFIG_REFRESH_SECONDS', 5, 0, 300),
     crlRefreshSeconds: integer(env, 'CERTGATE_CRL_REFRESH_SECONDS', 300, 1, 86_400),
+    crlGraceSeconds: integer(env, 'CERTGATE_CRL_GRACE_SECONDS', 3600, 0, 7 * 86_400),
   };
   return deepFreeze(config);
 }

@@ -25,6 +25,7 @@ export type RevocationMode = 'off' | 'preferred' | 'required';
 export interface PathValidationSettings {
   readonly time: Date;
   readonly clockSkewMs: number;
+  readonly crlGraceMs: number;
   readonly requiredEkus: readonly string[];
   readonly algorithms: AlgorithmPolicy;
   readonly revocation: RevocationMode;
@@ -175,7 +176,7 @@ export function validatePath(chain: readonly ParsedCertificate[], anchor: Parsed
       }
       const revocationMode = settings.revocationModeFor?.(certificate, issuer) ?? settings.revocation;
       if (revocationMode !== 'off') {
-        const status = checkRevocation(certificate, issuer, !isLeaf, { crls: settings.crls, time: settings.time, clockSkewMs: settings.clockSkewMs, algorithms: settings.algorithms });
+        const status = checkRevocation(certificate, issuer, !isLeaf, { crls: settings.crls, time: settings.time, clockSkewMs: settings.clockSkewMs, crlGraceMs: settings.crlGraceMs, algorithms: settings.algorithms });
         if (status.status === 'revoked') fail('revocation', position, 'certificate-revoked', status.detail);
         if (status.status === 'unknown') {
           if (revocationMode === 'required') fail('revocation', position, 'certificate-revocation-unknown', status.detail);

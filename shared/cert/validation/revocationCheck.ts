@@ -21,6 +21,8 @@ export interface RevocationContext {
   readonly crls: readonly ParsedCrl[];
   readonly time: Date;
   readonly clockSkewMs: number;
+  /** How long past its nextUpdate a CRL still counts (the CDP may be briefly late or down). */
+  readonly crlGraceMs: number;
   readonly algorithms: AlgorithmPolicy;
 }
 
@@ -71,7 +73,9 @@ function unusableReason(crl: ParsedCrl, certificate: ParsedCertificate, issuer: 
     if (idpUris.length > 0 && certificateUris.length > 0 && !idpUris.some((uri) => certificateUris.includes(uri))) return 'CRL distribution point does not match the certificate';
   }
   if (crl.thisUpdate.getTime() - context.clockSkewMs > context.time.getTime()) return 'CRL thisUpdate is in the future';
-  if (crl.nextUpdate !== undefined && crl.nextUpdate.getTime() + context.clockSkewMs < context.time.getTime()) return 'CRL is past its nextUpdate';
+  if (crl.nextUpdate !== undefined && crl.nextUpdate.getTime() + context.clockSkewMs + context.crlGraceMs < context.time.getTime()) {
+    return `CRL is past its nextUpdate ${crl.nextUpdate.toISOString()}${context.crlGraceMs > 0 ? ` and the ${context.crlGraceMs / 1000} s grace` : ''}`;
+  }
   return crlSignatureProblem(crl, issuer, context.algorithms);
 }
 

@@ -37,6 +37,8 @@ export interface ValidationInput {
   readonly maxChainDepth?: number;
   /** CRLs (DER or PEM) to consult. */
   readonly crls?: readonly (Uint8Array | string)[];
+  /** How long past its nextUpdate a CRL still counts; default 0. */
+  readonly crlGraceSeconds?: number;
   /** Already parsed CRLs (e.g. pre-parsed by a timer job). */
   readonly parsedCrls?: readonly ParsedCrl[];
   /** 'off' (default), 'preferred' (unknown status is traced, passes) or 'required' (unknown fails). */
@@ -173,6 +175,7 @@ function validate(input: ValidationInput): ValidationResult {
   const settings: PathValidationSettings = {
     time: input.time,
     clockSkewMs,
+    crlGraceMs: Math.max(0, input.crlGraceSeconds ?? 0) * 1000,
     requiredEkus: input.requiredEkus ?? [ExtendedKeyUsageOid.clientAuth],
     algorithms,
     revocation: input.revocation ?? 'off',
