@@ -9,11 +9,13 @@ import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } 
 import { randomUUID } from 'node:crypto';
 import { readClientContext, readForwardedCertificate, type ClientContext } from '../shared/cert/intake/index.js';
 import { parseCertificates, validateCertificatePath, type ParsedCertificate, type ValidationResult } from '../shared/cert/validation/index.js';
-import { getServices } from '../shared/composition.js';
+import { getServices, type Services } from '../shared/composition.js';
 import { gatewayConfigs } from '../shared/gateways.js';
 import { decisionResponse } from '../shared/http/responses.js';
 import { decideCertificateAccess, unavailableDecision, type Decision } from '../shared/policy/certificateDecision.js';
 import { alertsOnUnknown, crlUrlsOf, revocationModeResolver } from '../shared/trust/revocationPolicy.js';
+import type { TrustAnchors } from '../shared/trust/trustAnchorCache.js';
+import { VerdictCache } from '../shared/trust/verdictCache.js';
 
 function correlationIdOf(request: HttpRequest, context: InvocationContext): string {
   const given = request.headers.get('x-correlation-id');
@@ -51,29 +53,12 @@ export async function authorize(request: HttpRequest, context: InvocationContext
       const anchors = await services.trustAnchors.get();
       services.crls.track(anchors.crlUrls);
       services.crls.refreshInBackground();
-      const resolveMode = revocationModeResolver(anchors.byThumbprint);
-      const alertingIssuers: ParsedCertificate[] = [];
-      validation = validateCertificatePath({
-        leaf: intake.leaf,
-        intermediates: intake.chain,
-        trustStore: anchors.store,
-        time: now,
-        clockSkewSeconds: config.clockSkewSeconds,
-        requiredEkus: [...config.requiredEkus],
-        parsedCrls: services.crls.current(),
-        crlGraceSeconds: config.crlGraceSeconds,
-        revocationModeFor: (certificate, issuer) => {
-          if (alertsOnUnknown(anchors.byThumbprint, issuer)) alertingIssuers.push(issuer);
-          return resolveMode(certificate, issuer);
-        },
-      });
-      if (validation.trace.some((entry) => entry.reason === 'certificate-revocation-unknown')) {
-        // Learn the leaf's distribution points so the next refresh fetches them.
-        const parsed = parseCertificates(intake.leaf);
-        if (parsed.ok && parsed.certificates[0] && services.crls.track(crlUrlsOf(parsed.certificates[0]))) services.crls.refreshInBackground();
-        if (validation.ok && alertingIssuers.length > 0) {
-          context.warn(JSON.stringify({ event: 'certgate.alert.revocation-unknown', correlationId, certificate: validation.leaf?.sha256Thumbprint }));
-        }
+      const verdictKey = VerdictCache.keyOf(intake.leaf, intake.chain);
+      const verdictScope = `${anchors.version}|${services.crls.generation}`;
+      validation = services.verdicts.get(verdictKey, verdictScope, now);
+      if (!validation) {
+        validation = validateFresh(services, anchors, intake.leaf, intake.chain, now, correlationId, context);
+        services.verdicts.set(verdictKey, verdictScope, now, validation);
       }
     } catch (error) {
       context.error(`authorize: trusted CAs unavailable, failing closed: ${error instanceof Error ? error.message : String(error)}`);
@@ -82,6 +67,36 @@ export async function authorize(request: HttpRequest, context: InvocationContext
   const decision = decideCertificateAccess({ intake, ...(validation ? { validation } : {}), correlationId, now });
   logDecision(context, decision, client);
   return decisionResponse(decision);
+}
+
+/** Full validation against the current CAs and CRLs; learns the leaf's CRL URLs when revocation status was unknown. */
+function validateFresh(services: Services, anchors: TrustAnchors, leaf: Uint8Array, chain: Uint8Array[], now: Date, correlationId: string, context: InvocationContext): ValidationResult {
+  const { config } = services;
+  const resolveMode = revocationModeResolver(anchors.byThumbprint);
+  const alertingIssuers: ParsedCertificate[] = [];
+  const validation = validateCertificatePath({
+    leaf,
+    intermediates: chain,
+    trustStore: anchors.store,
+    time: now,
+    clockSkewSeconds: config.clockSkewSeconds,
+    requiredEkus: [...config.requiredEkus],
+    parsedCrls: services.crls.current(),
+    crlGraceSeconds: config.crlGraceSeconds,
+    revocationModeFor: (certificate, issuer) => {
+      if (alertsOnUnknown(anchors.byThumbprint, issuer)) alertingIssuers.push(issuer);
+      return resolveMode(certificate, issuer);
+    },
+  });
+  if (validation.trace.some((entry) => entry.reason === 'certificate-revocation-unknown')) {
+    // Learn the leaf's distribution points so the next refresh fetches them.
+    const parsed = parseCertificates(leaf);
+    if (parsed.ok && parsed.certificates[0] && services.crls.track(crlUrlsOf(parsed.certificates[0]))) services.crls.refreshInBackground();
+    if (validation.ok && alertingIssuers.length > 0) {
+      context.warn(JSON.stringify({ event: 'certgate.alert.revocation-unknown', correlationId, certificate: validation.leaf?.sha256Thumbprint }));
+    }
+  }
+  return validation;
 }
 
 app.http('authorize', { methods: ['GET', 'POST', 'HEAD', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'], authLevel: 'anonymous', route: 'authorize/{*path}', handler: authorize });

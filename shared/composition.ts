@@ -13,6 +13,7 @@ import type { Clock, TrustedCaStore } from './ports.js';
 import { CrlCache } from './trust/crlCache.js';
 import { CrlParser } from './trust/crlParser.js';
 import { TrustAnchorCache } from './trust/trustAnchorCache.js';
+import { VerdictCache } from './trust/verdictCache.js';
 
 /** Everything a trigger needs, built once per worker. */
 export interface Services {
@@ -21,6 +22,7 @@ export interface Services {
   readonly trustedCas: TrustedCaStore;
   readonly trustAnchors: TrustAnchorCache;
   readonly crls: CrlCache;
+  readonly verdicts: VerdictCache;
 }
 
 /** The app's version, from the nearest package.json above this module (source or dist/). */
@@ -55,7 +57,7 @@ export function buildServices(env: Record<string, string | undefined>, clock: Cl
     },
     config.crlRefreshSeconds,
   );
-  return { config, clock, trustedCas, trustAnchors: new TrustAnchorCache(trustedCas, clock, config.configRefreshSeconds), crls };
+  return { config, clock, trustedCas, trustAnchors: new TrustAnchorCache(trustedCas, clock, config.configRefreshSeconds), crls, verdicts: new VerdictCache() };
 }
 
 /** The worker's services, built on first use from `process.env`. */

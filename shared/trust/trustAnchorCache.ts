@@ -17,6 +17,8 @@ export interface TrustAnchors {
   readonly byThumbprint: ReadonlyMap<string, TrustedCa>;
   /** CRL URLs to keep fresh: those configured on the CAs and those the CA certificates name. */
   readonly crlUrls: readonly string[];
+  /** Changes exactly when a CA is added, removed or edited (thumbprints and ETags). */
+  readonly version: string;
   readonly loadedAt: Date;
 }
 
@@ -52,9 +54,14 @@ export class TrustAnchorCache {
     this.refreshing ??= (async () => {
       try {
         const cas = (await this.cas.list()).filter((ca) => ca.enabled);
+        const version = cas.map((ca) => `${ca.thumbprint}:${ca.etag}`).sort().join(',');
+        if (this.current?.version === version) {
+          this.current = { ...this.current, loadedAt: this.clock.now() };
+          return this.current;
+        }
         const store = createTrustStore(cas.map((ca) => ca.der));
         const crlUrls = new Set([...cas.flatMap((ca) => ca.crlUrls), ...store.anchors.flatMap(crlUrlsOf)]);
-        this.current = { store, cas, byThumbprint: new Map(cas.map((ca) => [ca.thumbprint, ca])), crlUrls: [...crlUrls], loadedAt: this.clock.now() };
+        this.current = { store, cas, byThumbprint: new Map(cas.map((ca) => [ca.thumbprint, ca])), crlUrls: [...crlUrls], version, loadedAt: this.clock.now() };
         return this.current;
       } finally {
         this.refreshing = undefined;

@@ -29,7 +29,7 @@ let good: IssuedCertificate;
 let revoked: IssuedCertificate;
 let trust: TrustStore;
 const parser = new CrlParser();
-const cdp = { body: new Uint8Array(), mode: 'normal' as 'normal' | 'down', requests: 0, notModified: 0 };
+const cdp = { body: new Uint8Array() as Uint8Array, mode: 'normal' as 'normal' | 'down', requests: 0, notModified: 0 };
 
 async function publish(revokedSerials: string[], crlNumber: number, thisUpdate = clock.current, nextUpdate = new Date(clock.current.getTime() + DAY)): Promise<void> {
   const crl = await issueCrl({ issuer: issuing.credentials, revoked: revokedSerials.map((serial) => ({ serial, date: thisUpdate })), thisUpdate, nextUpdate, crlNumber });
