@@ -103,7 +103,15 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     closers.push(() => azurite.close());
 
     const pkiServer = await startPkiServer(() => options.pkiDir, options.ports.pki);
-    closers.push(() => new Promise<void>((resolve) => pkiServer.server.close(() => resolve())));
+    closers.push(
+      () =>
+        new Promise<void>((resolve) => {
+          pkiServer.server.closeAllConnections();
+          pkiServer.server.close(() => {
+            resolve();
+          });
+        }),
+    );
     const pki = await ensureDevPki({ dir: options.pkiDir, crlBaseUrl: pkiServer.url, now: options.now ?? new Date() });
 
     const settings = { ...localSettings(options.root), ...(options.settings ?? {}), CERTGATE_STORAGE_CONNECTION_STRING: azurite.connectionString };

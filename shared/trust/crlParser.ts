@@ -28,10 +28,10 @@ export class CrlParser {
     const worker = fromSource
       ? new Worker(`import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(entry.href)}); });`, { eval: true })
       : new Worker(entry);
-    worker.unref();
     worker.on('message', (reply: Reply) => {
       this.pending.get(reply.id)?.resolve(reply);
       this.pending.delete(reply.id);
+      if (this.pending.size === 0) worker.unref();
     });
     const failAll = (error: Error) => {
       for (const waiter of this.pending.values()) waiter.reject(error);
@@ -42,6 +42,9 @@ export class CrlParser {
     worker.on('exit', (code) => {
       failAll(new Error(`CRL parser worker exited with code ${code}`));
     });
+    // Idle, the worker must not keep the process alive (ref'd only while a parse is pending).
+    // After the listeners: attaching a 'message' listener refs the port again.
+    worker.unref();
     this.worker = worker;
     return worker;
   }
@@ -53,6 +56,7 @@ export class CrlParser {
     const reply = await new Promise<Reply>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
+        if (this.pending.size === 0) worker.unref();
         reject(new Error(`CRL parse took longer than ${this.timeoutMs} ms`));
       }, this.timeoutMs);
       timer.unref();
@@ -66,6 +70,7 @@ export class CrlParser {
           reject(error);
         },
       });
+      worker.ref();
       worker.postMessage({ id, bytes });
     });
     if ('failure' in reply) return reply.failure;

@@ -253,7 +253,7 @@ function decodeCrlStructure(der: Uint8Array): ParsedCrl {
 
 /** Parse one CRL from DER or PEM (`X509 CRL`). Never throws. */
 export function parseCrl(input: Uint8Array | string): ParsedCrl | CrlParseFailure {
-  const blobs = derBlobsFromInput(input, ['X509 CRL']);
+  const blobs = derBlobsFromInput(input, ['X509 CRL', 'CRL']);
   if (!blobs.ok) return { reason: 'certificate-malformed', detail: blobs.detail };
   const [der] = blobs.blobs;
   if (der === undefined || blobs.blobs.length !== 1) return { reason: 'certificate-malformed', detail: 'expected exactly one CRL' };
