@@ -1,19 +1,19 @@
 /**
- * A small PKI for OCSP tests, made with @peculiar/x509 on Node's WebCrypto: a root, an intermediate
+ * A small PKI for OCSP tests, issued with the dev PKI's `issueCertificate`: a root, an intermediate
  * that issues the leaves (and is the CA whose OCSP answers are checked), delegated responder
  * certificates (good ones with id-kp-OCSPSigning and id-pkix-ocsp-nocheck, one without the EKU, one
  * issued by the root instead of the intermediate, one expired), and leaves whose Authority
  * Information Access points at a responder URL. The CA part is made first so a loopback responder
  * can start with it; leaves are issued afterwards with the responder's URL. Dev and test only; every
  * key is generated, none is real.
- * May import: @peculiar/x509, node built-ins, reflect-metadata.
+ * May import: @peculiar/x509 (types), node built-ins, ../pki/issue.js.
  */
-import 'reflect-metadata';
-import { createPrivateKey, webcrypto } from 'node:crypto';
-import * as x509 from '@peculiar/x509';
+import type { webcrypto } from 'node:crypto';
+import type * as x509 from '@peculiar/x509';
+import { issueCertificate, type IssueCertificateOptions, type KeyAlgorithmName } from '../pki/issue.js';
 
 /** Key types the OCSP test PKI can make. */
-export type OcspTestKeyType = 'ecdsa-p256' | 'rsa-2048' | 'ed25519';
+export type OcspTestKeyType = Extract<KeyAlgorithmName, 'ecdsa-p256' | 'rsa-2048' | 'ed25519'>;
 
 /** A certificate with its private key, in the forms tests and the responder need. */
 export interface OcspTestCredential {
@@ -54,36 +54,8 @@ export interface OcspTestPkiOptions {
   readonly validTo: Date;
 }
 
-const crypto = webcrypto;
-x509.cryptoProvider.set(crypto);
-
-const OCSP_SIGNING = '1.3.6.1.5.5.7.3.9';
-const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
-const OCSP_NOCHECK = '1.3.6.1.5.5.7.48.1.5';
-const DER_NULL = new Uint8Array([0x05, 0x00]);
-
-const GENERATION: Record<OcspTestKeyType, webcrypto.RsaHashedKeyGenParams | webcrypto.EcKeyGenParams | webcrypto.Algorithm> = {
-  'ecdsa-p256': { name: 'ECDSA', namedCurve: 'P-256' } satisfies webcrypto.EcKeyGenParams,
-  'rsa-2048': { name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' } satisfies webcrypto.RsaHashedKeyGenParams,
-  ed25519: { name: 'Ed25519' },
-};
-
-function signingAlgorithmFor(key: webcrypto.CryptoKey): webcrypto.Algorithm | webcrypto.EcdsaParams {
-  switch (key.algorithm.name) {
-    case 'ECDSA':
-      return { name: 'ECDSA', hash: 'SHA-256' } satisfies webcrypto.EcdsaParams;
-    case 'RSASSA-PKCS1-v1_5':
-      return { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' } satisfies webcrypto.RsaHashedImportParams;
-    default:
-      return { name: key.algorithm.name };
-  }
-}
-
-/** keyCertSign + cRLSign for a CA, digitalSignature otherwise. */
-function keyUsageFor(isCa: boolean): x509.KeyUsageFlags {
-  if (!isCa) return x509.KeyUsageFlags.digitalSignature;
-  return x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign;
-}
+const OCSP_SIGNING = 'ocspSigning';
+const CLIENT_AUTH = 'clientAuth';
 
 interface IssueOptions {
   readonly subject: string;
@@ -99,41 +71,25 @@ interface IssueOptions {
 }
 
 async function issue(options: IssueOptions): Promise<OcspTestCredential> {
-  const keys = (await crypto.subtle.generateKey(GENERATION[options.keyType], true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
-  const isCa = options.ca ?? false;
-  const extensions: x509.Extension[] = [
-    new x509.BasicConstraintsExtension(isCa, undefined, true),
-    new x509.KeyUsagesExtension(keyUsageFor(isCa), true),
-    await x509.SubjectKeyIdentifierExtension.create(keys.publicKey, false, crypto),
-  ];
-  if (options.extKeyUsage) extensions.push(new x509.ExtendedKeyUsageExtension([...options.extKeyUsage], false));
-  if (options.ocspNoCheck) extensions.push(new x509.Extension(OCSP_NOCHECK, false, DER_NULL));
-  if (options.ocspUrls) extensions.push(new x509.AuthorityInfoAccessExtension({ ocsp: [...options.ocspUrls] }, false));
-  const common = { serialNumber: options.serialHex, notBefore: options.notBefore, notAfter: options.notAfter, extensions };
-  const cert = options.issuer
-    ? await x509.X509CertificateGenerator.create({
-        ...common,
-        subject: options.subject,
-        issuer: options.issuer.cert.subject,
-        publicKey: keys.publicKey,
-        signingKey: options.issuer.privateKey,
-        signingAlgorithm: signingAlgorithmFor(options.issuer.privateKey),
-      })
-    : await x509.X509CertificateGenerator.createSelfSigned({
-        ...common,
-        name: options.subject,
-        keys,
-        signingAlgorithm: signingAlgorithmFor(keys.privateKey),
-      });
-  const pkcs8 = await crypto.subtle.exportKey('pkcs8', keys.privateKey);
-  const keyPem = createPrivateKey({ key: Buffer.from(pkcs8), format: 'der', type: 'pkcs8' }).export({ type: 'pkcs8', format: 'pem' }).toString();
+  const issued = await issueCertificate({
+    subject: options.subject,
+    keyAlgorithm: options.keyType,
+    serial: options.serialHex,
+    notBefore: options.notBefore,
+    notAfter: options.notAfter,
+    ...(options.issuer ? { issuer: { cert: options.issuer.cert, key: options.issuer.privateKey } } : {}),
+    ...(options.ca ? { ca: {} } : {}),
+    ...(options.extKeyUsage ? { extKeyUsage: options.extKeyUsage } : {}),
+    ...(options.ocspNoCheck ? { ocspNoCheck: true } : {}),
+    ...(options.ocspUrls ? { ocspUrls: options.ocspUrls } : {}),
+  } satisfies IssueCertificateOptions);
   return {
-    certDer: new Uint8Array(cert.rawData),
-    certPem: cert.toString('pem'),
-    keyPem,
+    certDer: issued.cert.der,
+    certPem: issued.cert.pem,
+    keyPem: issued.key,
     serialHex: options.serialHex,
-    cert,
-    privateKey: keys.privateKey,
+    cert: issued.cert.parsed,
+    privateKey: issued.keys.privateKey,
   };
 }
 

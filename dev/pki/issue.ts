@@ -2,7 +2,8 @@
  * Issuing test certificates and CRLs: a thin, option-object layer over @peculiar/x509 with Node's
  * WebCrypto as the provider, so the dev PKI and end-to-end tests can mint any certificate they
  * need (CA or leaf, RSA / RSA-PSS / ECDSA / Ed25519, SANs including the Entra UPN otherName, CRL
- * distribution point) and sign CRLs. Everything is generated; there are no real keys. The signing
+ * distribution point, OCSP responder URL and id-pkix-ocsp-nocheck, name constraints, raw extra
+ * extensions, a reused key pair, a chosen signature algorithm) and sign CRLs. Everything is generated; there are no real keys. The signing
  * algorithm follows the issuer's key (RSA: SHA-256 PKCS#1 v1.5, RSA-PSS: SHA-256 PSS, P-256:
  * ecdsa-with-SHA256, P-384: ecdsa-with-SHA384, Ed25519: Ed25519). Dev and test only.
  * May import: @peculiar/x509, asn1js, node built-ins.
@@ -10,10 +11,23 @@
 import 'reflect-metadata';
 import { webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
-import { Integer } from 'asn1js';
+import { Constructed, Integer, Primitive, Sequence } from 'asn1js';
 
-/** The key algorithms the dev PKI can generate. */
-export type KeyAlgorithmName = 'ecdsa-p256' | 'ecdsa-p384' | 'rsa-2048' | 'rsa-pss' | 'ed25519';
+/** The key algorithms the dev PKI can generate (`rsa-1024` only to test that weak keys are refused). */
+export type KeyAlgorithmName = 'ecdsa-p256' | 'ecdsa-p384' | 'rsa-2048' | 'rsa-pss' | 'ed25519' | 'rsa-1024';
+
+/** A WebCrypto signature algorithm, as @peculiar/x509 takes it (e.g. `{ name: 'ECDSA', hash: 'SHA-1' }`). */
+export type SignatureAlgorithm = webcrypto.Algorithm | webcrypto.EcdsaParams | webcrypto.RsaPssParams;
+
+/** The names one side (permitted or excluded) of a nameConstraints extension lists. */
+export interface NameSubtrees {
+  /** dNSName subtrees, e.g. `contoso.example`. */
+  readonly dns?: readonly string[];
+  /** rfc822Name subtrees: a mailbox, a host or a `.domain`. */
+  readonly email?: readonly string[];
+  /** iPAddress subtrees, IPv4: an address and its mask, e.g. `['10.0.0.0', '255.0.0.0']`. */
+  readonly ipv4?: readonly (readonly [address: string, mask: string])[];
+}
 
 /** Key usage bits by their RFC 5280 names. */
 export type KeyUsageName = keyof typeof x509.KeyUsageFlags;
@@ -53,6 +67,18 @@ export interface IssueCertificateOptions {
   readonly crlDistributionUrl?: string;
   /** Hexadecimal serial number; default 16 random bytes, positive. */
   readonly serial?: string;
+  /** OCSP responder URLs, written as id-ad-ocsp in the Authority Information Access extension. */
+  readonly ocspUrls?: readonly string[];
+  /** Adds id-pkix-ocsp-nocheck (RFC 6960 §4.2.2.2.1), for a delegated OCSP responder certificate. */
+  readonly ocspNoCheck?: boolean;
+  /** A critical nameConstraints extension (RFC 5280 §4.2.1.10), for a CA. */
+  readonly nameConstraints?: { readonly permitted?: NameSubtrees; readonly excluded?: NameSubtrees };
+  /** Extensions appended as given, after the ones the options above make. */
+  readonly extraExtensions?: readonly x509.Extension[];
+  /** Use this key pair instead of generating one (e.g. two certificates for one CA key, cross-signing); its algorithm must be `keyAlgorithm`. */
+  readonly keys?: webcrypto.CryptoKeyPair;
+  /** Sign with this algorithm instead of the one that follows the signing key (see the module header), e.g. ECDSA with SHA-1. */
+  readonly signatureAlgorithm?: SignatureAlgorithm;
 }
 
 /** A freshly issued certificate with its key. */
@@ -93,6 +119,9 @@ export interface IssuedCrl {
 
 const crypto = webcrypto;
 const CRL_NUMBER_OID = '2.5.29.20';
+const OCSP_NOCHECK_OID = '1.3.6.1.5.5.7.48.1.5';
+const NAME_CONSTRAINTS_OID = '2.5.29.30';
+const DER_NULL = new Uint8Array([0x05, 0x00]);
 
 const GENERATION: Record<KeyAlgorithmName, webcrypto.RsaHashedKeyGenParams | webcrypto.EcKeyGenParams | webcrypto.Algorithm> = {
   'ecdsa-p256': { name: 'ECDSA', namedCurve: 'P-256' } satisfies webcrypto.EcKeyGenParams,
@@ -100,6 +129,7 @@ const GENERATION: Record<KeyAlgorithmName, webcrypto.RsaHashedKeyGenParams | web
   'rsa-2048': { name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' } satisfies webcrypto.RsaHashedKeyGenParams,
   'rsa-pss': { name: 'RSA-PSS', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' } satisfies webcrypto.RsaHashedKeyGenParams,
   ed25519: { name: 'Ed25519' },
+  'rsa-1024': { name: 'RSASSA-PKCS1-v1_5', modulusLength: 1024, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' } satisfies webcrypto.RsaHashedKeyGenParams,
 };
 
 const EKU_NAMES: Readonly<Record<string, string>> = {
@@ -163,6 +193,26 @@ function generalNames(san: SubjectAlternativeNames): x509.JsonGeneralNames {
   ];
 }
 
+/** NameConstraints ::= SEQUENCE { permittedSubtrees [0] GeneralSubtrees OPTIONAL, excludedSubtrees [1] GeneralSubtrees OPTIONAL }. */
+function nameConstraintsExtension(constraints: NonNullable<IssueCertificateOptions['nameConstraints']>): x509.Extension {
+  // GeneralSubtree ::= SEQUENCE { base GeneralName } (minimum and maximum left at their defaults).
+  const subtree = (tag: number, value: Uint8Array): Sequence =>
+    new Sequence({ value: [new Primitive({ idBlock: { tagClass: 3, tagNumber: tag }, valueHex: value })] });
+  const ascii = (value: string): Uint8Array => new Uint8Array(Buffer.from(value, 'ascii'));
+  const octets = (dotted: string): number[] => dotted.split('.').map(Number);
+  const subtrees = (names: NameSubtrees): Sequence[] => [
+    ...(names.dns ?? []).map((dns) => subtree(2, ascii(dns))),
+    ...(names.email ?? []).map((email) => subtree(1, ascii(email))),
+    ...(names.ipv4 ?? []).map(([address, mask]) => subtree(7, new Uint8Array([...octets(address), ...octets(mask)]))),
+  ];
+  const fields: Constructed[] = [];
+  for (const [tag, names] of [[0, constraints.permitted], [1, constraints.excluded]] as const) {
+    const list = names ? subtrees(names) : [];
+    if (list.length > 0) fields.push(new Constructed({ idBlock: { tagClass: 3, tagNumber: tag }, value: list }));
+  }
+  return new x509.Extension(NAME_CONSTRAINTS_OID, true, new Sequence({ value: fields }).toBER());
+}
+
 async function pkcs8Pem(key: webcrypto.CryptoKey): Promise<string> {
   const der = await crypto.subtle.exportKey('pkcs8', key);
   return `${x509.PemConverter.encode(der, 'PRIVATE KEY')}\n`;
@@ -170,7 +220,7 @@ async function pkcs8Pem(key: webcrypto.CryptoKey): Promise<string> {
 
 /** Issues a certificate (self-signed when no issuer is given) with a new key pair. */
 export async function issueCertificate(options: IssueCertificateOptions): Promise<IssuedCertificate> {
-  const keys = await generateKeyPair(options.keyAlgorithm);
+  const keys = options.keys ?? (await generateKeyPair(options.keyAlgorithm));
   const isCa = options.ca !== undefined;
   const extensions: x509.Extension[] = [
     new x509.BasicConstraintsExtension(isCa, options.ca?.pathLength, true),
@@ -189,6 +239,10 @@ export async function issueCertificate(options: IssueCertificateOptions): Promis
   if (options.crlDistributionUrl !== undefined) {
     extensions.push(new x509.CRLDistributionPointsExtension([options.crlDistributionUrl], false));
   }
+  if (options.ocspUrls && options.ocspUrls.length > 0) extensions.push(new x509.AuthorityInfoAccessExtension({ ocsp: [...options.ocspUrls] }, false));
+  if (options.ocspNoCheck) extensions.push(new x509.Extension(OCSP_NOCHECK_OID, false, DER_NULL));
+  if (options.nameConstraints) extensions.push(nameConstraintsExtension(options.nameConstraints));
+  extensions.push(...(options.extraExtensions ?? []));
 
   const common = {
     serialNumber: options.serial ?? randomSerial(),
@@ -204,12 +258,12 @@ export async function issueCertificate(options: IssueCertificateOptions): Promis
           issuer: options.issuer.cert.subjectName,
           publicKey: keys.publicKey,
           signingKey: options.issuer.key,
-          signingAlgorithm: signingAlgorithmFor(options.issuer.key),
+          signingAlgorithm: options.signatureAlgorithm ?? signingAlgorithmFor(options.issuer.key),
         },
         crypto,
       )
     : await x509.X509CertificateGenerator.createSelfSigned(
-        { ...common, name: options.subject, keys, signingAlgorithm: signingAlgorithmFor(keys.privateKey) },
+        { ...common, name: options.subject, keys, signingAlgorithm: options.signatureAlgorithm ?? signingAlgorithmFor(keys.privateKey) },
         crypto,
       );
   return {

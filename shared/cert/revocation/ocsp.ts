@@ -2,8 +2,10 @@
  * OCSP (RFC 6960) for certgate's revocation checks, the pure part: where to ask (AIA id-ad-ocsp),
  * what to ask (an OCSPRequest with a CertID and an optional nonce, RFC 8954), and what the answer
  * means (a verified, fresh SingleResponse for our CertID, or a failure with its own reason code).
- * No I/O, no clock: `now` is an argument. pkijs / asn1js read and write the ASN.1; node:crypto
- * hashes and verifies signatures.
+ * No I/O, no clock: `now` is an argument. pkijs / asn1js read and write the OCSP ASN.1; the
+ * certificates (issuer, delegated responder) are decoded by certgate's strict X.509 reader, and every
+ * signature is checked by the validator's `verifySignature` (node:crypto), under
+ * {@link OCSP_SIGNATURE_POLICY}.
  *
  * {@link evaluateOcspResponse} runs its checks in this fixed order and stops at the first failure:
  *  1. OCSPResponse parses, responseStatus is successful, responseBytes are id-pkix-ocsp-basic and parse;
@@ -22,13 +24,15 @@
  *
  * The revocation status of a delegated responder certificate is not checked (that would recurse);
  * whether it carries id-pkix-ocsp-nocheck is reported in the verdict.
- * May import: node:crypto, pkijs, asn1js, ./ocspReasons.js, ./ocspSignature.js.
+ * May import: node:crypto, pkijs, asn1js, ./ocspReasons.js, ../x509/*, ../validation/signatureVerification.js.
  */
 import { createHash } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
+import { verifySignature, type AlgorithmPolicy } from '../validation/signatureVerification.js';
+import { decodeAlgorithmIdentifier, isCertificateParseFailure, parseCertificateDer, type AlgorithmIdentifier, type ParsedCertificate, type SubjectPublicKeyInfo } from '../x509/certificate.js';
+import { decodeDer, toHex } from '../x509/derNodes.js';
 import type { OcspFailureReason, OcspReason } from './ocspReasons.js';
-import { publicKeyFromSpki, verifyOcspSignature } from './ocspSignature.js';
 
 /** Hash algorithms for a CertID: SHA-1 is what every responder must support; SHA-256 is optional. */
 export type OcspHashAlgorithm = 'SHA-1' | 'SHA-256';
@@ -101,6 +105,14 @@ export const DEFAULT_OCSP_MAX_AGE_SECONDS = 86_400;
 
 /** Default clock tolerance: five minutes, the usual allowance between a responder's clock and ours. */
 export const DEFAULT_OCSP_CLOCK_SKEW_SECONDS = 300;
+
+/**
+ * The algorithm policy for OCSP signatures (responses and delegated responder certificates). SHA-1
+ * is allowed because many responders still sign with it (RFC 6960 names SHA-1 for CertIDs too), and
+ * there is no RSA floor: the issuer's key was already held to the validator's policy, and this
+ * module refused no key size before sharing the validator's verification.
+ */
+export const OCSP_SIGNATURE_POLICY: AlgorithmPolicy = { allowSha1: true, minRsaBits: 0 };
 
 /** Why an OCSP request could not be built (bad input from the caller: a malfunction, not a verdict). */
 export type OcspRequestErrorCode = 'ocsp-request-certificate-malformed' | 'ocsp-request-issuer-malformed' | 'ocsp-request-nonce-invalid';
@@ -297,12 +309,13 @@ function evaluate(input: OcspEvaluationInput): OcspVerdict {
 
   // 2. Issuer.
   const issuer = parseCertificate(input.issuerDer);
-  if (!issuer) return failure('ocsp-issuer-malformed', 'the issuer is not a DER X.509 certificate');
-  const issuerKey = publicKeyFromSpki(spkiDer(issuer));
-  if (!issuerKey) return failure('ocsp-issuer-malformed', 'the issuer public key cannot be loaded');
+  const issuerParsed = parseCertificateDer(input.issuerDer);
+  if (!issuer || isCertificateParseFailure(issuerParsed)) return failure('ocsp-issuer-malformed', 'the issuer is not a DER X.509 certificate');
+  const issuerKey = issuerParsed.subjectPublicKeyInfo;
+  if (!issuerKey.publicKey()) return failure('ocsp-issuer-malformed', 'the issuer public key cannot be loaded');
 
   // 3–4. Signer and signature.
-  const signer = authoriseSigner(basic, issuer, issuerKey, nowMs, skewMs);
+  const signer = authoriseSigner(basic, includedCertificateDers(basicSchema), issuer, issuerKey, nowMs, skewMs);
   if (signer.kind === 'failed') return failure(signer.reason, signer.detail);
   const signedFields = {
     signedBy: signer.signedBy,
@@ -384,8 +397,9 @@ type SignerOutcome =
  */
 function authoriseSigner(
   basic: pkijs.BasicOCSPResponse,
+  includedDers: readonly Uint8Array[],
   issuer: pkijs.Certificate,
-  issuerKey: NonNullable<ReturnType<typeof publicKeyFromSpki>>,
+  issuerKey: SubjectPublicKeyInfo,
   nowMs: number,
   skewMs: number,
 ): SignerOutcome {
@@ -395,9 +409,9 @@ function authoriseSigner(
     return signature ?? { kind: 'authorised', signedBy: 'issuer', subject: describeName(issuer.subject) };
   }
   let firstFailure: SignerOutcome | undefined;
-  for (const candidate of basic.certs ?? []) {
+  for (const [index, candidate] of (basic.certs ?? []).entries()) {
     if (!responderIdNames(responderId, candidate)) continue;
-    const outcome = checkDelegatedResponder(basic, candidate, issuer, issuerKey, nowMs, skewMs);
+    const outcome = checkDelegatedResponder(basic, candidate, includedDers[index], issuer, issuerKey, nowMs, skewMs);
     if (outcome.kind === 'authorised') return outcome;
     firstFailure ??= outcome;
   }
@@ -413,17 +427,20 @@ function authoriseSigner(
 function checkDelegatedResponder(
   basic: pkijs.BasicOCSPResponse,
   candidate: pkijs.Certificate,
+  candidateDer: Uint8Array | undefined,
   issuer: pkijs.Certificate,
-  issuerKey: NonNullable<ReturnType<typeof publicKeyFromSpki>>,
+  issuerKey: SubjectPublicKeyInfo,
   nowMs: number,
   skewMs: number,
 ): SignerOutcome {
   const subject = describeName(candidate.subject);
+  // certgate's own strict reader gives the exact signed bytes, the signature (unused bits refused) and the key.
+  const parsed: ParsedCertificate | undefined = candidateDer ? parsedCertificate(candidateDer) : undefined;
   const issuedByCa =
+    parsed !== undefined &&
     namesEqual(candidate.issuer, issuer.subject) &&
-    candidate.signatureValue.valueBlock.unusedBits === 0 &&
-    verifyOcspSignature(candidate.signatureAlgorithm, candidate.tbsView, candidate.signatureValue.valueBlock.valueHexView, issuerKey) === 'valid';
-  if (!issuedByCa) {
+    verifySignature(parsed.tbsDer, parsed.signatureValue, parsed.signatureAlgorithm, issuerKey, OCSP_SIGNATURE_POLICY).ok;
+  if (!parsed || !issuedByCa) {
     return { kind: 'failed', reason: 'ocsp-signer-not-issued-by-ca', detail: `${subject} is not signed by ${describeName(issuer.subject)}` };
   }
   const eku = candidate.extensions?.find((extension) => extension.extnID === ID_CE_EXT_KEY_USAGE);
@@ -440,29 +457,47 @@ function checkDelegatedResponder(
       detail: `${subject} is valid ${candidate.notBefore.value.toISOString()} to ${candidate.notAfter.value.toISOString()}`,
     };
   }
-  const key = publicKeyFromSpki(spkiDer(candidate));
-  if (!key) return { kind: 'failed', reason: 'ocsp-signature-invalid', detail: `the key of ${subject} cannot be loaded` };
-  const signature = responseSignature(basic, key);
+  const signature = responseSignature(basic, parsed.subjectPublicKeyInfo);
   if (signature) return signature;
   const noCheck = candidate.extensions?.some((extension) => extension.extnID === ID_PKIX_OCSP_NOCHECK) ?? false;
   return { kind: 'authorised', signedBy: 'delegated-responder', noCheck, subject };
 }
 
 /** Undefined when the BasicOCSPResponse signature verifies with `key`, else the failure. */
-function responseSignature(
-  basic: pkijs.BasicOCSPResponse,
-  key: NonNullable<ReturnType<typeof publicKeyFromSpki>>,
-): Extract<SignerOutcome, { kind: 'failed' }> | undefined {
+function responseSignature(basic: pkijs.BasicOCSPResponse, key: SubjectPublicKeyInfo): Extract<SignerOutcome, { kind: 'failed' }> | undefined {
+  const algorithmId = basic.signatureAlgorithm.algorithmId;
+  const algorithm = algorithmIdentifierOf(basic.signatureAlgorithm);
+  if (!algorithm) return { kind: 'failed', reason: 'ocsp-signature-algorithm-unsupported', detail: `signature algorithm ${algorithmId} is not DER` };
   // A signature is a whole number of octets; non-zero unused bits would make the encoding malleable.
-  const check =
-    basic.signature.valueBlock.unusedBits === 0
-      ? verifyOcspSignature(basic.signatureAlgorithm, basic.tbsResponseData.tbsView, basic.signature.valueBlock.valueHexView, key)
-      : 'invalid';
-  if (check === 'valid') return undefined;
-  if (check === 'unsupported-algorithm') {
-    return { kind: 'failed', reason: 'ocsp-signature-algorithm-unsupported', detail: `signature algorithm ${basic.signatureAlgorithm.algorithmId}` };
+  if (basic.signature.valueBlock.unusedBits !== 0) return { kind: 'failed', reason: 'ocsp-signature-invalid', detail: 'signature BIT STRING has unused bits' };
+  const check = verifySignature(basic.tbsResponseData.tbsView, basic.signature.valueBlock.valueHexView, algorithm, key, OCSP_SIGNATURE_POLICY);
+  if (check.ok) return undefined;
+  // "weak" under a policy that allows SHA-1 and any RSA size means: an algorithm (or key type) certgate does not implement.
+  const reason = check.reason === 'certificate-signature-algorithm-weak' ? 'ocsp-signature-algorithm-unsupported' : 'ocsp-signature-invalid';
+  return { kind: 'failed', reason, detail: `signature algorithm ${algorithmId}: ${check.detail}` };
+}
+
+/** The certificates a BasicOCSPResponse includes (`certs [0] EXPLICIT SEQUENCE OF Certificate`), as their original bytes. */
+function includedCertificateDers(basicSchema: asn1js.AsnType): Uint8Array[] {
+  const tagged = basicSchema instanceof asn1js.Sequence ? basicSchema.valueBlock.value[3] : undefined;
+  const list = tagged instanceof asn1js.Constructed ? tagged.valueBlock.value[0] : undefined;
+  if (!(list instanceof asn1js.Sequence)) return [];
+  return list.valueBlock.value.map((certificate) => Uint8Array.from(certificate.valueBeforeDecodeView));
+}
+
+/** A certificate decoded by certgate's strict reader; undefined when it is not one. */
+function parsedCertificate(der: Uint8Array): ParsedCertificate | undefined {
+  const parsed = parseCertificateDer(der);
+  return isCertificateParseFailure(parsed) ? undefined : parsed;
+}
+
+/** A pkijs AlgorithmIdentifier as certgate's (DER re-read); undefined when it does not encode as strict DER. */
+function algorithmIdentifierOf(algorithm: pkijs.AlgorithmIdentifier): AlgorithmIdentifier | undefined {
+  try {
+    return decodeAlgorithmIdentifier(decodeDer(new Uint8Array(algorithm.toSchema().toBER(false))), 'signatureAlgorithm');
+  } catch {
+    return undefined;
   }
-  return { kind: 'failed', reason: 'ocsp-signature-invalid', detail: `signature algorithm ${basic.signatureAlgorithm.algorithmId}` };
 }
 
 /** ResponderID ::= CHOICE { byName [1] Name, byKey [2] KeyHash (SHA-1 of the subjectPublicKey BIT STRING contents) }. */
@@ -573,10 +608,6 @@ function issuerKeyBits(certificate: pkijs.Certificate): Uint8Array {
   return certificate.subjectPublicKeyInfo.subjectPublicKey.valueBlock.valueHexView;
 }
 
-function spkiDer(certificate: pkijs.Certificate): Uint8Array {
-  return new Uint8Array(certificate.subjectPublicKeyInfo.toSchema().toBER(false));
-}
-
 function namesEqual(a: pkijs.RelativeDistinguishedNames, b: pkijs.RelativeDistinguishedNames): boolean {
   if (a.valueBeforeDecode.byteLength > 0 && bytesEqual(new Uint8Array(a.valueBeforeDecode), new Uint8Array(b.valueBeforeDecode))) return true;
   try {
@@ -605,10 +636,6 @@ function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.byteLength !== b.byteLength) return false;
   for (let index = 0; index < a.byteLength; index++) if (a[index] !== b[index]) return false;
   return true;
-}
-
-function toHex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
 }
 
 function serialHexOf(serial: Uint8Array): string {

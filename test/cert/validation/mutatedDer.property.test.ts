@@ -1,20 +1,21 @@
-import './reflectMetadataPolyfill.js';
+import 'reflect-metadata';
 import { beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { CERTIFICATE_REASONS, createTrustStore, parseCrl, validateCertificatePath, type TrustStore } from '../../../shared/cert/validation/index.js';
 import { parseCertificates } from '../../../shared/cert/x509/index.js';
-import { CLIENT_AUTH, NOW, issue, issueCrl, type Issued } from './devPki.js';
+import type { IssuedCertificate } from '../../../dev/pki/issue.js';
+import { NOW, issueTestCertificate, issueTestCrl } from './testCertificates.js';
 
-let root: Issued;
-let leaf: Issued;
+let root: IssuedCertificate;
+let leaf: IssuedCertificate;
 let store: TrustStore;
 let crl: Uint8Array;
 
 beforeAll(async () => {
-  root = await issue({ subject: 'CN=fuzz root', ca: true });
-  leaf = await issue({ subject: 'CN=fuzz leaf', issuer: root, eku: [CLIENT_AUTH], san: [{ type: 'dns', value: 'device.contoso.example' }] });
-  store = createTrustStore([root.der]);
-  crl = await issueCrl(root, [leaf.cert.serialNumber]);
+  root = await issueTestCertificate({ subject: 'CN=fuzz root', ca: {} });
+  leaf = await issueTestCertificate({ subject: 'CN=fuzz leaf', issuer: root.credentials, extKeyUsage: ['clientAuth'], san: { dns: ['device.contoso.example'] } });
+  store = createTrustStore([root.cert.der]);
+  crl = await issueTestCrl(root.credentials, [leaf.cert.parsed.serialNumber]);
 });
 
 /** A DER mutation: flip, overwrite, insert, delete or truncate bytes. */
@@ -49,7 +50,7 @@ describe('mutated DER never throws', () => {
   it('validateCertificatePath returns a known reason code for any mutated leaf', () => {
     fc.assert(
       fc.property(fc.array(mutation, { minLength: 1, maxLength: 4 }), (mutations) => {
-        const result = validateCertificatePath({ leaf: mutate(leaf.der, mutations), trustStore: store, time: NOW, crls: [crl], revocation: 'preferred' });
+        const result = validateCertificatePath({ leaf: mutate(leaf.cert.der, mutations), trustStore: store, time: NOW, crls: [crl], revocation: 'preferred' });
         expect(Object.keys(CERTIFICATE_REASONS)).toContain(result.reason);
         expect(result.trace.length).toBeGreaterThan(0);
       }),
@@ -60,10 +61,10 @@ describe('mutated DER never throws', () => {
   it('mutated intermediates, anchors and CRLs never throw', () => {
     fc.assert(
       fc.property(fc.array(mutation, { minLength: 1, maxLength: 3 }), fc.array(mutation, { minLength: 1, maxLength: 3 }), (leafMutations, otherMutations) => {
-        const mutatedRoot = mutate(root.der, otherMutations);
+        const mutatedRoot = mutate(root.cert.der, otherMutations);
         const result = validateCertificatePath({
-          leaf: leaf.der,
-          intermediates: [mutate(root.der, leafMutations)],
+          leaf: leaf.cert.der,
+          intermediates: [mutate(root.cert.der, leafMutations)],
           trustStore: createTrustStore([mutatedRoot]),
           time: NOW,
           crls: [mutate(crl, otherMutations)],
@@ -95,7 +96,7 @@ describe('mutated DER never throws', () => {
     for (const leafInput of [hugeDer, hugePem]) {
       expect(validateCertificatePath({ leaf: leafInput, trustStore: store, time: NOW }).reason).toBe('certificate-malformed');
     }
-    const flood = validateCertificatePath({ leaf: leaf.der, intermediates: Array.from({ length: 500 }, () => hugeDer.subarray(0, 4096)), trustStore: store, time: NOW });
+    const flood = validateCertificatePath({ leaf: leaf.cert.der, intermediates: Array.from({ length: 500 }, () => hugeDer.subarray(0, 4096)), trustStore: store, time: NOW });
     expect(flood.reason).toBe('certificate-valid');
   });
 });
