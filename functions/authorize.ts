@@ -6,14 +6,15 @@
  * the forwarded header. A malfunction answers 503 and blocks (fail closed).
  */
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { readClientContext, readForwardedCertificate, type ClientContext } from '../shared/cert/intake/index.js';
 import { parseCertificates, validateCertificatePath, type ParsedCertificate, type ValidationResult } from '../shared/cert/validation/index.js';
 import { getServices, type Services } from '../shared/composition.js';
 import { gatewayConfigs } from '../shared/gateways.js';
 import { decisionResponse } from '../shared/http/responses.js';
 import { decideCertificateAccess, unavailableDecision, type Decision } from '../shared/policy/certificateDecision.js';
-import { alertsOnUnknown, crlUrlsOf, revocationModeResolver } from '../shared/trust/revocationPolicy.js';
+import { OcspCache } from '../shared/trust/ocspCache.js';
+import { alertsOnUnknown, crlUrlsOf, revocationModeResolver, thumbprintOf } from '../shared/trust/revocationPolicy.js';
 import type { TrustAnchors } from '../shared/trust/trustAnchorCache.js';
 import { VerdictCache } from '../shared/trust/verdictCache.js';
 
@@ -57,7 +58,7 @@ export async function authorize(request: HttpRequest, context: InvocationContext
       const verdictScope = `${anchors.version}|${services.crls.generation}`;
       validation = services.verdicts.get(verdictKey, verdictScope, now);
       if (!validation) {
-        validation = validateFresh(services, anchors, intake.leaf, intake.chain, now, correlationId, context);
+        validation = await validateFresh(services, anchors, intake.leaf, intake.chain, now, correlationId, context);
         services.verdicts.set(verdictKey, verdictScope, now, validation);
       }
     } catch (error) {
@@ -69,25 +70,43 @@ export async function authorize(request: HttpRequest, context: InvocationContext
   return decisionResponse(decision);
 }
 
-/** Full validation against the current CAs and CRLs; learns the leaf's CRL URLs when revocation status was unknown. */
-function validateFresh(services: Services, anchors: TrustAnchors, leaf: Uint8Array, chain: Uint8Array[], now: Date, correlationId: string, context: InvocationContext): ValidationResult {
+/**
+ * Full validation against the current CAs, CRLs and OCSP answers. When the CRLs say nothing about
+ * the leaf and it names an OCSP responder, the responder is asked (once, then cached) and the path
+ * validated again; the leaf's CRL URLs are learnt for the next refresh.
+ */
+async function validateFresh(services: Services, anchors: TrustAnchors, leaf: Uint8Array, chain: Uint8Array[], now: Date, correlationId: string, context: InvocationContext): Promise<ValidationResult> {
   const { config } = services;
   const resolveMode = revocationModeResolver(anchors.byThumbprint);
-  const alertingIssuers: ParsedCertificate[] = [];
-  const validation = validateCertificatePath({
-    leaf,
-    intermediates: chain,
-    trustStore: anchors.store,
-    time: now,
-    clockSkewSeconds: config.clockSkewSeconds,
-    requiredEkus: [...config.requiredEkus],
-    parsedCrls: services.crls.current(),
-    crlGraceSeconds: config.crlGraceSeconds,
-    revocationModeFor: (certificate, issuer) => {
-      if (alertsOnUnknown(anchors.byThumbprint, issuer)) alertingIssuers.push(issuer);
-      return resolveMode(certificate, issuer);
-    },
-  });
+  let alertingIssuers: ParsedCertificate[] = [];
+  const run = (): ValidationResult => {
+    alertingIssuers = [];
+    return validateCertificatePath({
+      leaf,
+      intermediates: chain,
+      trustStore: anchors.store,
+      time: now,
+      clockSkewSeconds: config.clockSkewSeconds,
+      requiredEkus: [...config.requiredEkus],
+      parsedCrls: services.crls.current(),
+      crlGraceSeconds: config.crlGraceSeconds,
+      revocationModeFor: (certificate, issuer) => {
+        if (alertsOnUnknown(anchors.byThumbprint, issuer)) alertingIssuers.push(issuer);
+        return resolveMode(certificate, issuer);
+      },
+      revocationStatusFor: (certificate, issuer) => services.ocsp.lookup(certificate.der, issuer.der, now),
+    });
+  };
+  const unknownFor = (result: ValidationResult, position: string) =>
+    result.trace.some((entry) => entry.check === 'revocation' && entry.certificate === position && entry.reason === 'certificate-revocation-unknown');
+  let validation = run();
+  if (unknownFor(validation, 'leaf') && OcspCache.hasResponder(leaf)) {
+    const issuerDer = issuerOf(validation, anchors, chain);
+    if (issuerDer) {
+      await services.ocsp.prefetch(leaf, issuerDer, now);
+      validation = run();
+    }
+  }
   if (validation.trace.some((entry) => entry.reason === 'certificate-revocation-unknown')) {
     // Learn the leaf's distribution points so the next refresh fetches them.
     const parsed = parseCertificates(leaf);
@@ -97,6 +116,15 @@ function validateFresh(services: Services, anchors: TrustAnchors, leaf: Uint8Arr
     }
   }
   return validation;
+}
+
+/** DER of the leaf's issuer on the validated (or best failing) path: a trusted CA or a forwarded intermediate. */
+function issuerOf(validation: ValidationResult, anchors: TrustAnchors, chain: readonly Uint8Array[]): Uint8Array | undefined {
+  const thumbprint = validation.path?.[1]?.sha256Thumbprint;
+  if (!thumbprint) return undefined;
+  const anchor = anchors.store.anchors.find((candidate) => thumbprintOf(candidate) === thumbprint);
+  if (anchor) return anchor.der;
+  return chain.find((der) => createHash('sha256').update(der).digest('hex') === thumbprint);
 }
 
 app.http('authorize', { methods: ['GET', 'POST', 'HEAD', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'], authLevel: 'anonymous', route: 'authorize/{*path}', handler: authorize });

@@ -7,11 +7,13 @@ import { readFileSync } from 'node:fs';
 import { loadConfig, type AppConfig } from './config.js';
 import { BlobCrlArchive } from './adapters/blobCrlArchive.js';
 import { HttpCrlFetcher } from './adapters/httpCrlFetcher.js';
+import { HttpOcspClient } from './adapters/httpOcspClient.js';
 import { createContainerClient, createTableClient } from './adapters/storageClients.js';
 import { TableTrustedCaStore } from './adapters/tableTrustedCaStore.js';
 import type { Clock, TrustedCaStore } from './ports.js';
 import { CrlCache } from './trust/crlCache.js';
 import { CrlParser } from './trust/crlParser.js';
+import { OcspCache } from './trust/ocspCache.js';
 import { TrustAnchorCache } from './trust/trustAnchorCache.js';
 import { VerdictCache } from './trust/verdictCache.js';
 
@@ -23,6 +25,7 @@ export interface Services {
   readonly trustAnchors: TrustAnchorCache;
   readonly crls: CrlCache;
   readonly verdicts: VerdictCache;
+  readonly ocsp: OcspCache;
 }
 
 /** The app's version, from the nearest package.json above this module (source or dist/). */
@@ -57,7 +60,7 @@ export function buildServices(env: Record<string, string | undefined>, clock: Cl
     },
     config.crlRefreshSeconds,
   );
-  return { config, clock, trustedCas, trustAnchors: new TrustAnchorCache(trustedCas, clock, config.configRefreshSeconds), crls, verdicts: new VerdictCache() };
+  return { config, clock, trustedCas, trustAnchors: new TrustAnchorCache(trustedCas, clock, config.configRefreshSeconds), crls, verdicts: new VerdictCache(), ocsp: new OcspCache(new HttpOcspClient({ timeoutMs: 3_000 }), { maxEntries: 10_000, clockSkewSeconds: config.clockSkewSeconds }) };
 }
 
 /** The worker's services, built on first use from `process.env`. */

@@ -14,7 +14,7 @@ import { processCertificatePolicies } from './certificatePolicies.js';
 import { profileViolation, type PathRole } from './certificateProfile.js';
 import { checkConstraintsWellFormed, checkNameConstraints } from './nameConstraints.js';
 import type { CertificateReason } from './reasons.js';
-import { checkRevocation } from './revocationCheck.js';
+import { checkRevocation, type RevocationStatus } from './revocationCheck.js';
 import { checkPublicKey, type AlgorithmCheck, type AlgorithmPolicy } from './signatureVerification.js';
 import type { TraceEntry, ValidationCheck } from './trace.js';
 
@@ -31,6 +31,8 @@ export interface PathValidationSettings {
   readonly revocation: RevocationMode;
   /** Per-certificate mode (e.g. each issuing CA's own setting); overrides `revocation` when given. */
   readonly revocationModeFor?: (certificate: ParsedCertificate, issuer: ParsedCertificate) => RevocationMode;
+  /** Status from another source (OCSP answers fetched beforehand), consulted when the CRLs say nothing. */
+  readonly revocationStatusFor?: (certificate: ParsedCertificate, issuer: ParsedCertificate) => RevocationStatus | undefined;
   readonly crls: readonly ParsedCrl[];
   /** Signature check of `child` by `issuer` (cached by the caller). */
   readonly verifyIssuedBy: (child: ParsedCertificate, issuer: ParsedCertificate) => AlgorithmCheck;
@@ -176,7 +178,8 @@ export function validatePath(chain: readonly ParsedCertificate[], anchor: Parsed
       }
       const revocationMode = settings.revocationModeFor?.(certificate, issuer) ?? settings.revocation;
       if (revocationMode !== 'off') {
-        const status = checkRevocation(certificate, issuer, !isLeaf, { crls: settings.crls, time: settings.time, clockSkewMs: settings.clockSkewMs, crlGraceMs: settings.crlGraceMs, algorithms: settings.algorithms });
+        const fromCrls = checkRevocation(certificate, issuer, !isLeaf, { crls: settings.crls, time: settings.time, clockSkewMs: settings.clockSkewMs, crlGraceMs: settings.crlGraceMs, algorithms: settings.algorithms });
+        const status = fromCrls.status === 'unknown' ? (settings.revocationStatusFor?.(certificate, issuer) ?? fromCrls) : fromCrls;
         if (status.status === 'revoked') fail('revocation', position, 'certificate-revoked', status.detail);
         if (status.status === 'unknown') {
           if (revocationMode === 'required') fail('revocation', position, 'certificate-revocation-unknown', status.detail);

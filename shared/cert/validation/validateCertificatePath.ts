@@ -10,6 +10,7 @@
  * May import: ../x509/*, ../revocation/*, and the modules of this folder.
  */
 import { isCrlParseFailure, parseCrl, type ParsedCrl } from '../revocation/crl.js';
+import type { RevocationStatus } from './revocationCheck.js';
 import type { ParsedCertificate } from '../x509/certificate.js';
 import { parseCertificates } from '../x509/certificateInput.js';
 import { certificateSummary, type CertificateSummary } from '../x509/certificateSummary.js';
@@ -48,6 +49,8 @@ export interface ValidationInput {
    * setting); when given it replaces `revocation` for every certificate of the path.
    */
   readonly revocationModeFor?: (certificate: ParsedCertificate, issuer: ParsedCertificate) => RevocationMode;
+  /** Revocation status from another source (e.g. OCSP answers fetched beforehand), used when the CRLs give none. */
+  readonly revocationStatusFor?: (certificate: ParsedCertificate, issuer: ParsedCertificate) => RevocationStatus | undefined;
   /** Accept SHA-1 signatures; default false. */
   readonly allowSha1?: boolean;
   /** Minimum RSA modulus size; default 2048. */
@@ -180,6 +183,7 @@ function validate(input: ValidationInput): ValidationResult {
     algorithms,
     revocation: input.revocation ?? 'off',
     ...(input.revocationModeFor ? { revocationModeFor: input.revocationModeFor } : {}),
+    ...(input.revocationStatusFor ? { revocationStatusFor: input.revocationStatusFor } : {}),
     crls,
     verifyIssuedBy,
   };
