@@ -87,7 +87,7 @@ try {
   const quiet = () => undefined;
   const makeRequest = () => new HttpRequest({ method: 'GET', url: `${stack.hostUrl}/api/authorize`, headers: { ...headers, 'x-forwarded-for': '127.0.0.1' } });
   const context = new InvocationContext({ functionName: 'authorize', invocationId: 'bench-0001', logHandler: quiet });
-  const bareHandler = async (request: InstanceType<typeof HttpRequest>) => ({ status: 200, jsonBody: { ok: request.method } });
+  const bareHandler = (request: InstanceType<typeof HttpRequest>) => Promise.resolve({ status: 200, jsonBody: { ok: request.method } });
   const time = async (fn: () => Promise<unknown>, ms: number) => {
     const until = performance.now() + ms;
     let n = 0;

@@ -6,7 +6,12 @@
  *
  *   npx tsx scripts/fuzzAuthorize.ts [--requests 100000] [--seed 1] [--concurrency 16]
  */
+import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startStack } from '../dev/stack.js';
 import { GATEWAY_KINDS, encodeForwardedCertificate, type GatewayKind } from '../shared/cert/intake/index.js';
 
 /** Where to send, and the material to mutate. */
@@ -163,11 +168,6 @@ async function main(): Promise<void> {
   const count = option('requests', 100_000);
   const seed = option('seed', 1);
   const concurrency = option('concurrency', 16);
-  const { mkdtempSync, rmSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
-  const { join } = await import('node:path');
-  const { fileURLToPath } = await import('node:url');
-  const { startStack } = await import('../dev/stack.js');
   const secretOf = (kind: GatewayKind) => `fuzz-secret-for-${kind}-0123456789`;
   const pkiDir = mkdtempSync(join(tmpdir(), 'certgate-fuzz-'));
   const stack = await startStack({

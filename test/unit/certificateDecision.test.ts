@@ -70,7 +70,7 @@ describe('decideCertificateAccess', () => {
   });
 
   it('reports the gateway verdict alongside its own', () => {
-    const failedAtGateway: IntakeResult = { ...present, gatewayVerification: { status: 'failed', detail: 'CERT_HAS_EXPIRED' } } as IntakeResult;
+    const failedAtGateway: IntakeResult = { ...present, gatewayVerification: { status: 'failed', detail: 'CERT_HAS_EXPIRED' } };
     expect(decideCertificateAccess({ intake: failedAtGateway, validation: expired, correlationId: 'c-3', now }).gatewayVerification).toBe('failed: CERT_HAS_EXPIRED');
   });
 

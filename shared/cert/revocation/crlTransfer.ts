@@ -46,7 +46,7 @@ export function packCrl(crl: ParsedCrl): { packed: PackedCrl; transfer: ArrayBuf
   }
   return {
     packed: { meta, keys: keys.join('\n'), dates, reasons, issuerTable, issuerIndex },
-    transfer: [dates.buffer as ArrayBuffer, reasons.buffer as ArrayBuffer, issuerIndex.buffer as ArrayBuffer],
+    transfer: [dates.buffer, reasons.buffer, issuerIndex.buffer],
   };
 }
 
