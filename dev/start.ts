@@ -23,7 +23,7 @@ const port = (name: string, fallback: number): number => {
 };
 
 const started = performance.now();
-const log = env.CERTGATE_DEV_VERBOSE === '1' ? (line: string) => console.log(line) : (line: string) => {
+const log = env.CERTGATE_DEV_VERBOSE === '1' ? (line: string) => { console.log(line); } : (line: string) => {
   if (line.includes('error') || line.includes('unhandled')) console.error(line);
 };
 
@@ -59,8 +59,8 @@ const stop = (signal: string) => {
   console.log(`\n${signal}: stopping the local stack…`);
   void running.close().then(() => process.exit(0));
 };
-process.on('SIGINT', () => stop('SIGINT'));
-process.on('SIGTERM', () => stop('SIGTERM'));
+process.on('SIGINT', () => { stop('SIGINT'); });
+process.on('SIGTERM', () => { stop('SIGTERM'); });
 
 const seconds = ((performance.now() - started) / 1000).toFixed(1);
 console.log(`
