@@ -7,12 +7,8 @@
  *   npx tsx bench/decisionHttp.ts [--seconds 5] [--concurrency 8]
  */
 import azureFunctions, { app } from '@azure/functions';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { startStack } from '../dev/stack.js';
+import { startEphemeralStack } from '../dev/stack.js';
 import { installFunctionsCore } from '../dev/host/functionsCore.js';
 
 const args = process.argv.slice(2);
@@ -56,15 +52,7 @@ async function load(url: string, headers: Record<string, string>, durationMs: nu
 installFunctionsCore();
 app.http('bench-bare', { methods: ['GET'], authLevel: 'anonymous', route: 'bench-bare', handler: () => ({ status: 200, jsonBody: { ok: true } }) });
 
-const pkiDir = mkdtempSync(join(tmpdir(), 'certgate-bench-'));
-const stack = await startStack({
-  root: fileURLToPath(new URL('..', import.meta.url)),
-  pkiDir,
-  ports: { host: 0, gateway: 0, pki: 0, azurite: { blob: 0, queue: 0, table: 0 } },
-  functionKey: 'bench-key',
-  masterKey: 'bench-master',
-  settings: { CERTGATE_TABLE_PREFIX: 'bench', CERTGATE_CONFIG_REFRESH_SECONDS: '30' },
-});
+const stack = await startEphemeralStack('bench', { CERTGATE_CONFIG_REFRESH_SECONDS: '30' });
 try {
   const headers = {
     'x-client-certificate': encodeURIComponent(stack.pki.users.alice!.certPem),
@@ -105,5 +93,4 @@ try {
   console.log(`  bare handler ${bareUs.toFixed(1)} µs/request, authorize ${authorizeUs.toFixed(1)} µs/request: the decision adds ${(authorizeUs - bareUs).toFixed(1)} µs`);
 } finally {
   await stack.close();
-  rmSync(pkiDir, { recursive: true, force: true });
 }

@@ -6,12 +6,13 @@
  * what a user runs. Dev and test only.
  * May import: dev modules, the app's config loader, node built-ins.
  */
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { loadConfig, type AppConfig } from '../shared/config.js';
 import { startAzurite, type Azurite, type AzuritePorts } from './azurite.js';
 import { startLocalGateway } from './gateway/index.js';
@@ -166,6 +167,38 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     return { hostUrl: host.url, gatewayUrl: gateway.url, pkiUrl: pkiServer.url, pki, config, azurite, functionKey: options.functionKey, close };
   } catch (error) {
     await close();
+    throw error;
+  }
+}
+
+/**
+ * A stack on free ports with a throw-away dev PKI, for tests, benchmarks and the fuzzer. `name`
+ * (letters and digits) prefixes the tables and the keys (`<name>-function-key`); `close()` also
+ * deletes the PKI.
+ */
+export async function startEphemeralStack(name: string, settings: Record<string, string> = {}): Promise<Stack> {
+  const pkiDir = mkdtempSync(join(tmpdir(), `certgate-${name}-`));
+  const removePki = () => {
+    rmSync(pkiDir, { recursive: true, force: true });
+  };
+  try {
+    const stack = await startStack({
+      root: fileURLToPath(new URL('..', import.meta.url)),
+      pkiDir,
+      ports: { host: 0, gateway: 0, pki: 0, azurite: { blob: 0, queue: 0, table: 0 } },
+      functionKey: `${name}-function-key`,
+      masterKey: `${name}-master-key`,
+      settings: { CERTGATE_TABLE_PREFIX: name, ...settings },
+    });
+    return {
+      ...stack,
+      close: async () => {
+        await stack.close();
+        removePki();
+      },
+    };
+  } catch (error) {
+    removePki();
     throw error;
   }
 }

@@ -12,6 +12,7 @@
  * holds the validator to.
  * May import: node built-ins, shared/cert/*.
  */
+import { ExtendedKeyUsageOid } from '../shared/cert/x509/oids.js';
 import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -80,15 +81,7 @@ export function namespaceOf(id: string): string {
   return parts[0] === 'bettertls' ? `${parts[0]}::${parts[1] ?? ''}` : (parts[0] ?? id);
 }
 
-const EKU_OIDS: Readonly<Record<string, string>> = {
-  serverAuth: '1.3.6.1.5.5.7.3.1',
-  clientAuth: '1.3.6.1.5.5.7.3.2',
-  codeSigning: '1.3.6.1.5.5.7.3.3',
-  emailProtection: '1.3.6.1.5.5.7.3.4',
-  timeStamping: '1.3.6.1.5.5.7.3.8',
-  ocspSigning: '1.3.6.1.5.5.7.3.9',
-  anyExtendedKeyUsage: '2.5.29.37.0',
-};
+const EKU_OIDS: Readonly<Record<string, string>> = ExtendedKeyUsageOid;
 
 /** The leaf's SAN entries as node:crypto (OpenSSL) prints them; an independent, lenient parser. */
 function leafSubjectAltNames(pem: string): string[] {

@@ -6,12 +6,8 @@
  *
  *   npx tsx scripts/fuzzAuthorize.ts [--requests 100000] [--seed 1] [--concurrency 16]
  */
-import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { startStack } from '../dev/stack.js';
+import { startEphemeralStack } from '../dev/stack.js';
 import { GATEWAY_KINDS, encodeForwardedCertificate, type GatewayKind } from '../shared/cert/intake/index.js';
 
 /** Where to send, and the material to mutate. */
@@ -169,15 +165,7 @@ async function main(): Promise<void> {
   const seed = option('seed', 1);
   const concurrency = option('concurrency', 16);
   const secretOf = (kind: GatewayKind) => `fuzz-secret-for-${kind}-0123456789`;
-  const pkiDir = mkdtempSync(join(tmpdir(), 'certgate-fuzz-'));
-  const stack = await startStack({
-    root: fileURLToPath(new URL('..', import.meta.url)),
-    pkiDir,
-    ports: { host: 0, gateway: 0, pki: 0, azurite: { blob: 0, queue: 0, table: 0 } },
-    functionKey: 'fuzz-key',
-    masterKey: 'fuzz-master',
-    settings: { CERTGATE_TABLE_PREFIX: 'fuzz', ...everyGatewaySettings(secretOf) },
-  });
+  const stack = await startEphemeralStack('fuzz', everyGatewaySettings(secretOf));
   try {
     const report = await fuzzAuthorize(
       {
@@ -196,7 +184,6 @@ async function main(): Promise<void> {
     process.exitCode = report.serverErrors === 0 && report.transportErrors === 0 ? 0 : 1;
   } finally {
     await stack.close();
-    rmSync(pkiDir, { recursive: true, force: true });
   }
 }
 

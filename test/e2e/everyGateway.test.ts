@@ -3,33 +3,19 @@
  * with its own secret, all in front of the same functions), and a fuzz run of the authorize
  * endpoint: mutated headers of every format never produce a 5xx.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalGateway } from '../../dev/gateway/index.js';
-import { startStack, type Stack } from '../../dev/stack.js';
+import { startEphemeralStack, type Stack } from '../../dev/stack.js';
 import { gatewayRequest } from '../../dev/tour.js';
 import { everyGatewaySettings, fuzzAuthorize } from '../../scripts/fuzzAuthorize.js';
 import { GATEWAY_KINDS, type GatewayKind } from '../../shared/cert/intake/index.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 const secretOf = (kind: GatewayKind) => `e2e-secret-for-${kind}-0123456789`;
 let stack: Stack;
-let pkiDir: string;
 const gateways = new Map<GatewayKind, { url: string; close(): Promise<void> }>();
 
 beforeAll(async () => {
-  pkiDir = mkdtempSync(join(tmpdir(), 'certgate-formats-'));
-  stack = await startStack({
-    root,
-    pkiDir,
-    ports: { host: 0, gateway: 0, pki: 0, azurite: { blob: 0, queue: 0, table: 0 } },
-    functionKey: 'formats-key',
-    masterKey: 'formats-master',
-    settings: { CERTGATE_TABLE_PREFIX: 'formats', ...everyGatewaySettings(secretOf) },
-  });
+  stack = await startEphemeralStack('formats', everyGatewaySettings(secretOf));
   for (const kind of GATEWAY_KINDS) {
     gateways.set(
       kind,
@@ -51,7 +37,6 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const gateway of gateways.values()) await gateway.close();
   await stack.close();
-  rmSync(pkiDir, { recursive: true, force: true });
 });
 
 const scenarios = [

@@ -2,33 +2,20 @@
  * End to end, with real parts: Azurite on a socket, the app's functions on the local host, the
  * local mTLS gateway over real TLS, the dev PKI. Runs the tour and the boundary cases.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, type Stack } from '../../dev/stack.js';
+import { startEphemeralStack, type Stack } from '../../dev/stack.js';
 import { gatewayRequest, tourSteps } from '../../dev/tour.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 let stack: Stack;
-let pkiDir: string;
 
 beforeAll(async () => {
-  pkiDir = mkdtempSync(join(tmpdir(), 'certgate-e2e-'));
-  stack = await startStack({
-    root,
-    pkiDir,
-    ports: { host: 0, gateway: 0, pki: 0, azurite: { blob: 0, queue: 0, table: 0 } },
-    functionKey: 'e2e-function-key',
-    masterKey: 'e2e-master-key',
-    settings: { CERTGATE_TABLE_PREFIX: 'e2e', CERTGATE_GATEWAY_SECRETS: 'e2e-gateway-secret-0123456789,e2e-gateway-secret-rotated-0123456789', CERTGATE_CONFIG_REFRESH_SECONDS: '0' },
-  });
+  stack = await startEphemeralStack('e2e', { CERTGATE_GATEWAY_SECRETS: 'e2e-gateway-secret-0123456789,e2e-gateway-secret-rotated-0123456789', CERTGATE_CONFIG_REFRESH_SECONDS: '0' });
 }, 120_000);
 
 afterAll(async () => {
   await stack.close();
-  rmSync(pkiDir, { recursive: true, force: true });
 });
 
 describe('the tour, through the gateway', () => {
