@@ -110,3 +110,48 @@ export interface CrlArchive {
   put(crl: ArchivedCrl): Promise<void>;
   list(): Promise<string[]>;
 }
+
+/** The kinds of configuration documents the policy store keeps. */
+export type ConfigKind = 'policy' | 'location' | 'settings';
+
+/** One stored configuration document (validated by the policy model before it is stored). */
+export interface StoredDocument {
+  readonly kind: ConfigKind;
+  readonly id: string;
+  readonly document: unknown;
+  readonly etag: string;
+  readonly updatedAt: string;
+  readonly updatedBy: string;
+}
+
+/** One change, as the audit trail keeps it. */
+export interface AuditEntry {
+  readonly at: string;
+  readonly actor: string;
+  readonly action: 'create' | 'update' | 'delete';
+  readonly kind: ConfigKind;
+  readonly id: string;
+  readonly before?: unknown;
+  readonly after?: unknown;
+}
+
+/**
+ * Policies, named locations and settings (Table Storage in production), with optimistic
+ * concurrency per document, an audit entry per change, and a version stamp that changes with
+ * every write so other instances notice in one point read.
+ */
+export interface PolicyStore {
+  list(): Promise<StoredDocument[]>;
+  get(kind: ConfigKind, id: string): Promise<StoredDocument | undefined>;
+  /**
+   * Creates (`ifMatch` undefined: `conflict` when it exists) or replaces (`ifMatch` an ETag:
+   * `precondition-failed` when stale; `*`: whatever is there).
+   */
+  put(kind: ConfigKind, id: string, document: unknown, actor: string, ifMatch?: string): Promise<StoredDocument>;
+  /** Deletes; `not-found` when absent, `precondition-failed` when `ifMatch` is stale. */
+  remove(kind: ConfigKind, id: string, actor: string, ifMatch?: string): Promise<void>;
+  /** The version stamp: changes whenever any document does. */
+  version(): Promise<string>;
+  /** The most recent audit entries, newest first. */
+  audit(limit: number): Promise<AuditEntry[]>;
+}

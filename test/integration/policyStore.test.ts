@@ -1,0 +1,71 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startAzurite, type Azurite } from '../../dev/azurite.js';
+import { createTableClient } from '../../shared/adapters/storageClients.js';
+import { TablePolicyStore } from '../../shared/adapters/tablePolicyStore.js';
+import { StoreError } from '../../shared/ports.js';
+
+let azurite: Azurite;
+let store: TablePolicyStore;
+const clock = { t: Date.parse('2026-11-22T12:00:00.000Z'), now() { this.t += 1000; return new Date(this.t); } };
+
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+    return 'resolved';
+  } catch (error) {
+    return error instanceof StoreError ? error.code : `unexpected ${String(error)}`;
+  }
+}
+
+beforeAll(async () => {
+  azurite = await startAzurite();
+  const storage = { kind: 'connection-string' as const, connectionString: azurite.connectionString };
+  store = new TablePolicyStore(createTableClient(storage, 'storeTestPolicies'), createTableClient(storage, 'storeTestAudit'), clock);
+});
+afterAll(async () => {
+  await azurite.close();
+});
+
+describe('TablePolicyStore against Azurite', () => {
+  it('creates documents, refuses a second create, and bumps the version stamp on every write', async () => {
+    const v0 = await store.version();
+    await store.put('policy', 'block-outside', { id: 'block-outside', action: 'block' }, 'alice');
+    const v1 = await store.version();
+    expect(v1).not.toBe(v0);
+    expect(await codeOf(store.put('policy', 'block-outside', { id: 'block-outside' }, 'bob'))).toBe('conflict');
+    await store.put('location', 'corporate', { id: 'corporate', ranges: ['10.20.0.0/16'] }, 'alice');
+    expect(await store.version()).not.toBe(v1);
+    expect((await store.list()).map((d) => `${d.kind}/${d.id}`).sort()).toEqual(['location/corporate', 'policy/block-outside']);
+  });
+
+  it('replaces with the current ETag, refuses a stale one, and one of two concurrent writers wins', async () => {
+    const current = (await store.get('policy', 'block-outside'))!;
+    const updated = await store.put('policy', 'block-outside', { id: 'block-outside', action: 'monitor' }, 'carol', current.etag);
+    expect(updated.document).toEqual({ id: 'block-outside', action: 'monitor' });
+    expect(await codeOf(store.put('policy', 'block-outside', { lost: true }, 'dave', current.etag))).toBe('precondition-failed');
+    const fresh = (await store.get('policy', 'block-outside'))!;
+    const results = await Promise.all([
+      codeOf(store.put('policy', 'block-outside', { writer: 1 }, 'w1', fresh.etag)),
+      codeOf(store.put('policy', 'block-outside', { writer: 2 }, 'w2', fresh.etag)),
+    ]);
+    expect(results.sort()).toEqual(['precondition-failed', 'resolved']);
+    expect(await codeOf(store.put('policy', 'missing', {}, 'x', 'W/"stale"'))).toBe('not-found');
+  });
+
+  it('deletes with If-Match, answers not-found afterwards', async () => {
+    const current = (await store.get('location', 'corporate'))!;
+    await store.put('location', 'corporate', { id: 'corporate', ranges: ['10.0.0.0/8'] }, 'alice', current.etag);
+    expect(await codeOf(store.remove('location', 'corporate', 'alice', current.etag))).toBe('precondition-failed');
+    await store.remove('location', 'corporate', 'alice');
+    expect(await codeOf(store.remove('location', 'corporate', 'alice'))).toBe('not-found');
+  });
+
+  it('keeps an audit trail of every change with who, when, before and after, newest first', async () => {
+    const entries = await store.audit(50);
+    expect(entries[0]).toMatchObject({ action: 'delete', kind: 'location', id: 'corporate', actor: 'alice', before: { id: 'corporate', ranges: ['10.0.0.0/8'] } });
+    const update = entries.find((e) => e.action === 'update' && e.actor === 'carol');
+    expect(update).toMatchObject({ before: { id: 'block-outside', action: 'block' }, after: { id: 'block-outside', action: 'monitor' } });
+    expect(entries.map((e) => e.at)).toEqual([...entries.map((e) => e.at)].sort().reverse());
+    expect(entries.filter((e) => e.action === 'create')).toHaveLength(2);
+  });
+});
