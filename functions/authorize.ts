@@ -11,7 +11,7 @@ import { readClientContext, readForwardedCertificate, type ClientContext } from 
 import { parseCertificates, validateCertificatePath, type ParsedCertificate, type ValidationResult } from '../shared/cert/validation/index.js';
 import { getServices, type Services } from '../shared/composition.js';
 import { gatewayConfigs } from '../shared/gateways.js';
-import { decisionResponse } from '../shared/http/responses.js';
+import { decisionResponse, prefersHtml } from '../shared/http/responses.js';
 import { decideCertificateAccess, unavailableDecision, type Decision } from '../shared/policy/certificateDecision.js';
 import { OcspCache } from '../shared/trust/ocspCache.js';
 import { alertsOnUnknown, crlUrlsOf, revocationModeResolver, thumbprintOf } from '../shared/trust/revocationPolicy.js';
@@ -67,7 +67,7 @@ export async function authorize(request: HttpRequest, context: InvocationContext
   }
   const decision = decideCertificateAccess({ intake, ...(validation ? { validation } : {}), correlationId, now });
   logDecision(context, decision, client);
-  return decisionResponse(decision);
+  return decisionResponse(decision, { html: prefersHtml(request.headers.get('accept')) });
 }
 
 /**

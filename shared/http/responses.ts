@@ -6,6 +6,7 @@
 import type { HttpResponseInit } from '@azure/functions';
 import type { Decision } from '../policy/certificateDecision.js';
 import { MANAGEMENT_REASONS, type ManagementReason } from '../reasons.js';
+import { renderBlockPage } from './blockPage.js';
 
 /** The HTTP status for a decision. */
 export function decisionStatus(decision: Decision): number {
@@ -21,8 +22,26 @@ export function decisionStatus(decision: Decision): number {
   return 403;
 }
 
-/** The JSON response of `authorize`: the decision without the trace (the trace goes to the log). */
-export function decisionResponse(decision: Decision): HttpResponseInit {
+/** Whether the caller is a browser asking for a page (HTML preferred over JSON). */
+export function prefersHtml(accept: string | null): boolean {
+  if (!accept) return false;
+  const html = accept.indexOf('text/html');
+  const json = accept.indexOf('application/json');
+  return html >= 0 && (json < 0 || html < json);
+}
+
+/**
+ * The response of `authorize`: JSON with the decision (without the trace, which goes to the log),
+ * or, for a browser that was blocked, the block page with the same status and correlation id.
+ */
+export function decisionResponse(decision: Decision, options: { html?: boolean; blockMessage?: string } = {}): HttpResponseInit {
+  if (options.html && decision.effect === 'block') {
+    return {
+      status: decisionStatus(decision),
+      body: renderBlockPage({ reasons: decision.reasons, correlationId: decision.correlationId, ...(options.blockMessage ? { customMessage: options.blockMessage } : {}) }),
+      headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'x-correlation-id': decision.correlationId },
+    };
+  }
   const { effect, reasons, failedCheck, deviceTags, certificate, gatewayVerification, correlationId, decidedAt } = decision;
   return {
     status: decisionStatus(decision),

@@ -54,6 +54,14 @@ describe('authorize through the gateway', () => {
     }
   });
 
+  it('shows a browser the block page, with the correlation id and nothing internal', async () => {
+    const { status, body } = await gatewayRequest(stack, '/api/authorize', stack.pki.users.expired, { accept: 'text/html,application/xhtml+xml' });
+    expect(status).toBe(403);
+    expect(String(body)).toContain('<h1>Access blocked</h1>');
+    expect(String(body)).toContain('has expired');
+    expect(String(body)).not.toContain('expired,');
+  });
+
   it('strips a forged X-Client-Certificate: the TLS certificate wins', async () => {
     const forged = encodeURIComponent(stack.pki.users.alice!.certPem);
     const withoutCert = await gatewayRequest(stack, '/api/authorize', undefined, { 'X-Client-Certificate': forged, [stack.config.gateway.secretHeader]: 'guessing-the-secret-000' });
