@@ -12,7 +12,8 @@ import { parseCertificates, validateCertificatePath, type ParsedCertificate, typ
 import { getServices, type Services } from '../shared/composition.js';
 import { gatewayConfigs } from '../shared/gateways.js';
 import { decisionResponse, prefersHtml } from '../shared/http/responses.js';
-import { decideCertificateAccess, unavailableDecision, type Decision } from '../shared/policy/certificateDecision.js';
+import { applyPolicyDecision, decideCertificateAccess, unavailableDecision, type Decision } from '../shared/policy/certificateDecision.js';
+import { evaluateAccess, type PolicyDecision } from '../shared/policy/evaluateAccess.js';
 import { OcspCache } from '../shared/trust/ocspCache.js';
 import { alertsOnUnknown, crlUrlsOf, revocationModeResolver, thumbprintOf } from '../shared/trust/revocationPolicy.js';
 import type { TrustAnchors } from '../shared/trust/trustAnchorCache.js';
@@ -65,9 +66,46 @@ export async function authorize(request: HttpRequest, context: InvocationContext
       context.error(`authorize: trusted CAs unavailable, failing closed: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
-  const decision = decideCertificateAccess({ intake, ...(validation ? { validation } : {}), correlationId, now });
+  const certificateDecision = decideCertificateAccess({ intake, ...(validation ? { validation } : {}), correlationId, now });
+  let decision: Decision;
+  try {
+    decision = applyPolicyDecision(certificateDecision, await evaluatePolicies(services, request, client, certificateDecision));
+  } catch (error) {
+    context.error(`authorize: access policies unavailable, failing closed: ${error instanceof Error ? error.message : String(error)}`);
+    decision = unavailableDecision(correlationId, now, 'policies');
+  }
   logDecision(context, decision, client);
-  return decisionResponse(decision, { html: prefersHtml(request.headers.get('accept')) });
+  for (const alert of decision.policy?.alerts ?? []) {
+    context.warn(JSON.stringify({ event: 'certgate.alert.policy', correlationId, policyId: alert.policyId, severity: alert.severity, effect: decision.effect, client }));
+  }
+  return decisionResponse(decision, { html: prefersHtml(request.headers.get('accept')), ...(decision.blockMessage ? { blockMessage: decision.blockMessage } : {}) });
+}
+
+/**
+ * The access policies' verdict for this request; undefined when no policy is enabled or in
+ * report-only (the built-in rule, a valid client certificate, then stands) or when the request
+ * never got as far as a certificate decision (bad input, malfunction).
+ */
+async function evaluatePolicies(services: Services, request: HttpRequest, client: ClientContext, certificate: Decision): Promise<PolicyDecision | undefined> {
+  const [outcome] = certificate.reasons;
+  if (outcome === 'forwarded-certificate-rejected' || outcome === 'decision-unavailable') return undefined;
+  const snapshot = await services.policies.get();
+  if (!snapshot.configuration.policies.some((policy) => policy.state !== 'disabled')) return undefined;
+  const summary = certificate.certificate;
+  const valid = certificate.deviceTags.includes('valid-client-certificate');
+  const appId = request.query.get('app') ?? request.headers.get('x-certgate-app') ?? undefined;
+  return evaluateAccess(
+    {
+      app: { ...(appId ? { id: appId } : {}), ...(client.host ? { host: client.host } : {}), ...(client.path ? { path: client.path } : {}) },
+      ...(client.userAgent ? { userAgent: client.userAgent } : {}),
+      ...(client.clientIp ? { clientIp: client.clientIp } : {}),
+      deviceTags: new Set(certificate.deviceTags),
+      ...(valid && summary
+        ? { certificate: { issuerThumbprints: certificate.pathThumbprints ?? [], policyOids: summary.policyOids, subject: summary.subject, subjectAltNames: summary.subjectAltNames } }
+        : {}),
+    },
+    snapshot.compiled,
+  );
 }
 
 /**

@@ -9,11 +9,13 @@ import { BlobCrlArchive } from './adapters/blobCrlArchive.js';
 import { HttpCrlFetcher } from './adapters/httpCrlFetcher.js';
 import { HttpOcspClient } from './adapters/httpOcspClient.js';
 import { createContainerClient, createTableClient } from './adapters/storageClients.js';
+import { TablePolicyStore } from './adapters/tablePolicyStore.js';
 import { TableTrustedCaStore } from './adapters/tableTrustedCaStore.js';
-import type { Clock, TrustedCaStore } from './ports.js';
+import type { Clock, PolicyStore, TrustedCaStore } from './ports.js';
 import { CrlCache } from './trust/crlCache.js';
 import { CrlParser } from './trust/crlParser.js';
 import { OcspCache } from './trust/ocspCache.js';
+import { PolicyCache } from './trust/policyCache.js';
 import { TrustAnchorCache } from './trust/trustAnchorCache.js';
 import { VerdictCache } from './trust/verdictCache.js';
 
@@ -26,6 +28,8 @@ export interface Services {
   readonly crls: CrlCache;
   readonly verdicts: VerdictCache;
   readonly ocsp: OcspCache;
+  readonly policyStore: PolicyStore;
+  readonly policies: PolicyCache;
 }
 
 /** The app's version, from the nearest package.json above this module (source or dist/). */
@@ -47,6 +51,7 @@ let services: Services | undefined;
 export function buildServices(env: Record<string, string | undefined>, clock: Clock = systemClock): Services {
   const config = loadConfig(env);
   const trustedCas = new TableTrustedCaStore(createTableClient(config.storage, `${config.tablePrefix}TrustedCas`));
+  const policyStore = new TablePolicyStore(createTableClient(config.storage, `${config.tablePrefix}Policies`), createTableClient(config.storage, `${config.tablePrefix}Audit`), clock);
   const parser = new CrlParser();
   const crls = new CrlCache(
     {
@@ -60,7 +65,10 @@ export function buildServices(env: Record<string, string | undefined>, clock: Cl
     },
     config.crlRefreshSeconds,
   );
-  return { config, clock, trustedCas, trustAnchors: new TrustAnchorCache(trustedCas, clock, config.configRefreshSeconds), crls, verdicts: new VerdictCache(), ocsp: new OcspCache(new HttpOcspClient({ timeoutMs: 3_000 }), { maxEntries: 10_000, clockSkewSeconds: config.clockSkewSeconds }) };
+  return { config, clock, trustedCas, trustAnchors: new TrustAnchorCache(trustedCas, clock, config.configRefreshSeconds), crls, verdicts: new VerdictCache(), ocsp: new OcspCache(new HttpOcspClient({ timeoutMs: 3_000 }), { maxEntries: 10_000, clockSkewSeconds: config.clockSkewSeconds }),
+    policyStore,
+    policies: new PolicyCache(policyStore, clock, config.configRefreshSeconds),
+  };
 }
 
 /** The worker's services, built on first use from `process.env`. */

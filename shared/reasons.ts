@@ -33,6 +33,11 @@ export const MANAGEMENT_REASONS = {
   'etag-mismatch': 'The resource changed since you read it (stale If-Match ETag): read it again and retry.',
   'store-unavailable': 'Table Storage did not answer; nothing was changed. Retry later.',
   'config-invalid': 'The app\'s settings are invalid; see the log for the setting name.',
+  'policy-invalid': 'The document does not match the policy model; `issues` lists each field path and what is wrong.',
+  'policy-not-found': 'No policy, named location or settings document has this id.',
+  'policy-already-exists': 'A document with this id exists: send If-Match with its ETag to replace it.',
+  'location-in-use': 'A policy refers to this named location: change the policy first.',
+  'configuration-changed': 'The configuration changed since the version given in If-Match: export it again and retry.',
 } as const;
 
 /** A management API reason code. */

@@ -42,10 +42,11 @@ export function decisionResponse(decision: Decision, options: { html?: boolean; 
       headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'x-correlation-id': decision.correlationId },
     };
   }
-  const { effect, reasons, failedCheck, deviceTags, certificate, gatewayVerification, correlationId, decidedAt } = decision;
+  const { effect, reasons, failedCheck, deviceTags, certificate, gatewayVerification, correlationId, decidedAt, blockMessage } = decision;
+  const decidedBy = decision.policy?.decidedBy;
   return {
     status: decisionStatus(decision),
-    jsonBody: { decision: effect, reasons, failedCheck, deviceTags, certificate, gatewayVerification, correlationId, decidedAt },
+    jsonBody: { decision: effect, reasons, failedCheck, decidedBy, blockMessage, deviceTags, certificate, gatewayVerification, correlationId, decidedAt },
     headers: {
       'cache-control': 'no-store',
       'x-correlation-id': decision.correlationId,
@@ -68,6 +69,11 @@ const MANAGEMENT_STATUS: Record<ManagementReason, number> = {
   'etag-mismatch': 412,
   'store-unavailable': 503,
   'config-invalid': 500,
+  'policy-invalid': 400,
+  'policy-not-found': 404,
+  'policy-already-exists': 409,
+  'location-in-use': 409,
+  'configuration-changed': 412,
 };
 
 /** A management API error: stable code, a message a person can act on, optional details. */

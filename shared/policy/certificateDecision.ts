@@ -10,12 +10,14 @@ import type { IntakeResult } from '../cert/intake/index.js';
 import type { CertificateReason, CertificateSummary, TraceEntry, ValidationResult } from '../cert/validation/index.js';
 import type { IntakeReason } from '../cert/intake/reasons.js';
 import type { DecisionReason } from '../reasons.js';
+import type { PolicyDecision } from './evaluateAccess.js';
+import type { PolicyReason } from './policyReasons.js';
 
 /** Tags a device earns; `valid-client-certificate` is the certificate's, more come from Graph. */
 export type DeviceTag = 'valid-client-certificate';
 
 /** Any reason code a decision can carry. */
-export type AnyReason = DecisionReason | CertificateReason | IntakeReason;
+export type AnyReason = DecisionReason | CertificateReason | IntakeReason | PolicyReason;
 
 /** A decision, as a value. */
 export interface Decision {
@@ -26,11 +28,38 @@ export interface Decision {
   readonly failedCheck?: string;
   readonly deviceTags: readonly DeviceTag[];
   readonly certificate?: CertificateSummary;
+  /** SHA-256 thumbprints of the CAs on the validated path (issuer first), for issuer conditions. */
+  readonly pathThumbprints?: readonly string[];
   readonly gatewayVerification?: string;
   readonly correlationId: string;
   readonly decidedAt: string;
   /** The full validation trace, for the decision log and admins; not shown to end users. */
   readonly trace: readonly TraceEntry[];
+  /** The access policies' verdict and per-policy trace, when policies are configured. */
+  readonly policy?: Pick<PolicyDecision, 'reason' | 'decidedBy' | 'alerts' | 'policies'>;
+  /** The deciding block policy's message for the person blocked. */
+  readonly blockMessage?: string;
+}
+
+/**
+ * Puts the access policies' verdict on top of the certificate decision. Input errors and
+ * malfunctions (rejected intake, decision-unavailable) stand as they are; with no policy
+ * configured (`policy` undefined) the built-in rule stands: a valid client certificate is
+ * required. Otherwise the policies decide, and the reasons keep the certificate's outcome so the
+ * failing check is still named.
+ */
+export function applyPolicyDecision(certificate: Decision, policy: PolicyDecision | undefined): Decision {
+  const [outcome] = certificate.reasons;
+  if (!policy || outcome === 'forwarded-certificate-rejected' || outcome === 'decision-unavailable') return certificate;
+  const { reason, decidedBy, alerts, policies } = policy;
+  return {
+    ...certificate,
+    effect: policy.effect,
+    reasons: [reason, ...certificate.reasons],
+    ...(policy.effect === 'block' ? { failedCheck: certificate.effect === 'block' ? (certificate.failedCheck ?? 'policy') : 'policy' } : { failedCheck: undefined }),
+    policy: { reason, ...(decidedBy ? { decidedBy } : {}), alerts, policies },
+    ...(policy.blockMessage ? { blockMessage: policy.blockMessage } : {}),
+  };
 }
 
 /** Inputs of {@link decideCertificateAccess}. */
@@ -81,6 +110,7 @@ export function decideCertificateAccess(input: CertificateDecisionInput): Decisi
     ...base,
     ...withGateway,
     ...certificate,
+    pathThumbprints: (validation.path ?? []).slice(1).map((ca) => ca.sha256Thumbprint),
     effect: 'allow',
     reasons: ['client-certificate-valid', validation.reason],
     deviceTags: ['valid-client-certificate'],

@@ -13,6 +13,7 @@ const leaf: CertificateSummary = {
   notBefore: '2026-01-01T00:00:00.000Z',
   notAfter: '2027-01-01T00:00:00.000Z',
   subjectAltNames: [],
+  policyOids: [],
 };
 const present: IntakeResult = { kind: 'present', gateway: 'app-gateway', leaf: new Uint8Array([0x30, 0x00]), chain: [], gatewayVerification: { status: 'success' }, trace: [] };
 const valid: ValidationResult = { ok: true, reason: 'certificate-valid', trace: [{ check: 'signature', certificate: 'leaf', outcome: 'pass' }], leaf };

@@ -4,7 +4,7 @@ import { VerdictCache } from '../../shared/trust/verdictCache.js';
 
 const t0 = new Date('2026-11-22T12:00:00.000Z');
 const at = (ms: number) => new Date(t0.getTime() + ms);
-const summary = (notAfter: string) => ({ subject: 'CN=x', issuer: 'CN=y', serialNumber: '01', sha256Thumbprint: '00', notBefore: '2026-01-01T00:00:00.000Z', notAfter, subjectAltNames: [] });
+const summary = (notAfter: string) => ({ subject: 'CN=x', issuer: 'CN=y', serialNumber: '01', sha256Thumbprint: '00', notBefore: '2026-01-01T00:00:00.000Z', notAfter, subjectAltNames: [], policyOids: [] });
 const ok = (notAfter = '2027-01-01T00:00:00.000Z'): ValidationResult => ({ ok: true, reason: 'certificate-valid', trace: [], path: [summary(notAfter)] });
 const failed: ValidationResult = { ok: false, reason: 'certificate-expired', trace: [] };
 

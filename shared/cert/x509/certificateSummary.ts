@@ -17,6 +17,8 @@ export interface CertificateSummary {
   readonly notAfter: string;
   /** SANs as `dns:…`, `email:…`, `uri:…`, `ip:…`, `upn:…`, `dirname:…`. */
   readonly subjectAltNames: string[];
+  /** Certificate policy OIDs (templates and assurance levels, as enterprise CAs write them). */
+  readonly policyOids: string[];
 }
 
 const summaries = new WeakMap<ParsedCertificate, CertificateSummary>();
@@ -24,7 +26,7 @@ const summaries = new WeakMap<ParsedCertificate, CertificateSummary>();
 /** Summarise a parsed certificate (memoised per parsed certificate, so anchors cost once). */
 export function certificateSummary(certificate: ParsedCertificate): CertificateSummary {
   const known = summaries.get(certificate);
-  if (known !== undefined) return { ...known, subjectAltNames: [...known.subjectAltNames] };
+  if (known !== undefined) return { ...known, subjectAltNames: [...known.subjectAltNames], policyOids: [...known.policyOids] };
   const summary = {
     subject: certificate.subject.text,
     issuer: certificate.issuer.text,
@@ -33,7 +35,8 @@ export function certificateSummary(certificate: ParsedCertificate): CertificateS
     notBefore: certificate.notBefore.toISOString(),
     notAfter: certificate.notAfter.toISOString(),
     subjectAltNames: (certificate.extensions.subjectAltName?.names ?? []).map(formatGeneralName),
+    policyOids: (certificate.extensions.certificatePolicies?.policies ?? []).map((policy) => policy.policyIdentifier),
   };
   summaries.set(certificate, summary);
-  return { ...summary, subjectAltNames: [...summary.subjectAltNames] };
+  return { ...summary, subjectAltNames: [...summary.subjectAltNames], policyOids: [...summary.policyOids] };
 }

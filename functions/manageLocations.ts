@@ -1,0 +1,16 @@
+/**
+ * `/api/manage/locations[/{id}]`: list, read, create (PUT without If-Match), replace (PUT with
+ * If-Match; 412 when stale) and delete locations. Bodies are validated against the policy model
+ * (400 `policy-invalid` with every field path); every change is audited. Function-key protected.
+ */
+import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import { getServices } from '../shared/composition.js';
+import { handleDocumentCollection } from '../shared/http/configDocuments.js';
+import { principalOf } from '../shared/http/management.js';
+
+export async function manageLocations(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  const services = getServices();
+  return handleDocumentCollection('location', request, { store: services.policyStore, cache: services.policies, actor: principalOf(request), context });
+}
+
+app.http('manage-locations', { methods: ['GET', 'PUT', 'DELETE'], authLevel: 'function', route: 'manage/locations/{id?}', handler: manageLocations });

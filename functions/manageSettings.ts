@@ -1,0 +1,15 @@
+/**
+ * `/api/manage/settings`: the policy settings (default action when no policy applies, fail mode
+ * when a block policy cannot be evaluated). GET, PUT (If-Match optional). Function-key protected.
+ */
+import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import { getServices } from '../shared/composition.js';
+import { handleSettings } from '../shared/http/configDocuments.js';
+import { principalOf } from '../shared/http/management.js';
+
+export async function manageSettings(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  const services = getServices();
+  return handleSettings(request, { store: services.policyStore, cache: services.policies, actor: principalOf(request), context });
+}
+
+app.http('manage-settings', { methods: ['GET', 'PUT'], authLevel: 'function', route: 'manage/settings', handler: manageSettings });

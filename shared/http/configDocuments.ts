@@ -1,0 +1,163 @@
+/**
+ * The management API for policy documents (access policies, named locations, settings) and for
+ * the whole configuration (export, import with dry run and diff): validation against the policy
+ * model with field paths, ETag concurrency, audit through the store, and the worker's cache
+ * invalidated after a change. Shared by the thin triggers in `functions/manage*.ts`.
+ * May import: @azure/functions types, ports, the policy core, the policy cache, responses.
+ */
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import { catalogueLocations, validateAccessPolicy, validateNamedLocation, validatePolicyConfiguration, validatePolicySettings, type PolicyIssue } from '../policy/model.js';
+import { StoreError, type ConfigKind, type PolicyStore, type StoredDocument } from '../ports.js';
+import { configurationDocument, type PolicyCache } from '../trust/policyCache.js';
+import { managementError } from './responses.js';
+
+/** What a management call needs. */
+export interface ConfigApi {
+  readonly store: PolicyStore;
+  readonly cache: PolicyCache;
+  readonly actor: string;
+  readonly context: InvocationContext;
+}
+
+const ID = /^[a-z0-9][a-z0-9-]{0,63}$/;
+
+function documentView(document: StoredDocument): Record<string, unknown> {
+  return { ...(document.document as Record<string, unknown>), etag: document.etag, updatedAt: document.updatedAt, updatedBy: document.updatedBy };
+}
+
+function invalid(issues: readonly PolicyIssue[]): HttpResponseInit {
+  return managementError('policy-invalid', issues[0] ? `${issues[0].path || '(document)'}: ${issues[0].message}` : undefined, { issues });
+}
+
+function storeError(error: unknown, context: InvocationContext): HttpResponseInit {
+  if (error instanceof StoreError) {
+    if (error.code === 'not-found') return managementError('policy-not-found');
+    if (error.code === 'conflict') return managementError('policy-already-exists');
+    if (error.code === 'precondition-failed') return managementError('etag-mismatch');
+    context.error(`policy store unavailable: ${error.message}: ${String(error.cause)}`);
+    return managementError('store-unavailable');
+  }
+  throw error;
+}
+
+async function jsonBody(request: HttpRequest): Promise<{ ok: true; value: unknown } | { ok: false; response: HttpResponseInit }> {
+  try {
+    return { ok: true, value: await request.json() };
+  } catch {
+    return { ok: false, response: managementError('request-body-invalid', 'the body is not valid JSON') };
+  }
+}
+
+/** Validates one document of a kind (policies against the current locations). */
+async function validateDocument(kind: ConfigKind, value: unknown, api: ConfigApi): Promise<{ ok: true; value: unknown } | { ok: false; issues: readonly PolicyIssue[] }> {
+  if (kind === 'location') return validateNamedLocation(value);
+  if (kind === 'settings') return validatePolicySettings(value);
+  const locations = (await api.store.list()).filter((d) => d.kind === 'location').map((d) => d.document);
+  const catalogue = catalogueLocations(locations.flatMap((l) => {
+    const parsed = validateNamedLocation(l);
+    return parsed.ok ? [parsed.value] : [];
+  }));
+  return validateAccessPolicy(value, catalogue);
+}
+
+/** GET (list or one), PUT (create, or replace with If-Match), DELETE for policies and locations. */
+export async function handleDocumentCollection(kind: 'policy' | 'location', request: HttpRequest, api: ConfigApi): Promise<HttpResponseInit> {
+  const id = request.params.id;
+  const ifMatch = request.headers.get('if-match') ?? undefined;
+  try {
+    if (request.method === 'GET') {
+      if (!id) {
+        const documents = (await api.store.list()).filter((d) => d.kind === kind).sort((a, b) => a.id.localeCompare(b.id));
+        return { status: 200, jsonBody: { items: documents.map(documentView) }, headers: { 'cache-control': 'no-store' } };
+      }
+      const document = await api.store.get(kind, id);
+      return document ? { status: 200, jsonBody: documentView(document), headers: { etag: document.etag, 'cache-control': 'no-store' } } : managementError('policy-not-found');
+    }
+    if (!id || !ID.test(id)) return managementError('request-body-invalid', 'the id in the path is 1-64 lowercase letters, digits and dashes');
+    if (request.method === 'DELETE') {
+      if (kind === 'location') {
+        // In use when the configuration without it no longer validates (a policy names it, or a tag only it carries).
+        const remaining = (await api.store.list()).filter((d) => !(d.kind === 'location' && d.id === id));
+        const check = validatePolicyConfiguration(configurationDocument(remaining));
+        if (!check.ok) return managementError('location-in-use', check.issues.map((issue) => issue.path).join(', '), { issues: check.issues });
+      }
+      await api.store.remove(kind, id, api.actor, ifMatch);
+      api.cache.invalidate();
+      return { status: 204 };
+    }
+    const body = await jsonBody(request);
+    if (!body.ok) return body.response;
+    const withId = typeof body.value === 'object' && body.value !== null && !Array.isArray(body.value) ? { ...body.value, id } : body.value;
+    const validated = await validateDocument(kind, withId, api);
+    if (!validated.ok) return invalid(validated.issues);
+    const stored = await api.store.put(kind, id, validated.value, api.actor, ifMatch);
+    api.cache.invalidate();
+    return { status: ifMatch ? 200 : 201, jsonBody: documentView(stored), headers: { etag: stored.etag, 'cache-control': 'no-store' } };
+  } catch (error) {
+    return storeError(error, api.context);
+  }
+}
+
+/** GET / PUT (If-Match optional) of the settings document. */
+export async function handleSettings(request: HttpRequest, api: ConfigApi): Promise<HttpResponseInit> {
+  try {
+    if (request.method === 'GET') {
+      const stored = await api.store.get('settings', 'settings');
+      const parsed = validatePolicySettings(stored?.document ?? {});
+      return { status: 200, jsonBody: parsed.ok ? parsed.value : stored?.document, headers: { ...(stored ? { etag: stored.etag } : {}), 'cache-control': 'no-store' } };
+    }
+    const body = await jsonBody(request);
+    if (!body.ok) return body.response;
+    const validated = validatePolicySettings(body.value);
+    if (!validated.ok) return invalid(validated.issues);
+    const stored = await api.store.put('settings', 'settings', validated.value, api.actor, request.headers.get('if-match') ?? '*');
+    api.cache.invalidate();
+    return { status: 200, jsonBody: validated.value, headers: { etag: stored.etag, 'cache-control': 'no-store' } };
+  } catch (error) {
+    return storeError(error, api.context);
+  }
+}
+
+type Change = { kind: ConfigKind; id: string; change: 'add' | 'update' | 'remove' };
+
+/** GET: export the whole configuration (ETag = version stamp). POST: import it (`?dryRun=true` validates and shows the diff only). */
+export async function handleConfiguration(request: HttpRequest, api: ConfigApi): Promise<HttpResponseInit> {
+  try {
+    const documents = await api.store.list();
+    const version = await api.store.version();
+    if (request.method === 'GET') {
+      return { status: 200, jsonBody: configurationDocument(documents), headers: { etag: `"${version}"`, 'cache-control': 'no-store' } };
+    }
+    const ifMatch = request.headers.get('if-match');
+    if (ifMatch && ifMatch.replaceAll('"', '') !== version) return managementError('configuration-changed');
+    const body = await jsonBody(request);
+    if (!body.ok) return body.response;
+    const validated = validatePolicyConfiguration(body.value);
+    if (!validated.ok) return invalid(validated.issues);
+    const wanted = new Map<string, { kind: ConfigKind; id: string; document: unknown }>();
+    for (const policy of validated.value.policies) wanted.set(`policy/${policy.id}`, { kind: 'policy', id: policy.id, document: policy });
+    for (const location of validated.value.locations) wanted.set(`location/${location.id}`, { kind: 'location', id: location.id, document: location });
+    wanted.set('settings/settings', { kind: 'settings', id: 'settings', document: validated.value.settings });
+    const existing = new Map(documents.map((d) => [`${d.kind}/${d.id}`, d]));
+    const changes: Change[] = [];
+    for (const [key, item] of wanted) {
+      const before = existing.get(key);
+      if (!before) changes.push({ kind: item.kind, id: item.id, change: 'add' });
+      else if (JSON.stringify(before.document) !== JSON.stringify(item.document)) changes.push({ kind: item.kind, id: item.id, change: 'update' });
+    }
+    for (const [key, before] of existing) if (!wanted.has(key)) changes.push({ kind: before.kind, id: before.id, change: 'remove' });
+    const dryRun = (request.query.get('dryRun') ?? 'false') !== 'false';
+    if (!dryRun) {
+      // Locations first (policies refer to them), policies removed before the locations they used.
+      const order = (c: Change) => (c.change === 'remove' ? (c.kind === 'policy' ? 2 : 3) : c.kind === 'location' ? 0 : 1);
+      for (const change of [...changes].sort((a, b) => order(a) - order(b))) {
+        if (change.change === 'remove') await api.store.remove(change.kind, change.id, api.actor);
+        else await api.store.put(change.kind, change.id, wanted.get(`${change.kind}/${change.id}`)?.document, api.actor, change.change === 'add' ? undefined : '*');
+      }
+      api.cache.invalidate();
+    }
+    return { status: 200, jsonBody: { dryRun, changes }, headers: { 'cache-control': 'no-store' } };
+  } catch (error) {
+    return storeError(error, api.context);
+  }
+}

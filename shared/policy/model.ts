@@ -1,0 +1,375 @@
+/**
+ * The access-policy model: zod schemas for access policies, named locations, settings and the
+ * versioned configuration document that holds them, the types inferred from them, and validation
+ * that answers with every problem as `{ path, code, message }` (paths like
+ * `policies[2].conditions.locations.include[0]`, codes from `policyReasons.ts`). Schemas are
+ * strict: an unknown field is an issue, not silently ignored. Pure: no I/O, no clock.
+ * May import: zod, the policy issue codes, the intake's CIDR parser.
+ */
+import { z } from 'zod';
+import { compileAddressRanges } from '../cert/intake/addressRanges.js';
+import { POLICY_ISSUE_CODES, type PolicyIssueCode } from './policyReasons.js';
+
+/** The device tags a policy can test; `valid-client-certificate` comes from validation, the others from the directory. */
+export const DEVICE_TAGS = ['valid-client-certificate', 'compliant', 'hybrid-joined'] as const;
+
+/** A tag a device earns. */
+export type DeviceTag = (typeof DEVICE_TAGS)[number];
+
+/** The client-app kinds a policy can test (see `classifyClientApp`). */
+export const CLIENT_APP_KINDS = ['browser', 'mobile-desktop'] as const;
+
+/** A client-app kind. */
+export type ClientAppKind = (typeof CLIENT_APP_KINDS)[number];
+
+/** The schema version this module reads and writes. */
+export const POLICY_SCHEMA_VERSION = 1;
+
+const SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const OID = /^[0-2](?:\.(?:0|[1-9]\d{0,19}))+$/;
+const HOST_LABEL = '[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?';
+const HOST = new RegExp(`^(?:\\*\\.)?${HOST_LABEL}(?:\\.${HOST_LABEL})*$`, 'i');
+const APP_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+// eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
+const CONTROL = /[\u0000-\u001f\u007f]/;
+// eslint-disable-next-line no-control-regex -- block messages may span lines, nothing else
+const CONTROL_EXCEPT_NEWLINE = /[\u0000-\u0009\u000b-\u001f\u007f]/;
+const MARKUP = /<[a-z!/?]/i;
+
+function decodes(value: string): boolean {
+  try {
+    decodeURIComponent(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A string check that reports its own issue code. */
+function checked(schema: z.ZodString, test: (value: string) => boolean, code: PolicyIssueCode, message: string): z.ZodString {
+  return schema.refine(test, { message, params: { code } });
+}
+
+const slug = checked(z.string(), (value) => value.length <= 64 && SLUG.test(value), 'invalid-slug', 'expected a kebab-case slug (a-z, 0-9, single hyphens, at most 64 characters)');
+const displayName = checked(z.string().min(1).max(200), (value) => !CONTROL.test(value), 'invalid-text', 'control characters are not allowed');
+const principal = checked(z.string().min(1).max(256), (value) => !CONTROL.test(value) && value.trim() === value, 'invalid-value', 'expected a UPN or an object id without surrounding spaces');
+const groupId = checked(z.string(), (value) => GUID.test(value), 'invalid-group-id', 'expected an Entra group object id (GUID)');
+const pattern = checked(z.string().min(1).max(256), (value) => !CONTROL.test(value), 'invalid-pattern', 'patterns are plain text with * as the only wildcard, no control characters');
+const thumbprint = checked(z.string(), (value) => /^[0-9a-f]{64}$/i.test(value.replaceAll(':', '')), 'invalid-thumbprint', 'expected a SHA-256 thumbprint (64 hexadecimal characters, colons allowed)');
+const oid = checked(z.string().max(128), (value) => OID.test(value), 'invalid-oid', 'expected a dotted object identifier');
+const cidr = checked(z.string().max(64), (value) => compileAddressRanges([value]).size === 1, 'invalid-cidr', 'expected an IPv4 or IPv6 CIDR such as 10.20.0.0/16 or fd00:20::/32');
+const locationReference = checked(
+  z.string(),
+  (value) => value === 'any' || (value.startsWith('tag:') ? SLUG.test(value.slice(4)) && value.length <= 68 : SLUG.test(value) && value.length <= 64),
+  'invalid-location-reference',
+  'expected a named-location id, tag:<tag> or any',
+);
+
+/** How an app is recognised; every field given must match (at least one is required). */
+export const AppMatcherSchema = z
+  .strictObject({
+    appId: checked(z.string(), (value) => APP_ID.test(value), 'invalid-value', 'expected an app id (letters, digits, . _ : -, at most 128 characters)').optional(),
+    host: checked(z.string().max(253), (value) => HOST.test(value), 'invalid-host', 'expected a host name or *.suffix').optional(),
+    pathPrefix: checked(z.string().max(1024), (value) => value.startsWith('/') && !CONTROL.test(value) && !/[?#]/.test(value) && decodes(value), 'invalid-path-prefix', 'expected a path starting with / (no query or fragment, valid percent-encoding)').optional(),
+  })
+  .refine((matcher) => matcher.appId !== undefined || matcher.host !== undefined || matcher.pathPrefix !== undefined, {
+    message: 'an app matcher needs appId, host or pathPrefix',
+    params: { code: 'empty-app-matcher' },
+  });
+
+/** An app matcher. `host` is exact or `*.suffix` (subdomains only); `pathPrefix` matches whole segments. */
+export type AppMatcher = z.infer<typeof AppMatcherSchema>;
+
+const appsCondition = z.strictObject({
+  include: z.union([z.literal('all'), z.array(AppMatcherSchema).min(1).max(100)]),
+  exclude: z.array(AppMatcherSchema).max(100).optional(),
+});
+
+const usersCondition = z.strictObject({
+  include: z
+    .strictObject({
+      all: z.literal(true).optional(),
+      users: z.array(principal).min(1).max(1000).optional(),
+      groups: z.array(groupId).min(1).max(100).optional(),
+    })
+    .refine((include) => include.all === true || include.users !== undefined || include.groups !== undefined, {
+      message: 'include needs all, users or groups',
+      params: { code: 'too-short' },
+    }),
+  exclude: z
+    .strictObject({
+      users: z.array(principal).max(1000).optional(),
+      groups: z.array(groupId).max(100).optional(),
+    })
+    .optional(),
+});
+
+const deviceTagsCondition = z
+  .strictObject({
+    equals: z.array(z.enum(DEVICE_TAGS)).min(1).optional(),
+    notEquals: z.array(z.enum(DEVICE_TAGS)).min(1).optional(),
+  })
+  .refine((tags) => tags.equals !== undefined || tags.notEquals !== undefined, { message: 'deviceTags needs equals or notEquals', params: { code: 'too-short' } });
+
+const locationsCondition = z
+  .strictObject({
+    include: z.array(locationReference).min(1).max(100).optional(),
+    exclude: z.array(locationReference).min(1).max(100).optional(),
+  })
+  .refine((locations) => locations.include !== undefined || locations.exclude !== undefined, { message: 'locations needs include or exclude', params: { code: 'too-short' } });
+
+const userAgentsCondition = z
+  .strictObject({
+    include: z.array(pattern).min(1).max(100).optional(),
+    exclude: z.array(pattern).min(1).max(100).optional(),
+  })
+  .refine((agents) => agents.include !== undefined || agents.exclude !== undefined, { message: 'userAgents needs include or exclude', params: { code: 'too-short' } });
+
+const certificateCondition = z
+  .strictObject({
+    issuers: z
+      .strictObject({
+        include: z.array(thumbprint).min(1).max(100).optional(),
+        exclude: z.array(thumbprint).min(1).max(100).optional(),
+      })
+      .refine((issuers) => issuers.include !== undefined || issuers.exclude !== undefined, { message: 'issuers needs include or exclude', params: { code: 'too-short' } })
+      .optional(),
+    policyOids: z.array(oid).min(1).max(100).optional(),
+    subjectPattern: pattern.optional(),
+    sanPattern: pattern.optional(),
+  })
+  .refine((certificate) => certificate.issuers !== undefined || certificate.policyOids !== undefined || certificate.subjectPattern !== undefined || certificate.sanPattern !== undefined, {
+    message: 'certificate needs issuers, policyOids, subjectPattern or sanPattern',
+    params: { code: 'too-short' },
+  });
+
+/** The conditions of a policy: all optional; a policy applies when every condition it lists matches. */
+export const PolicyConditionsSchema = z.strictObject({
+  apps: appsCondition.optional(),
+  clientApps: z.array(z.enum(CLIENT_APP_KINDS)).min(1).optional(),
+  users: usersCondition.optional(),
+  deviceTags: deviceTagsCondition.optional(),
+  locations: locationsCondition.optional(),
+  userAgents: userAgentsCondition.optional(),
+  certificate: certificateCondition.optional(),
+});
+
+/** The conditions of an access policy. */
+export type PolicyConditions = z.infer<typeof PolicyConditionsSchema>;
+
+/** An access policy. */
+export const AccessPolicySchema = z.strictObject({
+  id: slug,
+  name: displayName,
+  description: checked(z.string().max(2000), (value) => !MARKUP.test(value), 'invalid-text', 'plain text only').optional(),
+  state: z.enum(['enabled', 'disabled', 'report-only']),
+  priority: z.int().min(0).max(1_000_000),
+  conditions: PolicyConditionsSchema,
+  action: z.enum(['allow', 'block', 'monitor']),
+  blockMessage: checked(z.string().min(1).max(500), (value) => !CONTROL_EXCEPT_NEWLINE.test(value) && !MARKUP.test(value), 'invalid-text', 'plain text only: no control characters or markup').optional(),
+  alert: z.strictObject({ severity: z.enum(['low', 'medium', 'high']) }).optional(),
+});
+
+/** An access policy (as validated). */
+export type AccessPolicy = z.infer<typeof AccessPolicySchema>;
+
+/** A named location: IP ranges with tags a policy can refer to (`tag:corporate`). */
+export const NamedLocationSchema = z.strictObject({
+  id: slug,
+  name: displayName,
+  ranges: z.array(cidr).min(1).max(1000),
+  tags: z.array(slug).max(20).default([]),
+});
+
+/** A named location (as validated). */
+export type NamedLocation = z.infer<typeof NamedLocationSchema>;
+
+/** What happens when no policy applies, and when an enforced block policy cannot be evaluated. */
+export const PolicySettingsSchema = z.strictObject({
+  defaultAction: z.enum(['allow', 'block']).default('allow'),
+  failMode: z.enum(['closed', 'open']).default('closed'),
+});
+
+/** Policy settings (defaults applied). */
+export type PolicySettings = z.infer<typeof PolicySettingsSchema>;
+
+/** The whole configuration document (import/export, demo, what the engine compiles). */
+export const PolicyConfigurationSchema = z.strictObject({
+  schemaVersion: z.literal(POLICY_SCHEMA_VERSION),
+  policies: z.array(AccessPolicySchema).max(500),
+  locations: z.array(NamedLocationSchema).max(500).default([]),
+  settings: PolicySettingsSchema.prefault({}),
+});
+
+/** A validated configuration document (defaults applied). */
+export type PolicyConfiguration = z.infer<typeof PolicyConfigurationSchema>;
+
+/** A configuration document as written (defaults not yet applied). */
+export type PolicyConfigurationInput = z.input<typeof PolicyConfigurationSchema>;
+
+/** One problem in a document. */
+export interface PolicyIssue {
+  /** Where, as `policies[2].conditions.locations.include[0]`; empty for the document itself. */
+  readonly path: string;
+  readonly code: PolicyIssueCode;
+  readonly message: string;
+}
+
+/** The result of validating a document. */
+export type PolicyValidation<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly issues: readonly PolicyIssue[] };
+
+type PathSegment = PropertyKey;
+
+/** `['policies', 2, 'id']` → `policies[2].id`. */
+function formatPath(segments: readonly PathSegment[]): string {
+  let out = '';
+  for (const segment of segments) {
+    if (typeof segment === 'number') out += `[${segment}]`;
+    else out += out === '' ? String(segment) : `.${String(segment)}`;
+  }
+  return out;
+}
+
+function valueAt(input: unknown, segments: readonly PathSegment[]): unknown {
+  let current = input;
+  for (const segment of segments) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<PropertyKey, unknown>)[segment];
+  }
+  return current;
+}
+
+const KNOWN_CODES: ReadonlySet<string> = new Set(Object.keys(POLICY_ISSUE_CODES));
+
+function isIssueCode(value: unknown): value is PolicyIssueCode {
+  return typeof value === 'string' && KNOWN_CODES.has(value);
+}
+
+/** Translates one zod issue into stable issues (zod's own codes and messages are not API). */
+function toPolicyIssues(issue: z.core.$ZodIssue, input: unknown, prefix: readonly PathSegment[]): PolicyIssue[] {
+  const segments = [...prefix, ...issue.path];
+  const path = formatPath(segments);
+  switch (issue.code) {
+    case 'custom': {
+      const code: unknown = issue.params?.code;
+      return [{ path, code: isIssueCode(code) ? code : 'invalid-value', message: issue.message }];
+    }
+    case 'unrecognized_keys':
+      return issue.keys.map((key) => ({ path: formatPath([...segments, key]), code: 'unknown-field' as const, message: `unknown field ${key}` }));
+    case 'invalid_type': {
+      if (valueAt(input, segments) === undefined) return [{ path, code: 'required', message: `${path || 'document'} is required` }];
+      if (issue.expected === 'int') return [{ path, code: 'invalid-integer', message: 'expected an integer' }];
+      return [{ path, code: 'invalid-type', message: `expected ${issue.expected}` }];
+    }
+    case 'invalid_value':
+      if (valueAt(input, segments) === undefined) return [{ path, code: 'required', message: `${path || 'document'} is required` }];
+      if (segments.length === 1 && segments[0] === 'schemaVersion') return [{ path, code: 'unsupported-schema-version', message: `expected schemaVersion ${POLICY_SCHEMA_VERSION}` }];
+      return [{ path, code: 'invalid-value', message: `expected one of ${issue.values.map((value) => JSON.stringify(value)).join(', ')}` }];
+    case 'too_small':
+      if (issue.origin === 'number' || issue.origin === 'int') return [{ path, code: 'invalid-integer', message: `must be at least ${String(issue.minimum)}` }];
+      return [{ path, code: 'too-short', message: `needs at least ${String(issue.minimum)} ${issue.origin === 'string' ? 'characters' : 'entries'}` }];
+    case 'too_big':
+      if (issue.origin === 'number' || issue.origin === 'int') return [{ path, code: 'invalid-integer', message: `must be at most ${String(issue.maximum)}` }];
+      return [{ path, code: 'too-long', message: `allows at most ${String(issue.maximum)} ${issue.origin === 'string' ? 'characters' : 'entries'}` }];
+    case 'invalid_union': {
+      // Report the branch that got furthest (its deepest issue), e.g. the bad matcher inside an
+      // `include` list rather than "not 'all' and not a list".
+      let best: readonly z.core.$ZodIssue[] | undefined;
+      let bestDepth = -1;
+      for (const branch of issue.errors) {
+        const depth = Math.max(-1, ...branch.map((inner) => inner.path.length));
+        if (depth > bestDepth) {
+          best = branch;
+          bestDepth = depth;
+        }
+      }
+      if (best && bestDepth > 0) return best.flatMap((inner) => toPolicyIssues(inner, input, segments));
+      return [{ path, code: 'invalid-value', message: 'expected "all" or a list of app matchers' }];
+    }
+    default:
+      return [{ path, code: 'invalid-value', message: issue.message }];
+  }
+}
+
+function parseWith<T>(schema: z.ZodType<T>, json: unknown, prefix: readonly PathSegment[] = []): PolicyValidation<T> {
+  const result = schema.safeParse(json);
+  if (result.success) return { ok: true, value: result.data };
+  return { ok: false, issues: result.error.issues.flatMap((issue) => toPolicyIssues(issue, json, prefix)) };
+}
+
+/** Known location ids and tags, for checking the references a policy makes. */
+export interface LocationCatalogue {
+  readonly ids: ReadonlySet<string>;
+  readonly tags: ReadonlySet<string>;
+}
+
+/** The catalogue of a list of named locations. */
+export function catalogueLocations(locations: readonly NamedLocation[]): LocationCatalogue {
+  return { ids: new Set(locations.map((location) => location.id)), tags: new Set(locations.flatMap((location) => location.tags)) };
+}
+
+function locationReferenceIssues(policy: AccessPolicy, catalogue: LocationCatalogue, prefix: string): PolicyIssue[] {
+  const issues: PolicyIssue[] = [];
+  const locations = policy.conditions.locations;
+  for (const side of ['include', 'exclude'] as const) {
+    (locations?.[side] ?? []).forEach((reference, index) => {
+      const path = `${prefix}conditions.locations.${side}[${index}]`;
+      if (reference === 'any') return;
+      if (reference.startsWith('tag:')) {
+        if (!catalogue.tags.has(reference.slice(4))) issues.push({ path, code: 'unknown-location-tag', message: `no named location has the tag ${reference.slice(4)}` });
+      } else if (!catalogue.ids.has(reference)) {
+        issues.push({ path, code: 'unknown-location', message: `no named location has the id ${reference}` });
+      }
+    });
+  }
+  return issues;
+}
+
+function duplicateIdIssues(items: readonly { readonly id: string }[], list: string): PolicyIssue[] {
+  const seen = new Set<string>();
+  const issues: PolicyIssue[] = [];
+  items.forEach((item, index) => {
+    if (seen.has(item.id)) issues.push({ path: `${list}[${index}].id`, code: 'duplicate-id', message: `the id ${item.id} is used more than once` });
+    seen.add(item.id);
+  });
+  return issues;
+}
+
+/**
+ * Validates a configuration document: the schema, then the cross-checks (duplicate policy or
+ * location ids, references to locations or location tags that do not exist). Defaults applied.
+ */
+export function validatePolicyConfiguration(json: unknown): PolicyValidation<PolicyConfiguration> {
+  const parsed = parseWith(PolicyConfigurationSchema, json);
+  if (!parsed.ok) return parsed;
+  const configuration = parsed.value;
+  const catalogue = catalogueLocations(configuration.locations);
+  const issues = [
+    ...duplicateIdIssues(configuration.policies, 'policies'),
+    ...duplicateIdIssues(configuration.locations, 'locations'),
+    ...configuration.policies.flatMap((policy, index) => locationReferenceIssues(policy, catalogue, `policies[${index}].`)),
+  ];
+  return issues.length > 0 ? { ok: false, issues } : parsed;
+}
+
+/**
+ * Validates one access policy (as the admin API receives it). With `locations`, references to
+ * named locations and tags are checked too; without, only the schema.
+ */
+export function validateAccessPolicy(json: unknown, locations?: LocationCatalogue): PolicyValidation<AccessPolicy> {
+  const parsed = parseWith(AccessPolicySchema, json);
+  if (!parsed.ok || !locations) return parsed;
+  const issues = locationReferenceIssues(parsed.value, locations, '');
+  return issues.length > 0 ? { ok: false, issues } : parsed;
+}
+
+/** Validates one named location. */
+export function validateNamedLocation(json: unknown): PolicyValidation<NamedLocation> {
+  return parseWith(NamedLocationSchema, json);
+}
+
+/** Validates the settings document (defaults applied). */
+export function validatePolicySettings(json: unknown): PolicyValidation<PolicySettings> {
+  return parseWith(PolicySettingsSchema, json);
+}

@@ -1,0 +1,147 @@
+/**
+ * The demo access-policy configuration: the field scenarios as policies, for the tests and for the
+ * local stack (the lead loads it into the policy store). Corporate network 10.20.0.0/16 and
+ * fd00:20::/32; apps `contoso-portal` (host portal.contoso.example) and `vendor-admin` (path
+ * /admin); fixed group ids for vendors and finance. The vendor CA's thumbprint is a parameter:
+ * the local stack passes its dev intermediate's SHA-256 thumbprint.
+ * May import: the policy model.
+ */
+import type { AppMatcher, PolicyConfiguration } from '../../shared/policy/model.js';
+
+/** Entra object id of the demo "Vendors" group. */
+export const VENDORS_GROUP_ID = '6f1c2a9e-3b4d-4e8f-9a01-5c7d2e4b8f10';
+/** Entra object id of the demo "Finance" group. */
+export const FINANCE_GROUP_ID = '2d8e4f60-7a1b-4c3d-8e9f-0a1b2c3d4e5f';
+/** The roll-out's test user (scenario 4). */
+export const PILOT_USER_UPN = 'pilot.user@contoso.example';
+/** A stand-in vendor CA thumbprint (SHA-256 of the text "certgate demo vendor CA"); pass the real one to {@link demoPolicyConfiguration}. */
+export const DEMO_VENDOR_CA_THUMBPRINT = '720dfe421a83e9eec1d92667f72160219be71fc2229fd0cddaf4c8773a1ed3e0';
+
+/** The demo's host for the portal. */
+export const CONTOSO_PORTAL_HOST = 'portal.contoso.example';
+
+/** How the demo recognises its two apps (by the app id a gateway sends, or by host / path). */
+export const DEMO_APPS = {
+  'contoso-portal': [{ appId: 'contoso-portal' }, { host: CONTOSO_PORTAL_HOST }],
+  'vendor-admin': [{ appId: 'vendor-admin' }, { pathPrefix: '/admin' }],
+} as const satisfies Record<string, readonly AppMatcher[]>;
+
+const MANAGED_TAGS = ['valid-client-certificate', 'compliant', 'hybrid-joined'] as const;
+
+/** The demo configuration; `vendorCaThumbprint` is the CA vendors' certificates must come from. */
+export function demoPolicyConfiguration(vendorCaThumbprint: string = DEMO_VENDOR_CA_THUMBPRINT): PolicyConfiguration {
+  return {
+    schemaVersion: 1,
+    settings: { defaultAction: 'allow', failMode: 'closed' },
+    locations: [{ id: 'corporate-network', name: 'Corporate network', ranges: ['10.20.0.0/16', 'fd00:20::/32'], tags: ['corporate'] }],
+    policies: [
+      {
+        // Scenario 3: vendors only with a certificate we issued to them, nothing else.
+        id: 'vendors-require-issued-certificate',
+        name: 'Vendors need the certificate we issued',
+        state: 'enabled',
+        priority: 10,
+        conditions: {
+          apps: { include: [...DEMO_APPS['vendor-admin']] },
+          users: { include: { groups: [VENDORS_GROUP_ID] } },
+          certificate: { issuers: { exclude: [vendorCaThumbprint] } },
+        },
+        action: 'block',
+        blockMessage: 'Vendor access needs the certificate Contoso issued to your company.',
+        alert: { severity: 'high' },
+      },
+      {
+        // Scenario 1: outside the corporate network, only devices with a valid client certificate.
+        id: 'block-external-without-certificate',
+        name: 'Outside the corporate network a client certificate is required',
+        state: 'enabled',
+        priority: 20,
+        conditions: {
+          apps: { include: [...DEMO_APPS['contoso-portal']] },
+          users: { include: { all: true }, exclude: { groups: [FINANCE_GROUP_ID] } },
+          locations: { include: ['any'], exclude: ['tag:corporate'] },
+          deviceTags: { notEquals: ['valid-client-certificate'] },
+        },
+        action: 'block',
+        blockMessage: 'Outside the office this app needs a device with a Contoso certificate.',
+        alert: { severity: 'medium' },
+      },
+      {
+        // Scenario 2 (access part): desktop and mobile apps only from managed devices ...
+        id: 'finance-apps-require-managed-device',
+        name: 'Finance: desktop and mobile apps need a managed device',
+        state: 'enabled',
+        priority: 30,
+        conditions: {
+          apps: { include: [...DEMO_APPS['contoso-portal']] },
+          users: { include: { groups: [FINANCE_GROUP_ID] } },
+          clientApps: ['mobile-desktop'],
+          deviceTags: { notEquals: [...MANAGED_TAGS] },
+        },
+        action: 'block',
+        blockMessage: 'Use a browser, or a device with a Contoso certificate.',
+      },
+      {
+        // ... while browsers from anywhere are fine: monitored (downloads are session policies).
+        id: 'finance-browser-unmanaged-monitor',
+        name: 'Finance: browsers on unmanaged devices are monitored',
+        state: 'enabled',
+        priority: 40,
+        conditions: {
+          apps: { include: [...DEMO_APPS['contoso-portal']] },
+          users: { include: { groups: [FINANCE_GROUP_ID] } },
+          clientApps: ['browser'],
+          deviceTags: { notEquals: [...MANAGED_TAGS] },
+        },
+        action: 'monitor',
+        alert: { severity: 'low' },
+      },
+      {
+        // Scenario 4: roll-out, enforced for the test user first ...
+        id: 'pilot-require-certificate',
+        name: 'Pilot: test users need a client certificate everywhere',
+        state: 'enabled',
+        priority: 50,
+        conditions: {
+          apps: { include: 'all' },
+          users: { include: { users: [PILOT_USER_UPN] } },
+          deviceTags: { notEquals: ['valid-client-certificate'] },
+        },
+        action: 'block',
+        blockMessage: 'You are in the certificate pilot: this device has no Contoso certificate.',
+      },
+      {
+        // ... and report-only for everyone.
+        id: 'everyone-require-certificate-report-only',
+        name: 'Everyone needs a client certificate (report only)',
+        state: 'report-only',
+        priority: 60,
+        conditions: {
+          apps: { include: 'all' },
+          users: { include: { all: true } },
+          deviceTags: { notEquals: ['valid-client-certificate'] },
+        },
+        action: 'block',
+      },
+      {
+        id: 'legacy-browsers-block',
+        name: 'Legacy browsers (disabled)',
+        state: 'disabled',
+        priority: 70,
+        conditions: { userAgents: { include: ['*MSIE *', '*Trident/*'] } },
+        action: 'block',
+      },
+      {
+        id: 'corporate-network-allow',
+        name: 'Corporate network',
+        state: 'enabled',
+        priority: 80,
+        conditions: { locations: { include: ['tag:corporate'] } },
+        action: 'allow',
+      },
+    ],
+  };
+}
+
+/** The demo configuration with the stand-in vendor CA thumbprint. */
+export const DEMO_POLICY_CONFIGURATION: PolicyConfiguration = demoPolicyConfiguration();
