@@ -1,0 +1,138 @@
+/**
+ * The decision pipeline shared by `authorize` and the what-if endpoint: validate a client
+ * certificate against the current CAs, CRLs and OCSP answers (through the verdict cache), and
+ * evaluate the access policies for a request. Triggers translate HTTP into these inputs.
+ * May import: the cert and policy cores, the worker caches, the composition types.
+ */
+import { createHash } from 'node:crypto';
+import type { ClientContext } from './cert/intake/index.js';
+import { parseCertificates, validateCertificatePath, type ParsedCertificate, type ValidationResult } from './cert/validation/index.js';
+import type { Services } from './composition.js';
+import type { Decision } from './policy/certificateDecision.js';
+import { evaluateAccess, type PolicyDecision } from './policy/evaluateAccess.js';
+import { OcspCache } from './trust/ocspCache.js';
+import { alertsOnUnknown, crlUrlsOf, revocationModeResolver, thumbprintOf } from './trust/revocationPolicy.js';
+import type { TrustAnchors } from './trust/trustAnchorCache.js';
+import { VerdictCache } from './trust/verdictCache.js';
+
+/** A certificate to validate, with what the pipeline reports through. */
+export interface CertificateInput {
+  readonly leaf: Uint8Array;
+  readonly chain: Uint8Array[];
+  readonly now: Date;
+  readonly correlationId: string;
+  /** Alert-worthy log lines (JSON). */
+  readonly warn: (line: string) => void;
+  /** Skip the verdict cache (what-if at another time). */
+  readonly fresh?: boolean;
+}
+
+/** What the policies look at besides the certificate decision. */
+export interface PolicyInput {
+  readonly appId?: string;
+  readonly client: ClientContext;
+  readonly user?: { readonly id?: string; readonly upn?: string; readonly groups?: readonly string[] };
+}
+
+/** Validates through the verdict cache; throws when the trusted CAs cannot be loaded (callers fail closed). */
+export async function validateClientCertificate(services: Services, input: CertificateInput): Promise<ValidationResult> {
+  const anchors = await services.trustAnchors.get();
+  services.crls.track(anchors.crlUrls);
+  services.crls.refreshInBackground();
+  if (input.fresh) return validateFresh(services, anchors, input);
+  const key = VerdictCache.keyOf(input.leaf, input.chain);
+  const scope = `${anchors.version}|${services.crls.generation}`;
+  let validation = services.verdicts.get(key, scope, input.now);
+  if (!validation) {
+    validation = await validateFresh(services, anchors, input);
+    services.verdicts.set(key, scope, input.now, validation);
+  }
+  return validation;
+}
+
+/**
+ * The access policies' verdict for this request; undefined when no policy is enabled or in
+ * report-only (the built-in rule, a valid client certificate, then stands) or when the request
+ * never got as far as a certificate decision (bad input, malfunction).
+ */
+export async function evaluatePolicies(services: Services, input: PolicyInput, certificate: Decision): Promise<PolicyDecision | undefined> {
+  const { client, appId } = input;
+  const [outcome] = certificate.reasons;
+  if (outcome === 'forwarded-certificate-rejected' || outcome === 'decision-unavailable') return undefined;
+  const snapshot = await services.policies.get();
+  if (!snapshot.configuration.policies.some((policy) => policy.state !== 'disabled')) return undefined;
+  const summary = certificate.certificate;
+  const valid = certificate.deviceTags.includes('valid-client-certificate');
+  return evaluateAccess(
+    {
+      app: { ...(appId ? { id: appId } : {}), ...(client.host ? { host: client.host } : {}), ...(client.path ? { path: client.path } : {}) },
+      ...(client.userAgent ? { userAgent: client.userAgent } : {}),
+      ...(client.clientIp ? { clientIp: client.clientIp } : {}),
+      ...(input.user ? { user: { ...(input.user.id ? { id: input.user.id } : {}), ...(input.user.upn ? { upn: input.user.upn } : {}), ...(input.user.groups ? { groups: new Set(input.user.groups) } : {}) } } : {}),
+      deviceTags: new Set(certificate.deviceTags),
+      ...(valid && summary
+        ? { certificate: { issuerThumbprints: certificate.pathThumbprints ?? [], policyOids: summary.policyOids, subject: summary.subject, subjectAltNames: summary.subjectAltNames } }
+        : {}),
+    },
+    snapshot.compiled,
+  );
+}
+
+/**
+ * Full validation against the current CAs, CRLs and OCSP answers. When the CRLs say nothing about
+ * the leaf and it names an OCSP responder, the responder is asked (once, then cached) and the path
+ * validated again; the leaf's CRL URLs are learnt for the next refresh.
+ */
+async function validateFresh(services: Services, anchors: TrustAnchors, input: CertificateInput): Promise<ValidationResult> {
+  const { leaf, chain, now, correlationId } = input;
+  const { config } = services;
+  const resolveMode = revocationModeResolver(anchors.byThumbprint);
+  let alertingIssuers: ParsedCertificate[] = [];
+  const run = (): ValidationResult => {
+    alertingIssuers = [];
+    return validateCertificatePath({
+      leaf,
+      intermediates: chain,
+      trustStore: anchors.store,
+      time: now,
+      clockSkewSeconds: config.clockSkewSeconds,
+      requiredEkus: [...config.requiredEkus],
+      parsedCrls: services.crls.current(),
+      crlGraceSeconds: config.crlGraceSeconds,
+      revocationModeFor: (certificate, issuer) => {
+        if (alertsOnUnknown(anchors.byThumbprint, issuer)) alertingIssuers.push(issuer);
+        return resolveMode(certificate, issuer);
+      },
+      revocationStatusFor: (certificate, issuer) => services.ocsp.lookup(certificate.der, issuer.der, now),
+    });
+  };
+  const unknownFor = (result: ValidationResult, position: string) =>
+    result.trace.some((entry) => entry.check === 'revocation' && entry.certificate === position && entry.reason === 'certificate-revocation-unknown');
+  let validation = run();
+  if (unknownFor(validation, 'leaf') && OcspCache.hasResponder(leaf)) {
+    const issuerDer = issuerOf(validation, anchors, chain);
+    if (issuerDer) {
+      await services.ocsp.prefetch(leaf, issuerDer, now);
+      validation = run();
+    }
+  }
+  if (validation.trace.some((entry) => entry.reason === 'certificate-revocation-unknown')) {
+    // Learn the leaf's distribution points so the next refresh fetches them.
+    const parsed = parseCertificates(leaf);
+    if (parsed.ok && parsed.certificates[0] && services.crls.track(crlUrlsOf(parsed.certificates[0]))) services.crls.refreshInBackground();
+    if (validation.ok && alertingIssuers.length > 0) {
+      input.warn(JSON.stringify({ event: 'certgate.alert.revocation-unknown', correlationId, certificate: validation.leaf?.sha256Thumbprint }));
+    }
+  }
+  return validation;
+}
+
+/** DER of the leaf's issuer on the validated (or best failing) path: a trusted CA or a forwarded intermediate. */
+function issuerOf(validation: ValidationResult, anchors: TrustAnchors, chain: readonly Uint8Array[]): Uint8Array | undefined {
+  const thumbprint = validation.path?.[1]?.sha256Thumbprint;
+  if (!thumbprint) return undefined;
+  const anchor = anchors.store.anchors.find((candidate) => thumbprintOf(candidate) === thumbprint);
+  if (anchor) return anchor.der;
+  return chain.find((der) => createHash('sha256').update(der).digest('hex') === thumbprint);
+}
+
