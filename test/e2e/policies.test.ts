@@ -78,6 +78,19 @@ describe('access policies through the management API', () => {
     expect((await manage('PUT', 'policies/require-cert-outside', outsidePolicy, { 'if-match': again.etag! })).status).toBe(200);
   });
 
+  it('what-if evaluates a hypothetical request with the full trace', async () => {
+    const without = await manage('POST', 'whatif', { clientIp: '203.0.113.5', app: { host: 'portal.contoso.example', path: '/' } });
+    expect(without.status).toBe(200);
+    expect(without.body).toMatchObject({ effect: 'block', reasons: ['policy-block', 'client-certificate-required'], policy: { decidedBy: 'require-cert-outside' } });
+    const policies = (without.body.policy as { policies: { id: string; outcome: string; conditions: { condition: string; result: string }[] }[] }).policies;
+    expect(policies[0]).toMatchObject({ id: 'require-cert-outside', outcome: 'applies', conditions: expect.arrayContaining([expect.objectContaining({ condition: 'locations', result: 'match' })]) });
+    const alice = await manage('POST', 'whatif', { certificate: stack.pki.users.alice!.certPem, clientIp: '203.0.113.5' });
+    expect(alice.body).toMatchObject({ effect: 'allow', deviceTags: ['valid-client-certificate'], trace: expect.arrayContaining([expect.objectContaining({ check: 'signature' })]) });
+    const later = await manage('POST', 'whatif', { certificate: stack.pki.users.alice!.certPem, clientIp: '203.0.113.5', time: '2099-01-01T00:00:00Z' });
+    expect(later.body).toMatchObject({ effect: 'block', reasons: ['policy-block', 'client-certificate-invalid', 'certificate-expired'] });
+    expect((await manage('POST', 'whatif', { clientIp: 'not-an-ip' })).status).toBe(400);
+  });
+
   it('refuses to delete a location a policy uses', async () => {
     expect(await manage('DELETE', 'locations/corporate')).toMatchObject({ status: 409, body: { error: { code: 'location-in-use' } } });
   });

@@ -1,0 +1,68 @@
+/**
+ * `POST /api/manage/whatif`: evaluate a hypothetical request, like Conditional Access What If:
+ * a certificate (PEM, optional chain), a time, the app, client IP, user agent and user, through
+ * the same pipeline as `authorize` (without the verdict cache), answered with the full decision:
+ * reason codes, the certificate validation trace and every policy considered with every
+ * condition. Function-key protected.
+ */
+import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import { z } from 'zod';
+import { evaluatePolicies, validateClientCertificate } from '../shared/accessPipeline.js';
+import type { IntakeResult } from '../shared/cert/intake/index.js';
+import { parseCertificates } from '../shared/cert/validation/index.js';
+import { getServices } from '../shared/composition.js';
+import { firstIssue } from '../shared/http/management.js';
+import { managementError } from '../shared/http/responses.js';
+import { applyPolicyDecision, decideCertificateAccess, unavailableDecision } from '../shared/policy/certificateDecision.js';
+
+const WhatIf = z.strictObject({
+  certificate: z.string().max(64 * 1024).optional(),
+  chain: z.array(z.string().max(64 * 1024)).max(8).optional(),
+  time: z.iso.datetime({ offset: true }).optional(),
+  app: z.strictObject({ id: z.string().max(200).optional(), host: z.string().max(255).optional(), path: z.string().max(2048).optional() }).optional(),
+  clientIp: z.union([z.ipv4(), z.ipv6()]).optional(),
+  userAgent: z.string().max(1024).optional(),
+  user: z.strictObject({ id: z.string().max(200).optional(), upn: z.string().max(320).optional(), groups: z.array(z.string().max(100)).max(500).optional() }).optional(),
+});
+
+export async function whatIf(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  let body: unknown;
+  try {
+    body = await request.json();
+  } catch {
+    return managementError('request-body-invalid', 'the body is not valid JSON');
+  }
+  const parsed = WhatIf.safeParse(body);
+  if (!parsed.success) return managementError('request-body-invalid', firstIssue(parsed.error));
+  const input = parsed.data;
+  const services = getServices();
+  const now = input.time ? new Date(input.time) : services.clock.now();
+  const correlationId = `whatif-${context.invocationId}`;
+  let intake: IntakeResult = { kind: 'absent', trusted: true };
+  if (input.certificate) {
+    const certificates = parseCertificates(input.certificate);
+    const chain = (input.chain ?? []).flatMap((pem) => {
+      const parsedChain = parseCertificates(pem);
+      return parsedChain.ok ? parsedChain.certificates.map((c) => c.der) : [];
+    });
+    if (!certificates.ok || !certificates.certificates[0]) return managementError('request-body-invalid', `certificate: ${certificates.ok ? 'no certificate' : certificates.detail}`);
+    const [leaf, ...rest] = certificates.certificates;
+    intake = { kind: 'present', gateway: services.config.gateway.kind, leaf: leaf.der, chain: [...rest.map((c) => c.der), ...chain], gatewayVerification: { status: 'not-provided' }, trace: ['what-if'] };
+  }
+  let decision;
+  try {
+    const validation =
+      intake.kind === 'present'
+        ? await validateClientCertificate(services, { leaf: intake.leaf, chain: intake.chain, now, correlationId, fresh: true, warn: () => undefined })
+        : undefined;
+    const certificateDecision = decideCertificateAccess({ intake, ...(validation ? { validation } : {}), correlationId, now });
+    const client = { ...(input.clientIp ? { clientIp: input.clientIp } : {}), ...(input.app?.host ? { host: input.app.host } : {}), ...(input.app?.path ? { path: input.app.path } : {}), ...(input.userAgent ? { userAgent: input.userAgent } : {}) };
+    decision = applyPolicyDecision(certificateDecision, await evaluatePolicies(services, { ...(input.app?.id ? { appId: input.app.id } : {}), client, ...(input.user ? { user: input.user } : {}) }, certificateDecision));
+  } catch (error) {
+    context.error(`whatif: dependency unavailable: ${error instanceof Error ? error.message : String(error)}`);
+    decision = unavailableDecision(correlationId, now, 'dependencies');
+  }
+  return { status: 200, jsonBody: { ...decision, evaluatedAt: now.toISOString() }, headers: { 'cache-control': 'no-store' } };
+}
+
+app.http('manage-whatif', { methods: ['POST'], authLevel: 'function', route: 'manage/whatif', handler: whatIf });
