@@ -7,8 +7,8 @@
  * matching answers only: `evaluateOcspResponse` checks all of that.
  * May import: node:crypto, ports, the cert core.
  */
-import type { RevocationStatus } from '../cert/validation/index.js';
-import { buildOcspRequest, evaluateOcspResponse, ocspResponderUrls, type OcspVerdict } from '../cert/revocation/ocsp.js';
+import { parseCertificates, type RevocationStatus } from '../cert/validation/index.js';
+import type { OcspVerdict } from '../cert/revocation/ocsp.js';
 import type { OcspResponderClient } from '../cert/revocation/ocspTransport.js';
 import { createHash, randomBytes } from 'node:crypto';
 
@@ -34,9 +34,16 @@ export class OcspCache {
     private readonly options: { maxEntries: number; clockSkewSeconds: number } = { maxEntries: 10_000, clockSkewSeconds: 300 },
   ) {}
 
+  /** The http(s) OCSP responders the certificate names in its AIA (read with certgate's own parser). */
+  static responderUrls(certificateDer: Uint8Array): string[] {
+    const parsed = parseCertificates(certificateDer);
+    if (!parsed.ok || !parsed.certificates[0]) return [];
+    return (parsed.certificates[0].extensions.authorityInfoAccess?.ocsp ?? []).filter((url) => /^https?:\/\//i.test(url));
+  }
+
   /** Whether the certificate names an OCSP responder certgate can ask. */
   static hasResponder(certificateDer: Uint8Array): boolean {
-    return ocspResponderUrls(certificateDer).length > 0;
+    return OcspCache.responderUrls(certificateDer).length > 0;
   }
 
   /** The cached answer as a revocation status, or undefined when there is none usable at `now`. */
@@ -77,9 +84,11 @@ export class OcspCache {
   private async ask(key: string, certificateDer: Uint8Array, issuerDer: Uint8Array, now: Date): Promise<void> {
     let verdict: OcspVerdict | undefined;
     try {
+      // Loaded on first use: it brings pkijs, which most deployments (CRLs only) never need.
+      const { buildOcspRequest, evaluateOcspResponse } = await import('../cert/revocation/ocsp.js');
       const nonce = new Uint8Array(randomBytes(16));
       const request = buildOcspRequest({ certDer: certificateDer, issuerDer, nonce });
-      for (const url of ocspResponderUrls(certificateDer)) {
+      for (const url of OcspCache.responderUrls(certificateDer)) {
         const result = await this.client.query(url, request.der);
         if (result.kind === 'failed') continue;
         verdict = evaluateOcspResponse({ responseDer: result.der, certId: request.certId, issuerDer, now, nonce, clockSkewSeconds: this.options.clockSkewSeconds });
