@@ -70,6 +70,7 @@ describe('parseCertificates', () => {
       notBefore: new Date(reference.validFrom).toISOString(),
       notAfter: new Date(reference.validTo).toISOString(),
       subjectAltNames: ['upn:alice@contoso.example', 'email:alice@contoso.example', 'dns:pc1.contoso.example', 'ip:192.0.2.10', 'uri:https://contoso.example/devices/1'],
+      policyOids: [],
     });
   });
 
