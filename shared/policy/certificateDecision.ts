@@ -11,10 +11,11 @@ import type { CertificateReason, CertificateSummary, TraceEntry, ValidationResul
 import type { IntakeReason } from '../cert/intake/reasons.js';
 import type { DecisionReason } from '../reasons.js';
 import type { PolicyDecision } from './evaluateAccess.js';
+import type { DeviceTag } from './model.js';
 import type { PolicyReason } from './policyReasons.js';
 
-/** Tags a device earns; `valid-client-certificate` is the certificate's, more come from Graph. */
-export type DeviceTag = 'valid-client-certificate';
+/** Tags a device earns (the policy model's): `valid-client-certificate` comes from here, the rest from Graph. */
+export type { DeviceTag } from './model.js';
 
 /** Any reason code a decision can carry. */
 export type AnyReason = DecisionReason | CertificateReason | IntakeReason | PolicyReason;
