@@ -20,6 +20,7 @@ import { installFunctionsCore, registeredFunctions } from './host/functionsCore.
 import { startFunctionsHost, type FunctionsHost } from './host/server.js';
 import { localSettings } from './localSettings.js';
 import { ensureDevPki, type DevPki } from './pki/index.js';
+import { DEV_TENANT_ID, DEV_TOKEN_AUDIENCE, startDevTokenIssuer } from './tokens/index.js';
 
 /** Ports of the stack; 0 = any free port (tests). */
 export interface StackPorts {
@@ -43,6 +44,8 @@ export interface StackOptions {
   readonly log?: (line: string) => void;
   /** How often the local host runs timer functions (default 60 s). */
   readonly timerSeconds?: number;
+  /** Where the dev token issuer keeps its signing key and `issuer.json` (so `dev/tokens/mint.ts` agrees). */
+  readonly tokenDir?: string;
 }
 
 /** A running stack. */
@@ -54,6 +57,8 @@ export interface Stack {
   readonly config: AppConfig;
   readonly azurite: Azurite;
   readonly functionKey: string;
+  /** The local token issuer (stands in for Entra ID) and an admin token for the management API. */
+  readonly tokens: { readonly issuer: string; readonly adminToken: string; mint(upn: string, roles: readonly string[]): Promise<string> };
   close(): Promise<void>;
 }
 
@@ -115,7 +120,18 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     );
     const pki = await ensureDevPki({ dir: options.pkiDir, crlBaseUrl: pkiServer.url, now: options.now ?? new Date() });
 
-    const settings = { ...localSettings(options.root), ...(options.settings ?? {}), CERTGATE_STORAGE_CONNECTION_STRING: azurite.connectionString };
+    const issuer = await startDevTokenIssuer({ host: '127.0.0.1', port: 0, tenantId: DEV_TENANT_ID, ...(options.tokenDir ? { keyDir: options.tokenDir } : {}) });
+    closers.push(() => issuer.close());
+    const mint = (upn: string, roles: readonly string[]) => issuer.mint({ oid: `00000000-0000-4000-8000-${Buffer.from(upn).toString('hex').slice(0, 12).padEnd(12, '0')}`, upn, roles, audience: DEV_TOKEN_AUDIENCE, expiresInSeconds: 12 * 3600 });
+    const adminToken = await mint('admin@contoso.example', ['Certgate.Admin']);
+    const settings = {
+      ...localSettings(options.root),
+      CERTGATE_MANAGEMENT_TOKEN_ISSUER: issuer.issuer,
+      CERTGATE_MANAGEMENT_TOKEN_AUDIENCE: DEV_TOKEN_AUDIENCE,
+      CERTGATE_MANAGEMENT_JWKS_URI: issuer.jwksUri,
+      ...(options.settings ?? {}),
+      CERTGATE_STORAGE_CONNECTION_STRING: azurite.connectionString,
+    };
     Object.assign(process.env, settings);
     const config = loadConfig(process.env);
 
@@ -135,7 +151,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const manage = async (path: string, body: unknown): Promise<Response> =>
       fetch(`${host.url}/api/manage/${path}`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-functions-key': options.functionKey },
+        headers: { 'content-type': 'application/json', 'x-functions-key': options.functionKey, authorization: `Bearer ${adminToken}` },
         body: JSON.stringify(body),
       });
     for (const ca of [
@@ -164,7 +180,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     });
     closers.push(() => gateway.close());
 
-    return { hostUrl: host.url, gatewayUrl: gateway.url, pkiUrl: pkiServer.url, pki, config, azurite, functionKey: options.functionKey, close };
+    return { hostUrl: host.url, gatewayUrl: gateway.url, pkiUrl: pkiServer.url, pki, config, azurite, functionKey: options.functionKey, tokens: { issuer: issuer.issuer, adminToken, mint }, close };
   } catch (error) {
     await close();
     throw error;

@@ -32,6 +32,7 @@ try {
   stack = await startStack({
     root,
     pkiDir: join(root, '.certgate', 'dev', 'pki'),
+    tokenDir: join(root, '.certgate', 'dev', 'tokens'),
     ports: {
       host: port('CERTGATE_DEV_HOST_PORT', 7071),
       gateway: port('CERTGATE_DEV_GATEWAY_PORT', 8443),
@@ -88,5 +89,7 @@ for (const [index, step] of tourSteps(running, process.cwd()).entries()) {
   console.log(`   $ ${step.curl}`);
   console.log(`   ${ok ? 'ok' : 'UNEXPECTED'}: ${observed}${ok ? '' : `   (expected ${step.expected.status} ${step.expected.reasons.join(', ')})`}\n`);
 }
-console.log(`Also: curl -s ${running.hostUrl}/api/health   ·   curl -s -H "x-functions-key: ${running.functionKey}" ${running.hostUrl}/api/manage/cas`);
+console.log(`Also: curl -s ${running.hostUrl}/api/health`);
+console.log(`      the management API takes a function key and an Entra-style token from the local issuer (${running.tokens.issuer}):`);
+console.log(`      curl -s -H "x-functions-key: ${running.functionKey}" -H "Authorization: Bearer $(npx tsx dev/tokens/mint.ts --upn admin@contoso.example --roles Certgate.Admin)" ${running.hostUrl}/api/manage/cas`);
 console.log(failures === 0 ? '\nAll tour steps behaved as stated. Ctrl-C stops the stack.' : `\n${failures} tour step(s) did not behave as stated (see above). Ctrl-C stops the stack.`);

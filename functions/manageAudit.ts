@@ -3,10 +3,13 @@
  * settings (who, when, before, after), newest first. Function-key protected.
  */
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import { authorizeManagement } from '../shared/http/managementAuth.js';
 import { getServices } from '../shared/composition.js';
 import { storeFailure } from '../shared/http/management.js';
 
 export async function manageAudit(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  const access = await authorizeManagement(request, getServices(), 'reader');
+  if (!access.ok) return access.response;
   const limit = Math.min(1000, Math.max(1, Number.parseInt(request.query.get('limit') ?? '100', 10) || 100));
   try {
     return { status: 200, jsonBody: { entries: await getServices().policyStore.audit(limit) }, headers: { 'cache-control': 'no-store' } };

@@ -6,15 +6,18 @@
  */
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { z } from 'zod';
+import { authorizeManagement, roleFor } from '../shared/http/managementAuth.js';
 import { getServices } from '../shared/composition.js';
 import { managementError } from '../shared/http/responses.js';
-import { caView, CrlUrlsSchema, firstIssue, principalOf, RevocationPolicySchema, storeFailure } from '../shared/http/management.js';
+import { caView, CrlUrlsSchema, firstIssue, RevocationPolicySchema, storeFailure } from '../shared/http/management.js';
 
 const Changes = z
   .object({ label: z.string().min(1).max(200).optional(), enabled: z.boolean().optional(), revocation: RevocationPolicySchema.optional(), crlUrls: CrlUrlsSchema.optional() })
   .strict();
 
 export async function manageCa(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  const access = await authorizeManagement(request, getServices(), roleFor(request));
+  if (!access.ok) return access.response;
   const thumbprint = (request.params.thumbprint ?? '').toLowerCase().replaceAll(':', '');
   if (!/^[0-9a-f]{64}$/.test(thumbprint)) return managementError('thumbprint-invalid');
   const services = getServices();
@@ -27,7 +30,7 @@ export async function manageCa(request: HttpRequest, context: InvocationContext)
     if (request.method === 'DELETE') {
       await services.trustedCas.remove(thumbprint, ifMatch);
       services.trustAnchors.invalidate();
-      context.log(JSON.stringify({ event: 'certgate.audit.ca-removed', by: principalOf(request), thumbprint }));
+      context.log(JSON.stringify({ event: 'certgate.audit.ca-removed', by: access.actor, thumbprint }));
       return { status: 204 };
     }
     if (!ifMatch) return managementError('if-match-required');
@@ -43,7 +46,7 @@ export async function manageCa(request: HttpRequest, context: InvocationContext)
     }
     const updated = await services.trustedCas.update(thumbprint, changes.data, ifMatch);
     services.trustAnchors.invalidate();
-    context.log(JSON.stringify({ event: 'certgate.audit.ca-changed', by: principalOf(request), thumbprint, changes: changes.data }));
+    context.log(JSON.stringify({ event: 'certgate.audit.ca-changed', by: access.actor, thumbprint, changes: changes.data }));
     return { status: 200, jsonBody: caView(updated), headers: { etag: updated.etag, 'cache-control': 'no-store' } };
   } catch (error) {
     return storeFailure(error, context);

@@ -10,9 +10,10 @@
  */
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { z } from 'zod';
+import { authorizeManagement, roleFor } from '../shared/http/managementAuth.js';
 import { getServices } from '../shared/composition.js';
 import { managementError } from '../shared/http/responses.js';
-import { caView, CrlUrlsSchema, firstIssue, principalOf, RevocationPolicySchema, storeFailure } from '../shared/http/management.js';
+import { caView, CrlUrlsSchema, firstIssue, RevocationPolicySchema, storeFailure } from '../shared/http/management.js';
 import type { RevocationPolicy } from '../shared/ports.js';
 import { admitCaCertificates, decodeCertificateUpload, type CaAdmission } from '../shared/trust/caAdmission.js';
 
@@ -54,6 +55,8 @@ async function uploadOf(request: HttpRequest): Promise<Upload | { error: HttpRes
 }
 
 export async function manageCas(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  const access = await authorizeManagement(request, getServices(), roleFor(request));
+  if (!access.ok) return access.response;
   const services = getServices();
   try {
     if (request.method === 'GET') {
@@ -68,7 +71,7 @@ export async function manageCas(request: HttpRequest, context: InvocationContext
     const verdicts = admitCaCertificates(ders, {
       existingThumbprints: existing,
       now: services.clock.now(),
-      addedBy: principalOf(request),
+      addedBy: access.actor,
       ...(upload.label ? { label: upload.label } : {}),
       ...(upload.revocation ? { revocation: upload.revocation } : {}),
       ...(upload.crlUrls ? { crlUrls: upload.crlUrls } : {}),
@@ -82,7 +85,7 @@ export async function manageCas(request: HttpRequest, context: InvocationContext
     const added = [];
     for (const verdict of verdicts) if (verdict.ok) added.push(await services.trustedCas.add(verdict.ca));
     services.trustAnchors.invalidate();
-    context.log(JSON.stringify({ event: 'certgate.audit.ca-added', by: principalOf(request), thumbprints: added.map((ca) => ca.thumbprint) }));
+    context.log(JSON.stringify({ event: 'certgate.audit.ca-added', by: access.actor, thumbprints: added.map((ca) => ca.thumbprint) }));
     return { status: 201, jsonBody: { code: 'ca-added', cas: added.map(caView) }, headers: { 'cache-control': 'no-store' } };
   } catch (error) {
     return storeFailure(error, context);

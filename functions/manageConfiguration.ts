@@ -5,13 +5,15 @@
  * Function-key protected.
  */
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import { authorizeManagement, roleFor } from '../shared/http/managementAuth.js';
 import { getServices } from '../shared/composition.js';
 import { handleConfiguration } from '../shared/http/configDocuments.js';
-import { principalOf } from '../shared/http/management.js';
 
 export async function manageConfiguration(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  const access = await authorizeManagement(request, getServices(), roleFor(request));
+  if (!access.ok) return access.response;
   const services = getServices();
-  return handleConfiguration(request, { store: services.policyStore, cache: services.policies, actor: principalOf(request), context });
+  return handleConfiguration(request, { store: services.policyStore, cache: services.policies, actor: access.actor, context });
 }
 
 app.http('manage-configuration', { methods: ['GET', 'POST'], authLevel: 'function', route: 'manage/configuration', handler: manageConfiguration });

@@ -4,13 +4,15 @@
  * (400 `policy-invalid` with every field path); every change is audited. Function-key protected.
  */
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import { authorizeManagement, roleFor } from '../shared/http/managementAuth.js';
 import { getServices } from '../shared/composition.js';
 import { handleDocumentCollection } from '../shared/http/configDocuments.js';
-import { principalOf } from '../shared/http/management.js';
 
 export async function managePolicies(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  const access = await authorizeManagement(request, getServices(), roleFor(request));
+  if (!access.ok) return access.response;
   const services = getServices();
-  return handleDocumentCollection('policy', request, { store: services.policyStore, cache: services.policies, actor: principalOf(request), context });
+  return handleDocumentCollection('policy', request, { store: services.policyStore, cache: services.policies, actor: access.actor, context });
 }
 
 app.http('manage-policies', { methods: ['GET', 'PUT', 'DELETE'], authLevel: 'function', route: 'manage/policies/{id?}', handler: managePolicies });

@@ -4,10 +4,13 @@
  * revocation. Function-key protected.
  */
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import { authorizeManagement, roleFor } from '../shared/http/managementAuth.js';
 import { getServices } from '../shared/composition.js';
 import { storeFailure } from '../shared/http/management.js';
 
 export async function manageRevocation(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  const access = await authorizeManagement(request, getServices(), roleFor(request));
+  if (!access.ok) return access.response;
   const services = getServices();
   const action = request.params.action ?? '';
   if (request.method === 'GET' && action === '') {

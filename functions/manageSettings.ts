@@ -3,13 +3,15 @@
  * when a block policy cannot be evaluated). GET, PUT (If-Match optional). Function-key protected.
  */
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import { authorizeManagement, roleFor } from '../shared/http/managementAuth.js';
 import { getServices } from '../shared/composition.js';
 import { handleSettings } from '../shared/http/configDocuments.js';
-import { principalOf } from '../shared/http/management.js';
 
 export async function manageSettings(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  const access = await authorizeManagement(request, getServices(), roleFor(request));
+  if (!access.ok) return access.response;
   const services = getServices();
-  return handleSettings(request, { store: services.policyStore, cache: services.policies, actor: principalOf(request), context });
+  return handleSettings(request, { store: services.policyStore, cache: services.policies, actor: access.actor, context });
 }
 
 app.http('manage-settings', { methods: ['GET', 'PUT'], authLevel: 'function', route: 'manage/settings', handler: manageSettings });

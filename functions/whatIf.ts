@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { evaluatePolicies, validateClientCertificate } from '../shared/accessPipeline.js';
 import type { IntakeResult } from '../shared/cert/intake/index.js';
 import { parseCertificates } from '../shared/cert/validation/index.js';
+import { authorizeManagement } from '../shared/http/managementAuth.js';
 import { getServices } from '../shared/composition.js';
 import { firstIssue } from '../shared/http/management.js';
 import { managementError } from '../shared/http/responses.js';
@@ -26,6 +27,8 @@ const WhatIf = z.strictObject({
 });
 
 export async function whatIf(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  const access = await authorizeManagement(request, getServices(), 'reader');
+  if (!access.ok) return access.response;
   let body: unknown;
   try {
     body = await request.json();

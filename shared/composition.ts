@@ -8,6 +8,7 @@ import { loadConfig, type AppConfig } from './config.js';
 import { BlobCrlArchive } from './adapters/blobCrlArchive.js';
 import { HttpCrlFetcher } from './adapters/httpCrlFetcher.js';
 import { HttpOcspClient } from './adapters/httpOcspClient.js';
+import { createTokenVerifier, type TokenVerifier } from './adapters/jwksTokenVerifier.js';
 import { createContainerClient, createTableClient } from './adapters/storageClients.js';
 import { TablePolicyStore } from './adapters/tablePolicyStore.js';
 import { TableTrustedCaStore } from './adapters/tableTrustedCaStore.js';
@@ -30,6 +31,8 @@ export interface Services {
   readonly ocsp: OcspCache;
   readonly policyStore: PolicyStore;
   readonly policies: PolicyCache;
+  /** Checks management API bearer tokens; absent when not configured (function keys only). */
+  readonly managementTokens?: TokenVerifier;
 }
 
 /** The app's version, from the nearest package.json above this module (source or dist/). */
@@ -68,6 +71,7 @@ export function buildServices(env: Record<string, string | undefined>, clock: Cl
   return { config, clock, trustedCas, trustAnchors: new TrustAnchorCache(trustedCas, clock, config.configRefreshSeconds), crls, verdicts: new VerdictCache(), ocsp: new OcspCache(new HttpOcspClient({ timeoutMs: 3_000 }), { maxEntries: 10_000, clockSkewSeconds: config.clockSkewSeconds }),
     policyStore,
     policies: new PolicyCache(policyStore, clock, config.configRefreshSeconds),
+    ...(config.managementTokens ? { managementTokens: createTokenVerifier({ ...config.managementTokens, clockToleranceSeconds: config.clockSkewSeconds }) } : {}),
   };
 }
 

@@ -27,6 +27,10 @@ export const SETTINGS = {
     'JSON object overriding the gateway\'s header names by role (certificate, chain, leaf, verification, frontDoorId), e.g. {"certificate":"X-SSL-Client-Cert"}; "" turns a header off.',
   CERTGATE_ADDITIONAL_GATEWAYS:
     'JSON array of further gateways certgate sits behind, each {"kind", "secrets"?, "secretHeader"?, "frontDoorId"?, "trustedProxies"?, "mode"?, "headers"?, "xfccElement"?}.',
+  CERTGATE_MANAGEMENT_TOKEN_ISSUER:
+    'Entra ID issuer of management API tokens, e.g. https://login.microsoftonline.com/<tenant id>/v2.0. With the next two, /api/manage needs a bearer token with the Certgate.Reader / Certgate.Admin app role (function keys stay a second layer).',
+  CERTGATE_MANAGEMENT_TOKEN_AUDIENCE: 'Comma-separated accepted token audiences: the app registration\'s client id and/or App ID URI.',
+  CERTGATE_MANAGEMENT_JWKS_URI: 'The issuer\'s signing keys, e.g. https://login.microsoftonline.com/<tenant id>/discovery/v2.0/keys.',
   CERTGATE_CLOCK_SKEW_SECONDS: 'Tolerance applied to certificate validity windows, in seconds (default 60, at most 3600).',
   CERTGATE_REQUIRED_EKUS:
     'Comma-separated EKU OIDs a client certificate must carry (default 1.3.6.1.5.5.7.3.2, Client Authentication; "none" for no requirement).',
@@ -95,6 +99,8 @@ export interface AppConfig {
     readonly frontDoorId?: string;
     readonly headers: Readonly<Partial<Record<'certificate' | 'chain' | 'leaf' | 'verification' | 'frontDoorId', string>>>;
   };
+  /** Entra ID token check of the management API; absent = function keys only. */
+  readonly managementTokens?: { readonly issuer: string; readonly audience: readonly string[]; readonly jwksUri: string };
   /** Further gateways (CERTGATE_ADDITIONAL_GATEWAYS), checked in order after the primary one. */
   readonly additionalGateways: readonly GatewaySettings[];
   readonly clockSkewSeconds: number;
@@ -175,6 +181,18 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     if (!OID.test(oid)) throw new ConfigError('CERTGATE_REQUIRED_EKUS', `"${oid}" is not an OID such as 1.3.6.1.5.5.7.3.2`);
   }
 
+  const tokenIssuer = env.CERTGATE_MANAGEMENT_TOKEN_ISSUER?.trim();
+  const tokenAudience = list(env.CERTGATE_MANAGEMENT_TOKEN_AUDIENCE);
+  const jwksUri = env.CERTGATE_MANAGEMENT_JWKS_URI?.trim();
+  const tokenSettings = [tokenIssuer, tokenAudience.length > 0 ? 'set' : '', jwksUri].filter((v) => v).length;
+  if (tokenSettings > 0 && tokenSettings < 3) {
+    const missing = !tokenIssuer ? 'CERTGATE_MANAGEMENT_TOKEN_ISSUER' : tokenAudience.length === 0 ? 'CERTGATE_MANAGEMENT_TOKEN_AUDIENCE' : 'CERTGATE_MANAGEMENT_JWKS_URI';
+    throw new ConfigError(missing, 'missing: the management token settings (issuer, audience, JWKS URI) go together');
+  }
+  for (const [name, value] of [['CERTGATE_MANAGEMENT_TOKEN_ISSUER', tokenIssuer], ['CERTGATE_MANAGEMENT_JWKS_URI', jwksUri]] as const) {
+    if (value && !/^https?:\/\/\S+$/.test(value)) throw new ConfigError(name, `"${value}" is not an http(s) URL`);
+  }
+
   const config: AppConfig = {
     storage,
     tablePrefix,
@@ -187,6 +205,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       ...(frontDoorId ? { frontDoorId } : {}),
       headers: json(env, 'CERTGATE_GATEWAY_HEADERS', HeaderOverrides, {}),
     },
+    ...(tokenIssuer && jwksUri && tokenAudience.length > 0 ? { managementTokens: { issuer: tokenIssuer, audience: tokenAudience, jwksUri } } : {}),
     additionalGateways: json(env, 'CERTGATE_ADDITIONAL_GATEWAYS', z.array(GatewaySchema), []),
     clockSkewSeconds: integer(env, 'CERTGATE_CLOCK_SKEW_SECONDS', 60, 0, 3600),
     requiredEkus,

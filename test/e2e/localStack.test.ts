@@ -112,13 +112,27 @@ describe('the functions without the gateway', () => {
 });
 
 describe('managing trusted CAs', () => {
-  const key = { 'x-functions-key': 'e2e-function-key' };
+  const key = () => ({ 'x-functions-key': 'e2e-function-key', authorization: `Bearer ${stack.tokens.adminToken}` });
 
   it('lists the registered dev CAs and refuses calls without a key', async () => {
     expect((await fetch(`${stack.hostUrl}/api/manage/cas`)).status).toBe(401);
-    const res = await fetch(`${stack.hostUrl}/api/manage/cas`, { headers: key });
+    const res = await fetch(`${stack.hostUrl}/api/manage/cas`, { headers: key() });
     const body = (await res.json()) as { cas: { subject: string; kind: string }[] };
     expect(body.cas.map((c) => c.kind).sort()).toEqual(['intermediate', 'root']);
+  });
+
+  it('needs a token with the right app role as well as the function key', async () => {
+    const url = `${stack.hostUrl}/api/manage/cas`;
+    const noToken = await fetch(url, { headers: { 'x-functions-key': 'e2e-function-key' } });
+    expect(noToken.status).toBe(401);
+    expect(await noToken.json()).toMatchObject({ error: { code: 'token-missing' } });
+    const garbage = await fetch(url, { headers: { 'x-functions-key': 'e2e-function-key', authorization: 'Bearer not.a.jwt' } });
+    expect(garbage.status).toBe(401);
+    const reader = await stack.tokens.mint('reader@contoso.example', ['Certgate.Reader']);
+    expect((await fetch(url, { headers: { 'x-functions-key': 'e2e-function-key', authorization: `Bearer ${reader}` } })).status).toBe(200);
+    const write = await fetch(url, { method: 'POST', headers: { 'x-functions-key': 'e2e-function-key', authorization: `Bearer ${reader}`, 'content-type': 'application/x-pem-file' }, body: stack.pki.root.certPem });
+    expect(write.status).toBe(403);
+    expect(await write.json()).toMatchObject({ error: { code: 'role-missing' } });
   });
 
   it.each([
@@ -127,22 +141,22 @@ describe('managing trusted CAs', () => {
     { label: 'not a certificate', body: () => 'hello', status: 400, code: 'ca-malformed' },
     { label: 'nothing', body: () => '', status: 400, code: 'ca-bundle-empty' },
   ])('refuses $label with $code', async ({ body, status, code }) => {
-    const res = await fetch(`${stack.hostUrl}/api/manage/cas`, { method: 'POST', headers: { ...key, 'content-type': 'application/x-pem-file' }, body: body() });
+    const res = await fetch(`${stack.hostUrl}/api/manage/cas`, { method: 'POST', headers: { ...key(), 'content-type': 'application/x-pem-file' }, body: body() });
     expect(res.status).toBe(status);
     expect(await res.json()).toMatchObject({ error: { code } });
   });
 
   it('disabling the intermediate with If-Match blocks alice; a stale ETag gets 412; re-enabling allows again', async () => {
-    const list = (await (await fetch(`${stack.hostUrl}/api/manage/cas`, { headers: key })).json()) as { cas: { thumbprint: string; kind: string; etag: string }[] };
+    const list = (await (await fetch(`${stack.hostUrl}/api/manage/cas`, { headers: key() })).json()) as { cas: { thumbprint: string; kind: string; etag: string }[] };
     const intermediate = list.cas.find((c) => c.kind === 'intermediate')!;
     const root = list.cas.find((c) => c.kind === 'root')!;
     const url = `${stack.hostUrl}/api/manage/cas/${intermediate.thumbprint}`;
     const patch = (etag: string | undefined, enabled: boolean) =>
-      fetch(url, { method: 'PATCH', headers: { ...key, 'content-type': 'application/json', ...(etag ? { 'if-match': etag } : {}) }, body: JSON.stringify({ enabled }) });
+      fetch(url, { method: 'PATCH', headers: { ...key(), 'content-type': 'application/json', ...(etag ? { 'if-match': etag } : {}) }, body: JSON.stringify({ enabled }) });
 
     expect((await patch(undefined, false)).status).toBe(428);
     // Disabling the root as well: with neither anchor enabled, alice has no path.
-    const rootRes = await fetch(`${stack.hostUrl}/api/manage/cas/${root.thumbprint}`, { method: 'PATCH', headers: { ...key, 'content-type': 'application/json', 'if-match': root.etag }, body: JSON.stringify({ enabled: false }) });
+    const rootRes = await fetch(`${stack.hostUrl}/api/manage/cas/${root.thumbprint}`, { method: 'PATCH', headers: { ...key(), 'content-type': 'application/json', 'if-match': root.etag }, body: JSON.stringify({ enabled: false }) });
     expect(rootRes.status).toBe(200);
     const disabled = await patch(intermediate.etag, false);
     expect(disabled.status).toBe(200);

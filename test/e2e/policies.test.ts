@@ -7,7 +7,7 @@ import { startEphemeralStack, type Stack } from '../../dev/stack.js';
 
 let stack: Stack;
 const secret = 'policies-gateway-secret-0123456789';
-const key = { 'x-functions-key': 'policies-function-key' };
+const key = () => ({ 'x-functions-key': 'policies-function-key', authorization: `Bearer ${stack.tokens.adminToken}` });
 
 beforeAll(async () => {
   stack = await startEphemeralStack('policies', { CERTGATE_GATEWAY_SECRETS: secret, CERTGATE_TRUSTED_PROXIES: '127.0.0.1/32', CERTGATE_CONFIG_REFRESH_SECONDS: '0' });
@@ -26,7 +26,7 @@ async function authorize(from: string, certificate?: 'alice') {
 async function manage(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
   const res = await fetch(`${stack.hostUrl}/api/manage/${path}`, {
     method,
-    headers: { ...key, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+    headers: { ...key(), ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const text = await res.text();
@@ -112,7 +112,7 @@ describe('access policies through the management API', () => {
   it('keeps an audit trail of the changes', async () => {
     const audit = await manage('GET', 'audit?limit=20');
     const entries = audit.body.entries as { action: string; kind: string; id: string; actor: string }[];
-    expect(entries[0]).toMatchObject({ kind: expect.any(String), actor: 'function-key' });
+    expect(entries[0]).toMatchObject({ kind: expect.any(String), actor: 'admin@contoso.example' });
     expect(entries.some((e) => e.action === 'remove' || (e.action === 'delete' && e.id === 'require-cert-outside'))).toBe(true);
     expect(entries.some((e) => e.action === 'create' && e.id === 'corporate')).toBe(true);
   });
