@@ -22,6 +22,9 @@ import { localSettings } from './localSettings.js';
 import { ensureDevPki, type DevPki } from './pki/index.js';
 import { DEV_TENANT_ID, DEV_TOKEN_AUDIENCE, startDevTokenIssuer } from './tokens/index.js';
 
+/** Audience of the users' tokens for the apps certgate protects in the local stack. */
+export const DEV_APP_AUDIENCE = 'api://contoso-portal';
+
 /** Ports of the stack; 0 = any free port (tests). */
 export interface StackPorts {
   readonly host: number;
@@ -58,7 +61,7 @@ export interface Stack {
   readonly azurite: Azurite;
   readonly functionKey: string;
   /** The local token issuer (stands in for Entra ID) and an admin token for the management API. */
-  readonly tokens: { readonly issuer: string; readonly adminToken: string; mint(upn: string, roles: readonly string[]): Promise<string> };
+  readonly tokens: { readonly issuer: string; readonly adminToken: string; mint(upn: string, roles: readonly string[], audience?: string): Promise<string> };
   close(): Promise<void>;
 }
 
@@ -122,13 +125,15 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
     const issuer = await startDevTokenIssuer({ host: '127.0.0.1', port: 0, tenantId: DEV_TENANT_ID, ...(options.tokenDir ? { keyDir: options.tokenDir } : {}) });
     closers.push(() => issuer.close());
-    const mint = (upn: string, roles: readonly string[]) => issuer.mint({ oid: `00000000-0000-4000-8000-${Buffer.from(upn).toString('hex').slice(0, 12).padEnd(12, '0')}`, upn, roles, audience: DEV_TOKEN_AUDIENCE, expiresInSeconds: 12 * 3600 });
+    const mint = (upn: string, roles: readonly string[], audience: string = DEV_TOKEN_AUDIENCE) =>
+      issuer.mint({ oid: `00000000-0000-4000-8000-${Buffer.from(upn).toString('hex').slice(0, 12).padEnd(12, '0')}`, upn, roles, audience, expiresInSeconds: 12 * 3600 });
     const adminToken = await mint('admin@contoso.example', ['Certgate.Admin']);
     const settings = {
       ...localSettings(options.root),
       CERTGATE_MANAGEMENT_TOKEN_ISSUER: issuer.issuer,
       CERTGATE_MANAGEMENT_TOKEN_AUDIENCE: DEV_TOKEN_AUDIENCE,
       CERTGATE_MANAGEMENT_JWKS_URI: issuer.jwksUri,
+      CERTGATE_USER_TOKEN_AUDIENCE: DEV_APP_AUDIENCE,
       ...(options.settings ?? {}),
       CERTGATE_STORAGE_CONNECTION_STRING: azurite.connectionString,
     };

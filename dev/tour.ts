@@ -8,7 +8,7 @@
 import { request as httpsRequest } from 'node:https';
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
-import type { Stack } from './stack.js';
+import { DEV_APP_AUDIENCE, type Stack } from './stack.js';
 
 /** One tour step. */
 export interface TourStep {
@@ -75,6 +75,17 @@ export function tourSteps(stack: Stack, cwd: string): TourStep[] {
     };
   };
   const secretHeader = stack.config.gateway.secretHeader;
+  const alice = stack.pki.users.alice;
+  const asUser = (upn: string, expected: TourStep['expected'], title: string): TourStep => ({
+    title,
+    curl: `curl -s --cacert ${cacert} --cert ${rel(alice?.certPath ?? '')} --key ${rel(alice?.keyPath ?? '')} -H "Authorization: Bearer $(npx tsx dev/tokens/mint.ts --upn ${upn} --audience ${DEV_APP_AUDIENCE})" ${url}`,
+    expected,
+    run: async () => {
+      const token = await stack.tokens.mint(upn, [], DEV_APP_AUDIENCE);
+      const r = await gatewayRequest(stack, '/api/authorize', alice, { authorization: `Bearer ${token}` });
+      return { ...r, reasons: reasonsOf(r.body) };
+    },
+  });
   return [
     withCert('alice', { status: 200, reasons: ['client-certificate-valid'] }, "alice's certificate from the trusted dev CA: allowed"),
     {
@@ -91,6 +102,8 @@ export function tourSteps(stack: Stack, cwd: string): TourStep[] {
     withCert('untrusted', { status: 403, reasons: ['client-certificate-invalid', 'certificate-untrusted'] }, 'a certificate from a CA nobody trusts: blocked'),
     withCert('revoked', { status: 403, reasons: ['client-certificate-invalid', 'certificate-revoked'] }, "a certificate on the issuing CA's CRL: blocked as revoked"),
     withCert('no-client-auth', { status: 403, reasons: ['client-certificate-invalid', 'certificate-eku-missing'] }, 'a certificate without the Client Authentication EKU: blocked'),
+    asUser('alice@contoso.example', { status: 200, reasons: ['client-certificate-valid'] }, "alice, signed in, with her own certificate: allowed"),
+    asUser('bob@contoso.example', { status: 403, reasons: ['client-certificate-not-bound-to-user'] }, "bob, signed in, presenting alice's certificate: blocked (the certificate is not his)"),
     {
       title: 'a forged certificate header sent straight to the functions, without the gateway secret: refused (401)',
       curl: `curl -s -H "X-Client-Certificate: $(node -p "encodeURIComponent(require('fs').readFileSync('${rel(stack.pki.users.alice?.certPath ?? '')}','utf8'))")" ${stack.hostUrl}/api/authorize`,

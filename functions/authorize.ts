@@ -7,21 +7,21 @@
  */
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { randomUUID } from 'node:crypto';
-import { evaluatePolicies, validateClientCertificate } from '../shared/accessPipeline.js';
+import { bindLeafToUser, evaluatePolicies, identifyUser, validateClientCertificate } from '../shared/accessPipeline.js';
 import { readClientContext, readForwardedCertificate, type ClientContext } from '../shared/cert/intake/index.js';
 import type { ValidationResult } from '../shared/cert/validation/index.js';
 import { getServices } from '../shared/composition.js';
 import { gatewayConfigs } from '../shared/gateways.js';
 import { decisionResponse, prefersHtml } from '../shared/http/responses.js';
-import { applyPolicyDecision, decideCertificateAccess, unavailableDecision, type Decision } from '../shared/policy/certificateDecision.js';
+import { applyPolicyDecision, applyUserBinding, decideCertificateAccess, unavailableDecision, type Decision } from '../shared/policy/certificateDecision.js';
 
 function correlationIdOf(request: HttpRequest, context: InvocationContext): string {
   const given = request.headers.get('x-correlation-id');
   return given && /^[A-Za-z0-9._-]{8,128}$/.test(given) ? given : context.invocationId !== 'unknown' ? context.invocationId : randomUUID();
 }
 
-function logDecision(context: InvocationContext, decision: Decision, client: ClientContext): void {
-  const line = JSON.stringify({ event: 'certgate.decision', ...decision, client });
+function logDecision(context: InvocationContext, decision: Decision, client: ClientContext, user: string | undefined): void {
+  const line = JSON.stringify({ event: 'certgate.decision', ...decision, client, user });
   if (decision.effect === 'allow') context.log(line);
   else context.warn(line);
 }
@@ -53,16 +53,20 @@ export async function authorize(request: HttpRequest, context: InvocationContext
       context.error(`authorize: trusted CAs unavailable, failing closed: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
-  const certificateDecision = decideCertificateAccess({ intake, ...(validation ? { validation } : {}), correlationId, now });
+  const user = await identifyUser(services, request.headers.get('authorization'), now);
+  let certificateDecision = decideCertificateAccess({ intake, ...(validation ? { validation } : {}), correlationId, now });
+  if (user.principal && intake.kind === 'present') certificateDecision = applyUserBinding(certificateDecision, bindLeafToUser(intake.leaf, user.principal));
   let decision: Decision;
   try {
     const appId = request.query.get('app') ?? request.headers.get('x-certgate-app') ?? undefined;
-    decision = applyPolicyDecision(certificateDecision, await evaluatePolicies(services, { ...(appId ? { appId } : {}), client }, certificateDecision));
+    const principal = user.principal;
+    const policyUser = principal ? { id: principal.objectId, ...(principal.upn ? { upn: principal.upn } : {}), ...(principal.groups ? { groups: principal.groups } : {}) } : undefined;
+    decision = applyPolicyDecision(certificateDecision, await evaluatePolicies(services, { ...(appId ? { appId } : {}), client, ...(policyUser ? { user: policyUser } : {}) }, certificateDecision));
   } catch (error) {
     context.error(`authorize: access policies unavailable, failing closed: ${error instanceof Error ? error.message : String(error)}`);
     decision = unavailableDecision(correlationId, now, 'policies');
   }
-  logDecision(context, decision, client);
+  logDecision(context, decision, client, user.principal?.upn ?? (user.tokenReason ? `unauthenticated (${user.tokenReason})` : undefined));
   for (const alert of decision.policy?.alerts ?? []) {
     context.warn(JSON.stringify({ event: 'certgate.alert.policy', correlationId, policyId: alert.policyId, severity: alert.severity, effect: decision.effect, client }));
   }

@@ -14,6 +14,7 @@ import { OcspCache } from './trust/ocspCache.js';
 import { alertsOnUnknown, crlUrlsOf, revocationModeResolver, thumbprintOf } from './trust/revocationPolicy.js';
 import type { TrustAnchors } from './trust/trustAnchorCache.js';
 import { VerdictCache } from './trust/verdictCache.js';
+import { bindCertificateToUser, DEFAULT_BINDING_RULES, type Principal, type TokenReason } from './identity/index.js';
 
 /** A certificate to validate, with what the pipeline reports through. */
 export interface CertificateInput {
@@ -136,3 +137,30 @@ function issuerOf(validation: ValidationResult, anchors: TrustAnchors, chain: re
   return chain.find((der) => createHash('sha256').update(der).digest('hex') === thumbprint);
 }
 
+
+/** The signed-in user, when the request carries a bearer token certgate accepts. */
+export interface UserIdentity {
+  readonly principal?: Principal;
+  /** Why a bearer token that was present was not accepted. */
+  readonly tokenReason?: TokenReason;
+}
+
+/**
+ * Reads the user from `Authorization: Bearer …` (user tokens configured): a valid token gives
+ * the principal; a missing or invalid one gives no user (conditions on users then evaluate as
+ * unknown and block policies fail closed), with the token's reason for the log.
+ */
+export async function identifyUser(services: Services, authorization: string | null, now: Date): Promise<UserIdentity> {
+  if (!services.userTokens || !authorization?.toLowerCase().startsWith('bearer ')) return {};
+  const result = await services.userTokens.verify(authorization, now);
+  return result.ok ? { principal: result.principal } : { tokenReason: result.reason };
+}
+
+/** Whether a binding rule ties the leaf certificate to the signed-in user (Entra CBA's rules). */
+export function bindLeafToUser(leaf: Uint8Array, principal: Principal): { bound: boolean; detail: string } {
+  const parsed = parseCertificates(leaf);
+  const certificate = parsed.ok ? parsed.certificates[0] : undefined;
+  if (!certificate) return { bound: false, detail: 'the leaf certificate did not parse' };
+  const binding = bindCertificateToUser(certificate, { ...(principal.upn ? { upn: principal.upn } : {}) }, DEFAULT_BINDING_RULES);
+  return { bound: binding.bound, detail: binding.bound ? binding.detail : binding.tried.map((t) => `${t.rule}: ${t.detail}`).join('; ') };
+}

@@ -33,6 +33,8 @@ export interface Services {
   readonly policies: PolicyCache;
   /** Checks management API bearer tokens; absent when not configured (function keys only). */
   readonly managementTokens?: TokenVerifier;
+  /** Checks users' bearer tokens on authorize; absent when CERTGATE_USER_TOKEN_AUDIENCE is empty. */
+  readonly userTokens?: TokenVerifier;
 }
 
 /** The app's version, from the nearest package.json above this module (source or dist/). */
@@ -72,6 +74,9 @@ export function buildServices(env: Record<string, string | undefined>, clock: Cl
     policyStore,
     policies: new PolicyCache(policyStore, clock, config.configRefreshSeconds),
     ...(config.managementTokens ? { managementTokens: createTokenVerifier({ ...config.managementTokens, clockToleranceSeconds: config.clockSkewSeconds }) } : {}),
+    ...(config.managementTokens && config.userTokenAudience.length > 0
+      ? { userTokens: createTokenVerifier({ ...config.managementTokens, audience: config.userTokenAudience, clockToleranceSeconds: config.clockSkewSeconds }) }
+      : {}),
   };
 }
 

@@ -31,6 +31,8 @@ export const SETTINGS = {
     'Entra ID issuer of management API tokens, e.g. https://login.microsoftonline.com/<tenant id>/v2.0. With the next two, /api/manage needs a bearer token with the Certgate.Reader / Certgate.Admin app role (function keys stay a second layer).',
   CERTGATE_MANAGEMENT_TOKEN_AUDIENCE: 'Comma-separated accepted token audiences: the app registration\'s client id and/or App ID URI.',
   CERTGATE_MANAGEMENT_JWKS_URI: 'The issuer\'s signing keys, e.g. https://login.microsoftonline.com/<tenant id>/discovery/v2.0/keys.',
+  CERTGATE_USER_TOKEN_AUDIENCE:
+    'Comma-separated audiences of the user access tokens authorize reads from the Authorization header (same tenant as the management tokens): the user, their groups claim, and the certificate-to-user binding. Empty: no user identity.',
   CERTGATE_CLOCK_SKEW_SECONDS: 'Tolerance applied to certificate validity windows, in seconds (default 60, at most 3600).',
   CERTGATE_REQUIRED_EKUS:
     'Comma-separated EKU OIDs a client certificate must carry (default 1.3.6.1.5.5.7.3.2, Client Authentication; "none" for no requirement).',
@@ -101,6 +103,8 @@ export interface AppConfig {
   };
   /** Entra ID token check of the management API; absent = function keys only. */
   readonly managementTokens?: { readonly issuer: string; readonly audience: readonly string[]; readonly jwksUri: string };
+  /** Audiences of user tokens on authorize (same issuer and keys as the management tokens). */
+  readonly userTokenAudience: readonly string[];
   /** Further gateways (CERTGATE_ADDITIONAL_GATEWAYS), checked in order after the primary one. */
   readonly additionalGateways: readonly GatewaySettings[];
   readonly clockSkewSeconds: number;
@@ -193,7 +197,13 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     if (value && !/^https?:\/\/\S+$/.test(value)) throw new ConfigError(name, `"${value}" is not an http(s) URL`);
   }
 
+  const userTokenAudience = list(env.CERTGATE_USER_TOKEN_AUDIENCE);
+  if (userTokenAudience.length > 0 && tokenSettings === 0) {
+    throw new ConfigError('CERTGATE_USER_TOKEN_AUDIENCE', 'needs CERTGATE_MANAGEMENT_TOKEN_ISSUER and CERTGATE_MANAGEMENT_JWKS_URI (the tenant whose tokens to trust)');
+  }
+
   const config: AppConfig = {
+    userTokenAudience,
     storage,
     tablePrefix,
     gateway: {

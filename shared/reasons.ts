@@ -11,6 +11,7 @@ export const DECISION_REASONS = {
   'client-certificate-valid': 'The request carried a valid client certificate from a trusted CA.',
   'client-certificate-required': 'No client certificate was presented: this endpoint requires one from the organisation\'s PKI.',
   'client-certificate-invalid': 'The client certificate was presented but is not valid (see the check that failed).',
+  'client-certificate-not-bound-to-user': 'The certificate is valid but does not belong to the signed-in user (no binding rule matched): it does not count as a valid certificate for them.',
   'forwarded-certificate-rejected': 'The forwarded certificate header could not be accepted (see the intake reason).',
   'decision-unavailable': 'certgate could not decide because a dependency failed; the request is blocked (fail closed).',
 } as const;

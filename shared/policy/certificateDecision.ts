@@ -77,6 +77,22 @@ export function unavailableDecision(correlationId: string, now: Date, failedChec
   return { correlationId, decidedAt: now.toISOString(), effect: 'block', reasons: ['decision-unavailable'], failedCheck, deviceTags: [], trace: [] };
 }
 
+/**
+ * A valid certificate that no binding rule ties to the signed-in user does not earn
+ * `valid-client-certificate` for them (a certificate issued to Alice presented by Bob): the
+ * decision blocks under the built-in rule, and policies see the device without the tag.
+ */
+export function applyUserBinding(decision: Decision, binding: { readonly bound: boolean; readonly detail: string }): Decision {
+  if (binding.bound || decision.effect !== 'allow' || !decision.deviceTags.includes('valid-client-certificate')) return decision;
+  return {
+    ...decision,
+    effect: 'block',
+    reasons: ['client-certificate-not-bound-to-user', ...decision.reasons.filter((reason) => reason !== 'client-certificate-valid')],
+    failedCheck: 'user-binding',
+    deviceTags: decision.deviceTags.filter((tag) => tag !== 'valid-client-certificate'),
+  };
+}
+
 /** Decides "a valid client certificate is required" for one request. */
 export function decideCertificateAccess(input: CertificateDecisionInput): Decision {
   const base = { correlationId: input.correlationId, decidedAt: input.now.toISOString() };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { IntakeResult } from '../../shared/cert/intake/index.js';
 import type { CertificateSummary, ValidationResult } from '../../shared/cert/validation/index.js';
-import { decideCertificateAccess, unavailableDecision } from '../../shared/policy/certificateDecision.js';
+import { applyUserBinding, decideCertificateAccess, unavailableDecision } from '../../shared/policy/certificateDecision.js';
 import { decisionResponse, decisionStatus } from '../../shared/http/responses.js';
 
 const now = new Date('2026-11-22T12:00:00Z');
@@ -79,5 +79,24 @@ describe('decideCertificateAccess', () => {
     const decision = unavailableDecision('c-4', now, 'configuration');
     expect(decision).toMatchObject({ effect: 'block', reasons: ['decision-unavailable'], failedCheck: 'configuration' });
     expect(decisionStatus(decision)).toBe(503);
+  });
+});
+
+describe('applyUserBinding', () => {
+  const allowed = decideCertificateAccess({ intake: present, validation: valid, correlationId: 'c-bind', now });
+
+  it('a certificate bound to the signed-in user keeps its tag', () => {
+    expect(applyUserBinding(allowed, { bound: true, detail: 'PrincipalName' })).toBe(allowed);
+  });
+
+  it("a certificate that is not the signed-in user's does not count: block, tag removed, check named", () => {
+    const decision = applyUserBinding(allowed, { bound: false, detail: 'PrincipalName: upn differs' });
+    expect(decision).toMatchObject({ effect: 'block', reasons: ['client-certificate-not-bound-to-user', 'certificate-valid'], failedCheck: 'user-binding', deviceTags: [] });
+    expect(decisionStatus(decision)).toBe(403);
+  });
+
+  it('leaves a blocked decision as it is', () => {
+    const blocked = decideCertificateAccess({ intake: present, validation: expired, correlationId: 'c-bind-2', now });
+    expect(applyUserBinding(blocked, { bound: false, detail: 'x' })).toBe(blocked);
   });
 });

@@ -49,6 +49,8 @@ describe('loadConfig', () => {
     { label: 'header override for an unknown role', env: { ...base, CERTGATE_GATEWAY_HEADERS: '{"cert":"X-A"}' }, setting: 'CERTGATE_GATEWAY_HEADERS' },
     { label: 'additional gateway without proof', env: { ...base, CERTGATE_ADDITIONAL_GATEWAYS: '[{"kind":"nginx"}]' }, setting: 'CERTGATE_ADDITIONAL_GATEWAYS' },
     { label: 'additional gateway of unknown kind', env: { ...base, CERTGATE_ADDITIONAL_GATEWAYS: '[{"kind":"iis","secrets":["0123456789abcdef"]}]' }, setting: 'CERTGATE_ADDITIONAL_GATEWAYS' },
+    { label: 'user token audience without a tenant', env: { ...base, CERTGATE_USER_TOKEN_AUDIENCE: 'api://portal' }, setting: 'CERTGATE_USER_TOKEN_AUDIENCE' },
+    { label: 'management token settings half set', env: { ...base, CERTGATE_MANAGEMENT_TOKEN_ISSUER: 'https://login.microsoftonline.com/t/v2.0' }, setting: 'CERTGATE_MANAGEMENT_TOKEN_AUDIENCE' },
     { label: 'table prefix with a dash', env: { ...base, CERTGATE_TABLE_PREFIX: 'cert-gate' }, setting: 'CERTGATE_TABLE_PREFIX' },
   ])('names the setting: $label', ({ env, setting }) => {
     expect(settingOf(env)).toBe(setting);
