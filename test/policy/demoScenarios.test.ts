@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { compilePolicyConfiguration, evaluateAccess } from '../../shared/policy/evaluateAccess.js';
 import { validatePolicyConfiguration } from '../../shared/policy/model.js';
 import { accessRequest, OUTLOOK_UA, type RequestOverrides } from './accessRequests.js';
-import { DEMO_POLICY_CONFIGURATION, DEMO_VENDOR_CA_THUMBPRINT, FINANCE_GROUP_ID, PILOT_USER_UPN, VENDORS_GROUP_ID } from './demoPolicies.js';
+import { DEMO_POLICY_CONFIGURATION, DEMO_VENDOR_CA_THUMBPRINT, FINANCE_GROUP_ID, PILOT_USER_UPN, VENDORS_GROUP_ID } from '../../dev/demoPolicies.js';
 
 const compiled = compilePolicyConfiguration(DEMO_POLICY_CONFIGURATION);
 const OTHER_CA = 'ab'.repeat(32);

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { compilePolicyConfiguration, evaluateAccess, type AccessRequest } from '../../shared/policy/evaluateAccess.js';
 import { DEVICE_TAGS, type AccessPolicy } from '../../shared/policy/model.js';
 import { POLICY_REASON_CODES } from '../../shared/policy/policyReasons.js';
-import { DEMO_POLICY_CONFIGURATION, FINANCE_GROUP_ID, VENDORS_GROUP_ID } from './demoPolicies.js';
+import { DEMO_POLICY_CONFIGURATION, FINANCE_GROUP_ID, VENDORS_GROUP_ID } from '../../dev/demoPolicies.js';
 
 const tag = fc.constantFrom(...DEVICE_TAGS);
 const text = fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.constantFrom('', '/', '/admin', '%', '%zz', '..', 'curl/8', 'Mozilla/5.0 Chrome/1'));

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { catalogueLocations, validateAccessPolicy, validateNamedLocation, validatePolicyConfiguration, validatePolicySettings } from '../../shared/policy/model.js';
 import { POLICY_ISSUE_CODES } from '../../shared/policy/policyReasons.js';
-import { DEMO_POLICY_CONFIGURATION } from './demoPolicies.js';
+import { DEMO_POLICY_CONFIGURATION } from '../../dev/demoPolicies.js';
 
 const validPolicy = { id: 'p-1', name: 'P', state: 'enabled', priority: 10, conditions: {}, action: 'block' };
 

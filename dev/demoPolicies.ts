@@ -6,7 +6,7 @@
  * the local stack passes its dev intermediate's SHA-256 thumbprint.
  * May import: the policy model.
  */
-import type { AppMatcher, PolicyConfiguration } from '../../shared/policy/model.js';
+import type { AppMatcher, PolicyConfiguration } from '../shared/policy/model.js';
 
 /** Entra object id of the demo "Vendors" group. */
 export const VENDORS_GROUP_ID = '6f1c2a9e-3b4d-4e8f-9a01-5c7d2e4b8f10';
