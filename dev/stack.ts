@@ -6,6 +6,7 @@
  * what a user runs. Dev and test only.
  * May import: dev modules, the app's config loader, node built-ins.
  */
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
@@ -19,6 +20,7 @@ import { startLocalGateway } from './gateway/index.js';
 import { installFunctionsCore, registeredFunctions } from './host/functionsCore.js';
 import { startFunctionsHost, type FunctionsHost } from './host/server.js';
 import { localSettings } from './localSettings.js';
+import { demoPolicyConfiguration } from './demoPolicies.js';
 import { ensureDevPki, type DevPki } from './pki/index.js';
 import { DEV_TENANT_ID, DEV_TOKEN_AUDIENCE, startDevTokenIssuer } from './tokens/index.js';
 
@@ -49,6 +51,12 @@ export interface StackOptions {
   readonly timerSeconds?: number;
   /** Where the dev token issuer keeps its signing key and `issuer.json` (so `dev/tokens/mint.ts` agrees). */
   readonly tokenDir?: string;
+  /**
+   * Load the demo access policies (dev/demoPolicies.ts) through the management API, with
+   * 127.0.0.2 standing in for the corporate network, and trust the gateway hop (127.0.0.1) so
+   * the client address it forwards counts.
+   */
+  readonly demoPolicies?: boolean;
 }
 
 /** A running stack. */
@@ -61,7 +69,9 @@ export interface Stack {
   readonly azurite: Azurite;
   readonly functionKey: string;
   /** The local token issuer (stands in for Entra ID) and an admin token for the management API. */
-  readonly tokens: { readonly issuer: string; readonly adminToken: string; mint(upn: string, roles: readonly string[], audience?: string): Promise<string> };
+  readonly tokens: { readonly issuer: string; readonly adminToken: string; mint(upn: string, roles: readonly string[], audience?: string, groups?: readonly string[]): Promise<string> };
+  /** Whether the demo policies are loaded. */
+  readonly demoPolicies: boolean;
   close(): Promise<void>;
 }
 
@@ -125,8 +135,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
     const issuer = await startDevTokenIssuer({ host: '127.0.0.1', port: 0, tenantId: DEV_TENANT_ID, ...(options.tokenDir ? { keyDir: options.tokenDir } : {}) });
     closers.push(() => issuer.close());
-    const mint = (upn: string, roles: readonly string[], audience: string = DEV_TOKEN_AUDIENCE) =>
-      issuer.mint({ oid: `00000000-0000-4000-8000-${Buffer.from(upn).toString('hex').slice(0, 12).padEnd(12, '0')}`, upn, roles, audience, expiresInSeconds: 12 * 3600 });
+    const mint = (upn: string, roles: readonly string[], audience: string = DEV_TOKEN_AUDIENCE, groups?: readonly string[]) =>
+      issuer.mint({ oid: `00000000-0000-4000-8000-${Buffer.from(upn).toString('hex').slice(0, 12).padEnd(12, '0')}`, upn, roles, audience, ...(groups ? { groups } : {}), expiresInSeconds: 12 * 3600 });
     const adminToken = await mint('admin@contoso.example', ['Certgate.Admin']);
     const settings = {
       ...localSettings(options.root),
@@ -134,6 +144,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       CERTGATE_MANAGEMENT_TOKEN_AUDIENCE: DEV_TOKEN_AUDIENCE,
       CERTGATE_MANAGEMENT_JWKS_URI: issuer.jwksUri,
       CERTGATE_USER_TOKEN_AUDIENCE: DEV_APP_AUDIENCE,
+      ...(options.demoPolicies ? { CERTGATE_TRUSTED_PROXIES: '127.0.0.1/32' } : {}),
       ...(options.settings ?? {}),
       CERTGATE_STORAGE_CONNECTION_STRING: azurite.connectionString,
     };
@@ -168,6 +179,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     }
     const refreshed = await manage('revocation/refresh', {});
     if (refreshed.status !== 200) throw new Error(`loading the dev CRLs failed: ${refreshed.status} ${await refreshed.text()}`);
+    if (options.demoPolicies) {
+      const demo = demoPolicyConfiguration(createHash('sha256').update(pki.intermediate.certDer).digest('hex'));
+      const withLocalOffice = { ...demo, locations: demo.locations.map((l) => (l.tags.includes('corporate') ? { ...l, ranges: [...l.ranges, '127.0.0.2/32'] } : l)) };
+      const imported = await manage('configuration', withLocalOffice);
+      if (imported.status !== 200) throw new Error(`loading the demo policies failed: ${imported.status} ${await imported.text()}`);
+    }
 
     const secret = config.gateway.secrets[0];
     if (!secret) throw new Error('the local gateway needs CERTGATE_GATEWAY_SECRETS');
@@ -185,7 +202,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     });
     closers.push(() => gateway.close());
 
-    return { hostUrl: host.url, gatewayUrl: gateway.url, pkiUrl: pkiServer.url, pki, config, azurite, functionKey: options.functionKey, tokens: { issuer: issuer.issuer, adminToken, mint }, close };
+    return { hostUrl: host.url, gatewayUrl: gateway.url, pkiUrl: pkiServer.url, pki, config, azurite, functionKey: options.functionKey, tokens: { issuer: issuer.issuer, adminToken, mint }, demoPolicies: options.demoPolicies ?? false, close };
   } catch (error) {
     await close();
     throw error;
@@ -197,7 +214,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
  * (letters and digits) prefixes the tables and the keys (`<name>-function-key`); `close()` also
  * deletes the PKI.
  */
-export async function startEphemeralStack(name: string, settings: Record<string, string> = {}): Promise<Stack> {
+export async function startEphemeralStack(name: string, settings: Record<string, string> = {}, options: { demoPolicies?: boolean } = {}): Promise<Stack> {
   const pkiDir = mkdtempSync(join(tmpdir(), `certgate-${name}-`));
   const removePki = () => {
     rmSync(pkiDir, { recursive: true, force: true });
@@ -210,6 +227,7 @@ export async function startEphemeralStack(name: string, settings: Record<string,
       functionKey: `${name}-function-key`,
       masterKey: `${name}-master-key`,
       settings: { CERTGATE_TABLE_PREFIX: name, ...settings },
+      ...options,
     });
     return {
       ...stack,

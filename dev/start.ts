@@ -33,6 +33,7 @@ try {
     root,
     pkiDir: join(root, '.certgate', 'dev', 'pki'),
     tokenDir: join(root, '.certgate', 'dev', 'tokens'),
+    demoPolicies: env.CERTGATE_DEV_DEMO_POLICIES !== '0',
     ports: {
       host: port('CERTGATE_DEV_HOST_PORT', 7071),
       gateway: port('CERTGATE_DEV_GATEWAY_PORT', 8443),

@@ -19,7 +19,7 @@ export interface TourStep {
 }
 
 /** An HTTPS request through the gateway, optionally with a client certificate and extra headers. */
-export async function gatewayRequest(stack: Stack, path: string, client?: { certPath: string; keyPath: string }, headers: Record<string, string> = {}): Promise<{ status: number; body: unknown }> {
+export async function gatewayRequest(stack: Stack, path: string, client?: { certPath: string; keyPath: string }, headers: Record<string, string> = {}, localAddress?: string): Promise<{ status: number; body: unknown }> {
   const url = new URL(path, stack.gatewayUrl);
   return new Promise((resolve, reject) => {
     const req = httpsRequest(
@@ -29,6 +29,7 @@ export async function gatewayRequest(stack: Stack, path: string, client?: { cert
         ca: stack.pki.root.certPem,
         headers,
         agent: false,
+        ...(localAddress ? { localAddress } : {}),
         ...(client ? { cert: readFileSync(client.certPath), key: readFileSync(client.keyPath) } : {}),
       },
       (res) => {
@@ -78,15 +79,32 @@ export function tourSteps(stack: Stack, cwd: string): TourStep[] {
   const alice = stack.pki.users.alice;
   const asUser = (upn: string, expected: TourStep['expected'], title: string): TourStep => ({
     title,
-    curl: `curl -s --cacert ${cacert} --cert ${rel(alice?.certPath ?? '')} --key ${rel(alice?.keyPath ?? '')} -H "Authorization: Bearer $(npx tsx dev/tokens/mint.ts --upn ${upn} --audience ${DEV_APP_AUDIENCE})" ${url}`,
+    curl: `curl -s --cacert ${cacert} --cert ${rel(alice?.certPath ?? '')} --key ${rel(alice?.keyPath ?? '')} -H "Authorization: Bearer $(npx tsx dev/tokens/mint.ts --upn ${upn} --audience ${DEV_APP_AUDIENCE} --groups '')" "${url}?app=contoso-portal"`,
     expected,
     run: async () => {
-      const token = await stack.tokens.mint(upn, [], DEV_APP_AUDIENCE);
-      const r = await gatewayRequest(stack, '/api/authorize', alice, { authorization: `Bearer ${token}` });
+      const token = await stack.tokens.mint(upn, [], DEV_APP_AUDIENCE, []);
+      const r = await gatewayRequest(stack, '/api/authorize?app=contoso-portal', alice, { authorization: `Bearer ${token}` });
       return { ...r, reasons: reasonsOf(r.body) };
     },
   });
+  const demo = (from: '127.0.0.1' | '127.0.0.2', expected: TourStep['expected'], title: string): TourStep => ({
+    title,
+    curl: `curl -s --cacert ${cacert}${from === '127.0.0.2' ? ' --interface 127.0.0.2' : ''} -H "Authorization: Bearer $(npx tsx dev/tokens/mint.ts --upn alice@contoso.example --audience ${DEV_APP_AUDIENCE} --groups '')" "${url}?app=contoso-portal"`,
+    expected,
+    run: async () => {
+      const token = await stack.tokens.mint('alice@contoso.example', [], DEV_APP_AUDIENCE, []);
+      const r = await gatewayRequest(stack, '/api/authorize?app=contoso-portal', undefined, { authorization: `Bearer ${token}` }, from);
+      return { ...r, reasons: reasonsOf(r.body) };
+    },
+  });
+  const demoSteps = stack.demoPolicies
+    ? [
+        demo('127.0.0.2', { status: 200, reasons: ['policy-allow'] }, 'demo policies: alice, no certificate, the portal from the office (127.0.0.2 stands in for it): allowed'),
+        demo('127.0.0.1', { status: 403, reasons: ['policy-block'] }, 'demo policies: the same from outside the office: blocked by block-external-without-certificate'),
+      ]
+    : [];
   return [
+    ...demoSteps,
     withCert('alice', { status: 200, reasons: ['client-certificate-valid'] }, "alice's certificate from the trusted dev CA: allowed"),
     {
       title: 'no client certificate: blocked',
