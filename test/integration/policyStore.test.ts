@@ -69,3 +69,26 @@ describe('TablePolicyStore against Azurite', () => {
     expect(entries.filter((e) => e.action === 'create')).toHaveLength(2);
   });
 });
+
+describe('propagation to other instances', () => {
+  it('a second worker sees a change within its refresh interval, with one point read per interval', async () => {
+    const { PolicyCache } = await import('../../shared/trust/policyCache.js');
+    const storage = { kind: 'connection-string' as const, connectionString: azurite.connectionString };
+    const shared = { t: Date.parse('2026-11-22T13:00:00.000Z'), now() { return new Date(this.t); } };
+    const instanceA = new TablePolicyStore(createTableClient(storage, 'propPolicies'), createTableClient(storage, 'propAudit'), shared);
+    const instanceB = new TablePolicyStore(createTableClient(storage, 'propPolicies'), createTableClient(storage, 'propAudit'), shared);
+    let listsOnB = 0;
+    const countingB = Object.assign(Object.create(instanceB) as TablePolicyStore, { list: async () => { listsOnB++; return instanceB.list(); } });
+    const cacheB = new PolicyCache(countingB, shared, 10);
+    expect((await cacheB.get()).configuration.policies).toHaveLength(0);
+    await instanceA.put('policy', 'p1', { id: 'p1', name: 'P1', state: 'enabled', priority: 1, conditions: {}, action: 'block' }, 'admin');
+    shared.t += 9_999;
+    expect((await cacheB.get()).configuration.policies).toHaveLength(0);
+    shared.t += 1;
+    expect((await cacheB.get()).configuration.policies.map((p) => p.id)).toEqual(['p1']);
+    const listsAfterChange = listsOnB;
+    shared.t += 10_000;
+    await cacheB.get();
+    expect(listsOnB).toBe(listsAfterChange);
+  });
+});
