@@ -55,7 +55,14 @@ export async function authorize(request: HttpRequest, context: InvocationContext
   }
   const user = await identifyUser(services, request.headers.get('authorization'), now);
   let certificateDecision = decideCertificateAccess({ intake, ...(validation ? { validation } : {}), correlationId, now });
-  if (user.principal && intake.kind === 'present') certificateDecision = applyUserBinding(certificateDecision, bindLeafToUser(intake.leaf, user.principal));
+  if (user.principal && intake.kind === 'present' && certificateDecision.effect === 'allow') {
+    try {
+      certificateDecision = applyUserBinding(certificateDecision, await bindLeafToUser(services, intake.leaf, validation, user.principal));
+    } catch (error) {
+      context.error(`authorize: user binding unavailable, failing closed: ${error instanceof Error ? error.message : String(error)}`);
+      certificateDecision = unavailableDecision(correlationId, now, 'user-binding');
+    }
+  }
   let decision: Decision;
   try {
     const appId = request.query.get('app') ?? request.headers.get('x-certgate-app') ?? undefined;

@@ -9,10 +9,10 @@ import { z } from 'zod';
 import { authorizeManagement, roleFor } from '../shared/http/managementAuth.js';
 import { getServices } from '../shared/composition.js';
 import { managementError } from '../shared/http/responses.js';
-import { caView, CrlUrlsSchema, firstIssue, RevocationPolicySchema, storeFailure } from '../shared/http/management.js';
+import { BindingRulesSchema, caView, CrlUrlsSchema, firstIssue, RevocationPolicySchema, storeFailure } from '../shared/http/management.js';
 
 const Changes = z
-  .object({ label: z.string().min(1).max(200).optional(), enabled: z.boolean().optional(), revocation: RevocationPolicySchema.optional(), crlUrls: CrlUrlsSchema.optional() })
+  .object({ label: z.string().min(1).max(200).optional(), enabled: z.boolean().optional(), revocation: RevocationPolicySchema.optional(), crlUrls: CrlUrlsSchema.optional(), bindingRules: BindingRulesSchema.optional() })
   .strict();
 
 export async function manageCa(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {

@@ -13,7 +13,7 @@ import { z } from 'zod';
 import { authorizeManagement, roleFor } from '../shared/http/managementAuth.js';
 import { getServices } from '../shared/composition.js';
 import { managementError } from '../shared/http/responses.js';
-import { caView, CrlUrlsSchema, firstIssue, RevocationPolicySchema, storeFailure } from '../shared/http/management.js';
+import { BindingRulesSchema, caView, CrlUrlsSchema, firstIssue, RevocationPolicySchema, storeFailure } from '../shared/http/management.js';
 import type { RevocationPolicy } from '../shared/ports.js';
 import { admitCaCertificates, decodeCertificateUpload, type CaAdmission } from '../shared/trust/caAdmission.js';
 
@@ -24,6 +24,7 @@ const JsonUpload = z
     label: z.string().max(200).optional(),
     revocation: RevocationPolicySchema.optional(),
     crlUrls: CrlUrlsSchema.optional(),
+    bindingRules: BindingRulesSchema.optional(),
   })
   .strict()
   .refine((v) => (v.pem === undefined) !== (v.der === undefined), { message: 'give exactly one of "pem" and "der"' });
@@ -33,6 +34,7 @@ interface Upload {
   label?: string;
   revocation?: RevocationPolicy;
   crlUrls?: string[];
+  bindingRules?: string[];
 }
 
 async function uploadOf(request: HttpRequest): Promise<Upload | { error: HttpResponseInit }> {
@@ -49,9 +51,9 @@ async function uploadOf(request: HttpRequest): Promise<Upload | { error: HttpRes
   if (!parsed.success) {
     return { error: managementError('request-body-invalid', firstIssue(parsed.error)) };
   }
-  const { pem, der, label, revocation, crlUrls } = parsed.data;
+  const { pem, der, label, revocation, crlUrls, bindingRules } = parsed.data;
   const body = pem !== undefined ? new Uint8Array(Buffer.from(pem, 'utf8')) : new Uint8Array(Buffer.from(der ?? '', 'base64'));
-  return { body, ...(label ? { label } : {}), ...(revocation ? { revocation } : {}), ...(crlUrls ? { crlUrls } : {}) };
+  return { body, ...(label ? { label } : {}), ...(revocation ? { revocation } : {}), ...(crlUrls ? { crlUrls } : {}), ...(bindingRules ? { bindingRules } : {}) };
 }
 
 export async function manageCas(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
@@ -75,6 +77,7 @@ export async function manageCas(request: HttpRequest, context: InvocationContext
       ...(upload.label ? { label: upload.label } : {}),
       ...(upload.revocation ? { revocation: upload.revocation } : {}),
       ...(upload.crlUrls ? { crlUrls: upload.crlUrls } : {}),
+      ...(upload.bindingRules ? { bindingRules: upload.bindingRules } : {}),
     });
     const first = verdicts.find((v): v is Extract<CaAdmission, { ok: false }> => !v.ok);
     if (first) {

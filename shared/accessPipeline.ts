@@ -14,7 +14,7 @@ import { OcspCache } from './trust/ocspCache.js';
 import { alertsOnUnknown, crlUrlsOf, revocationModeResolver, thumbprintOf } from './trust/revocationPolicy.js';
 import type { TrustAnchors } from './trust/trustAnchorCache.js';
 import { VerdictCache } from './trust/verdictCache.js';
-import { bindCertificateToUser, DEFAULT_BINDING_RULES, type Principal, type TokenReason } from './identity/index.js';
+import { BINDING_RULE_KINDS, bindCertificateToUser, DEFAULT_BINDING_RULES, type BindingRuleKind, type Principal, type TokenReason } from './identity/index.js';
 
 /** A certificate to validate, with what the pipeline reports through. */
 export interface CertificateInput {
@@ -156,11 +156,19 @@ export async function identifyUser(services: Services, authorization: string | n
   return result.ok ? { principal: result.principal } : { tokenReason: result.reason };
 }
 
-/** Whether a binding rule ties the leaf certificate to the signed-in user (Entra CBA's rules). */
-export function bindLeafToUser(leaf: Uint8Array, principal: Principal): { bound: boolean; detail: string } {
+/**
+ * Whether a binding rule ties the leaf certificate to the signed-in user (Entra CBA's rules), using
+ * the rules of the trusted CA that issued it (or anchors its path, for a forwarded intermediate).
+ */
+export async function bindLeafToUser(services: Services, leaf: Uint8Array, validation: ValidationResult | undefined, principal: Principal): Promise<{ bound: boolean; detail: string }> {
   const parsed = parseCertificates(leaf);
   const certificate = parsed.ok ? parsed.certificates[0] : undefined;
   if (!certificate) return { bound: false, detail: 'the leaf certificate did not parse' };
-  const binding = bindCertificateToUser(certificate, { ...(principal.upn ? { upn: principal.upn } : {}) }, DEFAULT_BINDING_RULES);
+  const anchors = await services.trustAnchors.get();
+  const path = validation?.path ?? [];
+  const ca = [path[1], path.at(-1)].map((summary) => (summary ? anchors.byThumbprint.get(summary.sha256Thumbprint) : undefined)).find((found) => found !== undefined);
+  const kinds = new Set<string>(BINDING_RULE_KINDS);
+  const rules = ca ? ca.bindingRules.filter((rule): rule is BindingRuleKind => kinds.has(rule)).map((kind) => ({ kind })) : DEFAULT_BINDING_RULES;
+  const binding = bindCertificateToUser(certificate, { ...(principal.upn ? { upn: principal.upn } : {}) }, rules);
   return { bound: binding.bound, detail: binding.bound ? binding.detail : binding.tried.map((t) => `${t.rule}: ${t.detail}`).join('; ') };
 }

@@ -23,6 +23,11 @@ export interface TrustedCa {
   readonly revocation: RevocationPolicy;
   /** Distribution points of the CRLs this CA publishes, besides those its certificates name. */
   readonly crlUrls: readonly string[];
+  /**
+   * Username binding rules for certificates this CA issues, in order (Entra CBA's rule names:
+   * PrincipalName, RFC822Name, IssuerAndSubject, Subject, SKI, SHA1PublicKey, IssuerAndSerialNumber).
+   */
+  readonly bindingRules: readonly string[];
   readonly addedAt: string;
   readonly addedBy: string;
   /** Opaque version for optimistic concurrency (`If-Match`). */
@@ -40,6 +45,9 @@ export interface RevocationPolicy {
   readonly unknown: 'block' | 'allow-and-alert';
 }
 
+/** The binding rules of a CA added without any: Entra CBA's defaults. */
+export const DEFAULT_BINDING_RULE_NAMES: readonly string[] = Object.freeze(['PrincipalName', 'RFC822Name', 'SKI', 'SHA1PublicKey']);
+
 /** The revocation policy of a CA added without one. */
 export const DEFAULT_REVOCATION_POLICY: RevocationPolicy = Object.freeze({ mode: 'preferred', unknown: 'block' });
 
@@ -49,6 +57,7 @@ export interface TrustedCaChanges {
   readonly enabled?: boolean;
   readonly revocation?: RevocationPolicy;
   readonly crlUrls?: readonly string[];
+  readonly bindingRules?: readonly string[];
 }
 
 /** Why a store operation did not happen; `unavailable` is a malfunction, the rest are answers. */

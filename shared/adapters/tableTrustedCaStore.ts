@@ -4,7 +4,7 @@
  * May import: @azure/data-tables, ports.
  */
 import { RestError, type TableClient, type TableEntityResult } from '@azure/data-tables';
-import { DEFAULT_REVOCATION_POLICY, StoreError, type RevocationPolicy, type TrustedCa, type TrustedCaChanges, type TrustedCaStore } from '../ports.js';
+import { DEFAULT_BINDING_RULE_NAMES, DEFAULT_REVOCATION_POLICY, StoreError, type RevocationPolicy, type TrustedCa, type TrustedCaChanges, type TrustedCaStore } from '../ports.js';
 
 const PARTITION = 'ca';
 
@@ -24,6 +24,8 @@ interface CaEntity {
   revocationUnknown?: string;
   /** JSON array of URLs. */
   crlUrls?: string;
+  /** JSON array of binding rule names; absent = the defaults. */
+  bindingRules?: string;
   addedAt: string;
   addedBy: string;
 }
@@ -48,9 +50,9 @@ function revocationOf(entity: CaEntity): RevocationPolicy {
   };
 }
 
-function urlsOf(entity: CaEntity): string[] {
+function stringsOf(json: string | undefined): string[] {
   try {
-    const parsed: unknown = JSON.parse(entity.crlUrls ?? '[]');
+    const parsed: unknown = JSON.parse(json ?? '[]');
     return Array.isArray(parsed) ? parsed.filter((u): u is string => typeof u === 'string') : [];
   } catch {
     return [];
@@ -70,7 +72,8 @@ function fromEntity(entity: TableEntityResult<CaEntity>): TrustedCa {
     label: entity.label,
     enabled: entity.enabled,
     revocation: revocationOf(entity),
-    crlUrls: urlsOf(entity),
+    crlUrls: stringsOf(entity.crlUrls),
+    bindingRules: entity.bindingRules === undefined ? [...DEFAULT_BINDING_RULE_NAMES] : stringsOf(entity.bindingRules),
     addedAt: entity.addedAt,
     addedBy: entity.addedBy,
     etag: entity.etag,
@@ -132,6 +135,7 @@ export class TableTrustedCaStore implements TrustedCaStore {
       revocationMode: ca.revocation.mode,
       revocationUnknown: ca.revocation.unknown,
       crlUrls: JSON.stringify(ca.crlUrls),
+      bindingRules: JSON.stringify(ca.bindingRules),
       addedAt: ca.addedAt,
       addedBy: ca.addedBy,
     };
@@ -153,6 +157,7 @@ export class TableTrustedCaStore implements TrustedCaStore {
       patch.revocationUnknown = changes.revocation.unknown;
     }
     if (changes.crlUrls !== undefined) patch.crlUrls = JSON.stringify(changes.crlUrls);
+    if (changes.bindingRules !== undefined) patch.bindingRules = JSON.stringify(changes.bindingRules);
     try {
       await this.table.updateEntity(patch, 'Merge', { etag: ifMatch });
     } catch (error) {

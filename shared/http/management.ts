@@ -14,6 +14,12 @@ export const RevocationPolicySchema = z.object({ mode: z.enum(['off', 'preferred
 /** CRL distribution point URLs as the API takes them (http/https, at most 10). */
 export const CrlUrlsSchema = z.array(z.url({ protocol: /^https?$/ })).max(10);
 
+/** Username binding rules as the API takes them (Entra CBA's names, in order, no repeats). */
+export const BindingRulesSchema = z
+  .array(z.enum(['PrincipalName', 'RFC822Name', 'IssuerAndSubject', 'Subject', 'SKI', 'SHA1PublicKey', 'IssuerAndSerialNumber']))
+  .max(7)
+  .refine((rules) => new Set(rules).size === rules.length, { message: 'a rule is listed twice' });
+
 /** The first schema issue as `path: message`, for the `detail` of a 400. */
 export function firstIssue(error: z.ZodError): string {
   const issue = error.issues[0];

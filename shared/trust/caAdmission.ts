@@ -6,7 +6,7 @@
  * May import: node:crypto (parsing only), ports (types), the cert core's bundle decoder.
  */
 import { X509Certificate } from 'node:crypto';
-import { DEFAULT_REVOCATION_POLICY, type RevocationPolicy, type TrustedCa } from '../ports.js';
+import { DEFAULT_BINDING_RULE_NAMES, DEFAULT_REVOCATION_POLICY, type RevocationPolicy, type TrustedCa } from '../ports.js';
 import type { ManagementReason } from '../reasons.js';
 
 /** One uploaded certificate's verdict. */
@@ -22,6 +22,7 @@ export interface AdmissionContext {
   readonly label?: string;
   readonly revocation?: RevocationPolicy;
   readonly crlUrls?: readonly string[];
+  readonly bindingRules?: readonly string[];
 }
 
 /** Judges each DER certificate of an upload. */
@@ -60,6 +61,7 @@ export function admitCaCertificates(ders: readonly Uint8Array[], context: Admiss
         enabled: true,
         revocation: context.revocation ?? DEFAULT_REVOCATION_POLICY,
         crlUrls: context.crlUrls ?? [],
+        bindingRules: context.bindingRules ?? DEFAULT_BINDING_RULE_NAMES,
         addedAt: context.now.toISOString(),
         addedBy: context.addedBy,
       },

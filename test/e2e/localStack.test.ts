@@ -121,6 +121,22 @@ describe('managing trusted CAs', () => {
     expect(body.cas.map((c) => c.kind).sort()).toEqual(['intermediate', 'root']);
   });
 
+  it("binding rules are the issuing CA's: with SKI only, alice's UPN no longer binds her certificate", async () => {
+    const list = (await (await fetch(`${stack.hostUrl}/api/manage/cas`, { headers: key() })).json()) as { cas: { thumbprint: string; kind: string; etag: string; bindingRules: string[] }[] };
+    const issuing = list.cas.find((c) => c.kind === 'intermediate')!;
+    expect(issuing.bindingRules).toEqual(['PrincipalName', 'RFC822Name', 'SKI', 'SHA1PublicKey']);
+    const token = await stack.tokens.mint('alice@contoso.example', [], 'api://contoso-portal', []);
+    const asAlice = () => gatewayRequest(stack, '/api/authorize', stack.pki.users.alice, { authorization: `Bearer ${token}` });
+    expect((await asAlice()).status).toBe(200);
+    const url = `${stack.hostUrl}/api/manage/cas/${issuing.thumbprint}`;
+    const skiOnly = await fetch(url, { method: 'PATCH', headers: { ...key(), 'content-type': 'application/json', 'if-match': issuing.etag }, body: JSON.stringify({ bindingRules: ['SKI'] }) });
+    expect(skiOnly.status).toBe(200);
+    expect((await asAlice()).body).toMatchObject({ reasons: ['client-certificate-not-bound-to-user', 'certificate-valid'] });
+    const restored = await fetch(url, { method: 'PATCH', headers: { ...key(), 'content-type': 'application/json', 'if-match': skiOnly.headers.get('etag')! }, body: JSON.stringify({ bindingRules: ['PrincipalName', 'RFC822Name', 'SKI', 'SHA1PublicKey'] }) });
+    expect(restored.status).toBe(200);
+    expect((await fetch(url, { method: 'PATCH', headers: { ...key(), 'content-type': 'application/json', 'if-match': '*' }, body: JSON.stringify({ bindingRules: ['Fingerprint'] }) })).status).toBe(400);
+  });
+
   it('needs a token with the right app role as well as the function key', async () => {
     const url = `${stack.hostUrl}/api/manage/cas`;
     const noToken = await fetch(url, { headers: { 'x-functions-key': 'e2e-function-key' } });

@@ -20,6 +20,7 @@ const ca = (thumbprint: string): Omit<TrustedCa, 'etag'> => ({
   enabled: true,
   revocation: { mode: 'required', unknown: 'allow-and-alert' },
   crlUrls: ['http://127.0.0.1:9/ca.crl'],
+  bindingRules: ['PrincipalName', 'SKI'],
   addedAt: '2026-11-22T00:00:00.000Z',
   addedBy: 'test',
 });
@@ -57,6 +58,7 @@ describe('TableTrustedCaStore against Azurite', () => {
     expect(got?.kind).toBe('root');
     expect(got?.revocation).toEqual({ mode: 'required', unknown: 'allow-and-alert' });
     expect(got?.crlUrls).toEqual(['http://127.0.0.1:9/ca.crl']);
+    expect(got?.bindingRules).toEqual(['PrincipalName', 'SKI']);
     expect(await store.get('c'.repeat(64))).toBeUndefined();
   });
 
