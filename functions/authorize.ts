@@ -53,7 +53,7 @@ export async function authorize(request: HttpRequest, context: InvocationContext
       context.error(`authorize: trusted CAs unavailable, failing closed: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
-  const user = await identifyUser(services, request.headers.get('authorization'), now);
+  const user = await identifyUser(services, request.headers, now);
   let certificateDecision = decideCertificateAccess({ intake, ...(validation ? { validation } : {}), correlationId, now });
   if (user.principal && intake.kind === 'present' && certificateDecision.effect === 'allow') {
     try {

@@ -14,7 +14,7 @@ import { OcspCache } from './trust/ocspCache.js';
 import { alertsOnUnknown, crlUrlsOf, revocationModeResolver, thumbprintOf } from './trust/revocationPolicy.js';
 import type { TrustAnchors } from './trust/trustAnchorCache.js';
 import { VerdictCache } from './trust/verdictCache.js';
-import { BINDING_RULE_KINDS, bindCertificateToUser, DEFAULT_BINDING_RULES, type BindingRuleKind, type Principal, type TokenReason } from './identity/index.js';
+import { BINDING_RULE_KINDS, bindCertificateToUser, principalFromAppServiceHeaders, DEFAULT_BINDING_RULES, type BindingRuleKind, type Principal, type TokenReason } from './identity/index.js';
 
 /** A certificate to validate, with what the pipeline reports through. */
 export interface CertificateInput {
@@ -146,12 +146,19 @@ export interface UserIdentity {
 }
 
 /**
- * Reads the user from `Authorization: Bearer …` (user tokens configured): a valid token gives
- * the principal; a missing or invalid one gives no user (conditions on users then evaluate as
- * unknown and block policies fail closed), with the token's reason for the log.
+ * Reads the user from `Authorization: Bearer …` (user tokens configured) or, without a bearer
+ * token and behind App Service Authentication (configured), from its principal headers. A valid
+ * token gives the principal; a missing or invalid one gives no user (conditions on users then
+ * evaluate as unknown and block policies fail closed), with the token's reason for the log.
  */
-export async function identifyUser(services: Services, authorization: string | null, now: Date): Promise<UserIdentity> {
-  if (!services.userTokens || !authorization?.toLowerCase().startsWith('bearer ')) return {};
+export async function identifyUser(services: Services, headers: { get(name: string): string | null }, now: Date): Promise<UserIdentity> {
+  const authorization = headers.get('authorization');
+  const bearer = authorization?.toLowerCase().startsWith('bearer ') ?? false;
+  if (!bearer && services.config.trustAppServiceAuth) {
+    const fromAppService = principalFromAppServiceHeaders(headers, { trustAppServiceAuthentication: true });
+    return fromAppService.ok ? { principal: fromAppService.principal } : {};
+  }
+  if (!services.userTokens || !bearer) return {};
   const result = await services.userTokens.verify(authorization, now);
   return result.ok ? { principal: result.principal } : { tokenReason: result.reason };
 }

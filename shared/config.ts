@@ -33,6 +33,8 @@ export const SETTINGS = {
   CERTGATE_MANAGEMENT_JWKS_URI: 'The issuer\'s signing keys, e.g. https://login.microsoftonline.com/<tenant id>/discovery/v2.0/keys.',
   CERTGATE_USER_TOKEN_AUDIENCE:
     'Comma-separated audiences of the user access tokens authorize reads from the Authorization header (same tenant as the management tokens): the user, their groups claim, and the certificate-to-user binding. Empty: no user identity.',
+  CERTGATE_TRUST_APP_SERVICE_AUTH:
+    'true when the app runs behind App Service Authentication (Easy Auth): authorize then takes the user from X-MS-CLIENT-PRINCIPAL when no bearer token is sent (default false: those headers are ignored, they could be forged).',
   CERTGATE_CLOCK_SKEW_SECONDS: 'Tolerance applied to certificate validity windows, in seconds (default 60, at most 3600).',
   CERTGATE_REQUIRED_EKUS:
     'Comma-separated EKU OIDs a client certificate must carry (default 1.3.6.1.5.5.7.3.2, Client Authentication; "none" for no requirement).',
@@ -103,6 +105,8 @@ export interface AppConfig {
   };
   /** Entra ID token check of the management API; absent = function keys only. */
   readonly managementTokens?: { readonly issuer: string; readonly audience: readonly string[]; readonly jwksUri: string };
+  /** Whether App Service Authentication's principal headers can be believed. */
+  readonly trustAppServiceAuth: boolean;
   /** Audiences of user tokens on authorize (same issuer and keys as the management tokens). */
   readonly userTokenAudience: readonly string[];
   /** Further gateways (CERTGATE_ADDITIONAL_GATEWAYS), checked in order after the primary one. */
@@ -204,6 +208,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
 
   const config: AppConfig = {
     userTokenAudience,
+    trustAppServiceAuth: oneOf(env, 'CERTGATE_TRUST_APP_SERVICE_AUTH', ['true', 'false'] as const, 'false') === 'true',
     storage,
     tablePrefix,
     gateway: {
