@@ -20,10 +20,18 @@ function correlationIdOf(request: HttpRequest, context: InvocationContext): stri
   return given && /^[A-Za-z0-9._-]{8,128}$/.test(given) ? given : context.invocationId !== 'unknown' ? context.invocationId : randomUUID();
 }
 
+/**
+ * The decision log: every decision with its reasons, deciding policy, client and user. Blocks
+ * carry the full validation and per-policy trace (what an admin needs to explain them); allows,
+ * the bulk of the traffic, carry the outcome without the traces to keep the hot path light.
+ */
 function logDecision(context: InvocationContext, decision: Decision, client: ClientContext, user: string | undefined): void {
-  const line = JSON.stringify({ event: 'certgate.decision', ...decision, client, user });
-  if (decision.effect === 'allow') context.log(line);
-  else context.warn(line);
+  if (decision.effect === 'allow') {
+    const { trace: _trace, policy, ...rest } = decision;
+    context.log(JSON.stringify({ event: 'certgate.decision', ...rest, ...(policy ? { policy: { reason: policy.reason, decidedBy: policy.decidedBy } } : {}), client, user }));
+  } else {
+    context.warn(JSON.stringify({ event: 'certgate.decision', ...decision, client, user }));
+  }
 }
 
 export async function authorize(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
