@@ -9,6 +9,7 @@
 import { compilePolicyConfiguration, type CompiledPolicyConfiguration } from '../policy/evaluateAccess.js';
 import { validatePolicyConfiguration, type PolicyConfiguration } from '../policy/model.js';
 import { StoreError, type Clock, type PolicyStore, type StoredDocument } from '../ports.js';
+import { PeriodicRefresh } from './periodicRefresh.js';
 
 /** The configuration in force, compiled. */
 export interface PolicySnapshot {
@@ -16,7 +17,6 @@ export interface PolicySnapshot {
   readonly compiled: CompiledPolicyConfiguration;
   readonly documents: readonly StoredDocument[];
   readonly version: string;
-  readonly checkedAt: Date;
 }
 
 /** The stored documents as one configuration document (what import/export exchange). */
@@ -27,51 +27,28 @@ export function configurationDocument(documents: readonly StoredDocument[]): unk
 
 /** Serves the policy configuration to the decision path. */
 export class PolicyCache {
-  private current: PolicySnapshot | undefined;
-  private refreshing: Promise<PolicySnapshot> | undefined;
+  private readonly snapshot: PeriodicRefresh<PolicySnapshot>;
 
-  constructor(
-    private readonly store: PolicyStore,
-    private readonly clock: Clock,
-    private readonly refreshSeconds: number,
-  ) {}
+  constructor(store: PolicyStore, clock: Clock, refreshSeconds: number) {
+    this.snapshot = new PeriodicRefresh(async (previous) => {
+      const version = await store.version();
+      if (previous?.version === version) return previous;
+      const documents = await store.list();
+      const validated = validatePolicyConfiguration(configurationDocument(documents));
+      if (!validated.ok) {
+        throw new StoreError('unavailable', `stored policy configuration is invalid: ${validated.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
+      }
+      return { configuration: validated.value, compiled: compilePolicyConfiguration(validated.value), documents, version };
+    }, clock, refreshSeconds);
+  }
 
   /** The configuration in force; throws only when none could ever be loaded. */
-  async get(): Promise<PolicySnapshot> {
-    const now = this.clock.now();
-    if (this.current && now.getTime() - this.current.checkedAt.getTime() < this.refreshSeconds * 1000) return this.current;
-    try {
-      return await this.refresh();
-    } catch (error) {
-      if (this.current) return this.current;
-      throw error;
-    }
+  get(): Promise<PolicySnapshot> {
+    return this.snapshot.get();
   }
 
-  /** Forces a re-read on the next `get` (after a change made through this worker). */
+  /** The next request re-reads the version stamp (after a change made through this worker). */
   invalidate(): void {
-    if (this.current) this.current = { ...this.current, checkedAt: new Date(0) };
-  }
-
-  private refresh(): Promise<PolicySnapshot> {
-    this.refreshing ??= (async () => {
-      try {
-        const version = await this.store.version();
-        if (this.current?.version === version) {
-          this.current = { ...this.current, checkedAt: this.clock.now() };
-          return this.current;
-        }
-        const documents = await this.store.list();
-        const validated = validatePolicyConfiguration(configurationDocument(documents));
-        if (!validated.ok) {
-          throw new StoreError('unavailable', `stored policy configuration is invalid: ${validated.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
-        }
-        this.current = { configuration: validated.value, compiled: compilePolicyConfiguration(validated.value), documents, version, checkedAt: this.clock.now() };
-        return this.current;
-      } finally {
-        this.refreshing = undefined;
-      }
-    })();
-    return this.refreshing;
+    this.snapshot.invalidate();
   }
 }

@@ -1,12 +1,13 @@
 /**
  * A worker's copy of the trusted CAs, parsed once into a trust store and re-read from the CA store
  * when older than the refresh interval (one small query per interval, not per request).
- * Concurrent requests share one refresh (single flight). When a refresh fails, the last good copy
- * keeps serving; with no copy at all the caller gets the error and fails closed.
+ * Concurrent requests share one refresh and a failed refresh keeps the last good copy
+ * ({@link PeriodicRefresh}).
  * May import: ports, the cert core.
  */
 import { createTrustStore, type TrustStore } from '../cert/validation/index.js';
 import type { Clock, TrustedCa, TrustedCaStore } from '../ports.js';
+import { PeriodicRefresh } from './periodicRefresh.js';
 import { crlUrlsOf } from './revocationPolicy.js';
 
 /** The trust store and the CA records it was built from. */
@@ -19,54 +20,30 @@ export interface TrustAnchors {
   readonly crlUrls: readonly string[];
   /** Changes exactly when a CA is added, removed or edited (thumbprints and ETags). */
   readonly version: string;
-  readonly loadedAt: Date;
 }
 
 /** Serves the current trust anchors to the decision path. */
 export class TrustAnchorCache {
-  private current: TrustAnchors | undefined;
-  private refreshing: Promise<TrustAnchors> | undefined;
+  private readonly anchors: PeriodicRefresh<TrustAnchors>;
 
-  constructor(
-    private readonly cas: TrustedCaStore,
-    private readonly clock: Clock,
-    private readonly refreshSeconds: number,
-  ) {}
+  constructor(cas: TrustedCaStore, clock: Clock, refreshSeconds: number) {
+    this.anchors = new PeriodicRefresh(async (previous) => {
+      const enabled = (await cas.list()).filter((ca) => ca.enabled);
+      const version = enabled.map((ca) => `${ca.thumbprint}:${ca.etag}`).sort().join(',');
+      if (previous?.version === version) return previous;
+      const store = createTrustStore(enabled.map((ca) => ca.der));
+      const crlUrls = new Set([...enabled.flatMap((ca) => ca.crlUrls), ...store.anchors.flatMap(crlUrlsOf)]);
+      return { store, cas: enabled, byThumbprint: new Map(enabled.map((ca) => [ca.thumbprint, ca])), crlUrls: [...crlUrls], version };
+    }, clock, refreshSeconds);
+  }
 
   /** The trust anchors, refreshed when stale; throws only when none could ever be loaded. */
-  async get(): Promise<TrustAnchors> {
-    const now = this.clock.now();
-    if (this.current && now.getTime() - this.current.loadedAt.getTime() < this.refreshSeconds * 1000) return this.current;
-    try {
-      return await this.refresh();
-    } catch (error) {
-      if (this.current) return this.current;
-      throw error;
-    }
+  get(): Promise<TrustAnchors> {
+    return this.anchors.get();
   }
 
-  /** Drops the copy so the next request re-reads the store (after an admin change in this worker). */
+  /** The next request re-reads the store (after an admin change in this worker). */
   invalidate(): void {
-    this.current = undefined;
-  }
-
-  private refresh(): Promise<TrustAnchors> {
-    this.refreshing ??= (async () => {
-      try {
-        const cas = (await this.cas.list()).filter((ca) => ca.enabled);
-        const version = cas.map((ca) => `${ca.thumbprint}:${ca.etag}`).sort().join(',');
-        if (this.current?.version === version) {
-          this.current = { ...this.current, loadedAt: this.clock.now() };
-          return this.current;
-        }
-        const store = createTrustStore(cas.map((ca) => ca.der));
-        const crlUrls = new Set([...cas.flatMap((ca) => ca.crlUrls), ...store.anchors.flatMap(crlUrlsOf)]);
-        this.current = { store, cas, byThumbprint: new Map(cas.map((ca) => [ca.thumbprint, ca])), crlUrls: [...crlUrls], version, loadedAt: this.clock.now() };
-        return this.current;
-      } finally {
-        this.refreshing = undefined;
-      }
-    })();
-    return this.refreshing;
+    this.anchors.invalidate();
   }
 }
