@@ -3,10 +3,11 @@
  * certificate, a CA (basicConstraints cA), inside its validity window, and not already trusted.
  * Pure: the certificates, the thumbprints already stored and `now` come in; records or reason
  * codes go out.
- * May import: node:crypto (parsing only), ports (types), the cert core's bundle decoder.
+ * May import: node:crypto (parsing only), ports (types), the cert core's PEM decoder.
  */
 import { X509Certificate } from 'node:crypto';
 import { DEFAULT_BINDING_RULE_NAMES, DEFAULT_REVOCATION_POLICY, type RevocationPolicy, type TrustedCa } from '../ports.js';
+import { decodePemBlocks } from '../cert/x509/pemBlocks.js';
 import type { ManagementReason } from '../reasons.js';
 
 /** One uploaded certificate's verdict. */
@@ -69,8 +70,6 @@ export function admitCaCertificates(ders: readonly Uint8Array[], context: Admiss
   });
 }
 
-const PEM_BLOCK = /-----BEGIN (?:X509 |TRUSTED )?CERTIFICATE-----([\s\S]*?)-----END (?:X509 |TRUSTED )?CERTIFICATE-----/g;
-
 /**
  * Splits an upload into DER certificates: PEM text (one or many blocks, any line endings) or one
  * DER certificate. `ca-bundle-empty` when there is nothing, `ca-malformed` when it is neither.
@@ -80,12 +79,8 @@ export function decodeCertificateUpload(body: Uint8Array): Uint8Array[] | { reas
   if (body[0] === 0x30) return [body];
   const text = Buffer.from(body).toString('latin1');
   if (text.trim().length === 0) return { reason: 'ca-bundle-empty' };
-  const ders: Uint8Array[] = [];
-  for (const match of text.matchAll(PEM_BLOCK)) {
-    const base64 = (match[1] ?? '').replace(/\s+/g, '');
-    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(base64)) return { reason: 'ca-malformed' };
-    ders.push(new Uint8Array(Buffer.from(base64, 'base64')));
-  }
-  if (ders.length > 0) return ders;
-  return text.includes('-----BEGIN') ? { reason: 'ca-bundle-empty' } : { reason: 'ca-malformed' };
+  if (!text.includes('-----BEGIN')) return { reason: 'ca-malformed' };
+  const blocks = decodePemBlocks(text, ['CERTIFICATE', 'X509 CERTIFICATE', 'TRUSTED CERTIFICATE']);
+  if (!blocks.ok) return { reason: 'ca-malformed' };
+  return blocks.blobs.length > 0 ? blocks.blobs : { reason: 'ca-bundle-empty' };
 }
