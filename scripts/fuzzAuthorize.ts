@@ -7,7 +7,7 @@
  *   npx tsx scripts/fuzzAuthorize.ts [--requests 100000] [--seed 1] [--concurrency 16]
  */
 import { Agent, request } from 'node:http';
-import { startEphemeralStack } from '../dev/stack.js';
+import { startEphemeralStack, type Stack } from '../dev/stack.js';
 import { GATEWAY_KINDS, encodeForwardedCertificate, type GatewayKind } from '../shared/cert/intake/index.js';
 
 /** Where to send, and the material to mutate. */
@@ -145,6 +145,17 @@ export async function fuzzAuthorize(target: FuzzTarget, count: number, seed = 1,
   return { requests: count, byStatus, serverErrors, transportErrors, examples, seconds: (performance.now() - started) / 1000 };
 }
 
+/** The fuzz target for a stack set up with {@link everyGatewaySettings}: its functions host, alice's certificate and chain. */
+export function fuzzTargetFor(stack: Stack, secretOf: (kind: GatewayKind) => string): FuzzTarget {
+  return {
+    url: `${stack.hostUrl}/api/authorize`,
+    secretHeader: stack.config.gateway.secretHeader,
+    secrets: Object.fromEntries(GATEWAY_KINDS.map((kind) => [kind, secretOf(kind)])),
+    leafDer: stack.pki.users.alice!.certDer,
+    chainDer: [stack.pki.intermediate.certDer],
+  };
+}
+
 /** The settings that put one gateway of every kind in front of the app, each with its own secret. */
 export function everyGatewaySettings(secretOf: (kind: GatewayKind) => string): Record<string, string> {
   const [first, ...rest] = GATEWAY_KINDS;
@@ -167,18 +178,7 @@ async function main(): Promise<void> {
   const secretOf = (kind: GatewayKind) => `fuzz-secret-for-${kind}-0123456789`;
   const stack = await startEphemeralStack('fuzz', everyGatewaySettings(secretOf));
   try {
-    const report = await fuzzAuthorize(
-      {
-        url: `${stack.hostUrl}/api/authorize`,
-        secretHeader: stack.config.gateway.secretHeader,
-        secrets: Object.fromEntries(GATEWAY_KINDS.map((k) => [k, secretOf(k)])),
-        leafDer: stack.pki.users.alice!.certDer,
-        chainDer: [stack.pki.intermediate.certDer],
-      },
-      count,
-      seed,
-      concurrency,
-    );
+    const report = await fuzzAuthorize(fuzzTargetFor(stack, secretOf), count, seed, concurrency);
     console.log(JSON.stringify(report, null, 2));
     console.log(`${report.requests} requests in ${report.seconds.toFixed(1)} s: ${report.serverErrors} 5xx, ${report.transportErrors} transport errors`);
     process.exitCode = report.serverErrors === 0 && report.transportErrors === 0 ? 0 : 1;

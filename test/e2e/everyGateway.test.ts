@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalGateway } from '../../dev/gateway/index.js';
 import { startEphemeralStack, type Stack } from '../../dev/stack.js';
 import { gatewayRequest } from '../../dev/tour.js';
-import { everyGatewaySettings, fuzzAuthorize } from '../../scripts/fuzzAuthorize.js';
+import { everyGatewaySettings, fuzzAuthorize, fuzzTargetFor } from '../../scripts/fuzzAuthorize.js';
 import { GATEWAY_KINDS, type GatewayKind } from '../../shared/cert/intake/index.js';
 
 const secretOf = (kind: GatewayKind) => `e2e-secret-for-${kind}-0123456789`;
@@ -63,18 +63,7 @@ describe.each(GATEWAY_KINDS.map((kind) => ({ kind })))('through a $kind gateway'
 
 describe('fuzzed certificate headers, straight to the functions', () => {
   it('never produce a 5xx or a dropped connection', async () => {
-    const report = await fuzzAuthorize(
-      {
-        url: `${stack.hostUrl}/api/authorize`,
-        secretHeader: stack.config.gateway.secretHeader,
-        secrets: Object.fromEntries(GATEWAY_KINDS.map((k) => [k, secretOf(k)])),
-        leafDer: stack.pki.users.alice!.certDer,
-        chainDer: [stack.pki.intermediate.certDer],
-      },
-      3000,
-      7,
-      8,
-    );
+    const report = await fuzzAuthorize(fuzzTargetFor(stack, secretOf), 3000, 7, 8);
     expect(report.examples).toEqual([]);
     expect(report.serverErrors).toBe(0);
     expect(report.transportErrors).toBe(0);

@@ -1,21 +1,12 @@
+import { storeCodeOf } from '../support/storeErrors.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAzurite, type Azurite } from '../../dev/azurite.js';
 import { createTableClient } from '../../shared/adapters/storageClients.js';
 import { TablePolicyStore } from '../../shared/adapters/tablePolicyStore.js';
-import { StoreError } from '../../shared/ports.js';
 
 let azurite: Azurite;
 let store: TablePolicyStore;
 const clock = { t: Date.parse('2026-11-22T12:00:00.000Z'), now() { this.t += 1000; return new Date(this.t); } };
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'resolved';
-  } catch (error) {
-    return error instanceof StoreError ? error.code : `unexpected ${String(error)}`;
-  }
-}
 
 beforeAll(async () => {
   azurite = await startAzurite();
@@ -32,7 +23,7 @@ describe('TablePolicyStore against Azurite', () => {
     await store.put('policy', 'block-outside', { id: 'block-outside', action: 'block' }, 'alice');
     const v1 = await store.version();
     expect(v1).not.toBe(v0);
-    expect(await codeOf(store.put('policy', 'block-outside', { id: 'block-outside' }, 'bob'))).toBe('conflict');
+    expect(await storeCodeOf(store.put('policy', 'block-outside', { id: 'block-outside' }, 'bob'))).toBe('conflict');
     await store.put('location', 'corporate', { id: 'corporate', ranges: ['10.20.0.0/16'] }, 'alice');
     expect(await store.version()).not.toBe(v1);
     expect((await store.list()).map((d) => `${d.kind}/${d.id}`).sort()).toEqual(['location/corporate', 'policy/block-outside']);
@@ -42,22 +33,22 @@ describe('TablePolicyStore against Azurite', () => {
     const current = (await store.get('policy', 'block-outside'))!;
     const updated = await store.put('policy', 'block-outside', { id: 'block-outside', action: 'monitor' }, 'carol', current.etag);
     expect(updated.document).toEqual({ id: 'block-outside', action: 'monitor' });
-    expect(await codeOf(store.put('policy', 'block-outside', { lost: true }, 'dave', current.etag))).toBe('precondition-failed');
+    expect(await storeCodeOf(store.put('policy', 'block-outside', { lost: true }, 'dave', current.etag))).toBe('precondition-failed');
     const fresh = (await store.get('policy', 'block-outside'))!;
     const results = await Promise.all([
-      codeOf(store.put('policy', 'block-outside', { writer: 1 }, 'w1', fresh.etag)),
-      codeOf(store.put('policy', 'block-outside', { writer: 2 }, 'w2', fresh.etag)),
+      storeCodeOf(store.put('policy', 'block-outside', { writer: 1 }, 'w1', fresh.etag)),
+      storeCodeOf(store.put('policy', 'block-outside', { writer: 2 }, 'w2', fresh.etag)),
     ]);
     expect(results.sort()).toEqual(['precondition-failed', 'resolved']);
-    expect(await codeOf(store.put('policy', 'missing', {}, 'x', 'W/"stale"'))).toBe('not-found');
+    expect(await storeCodeOf(store.put('policy', 'missing', {}, 'x', 'W/"stale"'))).toBe('not-found');
   });
 
   it('deletes with If-Match, answers not-found afterwards', async () => {
     const current = (await store.get('location', 'corporate'))!;
     await store.put('location', 'corporate', { id: 'corporate', ranges: ['10.0.0.0/8'] }, 'alice', current.etag);
-    expect(await codeOf(store.remove('location', 'corporate', 'alice', current.etag))).toBe('precondition-failed');
+    expect(await storeCodeOf(store.remove('location', 'corporate', 'alice', current.etag))).toBe('precondition-failed');
     await store.remove('location', 'corporate', 'alice');
-    expect(await codeOf(store.remove('location', 'corporate', 'alice'))).toBe('not-found');
+    expect(await storeCodeOf(store.remove('location', 'corporate', 'alice'))).toBe('not-found');
   });
 
   it('keeps an audit trail of every change with who, when, before and after, newest first', async () => {

@@ -1,7 +1,8 @@
+import { storeCodeOf } from '../support/storeErrors.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTableClient } from '../../shared/adapters/storageClients.js';
 import { TableTrustedCaStore } from '../../shared/adapters/tableTrustedCaStore.js';
-import { StoreError, type TrustedCa } from '../../shared/ports.js';
+import type { TrustedCa } from '../../shared/ports.js';
 import { startAzurite, type Azurite } from '../../dev/azurite.js';
 
 let azurite: Azurite;
@@ -24,15 +25,6 @@ const ca = (thumbprint: string): Omit<TrustedCa, 'etag'> => ({
   addedAt: '2026-11-22T00:00:00.000Z',
   addedBy: 'test',
 });
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'resolved';
-  } catch (error) {
-    return error instanceof StoreError ? error.code : `unexpected ${String(error)}`;
-  }
-}
 
 beforeAll(async () => {
   azurite = await startAzurite();
@@ -63,7 +55,7 @@ describe('TableTrustedCaStore against Azurite', () => {
   });
 
   it('refuses a second copy with conflict', async () => {
-    expect(await codeOf(store.add(ca(a)))).toBe('conflict');
+    expect(await storeCodeOf(store.add(ca(a)))).toBe('conflict');
   });
 
   it('updates with the current ETag and refuses a stale one with precondition-failed', async () => {
@@ -74,15 +66,15 @@ describe('TableTrustedCaStore against Azurite', () => {
     expect(updated.label).toBe('renamed');
     expect(updated.enabled).toBe(false);
     expect(updated.etag).not.toBe(current!.etag);
-    expect(await codeOf(store.update(a, { label: 'lost update' }, current!.etag))).toBe('precondition-failed');
+    expect(await storeCodeOf(store.update(a, { label: 'lost update' }, current!.etag))).toBe('precondition-failed');
     expect((await store.get(a))?.label).toBe('renamed');
   });
 
   it('two concurrent writers with the same ETag: exactly one wins', async () => {
     const current = await store.get(b);
     const results = await Promise.all([
-      codeOf(store.update(b, { label: 'writer one' }, current!.etag)),
-      codeOf(store.update(b, { label: 'writer two' }, current!.etag)),
+      storeCodeOf(store.update(b, { label: 'writer one' }, current!.etag)),
+      storeCodeOf(store.update(b, { label: 'writer two' }, current!.etag)),
     ]);
     expect(results.sort()).toEqual(['precondition-failed', 'resolved']);
   });
@@ -90,16 +82,16 @@ describe('TableTrustedCaStore against Azurite', () => {
   it('removes, with a stale ETag refused, and answers not-found afterwards', async () => {
     const current = await store.get(b);
     await store.update(b, { label: 'moved on' }, current!.etag);
-    expect(await codeOf(store.remove(b, current!.etag))).toBe('precondition-failed');
+    expect(await storeCodeOf(store.remove(b, current!.etag))).toBe('precondition-failed');
     await store.remove(b);
-    expect(await codeOf(store.remove(b))).toBe('not-found');
-    expect(await codeOf(store.update(b, { label: 'x' }, '*'))).toBe('not-found');
+    expect(await storeCodeOf(store.remove(b))).toBe('not-found');
+    expect(await storeCodeOf(store.update(b, { label: 'x' }, '*'))).toBe('not-found');
   });
 
   it('reports unavailable when storage does not answer', async () => {
     const dead = new TableTrustedCaStore(
       createTableClient({ kind: 'connection-string', connectionString: azurite.connectionString.replace(/TableEndpoint=http:\/\/127\.0\.0\.1:\d+/, 'TableEndpoint=http://127.0.0.1:9') }, 'deadCas'),
     );
-    expect(await codeOf(dead.list())).toBe('unavailable');
+    expect(await storeCodeOf(dead.list())).toBe('unavailable');
   }, 60_000);
 });
