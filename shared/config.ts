@@ -41,6 +41,16 @@ export const SETTINGS = {
   CERTGATE_CONFIG_REFRESH_SECONDS: 'How long a worker uses its copy of the trusted CAs before re-reading them (default 5).',
   CERTGATE_CRL_GRACE_SECONDS: 'How long past its nextUpdate a CRL still counts while its distribution point is late or down (default 3600).',
   CERTGATE_CRL_REFRESH_SECONDS: 'How often each CRL distribution point is re-fetched (default 300; sooner once a CRL is past its nextUpdate).',
+  CERTGATE_GRAPH_ENABLED:
+    'true (default) to read group memberships, device state and Conditional Access policies from Microsoft Graph with the app\'s managed identity (DefaultAzureCredential); false: that data is unknown and policies needing it follow the fail mode.',
+  CERTGATE_GRAPH_BASE_URL: 'Microsoft Graph endpoint (default https://graph.microsoft.com; a national cloud or the local stand-in).',
+  CERTGATE_GRAPH_TIMEOUT_MS: 'Time-out of one Graph call on the decision path, in milliseconds (default 2000).',
+  CERTGATE_GRAPH_CACHE_SECONDS: 'How long a group membership or device state read from Graph is used before it is read again (default 300).',
+  CERTGATE_GRAPH_NEGATIVE_CACHE_SECONDS: 'How long "no such device / user" is remembered (default 60).',
+  CERTGATE_GRAPH_STALE_SECONDS:
+    'How long past its refresh time a Graph answer may still be used while Graph fails or throttles (default 3600; 0 = never: the data counts as missing).',
+  CERTGATE_DEVICE_ID_SOURCES:
+    'Where the Entra device id is in a device certificate, tried in order: subject-cn, san-uri:<prefix> (e.g. san-uri:AzureADDeviceId://). Default subject-cn,san-uri:AzureADDeviceId://. Only a GUID counts.',
 } as const;
 
 /** A setting name. */
@@ -116,6 +126,29 @@ export interface AppConfig {
   readonly configRefreshSeconds: number;
   readonly crlRefreshSeconds: number;
   readonly crlGraceSeconds: number;
+  /** Microsoft Graph: whether it is used, where, and how its answers are cached. */
+  readonly graph: {
+    readonly enabled: boolean;
+    readonly baseUrl: string;
+    readonly timeoutMs: number;
+    readonly cacheSeconds: number;
+    readonly negativeCacheSeconds: number;
+    readonly staleSeconds: number;
+  };
+  /** Where a device certificate carries the Entra device id, in order. */
+  readonly deviceIdSources: readonly DeviceIdSource[];
+}
+
+/** One place a device certificate may carry the Entra device id. */
+export type DeviceIdSource = { readonly kind: 'subject-cn' } | { readonly kind: 'san-uri'; readonly prefix: string };
+
+function deviceIdSources(env: Record<string, string | undefined>): DeviceIdSource[] {
+  const raw = env.CERTGATE_DEVICE_ID_SOURCES?.trim() || 'subject-cn,san-uri:AzureADDeviceId://';
+  return list(raw).map((entry): DeviceIdSource => {
+    if (entry === 'subject-cn') return { kind: 'subject-cn' };
+    if (entry.startsWith('san-uri:') && entry.length > 'san-uri:'.length) return { kind: 'san-uri', prefix: entry.slice('san-uri:'.length) };
+    throw new ConfigError('CERTGATE_DEVICE_ID_SOURCES', `"${entry}" is not subject-cn or san-uri:<prefix> (e.g. san-uri:AzureADDeviceId://)`);
+  });
 }
 
 /** Start-up failure caused by a setting; the message names the setting. */
@@ -206,6 +239,11 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     throw new ConfigError('CERTGATE_USER_TOKEN_AUDIENCE', 'needs CERTGATE_MANAGEMENT_TOKEN_ISSUER and CERTGATE_MANAGEMENT_JWKS_URI (the tenant whose tokens to trust)');
   }
 
+  const graphBaseUrl = (env.CERTGATE_GRAPH_BASE_URL?.trim() || 'https://graph.microsoft.com').replace(/\/+$/, '');
+  if (!/^https:\/\/[^/\s]+$/.test(graphBaseUrl)) {
+    throw new ConfigError('CERTGATE_GRAPH_BASE_URL', `"${graphBaseUrl}" is not an https origin such as https://graph.microsoft.com (Graph tokens are only sent over https)`);
+  }
+
   const config: AppConfig = {
     userTokenAudience,
     trustAppServiceAuth: oneOf(env, 'CERTGATE_TRUST_APP_SERVICE_AUTH', ['true', 'false'] as const, 'false') === 'true',
@@ -227,6 +265,15 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     configRefreshSeconds: integer(env, 'CERTGATE_CONFIG_REFRESH_SECONDS', 5, 0, 300),
     crlRefreshSeconds: integer(env, 'CERTGATE_CRL_REFRESH_SECONDS', 300, 1, 86_400),
     crlGraceSeconds: integer(env, 'CERTGATE_CRL_GRACE_SECONDS', 3600, 0, 7 * 86_400),
+    graph: {
+      enabled: oneOf(env, 'CERTGATE_GRAPH_ENABLED', ['true', 'false'] as const, 'true') === 'true',
+      baseUrl: graphBaseUrl,
+      timeoutMs: integer(env, 'CERTGATE_GRAPH_TIMEOUT_MS', 2000, 100, 30_000),
+      cacheSeconds: integer(env, 'CERTGATE_GRAPH_CACHE_SECONDS', 300, 5, 86_400),
+      negativeCacheSeconds: integer(env, 'CERTGATE_GRAPH_NEGATIVE_CACHE_SECONDS', 60, 0, 86_400),
+      staleSeconds: integer(env, 'CERTGATE_GRAPH_STALE_SECONDS', 3600, 0, 7 * 86_400),
+    },
+    deviceIdSources: deviceIdSources(env),
   };
   return deepFreeze(config);
 }

@@ -164,3 +164,103 @@ export interface PolicyStore {
   /** The most recent audit entries, newest first. */
   audit(limit: number): Promise<AuditEntry[]>;
 }
+
+/** An Entra device as certgate reads it from Microsoft Graph (`/devices`). */
+export interface DirectoryDevice {
+  /** The directory object id (`device.id`). */
+  readonly objectId: string;
+  /** The Entra device id (`device.deviceId`): what SCEP profiles write into certificates. */
+  readonly deviceId: string;
+  readonly displayName?: string;
+  readonly accountEnabled: boolean;
+  /** Intune compliance; null when the device is not managed by an MDM that reports it. */
+  readonly isCompliant: boolean | null;
+  readonly isManaged: boolean | null;
+  /** `AzureAd` (Entra joined), `ServerAd` (hybrid joined), `Workplace` (registered), or null. */
+  readonly trustType: string | null;
+}
+
+/**
+ * One question certgate asks the directory on the decision path. Several go in one round trip
+ * (Graph JSON batching, at most {@link DIRECTORY_BATCH_LIMIT}).
+ * - `member-groups`: which of `groupIds` (at most {@link MEMBER_GROUPS_LIMIT}) the user is a
+ *   transitive member of (`POST /users/{id}/checkMemberGroups`); an unknown user is a member of none.
+ * - `device`: the device with this Entra device id, or null (`GET /devices?$filter=deviceId eq …`).
+ * - `certificate-user-ids`: the user's `authorizationInfo.certificateUserIds`, or null for an unknown user.
+ */
+export type DirectoryQuestion =
+  | { readonly kind: 'member-groups'; readonly userId: string; readonly groupIds: readonly string[] }
+  | { readonly kind: 'device'; readonly deviceId: string }
+  | { readonly kind: 'certificate-user-ids'; readonly userId: string };
+
+/** The answer's type for each question kind. */
+export interface DirectoryAnswers {
+  readonly 'member-groups': readonly string[];
+  readonly device: DirectoryDevice | null;
+  readonly 'certificate-user-ids': readonly string[] | null;
+}
+
+/** The answer to one question, or why there is none. */
+export type DirectoryOutcome<K extends DirectoryQuestion['kind'] = DirectoryQuestion['kind']> =
+  | { readonly ok: true; readonly value: DirectoryAnswers[K] }
+  | { readonly ok: false; readonly error: DirectoryError };
+
+/** Most group ids Graph's checkMemberGroups takes in one call. */
+export const MEMBER_GROUPS_LIMIT = 20;
+/** Most requests in one Graph JSON batch. */
+export const DIRECTORY_BATCH_LIMIT = 20;
+
+/**
+ * Why the directory gave no answer: `throttled` (429/503 with Retry-After), `unavailable` (5xx,
+ * network), `timeout`, `denied` (401/403: a missing Graph permission), `invalid` (400: a bug or a
+ * bad id). All but `invalid` and `denied` are transient.
+ */
+export type DirectoryErrorKind = 'throttled' | 'unavailable' | 'timeout' | 'denied' | 'invalid';
+
+/** A directory call that failed, with the server's Retry-After when it gave one. */
+export class DirectoryError extends Error {
+  constructor(
+    readonly kind: DirectoryErrorKind,
+    message: string,
+    readonly retryAfterSeconds?: number,
+    readonly status?: number,
+  ) {
+    super(message);
+    this.name = 'DirectoryError';
+  }
+}
+
+/** A Conditional Access policy, the parts certgate's posture report reads (Graph's shape). */
+export interface ConditionalAccessPolicy {
+  readonly id: string;
+  readonly displayName: string;
+  readonly state: 'enabled' | 'disabled' | 'enabledForReportingButNotEnforced';
+  readonly conditions: {
+    readonly applications?: { readonly includeApplications?: readonly string[]; readonly excludeApplications?: readonly string[] } | null;
+    readonly users?: {
+      readonly includeUsers?: readonly string[];
+      readonly excludeUsers?: readonly string[];
+      readonly includeGroups?: readonly string[];
+      readonly excludeGroups?: readonly string[];
+    } | null;
+    readonly clientAppTypes?: readonly string[];
+  };
+  readonly grantControls?: { readonly operator?: string; readonly builtInControls?: readonly string[] } | null;
+  readonly sessionControls?: {
+    readonly cloudAppSecurity?: { readonly isEnabled?: boolean; readonly cloudAppSecurityType?: string } | null;
+  } | null;
+}
+
+/** Microsoft Graph as certgate uses it (the Graph client in production, the local stand-in in dev and tests). */
+export interface Directory {
+  /**
+   * Answers the questions in order, one outcome each: one question is one request, several are
+   * one JSON batch. Never rejects for a failed question (its outcome carries the error); rejects
+   * with a {@link DirectoryError} only when the round trip itself failed.
+   */
+  answer(questions: readonly DirectoryQuestion[], options?: { readonly timeoutMs?: number }): Promise<DirectoryOutcome[]>;
+  /** Of these object ids, the ones that are groups, with their display names (`POST /directoryObjects/getByIds`). */
+  findGroups(ids: readonly string[]): Promise<ReadonlyMap<string, string>>;
+  /** Every Conditional Access policy of the tenant, all pages (`GET /identity/conditionalAccess/policies`). */
+  listConditionalAccessPolicies(): Promise<ConditionalAccessPolicy[]>;
+}
