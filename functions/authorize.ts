@@ -8,7 +8,7 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { randomUUID } from 'node:crypto';
 import { bindLeafToUser, evaluatePolicies, identifyUser, validateClientCertificate } from '../shared/accessPipeline.js';
-import { readClientContext, readForwardedCertificate, type ClientContext } from '../shared/cert/intake/index.js';
+import { readForwardedRequest, type ClientContext } from '../shared/cert/intake/index.js';
 import type { ValidationResult } from '../shared/cert/validation/index.js';
 import { getServices } from '../shared/composition.js';
 import { gatewayConfigs } from '../shared/gateways.js';
@@ -48,8 +48,7 @@ export async function authorize(request: HttpRequest, context: InvocationContext
   const xff = request.headers.get('x-forwarded-for');
   const remoteAddress = xff?.split(',').at(-1)?.trim().replace(/:\d+$/, '');
   const forwarded = { headers: request.headers, url: request.url, ...(remoteAddress ? { remoteAddress } : {}) };
-  const intake = readForwardedCertificate(forwarded, gatewayConfigs(config));
-  const client = readClientContext(forwarded, gatewayConfigs(config));
+  const { intake, client } = readForwardedRequest(forwarded, gatewayConfigs(config));
   if (intake.kind === 'rejected' && intake.reason === 'forwarded-certificate-untrusted-forwarder') {
     context.warn(JSON.stringify({ event: 'certgate.alert.untrusted-forwarder', correlationId, detail: intake.detail, remoteAddress, client }));
   }

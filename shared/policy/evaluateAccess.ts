@@ -19,9 +19,9 @@
  *  - otherwise the first applying allow or monitor policy (priority order) names the reason;
  *    allow and monitor policies that are unknown do not apply;
  *  - otherwise the settings' default action (`default-allow` / `default-block`).
- * May import: the model, the client-app classifier, reason codes, the CIDR matcher.
+ * May import: the model, the client-app classifier, reason codes, the intake's address matcher.
  */
-import { compileIpRanges, parseNumericAddress, type IpRangeSet, type NumericAddress } from './ipRanges.js';
+import { compileAddressRanges, parseIpAddress, type AddressRanges, type IpAddress } from '../cert/intake/addressRanges.js';
 import { classifyClientApp } from './clientApp.js';
 import { validatePolicyConfiguration, type AccessPolicy, type AppMatcher, type ClientAppKind, type DeviceTag, type NamedLocation, type PolicyConfiguration, type PolicyIssue, type PolicySettings } from './model.js';
 import type { PolicyReason } from './policyReasons.js';
@@ -188,7 +188,7 @@ const UNPARSED = Symbol('unparsed');
 class RequestFacts {
   private clientAppValue: ClientAppKind | undefined;
   private userAgentValue: string | undefined;
-  private ipValue: NumericAddress | undefined | typeof UNPARSED = UNPARSED;
+  private ipValue: IpAddress | undefined | typeof UNPARSED = UNPARSED;
   private hostValue: string | undefined | typeof UNPARSED = UNPARSED;
   private pathValue: string | null | undefined | typeof UNPARSED = UNPARSED;
   private groupsValue: ReadonlySet<string> | undefined;
@@ -207,8 +207,8 @@ class RequestFacts {
   }
 
   /** The client IP; undefined when absent or not an IP address. */
-  get ip(): NumericAddress | undefined {
-    if (this.ipValue === UNPARSED) this.ipValue = this.request.clientIp === undefined ? undefined : parseNumericAddress(this.request.clientIp);
+  get ip(): IpAddress | undefined {
+    if (this.ipValue === UNPARSED) this.ipValue = this.request.clientIp === undefined ? undefined : parseIpAddress(this.request.clientIp);
     return this.ipValue;
   }
 
@@ -459,18 +459,18 @@ function compileDeviceTags(condition: NonNullable<AccessPolicy['conditions']['de
   };
 }
 
-function resolveLocations(references: readonly string[], locations: readonly NamedLocation[]): { any: boolean; ranges: IpRangeSet } {
-  if (references.includes('any')) return { any: true, ranges: compileIpRanges([]) };
+function resolveLocations(references: readonly string[], locations: readonly NamedLocation[]): { any: boolean; ranges: AddressRanges } {
+  if (references.includes('any')) return { any: true, ranges: compileAddressRanges([]) };
   const cidrs: string[] = [];
   for (const reference of references) {
     const chosen = reference.startsWith('tag:') ? locations.filter((location) => location.tags.includes(reference.slice(4))) : locations.filter((location) => location.id === reference);
     for (const location of chosen) cidrs.push(...location.ranges);
   }
-  return { any: false, ranges: compileIpRanges(cidrs) };
+  return { any: false, ranges: compileAddressRanges(cidrs) };
 }
 
 function compileLocations(condition: NonNullable<AccessPolicy['conditions']['locations']>, locations: readonly NamedLocation[]): CompiledCondition {
-  const include = condition.include === undefined ? { any: true, ranges: compileIpRanges([]) } : resolveLocations(condition.include, locations);
+  const include = condition.include === undefined ? { any: true, ranges: compileAddressRanges([]) } : resolveLocations(condition.include, locations);
   const exclude = condition.exclude === undefined ? undefined : resolveLocations(condition.exclude, locations);
   const includeText = condition.include?.join(', ') ?? 'any';
   const excludeText = condition.exclude?.join(', ') ?? '';

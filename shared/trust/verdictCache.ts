@@ -22,6 +22,9 @@ export interface VerdictCacheOptions {
   readonly failureSeconds: number;
 }
 
+/** Verdict keys by leaf byte array (identity; the bytes are never mutated after intake), with the chain they were computed for. */
+const keysByLeaf = new WeakMap<Uint8Array, { readonly chain: readonly Uint8Array[]; readonly key: string }>();
+
 /** A bounded LRU of validation results. */
 export class VerdictCache {
   private entries = new Map<string, Entry>();
@@ -31,9 +34,14 @@ export class VerdictCache {
 
   /** The cache key of a forwarded leaf and chain. */
   static keyOf(leaf: Uint8Array, chain: readonly Uint8Array[]): string {
+    // The intake hands out the same (frozen) byte arrays for a repeated header: hash those once.
+    const known = keysByLeaf.get(leaf);
+    if (known && known.chain.length === chain.length && known.chain.every((certificate, index) => certificate === chain[index])) return known.key;
     const hash = createHash('sha256').update(leaf);
     for (const certificate of chain) hash.update(new Uint8Array([0])).update(certificate);
-    return hash.digest('base64');
+    const key = hash.digest('base64');
+    keysByLeaf.set(leaf, { chain: [...chain], key });
+    return key;
   }
 
   /** The cached result, if it is still good for this scope (CA version + CRL generation) at `now`. */

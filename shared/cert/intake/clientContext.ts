@@ -59,8 +59,18 @@ function pathOf(value: string | undefined): string | undefined {
 
 /** Reads the client context of a request, trusting forwarding headers only from a proven gateway. */
 export function readClientContext(request: ForwardedRequest & { readonly url: string }, gateways: readonly GatewayConfig[]): ClientContext {
+  let trustedForwarder: boolean;
   try {
-    const trustedForwarder = gateways.some((gateway) => proveGateway(gateway, request).proven);
+    trustedForwarder = gateways.some((gateway) => proveGateway(gateway, request).proven);
+  } catch {
+    return {};
+  }
+  return clientContextOf(request, gateways, trustedForwarder);
+}
+
+/** The client context when whether a configured gateway proved itself is already known. */
+export function clientContextOf(request: ForwardedRequest & { readonly url: string }, gateways: readonly GatewayConfig[], trustedForwarder: boolean): ClientContext {
+  try {
     const forwardedHost = trustedForwarder
       ? validHost(headerValues(request, 'x-forwarded-host').at(-1)) ?? validHost(request.headers.get('x-original-host')?.trim())
       : undefined;

@@ -5,7 +5,7 @@
  * reads the client context (IP, host, path, user agent). Pure: no @azure, no process.env, no clock.
  * May import: the intake modules only.
  */
-export { readForwardedCertificate } from './readForwardedCertificate.js';
+export { readForwardedCertificate, readForwardedRequest } from './readForwardedCertificate.js';
 export { readClientContext, type ClientContext } from './clientContext.js';
 export { encodeForwardedCertificate, type ForwardedCertificateEncodingOptions } from './encodeForwardedCertificate.js';
 export { DEFAULT_HEADER_NAMES, DEFAULT_SECRET_HEADER } from './headerNames.js';

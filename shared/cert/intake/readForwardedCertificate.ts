@@ -13,7 +13,8 @@
  * May import: intake types and modules, node:buffer.
  */
 import { Buffer } from 'node:buffer';
-import { decodeCertificateHeaders, commaAllowed, type CertificateHeaderValues } from './gatewayFormats.js';
+import { clientContextOf, type ClientContext } from './clientContext.js';
+import { decodeCertificateHeaders, commaAllowed, type CertificateHeaderValues, type DecodedCertificates } from './gatewayFormats.js';
 import { proveGateway, type GatewayProof } from './gatewayProof.js';
 import { parseGatewayVerification } from './gatewayVerification.js';
 import { CERTIFICATE_ROLES, headerNameFor } from './headerNames.js';
@@ -65,6 +66,34 @@ function readHeader(request: ForwardedRequest, gateway: GatewayConfig, role: Hea
   return stepOk(value);
 }
 
+/**
+ * Decoded header values, per gateway, most recent first out: the same device sends the same
+ * header on every request, and decoding (percent-decoding, PEM, DER framing) is most of the
+ * intake's cost. Decoding is a pure function of the values, so a hit is exact; the results are
+ * frozen because they are shared between requests. Bounded, oldest entry evicted.
+ */
+const DECODED_MEMO_ENTRIES = 512;
+const decodedMemo = new WeakMap<GatewayConfig, Map<string, IntakeStep<DecodedCertificates>>>();
+
+function decodeMemoised(gateway: GatewayConfig, values: CertificateHeaderValues): IntakeStep<DecodedCertificates> {
+  let memo = decodedMemo.get(gateway);
+  if (!memo) {
+    memo = new Map();
+    decodedMemo.set(gateway, memo);
+  }
+  const key = CERTIFICATE_ROLES.map((role) => values[role] ?? '').join('\n');
+  const hit = memo.get(key);
+  if (hit) return hit;
+  const decoded = decodeCertificateHeaders(gateway, values);
+  if (decoded.ok) {
+    Object.freeze(decoded.value.chain);
+    Object.freeze(decoded.value);
+  }
+  if (memo.size >= DECODED_MEMO_ENTRIES) memo.delete(memo.keys().next().value as string);
+  memo.set(key, Object.freeze(decoded));
+  return decoded;
+}
+
 function readFromGateway(request: ForwardedRequest, gateway: GatewayConfig, proof: GatewayProof, limits: IntakeLimits): IntakeResult {
   const kind = gateway.kind;
   const fail = (step: { readonly reason: IntakeReason; readonly detail: string }): IntakeResult => ({ kind: 'rejected', reason: step.reason, gateway: kind, detail: step.detail });
@@ -96,7 +125,7 @@ function readFromGateway(request: ForwardedRequest, gateway: GatewayConfig, proo
     CERTIFICATE_ROLES.map((role) => [role, (values[role] ?? '').trim() === '' ? null : values[role]]),
   );
 
-  const decoded = decodeCertificateHeaders(gateway, nonEmpty);
+  const decoded = decodeMemoised(gateway, nonEmpty);
   if (!decoded.ok) return fail(decoded);
   const { leaf, chain, encoding } = decoded.value;
   if (chain.length > limits.maxChainLength) {
@@ -110,8 +139,17 @@ function readFromGateway(request: ForwardedRequest, gateway: GatewayConfig, proo
   return { kind: 'present', gateway: kind, leaf, chain, gatewayVerification, trace };
 }
 
-function readUnguarded(request: ForwardedRequest, gateways: readonly GatewayConfig[], limits: IntakeLimits): IntakeResult {
-  const checked = gateways.map((gateway) => ({ gateway, proof: proveGateway(gateway, request), headers: presentCertificateHeaders(request, gateway) }));
+interface CheckedGateway {
+  readonly gateway: GatewayConfig;
+  readonly proof: GatewayProof;
+  readonly headers: string[];
+}
+
+function checkGateways(request: ForwardedRequest, gateways: readonly GatewayConfig[]): CheckedGateway[] {
+  return gateways.map((gateway) => ({ gateway, proof: proveGateway(gateway, request), headers: presentCertificateHeaders(request, gateway) }));
+}
+
+function readUnguarded(request: ForwardedRequest, checked: readonly CheckedGateway[], limits: IntakeLimits): IntakeResult {
   const proven = checked.filter((entry) => entry.proof.proven);
   const chosen = proven.find((entry) => entry.headers.length > 0) ?? proven[0];
   if (chosen) return readFromGateway(request, chosen.gateway, chosen.proof, limits);
@@ -131,13 +169,42 @@ function readUnguarded(request: ForwardedRequest, gateways: readonly GatewayConf
  */
 export function readForwardedCertificate(request: ForwardedRequest, gateways: readonly GatewayConfig[], limits?: Partial<IntakeLimits>): IntakeResult {
   try {
-    return readUnguarded(request, gateways, effectiveLimits(limits));
+    return readUnguarded(request, checkGateways(request, gateways), effectiveLimits(limits));
   } catch (error) {
-    // Only a caller-supplied headers object that throws can get here; the request is refused, not crashed.
-    return {
-      kind: 'rejected',
-      reason: 'forwarded-certificate-malformed-encoding',
-      detail: `unreadable request headers: ${error instanceof Error ? error.message : String(error)}`,
-    };
+    return unreadableHeaders(error);
   }
+}
+
+// Only a caller-supplied headers object that throws can get here; the request is refused, not crashed.
+function unreadableHeaders(error: unknown): IntakeResult {
+  return {
+    kind: 'rejected',
+    reason: 'forwarded-certificate-malformed-encoding',
+    detail: `unreadable request headers: ${error instanceof Error ? error.message : String(error)}`,
+  };
+}
+
+/**
+ * The forwarded certificate and the client context of one request, with each gateway's proof
+ * checked once for both (what `authorize` needs; the same results as {@link readForwardedCertificate}
+ * and `readClientContext` called separately).
+ */
+export function readForwardedRequest(
+  request: ForwardedRequest & { readonly url: string },
+  gateways: readonly GatewayConfig[],
+  limits?: Partial<IntakeLimits>,
+): { readonly intake: IntakeResult; readonly client: ClientContext } {
+  let checked: CheckedGateway[];
+  try {
+    checked = checkGateways(request, gateways);
+  } catch (error) {
+    return { intake: unreadableHeaders(error), client: {} };
+  }
+  let intake: IntakeResult;
+  try {
+    intake = readUnguarded(request, checked, effectiveLimits(limits));
+  } catch (error) {
+    intake = unreadableHeaders(error);
+  }
+  return { intake, client: clientContextOf(request, gateways, checked.some((entry) => entry.proof.proven)) };
 }

@@ -11,6 +11,7 @@ import {
   isIntakeReason,
   readClientContext,
   readForwardedCertificate,
+  readForwardedRequest,
   type GatewayConfig,
   type IntakeResult,
 } from '../../../shared/cert/intake/index.js';
@@ -135,6 +136,30 @@ describe('intake properties', () => {
         expect(typeof context).toBe('object');
       }),
       { numRuns: 1000 },
+    );
+  });
+
+  it('readForwardedRequest (one proof) answers what the two separate readers answer, repeated headers included', () => {
+    const gateways: GatewayConfig[] = [{ kind: 'app-gateway', secrets: [SECRET], trustedProxies: ['10.0.0.0/8'] }, { kind: 'envoy', secrets: [SECRET] }];
+    const pem = encodeForwardedCertificate('app-gateway', leaf)['X-Client-Certificate'] ?? '';
+    fc.assert(
+      fc.property(
+        fc.subarray(['secret', 'certificate', 'mutated', 'xfcc', 'xff'] as const),
+        mutationArb,
+        fc.option(fc.constantFrom('10.1.2.3', '192.0.2.9'), { nil: undefined }),
+        (parts, mutation, peer) => {
+          const lines: [string, string][] = [];
+          if (parts.includes('secret')) lines.push(['X-Certgate-Gateway-Secret', SECRET]);
+          if (parts.includes('certificate')) lines.push(['X-Client-Certificate', parts.includes('mutated') ? mutate(pem, mutation) : pem]);
+          if (parts.includes('xfcc')) lines.push(['X-Forwarded-Client-Cert', `Hash=ab;Cert="${pem}"`]);
+          if (parts.includes('xff')) lines.push(['X-Forwarded-For', '203.0.113.5']);
+          const request = { ...headerMap(lines, peer), url: 'https://app.contoso.test/files/a' };
+          for (let repeat = 0; repeat < 2; repeat++) {
+            expect(readForwardedRequest(request, gateways)).toEqual({ intake: readForwardedCertificate(request, gateways), client: readClientContext(request, gateways) });
+          }
+        },
+      ),
+      { numRuns: 500 },
     );
   });
 });
