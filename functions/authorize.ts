@@ -75,7 +75,8 @@ export async function authorize(request: HttpRequest, context: InvocationContext
     const appId = request.query.get('app') ?? request.headers.get('x-certgate-app') ?? undefined;
     const principal = user.principal;
     const policyUser = principal ? { id: principal.objectId, ...(principal.upn ? { upn: principal.upn } : {}), ...(principal.groups ? { groups: principal.groups } : {}) } : undefined;
-    decision = applyPolicyDecision(certificateDecision, await evaluatePolicies(services, { ...(appId ? { appId } : {}), client, ...(policyUser ? { user: policyUser } : {}) }, certificateDecision));
+    const outcome = await evaluatePolicies(services, { ...(appId ? { appId } : {}), client, ...(policyUser ? { user: policyUser } : {}) }, certificateDecision);
+    decision = applyPolicyDecision(certificateDecision, outcome.policy, { deviceTags: outcome.deviceTags, ...(outcome.directory ? { trace: outcome.directory } : {}) });
   } catch (error) {
     context.error(`authorize: access policies unavailable, failing closed: ${error instanceof Error ? error.message : String(error)}`);
     decision = unavailableDecision(correlationId, now, 'policies');

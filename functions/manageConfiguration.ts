@@ -13,7 +13,7 @@ export async function manageConfiguration(request: HttpRequest, context: Invocat
   const access = await authorizeManagement(request, getServices(), roleFor(request));
   if (!access.ok) return access.response;
   const services = getServices();
-  return handleConfiguration(request, { store: services.policyStore, cache: services.policies, actor: access.actor, context });
+  return handleConfiguration(request, { store: services.policyStore, cache: services.policies, actor: access.actor, context, ...(services.directory ? { directory: services.directory } : {}) });
 }
 
 app.http('manage-configuration', { methods: ['GET', 'POST'], authLevel: 'function', route: 'manage/configuration', handler: manageConfiguration });

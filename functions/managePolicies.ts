@@ -12,7 +12,7 @@ export async function managePolicies(request: HttpRequest, context: InvocationCo
   const access = await authorizeManagement(request, getServices(), roleFor(request));
   if (!access.ok) return access.response;
   const services = getServices();
-  return handleDocumentCollection('policy', request, { store: services.policyStore, cache: services.policies, actor: access.actor, context });
+  return handleDocumentCollection('policy', request, { store: services.policyStore, cache: services.policies, actor: access.actor, context, ...(services.directory ? { directory: services.directory } : {}) });
 }
 
 app.http('manage-policies', { methods: ['GET', 'PUT', 'DELETE'], authLevel: 'function', route: 'manage/policies/{id?}', handler: managePolicies });

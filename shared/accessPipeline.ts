@@ -9,6 +9,9 @@ import type { ClientContext } from './cert/intake/index.js';
 import { parseCertificates, validateCertificatePath, type ParsedCertificate, type ValidationResult } from './cert/validation/index.js';
 import type { Services } from './composition.js';
 import type { Decision } from './policy/certificateDecision.js';
+import type { DirectoryTrace } from './policy/directoryNeeds.js';
+import type { DeviceTag } from './policy/model.js';
+import { gatherDirectoryFacts } from './directoryFacts.js';
 import { evaluateAccess, type PolicyDecision } from './policy/evaluateAccess.js';
 import { OcspCache } from './trust/ocspCache.js';
 import { alertsOnUnknown, crlUrlsOf, revocationModeResolver, thumbprintOf } from './trust/revocationPolicy.js';
@@ -32,7 +35,18 @@ export interface CertificateInput {
 export interface PolicyInput {
   readonly appId?: string;
   readonly client: ClientContext;
+  /** The user; without `groups` (no token listing them all) memberships come from Graph by `id`. */
   readonly user?: { readonly id?: string; readonly upn?: string; readonly groups?: readonly string[] };
+}
+
+/** The access policies' verdict, with the directory facts it used. */
+export interface PolicyOutcome {
+  /** Undefined when no policy is in force (the built-in rule stands) or the request never reached a certificate decision. */
+  readonly policy?: PolicyDecision;
+  /** Where the memberships and device state came from, when policies needed them. */
+  readonly directory?: DirectoryTrace;
+  /** Device tags the directory gave the device (`compliant`, `hybrid-joined`). */
+  readonly deviceTags: readonly DeviceTag[];
 }
 
 /** Validates through the verdict cache; throws when the trusted CAs cannot be loaded (callers fail closed). */
@@ -52,31 +66,44 @@ export async function validateClientCertificate(services: Services, input: Certi
 }
 
 /**
- * The access policies' verdict for this request; undefined when no policy is enabled or in
- * report-only (the built-in rule, a valid client certificate, then stands) or when the request
- * never got as far as a certificate decision (bad input, malfunction).
+ * The access policies' verdict for this request, after reading what they need from the directory
+ * (group memberships, device state). No policy verdict when no policy is enabled or in report-only
+ * (the built-in rule, a valid client certificate, then stands) or when the request never got as far
+ * as a certificate decision (bad input, malfunction).
  */
-export async function evaluatePolicies(services: Services, input: PolicyInput, certificate: Decision): Promise<PolicyDecision | undefined> {
+export async function evaluatePolicies(services: Services, input: PolicyInput, certificate: Decision): Promise<PolicyOutcome> {
   const { client, appId } = input;
   const [outcome] = certificate.reasons;
-  if (outcome === 'forwarded-certificate-rejected' || outcome === 'decision-unavailable') return undefined;
+  if (outcome === 'forwarded-certificate-rejected' || outcome === 'decision-unavailable') return { deviceTags: [] };
   const snapshot = await services.policies.get();
-  if (!snapshot.configuration.policies.some((policy) => policy.state !== 'disabled')) return undefined;
+  if (!snapshot.configuration.policies.some((policy) => policy.state !== 'disabled')) return { deviceTags: [] };
   const summary = certificate.certificate;
   const valid = certificate.deviceTags.includes('valid-client-certificate');
-  return evaluateAccess(
+  const facts = await gatherDirectoryFacts(services.directoryCache, {
+    needs: snapshot.needs,
+    ...(input.user ? { user: input.user } : {}),
+    ...(valid && summary ? { validCertificate: summary } : {}),
+    deviceIdSources: services.config.deviceIdSources,
+  });
+  const user = input.user;
+  const policy = evaluateAccess(
     {
       app: { ...(appId ? { id: appId } : {}), ...(client.host ? { host: client.host } : {}), ...(client.path ? { path: client.path } : {}) },
       ...(client.userAgent ? { userAgent: client.userAgent } : {}),
       ...(client.clientIp ? { clientIp: client.clientIp } : {}),
-      ...(input.user ? { user: { ...(input.user.id ? { id: input.user.id } : {}), ...(input.user.upn ? { upn: input.user.upn } : {}), ...(input.user.groups ? { groups: new Set(input.user.groups) } : {}) } } : {}),
-      deviceTags: new Set(certificate.deviceTags),
+      ...(user
+        ? { user: { ...(user.id ? { id: user.id } : {}), ...(user.upn ? { upn: user.upn } : {}), ...(facts.groups ? { groups: new Set(facts.groups) } : {}), ...(facts.groupsUnknown ? { groupsUnknown: true } : {}) } }
+        : {}),
+      deviceTags: new Set([...certificate.deviceTags, ...facts.deviceTags]),
+      ...(facts.unknownDeviceTags.length > 0 || certificate.unknownDeviceTags ? { unknownDeviceTags: new Set([...(certificate.unknownDeviceTags ?? []), ...facts.unknownDeviceTags]) } : {}),
       ...(valid && summary
         ? { certificate: { issuerThumbprints: certificate.pathThumbprints ?? [], policyOids: summary.policyOids, subject: summary.subject, subjectAltNames: summary.subjectAltNames } }
         : {}),
     },
     snapshot.compiled,
   );
+  const traced = facts.trace.groups !== undefined || facts.trace.device !== undefined;
+  return { policy, deviceTags: facts.deviceTags, ...(traced ? { directory: facts.trace } : {}) };
 }
 
 /**
@@ -163,11 +190,20 @@ export async function identifyUser(services: Services, headers: { get(name: stri
   return result.ok ? { principal: result.principal } : { tokenReason: result.reason };
 }
 
+/** Whether the certificate is bound to the user: yes, no, or unknown (the directory could not be read). */
+export interface UserBinding {
+  readonly bound: boolean | 'unknown';
+  readonly detail: string;
+}
+
 /**
  * Whether a binding rule ties the leaf certificate to the signed-in user (Entra CBA's rules), using
  * the rules of the trusted CA that issued it (or anchors its path, for a forwarded intermediate).
+ * The user's name is tried first; when that binds nothing, the user's `certificateUserIds` are read
+ * from the directory (cached) and the rules tried again with them. When the directory cannot
+ * answer, the binding is unknown; with Graph turned off, the name is all there is.
  */
-export async function bindLeafToUser(services: Services, leaf: Uint8Array, validation: ValidationResult | undefined, principal: Principal): Promise<{ bound: boolean; detail: string }> {
+export async function bindLeafToUser(services: Services, leaf: Uint8Array, validation: ValidationResult | undefined, principal: Principal): Promise<UserBinding> {
   const parsed = parseCertificates(leaf);
   const certificate = parsed.ok ? parsed.certificates[0] : undefined;
   if (!certificate) return { bound: false, detail: 'the leaf certificate did not parse' };
@@ -176,6 +212,15 @@ export async function bindLeafToUser(services: Services, leaf: Uint8Array, valid
   const ca = [path[1], path.at(-1)].map((summary) => (summary ? anchors.byThumbprint.get(summary.sha256Thumbprint) : undefined)).find((found) => found !== undefined);
   const kinds = new Set<string>(BINDING_RULE_KINDS);
   const rules = ca ? ca.bindingRules.filter((rule): rule is BindingRuleKind => kinds.has(rule)).map((kind) => ({ kind })) : DEFAULT_BINDING_RULES;
-  const binding = bindCertificateToUser(certificate, { ...(principal.upn ? { upn: principal.upn } : {}) }, rules);
-  return { bound: binding.bound, detail: binding.bound ? binding.detail : binding.tried.map((t) => `${t.rule}: ${t.detail}`).join('; ') };
+  const byName = bindCertificateToUser(certificate, { ...(principal.upn ? { upn: principal.upn } : {}) }, rules);
+  if (byName.bound) return { bound: true, detail: byName.detail };
+  const triedByName = byName.tried.map((t) => `${t.rule}: ${t.detail}`).join('; ');
+  const ids = await services.directoryCache.certificateUserIds(principal.objectId);
+  if (ids.source === 'disabled') return { bound: false, detail: `${triedByName}; certificateUserIds not read (Microsoft Graph is turned off)` };
+  if (ids.value === undefined) {
+    return { bound: 'unknown', detail: `${triedByName}; the user's certificateUserIds could not be read (${ids.source}${ids.detail ? `: ${ids.detail}` : ''})` };
+  }
+  if (ids.value === null || ids.value.length === 0) return { bound: false, detail: `${triedByName}; the user has no certificateUserIds${ids.value === null ? ' (unknown to the directory)' : ''}` };
+  const byIds = bindCertificateToUser(certificate, { ...(principal.upn ? { upn: principal.upn } : {}), certificateUserIds: ids.value }, rules);
+  return { bound: byIds.bound, detail: byIds.bound ? `${byIds.detail} (certificateUserIds, ${ids.source})` : byIds.tried.map((t) => `${t.rule}: ${t.detail}`).join('; ') };
 }

@@ -6,14 +6,16 @@
 import { readFileSync } from 'node:fs';
 import { loadConfig, type AppConfig } from './config.js';
 import { BlobCrlArchive } from './adapters/blobCrlArchive.js';
+import { BlobPostureReports } from './adapters/blobPostureReports.js';
 import { HttpCrlFetcher } from './adapters/httpCrlFetcher.js';
 import { HttpOcspClient } from './adapters/httpOcspClient.js';
 import { createTokenVerifier, type TokenVerifier } from './adapters/jwksTokenVerifier.js';
 import { createContainerClient, createTableClient } from './adapters/storageClients.js';
 import { TablePolicyStore } from './adapters/tablePolicyStore.js';
 import { TableTrustedCaStore } from './adapters/tableTrustedCaStore.js';
-import type { Clock, PolicyStore, TrustedCaStore } from './ports.js';
+import type { Clock, Directory, PolicyStore, PostureReportStore, TrustedCaStore } from './ports.js';
 import { CrlCache } from './trust/crlCache.js';
+import { DirectoryCache } from './trust/directoryCache.js';
 import { CrlParser } from './trust/crlParser.js';
 import { OcspCache } from './trust/ocspCache.js';
 import { PolicyCache } from './trust/policyCache.js';
@@ -35,6 +37,12 @@ export interface Services {
   readonly managementTokens?: TokenVerifier;
   /** Checks users' bearer tokens on authorize; absent when CERTGATE_USER_TOKEN_AUDIENCE is empty. */
   readonly userTokens?: TokenVerifier;
+  /** Microsoft Graph; absent when CERTGATE_GRAPH_ENABLED=false. */
+  readonly directory?: Directory;
+  /** Graph's answers for the decision path: cached, single-flight, stale-if-error, circuit breaker. */
+  readonly directoryCache: DirectoryCache;
+  /** The latest Conditional Access posture report (Blob Storage). */
+  readonly postureReports: PostureReportStore;
 }
 
 /** The app's version, from the nearest package.json above this module (source or dist/). */
@@ -70,9 +78,19 @@ export function buildServices(env: Record<string, string | undefined>, clock: Cl
     },
     config.crlRefreshSeconds,
   );
-  return { config, clock, trustedCas, trustAnchors: new TrustAnchorCache(trustedCas, clock, config.configRefreshSeconds), crls, verdicts: new VerdictCache(), ocsp: new OcspCache(new HttpOcspClient({ timeoutMs: 3_000 }), { maxEntries: 10_000, clockSkewSeconds: config.clockSkewSeconds }),
+  const directoryCache = new DirectoryCache(undefined, clock, {
+    ttlSeconds: config.graph.cacheSeconds,
+    negativeTtlSeconds: config.graph.negativeCacheSeconds,
+    staleSeconds: config.graph.staleSeconds,
+    timeoutMs: config.graph.timeoutMs,
+    log: (event) => {
+      console.warn(JSON.stringify(event));
+    },
+  });
+  return { config, clock, trustedCas, directoryCache, trustAnchors: new TrustAnchorCache(trustedCas, clock, config.configRefreshSeconds), crls, verdicts: new VerdictCache(), ocsp: new OcspCache(new HttpOcspClient({ timeoutMs: 3_000 }), { maxEntries: 10_000, clockSkewSeconds: config.clockSkewSeconds }),
     policyStore,
     policies: new PolicyCache(policyStore, clock, config.configRefreshSeconds),
+    postureReports: new BlobPostureReports(createContainerClient(config.storage, `${config.tablePrefix.toLowerCase()}-reports`)),
     ...(config.managementTokens ? { managementTokens: createTokenVerifier({ ...config.managementTokens, clockToleranceSeconds: config.clockSkewSeconds }) } : {}),
     ...(config.managementTokens && config.userTokenAudience.length > 0
       ? { userTokens: createTokenVerifier({ ...config.managementTokens, audience: config.userTokenAudience, clockToleranceSeconds: config.clockSkewSeconds }) }

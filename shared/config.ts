@@ -3,10 +3,11 @@
  *
  * A missing or malformed setting stops start-up with a message naming it. Setting names are the
  * same here, in `local.settings.sample.json` and in `infra/` (a test checks all three agree).
- * May import: zod, node built-ins. Nothing in the pure core imports this module: the composition
+ * May import: zod, node built-ins, types of the identity core. Nothing in the pure core imports this module: the composition
  * root passes the pieces the core needs.
  */
 import { z } from 'zod';
+import type { DeviceIdSource } from './identity/deviceIdentity.js';
 
 /** Every setting the app reads, with its meaning; the README's settings table mirrors this. */
 export const SETTINGS = {
@@ -139,8 +140,6 @@ export interface AppConfig {
   readonly deviceIdSources: readonly DeviceIdSource[];
 }
 
-/** One place a device certificate may carry the Entra device id. */
-export type DeviceIdSource = { readonly kind: 'subject-cn' } | { readonly kind: 'san-uri'; readonly prefix: string };
 
 function deviceIdSources(env: Record<string, string | undefined>): DeviceIdSource[] {
   const raw = env.CERTGATE_DEVICE_ID_SOURCES?.trim() || 'subject-cn,san-uri:AzureADDeviceId://';

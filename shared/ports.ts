@@ -264,3 +264,16 @@ export interface Directory {
   /** Every Conditional Access policy of the tenant, all pages (`GET /identity/conditionalAccess/policies`). */
   listConditionalAccessPolicies(): Promise<ConditionalAccessPolicy[]>;
 }
+
+// ---- Conditional Access posture report -------------------------------------------------------
+
+/**
+ * Keeps the latest Conditional Access posture report (Blob Storage in production), so the admin
+ * API answers without calling Graph. Failures are {@link StoreError}s (`unavailable`).
+ */
+export interface PostureReportStore {
+  /** Replaces the latest report. */
+  save(report: import('./policy/conditionalAccessPosture.js').PostureReport): Promise<void>;
+  /** The latest report, or undefined when none was saved yet. */
+  latest(): Promise<import('./policy/conditionalAccessPosture.js').PostureReport | undefined>;
+}

@@ -12,6 +12,8 @@ export const DECISION_REASONS = {
   'client-certificate-required': 'No client certificate was presented: this endpoint requires one from the organisation\'s PKI.',
   'client-certificate-invalid': 'The client certificate was presented but is not valid (see the check that failed).',
   'client-certificate-not-bound-to-user': 'The certificate is valid but does not belong to the signed-in user (no binding rule matched): it does not count as a valid certificate for them.',
+  'client-certificate-binding-unknown':
+    'The certificate is valid, but whether it belongs to the signed-in user could not be established (the directory did not answer for certificateUserIds): blocked unless a policy\'s fail mode is open.',
   'forwarded-certificate-rejected': 'The forwarded certificate header could not be accepted (see the intake reason).',
   'decision-unavailable': 'certgate could not decide because a dependency failed; the request is blocked (fail closed).',
 } as const;
@@ -38,7 +40,16 @@ export const MANAGEMENT_REASONS = {
   'policy-not-found': 'No policy, named location or settings document has this id.',
   'policy-already-exists': 'A document with this id exists: send If-Match with its ETag to replace it.',
   'location-in-use': 'A policy refers to this named location: change the policy first.',
+  'policy-unknown-group':
+    'A group id the policy names is not a group in the tenant (checked in Microsoft Graph): `issues` names each one. Correct the id (the group\'s Object ID in Entra ID); nothing was saved.',
+  'policy-groups-unverifiable':
+    'Microsoft Graph did not answer, so the group ids could not be checked; nothing was saved. Retry later (after Retry-After when given).',
   'configuration-changed': 'The configuration changed since the version given in If-Match: export it again and retry.',
+  'posture-report-not-found': 'No Conditional Access posture report yet: the hourly timer writes one, or POST /api/manage/posture runs one now.',
+  'posture-graph-disabled': 'Microsoft Graph is turned off (CERTGATE_GRAPH_ENABLED=false), so the Conditional Access policies cannot be read: turn it on and grant the app Policy.Read.All.',
+  'posture-graph-unavailable': 'Microsoft Graph did not answer (throttled, down or timed out); the report was saved as failed. Retry later (after Retry-After when given).',
+  'posture-graph-denied': 'Microsoft Graph refused the call: grant the app\'s managed identity the Policy.Read.All application permission (see the README).',
+  'posture-graph-rejected': 'Microsoft Graph rejected certgate\'s request as invalid; the report was saved as failed. See the log and report the detail.',
 } as const;
 
 /** A management API reason code. */

@@ -3,11 +3,12 @@
  * the whole configuration (export, import with dry run and diff): validation against the policy
  * model with field paths, ETag concurrency, audit through the store, and the worker's cache
  * invalidated after a change. Shared by the thin triggers in `functions/manage*.ts`.
- * May import: @azure/functions types, ports, the policy core, the policy cache, responses.
+ * May import: @azure/functions types, ports (the directory for group checks), the policy core, the policy cache, responses.
  */
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { catalogueLocations, validateAccessPolicy, validateNamedLocation, validatePolicyConfiguration, validatePolicySettings, type PolicyIssue } from '../policy/model.js';
-import { StoreError, type ConfigKind, type PolicyStore, type StoredDocument } from '../ports.js';
+import { catalogueLocations, type AccessPolicy, validateAccessPolicy, validateNamedLocation, validatePolicyConfiguration, validatePolicySettings, type PolicyIssue } from '../policy/model.js';
+import { groupReferencesOf, type GroupReference } from '../policy/directoryNeeds.js';
+import { DirectoryError, StoreError, type ConfigKind, type Directory, type PolicyStore, type StoredDocument } from '../ports.js';
 import { configurationDocument, type PolicyCache } from '../trust/policyCache.js';
 import { managementError } from './responses.js';
 
@@ -17,6 +18,32 @@ export interface ConfigApi {
   readonly cache: PolicyCache;
   readonly actor: string;
   readonly context: InvocationContext;
+  /** Microsoft Graph, to check that the group ids policies name exist; absent when Graph is turned off (not checked). */
+  readonly directory?: Directory;
+}
+
+/**
+ * Checks that every group id exists in the tenant: a typo would otherwise be a policy that
+ * silently never matches. 422 `policy-unknown-group` with the field paths of the unknown ids; 503
+ * `policy-groups-unverifiable` when Graph cannot answer. Without Graph nothing is checked.
+ */
+async function checkGroups(references: readonly GroupReference[], api: ConfigApi): Promise<HttpResponseInit | undefined> {
+  if (!api.directory || references.length === 0) return undefined;
+  let found: ReadonlyMap<string, string>;
+  try {
+    found = await api.directory.findGroups([...new Set(references.map((reference) => reference.groupId.toLowerCase()))]);
+  } catch (error) {
+    const detail = error instanceof DirectoryError ? `${error.kind}${error.retryAfterSeconds ? `, retry after ${error.retryAfterSeconds} s` : ''}: ${error.message}` : String(error);
+    api.context.warn(JSON.stringify({ event: 'certgate.graph.group-check-failed', detail }));
+    const response = managementError('policy-groups-unverifiable', detail);
+    return error instanceof DirectoryError && error.retryAfterSeconds ? { ...response, headers: { 'cache-control': 'no-store', 'retry-after': String(error.retryAfterSeconds) } } : response;
+  }
+  const known = new Set([...found.keys()].map((id) => id.toLowerCase()));
+  const unknown = references.filter((reference) => !known.has(reference.groupId.toLowerCase()));
+  if (unknown.length === 0) return undefined;
+  return managementError('policy-unknown-group', unknown.map((reference) => `${reference.path}: ${reference.groupId}`).join(', '), {
+    issues: unknown.map((reference) => ({ path: reference.path, code: 'unknown-group', message: `no group with id ${reference.groupId} in the tenant` })),
+  });
 }
 
 const ID = /^[a-z0-9][a-z0-9-]{0,63}$/;
@@ -90,6 +117,10 @@ export async function handleDocumentCollection(kind: 'policy' | 'location', requ
     const withId = typeof body.value === 'object' && body.value !== null && !Array.isArray(body.value) ? { ...body.value, id } : body.value;
     const validated = await validateDocument(kind, withId, api);
     if (!validated.ok) return invalid(validated.issues);
+    if (kind === 'policy') {
+      const refused = await checkGroups(groupReferencesOf([validated.value as AccessPolicy]), api);
+      if (refused) return refused;
+    }
     const stored = await api.store.put(kind, id, validated.value, api.actor, ifMatch);
     api.cache.invalidate();
     return { status: ifMatch ? 200 : 201, jsonBody: documentView(stored), headers: { etag: stored.etag, 'cache-control': 'no-store' } };
@@ -134,6 +165,8 @@ export async function handleConfiguration(request: HttpRequest, api: ConfigApi):
     if (!body.ok) return body.response;
     const validated = validatePolicyConfiguration(body.value);
     if (!validated.ok) return invalid(validated.issues);
+    const refused = await checkGroups(groupReferencesOf(validated.value.policies, (index) => `policies[${index}]`), api);
+    if (refused) return refused;
     const wanted = new Map<string, { kind: ConfigKind; id: string; document: unknown }>();
     for (const policy of validated.value.policies) wanted.set(`policy/${policy.id}`, { kind: 'policy', id: policy.id, document: policy });
     for (const location of validated.value.locations) wanted.set(`location/${location.id}`, { kind: 'location', id: location.id, document: location });

@@ -74,6 +74,13 @@ const MANAGEMENT_STATUS: Record<ManagementReason, number> = {
   'policy-already-exists': 409,
   'location-in-use': 409,
   'configuration-changed': 412,
+  'policy-unknown-group': 422,
+  'policy-groups-unverifiable': 503,
+  'posture-report-not-found': 404,
+  'posture-graph-disabled': 409,
+  'posture-graph-unavailable': 503,
+  'posture-graph-denied': 503,
+  'posture-graph-rejected': 502,
 };
 
 /** A management API error: stable code, a message a person can act on, optional details. */

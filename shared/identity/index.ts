@@ -36,3 +36,5 @@ export {
   TOKEN_REASONS,
 } from './reasons.js';
 export type { AppServicePrincipalReason, CertificateBindingReason, IdentityReason, RoleReason, TokenReason } from './reasons.js';
+export { deviceIdOf, deviceTagsOf } from './deviceIdentity.js';
+export type { CertificateDeviceId, DeviceCertificateFields, DeviceIdSource, DeviceState } from './deviceIdentity.js';

@@ -11,6 +11,7 @@ import type { CertificateReason, CertificateSummary, TraceEntry, ValidationResul
 import type { IntakeReason } from '../cert/intake/reasons.js';
 import type { DecisionReason } from '../reasons.js';
 import type { PolicyDecision } from './evaluateAccess.js';
+import type { DirectoryTrace } from './directoryNeeds.js';
 import type { DeviceTag } from './model.js';
 import type { PolicyReason } from './policyReasons.js';
 
@@ -28,6 +29,8 @@ export interface Decision {
   /** The name of the check that failed, when one did. */
   readonly failedCheck?: string;
   readonly deviceTags: readonly DeviceTag[];
+  /** Tags that could not be established (the directory did not answer): policies' fail mode decides. */
+  readonly unknownDeviceTags?: readonly DeviceTag[];
   readonly certificate?: CertificateSummary;
   /** SHA-256 thumbprints of the CAs on the validated path (issuer first), for issuer conditions. */
   readonly pathThumbprints?: readonly string[];
@@ -40,6 +43,8 @@ export interface Decision {
   readonly policy?: Pick<PolicyDecision, 'reason' | 'decidedBy' | 'alerts' | 'policies'>;
   /** The deciding block policy's message for the person blocked. */
   readonly blockMessage?: string;
+  /** Where the group memberships and device state the policies used came from. */
+  readonly directory?: DirectoryTrace;
 }
 
 /**
@@ -47,19 +52,26 @@ export interface Decision {
  * malfunctions (rejected intake, decision-unavailable) stand as they are; with no policy
  * configured (`policy` undefined) the built-in rule stands: a valid client certificate is
  * required. Otherwise the policies decide, and the reasons keep the certificate's outcome so the
- * failing check is still named.
+ * failing check is still named. Device tags the directory gave and the directory trace are added.
  */
-export function applyPolicyDecision(certificate: Decision, policy: PolicyDecision | undefined): Decision {
+export function applyPolicyDecision(
+  certificate: Decision,
+  policy: PolicyDecision | undefined,
+  directory: { readonly deviceTags?: readonly DeviceTag[]; readonly trace?: DirectoryTrace } = {},
+): Decision {
   const [outcome] = certificate.reasons;
   if (!policy || outcome === 'forwarded-certificate-rejected' || outcome === 'decision-unavailable') return certificate;
   const { reason, decidedBy, alerts, policies } = policy;
+  const earned = (directory.deviceTags ?? []).filter((tag) => !certificate.deviceTags.includes(tag));
   return {
     ...certificate,
     effect: policy.effect,
     reasons: [reason, ...certificate.reasons],
     ...(policy.effect === 'block' ? { failedCheck: certificate.effect === 'block' ? (certificate.failedCheck ?? 'policy') : 'policy' } : { failedCheck: undefined }),
+    ...(earned.length > 0 ? { deviceTags: [...certificate.deviceTags, ...earned] } : {}),
     policy: { reason, ...(decidedBy ? { decidedBy } : {}), alerts, policies },
     ...(policy.blockMessage ? { blockMessage: policy.blockMessage } : {}),
+    ...(directory.trace ? { directory: directory.trace } : {}),
   };
 }
 
@@ -80,16 +92,20 @@ export function unavailableDecision(correlationId: string, now: Date, failedChec
 /**
  * A valid certificate that no binding rule ties to the signed-in user does not earn
  * `valid-client-certificate` for them (a certificate issued to Alice presented by Bob): the
- * decision blocks under the built-in rule, and policies see the device without the tag.
+ * decision blocks under the built-in rule, and policies see the device without the tag. When the
+ * binding could not be established (the directory did not answer), the tag is unknown: the
+ * built-in rule blocks (fail closed) and policies follow their fail mode.
  */
-export function applyUserBinding(decision: Decision, binding: { readonly bound: boolean; readonly detail: string }): Decision {
-  if (binding.bound || decision.effect !== 'allow' || !decision.deviceTags.includes('valid-client-certificate')) return decision;
+export function applyUserBinding(decision: Decision, binding: { readonly bound: boolean | 'unknown'; readonly detail: string }): Decision {
+  if (binding.bound === true || decision.effect !== 'allow' || !decision.deviceTags.includes('valid-client-certificate')) return decision;
+  const unknown = binding.bound === 'unknown';
   return {
     ...decision,
     effect: 'block',
-    reasons: ['client-certificate-not-bound-to-user', ...decision.reasons.filter((reason) => reason !== 'client-certificate-valid')],
+    reasons: [unknown ? 'client-certificate-binding-unknown' : 'client-certificate-not-bound-to-user', ...decision.reasons.filter((reason) => reason !== 'client-certificate-valid')],
     failedCheck: 'user-binding',
     deviceTags: decision.deviceTags.filter((tag) => tag !== 'valid-client-certificate'),
+    ...(unknown ? { unknownDeviceTags: [...(decision.unknownDeviceTags ?? []), 'valid-client-certificate' as const] } : {}),
   };
 }
 

@@ -6,6 +6,7 @@
  * configuration; with none at all the caller fails closed.
  * May import: ports, the policy core.
  */
+import { directoryNeedsOf, type DirectoryNeeds } from '../policy/directoryNeeds.js';
 import { compilePolicyConfiguration, type CompiledPolicyConfiguration } from '../policy/evaluateAccess.js';
 import { validatePolicyConfiguration, type PolicyConfiguration } from '../policy/model.js';
 import { StoreError, type Clock, type PolicyStore, type StoredDocument } from '../ports.js';
@@ -15,6 +16,8 @@ import { PeriodicRefresh } from './periodicRefresh.js';
 export interface PolicySnapshot {
   readonly configuration: PolicyConfiguration;
   readonly compiled: CompiledPolicyConfiguration;
+  /** What the directory must be asked for this configuration (groups, Graph-backed device tags). */
+  readonly needs: DirectoryNeeds;
   readonly documents: readonly StoredDocument[];
   readonly version: string;
 }
@@ -38,7 +41,7 @@ export class PolicyCache {
       if (!validated.ok) {
         throw new StoreError('unavailable', `stored policy configuration is invalid: ${validated.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
       }
-      return { configuration: validated.value, compiled: compilePolicyConfiguration(validated.value), documents, version };
+      return { configuration: validated.value, compiled: compilePolicyConfiguration(validated.value), needs: directoryNeedsOf(validated.value), documents, version };
     }, clock, refreshSeconds);
   }
 

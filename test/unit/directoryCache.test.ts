@@ -1,0 +1,579 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { DirectoryError } from '../../shared/ports.js';
+import type { ConditionalAccessPolicy, Directory, DirectoryDevice, DirectoryErrorKind, DirectoryOutcome, DirectoryQuestion } from '../../shared/ports.js';
+import { DirectoryCache, GRAPH_DISABLED_DETAIL } from '../../shared/trust/directoryCache.js';
+import type { DirectoryCacheOptions, DirectoryFacts } from '../../shared/trust/directoryCache.js';
+
+const T0 = Date.parse('2026-11-22T12:00:00.000Z');
+const TTL = 300;
+const NEGATIVE_TTL = 60;
+const STALE = 3600;
+
+class FakeClock {
+  t = T0;
+  now(): Date {
+    return new Date(this.t);
+  }
+  /** Sets the time to T0 + `ms`. */
+  at(ms: number): void {
+    this.t = T0 + ms;
+  }
+}
+
+type Answerer = (questions: readonly DirectoryQuestion[]) => Promise<DirectoryOutcome[]> | DirectoryOutcome[];
+
+interface Held {
+  readonly questions: readonly DirectoryQuestion[];
+  /** Answers from the in-memory directory. */
+  release(): void;
+  fail(error: unknown): void;
+}
+
+/** An in-memory directory that counts round trips and can be scripted to fail, throttle or hang. */
+class FakeDirectory implements Directory {
+  readonly calls: DirectoryQuestion[][] = [];
+  readonly timeouts: (number | undefined)[] = [];
+  readonly held: Held[] = [];
+  readonly memberships = new Map<string, Set<string>>();
+  readonly devices = new Map<string, DirectoryDevice>();
+  readonly certificateUserIds = new Map<string, string[]>();
+  /** When set, answers instead of the in-memory directory. */
+  script: Answerer | undefined;
+
+  answer(questions: readonly DirectoryQuestion[], options?: { readonly timeoutMs?: number }): Promise<DirectoryOutcome[]> {
+    this.calls.push([...questions]);
+    this.timeouts.push(options?.timeoutMs);
+    if (this.script) return Promise.resolve(this.script(questions));
+    return Promise.resolve(questions.map((question) => this.truth(question)));
+  }
+
+  truth(question: DirectoryQuestion): DirectoryOutcome {
+    switch (question.kind) {
+      case 'member-groups': {
+        const groups = this.memberships.get(question.userId) ?? new Set<string>();
+        return { ok: true, value: question.groupIds.filter((id) => groups.has(id)) };
+      }
+      case 'device':
+        return { ok: true, value: this.devices.get(question.deviceId) ?? null };
+      case 'certificate-user-ids':
+        return { ok: true, value: this.certificateUserIds.get(question.userId) ?? null };
+    }
+  }
+
+  /** Every next call waits until released or failed. */
+  hold(): void {
+    this.script = (questions) =>
+      new Promise<DirectoryOutcome[]>((resolve, reject) => {
+        this.held.push({ questions, release: () => { resolve(questions.map((question) => this.truth(question))); }, fail: reject });
+      });
+  }
+
+  /** Every next call rejects with `error`. */
+  failWith(error: unknown): void {
+    this.script = () => Promise.reject(error instanceof Error ? error : new Error(String(error)));
+  }
+
+  /** Every next call answers each question with an error of `kind`. */
+  answerWith(kind: DirectoryErrorKind, retryAfterSeconds?: number, status?: number): void {
+    this.script = (questions) => questions.map(() => ({ ok: false, error: new DirectoryError(kind, `${kind} from the fake`, retryAfterSeconds, status) }));
+  }
+
+  healthy(): void {
+    this.script = undefined;
+  }
+
+  findGroups(): Promise<ReadonlyMap<string, string>> {
+    return Promise.reject(new Error('not used by the cache'));
+  }
+
+  listConditionalAccessPolicies(): Promise<ConditionalAccessPolicy[]> {
+    return Promise.reject(new Error('not used by the cache'));
+  }
+}
+
+function device(deviceId: string, isCompliant = true): DirectoryDevice {
+  return { objectId: `obj-${deviceId}`, deviceId, accountEnabled: true, isCompliant, isManaged: true, trustType: 'AzureAd' };
+}
+
+function setup(options: Partial<DirectoryCacheOptions> = {}) {
+  const clock = new FakeClock();
+  const directory = new FakeDirectory();
+  const events: Record<string, unknown>[] = [];
+  const cache = new DirectoryCache(directory, clock, {
+    ttlSeconds: TTL,
+    negativeTtlSeconds: NEGATIVE_TTL,
+    staleSeconds: STALE,
+    timeoutMs: 60_000,
+    log: (event) => events.push(event),
+    ...options,
+  });
+  for (let index = 0; index < 100; index++) directory.devices.set(`d${index}`, device(`d${index}`));
+  return { clock, directory, cache, events };
+}
+
+const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
+const groupId = (index: number) => `00000000-0000-0000-0000-${String(index).padStart(12, '0')}`;
+
+describe('DirectoryCache: hits, expiry, single flight', () => {
+  it('answers a fresh entry from the cache without a call', async () => {
+    const { clock, directory, cache } = setup();
+    expect((await cache.device('d1')).source).toBe('directory');
+    clock.at(120_500);
+    const again = await cache.device('D1');
+    expect(again).toMatchObject({ source: 'cache', ageSeconds: 120, value: { deviceId: 'd1' } });
+    expect(directory.calls).toHaveLength(1);
+    expect(directory.timeouts).toEqual([60_000]);
+    expect(cache.stats()).toMatchObject({ calls: 1, questions: 1, hits: 1, misses: 1, stale: 0, unavailable: 0, breaker: 'closed' });
+  });
+
+  it.each([
+    { label: 'a positive answer', id: 'd1', ttlMs: TTL * 1000, value: expect.objectContaining({ deviceId: 'd1' }) },
+    { label: 'no such device (negative TTL)', id: 'unknown', ttlMs: NEGATIVE_TTL * 1000, value: null },
+  ])('keeps $label until 1 ms before its TTL, and asks again at the TTL', async ({ id, ttlMs, value }) => {
+    const { clock, directory, cache } = setup();
+    expect(await cache.device(id)).toEqual({ source: 'directory', value, ageSeconds: 0 });
+    clock.at(ttlMs - 1);
+    expect(await cache.device(id)).toMatchObject({ source: 'cache', value });
+    expect(directory.calls).toHaveLength(1);
+    clock.at(ttlMs);
+    expect(await cache.device(id)).toMatchObject({ source: 'directory', value });
+    expect(directory.calls).toHaveLength(2);
+  });
+
+  it('caches certificate user ids, and an unknown user for the negative TTL', async () => {
+    const { clock, directory, cache } = setup();
+    directory.certificateUserIds.set('alice@contoso.com', ['X509:<PN>alice@contoso.com']);
+    expect(await cache.certificateUserIds('Alice@contoso.com')).toMatchObject({ source: 'directory', value: ['X509:<PN>alice@contoso.com'] });
+    expect(await cache.certificateUserIds('nobody@contoso.com')).toMatchObject({ source: 'directory', value: null });
+    clock.at(NEGATIVE_TTL * 1000);
+    expect((await cache.certificateUserIds('alice@contoso.com')).source).toBe('cache');
+    expect((await cache.certificateUserIds('nobody@contoso.com')).source).toBe('directory');
+    expect(directory.calls).toHaveLength(3);
+  });
+
+  it('shares one call between 100 concurrent identical questions', async () => {
+    const { directory, cache } = setup();
+    directory.hold();
+    const answers = Promise.all(Array.from({ length: 100 }, () => cache.device('d7')));
+    const groups = Promise.all(Array.from({ length: 100 }, () => cache.memberGroups('u1', [groupId(1), groupId(2)])));
+    await tick();
+    expect(directory.calls).toHaveLength(2);
+    for (const held of directory.held) held.release();
+    expect(new Set((await answers).map((facts) => facts.source))).toEqual(new Set(['directory']));
+    expect(new Set((await groups).map((facts) => facts.source))).toEqual(new Set(['directory']));
+    expect(directory.calls).toHaveLength(2);
+  });
+});
+
+describe('DirectoryCache: group membership', () => {
+  it('asks more than 20 groups as two questions in one call and answers in the caller\'s spelling', async () => {
+    const { directory, cache } = setup();
+    directory.memberships.set('u1', new Set([groupId(3), groupId(24)]));
+    const asked = Array.from({ length: 25 }, (_, index) => groupId(index).toUpperCase());
+    const facts = await cache.memberGroups('U1', asked);
+    expect(facts).toMatchObject({ source: 'directory' });
+    expect(facts.value).toEqual(new Set([groupId(3).toUpperCase(), groupId(24).toUpperCase()]));
+    expect(directory.calls).toHaveLength(1);
+    expect(directory.calls[0]!.map((question) => question.kind === 'member-groups' && question.groupIds.length)).toEqual([20, 5]);
+    // The same set, in another order and case, with a duplicate: the same entries.
+    const again = await cache.memberGroups('u1', [...asked].reverse().map((id) => id.toLowerCase()).concat(groupId(3)));
+    expect(again.source).toBe('cache');
+    expect(again.value).toEqual(new Set([groupId(3), groupId(24)]));
+    expect(directory.calls).toHaveLength(1);
+  });
+
+  it('splits more than 20 questions into several calls', async () => {
+    const { directory, cache } = setup();
+    const facts = await cache.memberGroups('u1', Array.from({ length: 21 * 20 }, (_, index) => groupId(index)));
+    expect(facts).toMatchObject({ source: 'directory', value: new Set() });
+    expect(directory.calls.map((call) => call.length)).toEqual([20, 1]);
+  });
+
+  it('answers no groups with the empty set and no call', async () => {
+    const { directory, cache } = setup();
+    expect(await cache.memberGroups('u1', [])).toMatchObject({ source: 'cache', value: new Set() });
+    expect(directory.calls).toHaveLength(0);
+  });
+
+  it('is unavailable when any chunk is (partial knowledge is no knowledge)', async () => {
+    const { directory, cache } = setup();
+    directory.script = (questions) => questions.map((question, index) => (index === 0 ? directory.truth(question) : { ok: false, error: new DirectoryError('unavailable', 'boom', undefined, 503) }));
+    const facts = await cache.memberGroups('u1', Array.from({ length: 25 }, (_, index) => groupId(index)));
+    expect(facts.source).toBe('unavailable');
+    expect(facts.value).toBeUndefined();
+    expect(facts.detail).toContain('HTTP 503');
+  });
+});
+
+describe('DirectoryCache: failures', () => {
+  it('answers stale within ttl + staleSeconds and unavailable at the bound', async () => {
+    const { clock, directory, cache } = setup();
+    await cache.device('d1');
+    directory.failWith(new DirectoryError('unavailable', 'service down', undefined, 503));
+    clock.at(TTL * 1000);
+    expect(await cache.device('d1')).toMatchObject({ source: 'stale', value: { deviceId: 'd1' }, ageSeconds: TTL, detail: expect.stringContaining('HTTP 503') });
+    clock.at((TTL + STALE) * 1000 - 1);
+    expect((await cache.device('d1')).source).toBe('stale');
+    clock.at((TTL + STALE) * 1000);
+    const gone = await cache.device('d1');
+    expect(gone.source).toBe('unavailable');
+    expect(gone.value).toBeUndefined();
+    expect(await cache.device('d2')).toMatchObject({ source: 'unavailable' });
+    expect(cache.stats()).toMatchObject({ stale: 2, unavailable: 2 });
+  });
+
+  it('bounds a call by the time-out even when the directory ignores it', async () => {
+    const { directory, cache } = setup({ timeoutMs: 20 });
+    directory.script = () => new Promise<never>(() => undefined);
+    expect(await cache.device('d1')).toEqual({ source: 'unavailable', detail: 'timed out after 20 ms' });
+    expect(directory.timeouts).toEqual([20]);
+  });
+
+  it('describes a time-out the directory reports the same way', async () => {
+    const { directory, cache } = setup({ timeoutMs: 2000 });
+    directory.failWith(new DirectoryError('timeout', 'aborted'));
+    expect(await cache.device('d1')).toEqual({ source: 'unavailable', detail: 'timed out after 2000 ms' });
+  });
+
+  it.each([
+    { label: 'a synchronous throw', script: (): DirectoryOutcome[] => { throw new TypeError('adapter bug'); } },
+    { label: 'fewer answers than questions', script: (): DirectoryOutcome[] => [] },
+    { label: 'no list at all', script: () => ({}) as unknown as DirectoryOutcome[] },
+    { label: 'a membership that is not a list', script: (): DirectoryOutcome[] => [{ ok: true, value: 'g1' as unknown as string[] }] },
+    { label: 'a rejection that is not a DirectoryError', script: () => Promise.reject(new Error('socket hang up')) },
+  ])('never rejects: $label is unavailable', async ({ script }) => {
+    const { directory, cache } = setup();
+    directory.script = script;
+    const facts = await cache.memberGroups('u1', [groupId(1)]);
+    expect(facts.source).toBe('unavailable');
+    expect(facts.detail).toMatch(/^Graph unavailable/);
+  });
+
+  it('logs denied and invalid answers, answers unavailable, and does not re-ask them within the negative TTL', async () => {
+    const { clock, directory, cache, events } = setup();
+    directory.answerWith('denied', undefined, 403);
+    for (let index = 0; index < 10; index++) {
+      const facts = await cache.device(`d${index}`);
+      expect(facts.source).toBe('unavailable');
+      expect(facts.detail).toContain('denied');
+    }
+    expect(events.filter((event) => event.event === 'certgate.graph.denied')).toEqual([expect.objectContaining({ question: 'device', status: 403 })]);
+    expect(cache.stats().breaker).toBe('closed');
+    expect(directory.calls).toHaveLength(10);
+    clock.at(NEGATIVE_TTL * 1000 - 1);
+    expect((await cache.device('d0')).source).toBe('unavailable');
+    expect(directory.calls).toHaveLength(10);
+    directory.healthy();
+    clock.at(NEGATIVE_TTL * 1000);
+    expect((await cache.device('d0')).source).toBe('directory');
+    expect(directory.calls).toHaveLength(11);
+  });
+
+  it('answers the good questions of a batch in which one is invalid', async () => {
+    const { directory, cache, events } = setup();
+    directory.script = (questions) => questions.map((question, index) => (index === 1 ? { ok: false, error: new DirectoryError('invalid', 'bad id', undefined, 400) } : directory.truth(question)));
+    const facts = await cache.memberGroups('u1', Array.from({ length: 25 }, (_, index) => groupId(index)));
+    expect(facts.source).toBe('unavailable');
+    expect(events.map((event) => event.event)).toEqual(['certgate.graph.invalid']);
+    directory.healthy();
+    await cache.memberGroups('u1', Array.from({ length: 20 }, (_, index) => groupId(index)));
+    expect(cache.stats()).toMatchObject({ hits: 1, breaker: 'closed' });
+  });
+});
+
+describe('DirectoryCache: Retry-After', () => {
+  it('makes no call at all until Retry-After has passed, then one', async () => {
+    const { clock, directory, cache, events } = setup();
+    await cache.device('d1');
+    clock.at(TTL * 1000);
+    directory.failWith(new DirectoryError('throttled', 'too many requests', 30, 429));
+    expect(await cache.device('d1')).toMatchObject({ source: 'stale', detail: 'Graph throttled; retry after 30 s' });
+    expect(directory.calls).toHaveLength(2);
+    directory.healthy();
+    clock.at(TTL * 1000 + 29_999);
+    expect(await cache.device('d1')).toMatchObject({ source: 'stale', detail: 'Graph throttled; retry after 1 s' });
+    expect(await cache.device('d2')).toMatchObject({ source: 'unavailable', detail: 'Graph throttled; retry after 1 s' });
+    expect(await cache.memberGroups('u1', [groupId(1)])).toMatchObject({ source: 'unavailable' });
+    expect(await cache.refreshAhead()).toEqual({ questions: 0, calls: 0 });
+    expect(directory.calls).toHaveLength(2);
+    clock.at(TTL * 1000 + 30_000);
+    expect((await cache.device('d1')).source).toBe('directory');
+    expect(directory.calls).toHaveLength(3);
+    expect(events.filter((event) => event.event === 'certgate.graph.throttled')).toHaveLength(1);
+  });
+
+  it('honours a Retry-After given for one question of a batch', async () => {
+    const { clock, directory, cache } = setup();
+    directory.script = (questions) => questions.map((question, index) => (index === 0 ? directory.truth(question) : { ok: false, error: new DirectoryError('throttled', '429', 10, 429) }));
+    expect((await cache.memberGroups('u1', Array.from({ length: 25 }, (_, index) => groupId(index)))).source).toBe('unavailable');
+    directory.healthy();
+    clock.at(9_999);
+    expect((await cache.device('d1')).detail).toBe('Graph throttled; retry after 1 s');
+    expect(directory.calls).toHaveLength(1);
+    clock.at(10_000);
+    expect((await cache.device('d1')).source).toBe('directory');
+  });
+});
+
+describe('DirectoryCache: circuit breaker', () => {
+  async function openCircuit(failures = 5) {
+    const context = setup({ breaker: { failures, cooldownSeconds: 30 } });
+    context.directory.failWith(new DirectoryError('unavailable', 'down', undefined, 503));
+    for (let index = 0; index < failures; index++) expect((await context.cache.device(`d${index}`)).source).toBe('unavailable');
+    return context;
+  }
+
+  it('opens after N failed round trips in a row and then makes no calls', async () => {
+    const { directory, cache, events } = await openCircuit();
+    expect(cache.stats().breaker).toBe('open');
+    expect(await cache.device('d50')).toEqual({ source: 'unavailable', detail: 'circuit open after 5 failures; next try in 30 s' });
+    expect(directory.calls).toHaveLength(5);
+    expect(events.map((event) => event.event)).toEqual(['certgate.graph.circuit-opened']);
+  });
+
+  it('does not open on failures that a success interrupts', async () => {
+    const { directory, cache } = setup({ breaker: { failures: 3, cooldownSeconds: 30 } });
+    for (const healthy of [false, false, true, false, false]) {
+      if (healthy) directory.healthy();
+      else directory.failWith(new DirectoryError('timeout', 'slow'));
+      await cache.device(`d${directory.calls.length}`);
+    }
+    expect(cache.stats().breaker).toBe('closed');
+  });
+
+  it('lets exactly one probe through when half-open, and closes when it succeeds', async () => {
+    const { clock, directory, cache, events } = await openCircuit();
+    clock.at(29_999);
+    expect(cache.stats().breaker).toBe('open');
+    clock.at(30_000);
+    expect(cache.stats().breaker).toBe('half-open');
+    directory.hold();
+    const probe = cache.device('d60');
+    const others = await Promise.all([cache.device('d61'), cache.memberGroups('u1', [groupId(1)])]);
+    expect(others.map((facts) => facts.source)).toEqual(['unavailable', 'unavailable']);
+    expect(others[0].detail).toMatch(/^circuit half-open/);
+    expect(directory.calls).toHaveLength(6);
+    directory.held[0]!.release();
+    expect((await probe).source).toBe('directory');
+    expect(cache.stats().breaker).toBe('closed');
+    directory.healthy();
+    expect((await cache.device('d61')).source).toBe('directory');
+    expect(events.map((event) => event.event)).toEqual(['certgate.graph.circuit-opened', 'certgate.graph.circuit-closed']);
+  });
+
+  it('re-opens when the probe fails', async () => {
+    const { clock, directory, cache } = await openCircuit();
+    clock.at(30_000);
+    expect((await cache.device('d60')).source).toBe('unavailable');
+    expect(directory.calls).toHaveLength(6);
+    expect(cache.stats().breaker).toBe('open');
+    clock.at(59_999);
+    expect((await cache.device('d61')).detail).toMatch(/^circuit open after 6 failures/);
+    expect(directory.calls).toHaveLength(6);
+    clock.at(60_000);
+    directory.healthy();
+    expect((await cache.device('d61')).source).toBe('directory');
+    expect(cache.stats().breaker).toBe('closed');
+  });
+
+  it('stays open for Retry-After when it is longer than the cool-down', async () => {
+    const { clock, directory, cache } = setup({ breaker: { failures: 1, cooldownSeconds: 30 } });
+    directory.failWith(new DirectoryError('throttled', '429', 120, 429));
+    await cache.device('d1');
+    clock.at(60_000);
+    expect(cache.stats().breaker).toBe('open');
+    clock.at(120_000);
+    expect(cache.stats().breaker).toBe('half-open');
+  });
+
+  it('counts an answer whose every question failed transiently as a failed round trip', async () => {
+    const { directory, cache } = setup({ breaker: { failures: 2, cooldownSeconds: 30 } });
+    directory.answerWith('unavailable', undefined, 503);
+    await cache.device('d1');
+    await cache.device('d2');
+    expect(cache.stats().breaker).toBe('open');
+  });
+
+  it('does not count denied round trips toward the breaker', async () => {
+    const { directory, cache } = setup({ breaker: { failures: 2, cooldownSeconds: 30 } });
+    directory.failWith(new DirectoryError('denied', 'Authorization_RequestDenied', undefined, 403));
+    for (let index = 0; index < 5; index++) expect((await cache.device(`d${index}`)).source).toBe('unavailable');
+    expect(cache.stats().breaker).toBe('closed');
+  });
+});
+
+describe('DirectoryCache: size bound', () => {
+  it('evicts the least recently used entry', async () => {
+    const { directory, cache } = setup({ maxEntries: 2 });
+    await cache.device('a');
+    await cache.device('b');
+    await cache.device('a');
+    await cache.device('c');
+    expect(cache.stats().entries).toBe(2);
+    expect(directory.calls).toHaveLength(3);
+    expect((await cache.device('a')).source).toBe('cache');
+    expect((await cache.device('b')).source).toBe('directory');
+    expect(directory.calls).toHaveLength(4);
+  });
+});
+
+describe('DirectoryCache: refresh-ahead', () => {
+  async function populate() {
+    const context = setup();
+    for (let index = 0; index < 50; index++) await context.cache.device(`d${index}`);
+    context.clock.at(100_000);
+    for (let index = 0; index < 45; index++) expect((await context.cache.device(`d${index}`)).source).toBe('cache');
+    return context;
+  }
+
+  it('re-asks the used entries due within the sweep interval, 20 a call, and skips idle ones', async () => {
+    const { clock, directory, cache } = await populate();
+    expect(cache.sweepIntervalMs).toBe((TTL * 1000) / 5);
+    clock.at(TTL * 1000 - cache.sweepIntervalMs - 1);
+    expect(await cache.refreshAhead()).toEqual({ questions: 0, calls: 0 });
+    clock.at(TTL * 1000 - cache.sweepIntervalMs);
+    expect(await cache.refreshAhead()).toEqual({ questions: 45, calls: 3 });
+    expect(directory.calls.slice(50).map((call) => call.length)).toEqual([20, 20, 5]);
+    clock.at(TTL * 1000);
+    for (let index = 0; index < 45; index++) expect((await cache.device(`d${index}`)).source).toBe('cache');
+    expect((await cache.device('d49')).source).toBe('directory');
+    expect(directory.calls).toHaveLength(54);
+    // Refreshed entries that nobody used since are not refreshed again.
+    clock.at(TTL * 1000 + 200_000);
+    expect(await cache.refreshAhead()).toEqual({ questions: 45, calls: 3 });
+    clock.at(2 * TTL * 1000 + 200_000);
+    expect(await cache.refreshAhead()).toEqual({ questions: 0, calls: 0 });
+  });
+
+  it('starts in the background at most once per sweep interval and never overlaps', async () => {
+    const { clock, directory, cache } = await populate();
+    clock.at(cache.sweepIntervalMs - 1);
+    expect(cache.maybeRefreshAhead()).toBe(false);
+    clock.at(TTL * 1000 - cache.sweepIntervalMs);
+    directory.hold();
+    expect(cache.maybeRefreshAhead()).toBe(true);
+    await tick();
+    expect(directory.held).toHaveLength(1);
+    clock.at(TTL * 1000 + cache.sweepIntervalMs);
+    expect(cache.maybeRefreshAhead()).toBe(false);
+    expect(directory.held).toHaveLength(1);
+    directory.held[0]!.release();
+    await tick();
+    directory.held[1]!.release();
+    await tick();
+    directory.held[2]!.release();
+    await tick();
+    expect(directory.calls.slice(50).map((call) => call.length)).toEqual([20, 20, 5]);
+    expect(cache.maybeRefreshAhead()).toBe(true);
+    expect(cache.maybeRefreshAhead()).toBe(false);
+  });
+
+  it('leaves a question a request is already asking to that request', async () => {
+    const { clock, directory, cache } = await populate();
+    clock.at(TTL * 1000);
+    directory.hold();
+    const asking = cache.device('d0');
+    await tick();
+    const sweep = cache.refreshAhead();
+    await tick();
+    expect(directory.held.map((held) => held.questions.length)).toEqual([1, 20]);
+    for (let round = 0; round < 3; round++) {
+      for (const held of directory.held.splice(0)) held.release();
+      await tick();
+    }
+    expect(await sweep).toEqual({ questions: 44, calls: 3 });
+    expect((await asking).source).toBe('directory');
+  });
+});
+
+describe('DirectoryCache: Graph turned off', () => {
+  it('answers every question as disabled and never calls', async () => {
+    const clock = new FakeClock();
+    const cache = new DirectoryCache(undefined, clock, { ttlSeconds: TTL, negativeTtlSeconds: NEGATIVE_TTL, staleSeconds: STALE, timeoutMs: 2000 });
+    const disabled = { source: 'disabled', detail: GRAPH_DISABLED_DETAIL };
+    expect(await cache.memberGroups('u1', [groupId(1)])).toEqual(disabled);
+    expect(await cache.device('d1')).toEqual(disabled);
+    expect(await cache.certificateUserIds('u1')).toEqual(disabled);
+    clock.at(TTL * 1000);
+    expect(cache.maybeRefreshAhead()).toBe(false);
+    expect(await cache.refreshAhead()).toEqual({ questions: 0, calls: 0 });
+    expect(cache.stats()).toMatchObject({ calls: 0, hits: 0, misses: 0 });
+  });
+});
+
+describe('DirectoryCache: property', () => {
+  type Step =
+    | { readonly op: 'ask'; readonly method: 'device' | 'memberGroups' | 'certificateUserIds'; readonly key: number }
+    | { readonly op: 'advance'; readonly ms: number }
+    | { readonly op: 'behave'; readonly as: 'truth' | 'hold' | 'reject' | DirectoryErrorKind }
+    | { readonly op: 'settle' }
+    | { readonly op: 'sweep' };
+
+  const step: fc.Arbitrary<Step> = fc.oneof(
+    fc.record({ op: fc.constant('ask' as const), method: fc.constantFrom('device' as const, 'memberGroups' as const, 'certificateUserIds' as const), key: fc.integer({ min: 0, max: 3 }) }),
+    fc.record({ op: fc.constant('advance' as const), ms: fc.integer({ min: 0, max: 400_000 }) }),
+    fc.record({ op: fc.constant('behave' as const), as: fc.constantFrom('truth' as const, 'hold' as const, 'reject' as const, 'throttled' as const, 'unavailable' as const, 'timeout' as const, 'denied' as const, 'invalid' as const) }),
+    fc.constant({ op: 'settle' as const }),
+    fc.constant({ op: 'sweep' as const }),
+  );
+
+  const keyOf = (question: DirectoryQuestion) =>
+    question.kind === 'member-groups' ? `g|${question.userId}|${question.groupIds.join()}` : question.kind === 'device' ? `d|${question.deviceId}` : `c|${question.userId}`;
+
+  it('never rejects, always answers a well-formed fact, and never has two calls in flight for one question', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(step, { maxLength: 60 }), async (steps) => {
+        const { clock, directory, cache } = setup({ breaker: { failures: 2, cooldownSeconds: 10 }, negativeTtlSeconds: 5, staleSeconds: 100 });
+        const inFlight = new Set<string>();
+        let overlaps = 0;
+        let behaviour: Answerer | undefined;
+        directory.script = (questions) => {
+          for (const question of questions) {
+            if (inFlight.has(keyOf(question))) overlaps++;
+            inFlight.add(keyOf(question));
+          }
+          const done = () => { for (const question of questions) inFlight.delete(keyOf(question)); };
+          return Promise.resolve(behaviour ? behaviour(questions) : questions.map((question) => directory.truth(question))).finally(done);
+        };
+        const answers: Promise<DirectoryFacts<unknown>>[] = [];
+        for (const current of steps) {
+          if (current.op === 'ask') {
+            const key = `k${current.key}`;
+            answers.push(current.method === 'device' ? cache.device(key) : current.method === 'memberGroups' ? cache.memberGroups(key, [groupId(current.key), groupId(9)]) : cache.certificateUserIds(key));
+          } else if (current.op === 'advance') {
+            clock.t += current.ms;
+          } else if (current.op === 'behave') {
+            const as = current.as;
+            behaviour =
+              as === 'truth' ? undefined
+              : as === 'hold' ? (questions) => new Promise<DirectoryOutcome[]>((resolve) => { directory.held.push({ questions, release: () => { resolve(questions.map((question) => directory.truth(question))); }, fail: () => undefined }); })
+              : as === 'reject' ? () => Promise.reject(new DirectoryError('unavailable', 'down', undefined, 503))
+              : (questions) => questions.map(() => ({ ok: false as const, error: new DirectoryError(as, as, as === 'throttled' ? 7 : undefined) }));
+          } else if (current.op === 'settle') {
+            for (const held of directory.held.splice(0)) held.release();
+          } else {
+            cache.maybeRefreshAhead();
+          }
+          await tick();
+        }
+        behaviour = undefined;
+        for (let round = 0; round < 5; round++) {
+          for (const held of directory.held.splice(0)) held.release();
+          await tick();
+        }
+        const settled = await Promise.allSettled(answers);
+        expect(settled.every((result) => result.status === 'fulfilled')).toBe(true);
+        for (const result of settled) {
+          if (result.status !== 'fulfilled') continue;
+          const facts = result.value;
+          expect(['cache', 'directory', 'stale', 'unavailable']).toContain(facts.source);
+          expect('value' in facts).toBe(facts.source !== 'unavailable');
+          if (facts.source === 'stale' || facts.source === 'unavailable') expect(facts.detail).toBeTypeOf('string');
+        }
+        expect(overlaps).toBe(0);
+      }),
+      { numRuns: 150 },
+    );
+  });
+});
