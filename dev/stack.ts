@@ -16,6 +16,7 @@ import { basename, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { loadConfig, type AppConfig } from '../shared/config.js';
 import { startAzurite, type Azurite, type AzuritePorts } from './azurite.js';
+import { GRAPH_STAND_IN_TLS_DIR, startGraphStandIn, type GraphStandIn } from './graph/index.js';
 import { startLocalGateway } from './gateway/index.js';
 import { installFunctionsCore, registeredFunctions } from './host/functionsCore.js';
 import { startFunctionsHost, type FunctionsHost } from './host/server.js';
@@ -23,6 +24,7 @@ import { localSettings } from './localSettings.js';
 import { demoPolicyConfiguration } from './demoPolicies.js';
 import { ensureDevPki, type DevPki } from './pki/index.js';
 import { DEV_TENANT_ID, DEV_TOKEN_AUDIENCE, startDevTokenIssuer } from './tokens/index.js';
+import { devObjectIdFor } from './tokens/mint.js';
 
 /** Audience of the users' tokens for the apps certgate protects in the local stack. */
 export const DEV_APP_AUDIENCE = 'api://contoso-portal';
@@ -32,6 +34,8 @@ export interface StackPorts {
   readonly host: number;
   readonly gateway: number;
   readonly pki: number;
+  /** The Microsoft Graph stand-in (https); default any free port. */
+  readonly graph?: number;
   readonly azurite: AzuritePorts;
 }
 
@@ -67,6 +71,8 @@ export interface Stack {
   readonly pki: DevPki;
   readonly config: AppConfig;
   readonly azurite: Azurite;
+  /** The Microsoft Graph stand-in (and Entra token endpoint for the app's credential), with its fault switches and call counters. */
+  readonly graph: GraphStandIn;
   readonly functionKey: string;
   /** The local token issuer (stands in for Entra ID) and an admin token for the management API. */
   readonly tokens: { readonly issuer: string; readonly adminToken: string; mint(upn: string, roles: readonly string[], audience?: string, groups?: readonly string[]): Promise<string> };
@@ -99,6 +105,21 @@ async function startPkiServer(dir: () => string, port: number): Promise<{ server
     server.listen(port, '127.0.0.1', resolve);
   });
   return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+/**
+ * The app reaches the stand-in over https with its dev CA, which Node trusts only when the process
+ * starts with NODE_EXTRA_CA_CERTS (the npm scripts set it). Without it every Graph call fails and
+ * decisions that need Graph data follow the fail mode: say so loudly instead of failing quietly.
+ */
+async function warnUnlessGraphTrusted(graph: GraphStandIn, log: (line: string) => void): Promise<void> {
+  try {
+    await fetch(`${graph.url}/_standin/calls`);
+  } catch {
+    const line = `certgate: the Graph stand-in's CA is not trusted by this process: start it with NODE_EXTRA_CA_CERTS=${join(GRAPH_STAND_IN_TLS_DIR, 'ca.crt')} (npm start / npm test do); until then Graph data is unavailable and policies needing it follow the fail mode`;
+    console.warn(line);
+    log(line);
+  }
 }
 
 /** Imports every module in `functions/`, as the Functions host loads `main`; they register themselves. */
@@ -135,8 +156,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
     const issuer = await startDevTokenIssuer({ host: '127.0.0.1', port: 0, tenantId: DEV_TENANT_ID, ...(options.tokenDir ? { keyDir: options.tokenDir } : {}) });
     closers.push(() => issuer.close());
+    // Object ids as `dev/tokens/mint.ts` and the Graph stand-in's directory have them.
     const mint = (upn: string, roles: readonly string[], audience: string = DEV_TOKEN_AUDIENCE, groups?: readonly string[]) =>
-      issuer.mint({ oid: `00000000-0000-4000-8000-${Buffer.from(upn).toString('hex').slice(0, 12).padEnd(12, '0')}`, upn, roles, audience, ...(groups ? { groups } : {}), expiresInSeconds: 12 * 3600 });
+      issuer.mint({ oid: devObjectIdFor(upn), upn, roles, audience, ...(groups ? { groups } : {}), expiresInSeconds: 12 * 3600 });
+    const graph = await startGraphStandIn({ host: '127.0.0.1', port: options.ports.graph ?? 0 });
+    closers.push(() => graph.close());
+    await warnUnlessGraphTrusted(graph, log);
     const adminToken = await mint('admin@contoso.example', ['Certgate.Admin']);
     const settings = {
       ...localSettings(options.root),
@@ -145,6 +170,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       CERTGATE_MANAGEMENT_JWKS_URI: issuer.jwksUri,
       CERTGATE_USER_TOKEN_AUDIENCE: DEV_APP_AUDIENCE,
       ...(options.demoPolicies ? { CERTGATE_TRUSTED_PROXIES: '127.0.0.1/32' } : {}),
+      // Graph is the stand-in; the app signs in to it with DefaultAzureCredential's environment source.
+      CERTGATE_GRAPH_BASE_URL: graph.url,
+      ...graph.credentialEnvironment(),
       ...(options.settings ?? {}),
       CERTGATE_STORAGE_CONNECTION_STRING: azurite.connectionString,
     };
@@ -202,7 +230,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     });
     closers.push(() => gateway.close());
 
-    return { hostUrl: host.url, gatewayUrl: gateway.url, pkiUrl: pkiServer.url, pki, config, azurite, functionKey: options.functionKey, tokens: { issuer: issuer.issuer, adminToken, mint }, demoPolicies: options.demoPolicies ?? false, close };
+    return { hostUrl: host.url, gatewayUrl: gateway.url, pkiUrl: pkiServer.url, pki, config, azurite, graph, functionKey: options.functionKey, tokens: { issuer: issuer.issuer, adminToken, mint }, demoPolicies: options.demoPolicies ?? false, close };
   } catch (error) {
     await close();
     throw error;

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { loadConfig, type AppConfig } from './config.js';
 import { BlobCrlArchive } from './adapters/blobCrlArchive.js';
 import { BlobPostureReports } from './adapters/blobPostureReports.js';
+import { createGraphDirectory } from './adapters/graphDirectory.js';
 import { HttpCrlFetcher } from './adapters/httpCrlFetcher.js';
 import { HttpOcspClient } from './adapters/httpOcspClient.js';
 import { createTokenVerifier, type TokenVerifier } from './adapters/jwksTokenVerifier.js';
@@ -78,7 +79,8 @@ export function buildServices(env: Record<string, string | undefined>, clock: Cl
     },
     config.crlRefreshSeconds,
   );
-  const directoryCache = new DirectoryCache(undefined, clock, {
+  const directory = config.graph.enabled ? createGraphDirectory(config.graph) : undefined;
+  const directoryCache = new DirectoryCache(directory, clock, {
     ttlSeconds: config.graph.cacheSeconds,
     negativeTtlSeconds: config.graph.negativeCacheSeconds,
     staleSeconds: config.graph.staleSeconds,
@@ -87,7 +89,7 @@ export function buildServices(env: Record<string, string | undefined>, clock: Cl
       console.warn(JSON.stringify(event));
     },
   });
-  return { config, clock, trustedCas, directoryCache, trustAnchors: new TrustAnchorCache(trustedCas, clock, config.configRefreshSeconds), crls, verdicts: new VerdictCache(), ocsp: new OcspCache(new HttpOcspClient({ timeoutMs: 3_000 }), { maxEntries: 10_000, clockSkewSeconds: config.clockSkewSeconds }),
+  return { config, clock, trustedCas, directoryCache, ...(directory ? { directory } : {}), trustAnchors: new TrustAnchorCache(trustedCas, clock, config.configRefreshSeconds), crls, verdicts: new VerdictCache(), ocsp: new OcspCache(new HttpOcspClient({ timeoutMs: 3_000 }), { maxEntries: 10_000, clockSkewSeconds: config.clockSkewSeconds }),
     policyStore,
     policies: new PolicyCache(policyStore, clock, config.configRefreshSeconds),
     postureReports: new BlobPostureReports(createContainerClient(config.storage, `${config.tablePrefix.toLowerCase()}-reports`)),
