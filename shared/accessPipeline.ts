@@ -17,7 +17,7 @@ import { OcspCache } from './trust/ocspCache.js';
 import { alertsOnUnknown, crlUrlsOf, revocationModeResolver, thumbprintOf } from './trust/revocationPolicy.js';
 import type { TrustAnchors } from './trust/trustAnchorCache.js';
 import { VerdictCache } from './trust/verdictCache.js';
-import { BINDING_RULE_KINDS, bindCertificateToUser, principalFromAppServiceHeaders, DEFAULT_BINDING_RULES, type BindingRuleKind, type Principal, type TokenReason } from './identity/index.js';
+import { BINDING_RULE_KINDS, bindCertificateToUser, deviceIdOf, principalFromAppServiceHeaders, DEFAULT_BINDING_RULES, type BindingRuleKind, type Principal, type TokenReason } from './identity/index.js';
 
 /** A certificate to validate, with what the pipeline reports through. */
 export interface CertificateInput {
@@ -201,9 +201,16 @@ export interface UserBinding {
  * the rules of the trusted CA that issued it (or anchors its path, for a forwarded intermediate).
  * The user's name is tried first; when that binds nothing, the user's `certificateUserIds` are read
  * from the directory (cached) and the rules tried again with them. When the directory cannot
- * answer, the binding is unknown; with Graph turned off, the name is all there is.
+ * answer, the binding is unknown; with Graph turned off, the name is all there is. A device
+ * certificate (one that names an Entra device where CERTGATE_DEVICE_ID_SOURCES looks) is bound to
+ * its device, not to a user: it counts for whoever signs in on that device.
  */
 export async function bindLeafToUser(services: Services, leaf: Uint8Array, validation: ValidationResult | undefined, principal: Principal): Promise<UserBinding> {
+  const device = validation?.leaf ? deviceIdOf(validation.leaf, services.config.deviceIdSources) : undefined;
+  if (device) {
+    // A computer certificate: it proves the device (its key never leaves it), whoever signs in on it.
+    return { bound: true, detail: `a device certificate (Entra device ${device.deviceId} in ${device.source}): bound to the device, not to a user` };
+  }
   const parsed = parseCertificates(leaf);
   const certificate = parsed.ok ? parsed.certificates[0] : undefined;
   if (!certificate) return { bound: false, detail: 'the leaf certificate did not parse' };
