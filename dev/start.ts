@@ -80,8 +80,9 @@ for (const [index, step] of tourSteps(running, process.cwd()).entries()) {
   let ok = false;
   try {
     const result = await step.run();
-    ok = result.status === step.expected.status && step.expected.reasons.every((r) => result.reasons.includes(r));
-    observed = `${result.status} ${result.reasons.join(', ')}`;
+    const tags = (result.body as { deviceTags?: string[] } | undefined)?.deviceTags ?? [];
+    ok = result.status === step.expected.status && step.expected.reasons.every((r) => result.reasons.includes(r)) && (step.expected.deviceTags ?? []).every((t) => tags.includes(t));
+    observed = `${result.status} ${result.reasons.join(', ')}${step.expected.deviceTags ? `; device tags ${tags.join(', ')}` : ''}`;
   } catch (error) {
     observed = `error: ${error instanceof Error ? error.message : String(error)}`;
   }

@@ -14,7 +14,8 @@ import { DEV_APP_AUDIENCE, type Stack } from './stack.js';
 export interface TourStep {
   readonly title: string;
   readonly curl: string;
-  readonly expected: { readonly status: number; readonly reasons: readonly string[] };
+  /** What the step must answer; `deviceTags`, when given, must all be in the decision's tags. */
+  readonly expected: { readonly status: number; readonly reasons: readonly string[]; readonly deviceTags?: readonly string[] };
   run(): Promise<{ status: number; reasons: readonly string[]; body: unknown }>;
 }
 
@@ -97,10 +98,26 @@ export function tourSteps(stack: Stack, cwd: string): TourStep[] {
       return { ...r, reasons: reasonsOf(r.body) };
     },
   });
+  // Dave's token carries no groups claim (as on overage): his Finance membership, through the
+  // nested group Finance Approvers, and the dev laptop's compliance come from the Graph stand-in.
+  const office = 'Microsoft Office/16.0 (Windows NT 10.0; Microsoft Outlook 16.0)';
+  const device = stack.pki.users.device;
+  const daveDesktop = (onDevice: boolean, expected: TourStep['expected'], title: string): TourStep => ({
+    title,
+    curl: `curl -s --cacert ${cacert}${onDevice ? ` --cert ${rel(device?.certPath ?? '')} --key ${rel(device?.keyPath ?? '')}` : ''} -A "${office}" -H "Authorization: Bearer $(npx tsx dev/tokens/mint.ts --upn dave@contoso.example --audience ${DEV_APP_AUDIENCE})" "${url}?app=contoso-portal"`,
+    expected,
+    run: async () => {
+      const token = await stack.tokens.mint('dave@contoso.example', [], DEV_APP_AUDIENCE);
+      const r = await gatewayRequest(stack, '/api/authorize?app=contoso-portal', onDevice ? device : undefined, { authorization: `Bearer ${token}`, 'user-agent': office });
+      return { ...r, reasons: reasonsOf(r.body) };
+    },
+  });
   const demoSteps = stack.demoPolicies
     ? [
         demo('127.0.0.2', { status: 200, reasons: ['policy-allow'] }, 'demo policies: alice, no certificate, the portal from the office (127.0.0.2 stands in for it): allowed'),
         demo('127.0.0.1', { status: 403, reasons: ['policy-block'] }, 'demo policies: the same from outside the office: blocked by block-external-without-certificate'),
+        daveDesktop(false, { status: 403, reasons: ['policy-block'] }, 'demo policies + Graph: dave (in Finance through a nested group, read from Graph) in Outlook, no managed device: blocked by finance-apps-require-managed-device'),
+        daveDesktop(true, { status: 200, reasons: ['default-allow'], deviceTags: ['valid-client-certificate', 'compliant', 'hybrid-joined'] }, "the same from the dev laptop (its certificate names Entra device; Graph says compliant, hybrid-joined): allowed"),
       ]
     : [];
   return [

@@ -5,8 +5,8 @@
  * The only module that fetches JWKS. The checks themselves are in `shared/identity/`.
  * May import: jose, ../identity/*.
  */
-import { createRemoteJWKSet, customFetch, type FetchImplementation } from 'jose';
-import { verifyAccessToken, type AccessTokenExpectations, type TokenResult } from '../identity/accessTokenVerification.js';
+import { createRemoteJWKSet, customFetch, decodeJwt, type FetchImplementation } from 'jose';
+import { DEFAULT_CLOCK_TOLERANCE_SECONDS, verifyAccessToken, type AccessTokenExpectations, type TokenResult } from '../identity/accessTokenVerification.js';
 
 /** Options of {@link createTokenVerifier}. */
 export interface TokenVerifierOptions {
@@ -107,7 +107,46 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     audience: [...options.audience],
     ...(clockToleranceSeconds === undefined ? {} : { clockToleranceSeconds }),
   };
+  return withVerifiedTokenCache(
+    (authorizationHeader, now) => verifyAccessToken(authorizationHeader, now, expectations, keys),
+    clockToleranceSeconds ?? DEFAULT_CLOCK_TOLERANCE_SECONDS,
+    (cacheMaxAge ?? 600) * 1000,
+  );
+}
+
+/** Most verified tokens remembered per verifier. */
+export const VERIFIED_TOKEN_CACHE_ENTRIES = 10_000;
+
+/**
+ * Remembers tokens that verified, by their exact text, so a client sending the same token on
+ * every request costs one signature check, not one per request (RS256 verification is most of a
+ * warm decision otherwise). A remembered token is answered again only inside its own validity
+ * window (nbf / exp with the clock tolerance, checked on every use) and for at most as long as the
+ * signing keys themselves are cached (`maxAgeMs`); failures are never remembered. Bounded: the
+ * oldest entry goes first.
+ */
+export function withVerifiedTokenCache(verify: TokenVerifier['verify'], clockToleranceSeconds: number, maxAgeMs: number): TokenVerifier {
+  const verified = new Map<string, { readonly result: TokenResult; readonly notBefore: number; readonly expiresAt: number; readonly until: number }>();
+  const tolerance = clockToleranceSeconds * 1000;
   return {
-    verify: (authorizationHeader, now) => verifyAccessToken(authorizationHeader, now, expectations, keys),
+    async verify(authorizationHeader, now) {
+      const at = now.getTime();
+      const known = authorizationHeader === null ? undefined : verified.get(authorizationHeader);
+      if (known && at >= known.notBefore - tolerance && at <= known.expiresAt + tolerance && at < known.until) return known.result;
+      if (known && authorizationHeader !== null) verified.delete(authorizationHeader);
+      const result = await verify(authorizationHeader, now);
+      if (result.ok && authorizationHeader !== null) {
+        let claims: { exp?: unknown; nbf?: unknown };
+        try {
+          claims = decodeJwt(authorizationHeader.trim().split(/\s+/u)[1] ?? '');
+        } catch {
+          return result;
+        }
+        if (typeof claims.exp !== 'number') return result;
+        if (verified.size >= VERIFIED_TOKEN_CACHE_ENTRIES) verified.delete(verified.keys().next().value as string);
+        verified.set(authorizationHeader, { result, notBefore: typeof claims.nbf === 'number' ? claims.nbf * 1000 : Number.NEGATIVE_INFINITY, expiresAt: claims.exp * 1000, until: at + maxAgeMs });
+      }
+      return result;
+    },
   };
 }

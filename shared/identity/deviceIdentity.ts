@@ -37,8 +37,19 @@ function commonNames(subject: string): string[] {
   return parsed.attributes.filter((attribute) => attribute.type === COMMON_NAME_OID || attribute.type.toLowerCase() === 'cn').map((attribute) => attribute.comparable);
 }
 
+/** Answers per certificate object (a validated leaf's summary is reused while its verdict is cached) and sources list. */
+const answers = new WeakMap<DeviceCertificateFields, { readonly sources: readonly DeviceIdSource[]; readonly answer: CertificateDeviceId | undefined }>();
+
 /** The Entra device id of a certificate: the first source, in order, that holds a GUID. */
 export function deviceIdOf(certificate: DeviceCertificateFields, sources: readonly DeviceIdSource[]): CertificateDeviceId | undefined {
+  const known = answers.get(certificate);
+  if (known?.sources === sources) return known.answer;
+  const answer = findDeviceId(certificate, sources);
+  answers.set(certificate, { sources, answer });
+  return answer;
+}
+
+function findDeviceId(certificate: DeviceCertificateFields, sources: readonly DeviceIdSource[]): CertificateDeviceId | undefined {
   for (const source of sources) {
     if (source.kind === 'subject-cn') {
       const id = commonNames(certificate.subject).map((name) => name.trim().toLowerCase()).find((name) => GUID.test(name));

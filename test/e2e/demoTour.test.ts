@@ -18,11 +18,13 @@ afterAll(async () => {
 describe('the tour with the demo policies', () => {
   it('every step gives the outcome it states', async () => {
     const steps = tourSteps(stack, process.cwd());
-    expect(steps.length).toBeGreaterThanOrEqual(12);
+    expect(steps.length).toBeGreaterThanOrEqual(14);
     for (const step of steps) {
       const result = await step.run();
       expect({ step: step.title, status: result.status }).toEqual({ step: step.title, status: step.expected.status });
       for (const reason of step.expected.reasons) expect(result.reasons, step.title).toContain(reason);
+      const tags = (result.body as { deviceTags?: string[] }).deviceTags ?? [];
+      for (const tag of step.expected.deviceTags ?? []) expect(tags, step.title).toContain(tag);
     }
   });
 });
