@@ -1,6 +1,8 @@
 /**
  * `GET /api/health`: the version and whether Table Storage answers. 200 when healthy, 503 when a
- * dependency or the configuration is not. Anonymous: it reveals nothing but health.
+ * dependency or the configuration is not. Also whether Microsoft Graph is in use and the state of
+ * its circuit (`open` while Graph fails or throttles: decisions then use cached or stale data, or
+ * follow the fail mode; not a reason for 503). Anonymous: it reveals nothing but health.
  */
 import { app, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { getServices, VERSION } from '../shared/composition.js';
@@ -17,7 +19,8 @@ export async function health(_request: unknown, context: InvocationContext): Pro
   try {
     await services.trustedCas.ping();
     const latencyMs = Math.round((performance.now() - started) * 10) / 10;
-    return { status: 200, jsonBody: { status: 'healthy', version: VERSION, storage: { reachable: true, latencyMs } }, headers: { 'cache-control': 'no-store' } };
+    const graph = { enabled: services.config.graph.enabled, circuit: services.directoryCache.stats().breaker };
+    return { status: 200, jsonBody: { status: 'healthy', version: VERSION, storage: { reachable: true, latencyMs }, graph }, headers: { 'cache-control': 'no-store' } };
   } catch (error) {
     context.warn(`health: storage unreachable: ${error instanceof Error ? error.message : String(error)}`);
     return { status: 503, jsonBody: { status: 'unhealthy', version: VERSION, storage: { reachable: false, code: 'store-unavailable' } }, headers: { 'cache-control': 'no-store' } };

@@ -107,7 +107,7 @@ describe('the functions without the gateway', () => {
   it('reports health with the version and storage reachability', async () => {
     const res = await fetch(`${stack.hostUrl}/api/health`);
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ status: 'healthy', version: expect.any(String), storage: { reachable: true } });
+    expect(await res.json()).toMatchObject({ status: 'healthy', version: expect.any(String), storage: { reachable: true }, graph: { enabled: true, circuit: 'closed' } });
   });
 });
 
