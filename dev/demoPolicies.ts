@@ -20,10 +20,17 @@ export const DEMO_VENDOR_CA_THUMBPRINT = '720dfe421a83e9eec1d92667f72160219be71f
 /** The demo's host for the portal. */
 export const CONTOSO_PORTAL_HOST = 'portal.contoso.example';
 
-/** How the demo recognises its two apps (by the app id a gateway sends, or by host / path). */
+/** Entra application (client) ids of the demo apps, as the Graph stand-in's directory registers them. */
+export const CONTOSO_PORTAL_APP_ID = 'fe2b3f77-ef40-4f03-b910-a5b109d4b849';
+export const VENDOR_ADMIN_APP_ID = 'ca8b8b18-ce90-423f-9545-39dbd7c69840';
+
+/**
+ * How the demo recognises its two apps: by the Entra app id or the short name a gateway sends, or
+ * by host / path. The Entra app ids let the Conditional Access posture report match them.
+ */
 export const DEMO_APPS = {
-  'contoso-portal': [{ appId: 'contoso-portal' }, { host: CONTOSO_PORTAL_HOST }],
-  'vendor-admin': [{ appId: 'vendor-admin' }, { pathPrefix: '/admin' }],
+  'contoso-portal': [{ appId: CONTOSO_PORTAL_APP_ID }, { appId: 'contoso-portal' }, { host: CONTOSO_PORTAL_HOST }],
+  'vendor-admin': [{ appId: VENDOR_ADMIN_APP_ID }, { appId: 'vendor-admin' }, { pathPrefix: '/admin' }],
 } as const satisfies Record<string, readonly AppMatcher[]>;
 
 const MANAGED_TAGS = ['valid-client-certificate', 'compliant', 'hybrid-joined'] as const;

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEphemeralStack, type Stack } from '../../dev/stack.js';
 import { tourSteps } from '../../dev/tour.js';
+import { CONTOSO_PORTAL_APP_ID, VENDOR_ADMIN_APP_ID } from '../../dev/demoPolicies.js';
 
 let stack: Stack;
 
@@ -26,5 +27,21 @@ describe('the tour with the demo policies', () => {
       const tags = (result.body as { deviceTags?: string[] }).deviceTags ?? [];
       for (const tag of step.expected.deviceTags ?? []) expect(tags, step.title).toContain(tag);
     }
+  });
+
+  it('the Conditional Access posture report, from the Graph stand-in, matches the demo apps', async () => {
+    const res = await fetch(`${stack.hostUrl}/api/manage/posture`, { method: 'POST', headers: { 'x-functions-key': stack.functionKey, authorization: `Bearer ${stack.tokens.adminToken}` } });
+    expect(res.status).toBe(200);
+    const report = (await res.json()) as { summary: { status: string }; protectedApps: { appId: string; coverage: string; routedBy: string[]; withoutSessionControl: string[] }[]; unidentifiedApps: { reason: string }[] };
+    expect(report.summary.status).toBe('complete');
+    const portal = report.protectedApps.find((app) => app.appId === CONTOSO_PORTAL_APP_ID);
+    expect(portal).toMatchObject({ coverage: 'full' });
+    expect(portal?.routedBy.length).toBe(1);
+    // MFA for all, legacy auth block and the report-only Finance policy cover it without routing sessions
+    expect(portal?.withoutSessionControl.length).toBe(3);
+    expect(report.protectedApps.map((app) => app.appId)).toContain(VENDOR_ADMIN_APP_ID);
+    expect(report.unidentifiedApps.map((app) => app.reason)).toContain('app-id-not-entra');
+    const latest = await fetch(`${stack.hostUrl}/api/manage/posture`, { headers: { 'x-functions-key': stack.functionKey, authorization: `Bearer ${stack.tokens.adminToken}` } });
+    expect(latest.status).toBe(200);
   });
 });
