@@ -22,13 +22,28 @@ function correlationIdOf(request: HttpRequest, context: InvocationContext): stri
 
 /**
  * The decision log: every decision with its reasons, deciding policy, client and user. Blocks
- * carry the full validation and per-policy trace (what an admin needs to explain them); allows,
- * the bulk of the traffic, carry the outcome without the traces to keep the hot path light.
+ * carry the whole decision: the validation and per-policy traces and where the directory facts
+ * came from (what an admin needs to explain them). Allows, the bulk of the traffic, carry the
+ * outcome, the certificate's thumbprint and subject, and the sources of the directory facts.
  */
 function logDecision(context: InvocationContext, decision: Decision, client: ClientContext, user: string | undefined): void {
   if (decision.effect === 'allow') {
-    const { trace: _trace, policy, ...rest } = decision;
-    context.log(JSON.stringify({ event: 'certgate.decision', ...rest, ...(policy ? { policy: { reason: policy.reason, decidedBy: policy.decidedBy } } : {}), client, user }));
+    const { directory } = decision;
+    context.log(
+      JSON.stringify({
+        event: 'certgate.decision',
+        effect: 'allow',
+        reasons: decision.reasons,
+        decidedBy: decision.policy?.decidedBy,
+        deviceTags: decision.deviceTags,
+        certificate: decision.certificate ? { sha256Thumbprint: decision.certificate.sha256Thumbprint, subject: decision.certificate.subject } : undefined,
+        directory: directory ? { groups: directory.groups?.source, device: directory.device?.source } : undefined,
+        correlationId: decision.correlationId,
+        decidedAt: decision.decidedAt,
+        client,
+        user,
+      }),
+    );
   } else {
     context.warn(JSON.stringify({ event: 'certgate.decision', ...decision, client, user }));
   }

@@ -37,7 +37,7 @@ function clientIpOf(request: ForwardedRequest, gateways: readonly GatewayConfig[
   for (let index = hops.length - 1; index >= 0; index--) {
     const hop = parseIpAddress(hops[index] ?? '');
     if (!hop) return undefined;
-    if (index === 0 || !isTrustedProxyAddress(gateways, hop.address)) return hop.address;
+    if (index === 0 || !isTrustedProxyAddress(gateways, hop)) return hop.address;
   }
   return undefined;
 }
@@ -46,15 +46,19 @@ function validHost(value: string | undefined): string | undefined {
   return value !== undefined && HOST.test(value) ? value.toLowerCase() : undefined;
 }
 
-function pathOf(value: string | undefined): string | undefined {
-  if (value === undefined) return undefined;
+function parsedUrl(value: string, base?: string): URL | undefined {
   try {
-    // Only the path: the query may carry secrets and is not used by policies.
-    const pathname = value.startsWith('/') ? new URL(value, 'http://certgate.invalid').pathname : new URL(value).pathname;
-    return pathname.startsWith('/') ? pathname : undefined;
+    return new URL(value, base);
   } catch {
     return undefined;
   }
+}
+
+/** Only the path: the query may carry secrets and is not used by policies. */
+function pathOf(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const pathname = parsedUrl(value, value.startsWith('/') ? 'http://certgate.invalid' : undefined)?.pathname;
+  return pathname?.startsWith('/') ? pathname : undefined;
 }
 
 /** Reads the client context of a request, trusting forwarding headers only from a proven gateway. */
@@ -74,17 +78,12 @@ export function clientContextOf(request: ForwardedRequest & { readonly url: stri
     const forwardedHost = trustedForwarder
       ? validHost(headerValues(request, 'x-forwarded-host').at(-1)) ?? validHost(request.headers.get('x-original-host')?.trim())
       : undefined;
-    let urlHost: string | undefined;
-    try {
-      urlHost = new URL(request.url).host || undefined;
-    } catch {
-      urlHost = undefined;
-    }
-    const host = forwardedHost ?? validHost(request.headers.get('host')?.trim()) ?? validHost(urlHost);
+    const url = parsedUrl(request.url);
+    const host = forwardedHost ?? validHost(request.headers.get('host')?.trim()) ?? validHost(url?.host || undefined);
     const forwardedPath = trustedForwarder
       ? pathOf(request.headers.get('x-original-url')?.trim()) ?? pathOf(request.headers.get('x-forwarded-uri')?.trim())
       : undefined;
-    const path = forwardedPath ?? pathOf(request.url);
+    const path = forwardedPath ?? (url?.pathname.startsWith('/') ? url.pathname : undefined);
     const clientIp = clientIpOf(request, gateways);
     const userAgent = request.headers.get('user-agent')?.slice(0, MAX_USER_AGENT);
     return {

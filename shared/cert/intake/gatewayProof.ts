@@ -6,8 +6,8 @@
  * trusted proxy ranges. A gateway with no factor configured proves nothing (fail closed).
  * May import: intake types, header names, address ranges, node:crypto.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
-import { compileAddressRanges, parseIpAddress, type AddressRanges } from './addressRanges.js';
+import { hash, timingSafeEqual } from 'node:crypto';
+import { compileAddressRanges, parseIpAddress, type AddressRanges, type IpAddress } from './addressRanges.js';
 import { headerNameFor, secretHeaderFor } from './headerNames.js';
 import type { ForwardedRequest, GatewayConfig } from './types.js';
 
@@ -29,7 +29,7 @@ interface CompiledGateway {
 
 const compiledGateways = new WeakMap<GatewayConfig, CompiledGateway>();
 
-const digest = (value: string): Buffer => createHash('sha256').update(value, 'utf8').digest();
+const digest = (value: string): Buffer => hash('sha256', value, 'buffer');
 
 function compile(gateway: GatewayConfig): CompiledGateway {
   const cached = compiledGateways.get(gateway);
@@ -103,7 +103,7 @@ export function proveGateway(gateway: GatewayConfig, request: ForwardedRequest):
 }
 
 /** Whether a peer or hop address lies in any gateway's trusted proxy ranges. */
-export function isTrustedProxyAddress(gateways: readonly GatewayConfig[], address: string): boolean {
-  const parsed = parseIpAddress(address);
+export function isTrustedProxyAddress(gateways: readonly GatewayConfig[], address: string | IpAddress): boolean {
+  const parsed = typeof address === 'string' ? parseIpAddress(address) : address;
   return parsed !== undefined && gateways.some((gateway) => compile(gateway).proxies.contains(parsed));
 }
