@@ -259,7 +259,7 @@ export interface Directory {
    * with a {@link DirectoryError} only when the round trip itself failed.
    */
   answer(questions: readonly DirectoryQuestion[], options?: { readonly timeoutMs?: number }): Promise<DirectoryOutcome[]>;
-  /** Of these object ids, the ones that are groups, with their display names (`POST /directoryObjects/getByIds`). */
+  /** Of these object ids, the ones that are groups, with their display names (`GET /groups/{id}` in JSON batches: GroupMember.Read.All suffices). */
   findGroups(ids: readonly string[]): Promise<ReadonlyMap<string, string>>;
   /** Every Conditional Access policy of the tenant, all pages (`GET /identity/conditionalAccess/policies`). */
   listConditionalAccessPolicies(): Promise<ConditionalAccessPolicy[]>;

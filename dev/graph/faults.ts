@@ -10,7 +10,7 @@
 import { z } from 'zod';
 
 /** The Graph routes the stand-in serves, by name (used by faults and by the call counters). */
-export const GRAPH_ROUTES = ['checkMemberGroups', 'devices', 'user', 'getByIds', 'conditionalAccessPolicies', 'batch'] as const;
+export const GRAPH_ROUTES = ['checkMemberGroups', 'devices', 'user', 'group', 'conditionalAccessPolicies', 'batch'] as const;
 
 /** One Graph route of the stand-in. */
 export type GraphRouteName = (typeof GRAPH_ROUTES)[number];

@@ -15,8 +15,6 @@ export const GRAPH_JSON = 'application/json;odata.metadata=minimal;odata.streami
 
 /** Most group ids in one checkMemberGroups call, as Graph enforces it. */
 export const CHECK_MEMBER_GROUPS_LIMIT = 20;
-/** Most ids in one getByIds call. */
-export const GET_BY_IDS_LIMIT = 1000;
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -70,7 +68,7 @@ const ROUTES: readonly { readonly method: string; readonly pattern: RegExp; read
   { method: 'POST', pattern: new RegExp(`^/users/${SEGMENT}/checkMemberGroups$`, 'i'), name: 'checkMemberGroups' },
   { method: 'GET', pattern: /^\/devices$/i, name: 'devices' },
   { method: 'GET', pattern: new RegExp(`^/users/${SEGMENT}$`, 'i'), name: 'user' },
-  { method: 'POST', pattern: /^\/directoryObjects\/getByIds$/i, name: 'getByIds' },
+  { method: 'GET', pattern: new RegExp(`^/groups/${SEGMENT}$`, 'i'), name: 'group' },
   { method: 'GET', pattern: /^\/identity\/conditionalAccess\/policies$/i, name: 'conditionalAccessPolicies' },
 ];
 
@@ -100,8 +98,7 @@ export const ROUTE_PERMISSIONS: Readonly<Record<MatchedRoute['name'], readonly (
   checkMemberGroups: [['User.Read.All', 'GroupMember.Read.All'], ['User.Read.All', 'Group.Read.All'], ['Directory.Read.All']],
   devices: [['Device.Read.All'], ['Directory.Read.All']],
   user: [['User.Read.All'], ['Directory.Read.All']],
-  // Microsoft lists Directory.Read.All; reading groups by id also works with a group-reading permission.
-  getByIds: [['Directory.Read.All'], ['GroupMember.Read.All'], ['Group.Read.All']],
+  group: [['GroupMember.Read.All'], ['Group.Read.All'], ['Directory.Read.All']],
   conditionalAccessPolicies: [['Policy.Read.All']],
 };
 
@@ -181,33 +178,14 @@ function user(id: string, query: URLSearchParams, context: GraphRouteContext): G
   return ok({ '@odata.context': `${context.origin}/v1.0/$metadata#users/$entity`, ...shown });
 }
 
-function getByIds(body: unknown, context: GraphRouteContext): GraphAnswer {
-  const fields = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
-  const ids = stringArray(fields.ids);
-  if (ids === undefined || ids.length === 0) return graphError(400, 'Request_BadRequest', "The request body must contain 'ids', a non-empty collection of strings.");
-  if (ids.length > GET_BY_IDS_LIMIT) return graphError(400, 'Request_BadRequest', `At most ${GET_BY_IDS_LIMIT} ids are allowed, got ${ids.length}.`);
-  const malformed = ids.find((id) => !GUID.test(id));
-  if (malformed !== undefined) return graphError(400, 'Request_BadRequest', `Invalid object identifier '${malformed}'.`);
-  const types = fields.types === undefined ? ['user', 'group', 'device'] : stringArray(fields.types)?.map((type) => type.toLowerCase().replace(/^microsoft\.graph\./, ''));
-  if (types === undefined) return graphError(400, 'Request_BadRequest', "'types' must be a collection of strings.");
-  const unknownType = types.find((type) => !['user', 'group', 'device'].includes(type));
-  if (unknownType !== undefined) return graphError(400, 'Request_BadRequest', `Unsupported type '${unknownType}'.`);
-  const value: Record<string, unknown>[] = [];
-  for (const id of ids) {
-    const group = types.includes('group') ? context.directory.group(id) : undefined;
-    if (group !== undefined) {
-      value.push({ '@odata.type': '#microsoft.graph.group', id: group.id, displayName: group.displayName, description: null, mailEnabled: false, securityEnabled: true });
-      continue;
-    }
-    const found = types.includes('user') ? context.directory.user(id) : undefined;
-    if (found !== undefined && found.id.toLowerCase() === id.toLowerCase()) {
-      value.push({ '@odata.type': '#microsoft.graph.user', id: found.id, displayName: found.displayName, userPrincipalName: found.userPrincipalName });
-      continue;
-    }
-    const device = types.includes('device') ? context.directory.file.devices.find((candidate) => candidate.id.toLowerCase() === id.toLowerCase()) : undefined;
-    if (device !== undefined) value.push({ '@odata.type': '#microsoft.graph.device', id: device.id, deviceId: device.deviceId, displayName: device.displayName });
+function group(id: string, query: URLSearchParams, context: GraphRouteContext): GraphAnswer {
+  if (!GUID.test(id)) return graphError(400, 'Request_BadRequest', `Invalid object identifier '${id}'.`);
+  const found = context.directory.group(id);
+  if (found === undefined) {
+    return graphError(404, 'Request_ResourceNotFound', `Resource '${id}' does not exist or one of its queried reference-property objects are not present.`);
   }
-  return ok({ '@odata.context': `${context.origin}/v1.0/$metadata#directoryObjects`, value });
+  const full = { id: found.id, displayName: found.displayName, description: null, mailEnabled: false, securityEnabled: true, groupTypes: [] };
+  return ok({ '@odata.context': `${context.origin}/v1.0/$metadata#groups/$entity`, ...(query.get('$select') === null ? full : selectFields(full, query)) });
 }
 
 /** The opaque `$skiptoken` of a page: the offset, base64url-encoded. */
@@ -249,8 +227,8 @@ export function serveGraphRoute(route: MatchedRoute, request: GraphRequestIn, co
       return devices(request.query, context);
     case 'user':
       return user(route.id ?? '', request.query, context);
-    case 'getByIds':
-      return getByIds(request.body, context);
+    case 'group':
+      return group(route.id ?? '', request.query, context);
     case 'conditionalAccessPolicies':
       return conditionalAccessPolicies(request.query, context);
   }

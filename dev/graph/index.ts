@@ -16,5 +16,5 @@ export {
 } from './directoryFile.js';
 export { GRAPH_ROUTES, GraphFaultSettingsSchema, type GraphFaultSettings, type GraphRouteName } from './faults.js';
 export { GRAPH_APP_ID, GRAPH_AUDIENCE, GRAPH_DEFAULT_SCOPE } from './entraTokenEndpoint.js';
-export { CHECK_MEMBER_GROUPS_LIMIT, GET_BY_IDS_LIMIT, ROUTE_PERMISSIONS } from './graphRoutes.js';
+export { CHECK_MEMBER_GROUPS_LIMIT, ROUTE_PERMISSIONS } from './graphRoutes.js';
 export { GRAPH_STAND_IN_TLS_DIR, readGraphStandInTls } from './tlsFiles.js';

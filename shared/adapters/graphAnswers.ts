@@ -1,6 +1,6 @@
 /**
  * Microsoft Graph's JSON answers, checked and mapped to certgate's directory types: membership
- * (`checkMemberGroups`), devices, a user's `authorizationInfo.certificateUserIds`, `getByIds`
+ * (`checkMemberGroups`), devices, a user's `authorizationInfo.certificateUserIds`, `groups/{id}`
  * groups, Conditional Access policy pages and JSON batch envelopes. Anything that does not match
  * is a {@link DirectoryError} `unavailable` (Graph answered, but not with what certgate can trust),
  * never a crash and never a guess.
@@ -73,14 +73,12 @@ export function readCertificateUserIds(body: unknown): string[] {
   return parse(UserSchema, body, 'users').authorizationInfo?.certificateUserIds ?? [];
 }
 
-const DirectoryObjectsSchema = z.object({
-  value: z.array(z.object({ '@odata.type': z.string(), id: z.string().min(1), displayName: z.string().nullish() })),
-});
+const GroupSchema = z.object({ id: z.string().min(1), displayName: z.string().nullish() });
 
-/** `getByIds`: group id (lowercase) → display name ("" when Graph withholds it). Other object types are left out. */
-export function readGroups(body: unknown): Map<string, string> {
-  const { value } = parse(DirectoryObjectsSchema, body, 'getByIds');
-  return new Map(value.filter((object) => object['@odata.type'] === '#microsoft.graph.group').map((group) => [group.id.toLowerCase(), group.displayName ?? '']));
+/** `GET /groups/{id}`: the group's id (lowercase) and display name ("" when Graph withholds it). */
+export function readGroup(body: unknown): { readonly id: string; readonly displayName: string } {
+  const group = parse(GroupSchema, body, 'groups/{id}');
+  return { id: group.id.toLowerCase(), displayName: group.displayName ?? '' };
 }
 
 const PolicySchema = z.object({

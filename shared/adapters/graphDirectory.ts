@@ -30,12 +30,10 @@ import {
   type DirectoryOutcome,
   type DirectoryQuestion,
 } from '../ports.js';
-import { DEVICE_PROPERTIES, readBatch, readCertificateUserIds, readDevice, readGroups, readMemberGroups, readPolicyPage } from './graphAnswers.js';
+import { DEVICE_PROPERTIES, readBatch, readCertificateUserIds, readDevice, readGroup, readMemberGroups, readPolicyPage } from './graphAnswers.js';
 import { directoryErrorForStatus, graphErrorDetail, parseRetryAfter } from './graphErrors.js';
 import { withRetries } from './graphRetry.js';
 
-/** Most ids in one `directoryObjects/getByIds` call. */
-export const GET_BY_IDS_CHUNK = 1000;
 /** A Conditional Access listing longer than this many pages is treated as a broken `@odata.nextLink` chain. */
 export const MAX_POLICY_PAGES = 500;
 
@@ -231,25 +229,45 @@ class GraphDirectory implements Directory {
     return outcomes as DirectoryOutcome[];
   }
 
+  /**
+   * `GET /groups/{id}?$select=id,displayName` for each id, 20 to a JSON batch (GroupMember.Read.All
+   * suffices; `directoryObjects/getByIds` would need Directory.Read.All). 404: not a group. A
+   * throttled or failing item makes its batch transient, retried within the off-path bound.
+   */
   async findGroups(ids: readonly string[]): Promise<ReadonlyMap<string, string>> {
-    // Only GUIDs can be object ids; Graph refuses a whole call for one malformed id.
+    // Only GUIDs can be object ids.
     const asGiven = new Map<string, string>();
     for (const id of ids) {
       if (GUID.test(id) && !asGiven.has(id.toLowerCase())) asGiven.set(id.toLowerCase(), id);
     }
     const keys = [...asGiven.keys()];
     const found = new Map<string, string>();
-    for (let start = 0; start < keys.length; start += GET_BY_IDS_CHUNK) {
-      const chunk = keys.slice(start, start + GET_BY_IDS_CHUNK);
-      const groups = await withRetries(async (timeoutMs) =>
-        readGroups(await this.expectJson({ method: 'POST', path: '/directoryObjects/getByIds', body: { ids: chunk, types: ['group'] } }, timeoutMs, 'getByIds')),
-      );
+    for (let start = 0; start < keys.length; start += DIRECTORY_BATCH_LIMIT) {
+      const chunk = keys.slice(start, start + DIRECTORY_BATCH_LIMIT);
+      const groups = await withRetries((timeoutMs) => this.readGroups(chunk, timeoutMs));
       for (const [key, displayName] of groups) {
         const id = asGiven.get(key);
         if (id !== undefined) found.set(id, displayName);
       }
     }
     return found;
+  }
+
+  /** One batch of group reads: found group id (lowercase) → display name; throws for any item that is not 200 or 404. */
+  private async readGroups(chunk: readonly string[], timeoutMs: number): Promise<Map<string, string>> {
+    const requests = chunk.map((id, index) => ({ id: String(index), method: 'GET', url: `/groups/${encodeURIComponent(id)}?$select=id,displayName` }));
+    const answers = readBatch(await this.expectJson({ method: 'POST', path: '/$batch', body: { requests } }, timeoutMs, '$batch groups/{id}'));
+    const groups = new Map<string, string>();
+    chunk.forEach((id, index) => {
+      const inner = answers.get(String(index));
+      if (inner === undefined) throw new DirectoryError('unavailable', `Graph $batch: no answer for group ${id}`);
+      const body = typeof inner.body === 'string' ? undefined : inner.body;
+      if (inner.status === 404) return;
+      if (inner.status !== 200) throw directoryErrorForStatus(inner.status, parseRetryAfter(inner.headers.get('retry-after'), new Date()), body, `groups/${id}`);
+      const group = readGroup(body);
+      groups.set(group.id, group.displayName);
+    });
+    return groups;
   }
 
   async listConditionalAccessPolicies(): Promise<ConditionalAccessPolicy[]> {

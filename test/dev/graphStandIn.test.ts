@@ -177,7 +177,7 @@ describe('Graph authentication and permissions', () => {
     { route: 'checkMemberGroups', path: `/v1.0/users/${ALICE}/checkMemberGroups`, body: { groupIds: [ALL_STAFF] }, missing: ['User.Read.All'], enough: ['Directory.Read.All'] },
     { route: 'devices', path: '/v1.0/devices', body: undefined, missing: ['User.Read.All', 'GroupMember.Read.All'], enough: ['Device.Read.All'] },
     { route: 'user', path: `/v1.0/users/${ALICE}?$select=authorizationInfo`, body: undefined, missing: ['Device.Read.All'], enough: ['User.Read.All'] },
-    { route: 'getByIds', path: '/v1.0/directoryObjects/getByIds', body: { ids: [ALL_STAFF], types: ['group'] }, missing: ['User.Read.All'], enough: ['GroupMember.Read.All'] },
+    { route: 'group', path: `/v1.0/groups/${ALL_STAFF}?$select=id,displayName`, body: undefined, missing: ['User.Read.All'], enough: ['GroupMember.Read.All'] },
     { route: 'conditionalAccessPolicies', path: '/v1.0/identity/conditionalAccess/policies', body: undefined, missing: ['Directory.Read.All'], enough: ['Policy.Read.All'] },
   ])('$route: 403 Authorization_RequestDenied without its permission, 200 with it', async ({ path, body, missing, enough }) => {
     const refused = await call(path, { token: await standIn.mintToken({ roles: missing }), body });
@@ -228,14 +228,17 @@ describe('Graph routes', () => {
     expect(unknown.status).toBe(404);
   });
 
-  it('directoryObjects/getByIds with types [group]: only the groups, Graph-typed', async () => {
-    const reply = await call('/v1.0/directoryObjects/getByIds', { body: { ids: [ALL_STAFF, ALICE, '11111111-2222-4333-8444-555555555555', VENDORS_GROUP_ID], types: ['group'] } });
-    expect(reply.json.value).toEqual([
-      expect.objectContaining({ '@odata.type': '#microsoft.graph.group', id: ALL_STAFF, displayName: 'All Staff' }),
-      expect.objectContaining({ '@odata.type': '#microsoft.graph.group', id: VENDORS_GROUP_ID, displayName: 'Vendors' }),
-    ]);
-    const tooMany = await call('/v1.0/directoryObjects/getByIds', { body: { ids: Array.from({ length: 1001 }, () => ALL_STAFF), types: ['group'] } });
-    expect(tooMany.status).toBe(400);
+  it('groups/{id}: the group ($select honoured); 404 for a user, a device or an unknown id; 400 for a non-GUID', async () => {
+    const reply = await call(`/v1.0/groups/${ALL_STAFF}?$select=id,displayName`);
+    expect(reply.status).toBe(200);
+    expect(reply.json).toMatchObject({ id: ALL_STAFF, displayName: 'All Staff' });
+    expect(Object.keys(reply.json as object).filter((key) => !key.startsWith('@'))).toEqual(['id', 'displayName']);
+    for (const id of [ALICE, '11111111-2222-4333-8444-555555555555']) {
+      const missing = await call(`/v1.0/groups/${id}`);
+      expect(missing.status).toBe(404);
+      expect(errorCode(missing)).toBe('Request_ResourceNotFound');
+    }
+    expect((await call('/v1.0/groups/not-a-guid')).status).toBe(400);
   });
 
   it('conditionalAccess/policies pages with @odata.nextLink (the file\'s page size, or $top) until every policy is read', async () => {
@@ -358,14 +361,14 @@ describe('fault switches', () => {
   it('time windows end by the clock, request counts by use', () => {
     let now = 1_000_000;
     const faults = new GraphFaults(() => now);
-    faults.set({ throttle: { forSeconds: 30 }, serverError: { requests: 1, routes: ['getByIds'] } });
+    faults.set({ throttle: { forSeconds: 30 }, serverError: { requests: 1, routes: ['group'] } });
     expect(faults.verdictFor('devices').answer).toEqual({ kind: 'throttle', retryAfterSeconds: 30 });
     now += 29_000;
     expect(faults.verdictFor('devices').answer).toEqual({ kind: 'throttle', retryAfterSeconds: 1 });
     now += 1_000;
     expect(faults.verdictFor('devices').answer).toBeUndefined();
-    expect(faults.verdictFor('getByIds').answer).toEqual({ kind: 'server-error', status: 503, retryAfterSeconds: undefined });
-    expect(faults.verdictFor('getByIds').answer).toBeUndefined();
+    expect(faults.verdictFor('group').answer).toEqual({ kind: 'server-error', status: 503, retryAfterSeconds: undefined });
+    expect(faults.verdictFor('group').answer).toBeUndefined();
     expect(faults.current()).toEqual({});
   });
 

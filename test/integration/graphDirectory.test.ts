@@ -262,8 +262,8 @@ describe('failures on the decision path: a DirectoryError of the right kind, nev
 });
 
 describe('off the decision path', () => {
-  it('findGroups: only the ids that are groups, keyed as given, in chunks of 1000 ids', async () => {
-    const unknown = Array.from({ length: 2400 }, (_, i) => `00000000-0000-4000-9000-${String(i).padStart(12, '0')}`);
+  it('findGroups: only the ids that are groups, keyed as given, 20 group reads to a batch (GroupMember.Read.All is enough)', async () => {
+    const unknown = Array.from({ length: 40 }, (_, i) => `00000000-0000-4000-9000-${String(i).padStart(12, '0')}`);
     const found = await directory.findGroups([ALL_STAFF.toUpperCase(), ...unknown, ALICE, 'not-a-guid', VENDORS_GROUP_ID, VENDORS_GROUP_ID]);
     expect(new Map(found)).toEqual(
       new Map([
@@ -271,9 +271,28 @@ describe('off the decision path', () => {
         [VENDORS_GROUP_ID, 'Vendors'],
       ]),
     );
-    expect(standIn.calls().byRoute.getByIds).toBe(3);
+    // 43 distinct GUIDs (the non-GUID is never sent): 3 batches of at most 20
+    expect(standIn.calls().byRoute.batch).toBe(3);
+    expect(standIn.calls().inBatch.group).toBe(43);
     expect(await directory.findGroups([])).toEqual(new Map());
-    expect(standIn.calls().byRoute.getByIds).toBe(3);
+    expect(standIn.calls().byRoute.batch).toBe(3);
+    const groupReader = await startGraphStandIn({ directory: { ...standIn.directory, application: { ...standIn.directory.application, roles: ['GroupMember.Read.All'] } } });
+    try {
+      expect(new Map(await directoryFor(groupReader).findGroups([VENDORS_GROUP_ID]))).toEqual(new Map([[VENDORS_GROUP_ID, 'Vendors']]));
+    } finally {
+      await groupReader.close();
+    }
+  });
+
+  it('findGroups without a group-reading permission: denied, not retried', async () => {
+    const limited = await startGraphStandIn({ directory: { ...standIn.directory, application: { ...standIn.directory.application, roles: ['Device.Read.All'] } } });
+    try {
+      const error = await rejection(directoryFor(limited).findGroups([ALL_STAFF]));
+      expect(error).toMatchObject({ kind: 'denied', status: 403 });
+      expect(limited.calls().byRoute.batch).toBe(1);
+    } finally {
+      await limited.close();
+    }
   });
 
   it('listConditionalAccessPolicies follows every @odata.nextLink and maps Graph\'s shape', async () => {
@@ -291,17 +310,21 @@ describe('off the decision path', () => {
   });
 
   it('retries a throttled call after its Retry-After and succeeds', async () => {
-    standIn.faults.set({ throttle: { requests: 1, retryAfterSeconds: 1, routes: ['conditionalAccessPolicies', 'getByIds'] } });
+    standIn.faults.set({ throttle: { requests: 1, retryAfterSeconds: 1, routes: ['conditionalAccessPolicies'] } });
     const policies = await directory.listConditionalAccessPolicies();
     expect(policies).toHaveLength(standIn.directory.conditionalAccessPolicies.length);
     expect(standIn.calls().byRoute.conditionalAccessPolicies).toBe(Math.ceil(policies.length / standIn.directory.conditionalAccessPageSize) + 1);
+    standIn.reset();
+    standIn.faults.set({ throttle: { requests: 1, retryAfterSeconds: 1, routes: ['group'] } });
+    expect(new Map(await directory.findGroups([VENDORS_GROUP_ID, ALL_STAFF]))).toEqual(new Map([[VENDORS_GROUP_ID, 'Vendors'], [ALL_STAFF, 'All Staff']]));
+    expect(standIn.calls().byRoute.batch).toBe(2);
   });
 
   it('gives up after three tries, with the last error', async () => {
-    standIn.faults.set({ serverError: { status: 503, retryAfterSeconds: 1, requests: 10, routes: ['getByIds'] } });
+    standIn.faults.set({ serverError: { status: 503, retryAfterSeconds: 1, requests: 10, routes: ['group'] } });
     const error = await rejection(directory.findGroups([ALL_STAFF]));
     expect(error).toMatchObject({ kind: 'throttled', status: 503 });
-    expect(standIn.calls().byRoute.getByIds).toBe(3);
+    expect(standIn.calls().byRoute.batch).toBe(3);
   });
 
   it('does not retry what another try cannot fix (denied)', async () => {
