@@ -79,12 +79,13 @@ export async function evaluatePolicies(services: Services, input: PolicyInput, c
   if (!snapshot.configuration.policies.some((policy) => policy.state !== 'disabled')) return { deviceTags: [] };
   const summary = certificate.certificate;
   const valid = certificate.deviceTags.includes('valid-client-certificate');
-  const facts = await gatherDirectoryFacts(services.directoryCache, {
+  const factsInput = {
     needs: snapshot.needs,
     ...(input.user ? { user: input.user } : {}),
     ...(valid && summary ? { validCertificate: summary } : {}),
     deviceIdSources: services.config.deviceIdSources,
-  });
+  };
+  const facts = await gatherDirectoryFacts(services.directoryCache, factsInput);
   const user = input.user;
   const policy = evaluateAccess(
     {

@@ -167,30 +167,33 @@ export class DirectoryCache {
   memberGroups(userId: string, groupIds: readonly string[]): Promise<DirectoryFacts<ReadonlySet<string>>> {
     return this.guarded(async () => {
       if (!this.directory) return { source: 'disabled', detail: GRAPH_DISABLED_DETAIL };
-      const user = normalizeId(userId);
-      if (user === '') return this.refuseEmpty('user id');
-      const spellings = new Map<string, string[]>();
-      for (const id of groupIds) {
-        const normalized = normalizeId(id);
-        if (normalized === '') continue;
-        const known = spellings.get(normalized);
-        if (known) known.push(id);
-        else spellings.set(normalized, [id]);
-      }
-      const sorted = [...spellings.keys()].sort();
-      if (sorted.length === 0) return { value: new Set<string>(), source: 'cache', ageSeconds: 0 };
-      const items: Item<'member-groups'>[] = [];
-      for (let start = 0; start < sorted.length; start += MEMBER_GROUPS_LIMIT) {
-        const chunk = sorted.slice(start, start + MEMBER_GROUPS_LIMIT);
-        items.push({ key: `member-groups|${user}|${chunk.join(',')}`, question: { kind: 'member-groups', userId: user, groupIds: chunk } });
-      }
-      const facts = await this.lookup(items);
-      const combined = combineFacts(facts);
-      if (combined.value === undefined) return { source: combined.source, ...(combined.detail !== undefined ? { detail: combined.detail } : {}) };
-      const members = new Set<string>();
-      for (const groupId of combined.value) for (const spelling of spellings.get(groupId) ?? []) members.add(spelling);
-      return { ...combined, value: members };
+      const plan = memberGroupsPlan(userId, groupIds);
+      if (plan === 'empty-user') return this.refuseEmpty('user id');
+      if (plan.items.length === 0) return { value: new Set<string>(), source: 'cache', ageSeconds: 0 };
+      return asMembers(combineFacts(await this.lookup(plan.items)), plan.spellings);
     });
+  }
+
+  /**
+   * {@link memberGroups} when every answer it needs is fresh in the cache, without a promise (the
+   * warm decision path); undefined when the directory would have to be asked. Counts as a use.
+   */
+  cachedMemberGroups(userId: string, groupIds: readonly string[]): DirectoryFacts<ReadonlySet<string>> | undefined {
+    if (!this.directory) return { source: 'disabled', detail: GRAPH_DISABLED_DETAIL };
+    const plan = memberGroupsPlan(userId, groupIds);
+    if (plan === 'empty-user') return undefined;
+    if (plan.items.length === 0) return { value: new Set<string>(), source: 'cache', ageSeconds: 0 };
+    const facts = this.freshFacts(plan.items);
+    return facts && asMembers(combineFacts(facts as DirectoryFacts<readonly string[]>[]), plan.spellings);
+  }
+
+  /** {@link device} when its answer is fresh in the cache, without a promise; undefined when the directory would have to be asked. */
+  cachedDevice(deviceId: string): DirectoryFacts<DirectoryDevice | null> | undefined {
+    if (!this.directory) return { source: 'disabled', detail: GRAPH_DISABLED_DETAIL };
+    const id = normalizeId(deviceId);
+    if (id === '') return undefined;
+    const facts = this.freshFacts([{ key: `device|${id}`, question: { kind: 'device', deviceId: id } }]);
+    return facts?.[0] as DirectoryFacts<DirectoryDevice | null> | undefined;
   }
 
   /** The Entra device with this device id; null when the directory has none (cached for the negative TTL). */
@@ -266,6 +269,24 @@ export class DirectoryCache {
   private refuseEmpty<T>(what: string): DirectoryFacts<T> {
     this.counters.unavailable++;
     return { source: 'unavailable', detail: `empty ${what}` };
+  }
+
+  /** Every item's fresh cached answer (marked used, counted as hits), or undefined when any is missing or expired (nothing counted). */
+  private freshFacts(items: readonly Item[]): DirectoryFacts<Answer>[] | undefined {
+    const now = this.now();
+    const entries: Entry[] = [];
+    for (const item of items) {
+      const entry = this.entries.get(item.key);
+      if (!entry?.answer || now - entry.answer.fetchedAt >= entry.answer.lifetimeMs) return undefined;
+      entries.push(entry);
+    }
+    return items.map((item, index) => {
+      const entry = entries[index] as Entry & { answer: NonNullable<Entry['answer']> };
+      this.touch(item.key);
+      entry.usedSinceAsked = true;
+      this.counters.hits++;
+      return { value: entry.answer.value, source: 'cache', ageSeconds: Math.floor((now - entry.answer.fetchedAt) / 1000) };
+    });
   }
 
   /** One fact per item, in order: from the cache, a call in flight, new round trips, or a fallback. */
@@ -546,6 +567,38 @@ function normalizeAnswer(question: DirectoryQuestion, value: Answer): Answer {
   const asked = new Set(question.groupIds);
   const ids: unknown[] = value;
   return [...new Set(ids.filter((id) => typeof id === 'string').map(normalizeId))].filter((id) => asked.has(id)).sort();
+}
+
+/**
+ * The questions for a user's memberships: group ids lower-cased, de-duplicated, sorted and cut
+ * into chunks of 20 (one cache entry per chunk), with the caller's spellings to answer in.
+ */
+function memberGroupsPlan(userId: string, groupIds: readonly string[]): { readonly items: Item<'member-groups'>[]; readonly spellings: ReadonlyMap<string, readonly string[]> } | 'empty-user' {
+  const user = normalizeId(userId);
+  if (user === '') return 'empty-user';
+  const spellings = new Map<string, string[]>();
+  for (const id of groupIds) {
+    const normalized = normalizeId(id);
+    if (normalized === '') continue;
+    const known = spellings.get(normalized);
+    if (known) known.push(id);
+    else spellings.set(normalized, [id]);
+  }
+  const sorted = [...spellings.keys()].sort();
+  const items: Item<'member-groups'>[] = [];
+  for (let start = 0; start < sorted.length; start += MEMBER_GROUPS_LIMIT) {
+    const chunk = sorted.slice(start, start + MEMBER_GROUPS_LIMIT);
+    items.push({ key: `member-groups|${user}|${chunk.join(',')}`, question: { kind: 'member-groups', userId: user, groupIds: chunk } });
+  }
+  return { items, spellings };
+}
+
+/** Combined membership facts as a set of the caller's spellings. */
+function asMembers(combined: DirectoryFacts<readonly string[]>, spellings: ReadonlyMap<string, readonly string[]>): DirectoryFacts<ReadonlySet<string>> {
+  if (combined.value === undefined) return { source: combined.source, ...(combined.detail !== undefined ? { detail: combined.detail } : {}) };
+  const members = new Set<string>();
+  for (const groupId of combined.value) for (const spelling of spellings.get(groupId) ?? []) members.add(spelling);
+  return { ...combined, value: members };
 }
 
 /** The facts of several questions as one: nothing when any is missing, stale when any is stale. */
