@@ -573,7 +573,24 @@ function normalizeAnswer(question: DirectoryQuestion, value: Answer): Answer {
  * The questions for a user's memberships: group ids lower-cased, de-duplicated, sorted and cut
  * into chunks of 20 (one cache entry per chunk), with the caller's spellings to answer in.
  */
-function memberGroupsPlan(userId: string, groupIds: readonly string[]): { readonly items: Item<'member-groups'>[]; readonly spellings: ReadonlyMap<string, readonly string[]> } | 'empty-user' {
+type MemberGroupsPlan = { readonly items: Item<'member-groups'>[]; readonly spellings: ReadonlyMap<string, readonly string[]> } | 'empty-user';
+
+/** Plans by group-id list (the policies' list is one array per configuration), then by user. */
+const plans = new WeakMap<readonly string[], Map<string, MemberGroupsPlan>>();
+const PLANS_PER_LIST = 10_000;
+
+function memberGroupsPlan(userId: string, groupIds: readonly string[]): MemberGroupsPlan {
+  let byUser = plans.get(groupIds);
+  if (!byUser) plans.set(groupIds, (byUser = new Map()));
+  const known = byUser.get(userId);
+  if (known) return known;
+  const plan = planMemberGroups(userId, groupIds);
+  if (byUser.size >= PLANS_PER_LIST) byUser.clear();
+  byUser.set(userId, plan);
+  return plan;
+}
+
+function planMemberGroups(userId: string, groupIds: readonly string[]): MemberGroupsPlan {
   const user = normalizeId(userId);
   if (user === '') return 'empty-user';
   const spellings = new Map<string, string[]>();
