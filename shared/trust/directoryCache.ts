@@ -581,7 +581,7 @@ const PLANS_PER_LIST = 10_000;
 
 function memberGroupsPlan(userId: string, groupIds: readonly string[]): MemberGroupsPlan {
   let byUser = plans.get(groupIds);
-  if (!byUser) plans.set(groupIds, (byUser = new Map()));
+  if (!byUser) plans.set(groupIds, (byUser = new Map<string, MemberGroupsPlan>()));
   const known = byUser.get(userId);
   if (known) return known;
   const plan = planMemberGroups(userId, groupIds);
