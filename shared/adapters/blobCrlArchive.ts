@@ -1,11 +1,12 @@
 /**
  * Last-good CRLs in Blob Storage: one blob per distribution point URL (named by the URL's SHA-256),
  * the raw bytes as fetched, and the URL, fetch time and HTTP validators as metadata.
- * May import: @azure/storage-blob, ports, node:crypto.
+ * May import: @azure/storage-blob, ports, node:crypto, ./storageClients.js.
  */
 import type { ContainerClient } from '@azure/storage-blob';
 import { createHash } from 'node:crypto';
 import { StoreError, type ArchivedCrl, type CrlArchive } from '../ports.js';
+import { containerOnFirstUse } from './storageClients.js';
 
 function blobName(url: string): string {
   return `${createHash('sha256').update(url).digest('hex')}.crl`;
@@ -13,19 +14,10 @@ function blobName(url: string): string {
 
 /** {@link CrlArchive} over one blob container. */
 export class BlobCrlArchive implements CrlArchive {
-  private ready: Promise<void> | undefined;
+  private readonly ensureContainer: () => Promise<void>;
 
-  constructor(private readonly container: ContainerClient) {}
-
-  private ensureContainer(): Promise<void> {
-    this.ready ??= this.container.createIfNotExists().then(
-      () => undefined,
-      (error: unknown) => {
-        this.ready = undefined;
-        throw new StoreError('unavailable', 'create CRL container: blob storage unavailable', { cause: error });
-      },
-    );
-    return this.ready;
+  constructor(private readonly container: ContainerClient) {
+    this.ensureContainer = containerOnFirstUse(container, 'CRL');
   }
 
   async get(url: string): Promise<ArchivedCrl | undefined> {

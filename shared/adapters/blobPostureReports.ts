@@ -7,6 +7,7 @@
  */
 import type { ContainerClient } from '@azure/storage-blob';
 import { z } from 'zod';
+import { containerOnFirstUse } from './storageClients.js';
 import { StoreError, type PostureReportStore } from '../ports.js';
 import { POSTURE_REPORT_SCHEMA_VERSION, type PostureReport } from '../policy/conditionalAccessPosture.js';
 
@@ -26,19 +27,10 @@ function isNotFound(error: unknown): boolean {
 
 /** {@link PostureReportStore} over one blob container. */
 export class BlobPostureReports implements PostureReportStore {
-  private ready: Promise<void> | undefined;
+  private readonly ensureContainer: () => Promise<void>;
 
-  constructor(private readonly container: ContainerClient) {}
-
-  private ensureContainer(): Promise<void> {
-    this.ready ??= this.container.createIfNotExists().then(
-      () => undefined,
-      (error: unknown) => {
-        this.ready = undefined;
-        throw new StoreError('unavailable', 'create the posture report container: blob storage unavailable', { cause: error });
-      },
-    );
-    return this.ready;
+  constructor(private readonly container: ContainerClient) {
+    this.ensureContainer = containerOnFirstUse(container, 'posture report');
   }
 
   async save(report: PostureReport): Promise<void> {

@@ -7,6 +7,7 @@ import { TableClient } from '@azure/data-tables';
 import { DefaultAzureCredential } from '@azure/identity';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import type { StorageConfig } from '../config.js';
+import { StoreError } from '../ports.js';
 
 let credential: DefaultAzureCredential | undefined;
 
@@ -30,4 +31,23 @@ export function createContainerClient(storage: StorageConfig, containerName: str
   }
   credential ??= new DefaultAzureCredential();
   return new BlobServiceClient(`https://${storage.accountName}.blob.core.windows.net`, credential, options).getContainerClient(containerName);
+}
+
+/**
+ * Creates the container on first use (once; again after a failure), for adapters that keep blobs:
+ * the returned function resolves when the container exists and rejects with a `StoreError`
+ * (`unavailable`) naming `what` when Blob Storage does not answer.
+ */
+export function containerOnFirstUse(container: ContainerClient, what: string): () => Promise<void> {
+  let ready: Promise<void> | undefined;
+  return () => {
+    ready ??= container.createIfNotExists().then(
+      () => undefined,
+      (error: unknown) => {
+        ready = undefined;
+        throw new StoreError('unavailable', `create the ${what} container: blob storage unavailable`, { cause: error });
+      },
+    );
+    return ready;
+  };
 }
