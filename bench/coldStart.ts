@@ -11,6 +11,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+/** The import-only child runs in a scratch folder where the npm scripts' relative NODE_EXTRA_CA_CERTS does not resolve; it needs no extra CA. */
+function withoutExtraCa(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { NODE_EXTRA_CA_CERTS: _ignored, ...rest } = env;
+  return rest;
+}
+
 const args = process.argv.slice(2);
 const at = args.indexOf('--runs');
 const runs = at >= 0 ? Number(args[at + 1]) : 7;
@@ -24,7 +30,7 @@ function median(values: number[]): number {
 
 function timeImport(modules: string[]): number {
   const script = `const t = performance.now(); for (const m of ${JSON.stringify(modules)}) await import(m); console.log(performance.now() - t);`;
-  const output = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: out, encoding: 'utf8', env: { ...process.env, NODE_NO_WARNINGS: '1' } });
+  const output = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: out, encoding: 'utf8', env: { ...withoutExtraCa(process.env), NODE_NO_WARNINGS: '1' } });
   return Number(output.trim().split('\n').at(-1));
 }
 

@@ -7,7 +7,6 @@ import { readFileSync } from 'node:fs';
 import { loadConfig, type AppConfig } from './config.js';
 import { BlobCrlArchive } from './adapters/blobCrlArchive.js';
 import { BlobPostureReports } from './adapters/blobPostureReports.js';
-import { createGraphDirectory } from './adapters/graphDirectory.js';
 import { HttpCrlFetcher } from './adapters/httpCrlFetcher.js';
 import { HttpOcspClient } from './adapters/httpOcspClient.js';
 import { createTokenVerifier, type TokenVerifier } from './adapters/jwksTokenVerifier.js';
@@ -61,6 +60,25 @@ export const VERSION: string = (() => {
 const systemClock: Clock = { now: () => new Date() };
 let services: Services | undefined;
 
+/**
+ * The Graph adapter, loaded on its first call: the Graph client and its dependencies stay out of
+ * the cold start (most decisions of a fresh worker need no directory data yet, or find it cached
+ * soon after). A failed load is retried on the next call.
+ */
+function loadedOnFirstUse(load: () => Promise<Directory>): Directory {
+  let loaded: Promise<Directory> | undefined;
+  const directory = (): Promise<Directory> =>
+    (loaded ??= load().catch((error: unknown) => {
+      loaded = undefined;
+      throw error;
+    }));
+  return {
+    answer: async (questions, options) => (await directory()).answer(questions, options),
+    findGroups: async (ids) => (await directory()).findGroups(ids),
+    listConditionalAccessPolicies: async () => (await directory()).listConditionalAccessPolicies(),
+  };
+}
+
 /** Builds the services from settings; throws `ConfigError` naming a bad setting. */
 export function buildServices(env: Record<string, string | undefined>, clock: Clock = systemClock): Services {
   const config = loadConfig(env);
@@ -79,7 +97,7 @@ export function buildServices(env: Record<string, string | undefined>, clock: Cl
     },
     config.crlRefreshSeconds,
   );
-  const directory = config.graph.enabled ? createGraphDirectory(config.graph) : undefined;
+  const directory = config.graph.enabled ? loadedOnFirstUse(async () => (await import('./adapters/graphDirectory.js')).createGraphDirectory(config.graph)) : undefined;
   const directoryCache = new DirectoryCache(directory, clock, {
     ttlSeconds: config.graph.cacheSeconds,
     negativeTtlSeconds: config.graph.negativeCacheSeconds,
