@@ -7,8 +7,9 @@
  *   lower-cased group ids; `device` per device id; `certificate-user-ids` per user. Bounded LRU.
  * - Fresh while younger than `ttlSeconds` (a "no such device / user" answer: `negativeTtlSeconds`);
  *   the boundary itself is a miss. A miss asks the directory (with `timeoutMs`, also enforced
- *   here); identical questions in flight share one round trip (single flight), and the questions
- *   one method call needs go in one `answer` call (a JSON batch of up to 20).
+ *   here); identical questions in flight share one round trip (single flight), and the misses of
+ *   one event-loop turn (every request being served concurrently) are sent together, up to 20
+ *   questions a round trip (a JSON batch): at most one turn of added latency for a miss.
  * - When asking fails, a value younger than its TTL + `staleSeconds` is answered as `stale`,
  *   otherwise `unavailable`; both say why in `detail`, for the decision trace.
  * - `throttled` with Retry-After stops every call until then (Graph throttles per app and tenant).
@@ -127,6 +128,9 @@ function normalizeId(id: string): string {
 export class DirectoryCache {
   private readonly entries = new Map<string, Entry>();
   private readonly inFlight = new Map<string, Promise<Settled>>();
+  /** Misses waiting for the next flush (see {@link enqueue}). */
+  private queue: { readonly item: Item; readonly resolve: (settled: Settled) => void }[] = [];
+  private flushScheduled = false;
   private readonly breaker: CircuitBreaker;
   private readonly ttlMs: number;
   private readonly negativeTtlMs: number;
@@ -315,24 +319,59 @@ export class DirectoryCache {
         toAsk.push(item);
       }
     }
-    for (let start = 0; start < toAsk.length; start += DIRECTORY_BATCH_LIMIT) {
-      const batch = toAsk.slice(start, start + DIRECTORY_BATCH_LIMIT);
-      const admission = this.admit(now);
-      if (admission.admitted) {
-        const roundTrip = this.roundTrip(batch, admission);
-        batch.forEach((item, index) => {
-          results[askedAt.get(item.key) ?? -1] = this.pendingFor(item.key, index, roundTrip);
-        });
-      } else {
-        for (const item of batch) results[askedAt.get(item.key) ?? -1] = Promise.resolve(this.fallback(item.key, admission.detail, now));
-      }
+    for (const item of toAsk) {
+      results[askedAt.get(item.key) ?? -1] = this.enqueue(item).then((settled) => this.factsOf(item.key, settled));
     }
     // The one place the stored union meets the asked kind: an entry only ever holds answers to its own question.
     return (await Promise.all(results)) as DirectoryFacts<DirectoryAnswers[K]>[];
   }
 
-  private pendingFor(key: string, index: number, roundTrip: Promise<Settled[]>): Promise<DirectoryFacts<Answer>> {
-    return roundTrip.then((settled) => this.factsOf(key, settled[index] ?? { ok: false, detail: 'no answer' }));
+  /**
+   * Queues a question that must be asked; it is in flight from now (identical questions join it).
+   * The queue is flushed once per event-loop turn, so the misses of concurrent requests share
+   * round trips (at most one turn of added latency).
+   */
+  private enqueue(item: Item): Promise<Settled> {
+    let resolve: (settled: Settled) => void = () => undefined;
+    const settled = new Promise<Settled>((done) => {
+      resolve = done;
+    });
+    this.inFlight.set(item.key, settled);
+    this.queue.push({ item, resolve });
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => {
+        this.flush();
+      });
+    }
+    return settled;
+  }
+
+  /** Sends the queued questions, up to 20 a round trip, each round trip admitted by Retry-After and the circuit. */
+  private flush(): void {
+    this.flushScheduled = false;
+    const queued = this.queue;
+    this.queue = [];
+    const now = this.now();
+    for (let start = 0; start < queued.length; start += DIRECTORY_BATCH_LIMIT) {
+      const batch = queued.slice(start, start + DIRECTORY_BATCH_LIMIT);
+      const admission = this.admit(now);
+      if (!admission.admitted) {
+        for (const { item, resolve } of batch) {
+          this.inFlight.delete(item.key);
+          resolve({ ok: false, detail: admission.detail });
+        }
+        continue;
+      }
+      void this.roundTrip(
+        batch.map((queuedItem) => queuedItem.item),
+        admission,
+      ).then((answers) => {
+        batch.forEach(({ resolve }, index) => {
+          resolve(answers[index] ?? { ok: false, detail: 'no answer' });
+        });
+      });
+    }
   }
 
   /** The entry under `key`, moved to the most recently used end. */

@@ -152,17 +152,39 @@ describe('DirectoryCache: hits, expiry, single flight', () => {
     expect(directory.calls).toHaveLength(3);
   });
 
-  it('shares one call between 100 concurrent identical questions', async () => {
+  it('shares one question between 100 concurrent identical questions (and one round trip between the two kinds)', async () => {
     const { directory, cache } = setup();
     directory.hold();
     const answers = Promise.all(Array.from({ length: 100 }, () => cache.device('d7')));
     const groups = Promise.all(Array.from({ length: 100 }, () => cache.memberGroups('u1', [groupId(1), groupId(2)])));
     await tick();
-    expect(directory.calls).toHaveLength(2);
+    expect(directory.calls).toHaveLength(1);
+    expect(directory.calls[0]).toHaveLength(2);
     for (const held of directory.held) held.release();
     expect(new Set((await answers).map((facts) => facts.source))).toEqual(new Set(['directory']));
     expect(new Set((await groups).map((facts) => facts.source))).toEqual(new Set(['directory']));
-    expect(directory.calls).toHaveLength(2);
+    expect(directory.calls).toHaveLength(1);
+  });
+
+  it('coalesces the misses of one event-loop turn: 50 users → 3 round trips (20, 20, 10); a later turn asks again', async () => {
+    const { directory, cache } = setup();
+    const first = await Promise.all(Array.from({ length: 50 }, (_, index) => cache.certificateUserIds(`user-${index}`)));
+    expect(first.every((facts) => facts.source === 'directory')).toBe(true);
+    expect(directory.calls.map((call) => call.length)).toEqual([20, 20, 10]);
+    await cache.certificateUserIds('user-50');
+    await cache.certificateUserIds('user-51');
+    expect(directory.calls.map((call) => call.length)).toEqual([20, 20, 10, 1, 1]);
+  });
+
+  it('in one turn, hits answer from the cache, identical misses join, and only new questions are asked', async () => {
+    const { directory, cache } = setup();
+    await cache.device('d1');
+    directory.hold();
+    const mixed = Promise.all([cache.device('d1'), cache.device('d2'), cache.device('d2'), cache.device('d3')]);
+    await tick();
+    expect(directory.calls.map((call) => call.length)).toEqual([1, 2]);
+    for (const held of directory.held) held.release();
+    expect((await mixed).map((facts) => facts.source)).toEqual(['cache', 'directory', 'directory', 'directory']);
   });
 });
 
@@ -349,16 +371,21 @@ describe('DirectoryCache: circuit breaker', () => {
     clock.at(30_000);
     expect(cache.stats().breaker).toBe('half-open');
     directory.hold();
-    const probe = cache.device('d60');
-    const others = await Promise.all([cache.device('d61'), cache.memberGroups('u1', [groupId(1)])]);
-    expect(others.map((facts) => facts.source)).toEqual(['unavailable', 'unavailable']);
-    expect(others[0].detail).toMatch(/^circuit half-open/);
+    // The misses of one turn make one round trip: that round trip is the probe.
+    const probe = Promise.all([cache.device('d60'), cache.device('d61')]);
+    await tick();
+    expect(directory.calls).toHaveLength(6);
+    expect(directory.calls[5]).toHaveLength(2);
+    // While the probe is out, nothing else goes through.
+    const other = await cache.memberGroups('u1', [groupId(1)]);
+    expect(other.source).toBe('unavailable');
+    expect(other.detail).toMatch(/^circuit half-open/);
     expect(directory.calls).toHaveLength(6);
     directory.held[0]!.release();
-    expect((await probe).source).toBe('directory');
+    expect((await probe).map((facts) => facts.source)).toEqual(['directory', 'directory']);
     expect(cache.stats().breaker).toBe('closed');
     directory.healthy();
-    expect((await cache.device('d61')).source).toBe('directory');
+    expect((await cache.device('d62')).source).toBe('directory');
     expect(events.map((event) => event.event)).toEqual(['certgate.graph.circuit-opened', 'certgate.graph.circuit-closed']);
   });
 
