@@ -203,14 +203,19 @@ export interface UserBinding {
  * The user's name is tried first; when that binds nothing, the user's `certificateUserIds` are read
  * from the directory (cached) and the rules tried again with them. When the directory cannot
  * answer, the binding is unknown; with Graph turned off, the name is all there is. A device
- * certificate (one that names an Entra device where CERTGATE_DEVICE_ID_SOURCES looks) is bound to
- * its device, not to a user: it counts for whoever signs in on that device.
+ * certificate (one that names, where CERTGATE_DEVICE_ID_SOURCES looks, a device Entra ID knows) is
+ * bound to its device, not to a user: it counts for whoever signs in on that device.
  */
 export async function bindLeafToUser(services: Services, leaf: Uint8Array, validation: ValidationResult | undefined, principal: Principal): Promise<UserBinding> {
-  const device = validation?.leaf ? deviceIdOf(validation.leaf, services.config.deviceIdSources) : undefined;
-  if (device) {
-    // A computer certificate: it proves the device (its key never leaves it), whoever signs in on it.
-    return { bound: true, detail: `a device certificate (Entra device ${device.deviceId} in ${device.source}): bound to the device, not to a user` };
+  const deviceId = validation?.leaf ? deviceIdOf(validation.leaf, services.config.deviceIdSources) : undefined;
+  if (deviceId) {
+    // A computer certificate proves the device (its key never leaves it), whoever signs in on it;
+    // but only a device Entra knows makes it one (a user certificate may carry a GUID too).
+    const device = await services.directoryCache.device(deviceId.deviceId);
+    if (device.value) return { bound: true, detail: `a device certificate (Entra device ${deviceId.deviceId} in ${deviceId.source}): bound to the device, not to a user` };
+    if (device.value === undefined && device.source !== 'disabled') {
+      return { bound: 'unknown', detail: `the certificate names Entra device ${deviceId.deviceId}, which could not be looked up (${device.source}${device.detail ? `: ${device.detail}` : ''})` };
+    }
   }
   const parsed = parseCertificates(leaf);
   const certificate = parsed.ok ? parsed.certificates[0] : undefined;

@@ -6,6 +6,7 @@
  * group ids are checked against Graph when a policy is saved.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { issueCertificate, issuerCredentialsOf } from '../../dev/pki/index.js';
 import { DEV_APP_AUDIENCE, startEphemeralStack, type Stack } from '../../dev/stack.js';
 import { gatewayRequest } from '../../dev/tour.js';
 
@@ -63,6 +64,31 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => {
   await stack.close();
+});
+
+// Before the throttling test: afterwards the cache honours Graph's Retry-After for 30 s.
+describe('device certificates', () => {
+  it('a certificate with a GUID that is no Entra device is a user certificate: bob cannot use one that is not his', async () => {
+    const issued = await issueCertificate({
+      subject: 'CN=7d0c4e55-1f2a-4b3c-9d8e-0a1b2c3d4e5f, O=Contoso Dev',
+      issuer: await issuerCredentialsOf(stack.pki.intermediate),
+      keyAlgorithm: 'ecdsa-p256',
+      notBefore: new Date(Date.now() - 3600_000),
+      notAfter: new Date(Date.now() + 86_400_000),
+      extKeyUsage: ['clientAuth'],
+      san: { upn: ['alice@contoso.example'] },
+      crlDistributionUrl: stack.pki.crls.intermediate.url,
+    });
+    const token = await stack.tokens.mint('bob@contoso.example', [], DEV_APP_AUDIENCE);
+    const res = await fetch(`${stack.hostUrl}/api/authorize?app=finance-app`, {
+      headers: { 'x-client-certificate': encodeURIComponent(issued.cert.pem), [stack.config.gateway.secretHeader]: stack.config.gateway.secrets[0]!, authorization: `Bearer ${token}`, accept: 'application/json' },
+    });
+    // The policies decide the effect (bob is not in Finance: default allow), but the certificate
+    // does not count as his: no valid-client-certificate tag, and the reason says why.
+    const body = (await res.json()) as Body;
+    expect(body.reasons, JSON.stringify(body)).toContain('client-certificate-not-bound-to-user');
+    expect(body.deviceTags).not.toContain('valid-client-certificate');
+  });
 });
 
 describe('policies on Graph data, through the gateway', () => {
