@@ -3,8 +3,9 @@
  * page of the tenant's Conditional Access policies, analyses them (the pure
  * `analyseConditionalAccessPosture`), saves the result as the latest report and returns it.
  * Graph turned off → a `graph-disabled` report; Graph answering with an error → a `failed`
- * report recording the error's kind and message. Both are saved too, so the latest report
- * always says what the last run saw. A policy store or report store failure is a malfunction
+ * report recording the error's kind and message, which is returned and saved, unless the latest
+ * saved report is complete: that one stays (a passing Graph outage must not hide the last known
+ * gaps), marked with `lastFailedRun`. A policy store or report store failure is a malfunction
  * and rejects with its `StoreError`; so does anything from the directory that is not a
  * `DirectoryError` (a bug, not an answer).
  * May import: ports, the posture core, the policy model types.
@@ -42,6 +43,11 @@ export async function runPostureReport(dependencies: PostureReportDependencies):
         ...(error.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: error.retryAfterSeconds }),
       };
       report = unassessedPostureReport({ configuration, generatedAt: clock.now(), outcome: { status: 'failed', error: recorded } });
+      const previous = await store.latest();
+      if (previous?.summary.status === 'complete') {
+        await store.save({ ...previous, lastFailedRun: { at: report.summary.generatedAt, error: recorded } });
+        return report;
+      }
     }
   }
   await store.save(report);

@@ -195,6 +195,11 @@ export interface PostureReport {
   readonly schemaVersion: typeof POSTURE_REPORT_SCHEMA_VERSION;
   readonly kind: 'conditional-access-posture';
   readonly summary: PostureSummary;
+  /**
+   * On a complete report kept as the latest: a later run that could not read the Conditional
+   * Access policies (when, and Graph's error). The report's findings are from `generatedAt`.
+   */
+  readonly lastFailedRun?: { readonly at: string; readonly error: PostureReportError };
   readonly protectedApps: readonly ProtectedAppPosture[];
   readonly unidentifiedApps: readonly UnidentifiedApp[];
   readonly caPolicies: readonly CaPolicyPosture[];

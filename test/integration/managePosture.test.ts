@@ -120,13 +120,13 @@ describe('/api/manage/posture', () => {
     { kind: 'timeout' as const, retryAfter: undefined, status: 503, code: 'posture-graph-unavailable' },
     { kind: 'denied' as const, retryAfter: undefined, status: 503, code: 'posture-graph-denied' },
     { kind: 'invalid' as const, retryAfter: undefined, status: 502, code: 'posture-graph-rejected' },
-  ])('Graph $kind: $status $code with the failed report, which is saved', async ({ kind, retryAfter, status, code }) => {
+  ])('Graph $kind: $status $code with the failed report; the last complete report stays the latest, marked', async ({ kind, retryAfter, status, code }) => {
     listing = () => Promise.reject(new DirectoryError(kind, `Graph ${kind}`, retryAfter));
     const run = await call('POST', tokens.admin);
     expect(run.status).toBe(status);
     expect(run.body).toMatchObject({ error: { code, report: { summary: { status: 'failed', error: { kind } } } } });
     expect(run.headers.get('retry-after')).toBe(retryAfter === undefined ? null : String(retryAfter));
-    expect((await call('GET', tokens.reader)).body).toMatchObject({ summary: { status: 'failed', error: { kind, message: `Graph ${kind}` } } });
+    expect((await call('GET', tokens.reader)).body).toMatchObject({ summary: { status: 'complete' }, lastFailedRun: { error: { kind, message: `Graph ${kind}` } } });
   });
 
   it('Graph turned off: 409 posture-graph-disabled, and the saved report says so', async () => {

@@ -102,4 +102,21 @@ describe('runPostureReport', () => {
     expect(await storeCodeOf(runPostureReport({ directory, policies: broken, store: new MemoryReports(), clock }))).toBe('unavailable');
     expect(called).toBe(0);
   });
+
+  it('a failed run keeps the last complete report as the latest, marked with the failed run', async () => {
+    const store = new MemoryReports();
+    const working = directoryListing(() => Promise.resolve([routing]));
+    const failing = directoryListing(() => Promise.reject(new DirectoryError('throttled', 'graph said throttled', 30, 429)));
+    const complete = await runPostureReport({ directory: working, policies, store, clock });
+    expect(complete.summary.status).toBe('complete');
+    const failed = await runPostureReport({ directory: failing, policies, store, clock });
+    expect(failed.summary.status).toBe('failed');
+    const latest = await store.latest();
+    expect(latest?.summary).toEqual(complete.summary);
+    expect(latest?.lastFailedRun).toMatchObject({ at: failed.summary.generatedAt, error: { kind: 'throttled' } });
+    // a later complete run replaces it, without the marker
+    const again = await runPostureReport({ directory: working, policies, store, clock });
+    expect(await store.latest()).toEqual(again);
+    expect(again.lastFailedRun).toBeUndefined();
+  });
 });
