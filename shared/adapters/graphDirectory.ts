@@ -31,7 +31,7 @@ import {
   type DirectoryQuestion,
 } from '../ports.js';
 import { DEVICE_PROPERTIES, readBatch, readCertificateUserIds, readDevice, readGroup, readMemberGroups, readPolicyPage } from './graphAnswers.js';
-import { directoryErrorForStatus, graphErrorDetail, parseRetryAfter } from './graphErrors.js';
+import { directoryErrorForStatus, graphErrorDetail, isTransientDirectoryError, parseRetryAfter } from './graphErrors.js';
 import { withRetries } from './graphRetry.js';
 
 /** A Conditional Access listing longer than this many pages is treated as a broken `@odata.nextLink` chain. */
@@ -159,6 +159,20 @@ function outcomeOf(question: DirectoryQuestion, reply: GraphReply): DirectoryOut
   }
 }
 
+/**
+ * The error a batch fails with, of its items' errors: a lasting one (denied, invalid) first, since
+ * another try cannot fix it; else the transient one that asks for the longest wait.
+ */
+function batchFailure(failures: readonly DirectoryError[]): DirectoryError | undefined {
+  const lasting = failures.find((failure): boolean => !isTransientDirectoryError(failure));
+  if (lasting !== undefined) return lasting;
+  let longest: DirectoryError | undefined;
+  for (const failure of failures) {
+    if (longest === undefined || (failure.retryAfterSeconds ?? 0) > (longest.retryAfterSeconds ?? 0)) longest = failure;
+  }
+  return longest;
+}
+
 function withCause(error: DirectoryError, cause: unknown): DirectoryError {
   error.cause = cause;
   return error;
@@ -230,12 +244,13 @@ class GraphDirectory implements Directory {
   }
 
   /**
-   * `GET /groups/{id}?$select=id,displayName` for each id, 20 to a JSON batch (GroupMember.Read.All
-   * suffices; `directoryObjects/getByIds` would need Directory.Read.All). 404: not a group. A
-   * throttled or failing item makes its batch transient, retried within the off-path bound.
+   * `GET /groups/{id}?$select=id,displayName` for each id, 20 to a JSON batch, one batch after the
+   * other (GroupMember.Read.All suffices; `directoryObjects/getByIds` would need Directory.Read.All).
+   * 404 `Request_ResourceNotFound`: not a group (a user, a device, nothing). A throttled or failing
+   * item makes its batch fail transiently, and the batch is retried within the off-path bound.
    */
   async findGroups(ids: readonly string[]): Promise<ReadonlyMap<string, string>> {
-    // Only GUIDs can be object ids.
+    // Only GUIDs can be object ids: anything else is no group, and costs no call.
     const asGiven = new Map<string, string>();
     for (const id of ids) {
       if (GUID.test(id) && !asGiven.has(id.toLowerCase())) asGiven.set(id.toLowerCase(), id);
@@ -253,20 +268,40 @@ class GraphDirectory implements Directory {
     return found;
   }
 
-  /** One batch of group reads: found group id (lowercase) → display name; throws for any item that is not 200 or 404. */
+  /**
+   * One batch of group reads: found group id (lowercase) → display name. Any item that is neither
+   * 200 nor a 404 `Request_ResourceNotFound` fails the whole batch: a lasting failure (denied,
+   * invalid) before a transient one, so that nothing is retried that cannot succeed, and of several
+   * throttled items the longest Retry-After.
+   */
   private async readGroups(chunk: readonly string[], timeoutMs: number): Promise<Map<string, string>> {
     const requests = chunk.map((id, index) => ({ id: String(index), method: 'GET', url: `/groups/${encodeURIComponent(id)}?$select=id,displayName` }));
     const answers = readBatch(await this.expectJson({ method: 'POST', path: '/$batch', body: { requests } }, timeoutMs, '$batch groups/{id}'));
     const groups = new Map<string, string>();
+    const failures: DirectoryError[] = [];
     chunk.forEach((id, index) => {
       const inner = answers.get(String(index));
-      if (inner === undefined) throw new DirectoryError('unavailable', `Graph $batch: no answer for group ${id}`);
+      if (inner === undefined) {
+        failures.push(new DirectoryError('unavailable', `Graph $batch: no answer for group ${id}`));
+        return;
+      }
+      // Graph inlines JSON bodies and base64-encodes others: a string is not an answer certgate can read.
       const body = typeof inner.body === 'string' ? undefined : inner.body;
-      if (inner.status === 404) return;
-      if (inner.status !== 200) throw directoryErrorForStatus(inner.status, parseRetryAfter(inner.headers.get('retry-after'), new Date()), body, `groups/${id}`);
-      const group = readGroup(body);
-      groups.set(group.id, group.displayName);
+      if (inner.status === 404 && graphErrorDetail(body).code === 'Request_ResourceNotFound') return;
+      if (inner.status !== 200) {
+        failures.push(directoryErrorForStatus(inner.status, parseRetryAfter(inner.headers.get('retry-after'), new Date()), body, `groups/${id}`));
+        return;
+      }
+      try {
+        const group = readGroup(body);
+        groups.set(group.id, group.displayName);
+      } catch (error) {
+        if (!(error instanceof DirectoryError)) throw error;
+        failures.push(error);
+      }
     });
+    const failure = batchFailure(failures);
+    if (failure !== undefined) throw failure;
     return groups;
   }
 

@@ -233,8 +233,9 @@ describe('Graph routes', () => {
     expect(reply.status).toBe(200);
     expect(reply.json).toMatchObject({ id: ALL_STAFF, displayName: 'All Staff' });
     expect(Object.keys(reply.json as object).filter((key) => !key.startsWith('@'))).toEqual(['id', 'displayName']);
-    for (const id of [ALICE, '11111111-2222-4333-8444-555555555555']) {
-      const missing = await call(`/v1.0/groups/${id}`);
+    const devDevice = standIn.directory.devices.find((candidate) => candidate.deviceId === DEV_DEVICE.entraDeviceId);
+    for (const id of [ALICE, devDevice?.id ?? 'the dev device is missing', DEV_DEVICE.entraDeviceId, '11111111-2222-4333-8444-555555555555']) {
+      const missing = await call(`/v1.0/groups/${id}?$select=id,displayName`);
       expect(missing.status).toBe(404);
       expect(errorCode(missing)).toBe('Request_ResourceNotFound');
     }
@@ -286,6 +287,23 @@ describe('JSON batching', () => {
     expect(responses.get('c')?.status).toBe(404);
     expect(responses.get('d')?.status).toBe(400);
     expect(standIn.calls()).toMatchObject({ total: 1, byRoute: { batch: 1, devices: 0 }, inBatch: { checkMemberGroups: 1, devices: 1, user: 1 }, unmatched: 1 });
+  });
+
+  it('groups/{id} inside a batch: 200 or 404 per item, 403 per item without a group-reading permission, counted as group reads', async () => {
+    const requests = [ALL_STAFF, ALICE, VENDORS_GROUP_ID].map((id, index) => ({ id: String(index), method: 'GET', url: `/groups/${id}?$select=id,displayName` }));
+    const statuses = (reply: Reply) => (reply.json.responses as { id: string; status: number }[]).map((inner) => [inner.id, inner.status]);
+    const reply = await call('/v1.0/$batch', { body: { requests } });
+    expect(statuses(reply)).toEqual([['0', 200], ['1', 404], ['2', 200]]);
+    expect((reply.json.responses as { body: unknown }[])[2]?.body).toMatchObject({ id: VENDORS_GROUP_ID, displayName: 'Vendors' });
+    for (const roles of [['GroupMember.Read.All'], ['Group.Read.All'], ['Directory.Read.All']]) {
+      const allowed = await call('/v1.0/$batch', { token: await standIn.mintToken({ roles }), body: { requests } });
+      expect(statuses(allowed)).toEqual([['0', 200], ['1', 404], ['2', 200]]);
+    }
+    const refused = await call('/v1.0/$batch', { token: await standIn.mintToken({ roles: ['User.Read.All', 'Device.Read.All', 'Policy.Read.All'] }), body: { requests } });
+    expect(refused.status).toBe(200);
+    expect(statuses(refused)).toEqual([['0', 403], ['1', 403], ['2', 403]]);
+    expect((refused.json.responses as { body: { error: { code: string } } }[]).map((inner) => inner.body.error.code)).toEqual(Array.from({ length: 3 }, () => 'Authorization_RequestDenied'));
+    expect(standIn.calls()).toMatchObject({ byRoute: { batch: 5, group: 0 }, inBatch: { group: 15 } });
   });
 
   it.each([

@@ -18,7 +18,7 @@ import { startGraphStandIn, type GraphStandIn } from '../../dev/graph/index.js';
 import { DEV_DEVICE } from '../../dev/pki/index.js';
 import { devObjectIdFor } from '../../dev/tokens/mint.js';
 import { createGraphDirectory } from '../../shared/adapters/graphDirectory.js';
-import { directoryErrorForStatus, parseRetryAfter } from '../../shared/adapters/graphErrors.js';
+import { directoryErrorForStatus, isTransientDirectoryError, parseRetryAfter } from '../../shared/adapters/graphErrors.js';
 import { loadConfig, type AppConfig } from '../../shared/config.js';
 import { DirectoryError, type Directory, type DirectoryOutcome, type DirectoryQuestion } from '../../shared/ports.js';
 
@@ -262,9 +262,13 @@ describe('failures on the decision path: a DirectoryError of the right kind, nev
 });
 
 describe('off the decision path', () => {
-  it('findGroups: only the ids that are groups, keyed as given, 20 group reads to a batch (GroupMember.Read.All is enough)', async () => {
-    const unknown = Array.from({ length: 40 }, (_, i) => `00000000-0000-4000-9000-${String(i).padStart(12, '0')}`);
-    const found = await directory.findGroups([ALL_STAFF.toUpperCase(), ...unknown, ALICE, 'not-a-guid', VENDORS_GROUP_ID, VENDORS_GROUP_ID]);
+  it('findGroups: 45 ids (groups, a user, a device, unknown GUIDs, a non-GUID) → only the groups, keyed as given, in 3 batches of at most 20', async () => {
+    const unknown = Array.from({ length: 38 }, (_, i) => `00000000-0000-4000-9000-${String(i).padStart(12, '0')}`);
+    const devDevice = standIn.directory.devices.find((candidate) => candidate.deviceId === DEV_DEVICE.entraDeviceId);
+    if (devDevice === undefined) throw new Error('the dev directory lost the dev PKI device');
+    const ids = [ALL_STAFF.toUpperCase(), ...unknown, ALICE, devDevice.id, devDevice.deviceId, 'not-a-guid', VENDORS_GROUP_ID, VENDORS_GROUP_ID];
+    expect(ids).toHaveLength(45);
+    const found = await directory.findGroups(ids);
     expect(new Map(found)).toEqual(
       new Map([
         [ALL_STAFF.toUpperCase(), 'All Staff'],
@@ -284,12 +288,17 @@ describe('off the decision path', () => {
     }
   });
 
-  it('findGroups without a group-reading permission: denied, not retried', async () => {
-    const limited = await startGraphStandIn({ directory: { ...standIn.directory, application: { ...standIn.directory.application, roles: ['Device.Read.All'] } } });
+  it('findGroups without a group-reading permission: denied, not retried, even when another item of the batch was throttled', async () => {
+    const limited = await startGraphStandIn({ directory: { ...standIn.directory, application: { ...standIn.directory.application, roles: ['User.Read.All', 'Device.Read.All', 'Policy.Read.All'] } } });
     try {
       const error = await rejection(directoryFor(limited).findGroups([ALL_STAFF]));
       expect(error).toMatchObject({ kind: 'denied', status: 403 });
       expect(limited.calls().byRoute.batch).toBe(1);
+      // The first item answers 429, the second 403: the 403 decides, and nothing is retried.
+      limited.faults.set({ throttle: { requests: 1, retryAfterSeconds: 1, routes: ['group'] } });
+      const mixed = await rejection(directoryFor(limited).findGroups([ALL_STAFF, VENDORS_GROUP_ID]));
+      expect(mixed).toMatchObject({ kind: 'denied', status: 403 });
+      expect(limited.calls().byRoute.batch).toBe(2);
     } finally {
       await limited.close();
     }
@@ -317,14 +326,18 @@ describe('off the decision path', () => {
     standIn.reset();
     standIn.faults.set({ throttle: { requests: 1, retryAfterSeconds: 1, routes: ['group'] } });
     expect(new Map(await directory.findGroups([VENDORS_GROUP_ID, ALL_STAFF]))).toEqual(new Map([[VENDORS_GROUP_ID, 'Vendors'], [ALL_STAFF, 'All Staff']]));
+    // One item of the first batch was throttled: the whole chunk is asked again, once.
     expect(standIn.calls().byRoute.batch).toBe(2);
+    expect(standIn.calls().inBatch.group).toBe(4);
   });
 
   it('gives up after three tries, with the last error', async () => {
     standIn.faults.set({ serverError: { status: 503, retryAfterSeconds: 1, requests: 10, routes: ['group'] } });
     const error = await rejection(directory.findGroups([ALL_STAFF]));
-    expect(error).toMatchObject({ kind: 'throttled', status: 503 });
+    expect(error).toMatchObject({ kind: 'throttled', status: 503, retryAfterSeconds: 1 });
+    expect(isTransientDirectoryError(error)).toBe(true);
     expect(standIn.calls().byRoute.batch).toBe(3);
+    expect(standIn.calls().inBatch.group).toBe(3);
   });
 
   it('does not retry what another try cannot fix (denied)', async () => {
