@@ -26,8 +26,10 @@
  *   is thus refreshed in the last fifth of its life and requests keep hitting the cache; idle
  *   entries are left to expire.
  *
- * Time comes from the injected clock, expiry compares clock times; the only timer is the guard of
- * an in-flight call's time-out (unref'd, cleared when the call settles). Methods never reject.
+ * Time comes from the injected clock, expiry compares clock times; the only timers are the flush of
+ * the queued misses (one `setImmediate`, only while misses are queued: it keeps the process alive for
+ * one turn at most) and the guard of an in-flight call's time-out (unref'd, cleared when the call
+ * settles). Methods never reject.
  * May import: ports, the circuit breaker.
  */
 import { DIRECTORY_BATCH_LIMIT, DirectoryError, MEMBER_GROUPS_LIMIT } from '../ports.js';
@@ -116,6 +118,12 @@ interface Entry {
 /** How one question fared in a round trip. */
 type Settled = { readonly ok: true; readonly value: Answer } | { readonly ok: false; readonly detail: string };
 
+/** A question waiting for the next flush, and how to settle everyone waiting for it. */
+interface Queued {
+  readonly item: Item;
+  readonly resolve: (settled: Settled) => void;
+}
+
 type Admission = { readonly admitted: true; readonly probe: boolean } | { readonly admitted: false; readonly detail: string };
 
 const TRANSIENT = new Set(['throttled', 'unavailable', 'timeout']);
@@ -124,12 +132,17 @@ function normalizeId(id: string): string {
   return id.trim().toLowerCase();
 }
 
-/** Graph's answers, cached for the decision path. */
+/**
+ * Graph's answers, cached for the decision path. A miss is queued and sent with the other misses of
+ * the same event-loop turn (flushed by `setImmediate`, up to 20 questions a round trip), so it
+ * waits at most one event-loop turn longer than a call of its own would; identical questions join
+ * the one already queued or in flight. Hits answer without waiting.
+ */
 export class DirectoryCache {
   private readonly entries = new Map<string, Entry>();
   private readonly inFlight = new Map<string, Promise<Settled>>();
   /** Misses waiting for the next flush (see {@link enqueue}). */
-  private queue: { readonly item: Item; readonly resolve: (settled: Settled) => void }[] = [];
+  private queue: Queued[] = [];
   private flushScheduled = false;
   private readonly breaker: CircuitBreaker;
   private readonly ttlMs: number;
@@ -347,30 +360,51 @@ export class DirectoryCache {
     return settled;
   }
 
-  /** Sends the queued questions, up to 20 a round trip, each round trip admitted by Retry-After and the circuit. */
+  /**
+   * Sends the queued questions, up to 20 a round trip, each round trip admitted by Retry-After and
+   * the circuit (half-open: the first is the probe, the others are refused); a refused batch
+   * settles at once and its questions fall back to stale / unavailable.
+   */
   private flush(): void {
     this.flushScheduled = false;
     const queued = this.queue;
     this.queue = [];
-    const now = this.now();
-    for (let start = 0; start < queued.length; start += DIRECTORY_BATCH_LIMIT) {
-      const batch = queued.slice(start, start + DIRECTORY_BATCH_LIMIT);
-      const admission = this.admit(now);
-      if (!admission.admitted) {
-        for (const { item, resolve } of batch) {
-          this.inFlight.delete(item.key);
-          resolve({ ok: false, detail: admission.detail });
+    let sent = 0;
+    try {
+      const now = this.now();
+      for (; sent < queued.length; sent += DIRECTORY_BATCH_LIMIT) {
+        const batch = queued.slice(sent, sent + DIRECTORY_BATCH_LIMIT);
+        const admission = this.admit(now);
+        if (!admission.admitted) {
+          this.refuseQueued(batch, admission.detail);
+          continue;
         }
-        continue;
-      }
-      void this.roundTrip(
-        batch.map((queuedItem) => queuedItem.item),
-        admission,
-      ).then((answers) => {
-        batch.forEach(({ resolve }, index) => {
-          resolve(answers[index] ?? { ok: false, detail: 'no answer' });
+        void this.roundTrip(
+          batch.map((queuedItem) => queuedItem.item),
+          admission,
+        ).then((answers) => {
+          batch.forEach(({ resolve }, index) => {
+            resolve(answers[index] ?? { ok: false, detail: 'no answer' });
+          });
         });
-      });
+      }
+    } catch (error) {
+      // Only a bug (or a clock that throws) gets here: what was not sent must not wait forever,
+      // and nothing may escape the setImmediate callback (it would be an uncaught exception).
+      this.refuseQueued(queued.slice(sent), `directory cache failed: ${String(error)}`);
+      try {
+        this.options.log?.({ event: 'certgate.graph.cache-failed', error: String(error) });
+      } catch {
+        // A logger that throws is not worth crashing the worker for.
+      }
+    }
+  }
+
+  /** Settles queued questions that will not be sent: they leave the in-flight map and fall back. */
+  private refuseQueued(queued: readonly Queued[], detail: string): void {
+    for (const { item, resolve } of queued) {
+      this.inFlight.delete(item.key);
+      resolve({ ok: false, detail });
     }
   }
 

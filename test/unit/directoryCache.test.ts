@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DirectoryError } from '../../shared/ports.js';
+import { DIRECTORY_BATCH_LIMIT, DirectoryError } from '../../shared/ports.js';
 import type { ConditionalAccessPolicy, Directory, DirectoryDevice, DirectoryErrorKind, DirectoryOutcome, DirectoryQuestion } from '../../shared/ports.js';
 import { DirectoryCache, GRAPH_DISABLED_DETAIL } from '../../shared/trust/directoryCache.js';
 import type { DirectoryCacheOptions, DirectoryFacts } from '../../shared/trust/directoryCache.js';
@@ -186,6 +186,45 @@ describe('DirectoryCache: hits, expiry, single flight', () => {
     for (const held of directory.held) held.release();
     expect((await mixed).map((facts) => facts.source)).toEqual(['cache', 'directory', 'directory', 'directory']);
   });
+
+  it('sends the misses of two turns as two round trips; a question of the second turn already asked in the first joins it', async () => {
+    const { directory, cache } = setup();
+    directory.hold();
+    const first = cache.device('d1');
+    await tick();
+    const second = Promise.all([cache.device('d2'), cache.device('d1')]);
+    await tick();
+    expect(directory.calls).toEqual([[{ kind: 'device', deviceId: 'd1' }], [{ kind: 'device', deviceId: 'd2' }]]);
+    for (const held of directory.held) held.release();
+    expect((await first).source).toBe('directory');
+    expect((await second).map((facts) => facts.source)).toEqual(['directory', 'directory']);
+    expect(cache.stats()).toMatchObject({ calls: 2, questions: 2, misses: 3 });
+  });
+
+  it('counts coalesced round trips in stats: calls are round trips, questions what they carried', async () => {
+    const { cache } = setup();
+    await Promise.all(Array.from({ length: 45 }, (_, index) => cache.device(`d${index}`)));
+    expect(cache.stats()).toMatchObject({ calls: 3, questions: 45, misses: 45, hits: 0 });
+  });
+
+  it('answers unavailable, never waits forever, when the flush itself fails, and asks again next time', async () => {
+    const { clock, directory, cache, events } = setup();
+    const now = clock.now.bind(clock);
+    let broken = false;
+    clock.now = () => {
+      if (!broken) return now();
+      broken = false;
+      throw new Error('clock broke');
+    };
+    const asking = cache.device('d1');
+    // The miss is queued; the flush's reading of the clock is the next one, and it throws.
+    broken = true;
+    expect(await asking).toEqual({ source: 'unavailable', detail: 'directory cache failed: Error: clock broke' });
+    expect(directory.calls).toHaveLength(0);
+    expect(events.map((event) => event.event)).toEqual(['certgate.graph.cache-failed']);
+    expect((await cache.device('d1')).source).toBe('directory');
+    expect(directory.calls).toHaveLength(1);
+  });
 });
 
 describe('DirectoryCache: group membership', () => {
@@ -325,6 +364,22 @@ describe('DirectoryCache: Retry-After', () => {
     expect(events.filter((event) => event.event === 'certgate.graph.throttled')).toHaveLength(1);
   });
 
+  it('refuses every batch of a flush while Retry-After holds: no call, each question falls back', async () => {
+    const { clock, directory, cache } = setup();
+    await cache.device('d1');
+    clock.at(TTL * 1000);
+    directory.failWith(new DirectoryError('throttled', 'too many requests', 30, 429));
+    expect((await cache.device('d1')).source).toBe('stale');
+    directory.healthy();
+    const users = Array.from({ length: 50 }, (_, index) => cache.certificateUserIds(`user-${index}`));
+    const [stale, ...unavailable] = await Promise.all([cache.device('d1'), ...users]);
+    expect(directory.calls).toHaveLength(2);
+    expect(stale).toMatchObject({ source: 'stale', detail: 'Graph throttled; retry after 30 s', value: { deviceId: 'd1' } });
+    expect(unavailable).toHaveLength(50);
+    for (const facts of unavailable) expect(facts).toEqual({ source: 'unavailable', detail: 'Graph throttled; retry after 30 s' });
+    expect(cache.stats()).toMatchObject({ calls: 2, misses: 53, stale: 2, unavailable: 50 });
+  });
+
   it('honours a Retry-After given for one question of a batch', async () => {
     const { clock, directory, cache } = setup();
     directory.script = (questions) => questions.map((question, index) => (index === 0 ? directory.truth(question) : { ok: false, error: new DirectoryError('throttled', '429', 10, 429) }));
@@ -386,6 +441,29 @@ describe('DirectoryCache: circuit breaker', () => {
     expect(cache.stats().breaker).toBe('closed');
     directory.healthy();
     expect((await cache.device('d62')).source).toBe('directory');
+    expect(events.map((event) => event.event)).toEqual(['certgate.graph.circuit-opened', 'certgate.graph.circuit-closed']);
+  });
+
+  it('when half-open, sends the first batch of a flush as the one probe; the other batches fall back', async () => {
+    const { clock, directory, cache, events } = setup({ breaker: { failures: 1, cooldownSeconds: 30 } });
+    await cache.device('d1');
+    clock.at(TTL * 1000);
+    directory.failWith(new DirectoryError('unavailable', 'down', undefined, 503));
+    expect((await cache.device('d2')).source).toBe('unavailable');
+    expect(cache.stats().breaker).toBe('open');
+    clock.at(TTL * 1000 + 30_000);
+    directory.hold();
+    const asks = [...Array.from({ length: 49 }, (_, index) => cache.certificateUserIds(`user-${index}`)), cache.device('d1')];
+    await tick();
+    expect(directory.calls).toHaveLength(3);
+    expect(directory.calls[2]).toHaveLength(20);
+    const refused = await Promise.all(asks.slice(20));
+    expect(refused.slice(0, 29).every((facts) => facts.source === 'unavailable' && /^circuit half-open/.test(facts.detail ?? ''))).toBe(true);
+    expect(refused[29]).toMatchObject({ source: 'stale', value: { deviceId: 'd1' }, detail: expect.stringMatching(/^circuit half-open/) });
+    directory.held[0]!.release();
+    expect((await Promise.all(asks.slice(0, 20))).every((facts) => facts.source === 'directory')).toBe(true);
+    expect(directory.calls).toHaveLength(3);
+    expect(cache.stats().breaker).toBe('closed');
     expect(events.map((event) => event.event)).toEqual(['certgate.graph.circuit-opened', 'certgate.graph.circuit-closed']);
   });
 
@@ -531,14 +609,15 @@ describe('DirectoryCache: Graph turned off', () => {
 
 describe('DirectoryCache: property', () => {
   type Step =
-    | { readonly op: 'ask'; readonly method: 'device' | 'memberGroups' | 'certificateUserIds'; readonly key: number }
+    | { readonly op: 'ask'; readonly method: 'device' | 'memberGroups' | 'certificateUserIds'; readonly key: number; readonly sameTurn: boolean }
     | { readonly op: 'advance'; readonly ms: number }
     | { readonly op: 'behave'; readonly as: 'truth' | 'hold' | 'reject' | DirectoryErrorKind }
     | { readonly op: 'settle' }
     | { readonly op: 'sweep' };
 
   const step: fc.Arbitrary<Step> = fc.oneof(
-    fc.record({ op: fc.constant('ask' as const), method: fc.constantFrom('device' as const, 'memberGroups' as const, 'certificateUserIds' as const), key: fc.integer({ min: 0, max: 3 }) }),
+    // `sameTurn`: the next step runs in the same event-loop turn, so their misses are coalesced.
+    { weight: 6, arbitrary: fc.record({ op: fc.constant('ask' as const), method: fc.constantFrom('device' as const, 'memberGroups' as const, 'certificateUserIds' as const), key: fc.integer({ min: 0, max: 3 }), sameTurn: fc.boolean() }) },
     fc.record({ op: fc.constant('advance' as const), ms: fc.integer({ min: 0, max: 400_000 }) }),
     fc.record({ op: fc.constant('behave' as const), as: fc.constantFrom('truth' as const, 'hold' as const, 'reject' as const, 'throttled' as const, 'unavailable' as const, 'timeout' as const, 'denied' as const, 'invalid' as const) }),
     fc.constant({ op: 'settle' as const }),
@@ -548,14 +627,16 @@ describe('DirectoryCache: property', () => {
   const keyOf = (question: DirectoryQuestion) =>
     question.kind === 'member-groups' ? `g|${question.userId}|${question.groupIds.join()}` : question.kind === 'device' ? `d|${question.deviceId}` : `c|${question.userId}`;
 
-  it('never rejects, always answers a well-formed fact, and never has two calls in flight for one question', async () => {
+  it('never rejects, always answers a well-formed fact, never sends more than 20 questions a call, and never has two calls in flight for one question', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(step, { maxLength: 60 }), async (steps) => {
         const { clock, directory, cache } = setup({ breaker: { failures: 2, cooldownSeconds: 10 }, negativeTtlSeconds: 5, staleSeconds: 100 });
         const inFlight = new Set<string>();
         let overlaps = 0;
+        let oversized = 0;
         let behaviour: Answerer | undefined;
         directory.script = (questions) => {
+          if (questions.length > DIRECTORY_BATCH_LIMIT) oversized++;
           for (const question of questions) {
             if (inFlight.has(keyOf(question))) overlaps++;
             inFlight.add(keyOf(question));
@@ -568,6 +649,7 @@ describe('DirectoryCache: property', () => {
           if (current.op === 'ask') {
             const key = `k${current.key}`;
             answers.push(current.method === 'device' ? cache.device(key) : current.method === 'memberGroups' ? cache.memberGroups(key, [groupId(current.key), groupId(9)]) : cache.certificateUserIds(key));
+            if (current.sameTurn) continue;
           } else if (current.op === 'advance') {
             clock.t += current.ms;
           } else if (current.op === 'behave') {
@@ -599,6 +681,7 @@ describe('DirectoryCache: property', () => {
           if (facts.source === 'stale' || facts.source === 'unavailable') expect(facts.detail).toBeTypeOf('string');
         }
         expect(overlaps).toBe(0);
+        expect(oversized).toBe(0);
       }),
       { numRuns: 150 },
     );
