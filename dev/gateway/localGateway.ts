@@ -11,10 +11,10 @@
  */
 import { Agent, request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import { createServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
 import { TLSSocket, type DetailedPeerCertificate } from 'node:tls';
 import { DEFAULT_HEADER_NAMES, encodeForwardedCertificate, type GatewayKind, type GatewayVerification } from '../../shared/cert/intake/index.js';
 import { connectionListedHeaders, gatewayOwnedHeaderMatcher, isHopByHopHeader } from './gatewayOwnedHeaders.js';
+import { listenOn } from '../listen.js';
 
 /** Options of {@link startLocalGateway}. */
 export interface LocalGatewayOptions {
@@ -216,14 +216,8 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
   server.on('tlsClientError', () => undefined);
   server.on('clientError', (_error, socket) => socket.destroy());
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  const authority = await listenOn(server, options.port, host);
+  const port = Number(authority.slice(authority.lastIndexOf(':') + 1));
   const urlHost = host.includes(':') ? `[${host}]` : host;
   return {
     url: `https://${urlHost}:${port}`,

@@ -18,13 +18,13 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DirectoryIndex, loadDirectoryFile, parseDirectoryFile, type DirectoryFile } from './directoryFile.js';
 import { EntraTokenService, InvalidGraphToken, type GraphCaller, type JsonAnswer } from './entraTokenEndpoint.js';
 import { GRAPH_ROUTES, GraphFaults, GraphFaultSettingsSchema, type FaultVerdict, type GraphFaultSettings, type GraphRouteName } from './faults.js';
 import { GRAPH_JSON, graphError, matchGraphRoute, serveGraphRoute, unmatchedGraphRequest, type GraphAnswer, type GraphRouteContext } from './graphRoutes.js';
 import { readGraphStandInTls } from './tlsFiles.js';
+import { listenOn } from '../listen.js';
 
 /** Most requests in one JSON batch, as Graph enforces it. */
 export const BATCH_LIMIT = 20;
@@ -199,15 +199,7 @@ export async function startGraphStandIn(options: GraphStandInOptions = {}): Prom
   const closing = new AbortController();
 
   const server: Server = createServer({ cert: tls.certPem, key: tls.keyPem });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  const url = `https://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  const url = `https://${await listenOn(server, options.port ?? 0, host)}`;
   const tokens = await EntraTokenService.create(url, directory.tenantId, directory.application);
 
   async function delay(ms: number): Promise<void> {

@@ -8,9 +8,9 @@
  */
 import { constants, createHash, createPrivateKey, randomBytes, sign, X509Certificate, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
+import { listenOn } from '../listen.js';
 
 /** What the responder says about a serial number. */
 export type OcspTestStatus = 'good' | 'unknown' | { readonly revokedAt: Date; readonly reason?: OcspTestRevocationReason };
@@ -209,16 +209,9 @@ export async function startOcspResponder(options: OcspResponderOptions): Promise
       response.end();
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const authority = await listenOn(server, options.port ?? 0, options.host ?? '127.0.0.1');
   return {
-    url: `http://${host}:${address.port}/ocsp`,
+    url: `http://${authority}/ocsp`,
     setMode(next) {
       mode = next;
     },

@@ -10,10 +10,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { SignJWT } from 'jose';
 import { generateDevSigningKey, loadOrCreateDevSigningKey, type DevSigningKey } from './signingKey.js';
+import { listenOn } from '../listen.js';
 
 /** Tenant id the local stack uses. */
 export const DEV_TENANT_ID = '72f988bf-0000-4000-8000-00000000c0de';
@@ -143,15 +143,7 @@ export async function startDevTokenIssuer(options: DevTokenIssuerOptions): Promi
   const signingKey = options.signingKey ?? (options.keyDir === undefined ? await generateDevSigningKey() : await loadOrCreateDevSigningKey(options.keyDir));
   const { tenantId } = options;
   const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  const url = `http://${await listenOn(server, options.port ?? 0, host)}`;
   const issuer = options.issuer ?? `${url}/${tenantId}/v2.0`;
   const jwksUri = `${url}/${tenantId}/discovery/v2.0/keys`;
   // Registered in the same tick as the listen callback resumes us, before any request is read.
