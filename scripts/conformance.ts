@@ -140,6 +140,9 @@ export function runCase(testCase: LimboCase, now: Date, expected: 'SUCCESS' | 'F
     trustStore: createTrustStore(testCase.trusted_certs),
     time: testCase.validation_time === null ? now : new Date(testCase.validation_time),
     requiredEkus: ekus.map((name) => EKU_OIDS[name] ?? name),
+    // CLIENT cases get certgate's client-certificate leaf profile (its default); SERVER cases are
+    // judged on RFC 5280 alone, which lets a CA be the leaf and reads a missing EKU as "any".
+    leafProfile: testCase.validation_kind === 'CLIENT' ? 'client-certificate' : 'rfc5280',
     ...(testCase.max_chain_depth === null ? {} : { maxChainDepth: testCase.max_chain_depth }),
     ...(testCase.crls.length > 0 ? { crls: testCase.crls, revocation: 'required' as const } : {}),
   });

@@ -13,6 +13,32 @@ import { ExtensionOid } from '../x509/oids.js';
 /** Where a certificate sits in the path. */
 export type PathRole = 'leaf' | 'intermediate' | 'anchor';
 
+/**
+ * Rules for the certificate in the leaf position.
+ * - `client-certificate` (the default): the leaf must be an end-entity certificate — not a CA
+ *   (basicConstraints cA TRUE or keyUsage keyCertSign) and not a trust anchor — and must list
+ *   every required EKU in its own EKU extension (no extension, or anyExtendedKeyUsage standing in
+ *   for the required purpose, does not do).
+ * - `rfc5280`: RFC 5280 alone: a CA certificate may be validated as the leaf, a leaf without the
+ *   EKU extension is unrestricted and anyExtendedKeyUsage satisfies any required EKU (what the
+ *   x509-limbo server-auth cases expect).
+ */
+export type LeafProfile = 'client-certificate' | 'rfc5280';
+
+/** Every leaf profile (to check caller input). */
+export const LEAF_PROFILES: readonly LeafProfile[] = ['client-certificate', 'rfc5280'];
+
+/**
+ * Why `certificate` is a CA certificate and so cannot be a client certificate, or undefined.
+ * keyCertSign without cA is also an RFC 5280 profile violation; for a client certificate the
+ * more telling answer is that it claims to sign certificates.
+ */
+export function certificateAuthorityMarker(certificate: ParsedCertificate): string | undefined {
+  if (certificate.extensions.basicConstraints?.ca === true) return 'basicConstraints cA is TRUE';
+  if (certificate.extensions.keyUsage?.usages.has('keyCertSign') === true) return 'keyUsage includes keyCertSign';
+  return undefined;
+}
+
 const MAX_SERIAL_OCTETS = 20;
 
 function isSelfSigned(certificate: ParsedCertificate): boolean {

@@ -11,7 +11,7 @@ import type { ParsedCertificate } from '../x509/certificate.js';
 import type { NameConstraints } from '../x509/extensions.js';
 import { ExtendedKeyUsageOid, ExtensionOid } from '../x509/oids.js';
 import { processCertificatePolicies } from './certificatePolicies.js';
-import { profileViolation, type PathRole } from './certificateProfile.js';
+import { profileViolation, type LeafProfile, type PathRole } from './certificateProfile.js';
 import { checkConstraintsWellFormed, checkNameConstraints } from './nameConstraints.js';
 import type { CertificateReason } from './reasons.js';
 import { checkRevocation, type RevocationStatus } from './revocationCheck.js';
@@ -27,6 +27,8 @@ export interface PathValidationSettings {
   readonly clockSkewMs: number;
   readonly crlGraceMs: number;
   readonly requiredEkus: readonly string[];
+  /** How the leaf's own EKU is read (see {@link LeafProfile}); the CA-leaf rule is applied before path building. */
+  readonly leafProfile: LeafProfile;
   readonly algorithms: AlgorithmPolicy;
   readonly revocation: RevocationMode;
   /** Per-certificate mode (e.g. each issuing CA's own setting); overrides `revocation` when given. */
@@ -87,6 +89,32 @@ export function positionLabel(position: number, length: number): string {
 function allowsEkus(purposes: readonly string[], required: readonly string[]): string | undefined {
   if (purposes.includes(ExtendedKeyUsageOid.anyExtendedKeyUsage)) return undefined;
   return required.find((oid) => !purposes.includes(oid));
+}
+
+const EKU_NAMES: ReadonlyMap<string, string> = new Map(Object.entries(ExtendedKeyUsageOid).map(([name, oid]) => [oid, name]));
+
+function ekuLabel(oid: string): string {
+  const name = EKU_NAMES.get(oid);
+  return name === undefined ? oid : `${name} (${oid})`;
+}
+
+/**
+ * Why the leaf's own EKU does not give the required purposes, or undefined. Under the
+ * client-certificate profile the leaf must list each one: RFC 5280 reads a missing extension as
+ * "any purpose" and lets anyExtendedKeyUsage stand in, but a certificate meant for client
+ * authentication says so (Client Authentication must be present).
+ */
+function leafEkuViolation(purposes: readonly string[] | undefined, required: readonly string[], profile: LeafProfile): string | undefined {
+  if (profile === 'rfc5280') {
+    if (purposes === undefined) return undefined;
+    const missing = allowsEkus(purposes, required);
+    return missing === undefined ? undefined : `extended key usage ${ekuLabel(missing)} is not allowed by the certificate`;
+  }
+  if (purposes === undefined) return `the certificate has no extended key usage extension; it must list ${required.map(ekuLabel).join(', ')}`;
+  const missing = required.find((oid) => !purposes.includes(oid));
+  if (missing === undefined) return undefined;
+  if (purposes.includes(ExtendedKeyUsageOid.anyExtendedKeyUsage)) return `the certificate lists anyExtendedKeyUsage but not ${ekuLabel(missing)}; a client certificate must list it`;
+  return `extended key usage ${ekuLabel(missing)} is not listed by the certificate`;
 }
 
 /**
@@ -200,14 +228,11 @@ export function validatePath(chain: readonly ParsedCertificate[], anchor: Parsed
         if (certificate.extensions.nameConstraints !== undefined) constraints.push({ position, constraints: certificate.extensions.nameConstraints });
         if (certificate.extensions.extKeyUsage !== undefined) ekuConstraints.push({ position, purposes: certificate.extensions.extKeyUsage.purposes });
       } else if (settings.requiredEkus.length > 0) {
-        const leafEku = certificate.extensions.extKeyUsage;
-        if (leafEku !== undefined) {
-          const missing = allowsEkus(leafEku.purposes, settings.requiredEkus);
-          if (missing !== undefined) fail('extended-key-usage', 0, 'certificate-eku-missing', `extended key usage ${missing} is not allowed by the certificate`);
-        }
+        const leafViolation = leafEkuViolation(certificate.extensions.extKeyUsage?.purposes, settings.requiredEkus, settings.leafProfile);
+        if (leafViolation !== undefined) fail('extended-key-usage', 0, 'certificate-eku-missing', leafViolation);
         for (const constraint of ekuConstraints) {
           const missing = allowsEkus(constraint.purposes, settings.requiredEkus);
-          if (missing !== undefined) fail('extended-key-usage', constraint.position, 'certificate-eku-missing', `extended key usage ${missing} is not allowed by ${positionLabel(constraint.position, length)}`);
+          if (missing !== undefined) fail('extended-key-usage', constraint.position, 'certificate-eku-missing', `extended key usage ${ekuLabel(missing)} is not allowed by ${positionLabel(constraint.position, length)}`);
         }
         record('extended-key-usage', 0, 'pass');
       }

@@ -15,7 +15,10 @@ export const CERTIFICATE_REASONS = {
   'certificate-signature-invalid': 'A signature in the path does not verify with the issuer\'s public key.',
   'certificate-signature-algorithm-weak':
     'A signature or key in the path uses a refused algorithm (SHA-1 unless allowed, RSA below the minimum size, or an unsupported algorithm or curve).',
-  'certificate-eku-missing': 'The certificate (or a CA above it) does not allow the required extended key usage (Client Authentication by default).',
+  'certificate-eku-missing':
+    'The certificate does not list the required extended key usage (Client Authentication by default) — no EKU extension or only anyExtendedKeyUsage does not count for a client certificate — or a CA above it does not allow it.',
+  'certificate-leaf-is-ca':
+    'The certificate presented as the client certificate is a CA certificate (basicConstraints cA, keyUsage keyCertSign, or a trusted CA itself), not an end-entity certificate.',
   'certificate-issuer-not-ca': 'An issuing certificate in the path is not a CA (basicConstraints cA is absent or false).',
   'certificate-path-length-exceeded': 'A CA\'s pathLenConstraint allows fewer intermediates than the path contains.',
   'certificate-key-usage-invalid': 'A key usage forbids the use: an issuer without keyCertSign, a CRL issuer without cRLSign, or an inconsistent key usage.',

@@ -8,6 +8,7 @@ import type { CertificateReason } from './reasons.js';
 /** The checks validation performs, in their fixed order per certificate. */
 export type ValidationCheck =
   | 'parse'
+  | 'leaf-profile'
   | 'path-building'
   | 'signature'
   | 'key-strength'

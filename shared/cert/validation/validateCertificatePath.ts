@@ -5,7 +5,9 @@
  * validated in full (./pathValidation.js) and the first valid one wins. Loops are cut (no
  * certificate — same name and key — twice in a path), depth and work are bounded. When no path
  * is valid the most relevant failure is reported: a path that reached an anchor beats a broken
- * signature, which beats a depth overrun, which beats "untrusted".
+ * signature, which beats a depth overrun, which beats "untrusted". Under the client-certificate
+ * leaf profile (the default) a leaf that is a CA — cA TRUE, keyCertSign, or a trust anchor itself
+ * — is refused right after parsing, before any path is built (./certificateProfile.js).
  * Pure: time and all inputs are arguments. Never throws.
  * May import: ../x509/*, ../revocation/*, and the modules of this folder.
  */
@@ -15,6 +17,7 @@ import type { ParsedCertificate } from '../x509/certificate.js';
 import { parseCertificates } from '../x509/certificateInput.js';
 import { certificateSummary, type CertificateSummary } from '../x509/certificateSummary.js';
 import { ExtendedKeyUsageOid } from '../x509/oids.js';
+import { certificateAuthorityMarker, LEAF_PROFILES, type LeafProfile } from './certificateProfile.js';
 import { isSelfIssued, validatePath, type PathValidationResult, type PathValidationSettings, type RevocationMode } from './pathValidation.js';
 import type { CertificateReason } from './reasons.js';
 import { verifySignature, type AlgorithmCheck } from './signatureVerification.js';
@@ -34,6 +37,11 @@ export interface ValidationInput {
   readonly clockSkewSeconds?: number;
   /** Required EKU OIDs; default clientAuth; [] for none. */
   readonly requiredEkus?: readonly string[];
+  /**
+   * Rules for the leaf: 'client-certificate' (default: no CA or trust anchor as the leaf, required
+   * EKUs listed in the leaf's own EKU extension) or 'rfc5280' (plain RFC 5280). See {@link LeafProfile}.
+   */
+  readonly leafProfile?: LeafProfile;
   /** Maximum intermediates between leaf and anchor; default 8. */
   readonly maxChainDepth?: number;
   /** CRLs (DER or PEM) to consult. */
@@ -111,6 +119,8 @@ function validate(input: ValidationInput): ValidationResult {
   const maxChainDepth = input.maxChainDepth ?? DEFAULT_MAX_CHAIN_DEPTH;
   const maxSteps = input.maxPathBuildingSteps ?? DEFAULT_MAX_STEPS;
   if (!Number.isFinite(clockSkewMs) || clockSkewMs < 0 || !(maxChainDepth >= 0) || !(maxSteps > 0)) return invalidInput('clockSkewSeconds, maxChainDepth or maxPathBuildingSteps out of range');
+  const leafProfile = input.leafProfile ?? 'client-certificate';
+  if (!LEAF_PROFILES.includes(leafProfile)) return invalidInput(`leafProfile must be one of ${LEAF_PROFILES.join(', ')}`);
   const trace: TraceEntry[] = [];
 
   if (inputLength(input.leaf) > MAX_CERTIFICATE_INPUT_BYTES) {
@@ -127,6 +137,19 @@ function validate(input: ValidationInput): ValidationResult {
   const leaf = leafCertificate;
   const leafSummary = certificateSummary(leaf);
   trace.push({ check: 'parse', certificate: 'leaf', outcome: 'pass', detail: leaf.subject.text });
+
+  if (leafProfile === 'client-certificate') {
+    // A CA certificate is never a client certificate, whichever path it could be given: checked
+    // first so that a trusted CA forwarded as the leaf (which has no path of its own) is named
+    // for what it is. An anchor is a CA whatever its extensions say (e.g. a v1 root).
+    const isAnchor = (input.trustStore.bySubject.get(leaf.subject.normalized) ?? []).some((anchor) => sameCertificate(anchor, leaf));
+    const marker = isAnchor ? 'it is a trusted CA' : certificateAuthorityMarker(leaf);
+    if (marker !== undefined) {
+      trace.push({ check: 'leaf-profile', certificate: 'leaf', outcome: 'fail', reason: 'certificate-leaf-is-ca', detail: `a CA certificate cannot be a client certificate: ${marker}` });
+      return { ok: false, reason: 'certificate-leaf-is-ca', trace, leaf: leafSummary };
+    }
+    trace.push({ check: 'leaf-profile', certificate: 'leaf', outcome: 'pass' });
+  }
 
   // Untrusted intermediates: unparseable ones are skipped (they cannot be part of a valid path).
   const intermediatesBySubject = new Map<string, ParsedCertificate[]>();
@@ -180,6 +203,7 @@ function validate(input: ValidationInput): ValidationResult {
     clockSkewMs,
     crlGraceMs: Math.max(0, input.crlGraceSeconds ?? 0) * 1000,
     requiredEkus: input.requiredEkus ?? [ExtendedKeyUsageOid.clientAuth],
+    leafProfile,
     algorithms,
     revocation: input.revocation ?? 'off',
     ...(input.revocationModeFor ? { revocationModeFor: input.revocationModeFor } : {}),
