@@ -1,12 +1,13 @@
 /**
  * The demo access-policy configuration: the field scenarios as policies, for the tests and for the
  * local stack (the lead loads it into the policy store). Corporate network 10.20.0.0/16 and
- * fd00:20::/32; apps `contoso-portal` (host portal.contoso.example) and `vendor-admin` (path
- * /admin); fixed group ids for vendors and finance. The vendor CA's thumbprint is a parameter:
+ * fd00:20::/32; registered apps `contoso-portal` (host portal.contoso.example) and `vendor-admin`
+ * (host vendors.contoso.example, and portal.contoso.example/admin); the baseline requires a valid
+ * client certificate wherever no policy decides; fixed group ids for vendors and finance. The vendor CA's thumbprint is a parameter:
  * the local stack passes its dev intermediate's SHA-256 thumbprint.
  * May import: the policy model.
  */
-import type { AppMatcher, PolicyConfiguration } from '../shared/policy/model.js';
+import type { AppMatcher, PolicyConfiguration, RegisteredApp } from '../shared/policy/model.js';
 
 /** Entra object id of the demo "Vendors" group. */
 export const VENDORS_GROUP_ID = '6f1c2a9e-3b4d-4e8f-9a01-5c7d2e4b8f10';
@@ -24,13 +25,22 @@ export const CONTOSO_PORTAL_HOST = 'portal.contoso.example';
 export const CONTOSO_PORTAL_APP_ID = 'fe2b3f77-ef40-4f03-b910-a5b109d4b849';
 export const VENDOR_ADMIN_APP_ID = 'ca8b8b18-ce90-423f-9545-39dbd7c69840';
 
+/** The demo's host for the vendors' admin console (also reached as portal.contoso.example/admin). */
+export const VENDOR_ADMIN_HOST = 'vendors.contoso.example';
+
 /**
- * How the demo recognises its two apps: by the Entra app id or the short name a gateway sends, or
- * by host / path. The Entra app ids let the Conditional Access posture report match them.
+ * The demo's registered apps: which host (and path) each is reached at, so a request's app comes
+ * from the host the gateway saw, and their Entra app ids for the Conditional Access posture report.
  */
+export const DEMO_REGISTERED_APPS: readonly RegisteredApp[] = [
+  { id: 'contoso-portal', name: 'Contoso portal', hosts: [{ host: CONTOSO_PORTAL_HOST }], entraAppId: CONTOSO_PORTAL_APP_ID },
+  { id: 'vendor-admin', name: 'Vendor administration', hosts: [{ host: VENDOR_ADMIN_HOST }, { host: CONTOSO_PORTAL_HOST, pathPrefix: '/admin' }], entraAppId: VENDOR_ADMIN_APP_ID },
+];
+
+/** How the demo policies name their two apps: by registered app id. */
 export const DEMO_APPS = {
-  'contoso-portal': [{ appId: CONTOSO_PORTAL_APP_ID }, { appId: 'contoso-portal' }, { host: CONTOSO_PORTAL_HOST }],
-  'vendor-admin': [{ appId: VENDOR_ADMIN_APP_ID }, { appId: 'vendor-admin' }, { pathPrefix: '/admin' }],
+  'contoso-portal': [{ appId: 'contoso-portal' }],
+  'vendor-admin': [{ appId: 'vendor-admin' }],
 } as const satisfies Record<string, readonly AppMatcher[]>;
 
 const MANAGED_TAGS = ['valid-client-certificate', 'compliant', 'hybrid-joined'] as const;
@@ -39,7 +49,8 @@ const MANAGED_TAGS = ['valid-client-certificate', 'compliant', 'hybrid-joined'] 
 export function demoPolicyConfiguration(vendorCaThumbprint: string = DEMO_VENDOR_CA_THUMBPRINT): PolicyConfiguration {
   return {
     schemaVersion: 1,
-    settings: { defaultAction: 'allow', failMode: 'closed' },
+    settings: { baseline: 'require-valid-certificate', failMode: 'closed' },
+    apps: DEMO_REGISTERED_APPS.map((app) => ({ ...app, hosts: [...app.hosts] })),
     locations: [{ id: 'corporate-network', name: 'Corporate network', ranges: ['10.20.0.0/16', 'fd00:20::/32'], tags: ['corporate'] }],
     policies: [
       {
@@ -87,6 +98,18 @@ export function demoPolicyConfiguration(vendorCaThumbprint: string = DEMO_VENDOR
         },
         action: 'block',
         blockMessage: 'Use a browser, or a device with a Contoso certificate.',
+      },
+      {
+        // ... and managed devices (Intune-compliant or hybrid-joined) are allowed unfettered, certificate or not.
+        id: 'managed-devices-allow',
+        name: 'Managed devices are allowed',
+        state: 'enabled',
+        priority: 35,
+        conditions: {
+          apps: { include: [...DEMO_APPS['contoso-portal']] },
+          deviceTags: { equals: ['compliant', 'hybrid-joined'] },
+        },
+        action: 'allow',
       },
       {
         // ... while browsers from anywhere are fine: monitored (downloads are session policies).

@@ -11,7 +11,7 @@ import { bindLeafToUser, evaluatePolicies, identifyUser, validateClientCertifica
 import { readForwardedRequest, type ClientContext } from '../shared/cert/intake/index.js';
 import type { ValidationResult } from '../shared/cert/validation/index.js';
 import { getServices } from '../shared/composition.js';
-import { gatewayConfigs } from '../shared/gateways.js';
+import { appHintOf, gatewayConfigs } from '../shared/gateways.js';
 import { decisionResponse, prefersHtml } from '../shared/http/responses.js';
 import { applyPolicyDecision, applyUserBinding, decideCertificateAccess, unavailableDecision, type Decision } from '../shared/policy/certificateDecision.js';
 
@@ -87,11 +87,11 @@ export async function authorize(request: HttpRequest, context: InvocationContext
   }
   let decision: Decision;
   try {
-    const appId = request.query.get('app') ?? request.headers.get('x-certgate-app') ?? undefined;
+    const appHint = appHintOf(request, gatewayConfigs(config), config);
     const principal = user.principal;
     const policyUser = principal ? { id: principal.objectId, ...(principal.upn ? { upn: principal.upn } : {}), ...(principal.groups ? { groups: principal.groups } : {}) } : undefined;
-    const outcome = await evaluatePolicies(services, { ...(appId ? { appId } : {}), client, ...(policyUser ? { user: policyUser } : {}) }, certificateDecision);
-    decision = applyPolicyDecision(certificateDecision, outcome.policy, { deviceTags: outcome.deviceTags, ...(outcome.directory ? { trace: outcome.directory } : {}) });
+    const outcome = await evaluatePolicies(services, { ...(appHint !== undefined ? { appHint } : {}), client, ...(policyUser ? { user: policyUser } : {}) }, certificateDecision);
+    decision = applyPolicyDecision(certificateDecision, outcome.policy, { deviceTags: outcome.deviceTags, ...(outcome.directory ? { trace: outcome.directory } : {}), ...(outcome.app ? { app: outcome.app } : {}) });
   } catch (error) {
     context.error(`authorize: access policies unavailable, failing closed: ${error instanceof Error ? error.message : String(error)}`);
     decision = unavailableDecision(correlationId, now, 'policies');

@@ -60,8 +60,9 @@ export async function whatIf(request: HttpRequest, context: InvocationContext): 
         : undefined;
     const certificateDecision = decideCertificateAccess({ intake, ...(validation ? { validation } : {}), correlationId, now });
     const client = { ...(input.clientIp ? { clientIp: input.clientIp } : {}), ...(input.app?.host ? { host: input.app.host } : {}), ...(input.app?.path ? { path: input.app.path } : {}), ...(input.userAgent ? { userAgent: input.userAgent } : {}) };
-    const outcome = await evaluatePolicies(services, { ...(input.app?.id ? { appId: input.app.id } : {}), client, ...(input.user ? { user: input.user } : {}) }, certificateDecision);
-    decision = applyPolicyDecision(certificateDecision, outcome.policy, { deviceTags: outcome.deviceTags, ...(outcome.directory ? { trace: outcome.directory } : {}) });
+    // The admin asking may name the app outright (a hint); otherwise it is resolved from host and path as authorize does.
+    const outcome = await evaluatePolicies(services, { ...(input.app?.id ? { appHint: input.app.id } : {}), client, ...(input.user ? { user: input.user } : {}) }, certificateDecision);
+    decision = applyPolicyDecision(certificateDecision, outcome.policy, { deviceTags: outcome.deviceTags, ...(outcome.directory ? { trace: outcome.directory } : {}), ...(outcome.app ? { app: outcome.app } : {}) });
   } catch (error) {
     context.error(`whatif: dependency unavailable: ${error instanceof Error ? error.message : String(error)}`);
     decision = unavailableDecision(correlationId, now, 'dependencies');

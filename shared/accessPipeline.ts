@@ -12,7 +12,8 @@ import type { Decision } from './policy/certificateDecision.js';
 import type { DirectoryTrace } from './policy/directoryNeeds.js';
 import type { DeviceTag } from './policy/model.js';
 import { gatherDirectoryFacts } from './directoryFacts.js';
-import { evaluateAccess, type PolicyDecision } from './policy/evaluateAccess.js';
+import { decideBaseline, evaluateAccess, type PolicyDecision } from './policy/evaluateAccess.js';
+import { resolveApp, type AppResolution } from './policy/registeredApps.js';
 import { OcspCache } from './trust/ocspCache.js';
 import { alertsOnUnknown, crlUrlsOf, revocationModeResolver, thumbprintOf } from './trust/revocationPolicy.js';
 import type { TrustAnchors } from './trust/trustAnchorCache.js';
@@ -33,16 +34,19 @@ export interface CertificateInput {
 
 /** What the policies look at besides the certificate decision. */
 export interface PolicyInput {
-  readonly appId?: string;
+  /** An app id the proven gateway named (only when hints are enabled for it); otherwise the app comes from the client context's host and path. */
+  readonly appHint?: string;
   readonly client: ClientContext;
   /** The user; without `groups` (no token listing them all) memberships come from Graph by `id`. */
   readonly user?: { readonly id?: string; readonly upn?: string; readonly groups?: readonly string[] };
 }
 
-/** The access policies' verdict, with the directory facts it used. */
+/** The access policies' verdict (or the baseline's), with the app and the directory facts it used. */
 export interface PolicyOutcome {
-  /** Undefined when no policy is in force (the built-in rule stands) or the request never reached a certificate decision. */
+  /** Undefined only when the request never reached a certificate decision (bad input, malfunction). */
   readonly policy?: PolicyDecision;
+  /** Which registered app the request is for, or why none. */
+  readonly app?: AppResolution;
   /** Where the memberships and device state came from, when policies needed them. */
   readonly directory?: DirectoryTrace;
   /** Device tags the directory gave the device (`compliant`, `hybrid-joined`). */
@@ -66,17 +70,19 @@ export async function validateClientCertificate(services: Services, input: Certi
 }
 
 /**
- * The access policies' verdict for this request, after reading what they need from the directory
- * (group memberships, device state). No policy verdict when no policy is enabled or in report-only
- * (the built-in rule, a valid client certificate, then stands) or when the request never got as far
- * as a certificate decision (bad input, malfunction).
+ * The verdict for this request: the registered app it is for (from the host and path the gateway
+ * saw, or the gateway's hint), then, for a registered app, the access policies after reading what
+ * they need from the directory (group memberships, device state); for an unregistered app, or
+ * when no enforced policy decides, the baseline. No verdict when the request never got as far as a
+ * certificate decision (bad input, malfunction): that decision stands.
  */
 export async function evaluatePolicies(services: Services, input: PolicyInput, certificate: Decision): Promise<PolicyOutcome> {
-  const { client, appId } = input;
+  const { client } = input;
   const [outcome] = certificate.reasons;
   if (outcome === 'forwarded-certificate-rejected' || outcome === 'decision-unavailable') return { deviceTags: [] };
   const snapshot = await services.policies.get();
-  if (!snapshot.configuration.policies.some((policy) => policy.state !== 'disabled')) return { deviceTags: [] };
+  const app = resolveApp(snapshot.compiled.apps, { ...(client.host !== undefined ? { host: client.host } : {}), ...(client.path !== undefined ? { path: client.path } : {}), ...(input.appHint !== undefined ? { hint: input.appHint } : {}) });
+  if (app.status === 'app-unregistered') return { policy: decideBaseline(snapshot.compiled.settings, new Set(certificate.deviceTags)), app, deviceTags: [] };
   const summary = certificate.certificate;
   const valid = certificate.deviceTags.includes('valid-client-certificate');
   const factsInput = {
@@ -89,7 +95,7 @@ export async function evaluatePolicies(services: Services, input: PolicyInput, c
   const user = input.user;
   const policy = evaluateAccess(
     {
-      app: { ...(appId ? { id: appId } : {}), ...(client.host ? { host: client.host } : {}), ...(client.path ? { path: client.path } : {}) },
+      app: { id: app.id, ...(client.host ? { host: client.host } : {}), ...(client.path ? { path: client.path } : {}) },
       ...(client.userAgent ? { userAgent: client.userAgent } : {}),
       ...(client.clientIp ? { clientIp: client.clientIp } : {}),
       ...(user
@@ -104,7 +110,7 @@ export async function evaluatePolicies(services: Services, input: PolicyInput, c
     snapshot.compiled,
   );
   const traced = facts.trace.groups !== undefined || facts.trace.device !== undefined;
-  return { policy, deviceTags: facts.deviceTags, ...(traced ? { directory: facts.trace } : {}) };
+  return { policy, app, deviceTags: facts.deviceTags, ...(traced ? { directory: facts.trace } : {}) };
 }
 
 /**

@@ -24,6 +24,8 @@ export const SETTINGS = {
   CERTGATE_GATEWAY_MODE: 'passthrough (default: certgate validates, the gateway verdict is reported) or strict (a gateway FAILED verdict blocks).',
   CERTGATE_TRUSTED_PROXIES: 'Comma-separated CIDR ranges of the gateway hops whose forwarded headers are trusted (optional).',
   CERTGATE_FRONT_DOOR_ID: 'Front Door profile id expected in X-Azure-FDID (front-door gateway only).',
+  CERTGATE_GATEWAY_APP_HINTS:
+    'off (default: a request\'s app is the registered app whose host and path the gateway saw) or on (the gateway may also name the app in ?app= or X-Certgate-App; honoured only with the gateway proof). Turn on only when the gateway itself sets or strips these.',
   CERTGATE_GATEWAY_HEADERS:
     'JSON object overriding the gateway\'s header names by role (certificate, chain, leaf, verification, frontDoorId), e.g. {"certificate":"X-SSL-Client-Cert"}; "" turns a header off.',
   CERTGATE_ADDITIONAL_GATEWAYS:
@@ -77,6 +79,7 @@ const GatewaySchema = z.object({
   mode: z.enum(['passthrough', 'strict']).optional(),
   headers: HeaderOverrides.optional(),
   xfccElement: z.enum(['last', 'first', 'only']).optional(),
+  appHints: z.boolean().optional(),
 }).strict().refine((g) => (g.secrets?.length ?? 0) > 0 || (g.trustedProxies?.length ?? 0) > 0 || (g.kind === 'front-door' && g.frontDoorId !== undefined), {
   message: 'a gateway needs secrets, trustedProxies, or (front-door) a frontDoorId: otherwise anyone could forge its header',
 });
@@ -113,6 +116,8 @@ export interface AppConfig {
     readonly trustedProxies: readonly string[];
     readonly frontDoorId?: string;
     readonly headers: Readonly<Partial<Record<'certificate' | 'chain' | 'leaf' | 'verification' | 'frontDoorId', string>>>;
+    /** Whether this gateway may name the app (`?app=` / `X-Certgate-App`), under its proof. */
+    readonly appHints: boolean;
   };
   /** Entra ID token check of the management API; absent = function keys only. */
   readonly managementTokens?: { readonly issuer: string; readonly audience: readonly string[]; readonly jwksUri: string };
@@ -256,6 +261,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       trustedProxies,
       ...(frontDoorId ? { frontDoorId } : {}),
       headers: json(env, 'CERTGATE_GATEWAY_HEADERS', HeaderOverrides, {}),
+      appHints: oneOf(env, 'CERTGATE_GATEWAY_APP_HINTS', ['off', 'on'] as const, 'off') === 'on',
     },
     ...(tokenIssuer && jwksUri && tokenAudience.length > 0 ? { managementTokens: { issuer: tokenIssuer, audience: tokenAudience, jwksUri } } : {}),
     additionalGateways: json(env, 'CERTGATE_ADDITIONAL_GATEWAYS', z.array(GatewaySchema), []),

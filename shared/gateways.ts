@@ -1,8 +1,10 @@
 /**
- * Turns the gateway settings into the intake's gateway configuration.
- * May import: config types, intake types.
+ * Turns the gateway settings into the intake's gateway configuration, and reads the app a proven
+ * gateway may name.
+ * May import: config types, intake types and the gateway proof.
  */
-import type { GatewayConfig } from './cert/intake/index.js';
+import type { ForwardedRequest, GatewayConfig } from './cert/intake/index.js';
+import { proveGateway } from './cert/intake/gatewayProof.js';
 import type { AppConfig } from './config.js';
 
 const cache = new WeakMap<AppConfig, readonly GatewayConfig[]>();
@@ -19,4 +21,30 @@ export function gatewayConfigs(config: AppConfig): readonly GatewayConfig[] {
     cache.set(config, gateways);
   }
   return gateways;
+}
+
+/** Whether each gateway (in {@link gatewayConfigs} order) may name the app. */
+function appHintsAllowed(config: AppConfig): readonly boolean[] {
+  return [config.gateway.appHints, ...config.additionalGateways.map((gateway) => gateway.appHints === true)];
+}
+
+/**
+ * The app the forwarder named (`?app=` or `X-Certgate-App`), honoured only when a gateway that
+ * the admin allowed to name apps (CERTGATE_GATEWAY_APP_HINTS, `appHints`) proved the request came
+ * through it; otherwise undefined, and the app comes from the host and path. A repeated hint is
+ * ambiguous and not honoured.
+ */
+export function appHintOf(
+  request: ForwardedRequest & { readonly query: { get(name: string): string | null; getAll?(name: string): string[] } },
+  gateways: readonly GatewayConfig[],
+  config: AppConfig,
+): string | undefined {
+  const allowed = appHintsAllowed(config);
+  if (!allowed.includes(true)) return undefined;
+  const fromQuery = request.query.getAll?.('app') ?? [];
+  const fromHeader = request.headers.get('x-certgate-app');
+  const hints = [...fromQuery, ...(fromHeader !== null ? [fromHeader] : [])];
+  if (hints.length !== 1 || (fromHeader?.includes(',') ?? false)) return undefined;
+  const proven = gateways.some((gateway, index) => allowed[index] === true && proveGateway(gateway, request).proven);
+  return proven ? hints[0] : undefined;
 }

@@ -121,7 +121,7 @@ export interface CrlArchive {
 }
 
 /** The kinds of configuration documents the policy store keeps. */
-export type ConfigKind = 'policy' | 'location' | 'settings';
+export type ConfigKind = 'app' | 'policy' | 'location' | 'settings';
 
 /** One stored configuration document (validated by the policy model before it is stored). */
 export interface StoredDocument {

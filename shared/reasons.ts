@@ -16,6 +16,8 @@ export const DECISION_REASONS = {
     'The certificate is valid, but whether it belongs to the signed-in user could not be established (the directory did not answer for certificateUserIds): blocked unless a policy\'s fail mode is open.',
   'forwarded-certificate-rejected': 'The forwarded certificate header could not be accepted (see the intake reason).',
   'decision-unavailable': 'certgate could not decide because a dependency failed; the request is blocked (fail closed).',
+  'app-unregistered':
+    'No registered app claims the host and path the gateway saw, so no policy applies and the baseline decided (by default: a valid client certificate is required). Register the app at /api/manage/apps.',
 } as const;
 
 /** A decision-level reason code. */
@@ -29,6 +31,10 @@ export const MANAGEMENT_REASONS = {
   'ca-not-a-ca': 'The certificate is not a CA certificate (basicConstraints cA is not set), so it cannot be a trust anchor.',
   'ca-expired': 'The CA certificate has expired (or is not yet valid).',
   'ca-already-present': 'A CA with this SHA-256 thumbprint is already trusted.',
+  'ca-upload-contains-private-key':
+    'The upload contains a private key (a PEM PRIVATE KEY block, a DER key, or a PKCS#12 / PFX file). Upload only the CA certificate (PEM "BEGIN CERTIFICATE" or a DER .cer file); nothing was stored and the key was neither echoed nor logged. A CA key that left the CA by mistake should be treated as exposed.',
+  'crl-url-unsupported':
+    'certgate fetches CRLs over HTTP(S) only, so an ldap:// or file:// CRL URL cannot be used. AD CS publishes the same CRL at an HTTP distribution point (the http:// URL in the CDP extension of the certificates it issues): add that URL instead. An ldap:// distribution point named in a certificate is skipped.',
   'ca-not-found': 'No trusted CA has this SHA-256 thumbprint.',
   'thumbprint-invalid': 'A thumbprint is 64 hexadecimal characters (SHA-256 of the DER).',
   'request-body-invalid': 'The request body does not match the expected shape.',
@@ -40,6 +46,7 @@ export const MANAGEMENT_REASONS = {
   'policy-not-found': 'No policy, named location or settings document has this id.',
   'policy-already-exists': 'A document with this id exists: send If-Match with its ETag to replace it.',
   'location-in-use': 'A policy refers to this named location: change the policy first.',
+  'app-in-use': 'A policy refers to this registered app: change the policy first.',
   'policy-unknown-group':
     'A group id the policy names is not a group in the tenant (checked in Microsoft Graph): `issues` names each one. Correct the id (the group\'s Object ID in Entra ID); nothing was saved.',
   'policy-groups-unverifiable':

@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { StoreError, type AuditEntry, type Clock, type ConfigKind, type PolicyStore, type StoredDocument } from '../ports.js';
 import { toStoreError } from './tableTrustedCaStore.js';
 
-const KINDS: readonly ConfigKind[] = ['policy', 'location', 'settings'];
+const KINDS: readonly ConfigKind[] = ['app', 'policy', 'location', 'settings'];
 const META = 'meta';
 const MAX_TIME = 9_999_999_999_999;
 

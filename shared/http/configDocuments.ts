@@ -6,7 +6,7 @@
  * May import: @azure/functions types, ports (the directory for group checks), the policy core, the policy cache, responses.
  */
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { catalogueLocations, type AccessPolicy, validateAccessPolicy, validateNamedLocation, validatePolicyConfiguration, validatePolicySettings, type PolicyIssue } from '../policy/model.js';
+import { catalogueLocations, migrateSettingsDocument, type AccessPolicy, validateAccessPolicy, validateNamedLocation, validatePolicyConfiguration, validatePolicySettings, validateRegisteredApp, type PolicyIssue } from '../policy/model.js';
 import { groupReferencesOf, type GroupReference } from '../policy/directoryNeeds.js';
 import { DirectoryError, StoreError, type ConfigKind, type Directory, type PolicyStore, type StoredDocument } from '../ports.js';
 import { configurationDocument, type PolicyCache } from '../trust/policyCache.js';
@@ -79,16 +79,18 @@ async function jsonBody(request: HttpRequest): Promise<{ ok: true; value: unknow
 async function validateDocument(kind: ConfigKind, value: unknown, api: ConfigApi): Promise<{ ok: true; value: unknown } | { ok: false; issues: readonly PolicyIssue[] }> {
   if (kind === 'location') return validateNamedLocation(value);
   if (kind === 'settings') return validatePolicySettings(value);
-  const locations = (await api.store.list()).filter((d) => d.kind === 'location').map((d) => d.document);
+  if (kind === 'app') return validateRegisteredApp(value);
+  const documents = await api.store.list();
+  const locations = documents.filter((d) => d.kind === 'location').map((d) => d.document);
   const catalogue = catalogueLocations(locations.flatMap((l) => {
     const parsed = validateNamedLocation(l);
     return parsed.ok ? [parsed.value] : [];
   }));
-  return validateAccessPolicy(value, catalogue);
+  return validateAccessPolicy(value, { ...catalogue, appIds: new Set(documents.filter((d) => d.kind === 'app').map((d) => d.id)) });
 }
 
 /** GET (list or one), PUT (create, or replace with If-Match), DELETE for policies and locations. */
-export async function handleDocumentCollection(kind: 'policy' | 'location', request: HttpRequest, api: ConfigApi): Promise<HttpResponseInit> {
+export async function handleDocumentCollection(kind: 'app' | 'policy' | 'location', request: HttpRequest, api: ConfigApi): Promise<HttpResponseInit> {
   const id = request.params.id;
   const ifMatch = request.headers.get('if-match') ?? undefined;
   try {
@@ -102,11 +104,11 @@ export async function handleDocumentCollection(kind: 'policy' | 'location', requ
     }
     if (!id || !ID.test(id)) return managementError('request-body-invalid', 'the id in the path is 1-64 lowercase letters, digits and dashes');
     if (request.method === 'DELETE') {
-      if (kind === 'location') {
+      if (kind === 'location' || kind === 'app') {
         // In use when the configuration without it no longer validates (a policy names it, or a tag only it carries).
-        const remaining = (await api.store.list()).filter((d) => !(d.kind === 'location' && d.id === id));
+        const remaining = (await api.store.list()).filter((d) => !(d.kind === kind && d.id === id));
         const check = validatePolicyConfiguration(configurationDocument(remaining));
-        if (!check.ok) return managementError('location-in-use', check.issues.map((issue) => issue.path).join(', '), { issues: check.issues });
+        if (!check.ok) return managementError(kind === 'app' ? 'app-in-use' : 'location-in-use', check.issues.map((issue) => issue.path).join(', '), { issues: check.issues });
       }
       await api.store.remove(kind, id, api.actor, ifMatch);
       api.cache.invalidate();
@@ -117,6 +119,13 @@ export async function handleDocumentCollection(kind: 'policy' | 'location', requ
     const withId = typeof body.value === 'object' && body.value !== null && !Array.isArray(body.value) ? { ...body.value, id } : body.value;
     const validated = await validateDocument(kind, withId, api);
     if (!validated.ok) return invalid(validated.issues);
+    if (kind === 'app') {
+      // Routes must stay unambiguous across apps: check the configuration as it would be.
+      const others = (await api.store.list()).filter((d) => !(d.kind === 'app' && d.id === id));
+      const check = validatePolicyConfiguration(configurationDocument([...others, { kind: 'app', id, document: validated.value, etag: '', updatedAt: '', updatedBy: '' }]));
+      const clashes = check.ok ? [] : check.issues.filter((issue) => issue.code === 'duplicate-app-route');
+      if (clashes.length > 0) return invalid(clashes);
+    }
     if (kind === 'policy') {
       const refused = await checkGroups(groupReferencesOf([validated.value as AccessPolicy]), api);
       if (refused) return refused;
@@ -134,7 +143,7 @@ export async function handleSettings(request: HttpRequest, api: ConfigApi): Prom
   try {
     if (request.method === 'GET') {
       const stored = await api.store.get('settings', 'settings');
-      const parsed = validatePolicySettings(stored?.document ?? {});
+      const parsed = validatePolicySettings(migrateSettingsDocument(stored?.document ?? {}));
       return { status: 200, jsonBody: parsed.ok ? parsed.value : stored?.document, headers: { ...(stored ? { etag: stored.etag } : {}), 'cache-control': 'no-store' } };
     }
     const body = await jsonBody(request);
@@ -168,6 +177,7 @@ export async function handleConfiguration(request: HttpRequest, api: ConfigApi):
     const refused = await checkGroups(groupReferencesOf(validated.value.policies, (index) => `policies[${index}]`), api);
     if (refused) return refused;
     const wanted = new Map<string, { kind: ConfigKind; id: string; document: unknown }>();
+    for (const registered of validated.value.apps) wanted.set(`app/${registered.id}`, { kind: 'app', id: registered.id, document: registered });
     for (const policy of validated.value.policies) wanted.set(`policy/${policy.id}`, { kind: 'policy', id: policy.id, document: policy });
     for (const location of validated.value.locations) wanted.set(`location/${location.id}`, { kind: 'location', id: location.id, document: location });
     wanted.set('settings/settings', { kind: 'settings', id: 'settings', document: validated.value.settings });
@@ -182,7 +192,7 @@ export async function handleConfiguration(request: HttpRequest, api: ConfigApi):
     const dryRun = (request.query.get('dryRun') ?? 'false') !== 'false';
     if (!dryRun) {
       // Locations first (policies refer to them), policies removed before the locations they used.
-      const order = (c: Change) => (c.change === 'remove' ? (c.kind === 'policy' ? 2 : 3) : c.kind === 'location' ? 0 : 1);
+      const order = (c: Change) => (c.change === 'remove' ? (c.kind === 'policy' ? 2 : 3) : c.kind === 'location' || c.kind === 'app' ? 0 : 1);
       for (const change of [...changes].sort((a, b) => order(a) - order(b))) {
         if (change.change === 'remove') await api.store.remove(change.kind, change.id, api.actor);
         else await api.store.put(change.kind, change.id, wanted.get(`${change.kind}/${change.id}`)?.document, api.actor, change.change === 'add' ? undefined : '*');

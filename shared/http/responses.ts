@@ -30,6 +30,12 @@ export function prefersHtml(accept: string | null): boolean {
   return html >= 0 && (json < 0 || html < json);
 }
 
+/** The app as the answer shows it: its id, or `app-unregistered` (then the baseline decided). */
+function appView(decision: Decision): { id: string } | { reason: 'app-unregistered' } | undefined {
+  if (!decision.app) return undefined;
+  return decision.app.status === 'registered' ? { id: decision.app.id } : { reason: 'app-unregistered' };
+}
+
 /**
  * The response of `authorize`: JSON with the decision (without the trace, which goes to the log),
  * or, for a browser that was blocked, the block page with the same status and correlation id.
@@ -46,7 +52,7 @@ export function decisionResponse(decision: Decision, options: { html?: boolean; 
   const decidedBy = decision.policy?.decidedBy;
   return {
     status: decisionStatus(decision),
-    jsonBody: { decision: effect, reasons, failedCheck, decidedBy, blockMessage, deviceTags, certificate, gatewayVerification, correlationId, decidedAt },
+    jsonBody: { decision: effect, reasons, failedCheck, decidedBy, blockMessage, deviceTags, app: appView(decision), certificate, gatewayVerification, correlationId, decidedAt },
     headers: {
       'cache-control': 'no-store',
       'x-correlation-id': decision.correlationId,
@@ -62,6 +68,8 @@ const MANAGEMENT_STATUS: Record<ManagementReason, number> = {
   'ca-not-a-ca': 422,
   'ca-expired': 422,
   'ca-already-present': 409,
+  'ca-upload-contains-private-key': 400,
+  'crl-url-unsupported': 400,
   'ca-not-found': 404,
   'thumbprint-invalid': 400,
   'request-body-invalid': 400,
@@ -73,6 +81,7 @@ const MANAGEMENT_STATUS: Record<ManagementReason, number> = {
   'policy-not-found': 404,
   'policy-already-exists': 409,
   'location-in-use': 409,
+  'app-in-use': 409,
   'configuration-changed': 412,
   'policy-unknown-group': 422,
   'policy-groups-unverifiable': 503,

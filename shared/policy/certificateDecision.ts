@@ -1,8 +1,8 @@
 /**
  * The certificate requirement as a decision: from what intake read and what validation found, the
  * effect, the reason codes, the check that failed, the device tags and the trace. No I/O, no
- * clock: everything arrives as arguments. Until access policies exist the rule is "a valid client
- * certificate is required". The gateway's own verdict is reported; in strict mode the intake has
+ * clock: everything arrives as arguments. The certificate rule is "a valid client certificate is
+ * required"; the baseline and the access policies go on top of it (`applyPolicyDecision`). The gateway's own verdict is reported; in strict mode the intake has
  * already turned a FAILED verdict into a rejection.
  * May import: the cert core's types, decision reasons.
  */
@@ -14,6 +14,7 @@ import type { PolicyDecision } from './evaluateAccess.js';
 import type { DirectoryTrace } from './directoryNeeds.js';
 import type { DeviceTag } from './model.js';
 import type { PolicyReason } from './policyReasons.js';
+import type { AppResolution } from './registeredApps.js';
 
 /** Tags a device earns (the policy model's): `valid-client-certificate` comes from here, the rest from Graph. */
 export type { DeviceTag } from './model.js';
@@ -45,33 +46,44 @@ export interface Decision {
   readonly blockMessage?: string;
   /** Where the group memberships and device state the policies used came from. */
   readonly directory?: DirectoryTrace;
+  /** Which registered app the request was for, or `app-unregistered` (then only the baseline decided). */
+  readonly app?: AppResolution;
 }
 
+/** Baseline reasons under which the certificate's own outcome is the whole story (its reasons stand unchanged). */
+const CERTIFICATE_BASELINE: ReadonlySet<string> = new Set(['baseline-certificate-valid', 'baseline-certificate-required']);
+
 /**
- * Puts the access policies' verdict on top of the certificate decision. Input errors and
- * malfunctions (rejected intake, decision-unavailable) stand as they are; with no policy
- * configured (`policy` undefined) the built-in rule stands: a valid client certificate is
- * required. Otherwise the policies decide, and the reasons keep the certificate's outcome so the
- * failing check is still named. Device tags the directory gave and the directory trace are added.
+ * Puts the access policies' verdict (or the baseline's) on top of the certificate decision. Input
+ * errors and malfunctions (rejected intake, decision-unavailable) stand as they are, as does the
+ * certificate decision when there is no verdict (`policy` undefined: the certificate rule).
+ * When the baseline "a valid client certificate is required" decided, the certificate's reasons
+ * are the whole answer and stand unchanged (with the policy trace attached); otherwise the
+ * verdict's reason comes first and the certificate's outcome follows, so the failing check is
+ * still named. Device tags the directory gave, the directory trace and the app are added.
  */
 export function applyPolicyDecision(
   certificate: Decision,
   policy: PolicyDecision | undefined,
-  directory: { readonly deviceTags?: readonly DeviceTag[]; readonly trace?: DirectoryTrace } = {},
+  directory: { readonly deviceTags?: readonly DeviceTag[]; readonly trace?: DirectoryTrace; readonly app?: AppResolution } = {},
 ): Decision {
   const [outcome] = certificate.reasons;
-  if (!policy || outcome === 'forwarded-certificate-rejected' || outcome === 'decision-unavailable') return certificate;
+  if (!policy || outcome === 'forwarded-certificate-rejected' || outcome === 'decision-unavailable') return directory.app ? { ...certificate, app: directory.app } : certificate;
   const { reason, decidedBy, alerts, policies } = policy;
   const earned = (directory.deviceTags ?? []).filter((tag) => !certificate.deviceTags.includes(tag));
+  const certificateRule = CERTIFICATE_BASELINE.has(reason);
+  const failedCheck = certificate.effect === 'block' ? (certificate.failedCheck ?? 'policy') : reason.startsWith('baseline-') ? 'baseline' : 'policy';
   return {
     ...certificate,
-    effect: policy.effect,
-    reasons: [reason, ...certificate.reasons],
-    ...(policy.effect === 'block' ? { failedCheck: certificate.effect === 'block' ? (certificate.failedCheck ?? 'policy') : 'policy' } : { failedCheck: undefined }),
+    // Under the certificate baseline the effect is the certificate's: a tag the engine saw unknown is no tag.
+    effect: certificateRule ? (certificate.effect === 'allow' && policy.effect === 'allow' ? 'allow' : 'block') : policy.effect,
+    reasons: certificateRule ? certificate.reasons : [reason, ...certificate.reasons],
+    ...(policy.effect === 'block' || (certificateRule && certificate.effect === 'block') ? { failedCheck } : { failedCheck: undefined }),
     ...(earned.length > 0 ? { deviceTags: [...certificate.deviceTags, ...earned] } : {}),
     policy: { reason, ...(decidedBy ? { decidedBy } : {}), alerts, policies },
     ...(policy.blockMessage ? { blockMessage: policy.blockMessage } : {}),
     ...(directory.trace ? { directory: directory.trace } : {}),
+    ...(directory.app ? { app: directory.app } : {}),
   };
 }
 

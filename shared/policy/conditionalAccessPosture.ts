@@ -9,12 +9,13 @@
  * Protected apps
  *  - A protected app is an Entra application (client) id, a GUID, that an `enabled` or
  *    `report-only` certgate access policy names in an `include` app matcher
- *    (`conditions.apps.include[].appId`). Ids are compared case-insensitively and reported in
+ *    (`conditions.apps.include[].appId` names a registered app; its `entraAppId` is the Entra
+ *    application id). Ids are compared case-insensitively and reported in
  *    lower case. Disabled certgate policies and `exclude` matchers name no protected app.
  *  - What cannot be matched to an Entra app is listed under `unidentifiedApps`, per certgate
  *    policy: `all-apps` (the policy has no `apps` condition or `include: "all"`), `no-app-id` (an
  *    include matcher with a host and/or path prefix only), `app-id-not-entra` (an include
- *    matcher whose `appId` is not a GUID, such as `contoso-portal`).
+ *    matcher naming a registered app without an `entraAppId`).
  *
  * One CA policy
  *  - `state`: Graph's `enabled` / `enabledForReportingButNotEnforced` (→ `report-only`) / `disabled`.
@@ -227,6 +228,8 @@ interface CertgateApps {
 function certgateApps(configuration: PolicyConfiguration): CertgateApps {
   const protectedApps = new Map<string, { id: string; state: 'enabled' | 'report-only' }[]>();
   const unidentified: UnidentifiedApp[] = [];
+  // A policy names registered apps by id; the Entra app id is the app's.
+  const entraIds = new Map(configuration.apps.flatMap((registered) => (registered.entraAppId ? [[registered.id, registered.entraAppId] as const] : [])));
   for (const policy of configuration.policies) {
     if (policy.state === 'disabled') continue;
     const state: 'enabled' | 'report-only' = policy.state;
@@ -235,7 +238,9 @@ function certgateApps(configuration: PolicyConfiguration): CertgateApps {
       unidentified.push({ policyId: policy.id, policyState: state, reason: 'all-apps' });
       continue;
     }
-    for (const matcher of include) {
+    for (const named of include) {
+      const entraAppId = named.appId === undefined ? undefined : entraIds.get(named.appId.toLowerCase());
+      const matcher = entraAppId ? { ...named, appId: entraAppId } : named;
       const where = { ...(matcher.host === undefined ? {} : { host: matcher.host }), ...(matcher.pathPrefix === undefined ? {} : { pathPrefix: matcher.pathPrefix }) };
       if (matcher.appId === undefined) {
         unidentified.push({ policyId: policy.id, policyState: state, reason: 'no-app-id', ...where });

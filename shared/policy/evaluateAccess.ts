@@ -18,13 +18,17 @@
  *    block that certainly applies is named before one that is only unknown;
  *  - otherwise the first applying allow or monitor policy (priority order) names the reason;
  *    allow and monitor policies that are unknown do not apply;
- *  - otherwise the settings' default action (`default-allow` / `default-block`).
+ *  - otherwise the baseline (`settings.baseline`, see {@link decideBaseline}): by default a valid
+ *    client certificate is required (`baseline-certificate-valid` / `-required`); `baseline-allow`,
+ *    `baseline-block` when the admin set it so. Report-only and disabled policies never reach it.
  * May import: the model, the client-app classifier, reason codes, the intake's address matcher.
  */
 import { compileAddressRanges, parseIpAddress, type AddressRanges, type IpAddress } from '../cert/intake/addressRanges.js';
 import { classifyClientApp } from './clientApp.js';
-import { validatePolicyConfiguration, type AccessPolicy, type AppMatcher, type ClientAppKind, type DeviceTag, type NamedLocation, type PolicyConfiguration, type PolicyIssue, type PolicySettings } from './model.js';
+import { validatePolicyConfiguration, type AccessPolicy, type AppMatcher, type ClientAppKind, type DeviceTag, type NamedLocation, type PolicyConfiguration, type PolicyConfigurationInput, type PolicyIssue, type PolicySettings } from './model.js';
 import type { PolicyReason } from './policyReasons.js';
+import { compileRegisteredApps, type CompiledApps } from './registeredApps.js';
+import { hostMatches, normaliseHost, normalisePath, normalisePathPrefix, pathUnder } from './requestTarget.js';
 
 /** What the engine knows about one request (translated from transport types at the edge). */
 export interface AccessRequest {
@@ -119,6 +123,8 @@ interface CompiledPolicy {
 /** A configuration compiled for evaluation; build it once per configuration version. */
 export interface CompiledPolicyConfiguration {
   readonly settings: PolicySettings;
+  /** The registered apps, for resolving which app a request is for. */
+  readonly apps: CompiledApps;
   /** Sorted by priority; equal priorities keep document order. */
   readonly policies: readonly CompiledPolicy[];
 }
@@ -273,40 +279,6 @@ function normaliseThumbprint(thumbprint: string): string {
   return thumbprint.replaceAll(':', '').toLowerCase();
 }
 
-function normaliseHost(host: string | undefined): string | undefined {
-  if (host === undefined) return undefined;
-  let value = host.trim().toLowerCase();
-  const port = /:\d{1,5}$/.exec(value);
-  if (port && !value.startsWith('[')) value = value.slice(0, port.index);
-  if (value.endsWith('.')) value = value.slice(0, -1);
-  return value === '' ? undefined : value;
-}
-
-/**
- * A request path as path-prefix matching sees it: query and fragment dropped, percent-decoded,
- * backslashes as slashes, repeated slashes collapsed, dot segments resolved, lower-cased (backends
- * differ on case; matching case-insensitively keeps `/ADMIN` from slipping past an `/admin` block).
- * Null when the percent-encoding is malformed.
- */
-function normalisePath(raw: string): string | null {
-  let path = raw;
-  const cut = path.search(/[?#]/);
-  if (cut !== -1) path = path.slice(0, cut);
-  try {
-    path = decodeURIComponent(path);
-  } catch {
-    return null;
-  }
-  const segments: string[] = [];
-  for (const segment of path.replaceAll('\\', '/').split('/')) {
-    if (segment === '' || segment === '.') continue;
-    if (segment === '..') segments.pop();
-    else segments.push(segment);
-  }
-  const trailing = path.endsWith('/') && segments.length > 0 ? '/' : '';
-  return `/${segments.join('/')}${trailing}`.toLowerCase();
-}
-
 // ---------------------------------------------------------------------------------------------
 // Conditions
 
@@ -320,22 +292,20 @@ type CompiledMatcher = (facts: RequestFacts) => ConditionResult;
 function compileAppMatcher(matcher: AppMatcher): CompiledMatcher {
   const appId = matcher.appId?.toLowerCase();
   const host = matcher.host?.toLowerCase();
-  const wildcardSuffix = host?.startsWith('*.') === true ? host.slice(1) : undefined;
-  let prefix = matcher.pathPrefix === undefined ? undefined : normalisePath(matcher.pathPrefix);
-  if (prefix?.endsWith('/') === true && prefix !== '/') prefix = prefix.slice(0, -1);
+  const prefix = matcher.pathPrefix === undefined ? undefined : normalisePathPrefix(matcher.pathPrefix);
   return (facts) => {
     let result: ConditionResult = MATCH;
     if (appId !== undefined && facts.request.app.id?.toLowerCase() !== appId) return NO_MATCH;
     if (host !== undefined) {
       const requestHost = facts.host;
       if (requestHost === undefined) return NO_MATCH;
-      if (wildcardSuffix !== undefined ? !requestHost.endsWith(wildcardSuffix) : requestHost !== host) return NO_MATCH;
+      if (!hostMatches(requestHost, host)) return NO_MATCH;
     }
     if (prefix !== undefined && prefix !== null) {
       const path = facts.path;
       if (path === undefined) return NO_MATCH;
       if (path === null) result = 'unknown';
-      else if (!(prefix === '/' || path === prefix || path.startsWith(`${prefix}/`))) return NO_MATCH;
+      else if (!pathUnder(path, prefix)) return NO_MATCH;
     }
     return result;
   };
@@ -548,13 +518,14 @@ function compilePolicy(policy: AccessPolicy, locations: readonly NamedLocation[]
  * Validates and compiles a configuration for {@link evaluateAccess}. Throws
  * {@link PolicyConfigurationError} when the document does not validate (callers fail closed).
  */
-export function compilePolicyConfiguration(configuration: PolicyConfiguration): CompiledPolicyConfiguration {
+export function compilePolicyConfiguration(configuration: PolicyConfiguration | PolicyConfigurationInput): CompiledPolicyConfiguration {
   const validated = validatePolicyConfiguration(configuration);
   if (!validated.ok) throw new PolicyConfigurationError(validated.issues);
-  const { policies, locations, settings } = validated.value;
+  const { policies, locations, settings, apps } = validated.value;
   const ordered = policies.map((policy, index) => ({ policy, index })).sort((a, b) => a.policy.priority - b.policy.priority || a.index - b.index);
   return Object.freeze({
     settings: Object.freeze({ ...settings }),
+    apps: compileRegisteredApps(apps),
     policies: Object.freeze(ordered.map(({ policy }) => compilePolicy(policy, locations))),
   });
 }
@@ -611,6 +582,29 @@ export function evaluateAccess(request: AccessRequest, configuration: CompiledPo
     return { effect: 'block', reason, decidedBy: decider.id, blockMessage: decider.blockMessage, alerts, policies: traces };
   }
   if (permit) return { effect: 'allow', reason: permit.action === 'monitor' ? 'policy-monitor' : 'policy-allow', decidedBy: permit.id, alerts, policies: traces };
-  const effect = configuration.settings.defaultAction;
-  return { effect, reason: effect === 'allow' ? 'default-allow' : 'default-block', alerts, policies: traces };
+  return decideBaseline(configuration.settings, request.deviceTags, alerts, traces);
+}
+
+/**
+ * The baseline's decision, for a request no enforced policy decided (or one for an app that is
+ * not registered, which no policy sees): `require-valid-certificate` allows exactly the devices
+ * tagged `valid-client-certificate` (a tag that is unknown is not there: fail closed), `allow` and
+ * `block` are what they say.
+ */
+export function decideBaseline(
+  settings: Pick<PolicySettings, 'baseline'>,
+  deviceTags: ReadonlySet<DeviceTag>,
+  alerts: readonly PolicyAlert[] = [],
+  policies: readonly PolicyTrace[] = [],
+): PolicyDecision {
+  switch (settings.baseline) {
+    case 'allow':
+      return { effect: 'allow', reason: 'baseline-allow', alerts, policies };
+    case 'block':
+      return { effect: 'block', reason: 'baseline-block', alerts, policies };
+    case 'require-valid-certificate':
+      return deviceTags.has('valid-client-certificate')
+        ? { effect: 'allow', reason: 'baseline-certificate-valid', alerts, policies }
+        : { effect: 'block', reason: 'baseline-certificate-required', alerts, policies };
+  }
 }

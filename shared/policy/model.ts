@@ -37,6 +37,16 @@ const CONTROL = /[\u0000-\u001f\u007f]/;
 const CONTROL_EXCEPT_NEWLINE = /[\u0000-\u0009\u000b-\u001f\u007f]/;
 const MARKUP = /<[a-z!/?]/i;
 
+const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(['127.0.0.1', '[::1]', 'localhost']);
+
+function parsedUrl(value: string): URL | undefined {
+  try {
+    return new URL(value);
+  } catch {
+    return undefined;
+  }
+}
+
 function decodes(value: string): boolean {
   try {
     decodeURIComponent(value);
@@ -185,18 +195,70 @@ export const NamedLocationSchema = z.strictObject({
 /** A named location (as validated). */
 export type NamedLocation = z.infer<typeof NamedLocationSchema>;
 
-/** What happens when no policy applies, and when an enforced block policy cannot be evaluated. */
+/**
+ * What decides when no enforced policy applies (and for requests for an unregistered app):
+ * `require-valid-certificate` (the default: allow exactly the requests with a valid client
+ * certificate), `allow` or `block`. Only this explicit setting changes it: adding, removing or
+ * editing report-only and disabled policies never does.
+ */
+export const BASELINES = ['require-valid-certificate', 'allow', 'block'] as const;
+
+/** A baseline. */
+export type Baseline = (typeof BASELINES)[number];
+
+/** The baseline, and what happens when an enforced block policy cannot be evaluated. */
 export const PolicySettingsSchema = z.strictObject({
-  defaultAction: z.enum(['allow', 'block']).default('allow'),
+  baseline: z.enum(BASELINES).default('require-valid-certificate'),
   failMode: z.enum(['closed', 'open']).default('closed'),
 });
 
 /** Policy settings (defaults applied). */
 export type PolicySettings = z.infer<typeof PolicySettingsSchema>;
 
+const upstreamUrl = checked(
+  z.string().max(2048),
+  (value) => {
+    const url = parsedUrl(value);
+    if (!url || url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '') return false;
+    if (url.protocol === 'https:') return true;
+    return url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname);
+  },
+  'invalid-upstream',
+  'expected an https URL without credentials, query or fragment (http only to 127.0.0.1, [::1] or localhost, for development)',
+);
+
+/** Where an app is reached: a host (exact, or `*.suffix` for its subdomains) and optionally a path prefix (whole segments). */
+export const AppRouteSchema = z.strictObject({
+  host: checked(z.string().max(253), (value) => HOST.test(value), 'invalid-host', 'expected a host name or *.suffix'),
+  pathPrefix: checked(z.string().max(1024), (value) => value.startsWith('/') && !CONTROL.test(value) && !/[?#]/.test(value) && decodes(value), 'invalid-path-prefix', 'expected a path starting with / (no query or fragment, valid percent-encoding)').optional(),
+});
+
+/** A route of a registered app. */
+export type AppRoute = z.infer<typeof AppRouteSchema>;
+
+/**
+ * A registered app: what certgate protects. A request's app is the registered app whose route
+ * matches the host and path the gateway saw (under the gateway proof); never something the
+ * client chose. Policies refer to apps by `id`.
+ */
+export const RegisteredAppSchema = z.strictObject({
+  id: slug,
+  name: displayName,
+  description: checked(z.string().max(2000), (value) => !MARKUP.test(value), 'invalid-text', 'plain text only').optional(),
+  hosts: z.array(AppRouteSchema).min(1).max(50),
+  /** The Entra application (client) id, for the Conditional Access posture report. */
+  entraAppId: checked(z.string(), (value) => GUID.test(value), 'invalid-entra-app-id', 'expected an Entra application (client) id (GUID)').optional(),
+  /** Where the gate forwards allowed requests (a later step). */
+  upstream: upstreamUrl.optional(),
+});
+
+/** A registered app (as validated). */
+export type RegisteredApp = z.infer<typeof RegisteredAppSchema>;
+
 /** The whole configuration document (import/export, demo, what the engine compiles). */
 export const PolicyConfigurationSchema = z.strictObject({
   schemaVersion: z.literal(POLICY_SCHEMA_VERSION),
+  apps: z.array(RegisteredAppSchema).max(500).default([]),
   policies: z.array(AccessPolicySchema).max(500),
   locations: z.array(NamedLocationSchema).max(500).default([]),
   settings: PolicySettingsSchema.prefault({}),
@@ -298,10 +360,12 @@ function parseWith<T>(schema: z.ZodType<T>, json: unknown, prefix: readonly Path
   return { ok: false, issues: result.error.issues.flatMap((issue) => toPolicyIssues(issue, json, prefix)) };
 }
 
-/** Known location ids and tags, for checking the references a policy makes. */
+/** Known location ids and tags (and registered app ids), for checking the references a policy makes. */
 export interface LocationCatalogue {
   readonly ids: ReadonlySet<string>;
   readonly tags: ReadonlySet<string>;
+  /** Registered app ids; when given, a policy's `appId` references are checked against them. */
+  readonly appIds?: ReadonlySet<string>;
 }
 
 /** The catalogue of a list of named locations. */
@@ -309,8 +373,45 @@ export function catalogueLocations(locations: readonly NamedLocation[]): Locatio
   return { ids: new Set(locations.map((location) => location.id)), tags: new Set(locations.flatMap((location) => location.tags)) };
 }
 
-function locationReferenceIssues(policy: AccessPolicy, catalogue: LocationCatalogue, prefix: string): PolicyIssue[] {
+function appReferenceIssues(policy: AccessPolicy, appIds: ReadonlySet<string>, prefix: string): PolicyIssue[] {
   const issues: PolicyIssue[] = [];
+  const apps = policy.conditions.apps;
+  const sides = [['include', apps?.include === 'all' ? [] : (apps?.include ?? [])], ['exclude', apps?.exclude ?? []]] as const;
+  for (const [side, matchers] of sides) {
+    matchers.forEach((matcher, index) => {
+      if (matcher.appId !== undefined && !appIds.has(matcher.appId.toLowerCase())) {
+        issues.push({ path: `${prefix}conditions.apps.${side}[${index}].appId`, code: 'unknown-app', message: `no registered app has the id ${matcher.appId}` });
+      }
+    });
+  }
+  return issues;
+}
+
+/** Two apps (or two routes of one app) claiming the same host and path prefix: which one a request is for would be ambiguous. */
+function duplicateRouteIssues(apps: readonly RegisteredApp[]): PolicyIssue[] {
+  const seen = new Map<string, string>();
+  const issues: PolicyIssue[] = [];
+  apps.forEach((app, appIndex) => {
+    app.hosts.forEach((route, routeIndex) => {
+      const key = `${route.host.toLowerCase()}${normaliseRoutePrefix(route.pathPrefix)}`;
+      const owner = seen.get(key);
+      if (owner !== undefined) {
+        issues.push({ path: `apps[${appIndex}].hosts[${routeIndex}]`, code: 'duplicate-app-route', message: `${route.host}${route.pathPrefix ?? ''} is already a route of app ${owner}` });
+      } else seen.set(key, app.id);
+    });
+  });
+  return issues;
+}
+
+/** A route's path prefix as compared for duplicates: lower-case, no trailing slash, '' for the whole host. */
+function normaliseRoutePrefix(prefix: string | undefined): string {
+  if (prefix === undefined) return '';
+  const lower = prefix.toLowerCase().replace(/\/+$/, '');
+  return lower === '' ? '' : lower;
+}
+
+function locationReferenceIssues(policy: AccessPolicy, catalogue: LocationCatalogue, prefix: string): PolicyIssue[] {
+  const issues: PolicyIssue[] = catalogue.appIds ? appReferenceIssues(policy, catalogue.appIds, prefix) : [];
   const locations = policy.conditions.locations;
   for (const side of ['include', 'exclude'] as const) {
     (locations?.[side] ?? []).forEach((reference, index) => {
@@ -344,8 +445,10 @@ export function validatePolicyConfiguration(json: unknown): PolicyValidation<Pol
   const parsed = parseWith(PolicyConfigurationSchema, json);
   if (!parsed.ok) return parsed;
   const configuration = parsed.value;
-  const catalogue = catalogueLocations(configuration.locations);
+  const catalogue = { ...catalogueLocations(configuration.locations), appIds: new Set(configuration.apps.map((app) => app.id)) };
   const issues = [
+    ...duplicateIdIssues(configuration.apps, 'apps'),
+    ...duplicateRouteIssues(configuration.apps),
     ...duplicateIdIssues(configuration.policies, 'policies'),
     ...duplicateIdIssues(configuration.locations, 'locations'),
     ...configuration.policies.flatMap((policy, index) => locationReferenceIssues(policy, catalogue, `policies[${index}].`)),
@@ -369,7 +472,27 @@ export function validateNamedLocation(json: unknown): PolicyValidation<NamedLoca
   return parseWith(NamedLocationSchema, json);
 }
 
-/** Validates the settings document (defaults applied). */
+/** Validates one registered app. */
+export function validateRegisteredApp(json: unknown): PolicyValidation<RegisteredApp> {
+  return parseWith(RegisteredAppSchema, json);
+}
+
+/** Validates the settings document (defaults applied). `defaultAction` is gone: its answer says what replaced it. */
 export function validatePolicySettings(json: unknown): PolicyValidation<PolicySettings> {
+  if (json !== null && typeof json === 'object' && 'defaultAction' in json) {
+    return { ok: false, issues: [{ path: 'defaultAction', code: 'unknown-field', message: 'defaultAction was replaced by baseline: require-valid-certificate (the default), allow or block' }] };
+  }
   return parseWith(PolicySettingsSchema, json);
+}
+
+/**
+ * A stored settings document in today's form. Settings written before `baseline` existed carry
+ * `defaultAction`; its old default `allow` let every request through once any policy existed
+ * (the flaw `baseline` fixes), so it becomes the safe `require-valid-certificate`; an explicit
+ * `block` stays `block`.
+ */
+export function migrateSettingsDocument(document: unknown): unknown {
+  if (document === null || typeof document !== 'object' || Array.isArray(document) || !('defaultAction' in document)) return document;
+  const { defaultAction, ...rest } = document as Record<string, unknown>;
+  return 'baseline' in rest ? rest : { ...rest, baseline: defaultAction === 'block' ? 'block' : 'require-valid-certificate' };
 }

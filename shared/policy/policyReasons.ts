@@ -11,8 +11,10 @@ export const POLICY_REASONS = {
   'policy-monitor': 'An enabled monitor policy applied and no enabled block policy did: the request is allowed and recorded.',
   'policy-block': 'An enabled block policy applied (block wins over allow and monitor).',
   'policy-unknown-fail-closed': 'An enabled block policy could not be evaluated (data it needs is unknown) and the fail mode is closed, so the request is blocked.',
-  'default-allow': 'No enabled policy applied; the configured default action is allow.',
-  'default-block': 'No enabled policy applied; the configured default action is block.',
+  'baseline-certificate-valid': 'No enabled policy decided; the baseline requires a valid client certificate and the request has one.',
+  'baseline-certificate-required': 'No enabled policy decided; the baseline requires a valid client certificate and the request has none (see the certificate reason).',
+  'baseline-allow': 'No enabled policy decided; the configured baseline is allow.',
+  'baseline-block': 'No enabled policy decided; the configured baseline is block.',
 } as const;
 
 /** A reason code of an access decision. */
@@ -45,6 +47,10 @@ export const POLICY_ISSUE_CODES = {
   'duplicate-id': 'Another policy or location already uses this id.',
   'unknown-location': 'The policy refers to a named location that does not exist.',
   'unknown-location-tag': 'The policy refers to a location tag that no named location carries.',
+  'unknown-app': 'The policy refers to an app id that is not registered (register it at /api/manage/apps first).',
+  'duplicate-app-route': 'Another registered app (or route) already claims this host and path prefix.',
+  'invalid-entra-app-id': 'An Entra application (client) id is a GUID.',
+  'invalid-upstream': 'An upstream is an https URL without credentials, query or fragment (http only to loopback, for development).',
 } as const;
 
 /** An issue code of policy validation. */

@@ -8,7 +8,7 @@
  */
 import { directoryNeedsOf, type DirectoryNeeds } from '../policy/directoryNeeds.js';
 import { compilePolicyConfiguration, type CompiledPolicyConfiguration } from '../policy/evaluateAccess.js';
-import { validatePolicyConfiguration, type PolicyConfiguration } from '../policy/model.js';
+import { migrateSettingsDocument, validatePolicyConfiguration, type PolicyConfiguration } from '../policy/model.js';
 import { StoreError, type Clock, type PolicyStore, type StoredDocument } from '../ports.js';
 import { PeriodicRefresh } from './periodicRefresh.js';
 
@@ -25,7 +25,7 @@ export interface PolicySnapshot {
 /** The stored documents as one configuration document (what import/export exchange). */
 export function configurationDocument(documents: readonly StoredDocument[]): unknown {
   const byKind = (kind: StoredDocument['kind']) => documents.filter((d) => d.kind === kind).sort((a, b) => a.id.localeCompare(b.id)).map((d) => d.document);
-  return { schemaVersion: 1, policies: byKind('policy'), locations: byKind('location'), settings: byKind('settings')[0] ?? {} };
+  return { schemaVersion: 1, apps: byKind('app'), policies: byKind('policy'), locations: byKind('location'), settings: migrateSettingsDocument(byKind('settings')[0] ?? {}) };
 }
 
 /** Serves the policy configuration to the decision path. */

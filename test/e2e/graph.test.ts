@@ -16,7 +16,7 @@ let stack: Stack;
 
 const configuration = (failMode: 'closed' | 'open') => ({
   schemaVersion: 1,
-  settings: { defaultAction: 'allow', failMode },
+  settings: { baseline: 'allow', failMode },
   locations: [],
   policies: [
     {
@@ -129,12 +129,12 @@ describe('policies on Graph data, through the gateway', () => {
       const calls = stack.graph.calls().total;
       for (let i = 0; i < 5; i++) expect((await decide('finance-app', 'carol@contoso.example')).status).toBe(403);
       expect(stack.graph.calls().total).toBe(calls); // Retry-After honoured: no call until it passes
-      expect((await manage('PUT', 'settings', { defaultAction: 'allow', failMode: 'open' })).status).toBe(200);
+      expect((await manage('PUT', 'settings', { baseline: 'allow', failMode: 'open' })).status).toBe(200);
       const open = await decide('finance-app', 'carol@contoso.example');
       expect(open.status).toBe(200);
     } finally {
       stack.graph.faults.clear();
-      await manage('PUT', 'settings', { defaultAction: 'allow', failMode: 'closed' });
+      await manage('PUT', 'settings', { baseline: 'allow', failMode: 'closed' });
     }
   });
 });

@@ -58,21 +58,21 @@ describe('access policies through the management API', () => {
 
   it('blocks outside the corporate range without a certificate, and allows inside or with one', async () => {
     expect((await manage('PUT', 'locations/corporate', { name: 'Corporate network', ranges: ['10.20.0.0/16', 'fd00:20::/32'], tags: ['corporate'] })).status).toBe(201);
-    expect((await manage('PUT', 'settings', { defaultAction: 'allow', failMode: 'closed' })).status).toBe(200);
+    expect((await manage('PUT', 'settings', { baseline: 'allow', failMode: 'closed' })).status).toBe(200);
     expect((await manage('PUT', 'policies/require-cert-outside', outsidePolicy)).status).toBe(201);
 
     const outside = await authorize('203.0.113.5');
     expect(outside.status).toBe(403);
     expect(outside.body).toMatchObject({ decision: 'block', reasons: ['policy-block', 'client-certificate-required'], decidedBy: 'require-cert-outside', blockMessage: 'Use a device managed by Contoso.' });
-    expect((await authorize('10.20.1.1')).body).toMatchObject({ decision: 'allow', reasons: ['default-allow', 'client-certificate-required'] });
-    expect((await authorize('203.0.113.5', 'alice')).body).toMatchObject({ decision: 'allow', reasons: ['default-allow', 'client-certificate-valid', 'certificate-valid'] });
+    expect((await authorize('10.20.1.1')).body).toMatchObject({ decision: 'allow', reasons: ['baseline-allow', 'client-certificate-required'] });
+    expect((await authorize('203.0.113.5', 'alice')).body).toMatchObject({ decision: 'allow', reasons: ['baseline-allow', 'client-certificate-valid', 'certificate-valid'] });
   });
 
   it('report-only is evaluated but not enforced', async () => {
     const current = await manage('GET', 'policies/require-cert-outside');
     const updated = await manage('PUT', 'policies/require-cert-outside', { ...outsidePolicy, state: 'report-only' }, { 'if-match': current.etag! });
     expect(updated.status).toBe(200);
-    expect((await authorize('203.0.113.5')).body).toMatchObject({ decision: 'allow', reasons: ['default-allow', 'client-certificate-required'] });
+    expect((await authorize('203.0.113.5')).body).toMatchObject({ decision: 'allow', reasons: ['baseline-allow', 'client-certificate-required'] });
     expect((await manage('PUT', 'policies/require-cert-outside', outsidePolicy, { 'if-match': current.etag! })).status).toBe(412);
     const again = await manage('GET', 'policies/require-cert-outside');
     expect((await manage('PUT', 'policies/require-cert-outside', outsidePolicy, { 'if-match': again.etag! })).status).toBe(200);
@@ -99,7 +99,7 @@ describe('access policies through the management API', () => {
     const exported = await manage('GET', 'configuration');
     expect(exported.body).toMatchObject({ schemaVersion: 1, policies: [expect.objectContaining({ id: 'require-cert-outside' })], locations: [expect.objectContaining({ id: 'corporate' })] });
     expect((await manage('POST', 'configuration?dryRun=true', exported.body)).body).toEqual({ dryRun: true, changes: [] });
-    const changed = { ...exported.body, policies: [], settings: { defaultAction: 'block', failMode: 'closed' } };
+    const changed = { ...exported.body, policies: [], settings: { baseline: 'block', failMode: 'closed' } };
     const dry = await manage('POST', 'configuration?dryRun=true', changed);
     expect(dry.body.changes).toEqual(expect.arrayContaining([{ kind: 'policy', id: 'require-cert-outside', change: 'remove' }, { kind: 'settings', id: 'settings', change: 'update' }]));
     expect((await authorize('203.0.113.5')).status).toBe(403);

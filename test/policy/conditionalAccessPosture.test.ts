@@ -19,8 +19,16 @@ function certgatePolicy(id: string, apps: AccessPolicy['conditions']['apps'], st
   return { id, name: id, state, priority: 10, conditions: apps === undefined ? {} : { apps }, action: 'block' };
 }
 
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The policies, with an app registered for every app id they name (an Entra app id when the id is a GUID). */
 function configuration(...policies: unknown[]): PolicyConfiguration {
-  const validated = validatePolicyConfiguration({ schemaVersion: 1, policies });
+  const named = new Set((policies as AccessPolicy[]).flatMap((policy) => {
+    const apps = policy.conditions.apps;
+    return [...(apps?.include === 'all' ? [] : (apps?.include ?? [])), ...(apps?.exclude ?? [])].flatMap((matcher) => (matcher.appId ? [matcher.appId.toLowerCase()] : []));
+  }));
+  const apps = [...named].map((id, index) => ({ id, name: id, hosts: [{ host: `app${index}.contoso.example` }], ...(GUID.test(id) ? { entraAppId: id } : {}) }));
+  const validated = validatePolicyConfiguration({ schemaVersion: 1, apps, policies });
   if (!validated.ok) throw new Error(JSON.stringify(validated.issues));
   return validated.value;
 }

@@ -1,6 +1,6 @@
 /**
  * Each condition kind on its own, in a single enforced block policy: match → policy-block,
- * no-match → default-allow, unknown → policy-unknown-fail-closed (fail mode closed). The trace's
+ * no-match → baseline-allow, unknown → policy-unknown-fail-closed (fail mode closed). The trace's
  * condition result is asserted too.
  */
 import { describe, expect, it } from 'vitest';
@@ -20,7 +20,7 @@ interface Case { readonly label: string; readonly conditions: PolicyConditions; 
 const cases: Case[] = [
   // apps
   { label: 'apps all', conditions: { apps: { include: 'all' } }, request: {}, result: 'match' },
-  { label: 'apps by id (case-insensitive)', conditions: { apps: { include: [{ appId: 'Contoso-Portal' }] } }, request: {}, result: 'match' },
+  { label: 'apps by registered id', conditions: { apps: { include: [{ appId: 'contoso-portal' }] } }, request: {}, result: 'match' },
   { label: 'apps other id', conditions: { apps: { include: [{ appId: 'payroll' }] } }, request: {}, result: 'no-match' },
   { label: 'apps id missing from request', conditions: { apps: { include: [{ appId: 'contoso-portal' }] } }, request: { app: { host: 'portal.contoso.example' } }, result: 'no-match' },
   { label: 'apps exact host with port and trailing dot', conditions: { apps: { include: [{ host: 'portal.contoso.example' }] } }, request: { app: { host: 'PORTAL.contoso.example.:8443' } }, result: 'match' },
@@ -93,13 +93,17 @@ const cases: Case[] = [
   { label: 'certificate tagged without attributes', conditions: { certificate: { policyOids: ['1.2.3'] } }, request: { tags: ['valid-client-certificate'] }, result: 'unknown' },
 ];
 
-const EXPECTED = { match: { effect: 'block', reason: 'policy-block', decidedBy: 'under-test' }, 'no-match': { effect: 'allow', reason: 'default-allow', decidedBy: undefined }, unknown: { effect: 'block', reason: 'policy-unknown-fail-closed', decidedBy: 'under-test' } } as const;
+const EXPECTED = { match: { effect: 'block', reason: 'policy-block', decidedBy: 'under-test' }, 'no-match': { effect: 'allow', reason: 'baseline-allow', decidedBy: undefined }, unknown: { effect: 'block', reason: 'policy-unknown-fail-closed', decidedBy: 'under-test' } } as const;
 
 describe('conditions', () => {
   it.each(cases)('$label → $result', ({ conditions, request, result }) => {
     const compiled = compilePolicyConfiguration({
       schemaVersion: 1,
-      settings: { defaultAction: 'allow', failMode: 'closed' },
+      settings: { baseline: 'allow', failMode: 'closed' },
+      apps: [
+        { id: 'contoso-portal', name: 'Portal', hosts: [{ host: 'portal.contoso.example' }] },
+        { id: 'payroll', name: 'Payroll', hosts: [{ host: 'payroll.contoso.example' }] },
+      ],
       locations: [
         { id: 'office', name: 'Office', ranges: ['10.20.0.0/16', 'fd00:20::/32'], tags: ['corporate'] },
         { id: 'branch', name: 'Branch', ranges: ['192.0.2.0/24'], tags: [] },
@@ -114,13 +118,13 @@ describe('conditions', () => {
   });
 
   it('a policy without conditions applies to every request', () => {
-    const compiled = compilePolicyConfiguration({ schemaVersion: 1, settings: { defaultAction: 'allow', failMode: 'closed' }, locations: [], policies: [{ id: 'everything', name: 'Everything', state: 'enabled', priority: 0, conditions: {}, action: 'block' }] });
+    const compiled = compilePolicyConfiguration({ schemaVersion: 1, settings: { baseline: 'allow', failMode: 'closed' }, locations: [], policies: [{ id: 'everything', name: 'Everything', state: 'enabled', priority: 0, conditions: {}, action: 'block' }] });
     expect(evaluateAccess(accessRequest(), compiled)).toMatchObject({ effect: 'block', reason: 'policy-block', decidedBy: 'everything' });
   });
 
   it('a long user agent with many wildcards is matched without blow-up and correctly', () => {
-    const compiled = compilePolicyConfiguration({ schemaVersion: 1, settings: { defaultAction: 'allow', failMode: 'closed' }, locations: [], policies: [{ id: 'agents', name: 'Agents', state: 'enabled', priority: 0, conditions: { userAgents: { include: [`${'*a'.repeat(30)}*b`] } }, action: 'block' }] });
-    expect(evaluateAccess(accessRequest({ userAgent: 'a'.repeat(100_000) }), compiled).reason).toBe('default-allow');
+    const compiled = compilePolicyConfiguration({ schemaVersion: 1, settings: { baseline: 'allow', failMode: 'closed' }, locations: [], policies: [{ id: 'agents', name: 'Agents', state: 'enabled', priority: 0, conditions: { userAgents: { include: [`${'*a'.repeat(30)}*b`] } }, action: 'block' }] });
+    expect(evaluateAccess(accessRequest({ userAgent: 'a'.repeat(100_000) }), compiled).reason).toBe('baseline-allow');
     expect(evaluateAccess(accessRequest({ userAgent: `${'a'.repeat(100_000)}b` }), compiled).reason).toBe('policy-block');
   });
 });

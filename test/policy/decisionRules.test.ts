@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { compilePolicyConfiguration, evaluateAccess, PolicyConfigurationError } from '../../shared/policy/evaluateAccess.js';
-import type { AccessPolicy, PolicyConfiguration, PolicySettings } from '../../shared/policy/model.js';
+import type { AccessPolicy, PolicyConfigurationInput, PolicySettings } from '../../shared/policy/model.js';
 import { accessRequest, type RequestOverrides } from './accessRequests.js';
 
 const GROUP = '11111111-2222-4333-8444-555555555555';
@@ -17,8 +17,8 @@ function policy(id: string, action: AccessPolicy['action'], when: 'always' | 'ne
   return { id, name: id, state: 'enabled', priority: 100, conditions, action, ...extra };
 }
 
-function configuration(policies: AccessPolicy[], settings: Partial<PolicySettings> = {}): PolicyConfiguration {
-  return { schemaVersion: 1, locations: [], settings: { defaultAction: 'allow', failMode: 'closed', ...settings }, policies };
+function configuration(policies: AccessPolicy[], settings: Partial<PolicySettings> = {}): PolicyConfigurationInput {
+  return { schemaVersion: 1, locations: [], settings: { baseline: 'allow', failMode: 'closed', ...settings }, policies };
 }
 
 interface Case {
@@ -32,28 +32,28 @@ interface Case {
 const UNKNOWN_GROUPS: RequestOverrides = { groupsUnknown: true };
 
 const cases: Case[] = [
-  { label: 'no policies, default allow', policies: [], expected: { effect: 'allow', reason: 'default-allow' } },
-  { label: 'no policies, default block', policies: [], settings: { defaultAction: 'block' }, expected: { effect: 'block', reason: 'default-block' } },
-  { label: 'nothing applies, default block', policies: [policy('p', 'allow', 'never')], settings: { defaultAction: 'block' }, expected: { effect: 'block', reason: 'default-block' } },
-  { label: 'allow applies over default block', policies: [policy('p', 'allow', 'always')], settings: { defaultAction: 'block' }, expected: { effect: 'allow', reason: 'policy-allow', decidedBy: 'p' } },
+  { label: 'no policies, default allow', policies: [], expected: { effect: 'allow', reason: 'baseline-allow' } },
+  { label: 'no policies, default block', policies: [], settings: { baseline: 'block' }, expected: { effect: 'block', reason: 'baseline-block' } },
+  { label: 'nothing applies, default block', policies: [policy('p', 'allow', 'never')], settings: { baseline: 'block' }, expected: { effect: 'block', reason: 'baseline-block' } },
+  { label: 'allow applies over default block', policies: [policy('p', 'allow', 'always')], settings: { baseline: 'block' }, expected: { effect: 'allow', reason: 'policy-allow', decidedBy: 'p' } },
   { label: 'block wins over an earlier allow', policies: [policy('a', 'allow', 'always', { priority: 1 }), policy('b', 'block', 'always', { priority: 2 })], expected: { effect: 'block', reason: 'policy-block', decidedBy: 'b' } },
   { label: 'block wins over an earlier monitor', policies: [policy('m', 'monitor', 'always', { priority: 1 }), policy('b', 'block', 'always', { priority: 9 })], expected: { effect: 'block', reason: 'policy-block', decidedBy: 'b' } },
   { label: 'first block by priority decides, not document order', policies: [policy('late', 'block', 'always', { priority: 20 }), policy('early', 'block', 'always', { priority: 5 })], expected: { effect: 'block', reason: 'policy-block', decidedBy: 'early' } },
   { label: 'equal priorities keep document order', policies: [policy('first', 'block', 'always', { priority: 5 }), policy('second', 'block', 'always', { priority: 5 })], expected: { effect: 'block', reason: 'policy-block', decidedBy: 'first' } },
   { label: 'first allow/monitor by priority names the reason', policies: [policy('a', 'allow', 'always', { priority: 2 }), policy('m', 'monitor', 'always', { priority: 1 })], expected: { effect: 'allow', reason: 'policy-monitor', decidedBy: 'm' } },
-  { label: 'report-only block never blocks', policies: [policy('r', 'block', 'always', { state: 'report-only' })], expected: { effect: 'allow', reason: 'default-allow' } },
-  { label: 'report-only allow never allows', policies: [policy('r', 'allow', 'always', { state: 'report-only' })], settings: { defaultAction: 'block' }, expected: { effect: 'block', reason: 'default-block' } },
-  { label: 'disabled block never blocks', policies: [policy('d', 'block', 'always', { state: 'disabled' })], expected: { effect: 'allow', reason: 'default-allow' } },
+  { label: 'report-only block never blocks', policies: [policy('r', 'block', 'always', { state: 'report-only' })], expected: { effect: 'allow', reason: 'baseline-allow' } },
+  { label: 'report-only allow never allows', policies: [policy('r', 'allow', 'always', { state: 'report-only' })], settings: { baseline: 'block' }, expected: { effect: 'block', reason: 'baseline-block' } },
+  { label: 'disabled block never blocks', policies: [policy('d', 'block', 'always', { state: 'disabled' })], expected: { effect: 'allow', reason: 'baseline-allow' } },
   { label: 'unknown block, fail closed', policies: [policy('u', 'block', 'group')], request: UNKNOWN_GROUPS, expected: { effect: 'block', reason: 'policy-unknown-fail-closed', decidedBy: 'u' } },
-  { label: 'unknown block, fail open', policies: [policy('u', 'block', 'group')], settings: { failMode: 'open' }, request: UNKNOWN_GROUPS, expected: { effect: 'allow', reason: 'default-allow' } },
-  { label: 'unknown block, fail open, default block', policies: [policy('u', 'block', 'group')], settings: { failMode: 'open', defaultAction: 'block' }, request: UNKNOWN_GROUPS, expected: { effect: 'block', reason: 'default-block' } },
-  { label: 'unknown block, known groups: does not apply', policies: [policy('u', 'block', 'group')], expected: { effect: 'allow', reason: 'default-allow' } },
-  { label: 'unknown report-only block does not fail closed', policies: [policy('u', 'block', 'group', { state: 'report-only' })], request: UNKNOWN_GROUPS, expected: { effect: 'allow', reason: 'default-allow' } },
-  { label: 'unknown allow does not apply', policies: [policy('u', 'allow', 'group')], settings: { defaultAction: 'block' }, request: UNKNOWN_GROUPS, expected: { effect: 'block', reason: 'default-block' } },
-  { label: 'unknown monitor does not apply', policies: [policy('u', 'monitor', 'group')], request: UNKNOWN_GROUPS, expected: { effect: 'allow', reason: 'default-allow' } },
+  { label: 'unknown block, fail open', policies: [policy('u', 'block', 'group')], settings: { failMode: 'open' }, request: UNKNOWN_GROUPS, expected: { effect: 'allow', reason: 'baseline-allow' } },
+  { label: 'unknown block, fail open, default block', policies: [policy('u', 'block', 'group')], settings: { failMode: 'open', baseline: 'block' }, request: UNKNOWN_GROUPS, expected: { effect: 'block', reason: 'baseline-block' } },
+  { label: 'unknown block, known groups: does not apply', policies: [policy('u', 'block', 'group')], expected: { effect: 'allow', reason: 'baseline-allow' } },
+  { label: 'unknown report-only block does not fail closed', policies: [policy('u', 'block', 'group', { state: 'report-only' })], request: UNKNOWN_GROUPS, expected: { effect: 'allow', reason: 'baseline-allow' } },
+  { label: 'unknown allow does not apply', policies: [policy('u', 'allow', 'group')], settings: { baseline: 'block' }, request: UNKNOWN_GROUPS, expected: { effect: 'block', reason: 'baseline-block' } },
+  { label: 'unknown monitor does not apply', policies: [policy('u', 'monitor', 'group')], request: UNKNOWN_GROUPS, expected: { effect: 'allow', reason: 'baseline-allow' } },
   { label: 'a certain block is named before an earlier unknown one', policies: [policy('u', 'block', 'group', { priority: 1 }), policy('b', 'block', 'always', { priority: 2 })], request: UNKNOWN_GROUPS, expected: { effect: 'block', reason: 'policy-block', decidedBy: 'b' } },
   { label: 'fail closed beats an allow', policies: [policy('a', 'allow', 'always', { priority: 1 }), policy('u', 'block', 'group', { priority: 2 })], request: UNKNOWN_GROUPS, expected: { effect: 'block', reason: 'policy-unknown-fail-closed', decidedBy: 'u' } },
-  { label: 'no-match beats unknown in the same policy', policies: [{ ...policy('u', 'block', 'group'), conditions: { users: { include: { groups: [GROUP] } }, clientApps: ['mobile-desktop'] } }], request: UNKNOWN_GROUPS, expected: { effect: 'allow', reason: 'default-allow' } },
+  { label: 'no-match beats unknown in the same policy', policies: [{ ...policy('u', 'block', 'group'), conditions: { users: { include: { groups: [GROUP] } }, clientApps: ['mobile-desktop'] } }], request: UNKNOWN_GROUPS, expected: { effect: 'allow', reason: 'baseline-allow' } },
 ];
 
 describe('decision rules', () => {

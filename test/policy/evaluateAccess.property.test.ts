@@ -43,9 +43,9 @@ describe('evaluateAccess properties', () => {
       fc.property(request, (input) => {
         const decision = evaluateAccess(input, demo);
         expect(POLICY_REASON_CODES).toContain(decision.reason);
-        expect(decision.effect).toBe(['policy-allow', 'policy-monitor', 'default-allow'].includes(decision.reason) ? 'allow' : 'block');
+        expect(decision.effect).toBe(['policy-allow', 'policy-monitor', 'baseline-allow', 'baseline-certificate-valid'].includes(decision.reason) ? 'allow' : 'block');
         expect(decision.policies).toHaveLength(DEMO_POLICY_CONFIGURATION.policies.length);
-        expect(decision.decidedBy === undefined).toBe(decision.reason.startsWith('default-'));
+        expect(decision.decidedBy === undefined).toBe(decision.reason.startsWith('baseline-'));
       }),
       { numRuns: 2000 },
     );
@@ -58,7 +58,8 @@ describe('evaluateAccess properties', () => {
     });
     fc.assert(
       fc.property(request, (input) => {
-        expect(evaluateAccess(input, reportOnly)).toMatchObject({ effect: 'allow', reason: 'default-allow', alerts: [] });
+        const valid = input.deviceTags.has('valid-client-certificate');
+        expect(evaluateAccess(input, reportOnly)).toMatchObject({ effect: valid ? 'allow' : 'block', reason: valid ? 'baseline-certificate-valid' : 'baseline-certificate-required', alerts: [] });
       }),
       { numRuns: 500 },
     );

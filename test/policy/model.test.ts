@@ -68,7 +68,7 @@ describe('validatePolicyConfiguration', () => {
 
   it('applies defaults: settings, location tags', () => {
     const result = validatePolicyConfiguration({ schemaVersion: 1, policies: [], locations: [{ id: 'a', name: 'A', ranges: ['192.0.2.1'] }] });
-    expect(result).toEqual({ ok: true, value: { schemaVersion: 1, policies: [], locations: [{ id: 'a', name: 'A', ranges: ['192.0.2.1'], tags: [] }], settings: { defaultAction: 'allow', failMode: 'closed' } } });
+    expect(result).toEqual({ ok: true, value: { schemaVersion: 1, apps: [], policies: [], locations: [{ id: 'a', name: 'A', ranges: ['192.0.2.1'], tags: [] }], settings: { baseline: 'require-valid-certificate', failMode: 'closed' } } });
   });
 
   it('accepts the demo configuration unchanged (round trip through JSON)', () => {
@@ -91,7 +91,7 @@ describe('single documents', () => {
   it('validateNamedLocation and validatePolicySettings', () => {
     const location = validateNamedLocation({ id: 'v6', name: 'V6', ranges: ['2001:db8::/32'], tags: ['Corporate'] });
     expect(location.ok ? [] : location.issues.map((issue) => [issue.path, issue.code])).toEqual([['tags[0]', 'invalid-slug']]);
-    expect(validatePolicySettings({})).toEqual({ ok: true, value: { defaultAction: 'allow', failMode: 'closed' } });
+    expect(validatePolicySettings({})).toEqual({ ok: true, value: { baseline: 'require-valid-certificate', failMode: 'closed' } });
     const settings = validatePolicySettings({ failMode: 'half-open' });
     expect(settings.ok ? [] : settings.issues.map((issue) => [issue.path, issue.code])).toEqual([['failMode', 'invalid-value']]);
   });

@@ -13,7 +13,11 @@ const APP = 'aaaaaaaa-0000-4000-8000-000000000001';
 const clock = { now: () => new Date('2026-11-22T13:07:00Z') };
 
 function configuration(): PolicyConfiguration {
-  const validated = validatePolicyConfiguration({ schemaVersion: 1, policies: [{ id: 'portal', name: 'Portal', state: 'enabled', priority: 1, conditions: { apps: { include: [{ appId: APP }] } }, action: 'block' }] });
+  const validated = validatePolicyConfiguration({
+    schemaVersion: 1,
+    apps: [{ id: 'portal', name: 'Portal', hosts: [{ host: 'portal.contoso.example' }], entraAppId: APP }],
+    policies: [{ id: 'portal', name: 'Portal', state: 'enabled', priority: 1, conditions: { apps: { include: [{ appId: 'portal' }] } }, action: 'block' }],
+  });
   if (!validated.ok) throw new Error('test configuration invalid');
   return validated.value;
 }
