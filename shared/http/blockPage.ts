@@ -15,6 +15,7 @@ function remediationFor(reasons: readonly AnyReason[]): string {
   if (codes.has('certificate-not-yet-valid')) return "The certificate on your device is not valid yet. Check your device's date and time, or try again later.";
   if (codes.has('certificate-revoked')) return 'The certificate on your device has been revoked. Contact IT support.';
   if (codes.has('certificate-untrusted')) return "The certificate on your device was not issued by your organisation's certificate authority. Use your organisation's device certificate.";
+  if (codes.has('certificate-leaf-is-ca')) return "Your device presented a certificate authority's certificate, not a personal or device certificate. Use the certificate your organisation issued to you or your device.";
   if (codes.has('certificate-eku-missing')) return 'The certificate on your device cannot be used to sign in to applications. Ask IT support for a client authentication certificate.';
   if (codes.has('client-certificate-not-bound-to-user')) return 'The certificate on your device belongs to someone else. Sign in on your own device, or ask IT support to issue a certificate to you.';
   if (codes.has('client-certificate-binding-unknown') || codes.has('policy-unknown-fail-closed')) return 'We could not confirm your account or device details just now. Please try again in a few minutes.';

@@ -15,6 +15,12 @@ describe('block page', () => {
     expect(html).not.toMatch(/certificate-expired|thumbprint|trace/);
   });
 
+  it('says a CA certificate is not a personal or device certificate (certificate-leaf-is-ca)', () => {
+    const html = renderBlockPage({ reasons: ['client-certificate-invalid', 'certificate-leaf-is-ca'], correlationId: 'corr-ca' });
+    expect(html).toContain('certificate authority');
+    expect(html).not.toContain('certificate-leaf-is-ca');
+  });
+
   it.each([
     { accept: 'text/html,application/xhtml+xml,*/*;q=0.8', html: true },
     { accept: 'application/json', html: false },

@@ -4,7 +4,8 @@
  * policyConstraints / key identifiers / AIA, mandatory key identifiers, non-empty CA subjects,
  * SAN criticality with an empty subject, well-formed dNSName SANs, v3 for non-anchors, and the CA-only extensions (pathLenConstraint, keyCertSign, name constraints).
  * Trust anchors get the subset that concerns how they constrain the path (documented in
- * docs/conformance.md).
+ * docs/conformance.md). Also the leaf profiles: what the certificate in the leaf position must be
+ * (the client-certificate profile refuses CA certificates there).
  * May import: ../x509/*.
  */
 import type { ParsedCertificate } from '../x509/certificate.js';

@@ -10,6 +10,7 @@ export { CERTIFICATE_REASONS, isCertificateReason } from './reasons.js';
 export type { CertificateReason } from './reasons.js';
 export type { TraceEntry, ValidationCheck } from './trace.js';
 export type { RevocationMode } from './pathValidation.js';
+export type { LeafProfile } from './certificateProfile.js';
 export type { RevocationStatus } from './revocationCheck.js';
 export { certificateSummary, parseCertificates } from '../x509/index.js';
 export type { CertificateSummary, ParsedCertificate, ParseCertificatesResult } from '../x509/index.js';
