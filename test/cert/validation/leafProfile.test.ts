@@ -113,6 +113,13 @@ describe('client-certificate leaf profile', () => {
     expect(result.leaf?.subject).toContain('leaf profile issuing CA');
   });
 
+  it('a trust anchor is a CA whatever its extensions say: an uploaded certificate without cA or keyCertSign, presented as the leaf', async () => {
+    const pinned = await issue({ subject: 'CN=pinned end-entity uploaded as a CA', keyUsage: ['digitalSignature'], extKeyUsage: ['clientAuth'] });
+    const result = validateCertificatePath(input(pinned, { intermediates: [], trustStore: createTrustStore([pki.root.cert.der, pinned.cert.der]) }));
+    expect(result.reason).toBe('certificate-leaf-is-ca');
+    expect(result.trace.find((entry) => entry.outcome === 'fail')?.detail).toContain('trusted CA');
+  });
+
   it('an unknown leafProfile is a caller error, not a verdict', () => {
     const result = validateCertificatePath(input(pki.client, { leafProfile: 'server' as never }));
     expect(result.reason).toBe('certificate-validation-input-invalid');
