@@ -6,8 +6,10 @@
  * May import: node built-ins, the stack type.
  */
 import { request as httpsRequest } from 'node:https';
+import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
+import { CONTOSO_PORTAL_HOST } from './demoPolicies.js';
 import { DEV_APP_AUDIENCE, type Stack } from './stack.js';
 
 /** One tour step. */
@@ -29,6 +31,9 @@ export async function gatewayRequest(stack: Stack, path: string, client?: { cert
         method: 'GET',
         ca: stack.pki.root.certPem,
         headers,
+        // A Host header (the app's host, as curl -H "Host: …" sends it) must not become the TLS server name: the gateway is 127.0.0.1.
+        servername: '',
+        checkServerIdentity: (_host: string, certificate: PeerCertificate) => checkServerIdentity(url.hostname, certificate),
         agent: false,
         ...(localAddress ? { localAddress } : {}),
         ...(client ? { cert: readFileSync(client.certPath), key: readFileSync(client.keyPath) } : {}),
@@ -80,21 +85,21 @@ export function tourSteps(stack: Stack, cwd: string): TourStep[] {
   const alice = stack.pki.users.alice;
   const asUser = (upn: string, expected: TourStep['expected'], title: string): TourStep => ({
     title,
-    curl: `curl -s --cacert ${cacert} --cert ${rel(alice?.certPath ?? '')} --key ${rel(alice?.keyPath ?? '')} -H "Authorization: Bearer $(npx tsx dev/tokens/mint.ts --upn ${upn} --audience ${DEV_APP_AUDIENCE} --groups '')" "${url}?app=contoso-portal"`,
+    curl: `curl -s --cacert ${cacert} --cert ${rel(alice?.certPath ?? '')} --key ${rel(alice?.keyPath ?? '')} -H "Authorization: Bearer $(npx tsx dev/tokens/mint.ts --upn ${upn} --audience ${DEV_APP_AUDIENCE} --groups '')" -H "Host: ${CONTOSO_PORTAL_HOST}" ${url}`,
     expected,
     run: async () => {
       const token = await stack.tokens.mint(upn, [], DEV_APP_AUDIENCE, []);
-      const r = await gatewayRequest(stack, '/api/authorize?app=contoso-portal', alice, { authorization: `Bearer ${token}` });
+      const r = await gatewayRequest(stack, '/api/authorize', alice, { host: CONTOSO_PORTAL_HOST, authorization: `Bearer ${token}` });
       return { ...r, reasons: reasonsOf(r.body) };
     },
   });
   const demo = (from: '127.0.0.1' | '127.0.0.2', expected: TourStep['expected'], title: string): TourStep => ({
     title,
-    curl: `curl -s --cacert ${cacert}${from === '127.0.0.2' ? ' --interface 127.0.0.2' : ''} -H "Authorization: Bearer $(npx tsx dev/tokens/mint.ts --upn alice@contoso.example --audience ${DEV_APP_AUDIENCE} --groups '')" "${url}?app=contoso-portal"`,
+    curl: `curl -s --cacert ${cacert}${from === '127.0.0.2' ? ' --interface 127.0.0.2' : ''} -H "Authorization: Bearer $(npx tsx dev/tokens/mint.ts --upn alice@contoso.example --audience ${DEV_APP_AUDIENCE} --groups '')" -H "Host: ${CONTOSO_PORTAL_HOST}" ${url}`,
     expected,
     run: async () => {
       const token = await stack.tokens.mint('alice@contoso.example', [], DEV_APP_AUDIENCE, []);
-      const r = await gatewayRequest(stack, '/api/authorize?app=contoso-portal', undefined, { authorization: `Bearer ${token}` }, from);
+      const r = await gatewayRequest(stack, '/api/authorize', undefined, { host: CONTOSO_PORTAL_HOST, authorization: `Bearer ${token}` }, from);
       return { ...r, reasons: reasonsOf(r.body) };
     },
   });
@@ -104,11 +109,11 @@ export function tourSteps(stack: Stack, cwd: string): TourStep[] {
   const device = stack.pki.users.device;
   const daveDesktop = (onDevice: boolean, expected: TourStep['expected'], title: string): TourStep => ({
     title,
-    curl: `curl -s --cacert ${cacert}${onDevice ? ` --cert ${rel(device?.certPath ?? '')} --key ${rel(device?.keyPath ?? '')}` : ''} -A "${office}" -H "Authorization: Bearer $(npx tsx dev/tokens/mint.ts --upn dave@contoso.example --audience ${DEV_APP_AUDIENCE})" "${url}?app=contoso-portal"`,
+    curl: `curl -s --cacert ${cacert}${onDevice ? ` --cert ${rel(device?.certPath ?? '')} --key ${rel(device?.keyPath ?? '')}` : ''} -A "${office}" -H "Authorization: Bearer $(npx tsx dev/tokens/mint.ts --upn dave@contoso.example --audience ${DEV_APP_AUDIENCE})" -H "Host: ${CONTOSO_PORTAL_HOST}" ${url}`,
     expected,
     run: async () => {
       const token = await stack.tokens.mint('dave@contoso.example', [], DEV_APP_AUDIENCE);
-      const r = await gatewayRequest(stack, '/api/authorize?app=contoso-portal', onDevice ? device : undefined, { authorization: `Bearer ${token}`, 'user-agent': office });
+      const r = await gatewayRequest(stack, '/api/authorize', onDevice ? device : undefined, { host: CONTOSO_PORTAL_HOST, authorization: `Bearer ${token}`, 'user-agent': office });
       return { ...r, reasons: reasonsOf(r.body) };
     },
   });
@@ -117,7 +122,7 @@ export function tourSteps(stack: Stack, cwd: string): TourStep[] {
         demo('127.0.0.2', { status: 200, reasons: ['policy-allow'] }, 'demo policies: alice, no certificate, the portal from the office (127.0.0.2 stands in for it): allowed'),
         demo('127.0.0.1', { status: 403, reasons: ['policy-block'] }, 'demo policies: the same from outside the office: blocked by block-external-without-certificate'),
         daveDesktop(false, { status: 403, reasons: ['policy-block'] }, 'demo policies + Graph: dave (in Finance through a nested group, read from Graph) in Outlook, no managed device: blocked by finance-apps-require-managed-device'),
-        daveDesktop(true, { status: 200, reasons: ['default-allow'], deviceTags: ['valid-client-certificate', 'compliant', 'hybrid-joined'] }, "the same from the dev laptop (its certificate names Entra device; Graph says compliant, hybrid-joined): allowed"),
+        daveDesktop(true, { status: 200, reasons: ['policy-allow'], deviceTags: ['valid-client-certificate', 'compliant', 'hybrid-joined'] }, "the same from the dev laptop (its certificate names Entra device; Graph says compliant, hybrid-joined): allowed by managed-devices-allow"),
       ]
     : [];
   return [

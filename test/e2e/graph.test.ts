@@ -18,6 +18,10 @@ const configuration = (failMode: 'closed' | 'open') => ({
   schemaVersion: 1,
   settings: { baseline: 'allow', failMode },
   locations: [],
+  apps: [
+    { id: 'finance-app', name: 'Finance', hosts: [{ host: 'finance-app.contoso.example' }] },
+    { id: 'hr-app', name: 'HR', hosts: [{ host: 'hr-app.contoso.example' }] },
+  ],
   policies: [
     {
       id: 'finance-needs-compliant-device',
@@ -53,7 +57,7 @@ type Body = { decision: string; reasons: string[]; decidedBy?: string; deviceTag
 async function decide(app: string, upn: string, certificate?: 'device' | 'alice') {
   const token = await stack.tokens.mint(upn, [], DEV_APP_AUDIENCE);
   const client = certificate ? { certPath: stack.pki.users[certificate]!.certPath, keyPath: stack.pki.users[certificate]!.keyPath } : undefined;
-  const result = await gatewayRequest(stack, `/api/authorize?app=${app}`, client, { authorization: `Bearer ${token}`, accept: 'application/json' });
+  const result = await gatewayRequest(stack, '/api/authorize', client, { host: `${app}.contoso.example`, authorization: `Bearer ${token}`, accept: 'application/json' });
   return { status: result.status, body: result.body as Body };
 }
 
@@ -80,8 +84,8 @@ describe('device certificates', () => {
       crlDistributionUrl: stack.pki.crls.intermediate.url,
     });
     const token = await stack.tokens.mint('bob@contoso.example', [], DEV_APP_AUDIENCE);
-    const res = await fetch(`${stack.hostUrl}/api/authorize?app=finance-app`, {
-      headers: { 'x-client-certificate': encodeURIComponent(issued.cert.pem), [stack.config.gateway.secretHeader]: stack.config.gateway.secrets[0]!, authorization: `Bearer ${token}`, accept: 'application/json' },
+    const res = await fetch(`${stack.hostUrl}/api/authorize`, {
+      headers: { 'x-forwarded-host': 'finance-app.contoso.example', 'x-client-certificate': encodeURIComponent(issued.cert.pem), [stack.config.gateway.secretHeader]: stack.config.gateway.secrets[0]!, authorization: `Bearer ${token}`, accept: 'application/json' },
     });
     // The policies decide the effect (bob is not in Finance: default allow), but the certificate
     // does not count as his: no valid-client-certificate tag, and the reason says why.

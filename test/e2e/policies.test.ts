@@ -17,7 +17,7 @@ afterAll(async () => {
 });
 
 async function authorize(from: string, certificate?: 'alice') {
-  const headers: Record<string, string> = { 'x-forwarded-for': from, 'x-certgate-gateway-secret': secret, accept: 'application/json' };
+  const headers: Record<string, string> = { 'x-forwarded-for': from, 'x-forwarded-host': 'portal.contoso.example', 'x-certgate-gateway-secret': secret, accept: 'application/json' };
   if (certificate) headers['x-client-certificate'] = encodeURIComponent(stack.pki.users[certificate]!.certPem);
   const res = await fetch(`${stack.hostUrl}/api/authorize`, { headers });
   return { status: res.status, body: (await res.json()) as { decision: string; reasons: string[]; decidedBy?: string; blockMessage?: string } };
@@ -58,6 +58,7 @@ describe('access policies through the management API', () => {
 
   it('blocks outside the corporate range without a certificate, and allows inside or with one', async () => {
     expect((await manage('PUT', 'locations/corporate', { name: 'Corporate network', ranges: ['10.20.0.0/16', 'fd00:20::/32'], tags: ['corporate'] })).status).toBe(201);
+    expect((await manage('PUT', 'apps/portal', { name: 'Portal', hosts: [{ host: 'portal.contoso.example' }] })).status).toBe(201);
     expect((await manage('PUT', 'settings', { baseline: 'allow', failMode: 'closed' })).status).toBe(200);
     expect((await manage('PUT', 'policies/require-cert-outside', outsidePolicy)).status).toBe(201);
 
@@ -84,9 +85,9 @@ describe('access policies through the management API', () => {
     expect(without.body).toMatchObject({ effect: 'block', reasons: ['policy-block', 'client-certificate-required'], policy: { decidedBy: 'require-cert-outside' } });
     const policies = (without.body.policy as { policies: { id: string; outcome: string; conditions: { condition: string; result: string }[] }[] }).policies;
     expect(policies[0]).toMatchObject({ id: 'require-cert-outside', outcome: 'applies', conditions: expect.arrayContaining([expect.objectContaining({ condition: 'locations', result: 'match' })]) });
-    const alice = await manage('POST', 'whatif', { certificate: stack.pki.users.alice!.certPem, clientIp: '203.0.113.5' });
+    const alice = await manage('POST', 'whatif', { certificate: stack.pki.users.alice!.certPem, clientIp: '203.0.113.5', app: { host: 'portal.contoso.example' } });
     expect(alice.body).toMatchObject({ effect: 'allow', deviceTags: ['valid-client-certificate'], trace: expect.arrayContaining([expect.objectContaining({ check: 'signature' })]) });
-    const later = await manage('POST', 'whatif', { certificate: stack.pki.users.alice!.certPem, clientIp: '203.0.113.5', time: '2099-01-01T00:00:00Z' });
+    const later = await manage('POST', 'whatif', { certificate: stack.pki.users.alice!.certPem, clientIp: '203.0.113.5', time: '2099-01-01T00:00:00Z', app: { id: 'portal' } });
     expect(later.body).toMatchObject({ effect: 'block', reasons: ['policy-block', 'client-certificate-invalid', 'certificate-expired'] });
     expect((await manage('POST', 'whatif', { clientIp: 'not-an-ip' })).status).toBe(400);
   });
@@ -99,13 +100,13 @@ describe('access policies through the management API', () => {
     const exported = await manage('GET', 'configuration');
     expect(exported.body).toMatchObject({ schemaVersion: 1, policies: [expect.objectContaining({ id: 'require-cert-outside' })], locations: [expect.objectContaining({ id: 'corporate' })] });
     expect((await manage('POST', 'configuration?dryRun=true', exported.body)).body).toEqual({ dryRun: true, changes: [] });
-    const changed = { ...exported.body, policies: [], settings: { baseline: 'block', failMode: 'closed' } };
+    const changed = { ...exported.body, policies: [], settings: { baseline: 'require-valid-certificate', failMode: 'closed' } };
     const dry = await manage('POST', 'configuration?dryRun=true', changed);
     expect(dry.body.changes).toEqual(expect.arrayContaining([{ kind: 'policy', id: 'require-cert-outside', change: 'remove' }, { kind: 'settings', id: 'settings', change: 'update' }]));
     expect((await authorize('203.0.113.5')).status).toBe(403);
     expect((await manage('POST', 'configuration', changed, { 'if-match': 'stale-version' })).status).toBe(412);
     expect((await manage('POST', 'configuration', changed, { 'if-match': exported.etag! })).status).toBe(200);
-    // No policy left: the built-in certificate rule again.
+    // No policy left: the baseline, a valid client certificate is required.
     expect((await authorize('10.20.1.1')).body.reasons).toEqual(['client-certificate-required']);
   });
 
