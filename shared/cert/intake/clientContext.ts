@@ -1,21 +1,46 @@
 /**
- * The client context of a request behind gateways: the client IP (X-Forwarded-For walked right to
- * left, only through hops inside the trusted proxy ranges), the original host and path (the
- * forwarding headers count only when a configured gateway proved itself, otherwise Host and the
- * request URL), and the user agent. Never throws.
- * May import: intake types, gateway proof, address ranges.
+ * The client context of a request behind gateways: the client IP, the original host and path, the
+ * user agent, and which forwarded facts were believed. One proof for everything forwarded: the
+ * forwarding headers (X-Forwarded-For, X-Forwarded-Host / X-Original-Host, X-Original-URL /
+ * X-Forwarded-Uri, the app hint) count only when a configured gateway proved the request came
+ * through it with every factor it has configured: the same proof that guards the certificate
+ * header (gatewayProof.ts). Without it they are dropped and named in `dropped`, and the client
+ * IP is the immediate peer, the host the Host header, the path the request URL's. With it the
+ * client IP is X-Forwarded-For walked right to left through the trusted proxy hops. Never throws.
+ * May import: intake types, header names, gateway proof, address ranges, the forwarded-request edge.
  */
 import { parseIpAddress } from './addressRanges.js';
-import { isTrustedProxyAddress, proveGateway } from './gatewayProof.js';
-import type { ForwardedRequest, GatewayConfig } from './types.js';
+import { forwardedForEntries } from './forwardedRequest.js';
+import { checkGateways, chosenGateway, isTrustedProxyAddress, type CheckedGateway } from './gatewayProof.js';
+import { APP_HINT_QUERY, FORWARDED_FACT_HEADERS, type ForwardedFact } from './headerNames.js';
+import type { ForwardedRequest, GatewayConfig, GatewayKind } from './types.js';
 
-/** What certgate knows about the client from the request (every field optional: headers may be absent or unusable). */
+/** What certgate knows about the client from the request (every fact optional: headers may be absent or unusable). */
 export interface ClientContext {
   readonly clientIp?: string;
   readonly host?: string;
   readonly path?: string;
   readonly userAgent?: string;
+  /**
+   * Whether a configured gateway proved the request came through it, so that the forwarded facts
+   * above were believed. Always set by the intake's readers ({@link ForwardedClientContext});
+   * absent in a context built elsewhere (the what-if endpoint states its facts directly).
+   */
+  readonly proven?: boolean;
+  /** The kind of the gateway whose proof held (the one the certificate was read from, too). */
+  readonly provenBy?: GatewayKind;
+  /** Forwarded facts the request carried that were ignored because no gateway proved itself, for the decision trace. */
+  readonly dropped?: readonly ForwardedFact[];
 }
+
+/** A client context as the intake reads it: whether forwarded facts were believed is always stated. */
+export interface ForwardedClientContext extends ClientContext {
+  readonly proven: boolean;
+  readonly dropped: readonly ForwardedFact[];
+}
+
+/** The context of a request whose headers cannot be read: no facts, nothing proven. */
+export const UNREADABLE_CONTEXT: ForwardedClientContext = Object.freeze({ proven: false, dropped: Object.freeze([]) });
 
 const HOST = /^(?:[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.?|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
 const MAX_USER_AGENT = 1024;
@@ -26,20 +51,39 @@ function headerValues(request: ForwardedRequest, name: string): string[] {
   return joined === null ? [] : joined.split(',').map((item) => item.trim()).filter((item) => item !== '');
 }
 
+/** The X-Forwarded-For entries the peer forwarded (the peer itself excluded when the caller split it off). */
+function forwardedChain(request: ForwardedRequest): string[] {
+  return request.forwardedFor ? request.forwardedFor.filter((entry) => entry.trim() !== '') : forwardedForEntries(request.headers).filter((entry) => entry !== '');
+}
+
 /**
- * Walks the forwarding hops right to left: the immediate peer, then X-Forwarded-For entries
- * from the nearest proxy back. A hop inside the trusted ranges is skipped; the first hop that is
- * not trusted is the client. An entry that is not an IP address ends the walk with no answer.
+ * The client IP. Without proof: the immediate peer, nothing forwarded. With proof: the hops right
+ * to left, the peer first, then the X-Forwarded-For entries from the nearest proxy back; a hop
+ * inside the trusted ranges is skipped, the first hop that is not is the client. An unknown peer,
+ * or an entry that is not an IP address where the walk needs one, gives no answer.
  */
-function clientIpOf(request: ForwardedRequest, gateways: readonly GatewayConfig[]): string | undefined {
-  const hops = headerValues(request, 'x-forwarded-for');
-  if (request.remoteAddress !== undefined && request.remoteAddress.trim() !== '') hops.push(request.remoteAddress);
+function clientIpOf(request: ForwardedRequest, gateways: readonly GatewayConfig[], proven: boolean): string | undefined {
+  const peer = request.remoteAddress === undefined ? undefined : parseIpAddress(request.remoteAddress);
+  if (!proven || !peer) return peer?.address;
+  if (!isTrustedProxyAddress(gateways, peer)) return peer.address;
+  const hops = forwardedChain(request);
   for (let index = hops.length - 1; index >= 0; index--) {
     const hop = parseIpAddress(hops[index] ?? '');
     if (!hop) return undefined;
     if (index === 0 || !isTrustedProxyAddress(gateways, hop)) return hop.address;
   }
-  return undefined;
+  return peer.address;
+}
+
+/** The forwarded facts a request carries (each header non-empty; the app hint also as `?app=`). */
+function forwardedFactsOf(request: ForwardedRequest & { readonly url: string }, url: URL | undefined): ForwardedFact[] {
+  const facts: ForwardedFact[] = [];
+  for (const name of FORWARDED_FACT_HEADERS) {
+    const present = name === 'x-forwarded-for' ? forwardedChain(request).length > 0 : (request.headers.get(name)?.trim() ?? '') !== '';
+    if (present) facts.push(name);
+  }
+  if (url?.searchParams.has(APP_HINT_QUERY)) facts.push(`?${APP_HINT_QUERY}`);
+  return facts;
 }
 
 function validHost(value: string | undefined): string | undefined {
@@ -61,39 +105,44 @@ function pathOf(value: string | undefined): string | undefined {
   return pathname?.startsWith('/') ? pathname : undefined;
 }
 
-/** Reads the client context of a request, trusting forwarding headers only from a proven gateway. */
-export function readClientContext(request: ForwardedRequest & { readonly url: string }, gateways: readonly GatewayConfig[]): ClientContext {
-  let trustedForwarder: boolean;
+/** Reads the client context of a request, believing forwarded facts only on a configured gateway's proof. */
+export function readClientContext(request: ForwardedRequest & { readonly url: string }, gateways: readonly GatewayConfig[]): ForwardedClientContext {
+  let checked: CheckedGateway[];
   try {
-    trustedForwarder = gateways.some((gateway) => proveGateway(gateway, request).proven);
+    checked = checkGateways(request, gateways);
   } catch {
-    return {};
+    return UNREADABLE_CONTEXT;
   }
-  return clientContextOf(request, gateways, trustedForwarder);
+  return clientContextOf(request, gateways, checked);
 }
 
-/** The client context when whether a configured gateway proved itself is already known. */
-export function clientContextOf(request: ForwardedRequest & { readonly url: string }, gateways: readonly GatewayConfig[], trustedForwarder: boolean): ClientContext {
+/** The client context when the gateways have already been checked (readForwardedRequest: one proof for the certificate and the context). */
+export function clientContextOf(request: ForwardedRequest & { readonly url: string }, gateways: readonly GatewayConfig[], checked: readonly CheckedGateway[]): ForwardedClientContext {
+  const provenBy = chosenGateway(checked)?.gateway.kind;
+  const proven = provenBy !== undefined;
   try {
-    const forwardedHost = trustedForwarder
+    const url = parsedUrl(request.url);
+    const forwardedHost = proven
       ? validHost(headerValues(request, 'x-forwarded-host').at(-1)) ?? validHost(request.headers.get('x-original-host')?.trim())
       : undefined;
-    const url = parsedUrl(request.url);
     const host = forwardedHost ?? validHost(request.headers.get('host')?.trim()) ?? validHost(url?.host || undefined);
-    const forwardedPath = trustedForwarder
+    const forwardedPath = proven
       ? pathOf(request.headers.get('x-original-url')?.trim()) ?? pathOf(request.headers.get('x-forwarded-uri')?.trim())
       : undefined;
     const path = forwardedPath ?? (url?.pathname.startsWith('/') ? url.pathname : undefined);
-    const clientIp = clientIpOf(request, gateways);
+    const clientIp = clientIpOf(request, gateways, proven);
     const userAgent = request.headers.get('user-agent')?.slice(0, MAX_USER_AGENT);
     return {
       ...(clientIp !== undefined ? { clientIp } : {}),
       ...(host !== undefined ? { host } : {}),
       ...(path !== undefined ? { path } : {}),
       ...(userAgent !== undefined && userAgent !== '' ? { userAgent } : {}),
+      proven,
+      ...(provenBy !== undefined ? { provenBy } : {}),
+      dropped: proven ? [] : forwardedFactsOf(request, url),
     };
   } catch {
-    // A headers object that throws leaves the context empty; policies then see no facts.
-    return {};
+    // A headers object that throws leaves the context without facts; policies then see none.
+    return { proven, ...(provenBy !== undefined ? { provenBy } : {}), dropped: [] };
   }
 }

@@ -1,10 +1,11 @@
 /**
  * Decoding of each gateway kind's certificate headers into DER: the leaf and any chain the
- * gateway forwards (leaf excluded). Header values arrive already size-checked; this module knows
- * the encodings, which headers may legitimately contain a comma (a comma anywhere else means the
- * HTTP stack joined a repeated header), and which formats carry exactly one leaf.
- * May import: intake types and the encoding modules.
+ * gateway forwards (leaf excluded). Header values arrive already size-checked and checked against
+ * the repeat rule (repeatedHeaders.ts); this module knows the encodings and which formats carry
+ * exactly one leaf.
+ * May import: intake types, the encoding modules, the X.509 decoder (is a Traefik member a CA).
  */
+import { isCertificateParseFailure, parseCertificateDer } from '../x509/index.js';
 import { decodeStrictBase64 } from './base64Der.js';
 import { checkDerSequence } from './derSequence.js';
 import { decodePercentEncoded } from './percentDecoding.js';
@@ -24,11 +25,6 @@ export interface DecodedCertificates {
 }
 
 type Decoded = IntakeStep<DecodedCertificates>;
-
-/** Whether a comma may legitimately appear in the header of this role for this kind. */
-export function commaAllowed(kind: GatewayConfig['kind'], role: HeaderRole): boolean {
-  return (kind === 'envoy' && role === 'certificate') || (kind === 'traefik' && role === 'certificate') || (kind === 'rfc9440' && role === 'chain');
-}
 
 function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((byte, index) => byte === b[index]);
@@ -80,6 +76,16 @@ function decodeFrontDoor(value: string): Decoded {
   return der.ok ? stepOk({ leaf: der.value, chain: [], encoding: 'base64 DER' }) : der;
 }
 
+/**
+ * Whether a DER certificate is certainly an end-entity certificate: it decodes, is version 3 (so
+ * it could say it is a CA) and has no basicConstraints cA. Undecodable and v1/v2 certificates
+ * (old roots without extensions) are not called leaves: the validator judges them.
+ */
+function certainlyEndEntity(der: Uint8Array): boolean {
+  const parsed = parseCertificateDer(der);
+  return !isCertificateParseFailure(parsed) && parsed.version === 3 && parsed.extensions.basicConstraints?.ca !== true;
+}
+
 function decodeTraefik(value: string): Decoded {
   const certificates: Uint8Array[] = [];
   for (const member of value.split(',')) {
@@ -94,6 +100,13 @@ function decodeTraefik(value: string): Decoded {
     const der = base64Der(text);
     if (!der.ok) return der;
     certificates.push(der.value);
+  }
+  // Traefik lists the client's certificates leaf first, then the CAs it sent. An end-entity
+  // certificate after the first is a second leaf: a repeated header joined with "," (the
+  // Functions host's join), which the repeat rule cannot see by syntax.
+  const secondLeaf = certificates.findIndex((certificate, index) => index > 0 && certainlyEndEntity(certificate));
+  if (secondLeaf > 0) {
+    return stepFail('forwarded-certificate-multiple-leaves', `member ${secondLeaf + 1} of ${certificates.length} is an end-entity certificate, not a CA: two leaves (a repeated header joined with ",")`);
   }
   return leafFirst(certificates, 'base64 DER list');
 }

@@ -8,7 +8,7 @@
  */
 import { hash, timingSafeEqual } from 'node:crypto';
 import { compileAddressRanges, parseIpAddress, type AddressRanges, type IpAddress } from './addressRanges.js';
-import { headerNameFor, secretHeaderFor } from './headerNames.js';
+import { CERTIFICATE_ROLES, headerNameFor, secretHeaderFor } from './headerNames.js';
 import type { ForwardedRequest, GatewayConfig } from './types.js';
 
 /** The outcome of checking one gateway's proof. */
@@ -106,4 +106,36 @@ export function proveGateway(gateway: GatewayConfig, request: ForwardedRequest):
 export function isTrustedProxyAddress(gateways: readonly GatewayConfig[], address: string | IpAddress): boolean {
   const parsed = typeof address === 'string' ? parseIpAddress(address) : address;
   return parsed !== undefined && gateways.some((gateway) => compile(gateway).proxies.contains(parsed));
+}
+
+/** One configured gateway checked against a request: its proof and the certificate headers of its kind the request carries. */
+export interface CheckedGateway {
+  readonly gateway: GatewayConfig;
+  readonly proof: GatewayProof;
+  readonly headers: readonly string[];
+}
+
+/** The certificate header names of a gateway that the request carries. */
+function presentCertificateHeaders(request: ForwardedRequest, gateway: GatewayConfig): string[] {
+  const names: string[] = [];
+  for (const role of CERTIFICATE_ROLES) {
+    const name = headerNameFor(gateway, role);
+    if (name !== undefined && request.headers.get(name) !== null) names.push(name);
+  }
+  return names;
+}
+
+/** Checks every configured gateway against the request, once (may throw if the headers object does). */
+export function checkGateways(request: ForwardedRequest, gateways: readonly GatewayConfig[]): CheckedGateway[] {
+  return gateways.map((gateway) => ({ gateway, proof: proveGateway(gateway, request), headers: presentCertificateHeaders(request, gateway) }));
+}
+
+/**
+ * The gateway the request came through: the first proven one whose certificate header is
+ * present, else the first proven one; undefined when none proved itself. Every forwarded fact
+ * (certificate, client IP, original host and URL) is read on this one proof.
+ */
+export function chosenGateway(checked: readonly CheckedGateway[]): CheckedGateway | undefined {
+  const proven = checked.filter((entry) => entry.proof.proven);
+  return proven.find((entry) => entry.headers.length > 0) ?? proven[0];
 }

@@ -6,16 +6,14 @@
  */
 import { stepFail, stepOk, type GatewayVerification, type IntakeStep } from './types.js';
 
-const JOINED = /,\s*(SUCCESS|NONE|FAILED)\b/i;
-
 /** The verdict when the gateway sends no verification header. */
 export const VERIFICATION_NOT_PROVIDED: GatewayVerification = Object.freeze({ status: 'not-provided' });
 
 /** Parses a verification header value (null when the header is absent). */
 export function parseGatewayVerification(value: string | null): IntakeStep<GatewayVerification> {
   if (value === null) return stepOk(VERIFICATION_NOT_PROVIDED);
+  // A repeated verdict is refused before this, by the repeat rule (repeatedHeaders.ts).
   const text = value.trim();
-  if (JOINED.test(text)) return stepFail('forwarded-certificate-duplicate-header', 'verification header repeated (values joined with a comma)');
   const upper = text.toUpperCase();
   if (upper === 'SUCCESS') return stepOk({ status: 'success' });
   if (upper === 'NONE') return stepOk({ status: 'none' });

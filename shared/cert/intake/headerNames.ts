@@ -36,3 +36,20 @@ export function headerNameFor(gateway: GatewayConfig, role: HeaderRole): string 
 export function secretHeaderFor(gateway: GatewayConfig): string {
   return (gateway.secretHeader?.trim() || DEFAULT_SECRET_HEADER).toLowerCase();
 }
+
+/** Header of the app hint a proven gateway may send (read by the app resolution, under the gateway proof). */
+export const APP_HINT_HEADER = 'x-certgate-app';
+
+/** Query parameter of the app hint a proven gateway may put in the forward-auth URL. */
+export const APP_HINT_QUERY = 'app';
+
+/**
+ * Every forwarding header certgate reads a fact from besides the certificate, in the order the
+ * decision trace lists them. Each is honoured only on a gateway's proof (the same proof as the
+ * certificate headers); without it, it is dropped and named in the client context's `dropped`.
+ * The app hint may also come as the `?app=` query parameter, named `?app` there.
+ */
+export const FORWARDED_FACT_HEADERS = ['x-forwarded-for', 'x-forwarded-host', 'x-original-host', 'x-original-url', 'x-forwarded-uri', APP_HINT_HEADER] as const;
+
+/** A forwarded fact's name in `ClientContext.dropped`. */
+export type ForwardedFact = (typeof FORWARDED_FACT_HEADERS)[number] | `?${typeof APP_HINT_QUERY}`;

@@ -4,8 +4,8 @@
  *   1. gateway proof: a certificate header of any configured kind without any gateway's proof is
  *      `forwarded-certificate-untrusted-forwarder`; no header and no proof is `absent`;
  *   2. for the proven gateway (the first whose certificate header is present, else the first
- *      proven): each header read once (repeats → duplicate-header), size cap, comma check where a
- *      comma cannot legitimately appear;
+ *      proven): each header read once under its format's repeat rule (repeats, whether kept
+ *      apart or joined by the HTTP stack → duplicate-header; repeatedHeaders.ts), size cap;
  *   3. the gateway verification header (SUCCESS / NONE / FAILED:<reason>);
  *   4. decoding (percent-encoding, base64, PEM armour, DER SEQUENCE), leaf count, chain cap;
  *   5. strict mode: a FAILED gateway verdict rejects.
@@ -13,12 +13,13 @@
  * May import: intake types and modules, node:buffer.
  */
 import { Buffer } from 'node:buffer';
-import { clientContextOf, type ClientContext } from './clientContext.js';
-import { decodeCertificateHeaders, commaAllowed, type CertificateHeaderValues, type DecodedCertificates } from './gatewayFormats.js';
-import { proveGateway, type GatewayProof } from './gatewayProof.js';
+import { clientContextOf, UNREADABLE_CONTEXT, type ForwardedClientContext } from './clientContext.js';
+import { decodeCertificateHeaders, type CertificateHeaderValues, type DecodedCertificates } from './gatewayFormats.js';
+import { checkGateways, chosenGateway, type CheckedGateway, type GatewayProof } from './gatewayProof.js';
 import { parseGatewayVerification } from './gatewayVerification.js';
 import { CERTIFICATE_ROLES, headerNameFor } from './headerNames.js';
 import type { IntakeReason } from './reasons.js';
+import { joinedRepeatIn, repeatRuleFor, repeatsAllowed } from './repeatedHeaders.js';
 import {
   DEFAULT_INTAKE_LIMITS,
   stepFail,
@@ -40,29 +41,22 @@ function effectiveLimits(limits: Partial<IntakeLimits> | undefined): IntakeLimit
   };
 }
 
-/** The certificate header names of a gateway that the request carries. */
-function presentCertificateHeaders(request: ForwardedRequest, gateway: GatewayConfig): string[] {
-  const names: string[] = [];
-  for (const role of CERTIFICATE_ROLES) {
-    const name = headerNameFor(gateway, role);
-    if (name !== undefined && request.headers.get(name) !== null) names.push(name);
-  }
-  return names;
-}
-
-/** Reads one header for a role: repeats, size cap and the joined-repeat comma check. */
+/**
+ * Reads one header for a role under its format's repeat rule (repeatedHeaders.ts): lines kept
+ * apart are counted, a joined repeat is recognised by the rule; then the size cap.
+ */
 function readHeader(request: ForwardedRequest, gateway: GatewayConfig, role: HeaderRole, limits: IntakeLimits): IntakeStep<string | null> {
   const name = headerNameFor(gateway, role);
   if (name === undefined) return stepOk(null);
+  const rule = repeatRuleFor(gateway.kind, role);
   const all = request.headers.getAll?.(name);
-  if (all && all.length > 1) return stepFail('forwarded-certificate-duplicate-header', `${name} appears ${all.length} times`);
+  if (all && all.length > 1 && !repeatsAllowed(rule)) return stepFail('forwarded-certificate-duplicate-header', `${name} appears ${all.length} times`);
   const value = request.headers.get(name);
   if (value === null) return stepOk(null);
   const bytes = Buffer.byteLength(value, 'utf8');
   if (bytes > limits.maxHeaderBytes) return stepFail('forwarded-certificate-header-too-large', `${name} is ${bytes} bytes, over the cap of ${limits.maxHeaderBytes}`);
-  if (role !== 'verification' && !commaAllowed(gateway.kind, role) && value.includes(',')) {
-    return stepFail('forwarded-certificate-duplicate-header', `${name} contains a comma: repeated header joined by the HTTP stack`);
-  }
+  const joined = joinedRepeatIn(rule, value);
+  if (joined !== undefined) return stepFail('forwarded-certificate-duplicate-header', `${name} ${joined}`);
   return stepOk(value);
 }
 
@@ -139,19 +133,8 @@ function readFromGateway(request: ForwardedRequest, gateway: GatewayConfig, proo
   return { kind: 'present', gateway: kind, leaf, chain, gatewayVerification, trace };
 }
 
-interface CheckedGateway {
-  readonly gateway: GatewayConfig;
-  readonly proof: GatewayProof;
-  readonly headers: string[];
-}
-
-function checkGateways(request: ForwardedRequest, gateways: readonly GatewayConfig[]): CheckedGateway[] {
-  return gateways.map((gateway) => ({ gateway, proof: proveGateway(gateway, request), headers: presentCertificateHeaders(request, gateway) }));
-}
-
 function readUnguarded(request: ForwardedRequest, checked: readonly CheckedGateway[], limits: IntakeLimits): IntakeResult {
-  const proven = checked.filter((entry) => entry.proof.proven);
-  const chosen = proven.find((entry) => entry.headers.length > 0) ?? proven[0];
+  const chosen = chosenGateway(checked);
   if (chosen) return readFromGateway(request, chosen.gateway, chosen.proof, limits);
   const spoofed = checked.find((entry) => entry.headers.length > 0);
   if (!spoofed) return { kind: 'absent', trusted: false };
@@ -187,18 +170,21 @@ function unreadableHeaders(error: unknown): IntakeResult {
 /**
  * The forwarded certificate and the client context of one request, with each gateway's proof
  * checked once for both (what `authorize` needs; the same results as {@link readForwardedCertificate}
- * and `readClientContext` called separately).
+ * and `readClientContext` called separately). One proof for everything forwarded: the gateway the
+ * certificate is read from is the one whose proof lets the client context believe X-Forwarded-For
+ * and the original host and URL (`client.provenBy`); without proof `client.dropped` names what
+ * was ignored. In a Functions trigger pass `forwardedRequestOf(request.headers, request.url)`.
  */
 export function readForwardedRequest(
   request: ForwardedRequest & { readonly url: string },
   gateways: readonly GatewayConfig[],
   limits?: Partial<IntakeLimits>,
-): { readonly intake: IntakeResult; readonly client: ClientContext } {
+): { readonly intake: IntakeResult; readonly client: ForwardedClientContext } {
   let checked: CheckedGateway[];
   try {
     checked = checkGateways(request, gateways);
   } catch (error) {
-    return { intake: unreadableHeaders(error), client: {} };
+    return { intake: unreadableHeaders(error), client: UNREADABLE_CONTEXT };
   }
   let intake: IntakeResult;
   try {
@@ -206,5 +192,5 @@ export function readForwardedRequest(
   } catch (error) {
     intake = unreadableHeaders(error);
   }
-  return { intake, client: clientContextOf(request, gateways, checked.some((entry) => entry.proof.proven)) };
+  return { intake, client: clientContextOf(request, gateways, checked) };
 }

@@ -74,12 +74,20 @@ export const DEFAULT_INTAKE_LIMITS: IntakeLimits = Object.freeze({ maxHeaderByte
 
 /**
  * A request as the intake sees it. `headers.get` must be case-insensitive and join repeated
- * headers the way Fetch `Headers` does; when `getAll` is available it is used to detect repeats
- * exactly. `remoteAddress` is the immediate peer (may carry a port).
+ * headers (Fetch `Headers` joins with ", ", ASP.NET with ","); when `getAll` is available it is
+ * used to detect repeats exactly. `remoteAddress` is the immediate peer (may carry a port). Build
+ * it with `forwardedRequestOf` from what the Functions host hands over.
  */
 export interface ForwardedRequest {
   readonly headers: { get(name: string): string | null; getAll?(name: string): string[] };
   readonly remoteAddress?: string;
+  /**
+   * The X-Forwarded-For entries the peer forwarded, oldest first, when the caller has already
+   * split the peer off the header (the Functions host appends the peer as the last entry;
+   * `forwardedRequestOf` splits it). When absent, the X-Forwarded-For header is the whole chain
+   * and `remoteAddress` the peer.
+   */
+  readonly forwardedFor?: readonly string[];
 }
 
 /** The gateway's own verdict on the client certificate, when it sends one. */

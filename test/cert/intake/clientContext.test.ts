@@ -1,6 +1,7 @@
 /**
- * Client context: X-Forwarded-For walked right to left through trusted hops only; forwarded host
- * and path believed only from a proven gateway.
+ * Client context: X-Forwarded-For walked right to left through trusted hops only, and like the
+ * forwarded host and path believed only from a proven gateway (forwardedFacts.test.ts has the
+ * unproven side).
  */
 import { describe, expect, it } from 'vitest';
 import { readClientContext, type GatewayConfig } from '../../../shared/cert/intake/index.js';
@@ -13,7 +14,9 @@ const url = 'https://func.example.net/api/authorize/files/report.pdf?sig=abc';
 const contextOf = (lines: [string, string][], remoteAddress: string | undefined, gateways: readonly GatewayConfig[] = [proxies]) =>
   readClientContext({ ...headerMap(lines, remoteAddress), url }, gateways);
 
-describe('client IP from X-Forwarded-For', () => {
+const proofLine: [string, string] = ['X-Certgate-Gateway-Secret', SECRET];
+
+describe('client IP from X-Forwarded-For, behind a proven gateway', () => {
   it.each([
     { label: 'peer not trusted: XFF ignored', xff: '1.1.1.1', peer: '203.0.113.5', expected: '203.0.113.5' },
     { label: 'one trusted hop', xff: '198.51.100.7', peer: '10.1.2.3', expected: '198.51.100.7' },
@@ -25,18 +28,21 @@ describe('client IP from X-Forwarded-For', () => {
     { label: 'all hops trusted: leftmost', xff: '10.5.5.5, 10.6.6.6', peer: '10.1.2.3', expected: '10.5.5.5' },
     { label: 'garbage where the client should be', xff: 'unknown, 10.6.6.6', peer: '10.1.2.3', expected: undefined },
     { label: 'no XFF', xff: undefined, peer: '203.0.113.5', expected: '203.0.113.5' },
-    { label: 'peer is the last XFF entry (how authorize derives it)', xff: '198.51.100.7, 10.4.4.4', peer: '10.4.4.4', expected: '198.51.100.7' },
   ])('$label', ({ xff, peer, expected }) => {
-    const lines: [string, string][] = xff === undefined ? [] : [['X-Forwarded-For', xff]];
+    const lines: [string, string][] = xff === undefined ? [proofLine] : [proofLine, ['X-Forwarded-For', xff]];
     expect(contextOf(lines, peer).clientIp).toBe(expected);
   });
 
   it('repeated XFF headers are one list, in order', () => {
-    expect(contextOf([['X-Forwarded-For', '198.51.100.7'], ['X-Forwarded-For', '10.9.9.9']], '10.1.2.3').clientIp).toBe('198.51.100.7');
+    expect(contextOf([proofLine, ['X-Forwarded-For', '198.51.100.7'], ['X-Forwarded-For', '10.9.9.9']], '10.1.2.3').clientIp).toBe('198.51.100.7');
+  });
+
+  it('an unknown peer gives no client IP even with proof (the walk cannot start)', () => {
+    expect(contextOf([proofLine, ['X-Forwarded-For', '198.51.100.7']], undefined).clientIp).toBeUndefined();
   });
 
   it('without trusted proxies configured the peer is the client', () => {
-    expect(contextOf([['X-Forwarded-For', '198.51.100.7']], '10.1.2.3', [{ kind: 'app-gateway', secrets: [SECRET] }]).clientIp).toBe('10.1.2.3');
+    expect(contextOf([proofLine, ['X-Forwarded-For', '198.51.100.7']], '10.1.2.3', [{ kind: 'app-gateway', secrets: [SECRET] }]).clientIp).toBe('10.1.2.3');
   });
 
   it('no peer and no XFF: unknown', () => {
@@ -50,7 +56,7 @@ describe('host, path and user agent', () => {
       [['X-Certgate-Gateway-Secret', SECRET], ['Host', 'func.example.net'], ['X-Forwarded-Host', 'Portal.Contoso.com'], ['X-Original-URL', '/files/q3.xlsx?download=1'], ['User-Agent', 'Mozilla/5.0 (Windows NT 10.0)']],
       '10.1.2.3',
     );
-    expect(context).toEqual({ clientIp: '10.1.2.3', host: 'portal.contoso.com', path: '/files/q3.xlsx', userAgent: 'Mozilla/5.0 (Windows NT 10.0)' });
+    expect(context).toEqual({ clientIp: '10.1.2.3', host: 'portal.contoso.com', path: '/files/q3.xlsx', userAgent: 'Mozilla/5.0 (Windows NT 10.0)', proven: true, provenBy: 'app-gateway', dropped: [] });
   });
 
   it('X-Original-Host and X-Forwarded-Uri are the fallbacks', () => {
@@ -60,7 +66,7 @@ describe('host, path and user agent', () => {
 
   it('forwarding headers from an unproven caller are ignored', () => {
     const context = contextOf([['Host', 'func.example.net'], ['X-Forwarded-Host', 'evil.example'], ['X-Original-URL', '/admin']], '203.0.113.5');
-    expect(context).toMatchObject({ host: 'func.example.net', path: '/api/authorize/files/report.pdf' });
+    expect(context).toMatchObject({ host: 'func.example.net', path: '/api/authorize/files/report.pdf', proven: false, dropped: ['x-forwarded-host', 'x-original-url'] });
   });
 
   it('an invalid forwarded host falls back to Host', () => {
@@ -74,6 +80,6 @@ describe('host, path and user agent', () => {
   });
 
   it('an unparseable URL gives no path and no throw', () => {
-    expect(readClientContext({ ...headerMap([]), url: 'not a url' }, [proxies])).toEqual({});
+    expect(readClientContext({ ...headerMap([]), url: 'not a url' }, [proxies])).toEqual({ proven: false, dropped: [] });
   });
 });

@@ -146,7 +146,7 @@ const samples: Sample[] = [
     request: fetchRequest({ ...proof, 'x-forwarded-client-cert': `Cert="${encodeURIComponent(pemOf(root))}",Cert="${encodeURIComponent(leafPem)}";Subject="CN=a,O=b"` }),
     expected: present() },
   { label: 'envoy: two elements, first configured', gateway: gateway('envoy', { xfccElement: 'first' }),
-    request: fetchRequest({ ...proof, 'x-forwarded-client-cert': `Cert="${encodeURIComponent(leafPem)}";Subject="CN=a,O=b", Cert="${encodeURIComponent(pemOf(root))}"` }),
+    request: fetchRequest({ ...proof, 'x-forwarded-client-cert': `Cert="${encodeURIComponent(leafPem)}";Subject="CN=a, O=b",Cert="${encodeURIComponent(pemOf(root))}"` }),
     expected: present() },
   { label: 'envoy: two elements where only one is allowed', gateway: gateway('envoy', { xfccElement: 'only' }),
     request: fetchRequest({ ...proof, 'x-forwarded-client-cert': `Cert="${encodeURIComponent(leafPem)}",Cert="${encodeURIComponent(pemOf(root))}"` }),
