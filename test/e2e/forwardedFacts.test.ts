@@ -16,7 +16,7 @@ beforeAll(async () => {
   stack = await startEphemeralStack('forwardedfacts', { CERTGATE_GATEWAY_SECRETS: secret, CERTGATE_TRUSTED_PROXIES: '127.0.0.1/32', CERTGATE_CONFIG_REFRESH_SECONDS: '0' });
 }, 120_000);
 afterAll(async () => {
-  await stack?.close();
+  await stack.close();
 });
 
 async function manage(method: string, path: string, body: unknown) {
@@ -30,8 +30,12 @@ function authorize(headers: Record<string, string>): Promise<{ status: number; b
     // Host names the app directly: without proof X-Forwarded-Host is dropped too, and the app must still resolve.
     const request = http.get(`${stack.hostUrl}/api/authorize`, { headers: { accept: 'application/json', host: 'portal.contoso.example', ...headers } }, (response) => {
       const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as { decision: string; reasons: string[] } }));
+      response.on('data', (chunk: Buffer) => {
+        chunks.push(chunk);
+      });
+      response.on('end', () => {
+        resolve({ status: response.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as { decision: string; reasons: string[] } });
+      });
       response.on('error', reject);
     });
     request.on('error', reject);
