@@ -8,7 +8,7 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { randomUUID } from 'node:crypto';
 import { bindLeafToUser, evaluatePolicies, identifyUser, validateClientCertificate } from '../shared/accessPipeline.js';
-import { readForwardedRequest, type ClientContext } from '../shared/cert/intake/index.js';
+import { forwardedRequestOf, readForwardedRequest, type ClientContext } from '../shared/cert/intake/index.js';
 import type { ValidationResult } from '../shared/cert/validation/index.js';
 import { getServices } from '../shared/composition.js';
 import { appHintOf, gatewayConfigs } from '../shared/gateways.js';
@@ -60,12 +60,10 @@ export async function authorize(request: HttpRequest, context: InvocationContext
   }
   const { config, clock } = services;
   const now = clock.now();
-  const xff = request.headers.get('x-forwarded-for');
-  const remoteAddress = xff?.split(',').at(-1)?.trim().replace(/:\d+$/, '');
-  const forwarded = { headers: request.headers, url: request.url, ...(remoteAddress ? { remoteAddress } : {}) };
+  const forwarded = forwardedRequestOf(request.headers, request.url);
   const { intake, client } = readForwardedRequest(forwarded, gatewayConfigs(config));
   if (intake.kind === 'rejected' && intake.reason === 'forwarded-certificate-untrusted-forwarder') {
-    context.warn(JSON.stringify({ event: 'certgate.alert.untrusted-forwarder', correlationId, detail: intake.detail, remoteAddress, client }));
+    context.warn(JSON.stringify({ event: 'certgate.alert.untrusted-forwarder', correlationId, detail: intake.detail, remoteAddress: forwarded.remoteAddress, client }));
   }
   let validation: ValidationResult | undefined;
   if (intake.kind === 'present') {
@@ -87,7 +85,7 @@ export async function authorize(request: HttpRequest, context: InvocationContext
   }
   let decision: Decision;
   try {
-    const appHint = appHintOf(request, gatewayConfigs(config), config);
+    const appHint = appHintOf(forwarded, request.query, gatewayConfigs(config), config);
     const principal = user.principal;
     const policyUser = principal ? { id: principal.objectId, ...(principal.upn ? { upn: principal.upn } : {}), ...(principal.groups ? { groups: principal.groups } : {}) } : undefined;
     const outcome = await evaluatePolicies(services, { ...(appHint !== undefined ? { appHint } : {}), client, ...(policyUser ? { user: policyUser } : {}) }, certificateDecision);

@@ -3,7 +3,7 @@
  * gateway may name.
  * May import: config types, intake types and the gateway proof.
  */
-import type { ForwardedRequest, GatewayConfig } from './cert/intake/index.js';
+import { APP_HINT_HEADER, APP_HINT_QUERY, type ForwardedRequest, type GatewayConfig } from './cert/intake/index.js';
 import { proveGateway } from './cert/intake/gatewayProof.js';
 import type { AppConfig } from './config.js';
 
@@ -35,14 +35,15 @@ function appHintsAllowed(config: AppConfig): readonly boolean[] {
  * ambiguous and not honoured.
  */
 export function appHintOf(
-  request: ForwardedRequest & { readonly query: { get(name: string): string | null; getAll?(name: string): string[] } },
+  request: ForwardedRequest,
+  query: { getAll(name: string): string[] },
   gateways: readonly GatewayConfig[],
   config: AppConfig,
 ): string | undefined {
   const allowed = appHintsAllowed(config);
   if (!allowed.includes(true)) return undefined;
-  const fromQuery = request.query.getAll?.('app') ?? [];
-  const fromHeader = request.headers.get('x-certgate-app');
+  const fromQuery = query.getAll(APP_HINT_QUERY);
+  const fromHeader = request.headers.get(APP_HINT_HEADER);
   const hints = [...fromQuery, ...(fromHeader !== null ? [fromHeader] : [])];
   if (hints.length !== 1 || (fromHeader?.includes(',') ?? false)) return undefined;
   const proven = gateways.some((gateway, index) => allowed[index] === true && proveGateway(gateway, request).proven);
