@@ -117,7 +117,7 @@ describe('safe by default', () => {
     const current = await manage('GET', 'policies/office-payroll');
     expect((await manage('PUT', 'policies/office-payroll', { ...officePolicy, state: 'report-only' }, { 'if-match': current.etag! })).status).toBe(200);
     expect((await authorize({ host: 'payroll.contoso.example', from: '10.20.1.1' })).status).toBe(403);
-    expect((await manage('PUT', 'settings', { baseline: 'allow', failMode: 'closed' })).body).toMatchObject({ error: { issues: [expect.objectContaining({ path: 'baseline' })] } });
+    expect((await manage('PUT', 'settings', { defaultAction: 'allow', failMode: 'closed' })).body).toMatchObject({ error: { issues: [expect.objectContaining({ path: 'defaultAction' })] } });
     expect((await manage('PUT', 'settings', { baseline: 'allow', failMode: 'closed' })).status).toBe(200);
     expect(await authorize({ host: 'wiki.contoso.example', certificate: 'expired' })).toMatchObject({ status: 200, body: { reasons: ['baseline-allow', 'client-certificate-invalid', 'certificate-expired'] } });
     expect((await manage('PUT', 'settings', { baseline: 'block', failMode: 'closed' })).status).toBe(200);
