@@ -2,7 +2,8 @@
  * `/api/manage/cas/{thumbprint}`: read (GET), change label / enabled / revocation / crlUrls (PATCH,
  * needs `If-Match`),
  * and remove (DELETE, `If-Match` optional) one trusted CA by SHA-256 thumbprint. Function-key
- * protected.
+ * protected. A CRL URL that is not http(s) gets `crl-url-unsupported`; new CRL URLs are fetched
+ * before the answer (bounded by a deadline) and `revocation.crls` says whether each loaded.
  */
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { z } from 'zod';
@@ -10,6 +11,8 @@ import { authorizeManagement, roleFor } from '../shared/http/managementAuth.js';
 import { getServices } from '../shared/composition.js';
 import { managementError } from '../shared/http/responses.js';
 import { BindingRulesSchema, caView, CrlUrlsSchema, firstIssue, RevocationPolicySchema, storeFailure } from '../shared/http/management.js';
+import { caWithCrls, unsupportedCrlUrlDetail } from '../shared/http/caCrlView.js';
+import { firstUnsupportedCrlUrl } from '../shared/trust/revocationPolicy.js';
 
 const Changes = z
   .object({ label: z.string().min(1).max(200).optional(), enabled: z.boolean().optional(), revocation: RevocationPolicySchema.optional(), crlUrls: CrlUrlsSchema.optional(), bindingRules: BindingRulesSchema.optional() })
@@ -40,6 +43,8 @@ export async function manageCa(request: HttpRequest, context: InvocationContext)
     } catch {
       return managementError('request-body-invalid', 'the body is not valid JSON');
     }
+    const unsupported = firstUnsupportedCrlUrl(typeof body === 'object' && body !== null ? (body as { crlUrls?: unknown }).crlUrls : undefined);
+    if (unsupported) return managementError('crl-url-unsupported', unsupportedCrlUrlDetail(unsupported.url));
     const changes = Changes.safeParse(body);
     if (!changes.success) {
       return managementError('request-body-invalid', firstIssue(changes.error));
@@ -47,7 +52,9 @@ export async function manageCa(request: HttpRequest, context: InvocationContext)
     const updated = await services.trustedCas.update(thumbprint, changes.data, ifMatch);
     services.trustAnchors.invalidate();
     context.log(JSON.stringify({ event: 'certgate.audit.ca-changed', by: access.actor, thumbprint, changes: changes.data }));
-    return { status: 200, jsonBody: caView(updated), headers: { etag: updated.etag, 'cache-control': 'no-store' } };
+    // New CRL URLs are loaded now, so the next request does not meet a CRL that was never fetched.
+    const crls = changes.data.crlUrls && updated.enabled ? await services.crls.loadNow(updated.crlUrls) : undefined;
+    return { status: 200, jsonBody: crls ? caWithCrls(updated, crls) : caView(updated), headers: { etag: updated.etag, 'cache-control': 'no-store' } };
   } catch (error) {
     return storeFailure(error, context);
   }

@@ -6,7 +6,14 @@
  * POST bodies: PEM text (`application/x-pem-file`, `text/plain`), DER (`application/pkix-cert`,
  * `application/octet-stream`), or JSON `{ "pem" | "der": …, "label"?, "revocation"?: { "mode", "unknown" },
  * "crlUrls"?: [...] }`.
- * All certificates of a bundle must be acceptable, or nothing is added (201 / 4xx).
+ * All certificates of a bundle must be acceptable, or nothing is added (201 / 4xx). An upload
+ * that carries a private key (PEM key, DER key, PKCS#12 / PFX; also inside JSON) is refused whole
+ * with `ca-upload-contains-private-key`, and the key is never echoed or logged. A CRL URL that is
+ * not http(s) (AD CS lists `ldap://` first) gets `crl-url-unsupported`.
+ *
+ * The added CAs' CRLs (configured, and named in the CA certificates) are fetched before the
+ * answer, bounded by a deadline: each CA's `revocation.crls` says per URL whether its CRL loaded,
+ * so the first request with a certificate from the new CA does not meet an empty CRL cache.
  */
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { z } from 'zod';
@@ -15,7 +22,9 @@ import { getServices } from '../shared/composition.js';
 import { managementError } from '../shared/http/responses.js';
 import { BindingRulesSchema, caView, CrlUrlsSchema, firstIssue, RevocationPolicySchema, storeFailure } from '../shared/http/management.js';
 import type { RevocationPolicy } from '../shared/ports.js';
-import { admitCaCertificates, decodeCertificateUpload, type CaAdmission } from '../shared/trust/caAdmission.js';
+import { caWithCrls, unsupportedCrlUrlDetail } from '../shared/http/caCrlView.js';
+import { admitCaCertificates, crlUrlsToLoad, decodeCertificateUpload, privateKeyRefusal, type CaAdmission } from '../shared/trust/caAdmission.js';
+import { firstUnsupportedCrlUrl } from '../shared/trust/revocationPolicy.js';
 
 const JsonUpload = z
   .object({
@@ -40,6 +49,9 @@ interface Upload {
 async function uploadOf(request: HttpRequest): Promise<Upload | { error: HttpResponseInit }> {
   const contentType = (request.headers.get('content-type') ?? '').toLowerCase();
   const raw = new Uint8Array(await request.arrayBuffer());
+  // Before any parsing, so no later error (bad JSON, unknown field) can say anything about a key.
+  const keyInBody = privateKeyRefusal(raw);
+  if (keyInBody) return { error: managementError(keyInBody.reason, 'detail' in keyInBody ? keyInBody.detail : undefined) };
   if (!contentType.includes('json')) return { body: raw };
   let json: unknown;
   try {
@@ -47,6 +59,8 @@ async function uploadOf(request: HttpRequest): Promise<Upload | { error: HttpRes
   } catch {
     return { error: managementError('request-body-invalid', 'the body is not valid JSON') };
   }
+  const unsupported = firstUnsupportedCrlUrl(typeof json === 'object' && json !== null ? (json as { crlUrls?: unknown }).crlUrls : undefined);
+  if (unsupported) return { error: managementError('crl-url-unsupported', unsupportedCrlUrlDetail(unsupported.url)) };
   const parsed = JsonUpload.safeParse(json);
   if (!parsed.success) {
     return { error: managementError('request-body-invalid', firstIssue(parsed.error)) };
@@ -68,7 +82,7 @@ export async function manageCas(request: HttpRequest, context: InvocationContext
     const upload = await uploadOf(request);
     if ('error' in upload) return upload.error;
     const ders = decodeCertificateUpload(upload.body);
-    if (!Array.isArray(ders)) return managementError(ders.reason);
+    if (!Array.isArray(ders)) return managementError(ders.reason, 'detail' in ders ? ders.detail : undefined);
     const existing = new Set((await services.trustedCas.list()).map((ca) => ca.thumbprint));
     const verdicts = admitCaCertificates(ders, {
       existingThumbprints: existing,
@@ -88,8 +102,16 @@ export async function manageCas(request: HttpRequest, context: InvocationContext
     const added = [];
     for (const verdict of verdicts) if (verdict.ok) added.push(await services.trustedCas.add(verdict.ca));
     services.trustAnchors.invalidate();
-    context.log(JSON.stringify({ event: 'certgate.audit.ca-added', by: access.actor, thumbprints: added.map((ca) => ca.thumbprint) }));
-    return { status: 201, jsonBody: { code: 'ca-added', cas: added.map(caView) }, headers: { 'cache-control': 'no-store' } };
+    const withCrls = await Promise.all(added.map(async (ca) => ({ ca, crls: await services.crls.loadNow(crlUrlsToLoad(ca)) })));
+    context.log(
+      JSON.stringify({
+        event: 'certgate.audit.ca-added',
+        by: access.actor,
+        thumbprints: added.map((ca) => ca.thumbprint),
+        crls: withCrls.flatMap(({ crls }) => crls.map((crl) => ({ url: crl.url, loaded: crl.loaded }))),
+      }),
+    );
+    return { status: 201, jsonBody: { code: 'ca-added', cas: withCrls.map(({ ca, crls }) => caWithCrls(ca, crls)) }, headers: { 'cache-control': 'no-store' } };
   } catch (error) {
     return storeFailure(error, context);
   }

@@ -15,7 +15,7 @@ import { gatherDirectoryFacts } from './directoryFacts.js';
 import { decideBaseline, evaluateAccess, type PolicyDecision } from './policy/evaluateAccess.js';
 import { resolveApp, type AppResolution } from './policy/registeredApps.js';
 import { OcspCache } from './trust/ocspCache.js';
-import { alertsOnUnknown, crlUrlsOf, revocationModeResolver, thumbprintOf } from './trust/revocationPolicy.js';
+import { alertsOnUnknown, crlUrlsForPath, crlUrlsOf, revocationModeResolver, thumbprintOf } from './trust/revocationPolicy.js';
 import type { TrustAnchors } from './trust/trustAnchorCache.js';
 import { VerdictCache } from './trust/verdictCache.js';
 import { BINDING_RULE_KINDS, bindCertificateToUser, deviceIdOf, principalFromAppServiceHeaders, DEFAULT_BINDING_RULES, type BindingRuleKind, type Principal, type TokenReason } from './identity/index.js';
@@ -150,6 +150,14 @@ async function validateFresh(services: Services, anchors: TrustAnchors, input: C
       await services.ocsp.prefetch(leaf, issuerDer, now);
       validation = run();
     }
+  }
+  if (validation.trace.some((entry) => entry.reason === 'certificate-revocation-unknown')) {
+    // A CRL this worker never fetched (a CA just added, perhaps through another worker; a CDP first
+    // named by this leaf) is waited for, briefly and once per URL, instead of deciding without it.
+    const parsed = parseCertificates(leaf);
+    const path = (validation.path ?? []).map((certificate) => certificate.sha256Thumbprint);
+    const urls = crlUrlsForPath(parsed.ok ? parsed.certificates[0] : undefined, path, anchors.byThumbprint, anchors.store.anchors);
+    if (await services.crls.awaitFirstFetch(urls)) validation = run();
   }
   if (validation.trace.some((entry) => entry.reason === 'certificate-revocation-unknown')) {
     // Learn the leaf's distribution points so the next refresh fetches them.
