@@ -53,7 +53,8 @@ async function expectCertificateRule(host?: string): Promise<void> {
     expect((await authorize({ certificate, ...(host ? { host } : {}) })).status, `${certificate} at ${host ?? 'no host'}`).toBe(403);
   }
   expect((await authorize(host ? { host } : {})).status, `no certificate at ${host ?? 'no host'}`).toBe(403);
-  expect((await authorize({ certificate: 'alice', ...(host ? { host } : {}) })).status, `alice at ${host ?? 'no host'}`).toBe(200);
+  const alice = await authorize({ certificate: 'alice', ...(host ? { host } : {}) });
+  expect(alice.status, `alice at ${host ?? 'no host'}: ${JSON.stringify(alice.body)}`).toBe(200);
 }
 
 const officePolicy = {
