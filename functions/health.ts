@@ -1,8 +1,13 @@
 /**
- * `GET /api/health`: the version and whether Table Storage answers. 200 when healthy, 503 when a
- * dependency or the configuration is not. Also whether Microsoft Graph is in use and the state of
- * its circuit (`open` while Graph fails or throttles: decisions then use cached or stale data, or
- * follow the fail mode; not a reason for 503). Anonymous: it reveals nothing but health.
+ * `GET /api/health`: the version, whether storage answers and the state of Microsoft Graph's
+ * circuit. `healthy` (200) when storage answered its last probe; `degraded` (still 200, with the
+ * reasons) while storage is slow, silent or unreachable: the decision path then serves its cached
+ * trusted CAs and policies, and taking the instance out of a load balancer would not help; 503
+ * only when the configuration is invalid (the instance cannot serve anything). The storage probe
+ * is cached for a few seconds and runs once at a time, so health stays cheap and fast under load
+ * and never waits for a hanging storage account. Graph's circuit (`open` while Graph fails or
+ * throttles) is reported, not a reason to degrade: decisions then follow the cached data or the
+ * fail mode. Anonymous: it reveals nothing but health.
  */
 import { app, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { getServices, VERSION } from '../shared/composition.js';
@@ -13,18 +18,20 @@ export async function health(_request: unknown, context: InvocationContext): Pro
     services = getServices();
   } catch (error) {
     context.error(`health: configuration invalid: ${error instanceof Error ? error.message : String(error)}`);
-    return { status: 503, jsonBody: { status: 'unhealthy', version: VERSION, config: { ok: false, code: 'config-invalid' } } };
+    return { status: 503, jsonBody: { status: 'unhealthy', version: VERSION, config: { ok: false, code: 'config-invalid' } }, headers: { 'cache-control': 'no-store' } };
   }
-  const started = performance.now();
-  try {
-    await services.trustedCas.ping();
-    const latencyMs = Math.round((performance.now() - started) * 10) / 10;
-    const graph = { enabled: services.config.graph.enabled, circuit: services.directoryCache.stats().breaker };
-    return { status: 200, jsonBody: { status: 'healthy', version: VERSION, storage: { reachable: true, latencyMs }, graph }, headers: { 'cache-control': 'no-store' } };
-  } catch (error) {
-    context.warn(`health: storage unreachable: ${error instanceof Error ? error.message : String(error)}`);
-    return { status: 503, jsonBody: { status: 'unhealthy', version: VERSION, storage: { reachable: false, code: 'store-unavailable' } }, headers: { 'cache-control': 'no-store' } };
+  const storage = await services.storageHealth.report();
+  const graph = { enabled: services.config.graph.enabled, circuit: services.directoryCache.stats().breaker };
+  const caches = { trustedCas: services.trustAnchors.status(), policies: services.policies.status() };
+  const headers = { 'cache-control': 'no-store' };
+  if (storage.reachable) {
+    return { status: 200, jsonBody: { status: 'healthy', version: VERSION, storage, graph, caches }, headers };
   }
+  return {
+    status: 200,
+    jsonBody: { status: 'degraded', version: VERSION, reasons: [storage.problem ?? 'storage-unreachable'], storage: { ...storage, code: 'store-unavailable' }, graph, caches },
+    headers,
+  };
 }
 
 app.http('health', { methods: ['GET'], authLevel: 'anonymous', route: 'health', handler: health });

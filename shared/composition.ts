@@ -10,7 +10,7 @@ import { BlobPostureReports } from './adapters/blobPostureReports.js';
 import { HttpCrlFetcher } from './adapters/httpCrlFetcher.js';
 import { HttpOcspClient } from './adapters/httpOcspClient.js';
 import { createTokenVerifier, type TokenVerifier } from './adapters/jwksTokenVerifier.js';
-import { createContainerClient, createTableClient } from './adapters/storageClients.js';
+import { createContainerClient, createTableClient, StorageDeadlineError } from './adapters/storageClients.js';
 import { TablePolicyStore } from './adapters/tablePolicyStore.js';
 import { TableTrustedCaStore } from './adapters/tableTrustedCaStore.js';
 import type { Clock, Directory, PolicyStore, PostureReportStore, TrustedCaStore } from './ports.js';
@@ -18,7 +18,9 @@ import { CrlCache } from './trust/crlCache.js';
 import { DirectoryCache } from './trust/directoryCache.js';
 import { CrlParser } from './trust/crlParser.js';
 import { OcspCache } from './trust/ocspCache.js';
+import { DECISION_PATH_PATIENCE_MS } from './trust/periodicRefresh.js';
 import { PolicyCache } from './trust/policyCache.js';
+import { StorageHealth } from './trust/storageHealth.js';
 import { TrustAnchorCache } from './trust/trustAnchorCache.js';
 import { VerdictCache } from './trust/verdictCache.js';
 
@@ -43,6 +45,8 @@ export interface Services {
   readonly directoryCache: DirectoryCache;
   /** The latest Conditional Access posture report (Blob Storage). */
   readonly postureReports: PostureReportStore;
+  /** Whether storage answers, probed for `/api/health` at most once per few seconds. */
+  readonly storageHealth: StorageHealth;
 }
 
 /** The app's version, from the nearest package.json above this module (source or dist/). */
@@ -79,16 +83,38 @@ function loadedOnFirstUse(load: () => Promise<Directory>): Directory {
   };
 }
 
+/** Whether a storage failure is its deadline passing (the account is slow or silent), anywhere in the cause chain. */
+function causedByDeadline(error: unknown): boolean {
+  for (let cause = error, depth = 0; cause instanceof Error && depth < 5; cause = cause.cause, depth++) {
+    if (cause instanceof StorageDeadlineError) return true;
+  }
+  return false;
+}
+
 /** Builds the services from settings; throws `ConfigError` naming a bad setting. */
 export function buildServices(env: Record<string, string | undefined>, clock: Clock = systemClock): Services {
   const config = loadConfig(env);
-  const trustedCas = new TableTrustedCaStore(createTableClient(config.storage, `${config.tablePrefix}TrustedCas`));
-  const policyStore = new TablePolicyStore(createTableClient(config.storage, `${config.tablePrefix}Policies`), createTableClient(config.storage, `${config.tablePrefix}Audit`), clock);
+  // Two deadlines per storage call: short for what the decision path (and health) reads, longer
+  // for the management API. The decision path reads through its own store instances.
+  const decision = { deadlineMs: config.storageTimeoutMs.decision };
+  const manage = { deadlineMs: config.storageTimeoutMs.manage };
+  const tables = (options: { deadlineMs: number }) => ({
+    cas: new TableTrustedCaStore(createTableClient(config.storage, `${config.tablePrefix}TrustedCas`, options)),
+    policies: new TablePolicyStore(createTableClient(config.storage, `${config.tablePrefix}Policies`, options), createTableClient(config.storage, `${config.tablePrefix}Audit`, options), clock),
+  });
+  const { cas: trustedCas, policies: policyStore } = tables(manage);
+  const forDecisions = tables(decision);
+  const storageHealth = new StorageHealth(() => forDecisions.cas.ping(), clock, {
+    classify: (error) => (causedByDeadline(error) ? 'storage-timeout' : 'storage-unreachable'),
+    onChange: (report) => {
+      console.warn(JSON.stringify({ event: 'certgate.storage.health', ...report }));
+    },
+  });
   const parser = new CrlParser();
   const crls = new CrlCache(
     {
       fetcher: new HttpCrlFetcher(),
-      archive: new BlobCrlArchive(createContainerClient(config.storage, `${config.tablePrefix.toLowerCase()}-crls`)),
+      archive: new BlobCrlArchive(createContainerClient(config.storage, `${config.tablePrefix.toLowerCase()}-crls`), decision),
       parse: (bytes) => parser.parse(bytes),
       clock,
       log: (event) => {
@@ -107,10 +133,11 @@ export function buildServices(env: Record<string, string | undefined>, clock: Cl
       console.warn(JSON.stringify(event));
     },
   });
-  return { config, clock, trustedCas, directoryCache, ...(directory ? { directory } : {}), trustAnchors: new TrustAnchorCache(trustedCas, clock, config.configRefreshSeconds), crls, verdicts: new VerdictCache(), ocsp: new OcspCache(new HttpOcspClient({ timeoutMs: 3_000 }), { maxEntries: 10_000, clockSkewSeconds: config.clockSkewSeconds }),
+  return { config, clock, trustedCas, directoryCache, ...(directory ? { directory } : {}), trustAnchors: new TrustAnchorCache(forDecisions.cas, clock, config.configRefreshSeconds, { patienceMs: DECISION_PATH_PATIENCE_MS }), crls, verdicts: new VerdictCache(), ocsp: new OcspCache(new HttpOcspClient({ timeoutMs: 3_000 }), { maxEntries: 10_000, clockSkewSeconds: config.clockSkewSeconds }),
     policyStore,
-    policies: new PolicyCache(policyStore, clock, config.configRefreshSeconds),
-    postureReports: new BlobPostureReports(createContainerClient(config.storage, `${config.tablePrefix.toLowerCase()}-reports`)),
+    policies: new PolicyCache(forDecisions.policies, clock, config.configRefreshSeconds, { patienceMs: DECISION_PATH_PATIENCE_MS }),
+    postureReports: new BlobPostureReports(createContainerClient(config.storage, `${config.tablePrefix.toLowerCase()}-reports`), manage),
+    storageHealth,
     ...(config.managementTokens ? { managementTokens: createTokenVerifier({ ...config.managementTokens, clockToleranceSeconds: config.clockSkewSeconds }) } : {}),
     ...(config.managementTokens && config.userTokenAudience.length > 0
       ? { userTokens: createTokenVerifier({ ...config.managementTokens, audience: config.userTokenAudience, clockToleranceSeconds: config.clockSkewSeconds }) }

@@ -16,6 +16,10 @@ export const SETTINGS = {
   CERTGATE_STORAGE_ACCOUNT_NAME:
     'Storage account name, reached with the managed identity (production). Exactly one of this and CERTGATE_STORAGE_CONNECTION_STRING.',
   CERTGATE_TABLE_PREFIX: 'Prefix of the Table Storage table names (letters and digits, default "certgate").',
+  CERTGATE_STORAGE_TIMEOUT_MS:
+    'Deadline of one Table / Blob Storage call for the decision path (trusted CAs, policies, CRL archive, health probe), retries included, in milliseconds (default 2000). A call past it counts as storage unavailable: decisions use the last good copy, or fail closed (503) with none.',
+  CERTGATE_MANAGE_STORAGE_TIMEOUT_MS:
+    'Deadline of one Table / Blob Storage call of the management API and the posture report, retries included, in milliseconds (default 10000); past it the API answers 503 store-unavailable.',
   CERTGATE_GATEWAY_KIND:
     'Which gateway forwards the client certificate: app-gateway (default), front-door, app-service, envoy, nginx, traefik, aws-alb, cloudflare, rfc9440.',
   CERTGATE_GATEWAY_SECRETS:
@@ -108,6 +112,8 @@ function json<T>(env: Record<string, string | undefined>, name: SettingName, sch
 export interface AppConfig {
   readonly storage: StorageConfig;
   readonly tablePrefix: string;
+  /** Deadlines of one storage call (retries included): for the decision path, and for management. */
+  readonly storageTimeoutMs: { readonly decision: number; readonly manage: number };
   readonly gateway: {
     readonly kind: (typeof GATEWAY_KINDS)[number];
     readonly secrets: readonly string[];
@@ -253,6 +259,10 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     trustAppServiceAuth: oneOf(env, 'CERTGATE_TRUST_APP_SERVICE_AUTH', ['true', 'false'] as const, 'false') === 'true',
     storage,
     tablePrefix,
+    storageTimeoutMs: {
+      decision: integer(env, 'CERTGATE_STORAGE_TIMEOUT_MS', 2000, 100, 60_000),
+      manage: integer(env, 'CERTGATE_MANAGE_STORAGE_TIMEOUT_MS', 10_000, 100, 300_000),
+    },
     gateway: {
       kind,
       secrets,

@@ -1,12 +1,14 @@
 /**
  * Last-good CRLs in Blob Storage: one blob per distribution point URL (named by the URL's SHA-256),
  * the raw bytes as fetched, and the URL, fetch time and HTTP validators as metadata.
+ * Every call has a deadline (`deadlineMs`, retries included); past it the call is a `StoreError`
+ * (`unavailable`, deadline exceeded).
  * May import: @azure/storage-blob, ports, node:crypto, ./storageClients.js.
  */
 import type { ContainerClient } from '@azure/storage-blob';
 import { createHash } from 'node:crypto';
-import { StoreError, type ArchivedCrl, type CrlArchive } from '../ports.js';
-import { containerOnFirstUse } from './storageClients.js';
+import type { ArchivedCrl, CrlArchive } from '../ports.js';
+import { containerOnFirstUse, DEFAULT_STORAGE_DEADLINE_MS, storeUnavailable, withDeadline, type StorageCallOptions } from './storageClients.js';
 
 function blobName(url: string): string {
   return `${createHash('sha256').update(url).digest('hex')}.crl`;
@@ -15,17 +17,19 @@ function blobName(url: string): string {
 /** {@link CrlArchive} over one blob container. */
 export class BlobCrlArchive implements CrlArchive {
   private readonly ensureContainer: () => Promise<void>;
+  private readonly deadlineMs: number;
 
-  constructor(private readonly container: ContainerClient) {
-    this.ensureContainer = containerOnFirstUse(container, 'CRL');
+  constructor(private readonly container: ContainerClient, options: StorageCallOptions = { deadlineMs: DEFAULT_STORAGE_DEADLINE_MS }) {
+    this.deadlineMs = options.deadlineMs;
+    this.ensureContainer = containerOnFirstUse(container, 'CRL', options);
   }
 
   async get(url: string): Promise<ArchivedCrl | undefined> {
     await this.ensureContainer();
     const blob = this.container.getBlockBlobClient(blobName(url));
     try {
-      const bytes = await blob.downloadToBuffer();
-      const { metadata = {} } = await blob.getProperties();
+      const bytes = await withDeadline(this.deadlineMs, (abortSignal) => blob.downloadToBuffer(0, undefined, { abortSignal }));
+      const { metadata = {} } = await withDeadline(this.deadlineMs, (abortSignal) => blob.getProperties({ abortSignal }));
       return {
         url,
         bytes: new Uint8Array(bytes),
@@ -35,38 +39,44 @@ export class BlobCrlArchive implements CrlArchive {
       };
     } catch (error) {
       if (typeof error === 'object' && error !== null && 'statusCode' in error && error.statusCode === 404) return undefined;
-      throw new StoreError('unavailable', `read archived CRL for ${url}`, { cause: error });
+      throw storeUnavailable(`read archived CRL for ${url}`, 'blob storage', error);
     }
   }
 
   async put(crl: ArchivedCrl): Promise<void> {
     await this.ensureContainer();
     try {
-      await this.container.getBlockBlobClient(blobName(crl.url)).uploadData(crl.bytes, {
-        blobHTTPHeaders: { blobContentType: 'application/pkix-crl' },
-        metadata: {
-          url: encodeURIComponent(crl.url),
-          fetchedat: crl.fetchedAt,
-          ...(crl.etag ? { etag: encodeURIComponent(crl.etag) } : {}),
-          ...(crl.lastModified ? { lastmodified: encodeURIComponent(crl.lastModified) } : {}),
-        },
-      });
+      await withDeadline(this.deadlineMs, (abortSignal) =>
+        this.container.getBlockBlobClient(blobName(crl.url)).uploadData(crl.bytes, {
+          abortSignal,
+          blobHTTPHeaders: { blobContentType: 'application/pkix-crl' },
+          metadata: {
+            url: encodeURIComponent(crl.url),
+            fetchedat: crl.fetchedAt,
+            ...(crl.etag ? { etag: encodeURIComponent(crl.etag) } : {}),
+            ...(crl.lastModified ? { lastmodified: encodeURIComponent(crl.lastModified) } : {}),
+          },
+        }),
+      );
     } catch (error) {
-      throw new StoreError('unavailable', `archive CRL for ${crl.url}`, { cause: error });
+      throw storeUnavailable(`archive CRL for ${crl.url}`, 'blob storage', error);
     }
   }
 
   async list(): Promise<string[]> {
     await this.ensureContainer();
-    const urls: string[] = [];
     try {
-      for await (const item of this.container.listBlobsFlat({ includeMetadata: true })) {
-        const url = item.metadata?.url;
-        if (url) urls.push(decodeURIComponent(url));
-      }
+      // One deadline for the whole listing (all pages): the archive is small.
+      return await withDeadline(this.deadlineMs, async (abortSignal) => {
+        const urls: string[] = [];
+        for await (const item of this.container.listBlobsFlat({ includeMetadata: true, abortSignal })) {
+          const url = item.metadata?.url;
+          if (url) urls.push(decodeURIComponent(url));
+        }
+        return urls;
+      });
     } catch (error) {
-      throw new StoreError('unavailable', 'list archived CRLs', { cause: error });
+      throw storeUnavailable('list archived CRLs', 'blob storage', error);
     }
-    return urls;
   }
 }

@@ -2,12 +2,13 @@
  * The latest Conditional Access posture report in Blob Storage: one JSON blob
  * (`conditional-access-posture.json`) in the reports container, replaced on every run. The
  * container is created on first use. Every storage failure, and a stored blob that is not a
- * posture report this version can read, is a `StoreError` (`unavailable`).
+ * posture report this version can read, is a `StoreError` (`unavailable`); so is a call past its
+ * deadline (`deadlineMs`, retries included).
  * May import: @azure/storage-blob, zod, ports, the posture report types.
  */
 import type { ContainerClient } from '@azure/storage-blob';
 import { z } from 'zod';
-import { containerOnFirstUse } from './storageClients.js';
+import { containerOnFirstUse, DEFAULT_STORAGE_DEADLINE_MS, storeUnavailable, withDeadline, type StorageCallOptions } from './storageClients.js';
 import { StoreError, type PostureReportStore } from '../ports.js';
 import { POSTURE_REPORT_SCHEMA_VERSION, type PostureReport } from '../policy/conditionalAccessPosture.js';
 
@@ -28,21 +29,26 @@ function isNotFound(error: unknown): boolean {
 /** {@link PostureReportStore} over one blob container. */
 export class BlobPostureReports implements PostureReportStore {
   private readonly ensureContainer: () => Promise<void>;
+  private readonly deadlineMs: number;
 
-  constructor(private readonly container: ContainerClient) {
-    this.ensureContainer = containerOnFirstUse(container, 'posture report');
+  constructor(private readonly container: ContainerClient, options: StorageCallOptions = { deadlineMs: DEFAULT_STORAGE_DEADLINE_MS }) {
+    this.deadlineMs = options.deadlineMs;
+    this.ensureContainer = containerOnFirstUse(container, 'posture report', options);
   }
 
   async save(report: PostureReport): Promise<void> {
     await this.ensureContainer();
     const body = Buffer.from(JSON.stringify(report), 'utf8');
     try {
-      await this.container.getBlockBlobClient(POSTURE_REPORT_BLOB).uploadData(body, {
-        blobHTTPHeaders: { blobContentType: 'application/json; charset=utf-8' },
-        metadata: { generatedat: report.summary.generatedAt, status: report.summary.status },
-      });
+      await withDeadline(this.deadlineMs, (abortSignal) =>
+        this.container.getBlockBlobClient(POSTURE_REPORT_BLOB).uploadData(body, {
+          abortSignal,
+          blobHTTPHeaders: { blobContentType: 'application/json; charset=utf-8' },
+          metadata: { generatedat: report.summary.generatedAt, status: report.summary.status },
+        }),
+      );
     } catch (error) {
-      throw new StoreError('unavailable', 'save the posture report', { cause: error });
+      throw storeUnavailable('save the posture report', 'blob storage', error);
     }
   }
 
@@ -50,10 +56,10 @@ export class BlobPostureReports implements PostureReportStore {
     await this.ensureContainer();
     let bytes: Buffer;
     try {
-      bytes = await this.container.getBlockBlobClient(POSTURE_REPORT_BLOB).downloadToBuffer();
+      bytes = await withDeadline(this.deadlineMs, (abortSignal) => this.container.getBlockBlobClient(POSTURE_REPORT_BLOB).downloadToBuffer(0, undefined, { abortSignal }));
     } catch (error) {
       if (isNotFound(error)) return undefined;
-      throw new StoreError('unavailable', 'read the posture report', { cause: error });
+      throw storeUnavailable('read the posture report', 'blob storage', error);
     }
     let json: unknown;
     try {

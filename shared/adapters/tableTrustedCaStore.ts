@@ -1,10 +1,11 @@
 /**
  * The trusted CA store in Table Storage: one entity per CA, partition `ca`, row key = SHA-256
  * thumbprint, DER kept as base64. ETags give optimistic concurrency.
- * May import: @azure/data-tables, ports.
+ * May import: @azure/data-tables, ports, ./storageClients.js (the deadline's error).
  */
 import { RestError, type TableClient, type TableEntityResult } from '@azure/data-tables';
 import { DEFAULT_BINDING_RULE_NAMES, DEFAULT_REVOCATION_POLICY, StoreError, type RevocationPolicy, type TrustedCa, type TrustedCaChanges, type TrustedCaStore } from '../ports.js';
+import { storeUnavailable } from './storageClients.js';
 
 const PARTITION = 'ca';
 
@@ -30,7 +31,10 @@ interface CaEntity {
   addedBy: string;
 }
 
-/** Maps an SDK failure to a {@link StoreError}: HTTP answers to codes, everything else to `unavailable`. */
+/**
+ * Maps an SDK failure to a {@link StoreError}: HTTP answers to codes, everything else (no answer,
+ * the deadline passed, a server error) to `unavailable`.
+ */
 export function toStoreError(error: unknown, what: string): StoreError {
   if (error instanceof StoreError) return error;
   if (error instanceof RestError) {
@@ -38,7 +42,7 @@ export function toStoreError(error: unknown, what: string): StoreError {
     if (error.statusCode === 409) return new StoreError('conflict', `${what}: already exists`, { cause: error });
     if (error.statusCode === 412) return new StoreError('precondition-failed', `${what}: changed by someone else (ETag mismatch)`, { cause: error });
   }
-  return new StoreError('unavailable', `${what}: table storage unavailable`, { cause: error });
+  return storeUnavailable(what, 'table storage', error);
 }
 
 function revocationOf(entity: CaEntity): RevocationPolicy {

@@ -7,7 +7,7 @@
  */
 import { createTrustStore, type TrustStore } from '../cert/validation/index.js';
 import type { Clock, TrustedCa, TrustedCaStore } from '../ports.js';
-import { PeriodicRefresh } from './periodicRefresh.js';
+import { PeriodicRefresh, type RefreshOptions, type RefreshStatus } from './periodicRefresh.js';
 import { crlUrlsOf } from './revocationPolicy.js';
 
 /** The trust store and the CA records it was built from. */
@@ -26,7 +26,7 @@ export interface TrustAnchors {
 export class TrustAnchorCache {
   private readonly anchors: PeriodicRefresh<TrustAnchors>;
 
-  constructor(cas: TrustedCaStore, clock: Clock, refreshSeconds: number) {
+  constructor(cas: TrustedCaStore, clock: Clock, refreshSeconds: number, options: RefreshOptions = {}) {
     this.anchors = new PeriodicRefresh(async (previous) => {
       const enabled = (await cas.list()).filter((ca) => ca.enabled);
       const version = enabled.map((ca) => `${ca.thumbprint}:${ca.etag}`).sort().join(',');
@@ -34,7 +34,7 @@ export class TrustAnchorCache {
       const store = createTrustStore(enabled.map((ca) => ca.der));
       const crlUrls = new Set([...enabled.flatMap((ca) => ca.crlUrls), ...store.anchors.flatMap(crlUrlsOf)]);
       return { store, cas: enabled, byThumbprint: new Map(enabled.map((ca) => [ca.thumbprint, ca])), crlUrls: [...crlUrls], version };
-    }, clock, refreshSeconds);
+    }, clock, refreshSeconds, options);
   }
 
   /** The trust anchors, refreshed when stale; throws only when none could ever be loaded. */
@@ -45,5 +45,10 @@ export class TrustAnchorCache {
   /** The next request re-reads the store (after an admin change in this worker). */
   invalidate(): void {
     this.anchors.invalidate();
+  }
+
+  /** Whether anchors are held, since when, and whether re-reading them fails (for health). */
+  status(): RefreshStatus {
+    return this.anchors.status();
   }
 }
