@@ -6,14 +6,19 @@
  * header a client sent, and forwards the request to the upstream with the certificate encoded in
  * the configured gateway format, the verdict, the gateway secret and X-Forwarded-For/-Proto/-Host.
  * Passthrough mode forwards whatever the verdict; strict mode answers 403 unless it is SUCCESS.
+ * Malformed input never stops it: a bad Host or request target, a request line or header Node's
+ * parser refuses, CONNECT, a header Node will not forward: each gets a 4xx with
+ * `{ error: { code, message } }` (see ../httpInput.ts); only absolute-form targets are rewritten
+ * (to origin form) before forwarding.
  * Dev and test only: it is not a production proxy (no timeouts tuning, no HTTP/2, http upstream only).
- * May import: the intake's encoder and types, node built-ins.
+ * May import: the intake's encoder and types, the dev HTTP input checks, node built-ins.
  */
 import { Agent, request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import { createServer } from 'node:https';
 import { TLSSocket, type DetailedPeerCertificate } from 'node:tls';
 import { DEFAULT_HEADER_NAMES, encodeForwardedCertificate, type GatewayKind, type GatewayVerification } from '../../shared/cert/intake/index.js';
 import { connectionListedHeaders, gatewayOwnedHeaderMatcher, isHopByHopHeader } from './gatewayOwnedHeaders.js';
+import { answerClientError, answerRefusal, readRequestTarget, refuseConnect } from '../httpInput.js';
 import { listenOn } from '../listen.js';
 
 /** Options of {@link startLocalGateway}. */
@@ -105,15 +110,26 @@ function copyHeaders(rawHeaders: readonly string[], drop: (lowerCaseName: string
     if (rawHeaders[index]?.toLowerCase() === 'connection') connection.push(rawHeaders[index + 1] ?? '');
   }
   const listed = connectionListedHeaders(connection);
-  const headers: Record<string, string[]> = {};
+  // A Map, not an object: `__proto__`, `constructor` and the like are header names like any other.
+  const headers = new Map<string, string[]>();
   for (let index = 0; index + 1 < rawHeaders.length; index += 2) {
     const name = (rawHeaders[index] ?? '').toLowerCase();
     const value = rawHeaders[index + 1] ?? '';
     if (name === '' || isHopByHopHeader(name, listed) || drop(name)) continue;
-    (headers[name] ??= []).push(value);
+    const values = headers.get(name);
+    if (values) values.push(value);
+    else headers.set(name, [value]);
   }
-  // Node wants a single value as a string (and insists on it for Host).
-  return Object.fromEntries(Object.entries(headers).map(([name, values]) => [name, values.length === 1 || name === 'host' ? (values[0] ?? '') : values]));
+  // Node wants a single value as a string (and insists on it for Host); own properties, no prototype.
+  const result = Object.create(null) as Record<string, string | string[]>;
+  for (const [name, values] of headers) result[name] = values.length === 1 || name === 'host' ? (values[0] ?? '') : values;
+  return result;
+}
+
+/** Whether an error is Node refusing a header, path or method it was asked to send (a client's input, not a gateway fault). */
+function isRefusedInput(error: unknown): boolean {
+  const code = error instanceof Error && 'code' in error ? String(error.code) : '';
+  return ['ERR_INVALID_CHAR', 'ERR_INVALID_HTTP_TOKEN', 'ERR_HTTP_INVALID_HEADER_VALUE', 'ERR_UNESCAPED_CHARACTERS', 'ERR_INVALID_ARG_VALUE'].includes(code);
 }
 
 function answerJson(res: ServerResponse, status: number, body: Record<string, string>): void {
@@ -141,6 +157,13 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
       answerJson(res, 500, { error: 'not-a-tls-connection' });
       return;
     }
+    // Host and request target are checked before anything is forwarded: the backend gets origin form only.
+    const target = readRequestTarget(req);
+    if (!target.ok) {
+      req.resume();
+      answerRefusal(res, target.refusal);
+      return;
+    }
     const peer = peerCertificates(socket);
     const verification = verificationOf(socket, peer);
     if (mode === 'strict' && verification.status !== 'success') {
@@ -159,8 +182,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     const forwardedFor = forwardedForOf(socket);
     if (forwardedFor !== undefined) headers['x-forwarded-for'] = forwardedFor;
     headers['x-forwarded-proto'] = 'https';
-    const originalHost = req.headers.host;
-    if (originalHost !== undefined) headers['x-forwarded-host'] = originalHost;
+    if (target.host !== '') headers['x-forwarded-host'] = target.host;
 
     const upstreamRequest = httpRequest(
       {
@@ -168,17 +190,25 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
         hostname: upstream.hostname,
         port: upstream.port,
         method: req.method,
-        path: `${upstreamBasePath}${req.url ?? '/'}`,
+        path: `${upstreamBasePath}${target.originForm}`,
         headers,
         agent,
       },
       (upstreamResponse) => {
-        const responseHeaders = copyHeaders(upstreamResponse.rawHeaders, () => false);
-        res.writeHead(upstreamResponse.statusCode ?? 502, upstreamResponse.statusMessage, responseHeaders);
-        upstreamResponse.pipe(res);
         upstreamResponse.on('error', (error) => {
           res.destroy(error);
         });
+        try {
+          const responseHeaders = copyHeaders(upstreamResponse.rawHeaders, () => false);
+          res.writeHead(upstreamResponse.statusCode ?? 502, upstreamResponse.statusMessage, responseHeaders);
+        } catch (error) {
+          // A status line or header Node will not write back: the backend's fault, answered, never thrown.
+          upstreamResponse.resume();
+          if (res.headersSent) res.destroy();
+          else answerJson(res, 502, { error: 'upstream-response-not-relayable', detail: error instanceof Error && 'code' in error ? String(error.code) : 'error' });
+          return;
+        }
+        upstreamResponse.pipe(res);
       },
     );
     upstreamRequest.on('error', (error: NodeJS.ErrnoException) => {
@@ -201,20 +231,27 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
       ca: [...options.clientCaPems],
       requestCert: true,
       rejectUnauthorized: false,
+      // A missing Host is answered by readRequestTarget, with a body, rather than by Node.
+      requireHostHeader: false,
     },
     (req, res) => {
       try {
         forward(req, res);
       } catch (error) {
-        // A request the proxy cannot forward (e.g. headers Node refuses) is answered, never a crash.
-        if (res.headersSent) res.destroy(error instanceof Error ? error : undefined);
+        // A request the proxy cannot forward is answered, never a crash: a 400 when Node refuses the
+        // client's header, path or method, a 502 for anything else.
+        req.resume();
+        if (res.headersSent) res.destroy();
+        else if (isRefusedInput(error)) answerRefusal(res, { status: 400, code: 'request-not-forwardable', message: `The gateway cannot forward this request: ${error instanceof Error ? error.message : String(error)}` });
         else answerJson(res, 502, { error: 'request-not-forwardable', detail: error instanceof Error && 'code' in error ? String(error.code) : 'error' });
       }
     },
   );
   // A failed handshake or a malformed request is the client's problem; it must not stop the gateway.
+  // What Node's parser refuses gets a 4xx with a JSON body (as the local host answers); CONNECT a 405.
   server.on('tlsClientError', () => undefined);
-  server.on('clientError', (_error, socket) => socket.destroy());
+  server.on('clientError', answerClientError);
+  server.on('connect', refuseConnect);
 
   const authority = await listenOn(server, options.port, host);
   const port = Number(authority.slice(authority.lastIndexOf(':') + 1));

@@ -10,13 +10,17 @@
  * headers joined with ", ", and the client address appended to `X-Forwarded-For` as App Service's
  * front end does, request headers up to 32 KiB (Kestrel's default). Timer functions run every
  * `timerSeconds` (schedules are not interpreted). A handler that throws gets a
- * 500, as in Azure. Dev-only.
- * May import: @azure/functions, node built-ins, the functions-core stand-in.
+ * 500, as in Azure. Malformed input never stops it: a bad Host, request target or percent-encoding,
+ * a request line or header Node's parser refuses, CONNECT, TRACE (which the fetch Request cannot
+ * carry), a broken body: each gets a 4xx with `{ error: { code, message } }` (see ../httpInput.ts),
+ * and a fault of the host itself a logged 500, never an unhandled rejection. Dev-only.
+ * May import: @azure/functions, node built-ins, the functions-core stand-in, the dev HTTP input checks.
  */
 import azureFunctions, { type HttpResponseInit } from '@azure/functions';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { answerClientError, answerRefusal, decodeRouteValue, readRequestTarget, refuseConnect } from '../httpInput.js';
 import type { RegisteredFunction } from './functionsCore.js';
 
 // The package is a CommonJS bundle whose classes Node's ESM named-export detection misses; the
@@ -99,7 +103,8 @@ function buildRoutes(functions: readonly RegisteredFunction[], prefix: string): 
 }
 
 function joinedHeaders(req: IncomingMessage): Record<string, string> {
-  const headers: Record<string, string> = {};
+  // No prototype: a header named `__proto__` or `constructor` is a header like any other.
+  const headers = Object.create(null) as Record<string, string>;
   for (const [name, values] of Object.entries(req.headersDistinct)) {
     if (values) headers[name] = values.join(', ');
   }
@@ -133,44 +138,82 @@ function keyOf(url: URL, req: IncomingMessage): string | undefined {
   return url.searchParams.get('code') ?? (typeof header === 'string' ? header : undefined);
 }
 
+function describeError(error: unknown): string {
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
+}
+
+/** Methods the fetch `Request` inside `HttpRequest` refuses to carry (forbidden methods); Azure would pass them on. */
+const METHODS_REQUEST_REFUSES = new Set(['CONNECT', 'TRACE', 'TRACK']);
+
 /** Starts the local host; resolves once it listens. */
 export async function startFunctionsHost(options: FunctionsHostOptions): Promise<FunctionsHost> {
   const routes = buildRoutes(options.functions, options.routePrefix ?? 'api');
   const log = options.log ?? (() => undefined);
-  // 32 KiB of request headers, as Kestrel (the Functions host's web server) allows by default.
-  const server: Server = createServer({ maxHeaderSize: 32 * 1024 }, (req, res) => {
-    void (async () => {
-      const url = new URL(req.url ?? '/', `http://${req.headers.host ?? '127.0.0.1'}`);
-      const method = (req.method ?? 'GET').toUpperCase();
-      const candidates = routes.filter((r) => r.pattern.test(url.pathname));
-      const route = candidates.find((r) => !r.methods || r.methods.has(method));
-      if (!route) {
-        res.statusCode = 404;
+  const listenHost = options.host ?? '127.0.0.1';
+  /** `host:port` the host listens on: the URL's authority when a request names none (HTTP/1.0, empty Host). */
+  let listenAuthority = listenHost;
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    // Host, request target and percent-encoding are checked before anything parses them.
+    const target = readRequestTarget(req);
+    if (!target.ok) {
+      req.resume();
+      answerRefusal(res, target.refusal);
+      return;
+    }
+    const url = new URL(`http://${target.host === '' ? listenAuthority : target.host}${target.originForm}`);
+    const method = (req.method ?? 'GET').toUpperCase();
+    const candidates = routes.filter((r) => r.pattern.test(target.path));
+    const route = candidates.find((r) => !r.methods || r.methods.has(method));
+    if (!route) {
+      req.resume();
+      res.statusCode = 404;
+      res.end();
+      return;
+    }
+    if (route.authLevel !== 'anonymous') {
+      const key = keyOf(url, req);
+      const accepted = route.authLevel === 'admin' ? [options.masterKey] : [options.masterKey, ...options.functionKeys];
+      if (key === undefined || !accepted.includes(key)) {
+        req.resume();
+        res.statusCode = 401;
         res.end();
         return;
       }
-      if (route.authLevel !== 'anonymous') {
-        const key = keyOf(url, req);
-        const accepted = route.authLevel === 'admin' ? [options.masterKey] : [options.masterKey, ...options.functionKeys];
-        if (key === undefined || !accepted.includes(key)) {
-          res.statusCode = 401;
-          res.end();
-          return;
-        }
-      }
-      const match = route.pattern.exec(url.pathname);
-      const params: Record<string, string> = {};
-      route.paramNames.forEach((name, i) => {
-        const value = match?.[i + 1];
-        if (value !== undefined) params[name] = decodeURIComponent(value);
-      });
-      const body = method === 'GET' || method === 'HEAD' ? Buffer.alloc(0) : await readBody(req, 100 * 1024 * 1024);
-      if (body === 'too-large') {
-        res.statusCode = 413;
-        res.end();
+    }
+    if (METHODS_REQUEST_REFUSES.has(method)) {
+      req.resume();
+      answerRefusal(res, { status: 405, code: 'method-not-supported', message: `The local host cannot pass ${method} to a function: the fetch Request that @azure/functions builds refuses it.` });
+      return;
+    }
+    const match = route.pattern.exec(target.path);
+    const params: Record<string, string> = {};
+    for (const [i, name] of route.paramNames.entries()) {
+      const value = match?.[i + 1];
+      if (value === undefined) continue;
+      const decoded = decodeRouteValue(value);
+      if (decoded === undefined) {
+        req.resume();
+        answerRefusal(res, { status: 400, code: 'invalid-percent-encoding', message: `The route value ${name} has a malformed percent-encoding.` });
         return;
       }
-      const request = new HttpRequest({
+      params[name] = decoded;
+    }
+    let body: Buffer | 'too-large';
+    try {
+      body = method === 'GET' || method === 'HEAD' ? Buffer.alloc(0) : await readBody(req, 100 * 1024 * 1024);
+    } catch {
+      // The client went away or sent a broken body (Node's parser has answered it): nothing to run.
+      res.destroy();
+      return;
+    }
+    if (body === 'too-large') {
+      answerRefusal(res, { status: 413, code: 'request-body-too-large', message: 'The request body is larger than 100 MiB.' });
+      return;
+    }
+    let request: InstanceType<typeof HttpRequest>;
+    try {
+      request = new HttpRequest({
         method,
         url: url.toString(),
         headers: joinedHeaders(req),
@@ -178,23 +221,40 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
         params,
         ...(body.length > 0 ? { body: { bytes: body } } : {}),
       });
-      const invocationId = randomUUID();
-      const context = new InvocationContext({
-        invocationId,
-        functionName: route.fn.name,
-        logHandler: (level, ...args) => {
-          log(`[${route.fn.name}] ${level}: ${args.map(String).join(' ')}`);
-        },
-      });
-      try {
-        await writeResponse(res, await route.fn.handler(request, context));
-      } catch (error) {
-        log(`[${route.fn.name}] unhandled error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-        if (!res.headersSent) res.statusCode = 500;
-        res.end();
-      }
-    })();
+    } catch (error) {
+      answerRefusal(res, { status: 400, code: 'request-not-representable', message: `The request cannot be handed to a function: ${error instanceof Error ? error.message : String(error)}` });
+      return;
+    }
+    const invocationId = randomUUID();
+    const context = new InvocationContext({
+      invocationId,
+      functionName: route.fn.name,
+      logHandler: (level, ...args) => {
+        log(`[${route.fn.name}] ${level}: ${args.map(String).join(' ')}`);
+      },
+    });
+    try {
+      await writeResponse(res, await route.fn.handler(request, context));
+    } catch (error) {
+      log(`[${route.fn.name}] unhandled error: ${describeError(error)}`);
+      if (!res.headersSent) res.statusCode = 500;
+      res.end();
+    }
+  };
+
+  // 32 KiB of request headers, as Kestrel (the Functions host's web server) allows by default.
+  // A missing Host is answered by readRequestTarget, with a body, rather than by Node.
+  const server: Server = createServer({ maxHeaderSize: 32 * 1024, requireHostHeader: false }, (req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      // A fault of the local host itself: logged and answered, never an unhandled rejection.
+      log(`local host: request ${req.method ?? ''} ${req.url ?? ''} failed: ${describeError(error)}`);
+      if (res.headersSent) res.destroy();
+      else answerRefusal(res, { status: 500, code: 'local-host-error', message: 'The local host failed on this request; see its log.' });
+    });
   });
+  // What Node's parser refuses (request line, headers, sizes, bodies) gets a 4xx with a body; CONNECT a 405.
+  server.on('clientError', answerClientError);
+  server.on('connect', refuseConnect);
   server.keepAliveTimeout = 5_000;
   const timers = (options.timerSeconds ?? 0) > 0
     ? options.functions
@@ -210,11 +270,13 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
     : [];
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 7071, options.host ?? '127.0.0.1', resolve);
+    server.listen(options.port ?? 7071, listenHost, resolve);
   });
   const { port } = server.address() as AddressInfo;
+  const urlHost = listenHost.includes(':') ? `[${listenHost}]` : listenHost;
+  listenAuthority = `${urlHost}:${port}`;
   return {
-    url: `http://${options.host ?? '127.0.0.1'}:${port}`,
+    url: `http://${urlHost}:${port}`,
     port,
     close: () =>
       new Promise<void>((resolve) => {
