@@ -6,19 +6,12 @@
  * the forwarded header. A malfunction answers 503 and blocks (fail closed).
  */
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { randomUUID } from 'node:crypto';
-import { bindLeafToUser, evaluatePolicies, identifyUser, validateClientCertificate } from '../shared/accessPipeline.js';
-import { forwardedRequestOf, readForwardedRequest, type ClientContext } from '../shared/cert/intake/index.js';
-import type { ValidationResult } from '../shared/cert/validation/index.js';
+import { decideAccess } from '../shared/access/decideAccess.js';
+import { accessAttemptOf, correlationIdOf } from '../shared/access/requestAttempt.js';
+import type { ClientContext } from '../shared/cert/intake/index.js';
 import { getServices } from '../shared/composition.js';
-import { appHintOf, gatewayConfigs } from '../shared/gateways.js';
 import { decisionResponse, prefersHtml } from '../shared/http/responses.js';
-import { applyPolicyDecision, applyUserBinding, decideCertificateAccess, unavailableDecision, type Decision } from '../shared/policy/certificateDecision.js';
-
-function correlationIdOf(request: HttpRequest, context: InvocationContext): string {
-  const given = request.headers.get('x-correlation-id');
-  return given && /^[A-Za-z0-9._-]{8,128}$/.test(given) ? given : context.invocationId !== 'unknown' ? context.invocationId : randomUUID();
-}
+import { unavailableDecision, type Decision } from '../shared/policy/certificateDecision.js';
 
 /**
  * The decision log: every decision with its reasons, deciding policy, client and user. Blocks
@@ -50,7 +43,7 @@ function logDecision(context: InvocationContext, decision: Decision, client: Cli
 }
 
 export async function authorize(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
-  const correlationId = correlationIdOf(request, context);
+  const correlationId = correlationIdOf(request, context.invocationId);
   let services;
   try {
     services = getServices();
@@ -58,43 +51,13 @@ export async function authorize(request: HttpRequest, context: InvocationContext
     context.error(`authorize: configuration invalid: ${error instanceof Error ? error.message : String(error)}`);
     return decisionResponse(unavailableDecision(correlationId, new Date(), 'configuration'));
   }
-  const { config, clock } = services;
-  const now = clock.now();
-  const forwarded = forwardedRequestOf(request.headers, request.url);
-  const { intake, client } = readForwardedRequest(forwarded, gatewayConfigs(config));
+  const attempt = accessAttemptOf(request, services.config, services.clock.now(), correlationId);
+  const { intake, client } = attempt;
   if (intake.kind === 'rejected' && intake.reason === 'forwarded-certificate-untrusted-forwarder') {
-    context.warn(JSON.stringify({ event: 'certgate.alert.untrusted-forwarder', correlationId, detail: intake.detail, remoteAddress: forwarded.remoteAddress, client }));
+    context.warn(JSON.stringify({ event: 'certgate.alert.untrusted-forwarder', correlationId, detail: intake.detail, remoteAddress: attempt.peerAddress, client }));
   }
-  let validation: ValidationResult | undefined;
-  if (intake.kind === 'present') {
-    try {
-      validation = await validateClientCertificate(services, { leaf: intake.leaf, chain: intake.chain, now, correlationId, warn: (line) => { context.warn(line); } });
-    } catch (error) {
-      context.error(`authorize: trusted CAs unavailable, failing closed: ${error instanceof Error ? error.message : String(error)}`);
-    }
-  }
-  const user = await identifyUser(services, request.headers, now);
-  let certificateDecision = decideCertificateAccess({ intake, ...(validation ? { validation } : {}), correlationId, now });
-  if (user.principal && intake.kind === 'present' && certificateDecision.effect === 'allow') {
-    try {
-      certificateDecision = applyUserBinding(certificateDecision, await bindLeafToUser(services, intake.leaf, validation, user.principal));
-    } catch (error) {
-      context.error(`authorize: user binding unavailable, failing closed: ${error instanceof Error ? error.message : String(error)}`);
-      certificateDecision = unavailableDecision(correlationId, now, 'user-binding');
-    }
-  }
-  let decision: Decision;
-  try {
-    const appHint = appHintOf(forwarded, request.query, gatewayConfigs(config), config);
-    const principal = user.principal;
-    const policyUser = principal ? { id: principal.objectId, ...(principal.upn ? { upn: principal.upn } : {}), ...(principal.groups ? { groups: principal.groups } : {}) } : undefined;
-    const outcome = await evaluatePolicies(services, { ...(appHint !== undefined ? { appHint } : {}), client, ...(policyUser ? { user: policyUser } : {}) }, certificateDecision);
-    decision = applyPolicyDecision(certificateDecision, outcome.policy, { deviceTags: outcome.deviceTags, ...(outcome.directory ? { trace: outcome.directory } : {}), ...(outcome.app ? { app: outcome.app } : {}) });
-  } catch (error) {
-    context.error(`authorize: access policies unavailable, failing closed: ${error instanceof Error ? error.message : String(error)}`);
-    decision = unavailableDecision(correlationId, now, 'policies');
-  }
-  logDecision(context, decision, client, user.principal?.upn ?? (user.tokenReason ? `unauthenticated (${user.tokenReason})` : undefined));
+  const { decision, user } = await decideAccess(services, attempt, { warn: (line) => { context.warn(line); }, error: (line) => { context.error(line); } });
+  logDecision(context, decision, client, user);
   for (const alert of decision.policy?.alerts ?? []) {
     context.warn(JSON.stringify({ event: 'certgate.alert.policy', correlationId, policyId: alert.policyId, severity: alert.severity, effect: decision.effect, client }));
   }

@@ -7,14 +7,13 @@
  */
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { z } from 'zod';
-import { evaluatePolicies, validateClientCertificate } from '../shared/accessPipeline.js';
+import { decideAccess } from '../shared/access/decideAccess.js';
 import type { IntakeResult } from '../shared/cert/intake/index.js';
 import { parseCertificates } from '../shared/cert/validation/index.js';
 import { authorizeManagement } from '../shared/http/managementAuth.js';
 import { getServices } from '../shared/composition.js';
 import { firstIssue } from '../shared/http/management.js';
 import { managementError } from '../shared/http/responses.js';
-import { applyPolicyDecision, decideCertificateAccess, unavailableDecision } from '../shared/policy/certificateDecision.js';
 
 const WhatIf = z.strictObject({
   certificate: z.string().max(64 * 1024).optional(),
@@ -52,21 +51,13 @@ export async function whatIf(request: HttpRequest, context: InvocationContext): 
     const [leaf, ...rest] = certificates.certificates;
     intake = { kind: 'present', gateway: services.config.gateway.kind, leaf: leaf.der, chain: [...rest.map((c) => c.der), ...chain], gatewayVerification: { status: 'not-provided' }, trace: ['what-if'] };
   }
-  let decision;
-  try {
-    const validation =
-      intake.kind === 'present'
-        ? await validateClientCertificate(services, { leaf: intake.leaf, chain: intake.chain, now, correlationId, fresh: true, warn: () => undefined })
-        : undefined;
-    const certificateDecision = decideCertificateAccess({ intake, ...(validation ? { validation } : {}), correlationId, now });
-    const client = { ...(input.clientIp ? { clientIp: input.clientIp } : {}), ...(input.app?.host ? { host: input.app.host } : {}), ...(input.app?.path ? { path: input.app.path } : {}), ...(input.userAgent ? { userAgent: input.userAgent } : {}) };
-    // The admin asking may name the app outright (a hint); otherwise it is resolved from host and path as authorize does.
-    const outcome = await evaluatePolicies(services, { ...(input.app?.id ? { appHint: input.app.id } : {}), client, ...(input.user ? { user: input.user } : {}) }, certificateDecision);
-    decision = applyPolicyDecision(certificateDecision, outcome.policy, { deviceTags: outcome.deviceTags, ...(outcome.directory ? { trace: outcome.directory } : {}), ...(outcome.app ? { app: outcome.app } : {}) });
-  } catch (error) {
-    context.error(`whatif: dependency unavailable: ${error instanceof Error ? error.message : String(error)}`);
-    decision = unavailableDecision(correlationId, now, 'dependencies');
-  }
+  const client = { ...(input.clientIp ? { clientIp: input.clientIp } : {}), ...(input.app?.host ? { host: input.app.host } : {}), ...(input.app?.path ? { path: input.app.path } : {}), ...(input.userAgent ? { userAgent: input.userAgent } : {}) };
+  // The admin asking may name the app outright (a hint); otherwise it is resolved from host and path as authorize does.
+  const { decision } = await decideAccess(
+    services,
+    { intake, client, ...(input.app?.id ? { appHint: input.app.id } : {}), identity: input.user ? { user: input.user } : {}, correlationId, now, fresh: true },
+    { warn: () => undefined, error: (line) => { context.error(`whatif: ${line}`); } },
+  );
   return { status: 200, jsonBody: { ...decision, evaluatedAt: now.toISOString() }, headers: { 'cache-control': 'no-store' } };
 }
 

@@ -193,10 +193,16 @@ export interface UserIdentity {
  * token gives the principal; a missing or invalid one gives no user (conditions on users then
  * evaluate as unknown and block policies fail closed), with the token's reason for the log.
  */
-export async function identifyUser(services: Services, headers: { get(name: string): string | null }, now: Date): Promise<UserIdentity> {
+export async function identifyUser(
+  services: Services,
+  headers: { get(name: string): string | null },
+  now: Date,
+  options: { readonly forwardedTrusted?: boolean } = { forwardedTrusted: true },
+): Promise<UserIdentity> {
   const authorization = headers.get('authorization');
   const bearer = authorization?.toLowerCase().startsWith('bearer ') ?? false;
-  if (!bearer && services.config.trustAppServiceAuth) {
+  // App Service Authentication's principal headers are a forwarded fact: believed only under the gateway proof.
+  if (!bearer && services.config.trustAppServiceAuth && options.forwardedTrusted === true) {
     const fromAppService = principalFromAppServiceHeaders(headers, { trustAppServiceAuthentication: true });
     return fromAppService.ok ? { principal: fromAppService.principal } : {};
   }

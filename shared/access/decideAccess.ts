@@ -1,0 +1,114 @@
+/**
+ * The decision pipeline, in one place and one order, for `authorize`, what-if and (later) the
+ * gate: an access attempt (what intake read, the client context, who is asking) becomes a
+ * Decision. The order is fixed and the first stage that cannot go on decides:
+ *   1. validate  the forwarded certificate against the trusted CAs, CRLs and OCSP (verdict cache);
+ *                the CAs unavailable → `decision-unavailable` (fail closed);
+ *   2. identify  the user: a bearer token, or App Service Authentication's principal (only under
+ *                the gateway proof, like every forwarded fact);
+ *   3. certificate rule: a valid client certificate is required (intake and validation reasons);
+ *   4. bind      a valid certificate to the signed-in user (Entra CBA's rules; a device certificate
+ *                to its device); the directory unavailable → binding unknown;
+ *   5. decide    the registered app, then its access policies with the directory facts they need,
+ *                or the baseline; the store unavailable → `decision-unavailable`.
+ * Malfunctions are reported through `report` and never thrown: every attempt gets a decision.
+ * May import: the pipeline stages (accessPipeline), the decision core, intake types.
+ */
+import { bindLeafToUser, evaluatePolicies, identifyUser, validateClientCertificate, type UserIdentity } from '../accessPipeline.js';
+import type { ClientContext, IntakeResult } from '../cert/intake/index.js';
+import type { ValidationResult } from '../cert/validation/index.js';
+import type { Services } from '../composition.js';
+import { applyPolicyDecision, applyUserBinding, decideCertificateAccess, unavailableDecision, type Decision } from '../policy/certificateDecision.js';
+
+/** Reads request headers (a WHATWG Headers object, or anything with `get`). */
+export interface HeaderReader {
+  get(name: string): string | null;
+}
+
+/** A user stated outright (what-if), instead of read from the request. */
+export interface StatedUser {
+  readonly id?: string;
+  readonly upn?: string;
+  readonly groups?: readonly string[];
+}
+
+/** One attempt to reach an app, translated from transport at the edge. */
+export interface AccessAttempt {
+  readonly intake: IntakeResult;
+  readonly client: ClientContext;
+  /** An app id the proven gateway named (hints enabled for it), or the admin asking what-if. */
+  readonly appHint?: string;
+  /** Where the user comes from: the request's headers (token, App Service principal), or a stated user. */
+  readonly identity: { readonly headers: HeaderReader } | { readonly user?: StatedUser };
+  readonly correlationId: string;
+  readonly now: Date;
+  /** Validate without the verdict cache (what-if at another time). */
+  readonly fresh?: boolean;
+}
+
+/** Where the pipeline reports malfunctions and alert-worthy events (log lines today). */
+export interface PipelineReport {
+  warn(line: string): void;
+  error(line: string): void;
+}
+
+/** The decision, with who asked as the log should name them. */
+export interface AccessOutcome {
+  readonly decision: Decision;
+  /** The signed-in user's UPN, or why a bearer token was not accepted. */
+  readonly user?: string;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+async function identify(services: Services, attempt: AccessAttempt): Promise<UserIdentity & { readonly stated?: StatedUser }> {
+  if ('headers' in attempt.identity) return identifyUser(services, attempt.identity.headers, attempt.now, { forwardedTrusted: attempt.client.proven === true });
+  return attempt.identity.user ? { stated: attempt.identity.user } : {};
+}
+
+/** Decides one access attempt (see the module comment for the order). Never throws. */
+export async function decideAccess(services: Services, attempt: AccessAttempt, report: PipelineReport): Promise<AccessOutcome> {
+  const { intake, correlationId, now } = attempt;
+  let validation: ValidationResult | undefined;
+  if (intake.kind === 'present') {
+    try {
+      validation = await validateClientCertificate(services, { leaf: intake.leaf, chain: intake.chain, now, correlationId, ...(attempt.fresh ? { fresh: true } : {}), warn: (line) => { report.warn(line); } });
+    } catch (error) {
+      report.error(`decide: trusted CAs unavailable, failing closed: ${messageOf(error)}`);
+    }
+  }
+  let user: UserIdentity & { readonly stated?: StatedUser };
+  try {
+    user = await identify(services, attempt);
+  } catch (error) {
+    report.error(`decide: user identification failed, treated as no user: ${messageOf(error)}`);
+    user = {};
+  }
+  const userText = user.principal?.upn ?? user.stated?.upn ?? (user.tokenReason ? `unauthenticated (${user.tokenReason})` : undefined);
+  const withUser = (decision: Decision): AccessOutcome => (userText !== undefined ? { decision, user: userText } : { decision });
+
+  let certificateDecision = decideCertificateAccess({ intake, ...(validation ? { validation } : {}), correlationId, now });
+  if (user.principal && intake.kind === 'present' && certificateDecision.effect === 'allow') {
+    try {
+      certificateDecision = applyUserBinding(certificateDecision, await bindLeafToUser(services, intake.leaf, validation, user.principal));
+    } catch (error) {
+      report.error(`decide: user binding unavailable, failing closed: ${messageOf(error)}`);
+      return withUser(unavailableDecision(correlationId, now, 'user-binding'));
+    }
+  }
+  try {
+    const principal = user.principal;
+    const policyUser = principal
+      ? { id: principal.objectId, ...(principal.upn ? { upn: principal.upn } : {}), ...(principal.groups ? { groups: principal.groups } : {}) }
+      : user.stated;
+    const outcome = await evaluatePolicies(services, { ...(attempt.appHint !== undefined ? { appHint: attempt.appHint } : {}), client: attempt.client, ...(policyUser ? { user: policyUser } : {}) }, certificateDecision);
+    return withUser(
+      applyPolicyDecision(certificateDecision, outcome.policy, { deviceTags: outcome.deviceTags, ...(outcome.directory ? { trace: outcome.directory } : {}), ...(outcome.app ? { app: outcome.app } : {}) }),
+    );
+  } catch (error) {
+    report.error(`decide: access policies unavailable, failing closed: ${messageOf(error)}`);
+    return withUser(unavailableDecision(correlationId, now, 'policies'));
+  }
+}
