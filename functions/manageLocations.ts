@@ -1,18 +1,19 @@
 /**
  * `/api/manage/locations[/{id}]`: list, read, create (PUT without If-Match), replace (PUT with
  * If-Match; 412 when stale) and delete locations. Bodies are validated against the policy model
- * (400 `policy-invalid` with every field path); every change is audited. Function-key protected.
+ * (400 `policy-invalid` with every field path); ids are checked before storage (400 `id-invalid`),
+ * a body naming another id than the path is 400 `id-mismatch`; every change is audited. Function-key protected.
  */
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { authorizeManagement, roleFor } from '../shared/http/managementAuth.js';
 import { getServices } from '../shared/composition.js';
-import { handleDocumentCollection } from '../shared/http/configDocuments.js';
+import { configApiFor, handleDocumentCollection } from '../shared/http/configDocuments.js';
 
 export async function manageLocations(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   const access = await authorizeManagement(request, getServices(), roleFor(request));
   if (!access.ok) return access.response;
   const services = getServices();
-  return handleDocumentCollection('location', request, { store: services.policyStore, cache: services.policies, actor: access.actor, context });
+  return handleDocumentCollection('location', request, configApiFor(services, access.actor, context));
 }
 
 app.http('manage-locations', { methods: ['GET', 'PUT', 'DELETE'], authLevel: 'function', route: 'manage/locations/{id?}', handler: manageLocations });

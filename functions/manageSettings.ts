@@ -5,13 +5,13 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { authorizeManagement, roleFor } from '../shared/http/managementAuth.js';
 import { getServices } from '../shared/composition.js';
-import { handleSettings } from '../shared/http/configDocuments.js';
+import { configApiFor, handleSettings } from '../shared/http/configDocuments.js';
 
 export async function manageSettings(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   const access = await authorizeManagement(request, getServices(), roleFor(request));
   if (!access.ok) return access.response;
   const services = getServices();
-  return handleSettings(request, { store: services.policyStore, cache: services.policies, actor: access.actor, context });
+  return handleSettings(request, configApiFor(services, access.actor, context));
 }
 
 app.http('manage-settings', { methods: ['GET', 'PUT'], authLevel: 'function', route: 'manage/settings', handler: manageSettings });

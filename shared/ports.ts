@@ -144,12 +144,41 @@ export interface AuditEntry {
   readonly after?: unknown;
 }
 
+/** Every configuration document of one committed version (never part of a change). */
+export interface ConfigurationSnapshot {
+  readonly version: string;
+  readonly documents: readonly StoredDocument[];
+}
+
+/** One document to store (`document`), or to delete (`document: null`), in a commit. */
+export interface DocumentChange {
+  readonly kind: ConfigKind;
+  readonly id: string;
+  readonly document: unknown;
+}
+
+/** What a commit did (or, for a dry run, would do). */
+export interface CommitResult {
+  /** The version after the commit (the base version when nothing changed or for a dry run). */
+  readonly version: string;
+  /** The documents written, with their new ETags (none for a dry run). */
+  readonly documents: readonly StoredDocument[];
+}
+
 /**
- * Policies, named locations and settings (Table Storage in production), with optimistic
- * concurrency per document, an audit entry per change, and a version stamp that changes with
- * every write so other instances notice in one point read.
+ * Policies, named locations, apps and settings (Table Storage in production): atomic commits
+ * conditional on the version they were made against, an audit entry per changed document, and a
+ * version stamp that changes with every commit so other instances notice in one point read.
  */
 export interface PolicyStore {
+  /** Every document of one committed version, read consistently: never a half-applied commit. */
+  snapshot(): Promise<ConfigurationSnapshot>;
+  /**
+   * Applies the changes as one atomic step, only while the configuration is still at
+   * `baseVersion` (`precondition-failed` otherwise, nothing written): readers see all of them or
+   * none. `dryRun` checks the version and plans the write without writing.
+   */
+  commit(changes: readonly DocumentChange[], options: { readonly actor: string; readonly baseVersion: string; readonly dryRun?: boolean }): Promise<CommitResult>;
   list(): Promise<StoredDocument[]>;
   get(kind: ConfigKind, id: string): Promise<StoredDocument | undefined>;
   /**

@@ -38,6 +38,9 @@ export const MANAGEMENT_REASONS = {
   'ca-not-found': 'No trusted CA has this SHA-256 thumbprint.',
   'thumbprint-invalid': 'A thumbprint is 64 hexadecimal characters (SHA-256 of the DER).',
   'request-body-invalid': 'The request body does not match the expected shape.',
+  'request-query-invalid': 'A query parameter is unknown to this route, given twice, or has a value it does not take (`dryRun` is true or false): nothing was done.',
+  'id-invalid': 'The id in the path is not an id: a kebab-case slug of lower-case letters, digits and single hyphens, 1-64 characters.',
+  'id-mismatch': 'The body names another id than the path: leave `id` out of the body, or send the same one. Nothing was saved.',
   'if-match-required': 'This change needs the current ETag in an If-Match header.',
   'etag-mismatch': 'The resource changed since you read it (stale If-Match ETag): read it again and retry.',
   'store-unavailable': 'Table Storage did not answer; nothing was changed. Retry later.',
@@ -49,6 +52,8 @@ export const MANAGEMENT_REASONS = {
   'app-in-use': 'A policy refers to this registered app: change the policy first.',
   'policy-unknown-group':
     'A group id the policy names is not a group in the tenant (checked in Microsoft Graph): `issues` names each one. Correct the id (the group\'s Object ID in Entra ID); nothing was saved.',
+  'policy-unknown-issuer':
+    'An issuer thumbprint the policy names is not a trusted CA\'s (conditions.certificate.issuers): `issues` names each one. Upload the CA first (/api/manage/cas) or correct the SHA-256 thumbprint; nothing was saved.',
   'policy-groups-unverifiable':
     'Microsoft Graph did not answer, so the group ids could not be checked; nothing was saved. Retry later (after Retry-After when given).',
   'configuration-changed': 'The configuration changed since the version given in If-Match: export it again and retry.',

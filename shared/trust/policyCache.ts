@@ -9,7 +9,7 @@
 import { directoryNeedsOf, type DirectoryNeeds } from '../policy/directoryNeeds.js';
 import { compilePolicyConfiguration, type CompiledPolicyConfiguration } from '../policy/evaluateAccess.js';
 import { migrateSettingsDocument, validatePolicyConfiguration, type PolicyConfiguration } from '../policy/model.js';
-import { StoreError, type Clock, type PolicyStore, type StoredDocument } from '../ports.js';
+import { StoreError, type Clock, type ConfigKind, type PolicyStore, type StoredDocument } from '../ports.js';
 import { PeriodicRefresh, type RefreshOptions, type RefreshStatus } from './periodicRefresh.js';
 
 /** The configuration in force, compiled. */
@@ -22,10 +22,24 @@ export interface PolicySnapshot {
   readonly version: string;
 }
 
+/**
+ * The document kinds kept as lists in the configuration document, and the list each goes in.
+ * Import, export and the management API iterate this list: a new kind is one entry here.
+ */
+export const CONFIG_COLLECTIONS: readonly { readonly kind: ConfigKind; readonly list: 'apps' | 'policies' | 'locations' }[] = [
+  { kind: 'app', list: 'apps' },
+  { kind: 'policy', list: 'policies' },
+  { kind: 'location', list: 'locations' },
+];
+
+/** The one settings document: kind `settings`, id `settings`. */
+export const SETTINGS_ID = 'settings';
+
 /** The stored documents as one configuration document (what import/export exchange). */
 export function configurationDocument(documents: readonly StoredDocument[]): unknown {
   const byKind = (kind: StoredDocument['kind']) => documents.filter((d) => d.kind === kind).sort((a, b) => a.id.localeCompare(b.id)).map((d) => d.document);
-  return { schemaVersion: 1, apps: byKind('app'), policies: byKind('policy'), locations: byKind('location'), settings: migrateSettingsDocument(byKind('settings')[0] ?? {}) };
+  const lists = Object.fromEntries(CONFIG_COLLECTIONS.map(({ kind, list }) => [list, byKind(kind)]));
+  return { schemaVersion: 1, ...lists, settings: migrateSettingsDocument(byKind('settings')[0] ?? {}) };
 }
 
 /** Serves the policy configuration to the decision path. */
@@ -34,9 +48,9 @@ export class PolicyCache {
 
   constructor(store: PolicyStore, clock: Clock, refreshSeconds: number, options: RefreshOptions = {}) {
     this.snapshot = new PeriodicRefresh(async (previous) => {
-      const version = await store.version();
-      if (previous?.version === version) return previous;
-      const documents = await store.list();
+      if (previous?.version === (await store.version())) return previous;
+      // One consistent read: the documents of one committed version, and that version.
+      const { version, documents } = await store.snapshot();
       const validated = validatePolicyConfiguration(configurationDocument(documents));
       if (!validated.ok) {
         throw new StoreError('unavailable', `stored policy configuration is invalid: ${validated.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);

@@ -2,7 +2,7 @@ import { storeCodeOf } from '../support/storeErrors.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAzurite, type Azurite } from '../../dev/azurite.js';
 import { createTableClient } from '../../shared/adapters/storageClients.js';
-import { TablePolicyStore } from '../../shared/adapters/tablePolicyStore.js';
+import { splitText, TablePolicyStore } from '../../shared/adapters/tablePolicyStore.js';
 
 let azurite: Azurite;
 let store: TablePolicyStore;
@@ -69,7 +69,10 @@ describe('propagation to other instances', () => {
     const instanceA = new TablePolicyStore(createTableClient(storage, 'propPolicies'), createTableClient(storage, 'propAudit'), shared);
     const instanceB = new TablePolicyStore(createTableClient(storage, 'propPolicies'), createTableClient(storage, 'propAudit'), shared);
     let listsOnB = 0;
-    const countingB = Object.assign(Object.create(instanceB) as TablePolicyStore, { list: async () => { listsOnB++; return instanceB.list(); } });
+    const countingB = Object.assign(Object.create(instanceB) as TablePolicyStore, {
+      list: async () => { listsOnB++; return instanceB.list(); },
+      snapshot: async () => { listsOnB++; return instanceB.snapshot(); },
+    });
     const cacheB = new PolicyCache(countingB, shared, 10);
     expect((await cacheB.get()).configuration.policies).toHaveLength(0);
     await instanceA.put('policy', 'p1', { id: 'p1', name: 'P1', state: 'enabled', priority: 1, conditions: {}, action: 'block' }, 'admin');
@@ -78,8 +81,90 @@ describe('propagation to other instances', () => {
     shared.t += 1;
     expect((await cacheB.get()).configuration.policies.map((p) => p.id)).toEqual(['p1']);
     const listsAfterChange = listsOnB;
+    expect(listsAfterChange).toBeGreaterThan(0);
     shared.t += 10_000;
     await cacheB.get();
     expect(listsOnB).toBe(listsAfterChange);
+  });
+});
+
+describe('atomic commits, documents of any size, the earlier layout', () => {
+  const storage = () => ({ kind: 'connection-string' as const, connectionString: azurite.connectionString });
+  let tables = 0;
+  const freshStore = () => {
+    tables++;
+    return new TablePolicyStore(createTableClient(storage(), `atomicPolicies${tables}`), createTableClient(storage(), `atomicAudit${tables}`), clock);
+  };
+
+  it('two commits made against the same version: exactly one is applied, the other is precondition-failed with nothing of it visible', async () => {
+    const fresh = freshStore();
+    await fresh.put('policy', 'base', { id: 'base' }, 'alice');
+    for (const size of [3, 150]) {
+      const { version } = await fresh.snapshot();
+      const changes = (writer: string) => Array.from({ length: size }, (_, index) => ({ kind: 'policy' as const, id: `p-${index}`, document: { id: `p-${index}`, writer } }));
+      const results = await Promise.all([
+        storeCodeOf(fresh.commit(changes('w1'), { actor: 'w1', baseVersion: version })),
+        storeCodeOf(fresh.commit(changes('w2'), { actor: 'w2', baseVersion: version })),
+      ]);
+      expect(results.sort()).toEqual(['precondition-failed', 'resolved']);
+      const writers = new Set((await fresh.list()).filter((d) => d.id.startsWith('p-')).map((d) => (d.document as { writer: string }).writer));
+      expect(writers.size).toBe(1);
+    }
+  });
+
+  it('a commit against an old version is refused; a dry run writes nothing', async () => {
+    const fresh = freshStore();
+    const { version } = await fresh.snapshot();
+    await fresh.put('location', 'corporate', { id: 'corporate' }, 'alice');
+    expect(await storeCodeOf(fresh.commit([{ kind: 'policy', id: 'late', document: { id: 'late' } }], { actor: 'bob', baseVersion: version }))).toBe('precondition-failed');
+    const now = await fresh.snapshot();
+    expect(await fresh.commit([{ kind: 'policy', id: 'dry', document: { id: 'dry' } }], { actor: 'bob', baseVersion: now.version, dryRun: true })).toEqual({ version: now.version, documents: [] });
+    expect((await fresh.snapshot()).version).toBe(now.version);
+    expect(await fresh.get('policy', 'dry')).toBeUndefined();
+  });
+
+  it('a document of a million characters (non-ASCII, emoji across part boundaries) is stored, read back byte for byte, shrunk, and audited whole', async () => {
+    const fresh = freshStore();
+    const users = Array.from({ length: 4000 }, (_, index) => `${'ü😀'.repeat(80)}-${index}@contoso.example`);
+    const big = { id: 'huge', users };
+    expect(JSON.stringify(big).length).toBeGreaterThan(1_000_000);
+    await fresh.put('policy', 'huge', big, 'alice');
+    expect(JSON.stringify((await fresh.get('policy', 'huge'))!.document)).toBe(JSON.stringify(big));
+    const small = { id: 'huge', users: users.slice(0, 2) };
+    await fresh.put('policy', 'huge', small, 'alice', '*');
+    expect((await fresh.list()).map((d) => JSON.stringify(d.document))).toEqual([JSON.stringify(small)]);
+    const [update, create] = await fresh.audit(2);
+    expect(update).toMatchObject({ action: 'update', id: 'huge' });
+    expect(JSON.stringify(update!.before)).toBe(JSON.stringify(big));
+    expect(JSON.stringify(update!.after)).toBe(JSON.stringify(small));
+    expect(JSON.stringify(create!.after)).toBe(JSON.stringify(big));
+  });
+
+  it('parts never split a surrogate pair and join back to the text', () => {
+    const text = `a${'😀'.repeat(20)}`;
+    for (const size of [2, 3, 4, 7]) {
+      const parts = splitText(text, size);
+      expect(parts.join('')).toBe(text);
+      // No part ends in a lone high surrogate or starts with a lone low one.
+      for (const part of parts) expect(/^[\udc00-\udfff]|[\ud800-\udbff]$/.test(part)).toBe(false);
+    }
+  });
+
+  it('documents written by the earlier layout (partition = kind) are read as they were, and the next write keeps them', async () => {
+    tables++;
+    const documents = createTableClient(storage(), `legacyPolicies${tables}`);
+    await documents.createTable();
+    await documents.createEntity({ partitionKey: 'policy', rowKey: 'old-policy', document: JSON.stringify({ id: 'old-policy', action: 'block' }), updatedAt: '2025-01-01T00:00:00.000Z', updatedBy: 'alice' });
+    await documents.createEntity({ partitionKey: 'location', rowKey: 'old-location', document: JSON.stringify({ id: 'old-location' }), updatedAt: '2025-01-01T00:00:00.000Z', updatedBy: 'bob' });
+    await documents.createEntity({ partitionKey: 'meta', rowKey: 'version', stamp: 'old' });
+    const migrated = new TablePolicyStore(documents, createTableClient(storage(), `legacyAudit${tables}`), clock);
+    const listed = await migrated.list();
+    expect(listed.map((d) => [d.kind, d.id, d.document, d.updatedBy]).sort()).toEqual([
+      ['location', 'old-location', { id: 'old-location' }, 'bob'],
+      ['policy', 'old-policy', { id: 'old-policy', action: 'block' }, 'alice'],
+    ]);
+    await migrated.put('policy', 'new-policy', { id: 'new-policy' }, 'carol');
+    const again = new TablePolicyStore(documents, createTableClient(storage(), `legacyAudit${tables}`), clock);
+    expect((await again.list()).map((d) => d.id).sort()).toEqual(['new-policy', 'old-location', 'old-policy']);
   });
 });
