@@ -69,7 +69,8 @@ beforeAll(async () => {
   services = { ...base, directory };
   const { createManagePosture } = await import('../../functions/managePosture.js');
   handler = createManagePosture(() => services);
-  await base.policyStore.put('policy', 'portal', { id: 'portal', name: 'Portal', state: 'enabled', priority: 1, conditions: { apps: { include: [{ appId: APP }] } }, action: 'block' }, 'test');
+  await base.policyStore.put('app', 'portal', { id: 'portal', name: 'Portal', hosts: [{ host: 'portal.contoso.example' }], entraAppId: APP }, 'test');
+  await base.policyStore.put('policy', 'portal', { id: 'portal', name: 'Portal', state: 'enabled', priority: 1, conditions: { apps: { include: [{ appId: 'portal' }] } }, action: 'block' }, 'test');
   tokens.admin = await issuer.mint({ oid: '00000000-0000-4000-8000-0000000000ad', upn: 'admin@contoso.example', roles: ['Certgate.Admin'], audience: DEV_TOKEN_AUDIENCE });
   tokens.reader = await issuer.mint({ oid: '00000000-0000-4000-8000-0000000000ee', upn: 'reader@contoso.example', roles: ['Certgate.Reader'], audience: DEV_TOKEN_AUDIENCE });
   tokens.none = await issuer.mint({ oid: '00000000-0000-4000-8000-0000000000ff', upn: 'nobody@contoso.example', roles: [], audience: DEV_TOKEN_AUDIENCE });

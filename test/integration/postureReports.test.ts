@@ -15,7 +15,11 @@ function storage(connectionString = azurite.connectionString) {
 }
 
 function configuration(): PolicyConfiguration {
-  const validated = validatePolicyConfiguration({ schemaVersion: 1, policies: [{ id: 'portal', name: 'Portal', state: 'enabled', priority: 1, conditions: { apps: { include: [{ appId: APP }, { host: 'portal.contoso.example' }] } }, action: 'block' }] });
+  const validated = validatePolicyConfiguration({
+    schemaVersion: 1,
+    apps: [{ id: 'portal', name: 'Portal', hosts: [{ host: 'portal.contoso.example' }], entraAppId: APP }],
+    policies: [{ id: 'portal', name: 'Portal', state: 'enabled', priority: 1, conditions: { apps: { include: [{ appId: 'portal' }, { host: 'portal.contoso.example' }] } }, action: 'block' }],
+  });
   if (!validated.ok) throw new Error('test configuration invalid');
   return validated.value;
 }
