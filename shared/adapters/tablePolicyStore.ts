@@ -234,6 +234,18 @@ function batches(actions: readonly TransactionAction[]): TransactionAction[][] {
   return out;
 }
 
+/** The service answered (a 4xx: the write was refused, nothing of it applied); anything else may have landed. */
+function isAnswered(error: unknown): boolean {
+  return error instanceof RestError && typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500;
+}
+
+/** A write whose outcome is unknown: it may have been applied (its audit entries stay). */
+class OutcomeUnknown extends StoreError {
+  constructor(cause: unknown) {
+    super('unavailable', 'table storage did not answer the write of the configuration; it may still be applied: read the configuration before retrying', { cause });
+  }
+}
+
 /** A refused conditional write (another writer got there first) as `precondition-failed`; anything else as the store error it is. */
 function commitError(error: unknown): StoreError {
   if (error instanceof StoreError) return error;
@@ -414,20 +426,34 @@ export class TablePolicyStore implements PolicyStore {
     }
     const auditRows = await this.writeAudit(audit);
     try {
-      if (inPlace) {
-        try {
-          await this.documents.submitTransaction(inPlace);
-        } catch (error) {
-          throw commitError(error);
-        }
-      } else {
-        await this.writeGeneration(state, written, stamp, removed);
-      }
+      if (inPlace) await this.submitCommit(inPlace, stamp);
+      else await this.writeGeneration(state, written, stamp, removed);
     } catch (error) {
-      await this.removeAudit(auditRows).catch(() => undefined);
+      // An outcome nobody knows may still be applied: its audit entries stay.
+      if (!(error instanceof OutcomeUnknown)) await this.removeAudit(auditRows).catch(() => undefined);
       throw error;
     }
     return { version: stamp, documents: written.map(toStored) };
+  }
+
+  /**
+   * After a write whose answer did not arrive (a lost connection, a deadline, a 5xx): `meta`
+   * says whether it landed. `true` = it did; otherwise it did not, or has not yet.
+   */
+  private async landed(stamp: string): Promise<boolean> {
+    const meta = await this.readMeta().catch(() => undefined);
+    return meta?.stamp === stamp;
+  }
+
+  /** The in-place transaction; an unanswered one counts as done when `meta` carries its stamp. */
+  private async submitCommit(actions: TransactionAction[], stamp: string): Promise<void> {
+    try {
+      await this.documents.submitTransaction(actions);
+    } catch (error) {
+      if (isAnswered(error)) throw commitError(error);
+      if (await this.landed(stamp)) return;
+      throw new OutcomeUnknown(error);
+    }
   }
 
   /** The change as one transaction in the current generation with the `meta` update, when it fits in one. */
@@ -465,12 +491,22 @@ export class TablePolicyStore implements PolicyStore {
     const rows = this.generationRows(generation, state, written, removed);
     try {
       for (const batch of batches(rows.map((row) => ['upsert', row, 'Replace'] as TransactionAction))) await this.documents.submitTransaction(batch);
+    } catch (error) {
+      // Nothing points at the staged rows: they go (what a lost answer leaves, the hourly sweep takes).
+      await this.removeGenerations((candidate) => candidate === generation).catch(() => undefined);
+      throw commitError(error);
+    }
+    try {
       const meta: MetaEntity = { partitionKey: PARTITION, rowKey: META_ROW, generation, stamp };
       if (state.meta) await this.documents.updateEntity(meta, 'Replace', { etag: state.meta.etag });
       else await this.documents.createEntity(meta);
     } catch (error) {
-      await this.removeGenerations((candidate) => candidate === generation).catch(() => undefined);
-      throw commitError(error);
+      if (isAnswered(error)) {
+        await this.removeGenerations((candidate) => candidate === generation).catch(() => undefined);
+        throw commitError(error);
+      }
+      // The flip may have landed (or may still): never remove a generation `meta` might point at.
+      if (!(await this.landed(stamp))) throw new OutcomeUnknown(error);
     }
     const replaced = state.meta?.generation;
     const now = this.clock.now().getTime();

@@ -1,4 +1,5 @@
 import { storeCodeOf } from '../support/storeErrors.js';
+import type { TableClient } from '@azure/data-tables';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAzurite, type Azurite } from '../../dev/azurite.js';
 import { createTableClient } from '../../shared/adapters/storageClients.js';
@@ -166,5 +167,51 @@ describe('atomic commits, documents of any size, the earlier layout', () => {
     await migrated.put('policy', 'new-policy', { id: 'new-policy' }, 'carol');
     const again = new TablePolicyStore(documents, createTableClient(storage(), `legacyAudit${tables}`), clock);
     expect((await again.list()).map((d) => d.id).sort()).toEqual(['new-policy', 'old-location', 'old-policy']);
+  });
+});
+
+describe('writes whose outcome the client did not see', () => {
+  const storage = () => ({ kind: 'connection-string' as const, connectionString: azurite.connectionString });
+  let tables = 0;
+  /** A documents table whose chosen writes reach the service but answer with a lost connection (a deadline that fired too late). */
+  const lossyStore = (lose: (method: string, args: unknown[]) => boolean) => {
+    tables++;
+    const table = createTableClient(storage(), `lossyPolicies${tables}`);
+    const lossy = (method: 'submitTransaction' | 'updateEntity' | 'createEntity') => {
+      const original = (table[method] as (...args: unknown[]) => Promise<unknown>).bind(table);
+      return async (...args: unknown[]) => {
+        const result = await original(...args);
+        if (lose(method, args)) throw Object.assign(new Error('injected: socket hang up after the request was sent'), { code: 'ECONNRESET' });
+        return result;
+      };
+    };
+    const wrapped = Object.assign(Object.create(table) as TableClient, { submitTransaction: lossy('submitTransaction'), updateEntity: lossy('updateEntity'), createEntity: lossy('createEntity') });
+    return new TablePolicyStore(wrapped, createTableClient(storage(), `lossyAudit${tables}`), clock);
+  };
+  const many = (mark: string) => Array.from({ length: 150 }, (_, index) => ({ kind: 'policy' as const, id: `p-${index}`, document: { id: `p-${index}`, mark } }));
+  const isMeta = (args: unknown[]) => (args[0] as { rowKey?: string }).rowKey === 'meta';
+
+  it('a generation flip that landed although the answer was lost: the commit succeeds and the configuration stays whole', async () => {
+    let loseFlip = false;
+    const store = lossyStore((method, args) => loseFlip && method === 'updateEntity' && isMeta(args));
+    await store.commit(many('A'), { actor: 'a', baseVersion: (await store.snapshot()).version });
+    loseFlip = true;
+    const result = await store.commit(many('B'), { actor: 'b', baseVersion: (await store.snapshot()).version });
+    loseFlip = false;
+    const after = await store.snapshot();
+    expect(after.version).toBe(result.version);
+    expect(after.documents.map((d) => (d.document as { mark: string }).mark)).toEqual(Array.from({ length: 150 }, () => 'B'));
+  });
+
+  it('a small commit that landed although the answer was lost: the commit succeeds, audited once', async () => {
+    let lose = false;
+    const store = lossyStore((method) => lose && method === 'submitTransaction');
+    await store.put('policy', 'one', { id: 'one', v: 1 }, 'a');
+    lose = true;
+    const stored = await store.put('policy', 'one', { id: 'one', v: 2 }, 'a', '*');
+    lose = false;
+    expect(stored.document).toEqual({ id: 'one', v: 2 });
+    expect((await store.get('policy', 'one'))?.document).toEqual({ id: 'one', v: 2 });
+    expect((await store.audit(10)).filter((entry) => entry.action === 'update')).toHaveLength(1);
   });
 });
