@@ -10,6 +10,7 @@ import type { ParsedCertificate } from '../x509/certificate.js';
 import {
   DerStructureError,
   UniversalTag,
+  bitStringFromContent,
   decodeDer,
   expectUniversal,
   integerContent,
@@ -21,9 +22,9 @@ import {
   toHex,
   type DerNode,
 } from '../x509/derNodes.js';
-import { decodeDistributionPointName } from '../x509/extensions.js';
-import { decodeGeneralNames, type GeneralName } from '../x509/generalNames.js';
-import { decodeDistinguishedName, type DistinguishedName } from '../x509/names.js';
+import { decodeDistributionPointName, type DistributionPoint } from '../x509/extensions.js';
+import { decodeGeneralNames, decodeImplicitGeneralNames, type GeneralName } from '../x509/generalNames.js';
+import { decodeDistinguishedName, type DistinguishedName, type NameAttribute } from '../x509/names.js';
 import { ExtensionOid } from '../x509/oids.js';
 import { derBlobsFromInput } from '../x509/pemBlocks.js';
 
@@ -42,6 +43,39 @@ export const CRL_REASON_NAMES: readonly string[] = [
   'aACompromise',
 ];
 
+/**
+ * ReasonFlags (RFC 5280 §4.2.1.13) as a bit mask: bit n is the BIT STRING's bit n
+ * (1 keyCompromise … 8 aACompromise). Bit 0 ("unused") is never a reason.
+ */
+export const ALL_REASONS = 0b1_1111_1110;
+
+/** The names of the ReasonFlags bits, by bit number. */
+export const REASON_FLAG_NAMES: readonly string[] = [
+  'unused',
+  'keyCompromise',
+  'cACompromise',
+  'affiliationChanged',
+  'superseded',
+  'cessationOfOperation',
+  'certificateHold',
+  'privilegeWithdrawn',
+  'aACompromise',
+];
+
+/** ReasonFlags BIT STRING bytes (unused bits already dropped) as a mask of {@link ALL_REASONS}. */
+export function reasonMaskFromBytes(bytes: Uint8Array): number {
+  let mask = 0;
+  for (let bit = 1; bit <= 8; bit += 1) {
+    if (((bytes[bit >> 3] ?? 0) & (0x80 >> (bit & 7))) !== 0) mask |= 1 << bit;
+  }
+  return mask;
+}
+
+/** The reason names in a mask, for messages. */
+export function reasonMaskNames(mask: number): string[] {
+  return REASON_FLAG_NAMES.filter((_, bit) => bit > 0 && (mask & (1 << bit)) !== 0);
+}
+
 /** One revoked certificate. */
 export interface RevokedEntry {
   readonly serialNumber: string;
@@ -55,11 +89,17 @@ export interface RevokedEntry {
 export interface IssuingDistributionPoint {
   readonly critical: boolean;
   readonly fullName: readonly GeneralName[] | undefined;
+  /** The distributionPoint as a fragment appended to the CRL issuer's name (RFC 5280 §5.2.5). */
+  readonly nameRelativeToCrlIssuer: readonly NameAttribute[] | undefined;
   readonly onlyContainsUserCerts: boolean;
   readonly onlyContainsCACerts: boolean;
   readonly onlySomeReasons: boolean;
+  /** The onlySomeReasons mask (see {@link ALL_REASONS}); undefined when the field is absent (all reasons). */
+  readonly reasons: number | undefined;
   readonly indirectCrl: boolean;
   readonly onlyContainsAttributeCerts: boolean;
+  /** The extension value as hex: a delta CRL and its base must carry identical ones (RFC 5280 §5.2.4). */
+  readonly valueHex: string;
 }
 
 /** A decoded CRL. */
@@ -77,8 +117,14 @@ export interface ParsedCrl {
   readonly issuingDistributionPoint: IssuingDistributionPoint | undefined;
   /** cRLNumber was marked critical (RFC 5280 §5.2.3 requires non-critical). */
   readonly crlNumberCritical: boolean;
-  /** True for delta CRLs (which certgate does not use on their own). */
+  /** True for delta CRLs (used only together with their base, never on their own). */
   readonly isDelta: boolean;
+  /** A delta CRL's BaseCRLNumber (deltaCRLIndicator), as hex. */
+  readonly baseCrlNumber: string | undefined;
+  /** URIs of the freshestCRL extension (where this complete CRL's delta CRLs are published). */
+  readonly freshestCrlUris: readonly string[];
+  /** Whether an entry carries the certificateIssuer extension (meaningful only in an indirect CRL). */
+  readonly hasCertificateIssuerEntries: boolean;
   /** Critical CRL or CRL-entry extensions certgate does not process (the CRL is then unusable). */
   readonly unknownCriticalExtensions: readonly string[];
   /** Revoked entries keyed by {@link revocationKey}. */
@@ -127,18 +173,40 @@ function implicitBoolean(node: DerNode, what: string): boolean {
 
 function decodeIssuingDistributionPoint(value: Uint8Array, critical: boolean): IssuingDistributionPoint {
   const sequence = expectUniversal(decodeDer(value), UniversalTag.sequence, 'issuingDistributionPoint');
-  let fullName: readonly GeneralName[] | undefined;
+  let name: Pick<DistributionPoint, 'fullName' | 'nameRelativeToCrlIssuer'> = { fullName: undefined, nameRelativeToCrlIssuer: undefined };
+  let reasons: number | undefined;
   const flags = { onlyContainsUserCerts: false, onlyContainsCACerts: false, onlySomeReasons: false, indirectCrl: false, onlyContainsAttributeCerts: false };
   for (const field of sequence.children) {
-    if (isContextTag(field, 0)) fullName = decodeDistributionPointName(field).fullName;
+    if (isContextTag(field, 0)) name = decodeDistributionPointName(field);
     else if (isContextTag(field, 1)) flags.onlyContainsUserCerts = implicitBoolean(field, 'onlyContainsUserCerts');
     else if (isContextTag(field, 2)) flags.onlyContainsCACerts = implicitBoolean(field, 'onlyContainsCACerts');
-    else if (isContextTag(field, 3)) flags.onlySomeReasons = true;
-    else if (isContextTag(field, 4)) flags.indirectCrl = implicitBoolean(field, 'indirectCRL');
+    else if (isContextTag(field, 3)) {
+      flags.onlySomeReasons = true;
+      reasons = reasonMaskFromBytes(bitStringFromContent(field.content, 'onlySomeReasons').bytes);
+    } else if (isContextTag(field, 4)) flags.indirectCrl = implicitBoolean(field, 'indirectCRL');
     else if (isContextTag(field, 5)) flags.onlyContainsAttributeCerts = implicitBoolean(field, 'onlyContainsAttributeCerts');
     else throw new DerStructureError('issuingDistributionPoint: unexpected field');
   }
-  return { critical, fullName, ...flags };
+  return { critical, fullName: name.fullName, nameRelativeToCrlIssuer: name.nameRelativeToCrlIssuer, reasons, valueHex: toHex(value), ...flags };
+}
+
+/**
+ * The URIs of a CRLDistributionPoints-shaped extension value (cRLDistributionPoints or
+ * freshestCRL, RFC 5280 §4.2.1.13 and §4.2.1.15), e.g. to fetch delta CRLs. Throws DerStructureError.
+ */
+export function distributionPointUris(value: Uint8Array): string[] {
+  const sequence = expectUniversal(decodeDer(value), UniversalTag.sequence, 'distribution points');
+  const found: string[] = [];
+  for (const point of sequence.children) {
+    expectUniversal(point, UniversalTag.sequence, 'distributionPoint');
+    for (const field of point.children) {
+      if (!isContextTag(field, 0)) continue;
+      const [choice] = field.children;
+      if (choice === undefined || !isContextTag(choice, 0)) continue;
+      for (const name of decodeImplicitGeneralNames(choice, 'fullName')) if (name.kind === 'uniformResourceIdentifier') found.push(name.value);
+    }
+  }
+  return found;
 }
 
 function decodeCrlStructure(der: Uint8Array): ParsedCrl {
@@ -177,6 +245,8 @@ function decodeCrlStructure(der: Uint8Array): ParsedCrl {
   let authorityKeyIdentifier: string | undefined;
   let issuingDistributionPoint: IssuingDistributionPoint | undefined;
   let isDelta = false;
+  let baseCrlNumber: string | undefined;
+  let freshestCrlUris: string[] = [];
   for (const extension of extensions) {
     switch (extension.oid) {
       case ExtensionOid.crlNumber:
@@ -194,10 +264,13 @@ function decodeCrlStructure(der: Uint8Array): ParsedCrl {
         break;
       case ExtensionOid.deltaCrlIndicator:
         isDelta = true;
+        baseCrlNumber = toHex(integerContent(expectUniversal(decodeDer(extension.value), UniversalTag.integer, 'deltaCRLIndicator').content, 'deltaCRLIndicator'));
+        break;
+      case ExtensionOid.freshestCrl:
+        freshestCrlUris = distributionPointUris(extension.value);
         break;
       case ExtensionOid.issuerAltName:
       case ExtensionOid.authorityInfoAccess:
-      case ExtensionOid.freshestCrl:
         break;
       default:
         if (extension.critical) unknownCriticalExtensions.push(extension.oid);
@@ -205,6 +278,7 @@ function decodeCrlStructure(der: Uint8Array): ParsedCrl {
   }
   const revoked = new Map<string, RevokedEntry>();
   let entryIssuer = issuer;
+  let hasCertificateIssuerEntries = false;
   for (const entry of revokedNode?.children ?? []) {
     expectUniversal(entry, UniversalTag.sequence, 'revokedCertificate');
     const [serialNode, dateNode, entryExtensionsNode] = entry.children;
@@ -219,7 +293,9 @@ function decodeCrlStructure(der: Uint8Array): ParsedCrl {
         } else if (extension.oid === ExtensionOid.certificateIssuer) {
           const names = decodeGeneralNames(decodeDer(extension.value), 'certificateIssuer');
           const directory = names.find((name) => name.kind === 'directoryName');
-          if (directory?.kind === 'directoryName') entryIssuer = directory.name;
+          // An issuer named by anything but a directoryName matches no certificate issuer.
+          entryIssuer = directory?.kind === 'directoryName' ? directory.name : { ...entryIssuer, normalized: `#unmatched:${toHex(extension.value)}`, text: 'non-directory certificate issuer' };
+          hasCertificateIssuerEntries = true;
         } else if (extension.oid === '2.5.29.24') {
           // invalidityDate: informational.
         } else if (extension.critical) {
@@ -246,6 +322,9 @@ function decodeCrlStructure(der: Uint8Array): ParsedCrl {
     authorityKeyIdentifier,
     issuingDistributionPoint,
     isDelta,
+    baseCrlNumber,
+    freshestCrlUris,
+    hasCertificateIssuerEntries,
     unknownCriticalExtensions,
     revoked,
   };

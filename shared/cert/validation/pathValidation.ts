@@ -14,7 +14,7 @@ import { processCertificatePolicies } from './certificatePolicies.js';
 import { profileViolation, type LeafProfile, type PathRole } from './certificateProfile.js';
 import { checkConstraintsWellFormed, checkNameConstraints } from './nameConstraints.js';
 import type { CertificateReason } from './reasons.js';
-import { checkRevocation, type RevocationStatus } from './revocationCheck.js';
+import { checkRevocation, type CrlSignerSource, type RevocationStatus } from './revocationCheck.js';
 import { checkPublicKey, type AlgorithmCheck, type AlgorithmPolicy } from './signatureVerification.js';
 import type { TraceEntry, ValidationCheck } from './trace.js';
 
@@ -36,6 +36,8 @@ export interface PathValidationSettings {
   /** Status from another source (OCSP answers fetched beforehand), consulted when the CRLs say nothing. */
   readonly revocationStatusFor?: (certificate: ParsedCertificate, issuer: ParsedCertificate) => RevocationStatus | undefined;
   readonly crls: readonly ParsedCrl[];
+  /** CRL signers outside the path (RFC 5280 §6.3.3 (f)), for the path to `anchor`; see ./crlSigners.js. */
+  readonly crlSigners?: (anchor: ParsedCertificate) => CrlSignerSource;
   /** Signature check of `child` by `issuer` (cached by the caller). */
   readonly verifyIssuedBy: (child: ParsedCertificate, issuer: ParsedCertificate) => AlgorithmCheck;
 }
@@ -206,7 +208,15 @@ export function validatePath(chain: readonly ParsedCertificate[], anchor: Parsed
       }
       const revocationMode = settings.revocationModeFor?.(certificate, issuer) ?? settings.revocation;
       if (revocationMode !== 'off') {
-        const fromCrls = checkRevocation(certificate, issuer, !isLeaf, { crls: settings.crls, time: settings.time, clockSkewMs: settings.clockSkewMs, crlGraceMs: settings.crlGraceMs, algorithms: settings.algorithms });
+        const fromCrls = checkRevocation(certificate, issuer, {
+          crls: settings.crls,
+          time: settings.time,
+          clockSkewMs: settings.clockSkewMs,
+          crlGraceMs: settings.crlGraceMs,
+          algorithms: settings.algorithms,
+          pathAbove: [...chain.slice(position + 2), anchor],
+          ...(settings.crlSigners ? { signers: settings.crlSigners(anchor) } : {}),
+        });
         const status = fromCrls.status === 'unknown' ? (settings.revocationStatusFor?.(certificate, issuer) ?? fromCrls) : fromCrls;
         if (status.status === 'revoked') fail('revocation', position, 'certificate-revoked', status.detail);
         if (status.status === 'unknown') {

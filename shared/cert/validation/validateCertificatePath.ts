@@ -18,6 +18,7 @@ import { parseCertificates } from '../x509/certificateInput.js';
 import { certificateSummary, type CertificateSummary } from '../x509/certificateSummary.js';
 import { ExtendedKeyUsageOid } from '../x509/oids.js';
 import { certificateAuthorityMarker, LEAF_PROFILES, type LeafProfile } from './certificateProfile.js';
+import { crlSignerSource } from './crlSigners.js';
 import { isSelfIssued, validatePath, type PathValidationResult, type PathValidationSettings, type RevocationMode } from './pathValidation.js';
 import type { CertificateReason } from './reasons.js';
 import { verifySignature, type AlgorithmCheck } from './signatureVerification.js';
@@ -210,6 +211,23 @@ function validate(input: ValidationInput): ValidationResult {
     ...(input.revocationStatusFor ? { revocationStatusFor: input.revocationStatusFor } : {}),
     crls,
     verifyIssuedBy,
+    // RFC 5280 §6.3.3 (f): a CRL signer outside the path needs its own path to the same anchor,
+    // validated without EKU requirements and without a further signer search (one level).
+    crlSigners: (anchor) =>
+      crlSignerSource({
+        anchor,
+        certificatesNamed: (name) => [
+          ...(input.trustStore.bySubject.get(name) ?? []).map((certificate) => ({ certificate, anchor: true })),
+          ...(intermediatesBySubject.get(name) ?? []).map((certificate) => ({ certificate, anchor: false })),
+        ],
+        verifyIssuedBy,
+        validate: (chain, signerAnchor) => {
+          const { crlSigners: _nested, ...outer } = settings;
+          return validatePath(chain, signerAnchor, { ...outer, requiredEkus: [], leafProfile: 'rfc5280' });
+        },
+        maxDepth: maxChainDepth,
+        maxSteps,
+      }),
   };
 
   // Mutated from the recursive search below; an object so the compiler does not narrow it away.
