@@ -11,6 +11,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
+import { connect as tlsConnect } from 'node:tls';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalGateway, type LocalGateway, type LocalGatewayOptions } from '../../dev/gateway/index.js';
@@ -289,5 +290,82 @@ describe('local gateway lifecycle', () => {
     expect((await send(target, 'alice')).status).toBe(200);
     await target.close();
     await expect(send(target, 'alice')).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+  });
+});
+
+describe('local gateway, malformed input (answered, never a crash)', () => {
+  let target: LocalGateway;
+  beforeAll(async () => {
+    target = await gateway();
+  });
+
+  /** Writes raw bytes over TLS (no client certificate) and reads until the gateway closes the connection. */
+  function rawTls(bytes: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const socket = tlsConnect({ host: '127.0.0.1', port: target.port, ca: pki.root.certPem, servername: 'localhost', rejectUnauthorized: false }, () => {
+        socket.write(bytes, 'latin1');
+      });
+      const chunks: Buffer[] = [];
+      socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+      socket.on('error', reject);
+      socket.on('close', () => {
+        resolve(Buffer.concat(chunks).toString('latin1'));
+      });
+    });
+  }
+
+  /** The JSON body of a raw answer, de-chunked when the gateway relayed it chunked. */
+  function bodyOf(answer: string): unknown {
+    const split = answer.indexOf('\r\n\r\n');
+    let body = answer.slice(split + 4);
+    if (/\r\ntransfer-encoding: chunked\r\n/i.test(`${answer.slice(0, split)}\r\n`)) {
+      let decoded = '';
+      for (;;) {
+        const lineEnd = body.indexOf('\r\n');
+        const size = parseInt(body.slice(0, lineEnd), 16);
+        if (!(size > 0)) break;
+        decoded += body.slice(lineEnd + 2, lineEnd + 2 + size);
+        body = body.slice(lineEnd + 2 + size + 2);
+      }
+      body = decoded;
+    }
+    return JSON.parse(Buffer.from(body, 'latin1').toString('utf8'));
+  }
+
+  it('headers named like Object.prototype members are forwarded as ordinary headers', async () => {
+    const answer = await rawTls('GET /api/authorize HTTP/1.1\r\nHost: 127.0.0.1\r\n__proto__: p\r\nconstructor: c\r\nconstructor: d\r\nConnection: close\r\n\r\n');
+    expect(answer).toMatch(/^HTTP\/1\.1 200 /);
+    const echo = bodyOf(answer) as Echo;
+    expect(received(echo, '__proto__')).toEqual(['p']);
+    expect(received(echo, 'constructor')).toEqual(['c', 'd']);
+  });
+
+  it('an absolute-form target is forwarded in origin form; one naming another authority is refused', async () => {
+    const same = await rawTls(`GET https://127.0.0.1:${target.port}/api/authorize?x=1 HTTP/1.1\r\nHost: 127.0.0.1:${target.port}\r\nConnection: close\r\n\r\n`);
+    expect(same).toMatch(/^HTTP\/1\.1 200 /);
+    expect((bodyOf(same) as Echo).url).toBe('/api/authorize?x=1');
+    const other = await rawTls('GET http://evil.example/api/authorize HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n');
+    expect(other).toMatch(/^HTTP\/1\.1 400 /);
+    expect(bodyOf(other)).toMatchObject({ error: { code: 'host-header-mismatch' } });
+  });
+
+  it.each([
+    { label: 'Host a b', request: 'GET /api/authorize HTTP/1.1\r\nHost: a b\r\n', code: 'invalid-host-header' },
+    { label: 'two Hosts', request: 'GET /api/authorize HTTP/1.1\r\nHost: 127.0.0.1\r\nHost: evil.example\r\n', code: 'duplicate-host-header' },
+    { label: 'no Host', request: 'GET /api/authorize HTTP/1.1\r\n', code: 'missing-host-header' },
+    { label: 'asterisk target', request: 'GET * HTTP/1.1\r\nHost: 127.0.0.1\r\n', code: 'invalid-request-target' },
+    { label: 'unknown method', request: 'FOO /api/authorize HTTP/1.1\r\nHost: 127.0.0.1\r\n', code: 'malformed-request' },
+    { label: 'HTTP/9.9', request: 'GET /api/authorize HTTP/9.9\r\nHost: 127.0.0.1\r\n', code: 'malformed-request' },
+  ])('$label → 400 $code from the gateway itself, nothing forwarded', async ({ request, code }) => {
+    const answer = await rawTls(`${request}Connection: close\r\n\r\n`);
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    expect(answer).not.toMatch(/x-upstream/i);
+    expect(bodyOf(answer)).toMatchObject({ error: { code, message: expect.any(String) } });
+  });
+
+  it('a head over Node\'s limit → 431; CONNECT → 405; the gateway keeps serving', async () => {
+    expect(await rawTls(`GET /api/authorize HTTP/1.1\r\nHost: 127.0.0.1\r\nx-big: ${'b'.repeat(20_000)}\r\nConnection: close\r\n\r\n`)).toMatch(/^HTTP\/1\.1 431 /);
+    expect(await rawTls('CONNECT 127.0.0.1:443 HTTP/1.1\r\nHost: 127.0.0.1:443\r\n\r\n')).toMatch(/^HTTP\/1\.1 405 /);
+    expect((await send(target, 'alice')).status).toBe(200);
   });
 });

@@ -1,4 +1,6 @@
 import { app, type HttpRequest } from '@azure/functions';
+import { request as httpRequest } from 'node:http';
+import { connect as netConnect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installFunctionsCore, registeredFunctions } from '../../dev/host/functionsCore.js';
 import { compileRouteTemplate, startFunctionsHost, type FunctionsHost } from '../../dev/host/server.js';
@@ -78,5 +80,78 @@ describe('local Functions host', () => {
     expect(paramNames).toEqual(['id']);
     expect(pattern.test('/api/items')).toBe(true);
     expect(pattern.exec('/api/items/7')?.[1]).toBe('7');
+  });
+});
+
+describe('local Functions host, malformed input (answered, never a crash)', () => {
+  /** Sends through node:http, which lets a test set Host and an absolute-form path. */
+  function nodeRequest(path: string, init: { method?: string; headers?: Record<string, string> } = {}): Promise<{ status: number; body: string }> {
+    return new Promise((resolve, reject) => {
+      const req = httpRequest({ host: '127.0.0.1', port: host.port, path, method: init.method ?? 'GET', headers: init.headers ?? {}, agent: false }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => {
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') });
+        });
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  }
+
+  /** Writes raw bytes on a TCP connection and reads until the host closes it. */
+  function raw(bytes: string, halfClose = false): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const socket = netConnect({ host: '127.0.0.1', port: host.port }, () => {
+        socket.write(bytes, 'latin1');
+        if (halfClose) socket.end();
+      });
+      const chunks: Buffer[] = [];
+      socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+      socket.on('error', reject);
+      socket.on('close', () => {
+        resolve(Buffer.concat(chunks).toString('latin1'));
+      });
+    });
+  }
+
+  it.each(['%ZZ', '%', '%E0%A4%A', '%C0%AF'])('a route value with %s → 400 invalid-percent-encoding; the host keeps serving', async (encoding) => {
+    const res = await fetch(`${host.url}/api/echo/${encoding}/x`);
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ error: { code: 'invalid-percent-encoding', message: expect.any(String) } });
+    expect((await fetch(`${host.url}/api/defaultRoute`)).status).toBe(200);
+  });
+
+  it.each(['a b', '[::1', 'a/b', 'user@a', '1.2.3.4.5'])('Host %j → 400 invalid-host-header', async (value) => {
+    const res = await nodeRequest('/api/defaultRoute', { headers: { host: value } });
+    expect(res.status).toBe(400);
+    expect(JSON.parse(res.body)).toMatchObject({ error: { code: 'invalid-host-header' } });
+  });
+
+  it('an absolute-form target routes like origin form when it names the Host; another authority → 400', async () => {
+    expect(await nodeRequest(`http://127.0.0.1:${host.port}/api/defaultRoute`)).toEqual({ status: 200, body: 'named' });
+    const other = await nodeRequest('http://evil.example/api/defaultRoute');
+    expect(other.status).toBe(400);
+    expect(JSON.parse(other.body)).toMatchObject({ error: { code: 'host-header-mismatch' } });
+  });
+
+  it('a target starting with // is a path, not another authority', async () => {
+    expect((await nodeRequest('//evil.example/api/defaultRoute')).status).toBe(404);
+  });
+
+  it('a request line Node refuses → 400 with the host\'s JSON body, not a bare close', async () => {
+    const answer = await raw('GET /api/defaultRoute HTTP/9.9\r\nHost: 127.0.0.1\r\n\r\n');
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toMatchObject({ error: { code: 'malformed-request' } });
+  });
+
+  it('CONNECT → 405, not a dropped connection', async () => {
+    expect(await raw('CONNECT 127.0.0.1:443 HTTP/1.1\r\nHost: 127.0.0.1:443\r\n\r\n')).toMatch(/^HTTP\/1\.1 405 /);
+  });
+
+  it('a body cut short does not stop the host', async () => {
+    const answer = await raw('POST /api/echo/1/x HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\nabc', true);
+    expect(answer).toMatch(/^(HTTP\/1\.1 4\d\d |$)/);
+    expect((await fetch(`${host.url}/api/defaultRoute`)).status).toBe(200);
   });
 });
