@@ -10,13 +10,13 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { authorizeManagement, roleFor } from '../shared/http/managementAuth.js';
 import { getServices } from '../shared/composition.js';
-import { handleDocumentCollection } from '../shared/http/configDocuments.js';
+import { configApiFor, handleDocumentCollection } from '../shared/http/configDocuments.js';
 
 export async function manageApps(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   const access = await authorizeManagement(request, getServices(), roleFor(request));
   if (!access.ok) return access.response;
   const services = getServices();
-  return handleDocumentCollection('app', request, { store: services.policyStore, cache: services.policies, actor: access.actor, context });
+  return handleDocumentCollection('app', request, configApiFor(services, access.actor, context));
 }
 
 app.http('manage-apps', { methods: ['GET', 'PUT', 'DELETE'], authLevel: 'function', route: 'manage/apps/{id?}', handler: manageApps });
