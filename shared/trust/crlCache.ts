@@ -316,6 +316,9 @@ export class CrlCache {
       }
     }
     source.crl = parsed;
+    // The delta CRLs a complete CRL points at (freshestCRL, RFC 5280 §5.2.6) are tracked beside
+    // it (a refresh run fetches them in the same pass); validation combines them with this base.
+    this.track(parsed.freshestCrlUris);
     source.fetchedAt = now;
     if (result.etag) source.etag = result.etag;
     if (result.lastModified) source.lastModified = result.lastModified;

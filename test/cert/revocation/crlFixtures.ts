@@ -154,6 +154,8 @@ export interface CrlOptions {
   readonly deltaOf?: number;
   readonly thisUpdate?: Date;
   readonly nextUpdate?: Date;
+  /** freshestCRL (RFC 5280 §5.2.6): where the delta CRLs of this complete CRL are published. */
+  readonly freshestUris?: readonly string[];
 }
 
 /** Signs a CRL current at the tests' NOW (2025-06-01) unless told otherwise. */
@@ -164,6 +166,9 @@ export async function signCrl(options: CrlOptions): Promise<Uint8Array> {
   ];
   if (options.idp !== undefined) extensions.push(issuingDistributionPoint(options.idp));
   if (options.deltaOf !== undefined) extensions.push(new x509.Extension('2.5.29.27', true, integer(options.deltaOf)));
+  if (options.freshestUris !== undefined) {
+    extensions.push(new x509.Extension('2.5.29.46', false, sequence(...options.freshestUris.map((uri) => sequence(distributionPointName({ full: [{ uri }] }))))));
+  }
   const crl = await x509.X509CrlGenerator.create(
     {
       issuer: new x509.Name(options.issuerName ?? subjectDer(options.signer)),
