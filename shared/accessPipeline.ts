@@ -104,7 +104,7 @@ export async function evaluatePolicies(services: Services, input: PolicyInput, c
       deviceTags: new Set([...certificate.deviceTags, ...facts.deviceTags]),
       ...(facts.unknownDeviceTags.length > 0 || certificate.unknownDeviceTags ? { unknownDeviceTags: new Set([...(certificate.unknownDeviceTags ?? []), ...facts.unknownDeviceTags]) } : {}),
       ...(valid && summary
-        ? { certificate: { issuerThumbprints: certificate.pathThumbprints ?? [], policyOids: summary.policyOids, subject: summary.subject, subjectAltNames: summary.subjectAltNames } }
+        ? { certificate: { issuerThumbprints: certificate.pathThumbprints ?? [], policyOids: summary.validatedPolicyOids ?? summary.policyOids, subject: summary.subject, subjectAltNames: summary.subjectAltNames } }
         : {}),
     },
     snapshot.compiled,

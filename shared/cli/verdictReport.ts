@@ -1,7 +1,10 @@
 /**
  * The human-readable report of `certgate verify`: the verdict with its reason code and
- * description, the leaf, the chosen path (subjects, leaf first, the trusted CA marked) and the
- * ordered trace as a table (check, certificate, outcome, reason, detail).
+ * description; for a rejected path, the rule that failed (the RFC 5280 step, or the certgate
+ * policy beyond it) and the certificate it failed on (position and subject); the leaf; the
+ * validated certificate policies of a valid path; the chosen path (subjects, leaf first, the
+ * trusted CA marked) and the ordered trace as a table (check, certificate, outcome, reason,
+ * detail).
  * May import: ../cert/validation/index.js.
  */
 import { CERTIFICATE_REASONS, type ValidationResult } from '../cert/validation/index.js';
@@ -26,11 +29,26 @@ function table(rows: readonly (readonly string[])[], indent: string): string[] {
   return rows.map((row) => `${indent}${row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column] ?? 0))).join('  ')}`.trimEnd());
 }
 
+/** The subject at a trace position label (`leaf`, `intermediate[2]`, `anchor`) of `path`, when known. */
+function subjectAt(label: string, path: ValidationResult['path']): string | undefined {
+  if (path === undefined || path.length === 0) return undefined;
+  if (label === 'leaf') return path[0]?.subject;
+  if (label === 'anchor') return path.length > 1 ? path[path.length - 1]?.subject : undefined;
+  const index = /^intermediate\[(\d+)\]$/u.exec(label)?.[1];
+  return index === undefined ? undefined : path[Number(index)]?.subject;
+}
+
 /** Render a validation result for a terminal; ends with a newline. */
 export function formatVerdictReport(result: ValidationResult, context: VerdictReportContext): string {
   const lines: string[] = [];
   lines.push(`${result.ok ? 'VALID' : 'INVALID'}  ${result.reason}`);
   lines.push(`  ${CERTIFICATE_REASONS[result.reason]}`);
+  const failure = result.ok ? undefined : result.trace.find((entry) => entry.outcome === 'fail' && entry.reason === result.reason);
+  if (failure !== undefined) {
+    const subject = subjectAt(failure.certificate, result.path);
+    lines.push(`failed  ${failure.rule ?? failure.check}: ${failure.check} at ${failure.certificate}${subject === undefined ? '' : ` ${subject}`}`);
+    if (failure.detail !== undefined && failure.detail.length > 0) lines.push(`        ${failure.detail}`);
+  }
   lines.push('');
   lines.push(`time   ${context.time.toISOString()}`);
   if (result.leaf !== undefined) {
@@ -40,6 +58,10 @@ export function formatVerdictReport(result: ValidationResult, context: VerdictRe
     lines.push(`       valid ${leaf.notBefore} to ${leaf.notAfter}`);
     if (leaf.subjectAltNames.length > 0) lines.push(`       SAN ${leaf.subjectAltNames.join(', ')}`);
     lines.push(`       sha256 ${leaf.sha256Thumbprint}`);
+  }
+  if (result.userConstrainedPolicySet !== undefined) {
+    const policies = result.userConstrainedPolicySet;
+    lines.push(`policies ${policies.length === 0 ? 'none' : policies.join(', ')} (user-constrained)`);
   }
   lines.push('');
   const path = result.path ?? [];

@@ -95,6 +95,10 @@ async function verify(options: VerifyOptions, time: Date): Promise<{ result: Val
     revocation: options.revocation,
     allowSha1: options.allowSha1,
     minRsaBits: options.minRsaBits,
+    ...(options.initialPolicySet === undefined ? {} : { initialPolicySet: options.initialPolicySet }),
+    explicitPolicy: options.explicitPolicy,
+    policyMappingInhibit: options.policyMappingInhibit,
+    anyPolicyInhibit: options.anyPolicyInhibit,
   });
   return { result, trustedThumbprints: new Set(trustStore.anchors.map((anchor) => certificateSummary(anchor).sha256Thumbprint)) };
 }

@@ -23,6 +23,12 @@ export interface VerifyOptions {
   readonly clockSkewSeconds: number | undefined;
   readonly allowSha1: boolean;
   readonly minRsaBits: number | undefined;
+  /** RFC 5280 user-initial-policy-set; undefined keeps the validator's default (anyPolicy). */
+  readonly initialPolicySet: readonly string[] | undefined;
+  /** RFC 5280 initial-explicit-policy, initial-policy-mapping-inhibit, initial-any-policy-inhibit. */
+  readonly explicitPolicy: boolean;
+  readonly policyMappingInhibit: boolean;
+  readonly anyPolicyInhibit: boolean;
   readonly json: boolean;
 }
 
@@ -66,6 +72,15 @@ forwarded client certificate. Files may be PEM (one or many certificates) or DER
   --skew SECONDS         clock skew tolerated on validity and CRL windows (default 0)
   --allow-sha1           accept SHA-1 signatures
   --min-rsa-bits N       minimum RSA key size (default 2048)
+  --policy OID           a certificate policy acceptable to you (RFC 5280
+                         user-initial-policy-set): a dotted OID or any (anyPolicy); repeatable;
+                         default any
+  --explicit-policy      the path must be valid for one of the --policy values
+                         (initial-explicit-policy)
+  --inhibit-policy-mapping
+                         no CA in the path may map policies (initial-policy-mapping-inhibit)
+  --inhibit-any-policy   anyPolicy in a certificate counts for nothing
+                         (initial-any-policy-inhibit)
   --json                 print the validation result as JSON
   -h, --help             show this help
 
@@ -84,6 +99,10 @@ const OPTIONS = {
   skew: { type: 'string' },
   'allow-sha1': { type: 'boolean' },
   'min-rsa-bits': { type: 'string' },
+  policy: { type: 'string', multiple: true },
+  'explicit-policy': { type: 'boolean' },
+  'inhibit-policy-mapping': { type: 'boolean' },
+  'inhibit-any-policy': { type: 'boolean' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
@@ -132,6 +151,18 @@ function requiredEkus(values: readonly string[] | undefined): readonly string[] 
   });
 }
 
+/** anyPolicy (RFC 5280 §4.2.1.4), what `--policy any` stands for. */
+const ANY_POLICY = '2.5.29.32.0';
+
+function initialPolicySet(values: readonly string[] | undefined): readonly string[] | undefined {
+  if (values === undefined) return undefined;
+  return values.map((value) => {
+    if (value === 'any') return ANY_POLICY;
+    if (DOTTED_OID.test(value)) return value;
+    throw new UsageError(`--policy '${value}' is neither a dotted OID nor any`);
+  });
+}
+
 function revocationMode(value: string | undefined): RevocationMode | undefined {
   if (value === undefined) return undefined;
   const mode = REVOCATION_MODES.find((candidate) => candidate === value);
@@ -162,6 +193,10 @@ function checkedOptions(args: readonly string[]): VerifyOptionsResult {
       clockSkewSeconds: wholeNumber(values.skew, 'skew'),
       allowSha1: values['allow-sha1'] ?? false,
       minRsaBits: wholeNumber(values['min-rsa-bits'], 'min-rsa-bits'),
+      initialPolicySet: initialPolicySet(values.policy),
+      explicitPolicy: values['explicit-policy'] ?? false,
+      policyMappingInhibit: values['inhibit-policy-mapping'] ?? false,
+      anyPolicyInhibit: values['inhibit-any-policy'] ?? false,
       json: values.json ?? false,
     },
   };

@@ -29,7 +29,7 @@
 import { createHash } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { verifySignature, type AlgorithmPolicy } from '../validation/signatureVerification.js';
+import { isAlgorithmRefusal, verifySignature, type AlgorithmPolicy } from '../validation/signatureVerification.js';
 import { decodeAlgorithmIdentifier, isCertificateParseFailure, parseCertificateDer, type AlgorithmIdentifier, type ParsedCertificate, type SubjectPublicKeyInfo } from '../x509/certificate.js';
 import { decodeDer, toHex } from '../x509/derNodes.js';
 import type { OcspFailureReason, OcspReason } from './ocspReasons.js';
@@ -473,7 +473,7 @@ function responseSignature(basic: pkijs.BasicOCSPResponse, key: SubjectPublicKey
   const check = verifySignature(basic.tbsResponseData.tbsView, basic.signature.valueBlock.valueHexView, algorithm, key, OCSP_SIGNATURE_POLICY);
   if (check.ok) return undefined;
   // "weak" under a policy that allows SHA-1 and any RSA size means: an algorithm (or key type) certgate does not implement.
-  const reason = check.reason === 'certificate-signature-algorithm-weak' ? 'ocsp-signature-algorithm-unsupported' : 'ocsp-signature-invalid';
+  const reason = isAlgorithmRefusal(check.reason) ? 'ocsp-signature-algorithm-unsupported' : 'ocsp-signature-invalid';
   return { kind: 'failed', reason, detail: `signature algorithm ${algorithmId}: ${check.detail}` };
 }
 

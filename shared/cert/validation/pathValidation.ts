@@ -10,13 +10,13 @@ import type { ParsedCrl } from '../revocation/crl.js';
 import type { ParsedCertificate } from '../x509/certificate.js';
 import type { NameConstraints } from '../x509/extensions.js';
 import { ExtendedKeyUsageOid, ExtensionOid } from '../x509/oids.js';
-import { processCertificatePolicies } from './certificatePolicies.js';
+import { PolicyProcessor, type PolicyInputs, type PolicyOutput } from './certificatePolicies.js';
 import { profileViolation, type LeafProfile, type PathRole } from './certificateProfile.js';
 import { checkConstraintsWellFormed, checkNameConstraints } from './nameConstraints.js';
 import type { CertificateReason } from './reasons.js';
 import { checkRevocation, type CrlSignerSource, type RevocationStatus } from './revocationCheck.js';
 import { checkPublicKey, type AlgorithmCheck, type AlgorithmPolicy } from './signatureVerification.js';
-import type { TraceEntry, ValidationCheck } from './trace.js';
+import { ruleOf, type TraceEntry, type ValidationCheck } from './trace.js';
 
 /** Revocation checking mode. */
 export type RevocationMode = 'off' | 'preferred' | 'required';
@@ -40,6 +40,8 @@ export interface PathValidationSettings {
   readonly crlSigners?: (anchor: ParsedCertificate) => CrlSignerSource;
   /** Signature check of `child` by `issuer` (cached by the caller). */
   readonly verifyIssuedBy: (child: ParsedCertificate, issuer: ParsedCertificate) => AlgorithmCheck;
+  /** The relying party's certificate-policy inputs (RFC 5280 §6.1.1 (c), (e)-(g)). */
+  readonly policyInputs: PolicyInputs;
 }
 
 /** Result of validating one path. */
@@ -49,6 +51,8 @@ export interface PathValidationResult {
   readonly trace: TraceEntry[];
   /** Position (0 = leaf) of the certificate that failed. */
   readonly failedAt?: number;
+  /** The policy outputs (RFC 5280 §6.1.6), when the path is valid. */
+  readonly policies?: PolicyOutput;
 }
 
 const HANDLED_EXTENSIONS = new Set<string>([
@@ -132,8 +136,8 @@ export function validatePath(chain: readonly ParsedCertificate[], anchor: Parsed
   const record = (check: ValidationCheck, position: number, outcome: TraceEntry['outcome'], reason?: CertificateReason, detail?: string): void => {
     trace.push({ check, certificate: positionLabel(position, length), outcome, ...(reason === undefined ? {} : { reason }), ...(detail === undefined ? {} : { detail }) });
   };
-  const fail = (check: ValidationCheck, position: number, reason: CertificateReason, detail: string): never => {
-    record(check, position, 'fail', reason, detail);
+  const fail = (check: ValidationCheck, position: number, reason: CertificateReason, detail: string, rule = ruleOf(check, reason)): never => {
+    trace.push({ check, certificate: positionLabel(position, length), outcome: 'fail', reason, detail, rule });
     throw new PathFailure(reason, position);
   };
   const checkValidity = (certificate: ParsedCertificate, position: number): void => {
@@ -182,6 +186,9 @@ export function validatePath(chain: readonly ParsedCertificate[], anchor: Parsed
       constraints.push({ position: length, constraints: anchor.extensions.nameConstraints });
     }
     let maxPathLength = anchor.extensions.basicConstraints?.pathLength ?? Number.POSITIVE_INFINITY;
+    let maxPathLengthSource = `pathLenConstraint ${maxPathLength} of the anchor`;
+    // RFC certificate i (1 = issued by the anchor, n = the leaf) sits at position n - i.
+    const policies = new PolicyProcessor(length, settings.policyInputs, (index) => positionLabel(length - index, length));
     const ekuConstraints: { position: number; purposes: readonly string[] }[] = [];
     if (anchor.extensions.extKeyUsage !== undefined) ekuConstraints.push({ position: length, purposes: anchor.extensions.extKeyUsage.purposes });
 
@@ -226,16 +233,25 @@ export function validatePath(chain: readonly ParsedCertificate[], anchor: Parsed
           record('revocation', position, 'pass', undefined, status.detail);
         }
       }
+      const policyStep = policies.processCertificate(certificate, length - position);
+      if (!policyStep.ok) fail('policies', position, 'certificate-policy-invalid', policyStep.detail, policyStep.rule);
       if (!isLeaf) {
         checkIssuerRole(certificate, position, false);
+        // §6.1.4 (l): only CAs that are not self-issued count (a key-rollover certificate is free).
         if (!isSelfIssued(certificate)) {
-          if (maxPathLength <= 0) fail('path-length', position, 'certificate-path-length-exceeded', 'a pathLenConstraint above allows no more intermediates');
+          if (maxPathLength <= 0) fail('path-length', position, 'certificate-path-length-exceeded', `this CA is one intermediate too many for ${maxPathLengthSource} (self-issued CAs are not counted)`, 'RFC 5280 §6.1.4 (l)');
           maxPathLength -= 1;
         }
+        // §6.1.4 (m): a pathLenConstraint (a self-issued CA's too) can only lower it.
         const pathLength = certificate.extensions.basicConstraints?.pathLength;
-        if (pathLength !== undefined) maxPathLength = Math.min(maxPathLength, pathLength);
+        if (pathLength !== undefined && pathLength < maxPathLength) {
+          maxPathLength = pathLength;
+          maxPathLengthSource = `pathLenConstraint ${pathLength} of ${positionLabel(position, length)}`;
+        }
         record('path-length', position, 'pass');
         if (certificate.extensions.nameConstraints !== undefined) constraints.push({ position, constraints: certificate.extensions.nameConstraints });
+        const preparation = policies.prepareForNext(certificate, length - position);
+        if (!preparation.ok) fail('policies', position, 'certificate-policy-invalid', preparation.detail, preparation.rule);
         if (certificate.extensions.extKeyUsage !== undefined) ekuConstraints.push({ position, purposes: certificate.extensions.extKeyUsage.purposes });
       } else if (settings.requiredEkus.length > 0) {
         const leafViolation = leafEkuViolation(certificate.extensions.extKeyUsage?.purposes, settings.requiredEkus, settings.leafProfile);
@@ -247,10 +263,13 @@ export function validatePath(chain: readonly ParsedCertificate[], anchor: Parsed
         record('extended-key-usage', 0, 'pass');
       }
     }
-    const policies = processCertificatePolicies([...chain].reverse());
-    if (!policies.ok) fail('policies', length - 1 - policies.index, 'certificate-policy-invalid', policies.detail);
-    record('policies', 0, 'pass');
-    return { ok: true, reason: 'certificate-valid', trace };
+    const leaf = chain[0];
+    if (leaf === undefined) throw new Error('empty path');
+    const policyOutcome = policies.wrapUp(leaf);
+    if (!policyOutcome.ok) fail('policies', 0, 'certificate-policy-invalid', policyOutcome.detail, policyOutcome.rule);
+    const output = policyOutcome.ok ? policyOutcome.output : undefined;
+    record('policies', 0, 'pass', undefined, `user-constrained policy set: ${output === undefined || output.userConstrainedPolicySet.length === 0 ? 'empty' : output.userConstrainedPolicySet.join(', ')}`);
+    return { ok: true, reason: 'certificate-valid', trace, ...(output === undefined ? {} : { policies: output }) };
   } catch (error) {
     if (error instanceof PathFailure) return { ok: false, reason: error.reason, trace, failedAt: error.position };
     throw error;

@@ -14,7 +14,11 @@ export const CERTIFICATE_REASONS = {
   'certificate-untrusted': 'No path from the certificate to any trusted CA could be built.',
   'certificate-signature-invalid': 'A signature in the path does not verify with the issuer\'s public key.',
   'certificate-signature-algorithm-weak':
-    'A signature or key in the path uses a refused algorithm (SHA-1 unless allowed, RSA below the minimum size, or an unsupported algorithm or curve).',
+    'A signature or key in the path is too weak for the algorithm policy: SHA-1 (unless allowed), MD5 or MD2, or an RSA key below the minimum size. Not a bad signature: the signature was not checked.',
+  'certificate-signature-algorithm-unsupported':
+    'A signature or key in the path uses an algorithm, curve or parameter set certgate does not implement (an unknown OID, a curve other than P-256/P-384/P-521, explicit curve parameters, RSA-PSS parameters it does not support). Not a bad signature: the signature was not checked.',
+  'certificate-algorithm-dsa-refused':
+    'A signature or key in the path is DSA, which certgate refuses by design (no current CA issues DSA; no option allows it). Not a bad signature: the signature was not checked.',
   'certificate-eku-missing':
     'The certificate does not list the required extended key usage (Client Authentication by default) — no EKU extension or only anyExtendedKeyUsage does not count for a client certificate — or a CA above it does not allow it.',
   'certificate-leaf-is-ca':
@@ -23,7 +27,8 @@ export const CERTIFICATE_REASONS = {
   'certificate-path-length-exceeded': 'A CA\'s pathLenConstraint allows fewer intermediates than the path contains.',
   'certificate-key-usage-invalid': 'A key usage forbids the use: an issuer without keyCertSign, a CRL issuer without cRLSign, or an inconsistent key usage.',
   'certificate-name-constraints-violated': 'A name in the certificate falls outside the name constraints of a CA above it.',
-  'certificate-policy-invalid': 'Certificate policy processing failed: an explicit policy is required but no valid policy remains, or a policy mapping is invalid.',
+  'certificate-policy-invalid':
+    'Certificate policy processing (RFC 5280 §6.1.3-6.1.5) failed: an explicit policy is required (by a CA\'s requireExplicitPolicy or the relying party\'s explicitPolicy) but no acceptable policy remains, or a CA maps a policy to or from anyPolicy.',
   'certificate-unknown-critical-extension': 'A certificate carries a critical extension the validator does not process.',
   'certificate-revoked': 'A certificate in the path is listed as revoked on a valid CRL from its issuer.',
   'certificate-revocation-unknown': 'Revocation checking is required but no valid, current CRL covers a certificate in the path.',

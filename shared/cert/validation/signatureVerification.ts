@@ -1,7 +1,11 @@
 /**
  * Signature verification for certificates and CRLs with node:crypto: RSA PKCS#1 v1.5, RSA-PSS
  * (parameters decoded and enforced), ECDSA on P-256/P-384/P-521, Ed25519 and Ed448. Also the key
- * strength policy (minimum RSA size, allowed curves) and the SHA-1 refusal.
+ * strength policy (minimum RSA size, allowed curves) and the SHA-1 refusal. A refusal by policy
+ * is never reported as a bad signature: `certificate-signature-algorithm-weak` (SHA-1, MD5/MD2, RSA
+ * below the minimum), `certificate-signature-algorithm-unsupported` (what certgate does not
+ * implement) and `certificate-algorithm-dsa-refused` (DSA, by design) are decided before any
+ * signature is checked; `certificate-signature-invalid` means the signature itself is wrong.
  * May import: node:crypto, ../x509/*.
  */
 import { verify } from 'node:crypto';
@@ -20,7 +24,18 @@ export interface AlgorithmPolicy {
 /** Result of a signature or key check. */
 export type AlgorithmCheck =
   | { readonly ok: true }
-  | { readonly ok: false; readonly reason: Extract<CertificateReason, 'certificate-signature-invalid' | 'certificate-signature-algorithm-weak' | 'certificate-key-invalid'>; readonly detail: string };
+  | { readonly ok: false; readonly reason: AlgorithmFailureReason; readonly detail: string };
+
+/** The reasons a signature or key check can fail with. */
+export type AlgorithmFailureReason = Extract<
+  CertificateReason,
+  'certificate-signature-invalid' | 'certificate-signature-algorithm-weak' | 'certificate-signature-algorithm-unsupported' | 'certificate-algorithm-dsa-refused' | 'certificate-key-invalid'
+>;
+
+/** Whether `reason` is a refusal by algorithm policy (as opposed to a signature or key that is wrong). */
+export function isAlgorithmRefusal(reason: string): boolean {
+  return reason === 'certificate-signature-algorithm-weak' || reason === 'certificate-signature-algorithm-unsupported' || reason === 'certificate-algorithm-dsa-refused';
+}
 
 const HASH_BY_OID: Readonly<Record<string, string>> = {
   '1.3.14.3.2.26': 'sha1',
@@ -44,6 +59,25 @@ const ECDSA_HASH: Readonly<Record<string, string>> = {
   '1.2.840.10045.4.3.2': 'sha256',
   '1.2.840.10045.4.3.3': 'sha384',
   '1.2.840.10045.4.3.4': 'sha512',
+};
+
+/** DSA signature algorithms (X9.57 dsa-with-sha1, NIST dsa-with-sha224 … sha3-512). */
+const DSA_SIGNATURE_OIDS = new Set([
+  '1.2.840.10040.4.3',
+  '2.16.840.1.101.3.4.3.1',
+  '2.16.840.1.101.3.4.3.2',
+  '2.16.840.1.101.3.4.3.3',
+  '2.16.840.1.101.3.4.3.4',
+  '2.16.840.1.101.3.4.3.5',
+  '2.16.840.1.101.3.4.3.6',
+  '2.16.840.1.101.3.4.3.7',
+  '2.16.840.1.101.3.4.3.8',
+]);
+
+/** RSA with MD2 / MD5: broken hashes no option allows. */
+const BROKEN_RSA_HASHES: Readonly<Record<string, string>> = {
+  '1.2.840.113549.1.1.2': 'MD2',
+  '1.2.840.113549.1.1.4': 'MD5',
 };
 
 const RSA_PSS_OID = '1.2.840.113549.1.1.10';
@@ -109,10 +143,13 @@ function planVerification(algorithm: AlgorithmIdentifier): VerifyPlan {
   }
   if (algorithm.oid === RSA_PSS_OID) {
     const parameters = decodePssParameters(algorithm.parameters);
-    if (typeof parameters === 'string') return { ok: false, reason: 'certificate-signature-algorithm-weak', detail: parameters };
+    if (typeof parameters === 'string') return { ok: false, reason: 'certificate-signature-algorithm-unsupported', detail: parameters };
     return { ok: true, hash: parameters.hash, keyTypes: ['rsa', 'rsa-pss'], pssSaltLength: parameters.saltLength };
   }
-  return { ok: false, reason: 'certificate-signature-algorithm-weak', detail: `unsupported signature algorithm ${algorithm.oid}` };
+  if (DSA_SIGNATURE_OIDS.has(algorithm.oid)) return { ok: false, reason: 'certificate-algorithm-dsa-refused', detail: `DSA signature (${algorithm.oid}) is refused` };
+  const broken = BROKEN_RSA_HASHES[algorithm.oid];
+  if (broken !== undefined) return { ok: false, reason: 'certificate-signature-algorithm-weak', detail: `RSA with ${broken} signatures are refused` };
+  return { ok: false, reason: 'certificate-signature-algorithm-unsupported', detail: `unsupported signature algorithm ${algorithm.oid}` };
 }
 
 /** Check a public key against the key policy (well formed, RSA size, allowed curves), from its DER. */
@@ -125,13 +162,15 @@ export function checkPublicKey(spki: SubjectPublicKeyInfo, policy: AlgorithmPoli
       if (key.modulusBits % 8 !== 0) return { ok: false, reason: 'certificate-key-invalid', detail: `RSA modulus of ${key.modulusBits} bits is not a whole number of octets` };
       return { ok: true };
     case 'ec':
-      if (!ALLOWED_CURVES.has(key.curve)) return { ok: false, reason: 'certificate-signature-algorithm-weak', detail: `EC curve ${key.curve} is not allowed` };
+      if (!ALLOWED_CURVES.has(key.curve)) return { ok: false, reason: 'certificate-signature-algorithm-unsupported', detail: `EC curve ${key.curve} is not supported` };
       return { ok: true };
     case 'ed25519':
     case 'ed448':
       return { ok: true };
+    case 'dsa':
+      return { ok: false, reason: 'certificate-algorithm-dsa-refused', detail: 'DSA public key is refused' };
     case 'unsupported':
-      return { ok: false, reason: 'certificate-signature-algorithm-weak', detail: `${key.detail} is not supported` };
+      return { ok: false, reason: 'certificate-signature-algorithm-unsupported', detail: `${key.detail} is not supported` };
     case 'invalid':
       return { ok: false, reason: 'certificate-key-invalid', detail: key.detail };
   }

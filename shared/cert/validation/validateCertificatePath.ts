@@ -17,12 +17,13 @@ import type { ParsedCertificate } from '../x509/certificate.js';
 import { parseCertificates } from '../x509/certificateInput.js';
 import { certificateSummary, type CertificateSummary } from '../x509/certificateSummary.js';
 import { ExtendedKeyUsageOid } from '../x509/oids.js';
+import { DEFAULT_POLICY_INPUTS, type PolicyInputs } from './certificatePolicies.js';
 import { certificateAuthorityMarker, LEAF_PROFILES, type LeafProfile } from './certificateProfile.js';
 import { crlSignerSource } from './crlSigners.js';
-import { isSelfIssued, validatePath, type PathValidationResult, type PathValidationSettings, type RevocationMode } from './pathValidation.js';
+import { isSelfIssued, positionLabel, validatePath, type PathValidationResult, type PathValidationSettings, type RevocationMode } from './pathValidation.js';
 import type { CertificateReason } from './reasons.js';
 import { verifySignature, type AlgorithmCheck } from './signatureVerification.js';
-import type { TraceEntry } from './trace.js';
+import { ruleOf, type TraceEntry } from './trace.js';
 import type { TrustStore } from './trustStore.js';
 
 /** What to validate and how. */
@@ -66,6 +67,17 @@ export interface ValidationInput {
   readonly minRsaBits?: number;
   /** Bound on path-building work (candidate issuers examined); default 2000. */
   readonly maxPathBuildingSteps?: number;
+  /**
+   * RFC 5280 user-initial-policy-set: the certificate policy OIDs acceptable to the caller.
+   * Default `['2.5.29.32.0']` (anyPolicy: any policy, or none, will do).
+   */
+  readonly initialPolicySet?: readonly string[];
+  /** RFC 5280 initial-explicit-policy: the path must be valid for a policy of `initialPolicySet`. Default false. */
+  readonly explicitPolicy?: boolean;
+  /** RFC 5280 initial-policy-mapping-inhibit: policy mapping is not allowed in the path. Default false. */
+  readonly policyMappingInhibit?: boolean;
+  /** RFC 5280 initial-any-policy-inhibit: anyPolicy in a certificate is not processed. Default false. */
+  readonly anyPolicyInhibit?: boolean;
 }
 
 /** The outcome of validation. */
@@ -76,11 +88,22 @@ export interface ValidationResult {
   readonly trace: TraceEntry[];
   /** Leaf … anchor of the chosen (or best failing) path. */
   readonly path?: CertificateSummary[];
-  /** Summary of the leaf, when it parsed. */
+  /** Summary of the leaf, when it parsed (with `validatedPolicyOids` when the path is valid). */
   readonly leaf?: CertificateSummary;
+  /**
+   * When valid: RFC 5280 §6.1.6's user-constrained-policy-set, the certificate policies (in the
+   * trust anchor's policy domain) the path is valid for that are in `initialPolicySet`;
+   * `2.5.29.32.0` when the whole path asserts anyPolicy and the caller accepts any policy.
+   * Empty when the path is valid for no policy (allowed unless an explicit policy is required).
+   */
+  readonly userConstrainedPolicySet?: readonly string[];
+  /** When valid: the policies the CAs of the path allow, before intersecting with `initialPolicySet` (RFC 9618 §5). */
+  readonly authoritiesConstrainedPolicySet?: readonly string[];
 }
 
 const DEFAULT_MAX_CHAIN_DEPTH = 8;
+const MAX_INITIAL_POLICIES = 256;
+const OID_PATTERN = /^[0-2](\.(0|[1-9][0-9]*))+$/u;
 const DEFAULT_MAX_STEPS = 2000;
 const MAX_CERTIFICATE_INPUT_BYTES = 256 * 1024;
 const MAX_INTERMEDIATES = 64;
@@ -114,6 +137,25 @@ function invalidInput(detail: string): ValidationResult {
   return { ok: false, reason: 'certificate-validation-input-invalid', trace: [{ check: 'parse', certificate: 'leaf', outcome: 'fail', reason: 'certificate-validation-input-invalid', detail }] };
 }
 
+/** The policy inputs with RFC 5280's defaults, or why they are not acceptable. */
+function policyInputsOf(input: ValidationInput): PolicyInputs | string {
+  const initialPolicySet = input.initialPolicySet ?? DEFAULT_POLICY_INPUTS.initialPolicySet;
+  if (!Array.isArray(initialPolicySet) || initialPolicySet.length === 0 || initialPolicySet.length > MAX_INITIAL_POLICIES) {
+    return `initialPolicySet must list 1 to ${MAX_INITIAL_POLICIES} policy OIDs (anyPolicy ${DEFAULT_POLICY_INPUTS.initialPolicySet.join('')} for any)`;
+  }
+  const badOid = (initialPolicySet as readonly unknown[]).find((oid) => typeof oid !== 'string' || !OID_PATTERN.test(oid));
+  if (badOid !== undefined) return `initialPolicySet: ${JSON.stringify(badOid)} is not a dotted OID`;
+  const flags = { explicitPolicy: input.explicitPolicy, policyMappingInhibit: input.policyMappingInhibit, anyPolicyInhibit: input.anyPolicyInhibit };
+  const badFlag = Object.entries(flags).find(([, value]) => value !== undefined && typeof value !== 'boolean');
+  if (badFlag !== undefined) return `${badFlag[0]} must be true or false`;
+  return {
+    initialPolicySet: [...new Set(initialPolicySet)],
+    initialExplicitPolicy: input.explicitPolicy ?? false,
+    initialPolicyMappingInhibit: input.policyMappingInhibit ?? false,
+    initialAnyPolicyInhibit: input.anyPolicyInhibit ?? false,
+  };
+}
+
 function validate(input: ValidationInput): ValidationResult {
   if (!(input.time instanceof Date) || Number.isNaN(input.time.getTime())) return invalidInput('time is not a valid Date');
   const clockSkewMs = (input.clockSkewSeconds ?? 0) * 1000;
@@ -122,6 +164,8 @@ function validate(input: ValidationInput): ValidationResult {
   if (!Number.isFinite(clockSkewMs) || clockSkewMs < 0 || !(maxChainDepth >= 0) || !(maxSteps > 0)) return invalidInput('clockSkewSeconds, maxChainDepth or maxPathBuildingSteps out of range');
   const leafProfile = input.leafProfile ?? 'client-certificate';
   if (!LEAF_PROFILES.includes(leafProfile)) return invalidInput(`leafProfile must be one of ${LEAF_PROFILES.join(', ')}`);
+  const policyInputs = policyInputsOf(input);
+  if (typeof policyInputs === 'string') return invalidInput(policyInputs);
   const trace: TraceEntry[] = [];
 
   if (inputLength(input.leaf) > MAX_CERTIFICATE_INPUT_BYTES) {
@@ -209,6 +253,7 @@ function validate(input: ValidationInput): ValidationResult {
     revocation: input.revocation ?? 'off',
     ...(input.revocationModeFor ? { revocationModeFor: input.revocationModeFor } : {}),
     ...(input.revocationStatusFor ? { revocationStatusFor: input.revocationStatusFor } : {}),
+    policyInputs,
     crls,
     verifyIssuedBy,
     // RFC 5280 §6.3.3 (f): a CRL signer outside the path needs its own path to the same anchor,
@@ -281,7 +326,15 @@ function validate(input: ValidationInput): ValidationResult {
   const found = extend([leaf]);
   if (found !== undefined) {
     trace.push({ check: 'path-building', certificate: 'leaf', outcome: 'pass', detail: `path of ${found.chain.length} certificate(s) to ${found.anchor.subject.text} (${search.pathsTried} anchored path(s) tried)` });
-    return { ok: true, reason: 'certificate-valid', trace: [...trace, ...found.result.trace], path: [...found.chain, found.anchor].map(certificateSummary), leaf: leafSummary };
+    const policies = found.result.policies;
+    return {
+      ok: true,
+      reason: 'certificate-valid',
+      trace: [...trace, ...found.result.trace],
+      path: [...found.chain, found.anchor].map(certificateSummary),
+      leaf: policies === undefined ? leafSummary : { ...leafSummary, validatedPolicyOids: [...policies.userConstrainedPolicySet] },
+      ...(policies === undefined ? {} : { userConstrainedPolicySet: policies.userConstrainedPolicySet, authoritiesConstrainedPolicySet: policies.authoritiesConstrainedPolicySet }),
+    };
   }
   const failure = search.best;
   if (failure?.rank === 3 && failure.pathResult !== undefined && failure.anchor !== undefined) {
@@ -298,7 +351,9 @@ function validate(input: ValidationInput): ValidationResult {
     reason = failure.reason;
     detail = failure.detail;
   }
-  trace.push({ check: 'path-building', certificate: 'leaf', outcome: 'fail', reason, detail });
+  // The certificate the failure is about: for a broken signature, the last of the partial chain.
+  const failedOn = failure === undefined || failure.rank !== 1 ? 'leaf' : positionLabel(failure.chain.length - 1, failure.chain.length + 1);
+  trace.push({ check: 'path-building', certificate: failedOn, outcome: 'fail', reason, detail, rule: ruleOf('path-building', reason) });
   return { ok: false, reason, trace, ...(failure === undefined ? {} : { path: failure.chain.map(certificateSummary) }), leaf: leafSummary };
 }
 

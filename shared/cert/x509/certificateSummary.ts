@@ -17,8 +17,14 @@ export interface CertificateSummary {
   readonly notAfter: string;
   /** SANs as `dns:…`, `email:…`, `uri:…`, `ip:…`, `upn:…`, `dirname:…`. */
   readonly subjectAltNames: string[];
-  /** Certificate policy OIDs (templates and assurance levels, as enterprise CAs write them). */
+  /** Certificate policy OIDs (templates and assurance levels, as enterprise CAs write them), as the certificate lists them. */
   readonly policyOids: string[];
+  /**
+   * Only on the leaf of a valid path: the user-constrained policy set RFC 5280 §6.1 path
+   * validation produced (in the trust anchor's policy domain; `2.5.29.32.0` when the whole path
+   * asserts anyPolicy). What access policies on certificate policies match against.
+   */
+  readonly validatedPolicyOids?: string[];
 }
 
 const summaries = new WeakMap<ParsedCertificate, CertificateSummary>();

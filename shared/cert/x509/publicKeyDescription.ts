@@ -1,7 +1,8 @@
 /**
- * What a SubjectPublicKeyInfo holds (algorithm, RSA modulus size, EC curve), read from the DER
- * without building a node:crypto KeyObject: key policy checks run on every certificate, and
- * creating a KeyObject costs about as much as parsing the certificate.
+ * What a SubjectPublicKeyInfo holds (algorithm, RSA modulus size, EC curve; DSA recognised only
+ * to be refused by name), read from the DER without building a node:crypto KeyObject: key policy
+ * checks run on every certificate, and creating a KeyObject costs about as much as parsing the
+ * certificate.
  * May import: ./derNodes.js, ./certificate.js (types).
  */
 import type { SubjectPublicKeyInfo } from './certificate.js';
@@ -12,12 +13,14 @@ export type PublicKeyDescription =
   | { readonly kind: 'rsa' | 'rsa-pss'; readonly modulusBits: number }
   | { readonly kind: 'ec'; readonly curve: string }
   | { readonly kind: 'ed25519' | 'ed448' }
+  | { readonly kind: 'dsa' }
   | { readonly kind: 'unsupported'; readonly detail: string }
   | { readonly kind: 'invalid'; readonly detail: string };
 
 const RSA_OID = '1.2.840.113549.1.1.1';
 const RSA_PSS_OID = '1.2.840.113549.1.1.10';
 const EC_OID = '1.2.840.10045.2.1';
+const DSA_OID = '1.2.840.10040.4.1';
 const CURVES: Readonly<Record<string, { name: string; coordinateBytes: number }>> = {
   '1.2.840.10045.3.1.7': { name: 'prime256v1', coordinateBytes: 32 },
   '1.3.132.0.34': { name: 'secp384r1', coordinateBytes: 48 },
@@ -61,6 +64,8 @@ function describe(spki: SubjectPublicKeyInfo): PublicKeyDescription {
     if (parameters !== undefined || spki.keyBytes.length !== (ed25519 ? 32 : 57)) return { kind: 'invalid', detail: 'malformed EdDSA key' };
     return { kind: ed25519 ? 'ed25519' : 'ed448' };
   }
+  // Recognised so it can be refused by name (its parameters are not read: it is never used).
+  if (oid === DSA_OID) return { kind: 'dsa' };
   return { kind: 'unsupported', detail: `public key algorithm ${oid}` };
 }
 
