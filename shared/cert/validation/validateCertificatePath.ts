@@ -268,7 +268,8 @@ function validate(input: ValidationInput): ValidationResult {
         verifyIssuedBy,
         validate: (chain, signerAnchor) => {
           const { crlSigners: _nested, ...outer } = settings;
-          return validatePath(chain, signerAnchor, { ...outer, requiredEkus: [], leafProfile: 'rfc5280' });
+          // The caller's policy inputs are about the client certificate: a CRL signer's path asserts no policy of its own.
+          return validatePath(chain, signerAnchor, { ...outer, requiredEkus: [], leafProfile: 'rfc5280', policyInputs: DEFAULT_POLICY_INPUTS });
         },
         maxDepth: maxChainDepth,
         maxSteps,

@@ -10,7 +10,7 @@ import 'reflect-metadata';
 import { describe, expect, it } from 'vitest';
 import { createTrustStore, validateCertificatePath, type CertificateReason, type ValidationInput, type ValidationResult } from '../../../shared/cert/validation/index.js';
 import { ANY_POLICY, P1, P2, P3, P4, certificatePolicies, generatePath, type CaSpec, type GeneratedPath, type PolicySpec } from './rfc5280Pki.js';
-import { NOW, issueTestCertificate as issue } from './testCertificates.js';
+import { NOW, issueTestCertificate as issue, issueTestCrl } from './testCertificates.js';
 
 function validatePath(path: GeneratedPath, overrides: Partial<ValidationInput> = {}): ValidationResult {
   return validateCertificatePath({
@@ -327,6 +327,26 @@ describe('certificate policies (RFC 5280 §6.1.2-6.1.5)', () => {
     const result = validatePath(path, { ...EXPLICIT, maxChainDepth: 8 });
     expect(result.reason).toBe('certificate-valid');
     expect([...(result.userConstrainedPolicySet ?? [])].sort()).toEqual([...policies].sort());
+  });
+
+  it('§6.3.3 (f): the path of a separate CRL signer is validated without the relying party\'s policy inputs (a CRL signer asserts no certificate policy)', async () => {
+    const path = await generatePath([{ name: 'CN=CA with a CRL key', policies: [P1] }], { policies: [P1] });
+    const ca = path.cas[0]!;
+    const crlSigner = await issue({ subject: 'CN=CA with a CRL key', issuer: path.anchor.credentials, ca: {}, keyUsage: ['cRLSign'] });
+    const leafCrl = await issueTestCrl(crlSigner.credentials, ['0badbeef']);
+    const rootCrl = await issueTestCrl(path.anchor.credentials, ['0badbeef']);
+    const result = validateCertificatePath({
+      leaf: path.leaf.cert.der,
+      intermediates: [ca.cert.der, crlSigner.cert.der],
+      trustStore: createTrustStore([path.anchor.cert.der]),
+      time: NOW,
+      crls: [leafCrl, rootCrl],
+      revocation: 'required',
+      initialPolicySet: [P1],
+      explicitPolicy: true,
+    });
+    expect(result.reason).toBe('certificate-valid');
+    expect(result.userConstrainedPolicySet).toEqual([P1]);
   });
 
   it('rejects malformed relying-party policy inputs as a caller error', async () => {

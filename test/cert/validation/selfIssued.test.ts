@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createTrustStore, validateCertificatePath, type CertificateReason, type ValidationInput, type ValidationResult } from '../../../shared/cert/validation/index.js';
 import type { IssuedCertificate } from '../../../dev/pki/issue.js';
 import { ANY_POLICY, P1, P2, generatePath, generateRollover, type CaSpec, type GeneratedPath, type PolicySpec, type Rollover } from './rfc5280Pki.js';
-import { NOW, issueTestCertificate as issue } from './testCertificates.js';
+import { NOW, issueTestCertificate as issue, issueTestCrl } from './testCertificates.js';
 
 function validate(leaf: IssuedCertificate, anchors: readonly IssuedCertificate[], intermediates: readonly IssuedCertificate[], overrides: Partial<ValidationInput> = {}): ValidationResult {
   return validateCertificatePath({
@@ -111,6 +111,30 @@ describe('CA key rollover (RFC 5280 §6.1 self-issued certificates; RFC 4210 §4
     const impostor = await issue({ subject: 'CN=rollover root', ca: {} });
     const forgedLink = await issue({ subject: 'CN=rollover root', issuer: impostor.credentials, ca: {}, keys: root.newWithNew.keys });
     expect(validate(leafOfNewKey, [root.oldWithOld], [forgedLink]).ok).toBe(false);
+  });
+
+  describe('with revocation required: the CA publishes its CRLs with its current key (§6.1.3 (a)(3), §6.3.3 (f))', () => {
+    it.each([
+      { label: 'old-with-new: the new key\'s CRL covers the old-key leaf and the link', revoked: false, expected: VALID },
+      { label: 'old-with-new: the new key\'s CRL revokes the old-key leaf', revoked: true, expected: { ok: false, reason: 'certificate-revoked' } },
+    ])('$label', async ({ revoked, expected }) => {
+      const crl = await issueTestCrl(root.newWithNew.credentials, revoked ? [leafOfOldKey.cert.parsed.serialNumber] : ['0badbeef']);
+      expect(outcome(validate(leafOfOldKey, [root.newWithNew], [root.oldWithNew], { crls: [crl], revocation: 'required' }))).toEqual(expected);
+    });
+
+    it.each([
+      { label: 'new-with-old: the old key\'s CRL covers the new-key leaf and the link', revoked: false, expected: VALID },
+      { label: 'new-with-old: the old key\'s CRL revokes the new-key leaf', revoked: true, expected: { ok: false, reason: 'certificate-revoked' } },
+    ])('$label', async ({ revoked, expected }) => {
+      const crl = await issueTestCrl(root.oldWithOld.credentials, revoked ? [leafOfNewKey.cert.parsed.serialNumber] : ['0badbeef']);
+      expect(outcome(validate(leafOfNewKey, [root.oldWithOld], [root.newWithOld], { crls: [crl], revocation: 'required' }))).toEqual(expected);
+    });
+
+    it('new-with-old: a CRL signed with the new key (the current key, certified by the link) covers the new-key leaf', async () => {
+      const crl = await issueTestCrl(root.newWithNew.credentials, [leafOfNewKey.cert.parsed.serialNumber]);
+      const linkCrl = await issueTestCrl(root.oldWithOld.credentials, ['0badbeef']);
+      expect(outcome(validate(leafOfNewKey, [root.oldWithOld], [root.newWithOld], { crls: [crl, linkCrl], revocation: 'required' }))).toEqual({ ok: false, reason: 'certificate-revoked' });
+    });
   });
 
   it('a self-issued certificate that is not a CA cannot link: §6.1.4 (k) still applies', async () => {
