@@ -111,8 +111,8 @@ export function readRequestTarget(req: IncomingMessage): RequestTarget {
       return refuse(400, 'invalid-request-target', 'The request target is not a valid absolute URL.');
     }
     if (url.username !== '' || url.password !== '') return refuse(400, 'invalid-request-target', 'The request target must not carry user information.');
-    // The Host header is valid here, so it parses; HTTP/1.0 may leave it out.
-    if (host !== undefined && url.host !== new URL(`http://${host}/`).host) {
+    // A valid, non-empty Host parses; HTTP/1.0 may leave it out; an empty one names no authority.
+    if (host !== undefined && (host === '' || url.host !== new URL(`http://${host}/`).host)) {
       return refuse(400, 'host-header-mismatch', 'The Host header must name the authority of an absolute request target.');
     }
     originForm = `${url.pathname}${url.search}`;

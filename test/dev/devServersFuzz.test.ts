@@ -21,12 +21,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureDevPki, type DevPki } from '../../dev/pki/index.js';
 import { probeBytes, rawExchange, startDevServers, type DevServers, type RawAnswer, type RawTarget } from './devServersUnderTest.js';
 
-/** One malformed request. `mayReset`: the server may reset the connection before the client reads its 4xx (oversized heads). */
+/**
+ * One malformed request. `mayReset`: the server may reset the connection before the client reads
+ * its 4xx (oversized heads). `abandonAfterMs`: the client resets the connection after that long, so
+ * no answer is expected; only that the servers keep serving.
+ */
 interface FuzzCase {
   readonly label: string;
   readonly bytes: Buffer;
   readonly halfClose?: boolean;
   readonly mayReset?: boolean;
+  readonly abandonAfterMs?: number;
 }
 
 const CRLF = '\r\n';
@@ -107,6 +112,10 @@ const EXPLICIT: FuzzCase[] = [
   { label: 'absolute form, ftp', bytes: head('GET ftp://127.0.0.1/api/authorize/x HTTP/1.1') },
   { label: 'absolute form, no slashes', bytes: head('GET http:/api/authorize/x HTTP/1.1') },
   { label: 'absolute form, %ZZ', bytes: head('GET http://127.0.0.1/api/authorize/%ZZ HTTP/1.1') },
+  { label: 'absolute form, empty Host', bytes: head('GET http://127.0.0.1/api/authorize/x HTTP/1.1', ['Host: ']) },
+  { label: 'absolute form, userinfo', bytes: head('GET http://u:p@127.0.0.1/api/authorize/x HTTP/1.1') },
+  { label: 'absolute form, HTTP/1.0 without Host', bytes: head('GET http://127.0.0.1/api/authorize/%ZZ HTTP/1.0', []) },
+  { label: 'HTTP/1.0 without Host', bytes: head('GET /api/authorize/%E0%A4%A HTTP/1.0', []) },
   { label: 'space in the target', bytes: head('GET http://a b/ HTTP/1.1') },
   { label: 'NUL in the target', bytes: head('GET /api/authorize/a\x00b HTTP/1.1') },
   { label: 'HTTP/9.9', bytes: head('GET /api/authorize/x HTTP/9.9') },
@@ -147,6 +156,13 @@ const EXPLICIT: FuzzCase[] = [
   { label: 'Expect: 100-continue', bytes: bytesOf(head('POST /api/upload/%ZZ HTTP/1.1', ['Host: 127.0.0.1', 'Expect: 100-continue', 'Content-Length: 3']), 'abc') },
   { label: 'Expect: bogus', bytes: head('GET /api/authorize/x HTTP/1.1', ['Host: 127.0.0.1', 'Expect: bogus']) },
   { label: 'Upgrade: websocket', bytes: head('GET /api/authorize/%ZZ HTTP/1.1', ['Host: 127.0.0.1', 'Upgrade: websocket', 'Connection: Upgrade']) },
+  // Clients that go away: before the answer, mid-body, while the function runs, mid-response.
+  { label: 'reset right after the head', bytes: head('GET /api/authorize/x HTTP/1.1'), abandonAfterMs: 0 },
+  { label: 'reset mid-head', bytes: bytesOf('GET /api/authorize/x HTTP/1.1\r\nHost: 127.0.0.1\r\nx-a: '), abandonAfterMs: 5 },
+  { label: 'reset mid-body', bytes: bytesOf(head('POST /api/upload HTTP/1.1', ['Host: 127.0.0.1', 'Content-Length: 100000']), 'a'.repeat(5000)), abandonAfterMs: 5 },
+  { label: 'reset mid-chunked-body', bytes: bytesOf(head('POST /api/authorize/x HTTP/1.1', ['Host: 127.0.0.1', 'Transfer-Encoding: chunked']), '100\r\nabc'), abandonAfterMs: 5 },
+  { label: 'reset after a 100-continue', bytes: head('POST /api/upload HTTP/1.1', ['Host: 127.0.0.1', 'Expect: 100-continue', 'Content-Length: 10']), abandonAfterMs: 20 },
+  { label: 'reset mid-pipeline', bytes: bytesOf('GET /api/authorize/a HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n', head('GET /api/authorize/%ZZ HTTP/1.1')), abandonAfterMs: 1 },
   { label: 'Upgrade: h2c', bytes: head('GET /api/authorize/x HTTP/1.1', ['Host: a b', 'Upgrade: h2c', 'Connection: Upgrade, HTTP2-Settings', 'HTTP2-Settings: AAMAAABkAAQAAP__']) },
 ];
 
@@ -209,6 +225,7 @@ function finalResponse(answer: RawAnswer): { status: number; text: string; body:
 
 /** What is wrong with an answer, or undefined when it is an acceptable refusal. */
 function problemWith(fuzz: FuzzCase, answer: RawAnswer): string | undefined {
+  if (fuzz.abandonAfterMs !== undefined) return undefined;
   const { status, text, body } = finalResponse(answer);
   if (Number.isNaN(status)) {
     if (fuzz.mayReset && answer.ending === 'reset') return undefined;
@@ -294,7 +311,7 @@ async function fuzz(cases: readonly FuzzCase[], targets: readonly RawTarget[], c
     await Promise.all(
       batch.flatMap((fuzzCase) =>
         targets.map(async (t) => {
-          const answer = await rawExchange(t, fuzzCase.bytes, { halfClose: fuzzCase.halfClose ?? false });
+          const answer = await rawExchange(t, fuzzCase.bytes, { halfClose: fuzzCase.halfClose ?? false, ...(fuzzCase.abandonAfterMs === undefined ? {} : { abandonAfterMs: fuzzCase.abandonAfterMs }) });
           const problem = problemWith(fuzzCase, answer);
           if (problem !== undefined) failures.push(`${t.name} ← ${fuzzCase.label}: ${problem}`);
           const seen = (statuses[t.name] ??= {});

@@ -101,10 +101,11 @@ export interface RawAnswer {
 }
 
 /**
- * Opens a connection, writes `bytes` (optionally ending the sending side), and collects what comes
+ * Opens a connection, writes `bytes` (optionally ending the sending side, or resetting the connection
+ * after a while), and collects what comes
  * back until the server closes the connection or `timeoutMs` passes.
  */
-export function rawExchange(target: RawTarget, bytes: Buffer, options: { timeoutMs?: number; halfClose?: boolean } = {}): Promise<RawAnswer> {
+export function rawExchange(target: RawTarget, bytes: Buffer, options: { timeoutMs?: number; halfClose?: boolean; abandonAfterMs?: number } = {}): Promise<RawAnswer> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let ending: RawAnswer['ending'] = 'closed';
@@ -118,6 +119,14 @@ export function rawExchange(target: RawTarget, bytes: Buffer, options: { timeout
     socket.on(target.tls ? 'secureConnect' : 'connect', () => {
       socket.write(bytes);
       if (options.halfClose) socket.end();
+      // A client that goes away mid-request (or mid-response) without a word.
+      if (options.abandonAfterMs !== undefined) {
+        setTimeout(() => {
+          // An RST on TCP; TLS sockets cannot send one, so they close without close_notify.
+          if (target.tls) socket.destroy();
+          else socket.resetAndDestroy();
+        }, options.abandonAfterMs);
+      }
     });
     socket.on('data', (chunk: Buffer) => chunks.push(chunk));
     socket.on('error', (error: NodeJS.ErrnoException) => {
