@@ -11,11 +11,10 @@ import { X509CrlReason } from '@peculiar/x509';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IssuedCertificate } from '../../dev/pki/issue.js';
 import { HttpCrlFetcher } from '../../shared/adapters/httpCrlFetcher.js';
-import { createTrustStore, validateCertificatePath } from '../../shared/cert/validation/index.js';
+import { createTrustStore, parseCertificates, validateCertificatePath } from '../../shared/cert/validation/index.js';
 import { CrlCache } from '../../shared/trust/crlCache.js';
 import { CrlParser } from '../../shared/trust/crlParser.js';
 import { crlUrlsOf } from '../../shared/trust/revocationPolicy.js';
-import { parseCertificates } from '../../shared/cert/validation/index.js';
 import { signCrl } from '../cert/revocation/crlFixtures.js';
 import { NOW, issueTestCertificate as issue } from '../cert/validation/testCertificates.js';
 
@@ -45,7 +44,11 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await parser.close();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await new Promise<void>((resolve) => {
+    server.close(() => {
+      resolve();
+    });
+  });
 });
 
 describe('delta CRLs through the CRL cache (RFC 5280 §5.2.6 freshestCRL)', () => {
