@@ -11,7 +11,7 @@ import { appHintOf, gatewayConfigs } from '../../shared/gateways.js';
 const SECRET = 'app-hints-gateway-secret-0123456789';
 const base = { CERTGATE_STORAGE_CONNECTION_STRING: 'UseDevelopmentStorage=true', CERTGATE_GATEWAY_SECRETS: SECRET };
 
-function hintOf(env: Record<string, string>, url: string, headers: Record<string, string>): string | undefined {
+function hintOf(env: Record<string, string | undefined>, url: string, headers: Record<string, string>): string | undefined {
   const config = loadConfig({ ...base, ...env });
   const request = forwardedRequestOf(new Headers(headers), url);
   return appHintOf(request, new URL(url).searchParams, gatewayConfigs(config), config);
