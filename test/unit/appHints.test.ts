@@ -11,7 +11,7 @@ import { appHintOf, gatewayConfigs } from '../../shared/gateways.js';
 const SECRET = 'app-hints-gateway-secret-0123456789';
 const base = { CERTGATE_STORAGE_CONNECTION_STRING: 'UseDevelopmentStorage=true', CERTGATE_GATEWAY_SECRETS: SECRET };
 
-function hintOf(env: Record<string, string | undefined>, url: string, headers: Record<string, string>): string | undefined {
+function hintOf(env: Record<string, string>, url: string, headers: Record<string, string>): string | undefined {
   const config = loadConfig({ ...base, ...env });
   const request = forwardedRequestOf(new Headers(headers), url);
   return appHintOf(request, new URL(url).searchParams, gatewayConfigs(config), config);
@@ -19,8 +19,16 @@ function hintOf(env: Record<string, string | undefined>, url: string, headers: R
 
 const proven = { 'x-certgate-gateway-secret': SECRET };
 
+interface Case {
+  readonly label: string;
+  readonly env: Record<string, string>;
+  readonly url: string;
+  readonly headers: Record<string, string>;
+  readonly expected: string | undefined;
+}
+
 describe('app hints', () => {
-  it.each([
+  it.each<Case>([
     { label: 'off by default, even with the proof', env: {}, url: 'http://h/api/authorize?app=payroll', headers: proven, expected: undefined },
     { label: 'on, with the proof, from the query', env: { CERTGATE_GATEWAY_APP_HINTS: 'on' }, url: 'http://h/api/authorize?app=payroll', headers: proven, expected: 'payroll' },
     { label: 'on, with the proof, from the header', env: { CERTGATE_GATEWAY_APP_HINTS: 'on' }, url: 'http://h/api/authorize', headers: { ...proven, 'x-certgate-app': 'payroll' }, expected: 'payroll' },
