@@ -29,12 +29,12 @@ export interface PolicyInputs {
 }
 
 /** RFC 5280's values for a relying party that does not care about policies. */
-export const DEFAULT_POLICY_INPUTS: PolicyInputs = {
-  initialPolicySet: [ANY_POLICY_OID],
+export const DEFAULT_POLICY_INPUTS: PolicyInputs = Object.freeze({
+  initialPolicySet: Object.freeze([ANY_POLICY_OID]),
   initialExplicitPolicy: false,
   initialPolicyMappingInhibit: false,
   initialAnyPolicyInhibit: false,
-};
+});
 
 /** The policy outputs of a valid path (RFC 9618 §5, §6.1.5 (g)), in the trust anchor's policy domain. */
 export interface PolicyOutput {

@@ -139,6 +139,7 @@ function invalidInput(detail: string): ValidationResult {
 
 /** The policy inputs with RFC 5280's defaults, or why they are not acceptable. */
 function policyInputsOf(input: ValidationInput): PolicyInputs | string {
+  if (input.initialPolicySet === undefined && input.explicitPolicy === undefined && input.policyMappingInhibit === undefined && input.anyPolicyInhibit === undefined) return DEFAULT_POLICY_INPUTS;
   const initialPolicySet = input.initialPolicySet ?? DEFAULT_POLICY_INPUTS.initialPolicySet;
   if (!Array.isArray(initialPolicySet) || initialPolicySet.length === 0 || initialPolicySet.length > MAX_INITIAL_POLICIES) {
     return `initialPolicySet must list 1 to ${MAX_INITIAL_POLICIES} policy OIDs (anyPolicy ${DEFAULT_POLICY_INPUTS.initialPolicySet.join('')} for any)`;
