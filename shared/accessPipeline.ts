@@ -115,8 +115,9 @@ export async function evaluatePolicies(services: Services, input: PolicyInput, c
 
 /**
  * Full validation against the current CAs, CRLs and OCSP answers. When the CRLs say nothing about
- * the leaf and it names an OCSP responder, the responder is asked (once, then cached) and the path
- * validated again; the leaf's CRL URLs are learnt for the next refresh.
+ * a certificate of the path (the leaf or an intermediate) and it names an OCSP responder, the
+ * responder is asked (see {@link resolveByOcsp}) and the path validated again; the leaf's CRL URLs
+ * are learnt for the next refresh.
  */
 async function validateFresh(services: Services, anchors: TrustAnchors, input: CertificateInput): Promise<ValidationResult> {
   const { leaf, chain, now, correlationId } = input;
@@ -141,23 +142,16 @@ async function validateFresh(services: Services, anchors: TrustAnchors, input: C
       revocationStatusFor: (certificate, issuer) => services.ocsp.lookup(certificate.der, issuer.der, now),
     });
   };
-  const unknownFor = (result: ValidationResult, position: string) =>
-    result.trace.some((entry) => entry.check === 'revocation' && entry.certificate === position && entry.reason === 'certificate-revocation-unknown');
-  let validation = run();
-  if (unknownFor(validation, 'leaf') && OcspCache.hasResponder(leaf)) {
-    const issuerDer = issuerOf(validation, anchors, chain);
-    if (issuerDer) {
-      await services.ocsp.prefetch(leaf, issuerDer, now);
-      validation = run();
-    }
-  }
+  const ocsp = { ocsp: services.ocsp, derOf: derByThumbprint(leaf, chain, anchors), asked: new Set<string>(), now };
+  let validation = await resolveByOcsp(run(), run, ocsp);
   if (validation.trace.some((entry) => entry.reason === 'certificate-revocation-unknown')) {
     // A CRL this worker never fetched (a CA just added, perhaps through another worker; a CDP first
     // named by this leaf) is waited for, briefly and once per URL, instead of deciding without it.
     const parsed = parseCertificates(leaf);
     const path = (validation.path ?? []).map((certificate) => certificate.sha256Thumbprint);
     const urls = crlUrlsForPath(parsed.ok ? parsed.certificates[0] : undefined, path, anchors.byThumbprint, anchors.store.anchors);
-    if (await services.crls.awaitFirstFetch(urls)) validation = run();
+    // With that CRL, the path may go further (under `required` it stopped at the unknown): ask OCSP for what shows up.
+    if (await services.crls.awaitFirstFetch(urls)) validation = await resolveByOcsp(run(), run, ocsp);
   }
   if (validation.trace.some((entry) => entry.reason === 'certificate-revocation-unknown')) {
     // Learn the leaf's distribution points so the next refresh fetches them.
@@ -170,15 +164,63 @@ async function validateFresh(services: Services, anchors: TrustAnchors, input: C
   return validation;
 }
 
-/** DER of the leaf's issuer on the validated (or best failing) path: a trusted CA or a forwarded intermediate. */
-function issuerOf(validation: ValidationResult, anchors: TrustAnchors, chain: readonly Uint8Array[]): Uint8Array | undefined {
-  const thumbprint = validation.path?.[1]?.sha256Thumbprint;
-  if (!thumbprint) return undefined;
-  const anchor = anchors.store.anchors.find((candidate) => thumbprintOf(candidate) === thumbprint);
-  if (anchor) return anchor.der;
-  return chain.find((der) => createHash('sha256').update(der).digest('hex') === thumbprint);
+/** What {@link resolveByOcsp} needs, kept across the rounds of one validation. */
+interface OcspRounds {
+  readonly ocsp: OcspCache;
+  /** DER of a certificate of the path, by SHA-256 thumbprint. */
+  readonly derOf: (thumbprint: string) => Uint8Array | undefined;
+  /** Thumbprints of the certificates already asked about during this validation. */
+  readonly asked: Set<string>;
+  readonly now: Date;
 }
 
+/**
+ * OCSP for every certificate of the path whose status the CRLs left unknown: each revocation trace
+ * entry `certificate-revocation-unknown` names a position (`leaf`, `intermediate[i]`) of
+ * `validation.path`, whose issuer is the next certificate of the path. Those that name a responder
+ * are asked in parallel, each at most once per validation (a responder that is down is not asked
+ * again by the next round), and the path is validated again. Rounds repeat while new unknowns show
+ * up, at most the path's length: under `required` a path stops at its first unknown status, so the
+ * certificates below it (down to the leaf) show up only once it is resolved.
+ */
+async function resolveByOcsp(first: ValidationResult, run: () => ValidationResult, rounds: OcspRounds): Promise<ValidationResult> {
+  let validation = first;
+  for (let round = 0; round < (validation.path?.length ?? 1) - 1; round++) {
+    const questions = unknownRevocations(validation).flatMap((position) => {
+      const thumbprint = validation.path?.[position]?.sha256Thumbprint;
+      const issuerThumbprint = validation.path?.[position + 1]?.sha256Thumbprint;
+      if (thumbprint === undefined || issuerThumbprint === undefined || rounds.asked.has(thumbprint)) return [];
+      const certificate = rounds.derOf(thumbprint);
+      const issuer = rounds.derOf(issuerThumbprint);
+      if (!certificate || !issuer || !OcspCache.hasResponder(certificate)) return [];
+      rounds.asked.add(thumbprint);
+      return [{ certificate, issuer }];
+    });
+    if (questions.length === 0) break;
+    await Promise.all(questions.map(({ certificate, issuer }) => rounds.ocsp.prefetch(certificate, issuer, rounds.now)));
+    validation = run();
+  }
+  return validation;
+}
+
+/** Positions in the path (0 = leaf) whose revocation status is unknown, from the trace. */
+function unknownRevocations(validation: ValidationResult): number[] {
+  return validation.trace.flatMap((entry) => {
+    if (entry.check !== 'revocation' || entry.reason !== 'certificate-revocation-unknown') return [];
+    if (entry.certificate === 'leaf') return [0];
+    const index = /^intermediate\[(\d+)\]$/u.exec(entry.certificate)?.[1];
+    return index === undefined ? [] : [Number(index)];
+  });
+}
+
+/** DER of any certificate a path can hold, by SHA-256 thumbprint: the leaf, a forwarded intermediate or a trusted CA. */
+function derByThumbprint(leaf: Uint8Array, chain: readonly Uint8Array[], anchors: TrustAnchors): (thumbprint: string) => Uint8Array | undefined {
+  let forwarded: Map<string, Uint8Array> | undefined;
+  return (thumbprint) => {
+    forwarded ??= new Map([leaf, ...chain].map((der) => [createHash('sha256').update(der).digest('hex'), der]));
+    return forwarded.get(thumbprint) ?? anchors.store.anchors.find((candidate) => thumbprintOf(candidate) === thumbprint)?.der;
+  };
+}
 
 /** The signed-in user, when the request carries a bearer token certgate accepts. */
 export interface UserIdentity {

@@ -4,8 +4,9 @@
  * certificates (good ones with id-kp-OCSPSigning and id-pkix-ocsp-nocheck, one without the EKU, one
  * issued by the root instead of the intermediate, one expired), and leaves whose Authority
  * Information Access points at a responder URL. The CA part is made first so a loopback responder
- * can start with it; leaves are issued afterwards with the responder's URL. Dev and test only; every
- * key is generated, none is real.
+ * can start with it; leaves are issued afterwards with the responder's URL. For OCSP of the CAs on
+ * the path, more intermediates can be issued from the root with the URL of a responder that answers
+ * for the root. Dev and test only; every key is generated, none is real.
  * May import: @peculiar/x509 (types), node built-ins, ../pki/issue.js.
  */
 import type { webcrypto } from 'node:crypto';
@@ -126,17 +127,47 @@ export async function createOcspTestCa(options: OcspTestPkiOptions): Promise<Ocs
   };
 }
 
-/** Issues a client-authentication leaf from the intermediate whose AIA names `ocspUrls` (none: no AIA). */
+/**
+ * Issues a client-authentication leaf whose AIA names `ocspUrls` (none: no AIA), from the CA's
+ * intermediate or from `issuer` (an intermediate made by {@link issueOcspTestIntermediate}).
+ */
 export function issueOcspTestLeaf(
   ca: OcspTestCa,
-  options: { readonly serialHex: string; readonly ocspUrls?: readonly string[]; readonly validFrom: Date; readonly validTo: Date; readonly subject?: string },
+  options: {
+    readonly serialHex: string;
+    readonly ocspUrls?: readonly string[];
+    readonly validFrom: Date;
+    readonly validTo: Date;
+    readonly subject?: string;
+    readonly issuer?: OcspTestCredential;
+  },
 ): Promise<OcspTestCredential> {
   return issue({
     subject: options.subject ?? `CN=device ${options.serialHex}, O=certgate dev`,
     keyType: 'ecdsa-p256',
-    issuer: ca.intermediate,
+    issuer: options.issuer ?? ca.intermediate,
     serialHex: options.serialHex,
     extKeyUsage: [CLIENT_AUTH],
+    notBefore: options.validFrom,
+    notAfter: options.validTo,
+    ...(options.ocspUrls ? { ocspUrls: options.ocspUrls } : {}),
+  });
+}
+
+/**
+ * Issues another issuing CA from the root, whose AIA names `ocspUrls` (a responder answering for
+ * the root), so the OCSP status of an intermediate on the path can be asked.
+ */
+export function issueOcspTestIntermediate(
+  ca: OcspTestCa,
+  options: { readonly serialHex: string; readonly ocspUrls?: readonly string[]; readonly validFrom: Date; readonly validTo: Date; readonly subject?: string },
+): Promise<OcspTestCredential> {
+  return issue({
+    subject: options.subject ?? `CN=certgate OCSP Test Issuing CA ${options.serialHex}, O=certgate dev`,
+    keyType: 'ecdsa-p256',
+    issuer: ca.root,
+    serialHex: options.serialHex,
+    ca: true,
     notBefore: options.validFrom,
     notAfter: options.validTo,
     ...(options.ocspUrls ? { ocspUrls: options.ocspUrls } : {}),
