@@ -1,14 +1,24 @@
 /**
- * Warm decisions over HTTP, side by side with a bare handler on the same local host in the same
- * run: requests/s of `/api/authorize` (valid certificate forwarded with the gateway secret, CAs
- * cached) ÷ requests/s of a handler that returns 200 and does nothing. Ratios, not absolute times:
- * the machine is shared and noisy.
+ * Warm decisions, side by side with baselines measured in the same run (ratios, not absolute
+ * times: the machine is shared and noisy):
+ *  - over HTTP: requests/s of `/api/authorize` through the local Functions host (a valid
+ *    certificate forwarded with the gateway secret for a registered app's host: CAs, verdict,
+ *    policies cached) ÷ a bare `@azure/functions` handler through the same host, and ÷ a bare
+ *    `node:http` JSON handler. Load from `wrk` when it is installed (apt-get install wrk), else from
+ *    an in-process Node client (which shares the CPU, so its figures are lower; the output says which);
+ *  - in-process: the authorize handler fed a real HttpRequest, per decision p50 / p99 and the
+ *    bytes allocated, against a bare handler fed the same request; certificate only, and signed in
+ *    with Graph facts cached (the 9 demo policies' group and device conditions).
  *
- *   npx tsx bench/decisionHttp.ts [--seconds 5] [--concurrency 8]
+ *   npx tsx bench/decisionHttp.ts [--seconds 5] [--concurrency 50]
  */
 import azureFunctions, { app } from '@azure/functions';
-import { Agent, request } from 'node:http';
+import { execFile, execFileSync } from 'node:child_process';
+import { createServer, Agent, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { GCProfiler } from 'node:v8';
 import { DEV_APP_AUDIENCE, startEphemeralStack } from '../dev/stack.js';
+import { CONTOSO_PORTAL_HOST } from '../dev/demoPolicies.js';
 import { installFunctionsCore } from '../dev/host/functionsCore.js';
 
 const args = process.argv.slice(2);
@@ -17,19 +27,49 @@ const option = (name: string, fallback: number) => {
   return at >= 0 ? Number(args[at + 1]) : fallback;
 };
 const seconds = option('seconds', 5);
-const concurrency = option('concurrency', 8);
+const concurrency = option('concurrency', 50);
 
-async function load(url: string, headers: Record<string, string>, durationMs: number): Promise<{ rps: number; statuses: Record<number, number> }> {
+const hasWrk = (() => {
+  try {
+    execFileSync('wrk', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch (error) {
+    // wrk --version exits 1 after printing its version
+    return (error as { status?: number }).status === 1;
+  }
+})();
+
+interface Load {
+  readonly rps: number;
+  readonly non2xx: number;
+}
+
+function wrk(url: string, headers: Record<string, string>, durationMs: number): Promise<Load> {
+  const headerArgs = Object.entries(headers).flatMap(([name, value]) => ['-H', `${name}: ${value}`]);
+  return new Promise((resolve, reject) => {
+    execFile('wrk', ['-t1', `-c${concurrency}`, `-d${Math.max(1, Math.round(durationMs / 1000))}s`, ...headerArgs, url], (error, stdout) => {
+      if (error) {
+        reject(error);
+        return;
+      }
+      const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1] ?? Number.NaN);
+      const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(stdout)?.[1] ?? 0);
+      resolve({ rps, non2xx });
+    });
+  });
+}
+
+async function nodeLoad(url: string, headers: Record<string, string>, durationMs: number): Promise<Load> {
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
-  const statuses: Record<number, number> = {};
   let done = 0;
+  let non2xx = 0;
   const end = performance.now() + durationMs;
   const one = () =>
     new Promise<void>((resolve, reject) => {
       const req = request(url, { headers, agent }, (res) => {
         res.resume();
         res.on('end', () => {
-          statuses[res.statusCode ?? 0] = (statuses[res.statusCode ?? 0] ?? 0) + 1;
+          if ((res.statusCode ?? 0) >= 300) non2xx++;
           resolve();
         });
       });
@@ -38,7 +78,7 @@ async function load(url: string, headers: Record<string, string>, durationMs: nu
     });
   const started = performance.now();
   await Promise.all(
-    Array.from({ length: concurrency }, async () => {
+    Array.from({ length: Math.min(concurrency, 16) }, async () => {
       while (performance.now() < end) {
         await one();
         done++;
@@ -46,46 +86,86 @@ async function load(url: string, headers: Record<string, string>, durationMs: nu
     }),
   );
   agent.destroy();
-  return { rps: done / ((performance.now() - started) / 1000), statuses };
+  return { rps: done / ((performance.now() - started) / 1000), non2xx };
+}
+
+const load = (url: string, headers: Record<string, string>, durationMs: number): Promise<Load> => (hasWrk ? wrk(url, headers, durationMs) : nodeLoad(url, headers, durationMs));
+
+function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? Number.NaN;
+}
+
+/** Per-call durations (µs) and bytes allocated per call (from the GC profiler's heap figures). */
+async function measure(fn: () => Promise<unknown>, ms: number): Promise<{ p50: number; p99: number; mean: number; bytesPerCall: number }> {
+  const durations: number[] = [];
+  const profiler = new GCProfiler();
+  profiler.start();
+  const heapBefore = process.memoryUsage().heapUsed;
+  const until = performance.now() + ms;
+  while (performance.now() < until) {
+    const started = performance.now();
+    await fn();
+    durations.push((performance.now() - started) * 1000);
+  }
+  const heapAfter = process.memoryUsage().heapUsed;
+  const stats = profiler.stop();
+  // Allocated = what each GC found used (minus what the previous one left) + the growth since the last one.
+  let allocated = 0;
+  let previous = heapBefore;
+  for (const gc of stats.statistics) {
+    allocated += Math.max(0, gc.beforeGC.heapStatistics.usedHeapSize - previous);
+    previous = gc.afterGC.heapStatistics.usedHeapSize;
+  }
+  allocated += Math.max(0, heapAfter - previous);
+  durations.sort((a, b) => a - b);
+  const mean = durations.reduce((a, b) => a + b, 0) / durations.length;
+  return { p50: percentile(durations, 0.5), p99: percentile(durations, 0.99), mean, bytesPerCall: allocated / durations.length };
 }
 
 installFunctionsCore();
 app.http('bench-bare', { methods: ['GET'], authLevel: 'anonymous', route: 'bench-bare', handler: () => ({ status: 200, jsonBody: { ok: true } }) });
+
+const bareNode = createServer((_req, res) => {
+  const body = JSON.stringify({ ok: true });
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+});
+await new Promise<void>((resolve) => bareNode.listen(0, '127.0.0.1', resolve));
+const bareNodeUrl = `http://127.0.0.1:${(bareNode.address() as AddressInfo).port}/`;
 
 const stack = await startEphemeralStack('bench', { CERTGATE_CONFIG_REFRESH_SECONDS: '30' }, { demoPolicies: true });
 try {
   const headers = {
     'x-client-certificate': encodeURIComponent(stack.pki.users.alice!.certPem),
     [stack.config.gateway.secretHeader]: stack.config.gateway.secrets[0]!,
+    'x-forwarded-host': CONTOSO_PORTAL_HOST,
   };
-  await load(`${stack.hostUrl}/api/authorize`, headers, 1000); // warm-up: JIT, CA cache, verdict cache
-  await load(`${stack.hostUrl}/api/bench-bare`, {}, 1000);
-  const bare = await load(`${stack.hostUrl}/api/bench-bare`, {}, seconds * 1000);
-  const decision = await load(`${stack.hostUrl}/api/authorize`, headers, seconds * 1000);
-  const bare2 = await load(`${stack.hostUrl}/api/bench-bare`, {}, seconds * 1000);
-  const baseline = (bare.rps + bare2.rps) / 2;
-  console.log(`decision over HTTP (warm, concurrency ${concurrency}, ${seconds} s each):`);
-  console.log(`  bare handler      ${baseline.toFixed(0)} req/s (runs: ${bare.rps.toFixed(0)}, ${bare2.rps.toFixed(0)})`);
-  console.log(`  /api/authorize    ${decision.rps.toFixed(0)} req/s  statuses ${JSON.stringify(decision.statuses)}`);
-  console.log(`  ratio authorize ÷ bare = ${(decision.rps / baseline).toFixed(2)}`);
-  console.log(`  added per request ≈ ${((1 / decision.rps - 1 / baseline) * 1e6).toFixed(0)} µs of event-loop time`);
+  const authorizeUrl = `${stack.hostUrl}/api/authorize`;
+  const bareUrl = `${stack.hostUrl}/api/bench-bare`;
+  await load(authorizeUrl, headers, 1000); // warm-up: JIT, CA cache, verdict cache
+  await load(bareUrl, {}, 1000);
+  await load(bareNodeUrl, {}, 1000);
+  const rounds: { node: Load; bare: Load; authorize: Load }[] = [];
+  for (let round = 0; round < 2; round++) {
+    rounds.push({ node: await load(bareNodeUrl, {}, seconds * 1000), bare: await load(bareUrl, {}, seconds * 1000), authorize: await load(authorizeUrl, headers, seconds * 1000) });
+  }
+  const mean = (pick: (r: (typeof rounds)[number]) => number) => rounds.reduce((sum, r) => sum + pick(r), 0) / rounds.length;
+  const nodeRps = mean((r) => r.node.rps);
+  const bareRps = mean((r) => r.bare.rps);
+  const authorizeRps = mean((r) => r.authorize.rps);
+  console.log(`decision over HTTP (warm, ${hasWrk ? `wrk, ${concurrency} connections` : 'in-process Node client (wrk not installed)'}, ${seconds} s each, 2 interleaved rounds):`);
+  console.log(`  bare node:http                     ${nodeRps.toFixed(0)} req/s`);
+  console.log(`  bare @azure/functions via the host ${bareRps.toFixed(0)} req/s`);
+  console.log(`  /api/authorize via the host        ${authorizeRps.toFixed(0)} req/s  (non-2xx: ${rounds.reduce((s, r) => s + r.authorize.non2xx, 0)})`);
+  console.log(`  ratio authorize ÷ bare functions handler = ${(authorizeRps / bareRps).toFixed(2)}`);
+  console.log(`  ratio authorize ÷ bare node:http          = ${(authorizeRps / nodeRps).toFixed(2)}`);
   // In-process: the handler alone, fed a real HttpRequest, against a bare handler fed the same.
   const { authorize } = await import('../functions/authorize.js');
   const { HttpRequest, InvocationContext } = azureFunctions;
   const quiet = () => undefined;
-  const makeRequest = () => new HttpRequest({ method: 'GET', url: `${stack.hostUrl}/api/authorize`, headers: { ...headers, 'x-forwarded-for': '127.0.0.1' } });
+  const makeRequest = () => new HttpRequest({ method: 'GET', url: authorizeUrl, headers: { ...headers, 'x-forwarded-for': '127.0.0.1' } });
   const context = new InvocationContext({ functionName: 'authorize', invocationId: 'bench-0001', logHandler: quiet });
   const bareHandler = (request: InstanceType<typeof HttpRequest>) => Promise.resolve({ status: 200, jsonBody: { ok: request.method } });
-  const time = async (fn: () => Promise<unknown>, ms: number) => {
-    const until = performance.now() + ms;
-    let n = 0;
-    const started = performance.now();
-    while (performance.now() < until) {
-      await fn();
-      n++;
-    }
-    return (performance.now() - started) / n;
-  };
   // Signed in: dave (a nested Finance member, no groups claim: memberships from Graph) on the dev
   // device (its compliance from Graph), so the demo policies' group and device conditions need
   // directory data, all of it cached after the warm-up.
@@ -93,22 +173,31 @@ try {
   const signedInHeaders = {
     'x-client-certificate': encodeURIComponent(stack.pki.users.device!.certPem),
     [stack.config.gateway.secretHeader]: stack.config.gateway.secrets[0]!,
+    'x-forwarded-host': CONTOSO_PORTAL_HOST,
     authorization: `Bearer ${daveToken}`,
     'x-forwarded-for': '127.0.0.1',
   };
-  const makeSignedInRequest = () => new HttpRequest({ method: 'GET', url: `${stack.hostUrl}/api/authorize?app=contoso-portal`, headers: signedInHeaders });
-  await time(() => authorize(makeRequest(), context), 500);
-  await time(() => authorize(makeSignedInRequest(), context), 500);
+  const makeSignedInRequest = () => new HttpRequest({ method: 'GET', url: authorizeUrl, headers: signedInHeaders });
+  await measure(() => authorize(makeRequest(), context), 500);
+  await measure(() => authorize(makeSignedInRequest(), context), 500);
   stack.graph.reset();
-  // Each shape against a bare handler fed the same request (the signed-in one carries a ~1 KB token).
-  const bareUs = (await time(() => bareHandler(makeRequest()), seconds * 1000)) * 1000;
-  const authorizeUs = (await time(() => authorize(makeRequest(), context), seconds * 1000)) * 1000;
-  const bareSignedInUs = (await time(() => bareHandler(makeSignedInRequest()), seconds * 1000)) * 1000;
-  const signedInUs = (await time(() => authorize(makeSignedInRequest(), context), seconds * 1000)) * 1000;
-  const sample = await authorize(makeSignedInRequest(), context);
-  console.log('decision in-process (warm: CAs, CRLs, verdict, the 8 demo policies and Graph data cached; HttpRequest built each time):');
-  console.log(`  certificate only:            bare handler ${bareUs.toFixed(1)} µs, authorize ${authorizeUs.toFixed(1)} µs: the decision adds ${(authorizeUs - bareUs).toFixed(1)} µs`);
-  console.log(`  signed in + device (Graph):  bare handler ${bareSignedInUs.toFixed(1)} µs, authorize ${signedInUs.toFixed(1)} µs: the decision adds ${(signedInUs - bareSignedInUs).toFixed(1)} µs (status ${sample.status}, Graph calls while measuring: ${stack.graph.calls().total})`);
+  const shapes = [
+    { name: 'certificate only          ', make: makeRequest },
+    { name: 'signed in + device (Graph)', make: makeSignedInRequest },
+  ];
+  console.log('decision in-process (warm: CAs, CRLs, verdict, the demo policies and Graph data cached; HttpRequest built each time):');
+  for (const shape of shapes) {
+    const bare = await measure(() => bareHandler(shape.make()), seconds * 1000);
+    const decided = await measure(() => authorize(shape.make(), context), seconds * 1000);
+    const sample = await authorize(shape.make(), context);
+    const body = sample.jsonBody as { reasons?: string[]; app?: unknown };
+    console.log(
+      `  ${shape.name}: bare p50 ${bare.p50.toFixed(1)} µs; authorize p50 ${decided.p50.toFixed(1)} µs, p99 ${decided.p99.toFixed(1)} µs, mean ${decided.mean.toFixed(1)} µs; ` +
+        `the decision adds p50 ${(decided.p50 - bare.p50).toFixed(1)} µs, ${((decided.bytesPerCall - bare.bytesPerCall) / 1024).toFixed(1)} KiB allocated (status ${sample.status}, ${JSON.stringify(body.reasons)}, app ${JSON.stringify(body.app)})`,
+    );
+  }
+  console.log(`  Graph calls while measuring: ${stack.graph.calls().total}`);
 } finally {
   await stack.close();
+  bareNode.close();
 }
