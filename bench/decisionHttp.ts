@@ -47,7 +47,7 @@ interface Load {
 function wrk(url: string, headers: Record<string, string>, durationMs: number): Promise<Load> {
   const headerArgs = Object.entries(headers).flatMap(([name, value]) => ['-H', `${name}: ${value}`]);
   return new Promise((resolve, reject) => {
-    execFile('wrk', ['-t1', `-c${concurrency}`, `-d${Math.max(1, Math.round(durationMs / 1000))}s`, ...headerArgs, url], (error, stdout) => {
+    execFile('wrk', ['-t1', `-c${concurrency}`, `-d${Math.max(1, Math.round(durationMs / 1000))}s`, ...headerArgs, url], (error: Error | null, stdout) => {
       if (error) {
         reject(error);
         return;
