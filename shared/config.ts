@@ -7,6 +7,8 @@
  * root passes the pieces the core needs.
  */
 import { z } from 'zod';
+import { GATEWAY_KINDS } from './cert/intake/formats/index.js';
+import { CertgateError } from './errors.js';
 import type { DeviceIdSource } from './identity/deviceIdentity.js';
 
 /** Every setting the app reads, with its meaning; the README's settings table mirrors this. */
@@ -21,7 +23,7 @@ export const SETTINGS = {
   CERTGATE_MANAGE_STORAGE_TIMEOUT_MS:
     'Deadline of one Table / Blob Storage call of the management API and the posture report, retries included, in milliseconds (default 10000); past it the API answers 503 store-unavailable.',
   CERTGATE_GATEWAY_KIND:
-    'Which gateway forwards the client certificate: app-gateway (default), front-door, app-service, envoy, nginx, traefik, aws-alb, cloudflare, rfc9440.',
+    `Which gateway forwards the client certificate: ${GATEWAY_KINDS.join(', ')} (default app-gateway; one file each in shared/cert/intake/formats/).`,
   CERTGATE_GATEWAY_SECRETS:
     'Comma-separated shared secrets the gateway adds in CERTGATE_GATEWAY_SECRET_HEADER (two during rotation). Required unless CERTGATE_TRUSTED_PROXIES is set.',
   CERTGATE_GATEWAY_SECRET_HEADER: 'Header carrying the gateway secret (default X-Certgate-Gateway-Secret).',
@@ -63,7 +65,6 @@ export const SETTINGS = {
 /** A setting name. */
 export type SettingName = keyof typeof SETTINGS;
 
-const GATEWAY_KINDS = ['app-gateway', 'front-door', 'app-service', 'envoy', 'nginx', 'traefik', 'aws-alb', 'cloudflare', 'rfc9440'] as const;
 const OID = /^[0-2](\.(0|[1-9]\d*))+$/;
 const CIDR = /^[0-9a-fA-F:.]+\/\d{1,3}$/;
 
@@ -162,7 +163,7 @@ function deviceIdSources(env: Record<string, string | undefined>): DeviceIdSourc
 }
 
 /** Start-up failure caused by a setting; the message names the setting. */
-export class ConfigError extends Error {
+export class ConfigError extends CertgateError {
   readonly code = 'config-invalid';
   constructor(readonly setting: string, message: string) {
     super(`Setting ${setting}: ${message}`);

@@ -16,7 +16,7 @@
 import { Agent, request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import { createServer } from 'node:https';
 import { TLSSocket, type DetailedPeerCertificate } from 'node:tls';
-import { DEFAULT_HEADER_NAMES, encodeForwardedCertificate, type GatewayKind, type GatewayVerification } from '../../shared/cert/intake/index.js';
+import { encodeForwardedCertificate, encodeGatewayVerification, type GatewayKind, type GatewayVerification } from '../../shared/cert/intake/index.js';
 import { connectionListedHeaders, gatewayOwnedHeaderMatcher, isHopByHopHeader } from './gatewayOwnedHeaders.js';
 import { answerClientError, answerRefusal, readRequestTarget, refuseConnect } from '../httpInput.js';
 import { listenOn } from '../listen.js';
@@ -148,7 +148,6 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
   if (options.secret === '') throw new Error('local gateway: the gateway secret must not be empty');
   const upstreamBasePath = upstream.pathname.replace(/\/+$/, '');
   const isGatewayOwned = gatewayOwnedHeaderMatcher(options.secretHeader);
-  const verificationHeader = DEFAULT_HEADER_NAMES[format].verification;
   const agent = new Agent({ keepAlive: true });
 
   const forward = (req: IncomingMessage, res: ServerResponse): void => {
@@ -175,8 +174,9 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     const headers: OutgoingHttpHeaders = copyHeaders(req.rawHeaders, isGatewayOwned);
     if (peer) {
       Object.assign(headers, encodeForwardedCertificate(format, peer.leaf, format === 'app-gateway' ? [] : peer.chain, { verification }));
-    } else if (verificationHeader !== undefined) {
-      headers[verificationHeader] = 'NONE';
+    } else {
+      // No certificate: the format's own "none" verdict (App Gateway's NONE), if it sends one.
+      Object.assign(headers, encodeGatewayVerification(format, verification));
     }
     headers[options.secretHeader] = options.secret;
     const forwardedFor = forwardedForOf(socket);

@@ -2,10 +2,10 @@
  * Strict standard base64 (RFC 4648 section 4) for forwarded DER: Node's decoder silently skips
  * characters outside the alphabet, so the alphabet and padding are checked before decoding.
  * Missing `=` padding is tolerated, as RFC 8941 asks of structured-field parsers.
- * May import: intake types, node:buffer.
+ * May import: intakeStep.ts, node:buffer.
  */
 import { Buffer } from 'node:buffer';
-import { stepFail, stepOk, type IntakeStep } from './types.js';
+import { stepFail, stepOk, type IntakeStep } from './intakeStep.js';
 
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 

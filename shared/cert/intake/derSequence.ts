@@ -1,10 +1,10 @@
 /**
  * Checks that decoded bytes are exactly one DER SEQUENCE (what every X.509 certificate is), with
  * the project's strict DER reader. This is a shape check only: the validator parses and verifies.
- * May import: intake types, ../x509/derNodes.js.
+ * May import: intakeStep.ts, ../x509/derNodes.js.
  */
 import { DerStructureError, UniversalTag, decodeDer } from '../x509/derNodes.js';
-import { stepFail, stepOk, type IntakeStep } from './types.js';
+import { stepFail, stepOk, type IntakeStep } from './intakeStep.js';
 
 /** Accepts the bytes when they are one complete, strictly DER-encoded SEQUENCE with nothing after it. */
 export function checkDerSequence(bytes: Uint8Array): IntakeStep<Uint8Array> {

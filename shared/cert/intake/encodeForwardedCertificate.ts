@@ -1,18 +1,13 @@
 /**
  * The headers a gateway of each kind sends for a client certificate: the inverse of the intake's
- * decoding, used by the local gateway emulator and by round-trip tests. It does not add the
- * gateway secret (the emulator adds its own proof).
- * May import: intake types and encoding modules, node:crypto.
+ * decoding, used by the local gateway emulator and by round-trip tests. Each format encodes its
+ * own values (formats/<kind>.ts); this module names the headers, applies overrides and adds the
+ * verdict in the format's grammar. It does not add the gateway secret (the emulator adds its own
+ * proof).
+ * May import: the format registry and contract.
  */
-import { createHash } from 'node:crypto';
-import { encodeBase64 } from './base64Der.js';
-import { formatGatewayVerification } from './gatewayVerification.js';
-import { DEFAULT_HEADER_NAMES } from './headerNames.js';
-import { encodePemCertificate } from './pemCertificates.js';
-import { encodePercentNginxStyle } from './percentDecoding.js';
-import { serialiseByteSequence } from './structuredFieldBytes.js';
-import type { GatewayKind, GatewayVerification, HeaderRole } from './types.js';
-import { quoteXfccValue } from './xfccHeader.js';
+import { gatewayFormatOf, verificationCodecOf, type GatewayKind } from './formats/index.js';
+import type { GatewayVerification, HeaderRole } from './gatewayFormat.js';
 
 /** Options of {@link encodeForwardedCertificate}. */
 export interface ForwardedCertificateEncodingOptions {
@@ -20,6 +15,21 @@ export interface ForwardedCertificateEncodingOptions {
   readonly verification?: GatewayVerification;
   /** Header-name overrides by role, as in `GatewayConfig.headers`. */
   readonly headers?: Partial<Record<string, string>>;
+}
+
+type HeaderSetter = (role: HeaderRole, value: string) => void;
+
+function headerSetter(kind: GatewayKind, options: ForwardedCertificateEncodingOptions, headers: Record<string, string>): HeaderSetter {
+  const defaults = gatewayFormatOf(kind).headers;
+  return (role, value) => {
+    const name = options.headers?.[role] ?? defaults[role];
+    if (name) headers[name] = value;
+  };
+}
+
+function setVerification(kind: GatewayKind, verification: GatewayVerification | undefined, set: HeaderSetter): void {
+  const value = verification ? verificationCodecOf(kind).format(verification) : undefined;
+  if (value !== undefined) set('verification', value);
 }
 
 /**
@@ -33,41 +43,18 @@ export function encodeForwardedCertificate(
   options: ForwardedCertificateEncodingOptions = {},
 ): Record<string, string> {
   const headers: Record<string, string> = {};
-  const set = (role: HeaderRole, value: string): void => {
-    const name = options.headers?.[role] ?? DEFAULT_HEADER_NAMES[kind][role];
-    if (name) headers[name] = value;
-  };
-  const leafPem = encodePemCertificate(leafDer);
-  const chainPem = [leafDer, ...chainDer].map(encodePemCertificate).join('');
-  switch (kind) {
-    case 'app-gateway':
-    case 'nginx':
-    case 'front-door':
-      set('certificate', encodePercentNginxStyle(leafPem));
-      break;
-    case 'app-service':
-    case 'cloudflare':
-      set('certificate', encodeBase64(leafDer));
-      break;
-    case 'traefik':
-      set('certificate', [leafDer, ...chainDer].map(encodeBase64).join(','));
-      break;
-    case 'aws-alb':
-      set('certificate', encodePercentNginxStyle(chainPem));
-      break;
-    case 'envoy': {
-      const hash = createHash('sha256').update(leafDer).digest('hex');
-      const parts = [`Hash=${hash}`, `Cert=${quoteXfccValue(encodeURIComponent(leafPem))}`];
-      if (chainDer.length > 0) parts.push(`Chain=${quoteXfccValue(encodeURIComponent(chainPem))}`);
-      set('certificate', parts.join(';'));
-      break;
-    }
-    case 'rfc9440':
-      set('certificate', serialiseByteSequence(leafDer));
-      if (chainDer.length > 0) set('chain', chainDer.map(serialiseByteSequence).join(', '));
-      break;
-  }
-  const verification = options.verification ? formatGatewayVerification(options.verification) : undefined;
-  if (verification !== undefined) set('verification', verification);
+  const set = headerSetter(kind, options, headers);
+  for (const [role, value] of Object.entries(gatewayFormatOf(kind).encode(leafDer, chainDer)) as [HeaderRole, string][]) set(role, value);
+  setVerification(kind, options.verification, set);
+  return headers;
+}
+
+/**
+ * The headers a gateway of `kind` sends when there is no certificate to forward: only its verdict
+ * (e.g. App Gateway's `NONE`), in the format's grammar; none when the format sends nothing then.
+ */
+export function encodeGatewayVerification(kind: GatewayKind, verification: GatewayVerification, options: Pick<ForwardedCertificateEncodingOptions, 'headers'> = {}): Record<string, string> {
+  const headers: Record<string, string> = {};
+  setVerification(kind, verification, headerSetter(kind, options, headers));
   return headers;
 }

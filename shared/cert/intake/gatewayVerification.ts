@@ -2,9 +2,11 @@
  * The gateway's own verdict on the client certificate, in the nginx grammar that App Gateway,
  * nginx and (as far as it is known) Front Door use: `SUCCESS`, `NONE` or `FAILED:<reason>`.
  * Matching is case-insensitive; the reason is kept as sent, for the trace.
- * May import: intake types.
+ * It is the default grammar of a format's verification header (a format may bring its own).
+ * May import: intakeStep.ts, the format contract (types).
  */
-import { stepFail, stepOk, type GatewayVerification, type IntakeStep } from './types.js';
+import type { GatewayVerification, VerificationCodec } from './gatewayFormat.js';
+import { stepFail, stepOk, type IntakeStep } from './intakeStep.js';
 
 /** The verdict when the gateway sends no verification header. */
 export const VERIFICATION_NOT_PROVIDED: GatewayVerification = Object.freeze({ status: 'not-provided' });
@@ -37,3 +39,6 @@ export function formatGatewayVerification(verification: GatewayVerification): st
       return undefined;
   }
 }
+
+/** The nginx verdict grammar as a format's verification codec (the default). */
+export const NGINX_VERDICTS: VerificationCodec = Object.freeze({ parse: parseGatewayVerification, format: formatGatewayVerification });

@@ -1,22 +1,13 @@
 /**
- * The header names each gateway kind uses by default, and their resolution against a gateway's
- * overrides. Names are returned lower-cased (HTTP header names are case-insensitive).
- * May import: intake types.
+ * The header names each gateway kind uses by default (from the format registry), and their
+ * resolution against a gateway's overrides. Names are returned lower-cased (HTTP header names are
+ * case-insensitive).
+ * May import: intake types, the format registry.
  */
-import type { GatewayConfig, GatewayKind, HeaderRole } from './types.js';
+import { DEFAULT_HEADER_NAMES } from './formats/index.js';
+import type { GatewayConfig, HeaderRole } from './types.js';
 
-/** Default header names per gateway kind and role. */
-export const DEFAULT_HEADER_NAMES: Readonly<Record<GatewayKind, Partial<Record<HeaderRole, string>>>> = {
-  'app-gateway': { certificate: 'X-Client-Certificate', verification: 'X-Client-Certificate-Verification' },
-  'front-door': { certificate: 'X-Azure-ClientCertificate', verification: 'X-Azure-ClientCertificate-Verify', frontDoorId: 'X-Azure-FDID' },
-  'app-service': { certificate: 'X-ARR-ClientCert' },
-  envoy: { certificate: 'x-forwarded-client-cert' },
-  nginx: { certificate: 'X-SSL-Client-Cert', verification: 'X-SSL-Client-Verify' },
-  traefik: { certificate: 'X-Forwarded-Tls-Client-Cert' },
-  'aws-alb': { certificate: 'X-Amzn-Mtls-Clientcert', leaf: 'X-Amzn-Mtls-Clientcert-Leaf' },
-  cloudflare: { certificate: 'Cf-Client-Cert-Der-Base64' },
-  rfc9440: { certificate: 'Client-Cert', chain: 'Client-Cert-Chain' },
-};
+export { DEFAULT_HEADER_NAMES };
 
 /** Default name of the gateway secret header. */
 export const DEFAULT_SECRET_HEADER = 'X-Certgate-Gateway-Secret';

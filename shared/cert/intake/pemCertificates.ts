@@ -2,11 +2,11 @@
  * PEM certificate blocks (RFC 7468 `CERTIFICATE` label) as gateways forward them: line breaks may
  * arrive as CRLF, LF or spaces (some gateways fold newlines), but nothing other than whitespace
  * may stand outside the blocks, and each block must be base64 of a DER SEQUENCE.
- * May import: intake types, strict base64, DER shape check.
+ * May import: intakeStep.ts, strict base64, DER shape check.
  */
 import { decodeStrictBase64, encodeBase64 } from './base64Der.js';
 import { checkDerSequence } from './derSequence.js';
-import { stepFail, stepOk, type IntakeStep } from './types.js';
+import { stepFail, stepOk, type IntakeStep } from './intakeStep.js';
 
 const BEGIN = '-----BEGIN CERTIFICATE-----';
 const END = '-----END CERTIFICATE-----';

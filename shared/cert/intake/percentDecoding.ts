@@ -4,9 +4,9 @@
  * These encoders leave a literal `+` of the base64 alphabet unescaped and it must stay a `+`
  * (URLSearchParams would turn it into a space and corrupt the bytes). decodeURIComponent already
  * keeps `+`; protecting it explicitly keeps that guarantee visible and independent of the decoder.
- * May import: intake types.
+ * May import: intakeStep.ts.
  */
-import { stepFail, stepOk, type IntakeStep } from './types.js';
+import { stepFail, stepOk, type IntakeStep } from './intakeStep.js';
 
 /** Decodes a percent-encoded header value, keeping a literal `+` as `+`. */
 export function decodePercentEncoded(value: string): IntakeStep<string> {

@@ -6,17 +6,20 @@
  *   2. for the proven gateway (the first whose certificate header is present, else the first
  *      proven): each header read once under its format's repeat rule (repeats, whether kept
  *      apart or joined by the HTTP stack → duplicate-header; repeatedHeaders.ts), size cap;
- *   3. the gateway verification header (SUCCESS / NONE / FAILED:<reason>);
- *   4. decoding (percent-encoding, base64, PEM armour, DER SEQUENCE), leaf count, chain cap;
+ *   3. the gateway verification header, in its format's grammar (SUCCESS / NONE / FAILED:<reason>
+ *      unless the format brings its own);
+ *   4. decoding by the gateway's format (formats/<kind>.ts: percent-encoding, base64, PEM armour,
+ *      DER SEQUENCE, leaf count), chain cap;
  *   5. strict mode: a FAILED gateway verdict rejects.
  * Never throws: any input gives a result.
- * May import: intake types and modules, node:buffer.
+ * May import: intake types and modules, the format registry, node:buffer.
  */
 import { Buffer } from 'node:buffer';
 import { clientContextOf, UNREADABLE_CONTEXT, type ForwardedClientContext } from './clientContext.js';
-import { decodeCertificateHeaders, type CertificateHeaderValues, type DecodedCertificates } from './gatewayFormats.js';
+import { decodeCertificateHeaders, verificationCodecOf } from './formats/index.js';
+import type { CertificateHeaderValues, DecodedCertificates } from './gatewayFormat.js';
 import { checkGateways, chosenGateway, type CheckedGateway, type GatewayProof } from './gatewayProof.js';
-import { parseGatewayVerification } from './gatewayVerification.js';
+import { VERIFICATION_NOT_PROVIDED } from './gatewayVerification.js';
 import { CERTIFICATE_ROLES, headerNameFor } from './headerNames.js';
 import type { IntakeReason } from './reasons.js';
 import { joinedRepeatIn, repeatRuleFor, repeatsAllowed } from './repeatedHeaders.js';
@@ -100,7 +103,7 @@ function readFromGateway(request: ForwardedRequest, gateway: GatewayConfig, proo
     if (!value.ok) return fail(value);
     values[role] = value.value;
   }
-  const verification = parseGatewayVerification(verificationHeader.value);
+  const verification = verificationHeader.value === null ? stepOk(VERIFICATION_NOT_PROVIDED) : verificationCodecOf(kind).parse(verificationHeader.value);
   if (!verification.ok) return fail(verification);
   const gatewayVerification = verification.value;
   if (gateway.mode === 'strict' && gatewayVerification.status === 'failed') {

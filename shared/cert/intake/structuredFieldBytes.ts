@@ -2,10 +2,10 @@
  * RFC 8941 byte sequences as RFC 9440 uses them: `Client-Cert` is one Item `:base64:` and
  * `Client-Cert-Chain` a List of them. Parameters are not defined by RFC 9440 and are rejected
  * here rather than silently ignored.
- * May import: intake types, strict base64.
+ * May import: intakeStep.ts, strict base64.
  */
 import { decodeStrictBase64, encodeBase64 } from './base64Der.js';
-import { stepFail, stepOk, type IntakeStep } from './types.js';
+import { stepFail, stepOk, type IntakeStep } from './intakeStep.js';
 
 const BYTE_SEQUENCE = /^:([A-Za-z0-9+/=]*):$/;
 

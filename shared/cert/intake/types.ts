@@ -2,40 +2,17 @@
  * The intake's public types: which gateways certgate sits behind, how they prove themselves, what
  * a forwarded request looks like to the intake and what the intake returns. Everything the intake
  * returns is *unvalidated* input: a `present` certificate has only been decoded, not trusted.
- * May import: intake reasons.
+ * The gateway kinds come from the format registry (formats/index.ts); the vocabulary of a format
+ * (header roles, the gateway verdict) from its contract (gatewayFormat.ts).
+ * May import: intake reasons, intakeStep.ts, the format contract and registry.
  */
+import type { GatewayKind } from './formats/index.js';
+import type { GatewayVerification, XfccElementChoice } from './gatewayFormat.js';
 import type { IntakeReason } from './reasons.js';
 
-/** The gateways whose forwarded-certificate formats certgate reads. */
-export type GatewayKind =
-  | 'app-gateway'
-  | 'front-door'
-  | 'app-service'
-  | 'envoy'
-  | 'nginx'
-  | 'traefik'
-  | 'aws-alb'
-  | 'cloudflare'
-  | 'rfc9440';
-
-/** Every gateway kind, in documentation order. */
-export const GATEWAY_KINDS: readonly GatewayKind[] = [
-  'app-gateway', 'front-door', 'app-service', 'envoy', 'nginx', 'traefik', 'aws-alb', 'cloudflare', 'rfc9440',
-];
-
-/**
- * Logical header roles a gateway kind may use; `GatewayConfig.headers` overrides their names
- * (an empty string switches the header off, e.g. a verification header the gateway cannot send).
- * - `certificate`: the main certificate header (for `aws-alb` the full chain, for `rfc9440` Client-Cert)
- * - `chain`: a separate chain header (`rfc9440` Client-Cert-Chain)
- * - `leaf`: a separate leaf-only header (`aws-alb` X-Amzn-Mtls-Clientcert-Leaf)
- * - `verification`: the gateway's own verdict (`SUCCESS` | `FAILED:<reason>` | `NONE`)
- * - `frontDoorId`: the Front Door profile id (`X-Azure-FDID`)
- */
-export type HeaderRole = 'certificate' | 'chain' | 'leaf' | 'verification' | 'frontDoorId';
-
-/** Which XFCC element describes the client when Envoy forwards several (see docs/gateways.md). */
-export type XfccElementChoice = 'last' | 'first' | 'only';
+export { GATEWAY_KINDS, type GatewayKind } from './formats/index.js';
+export type { GatewayVerification, HeaderRole, XfccElementChoice } from './gatewayFormat.js';
+export { stepFail, stepOk, type IntakeStep } from './intakeStep.js';
 
 /**
  * One gateway certgate sits behind. Its proof is every configured factor together: the secret
@@ -90,13 +67,6 @@ export interface ForwardedRequest {
   readonly forwardedFor?: readonly string[];
 }
 
-/** The gateway's own verdict on the client certificate, when it sends one. */
-export interface GatewayVerification {
-  readonly status: 'success' | 'failed' | 'none' | 'not-provided';
-  /** The gateway's failure reason (`FAILED:<reason>`), as sent. */
-  readonly detail?: string;
-}
-
 /** What the intake found. `present` bytes are unvalidated: the validator decides trust. */
 export type IntakeResult =
   | { readonly kind: 'absent'; readonly gateway?: GatewayKind; readonly trusted: boolean; readonly gatewayVerification?: GatewayVerification }
@@ -112,16 +82,3 @@ export type IntakeResult =
       readonly trace: string[];
     }
   | { readonly kind: 'rejected'; readonly reason: IntakeReason; readonly gateway?: GatewayKind; readonly detail: string };
-
-/** An intermediate step's outcome: a value, or a rejection with its code. */
-export type IntakeStep<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: IntakeReason; readonly detail: string };
-
-/** A successful {@link IntakeStep}. */
-export function stepOk<T>(value: T): IntakeStep<T> {
-  return { ok: true, value };
-}
-
-/** A failed {@link IntakeStep}. */
-export function stepFail<T = never>(reason: IntakeReason, detail: string): IntakeStep<T> {
-  return { ok: false, reason, detail };
-}

@@ -3,9 +3,9 @@
  * (one per proxy hop that appended one), each `key=value;key=value`. Values may be double-quoted
  * and then contain `,` `;` `=` and backslash-escaped `"` / `\`. Keys are compared
  * case-insensitively; `URI` and `DNS` may repeat within an element.
- * May import: intake types.
+ * May import: intakeStep.ts.
  */
-import { stepFail, stepOk, type IntakeStep } from './types.js';
+import { stepFail, stepOk, type IntakeStep } from './intakeStep.js';
 
 /** One XFCC element: lower-cased key → its values in order. */
 export type XfccElement = ReadonlyMap<string, readonly string[]>;
