@@ -39,7 +39,7 @@ describe('loadConfig', () => {
     { label: 'bad account name', env: { CERTGATE_GATEWAY_SECRETS: base.CERTGATE_GATEWAY_SECRETS, CERTGATE_STORAGE_ACCOUNT_NAME: 'Bad_Name' }, setting: 'CERTGATE_STORAGE_ACCOUNT_NAME' },
     { label: 'no gateway proof', env: { CERTGATE_STORAGE_CONNECTION_STRING: 'UseDevelopmentStorage=true' }, setting: 'CERTGATE_GATEWAY_SECRETS' },
     { label: 'short secret', env: { ...base, CERTGATE_GATEWAY_SECRETS: 'short' }, setting: 'CERTGATE_GATEWAY_SECRETS' },
-    { label: 'unknown gateway kind', env: { ...base, CERTGATE_GATEWAY_KIND: 'haproxy' }, setting: 'CERTGATE_GATEWAY_KIND' },
+    { label: 'unknown gateway kind', env: { ...base, CERTGATE_GATEWAY_KIND: 'no-such-gateway' }, setting: 'CERTGATE_GATEWAY_KIND' },
     { label: 'unknown mode', env: { ...base, CERTGATE_GATEWAY_MODE: 'lenient' }, setting: 'CERTGATE_GATEWAY_MODE' },
     { label: 'skew not a number', env: { ...base, CERTGATE_CLOCK_SKEW_SECONDS: 'ten' }, setting: 'CERTGATE_CLOCK_SKEW_SECONDS' },
     { label: 'skew too large', env: { ...base, CERTGATE_CLOCK_SKEW_SECONDS: '86400' }, setting: 'CERTGATE_CLOCK_SKEW_SECONDS' },

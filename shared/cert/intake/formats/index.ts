@@ -16,6 +16,7 @@ import { awsAlbFormat } from './aws-alb.js';
 import { cloudflareFormat } from './cloudflare.js';
 import { envoyFormat } from './envoy.js';
 import { frontDoorFormat } from './front-door.js';
+import { haproxyFormat } from './haproxy.js';
 import { nginxFormat } from './nginx.js';
 import { rfc9440Format } from './rfc9440.js';
 import { traefikFormat } from './traefik.js';
@@ -31,6 +32,7 @@ export const GATEWAY_FORMATS = [
   awsAlbFormat,
   cloudflareFormat,
   rfc9440Format,
+  haproxyFormat,
 ] as const;
 
 /** The gateways whose forwarded-certificate formats certgate reads. */
