@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startStack } from './stack.js';
 import { tourSteps } from './tour.js';
+import { messageOf } from '../shared/errors.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const env = process.env;
@@ -46,7 +47,7 @@ try {
     log,
   });
 } catch (error) {
-  console.error(`certgate local stack failed to start: ${error instanceof Error ? error.message : String(error)}`);
+  console.error(`certgate local stack failed to start: ${messageOf(error)}`);
   if (error instanceof Error && 'code' in error && error.code === 'EADDRINUSE') {
     console.error('A port is taken: set CERTGATE_DEV_HOST_PORT / CERTGATE_DEV_GATEWAY_PORT / CERTGATE_DEV_PKI_PORT / CERTGATE_DEV_AZURITE_*_PORT.');
   }
@@ -84,7 +85,7 @@ for (const [index, step] of tourSteps(running, process.cwd()).entries()) {
     ok = result.status === step.expected.status && step.expected.reasons.every((r) => result.reasons.includes(r)) && (step.expected.deviceTags ?? []).every((t) => tags.includes(t));
     observed = `${result.status} ${result.reasons.join(', ')}${step.expected.deviceTags ? `; device tags ${tags.join(', ')}` : ''}`;
   } catch (error) {
-    observed = `error: ${error instanceof Error ? error.message : String(error)}`;
+    observed = `error: ${messageOf(error)}`;
   }
   if (!ok) failures++;
   console.log(`${index + 1}. ${step.title}`);

@@ -12,6 +12,7 @@ import type { ClientContext } from '../shared/cert/intake/index.js';
 import { getServices } from '../shared/composition.js';
 import { decisionResponse, prefersHtml } from '../shared/http/responses.js';
 import { unavailableDecision, type Decision } from '../shared/policy/certificateDecision.js';
+import { messageOf } from '../shared/errors.js';
 
 /**
  * The decision log: every decision with its reasons, deciding policy, client and user. Blocks
@@ -48,7 +49,7 @@ export async function authorize(request: HttpRequest, context: InvocationContext
   try {
     services = getServices();
   } catch (error) {
-    context.error(`authorize: configuration invalid: ${error instanceof Error ? error.message : String(error)}`);
+    context.error(`authorize: configuration invalid: ${messageOf(error)}`);
     return decisionResponse(unavailableDecision(correlationId, new Date(), 'configuration'));
   }
   const attempt = accessAttemptOf(request, services.config, services.clock.now(), correlationId);

@@ -11,13 +11,14 @@
  */
 import { app, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { getServices, VERSION } from '../shared/composition.js';
+import { messageOf } from '../shared/errors.js';
 
 export async function health(_request: unknown, context: InvocationContext): Promise<HttpResponseInit> {
   let services;
   try {
     services = getServices();
   } catch (error) {
-    context.error(`health: configuration invalid: ${error instanceof Error ? error.message : String(error)}`);
+    context.error(`health: configuration invalid: ${messageOf(error)}`);
     return { status: 503, jsonBody: { status: 'unhealthy', version: VERSION, config: { ok: false, code: 'config-invalid' } }, headers: { 'cache-control': 'no-store' } };
   }
   const storage = await services.storageHealth.report();

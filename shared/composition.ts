@@ -13,6 +13,7 @@ import { createTokenVerifier, type TokenVerifier } from './adapters/jwksTokenVer
 import { createContainerClient, createTableClient, StorageDeadlineError } from './adapters/storageClients.js';
 import { TablePolicyStore } from './adapters/tablePolicyStore.js';
 import { TableTrustedCaStore } from './adapters/tableTrustedCaStore.js';
+import type { PostureReport } from './policy/conditionalAccessPosture.js';
 import type { Clock, Directory, PolicyStore, PostureReportStore, TrustedCaStore } from './ports.js';
 import { CrlCache } from './trust/crlCache.js';
 import { DirectoryCache } from './trust/directoryCache.js';
@@ -44,7 +45,7 @@ export interface Services {
   /** Graph's answers for the decision path: cached, single-flight, stale-if-error, circuit breaker. */
   readonly directoryCache: DirectoryCache;
   /** The latest Conditional Access posture report (Blob Storage). */
-  readonly postureReports: PostureReportStore;
+  readonly postureReports: PostureReportStore<PostureReport>;
   /** Whether storage answers, probed for `/api/health` at most once per few seconds. */
   readonly storageHealth: StorageHealth;
 }

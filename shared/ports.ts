@@ -2,8 +2,10 @@
  * The ports: the small interfaces the core and the triggers use to reach the outside world.
  *
  * Only files in `shared/adapters/` implement them against Azure SDKs; tests implement them with
- * in-memory fakes. May import: nothing but types.
+ * in-memory fakes. May import: the exception base; types of the cores that do not import the ports
+ * back (test/unit/importCycles.test.ts fails on a cycle).
  */
+import { CertgateError } from './errors.js';
 
 /** A CA certificate an admin uploaded; every enabled one is a trust anchor. */
 export interface TrustedCa {
@@ -64,7 +66,7 @@ export interface TrustedCaChanges {
 export type StoreErrorCode = 'not-found' | 'conflict' | 'precondition-failed' | 'unavailable';
 
 /** A store operation that did not happen, with a stable code and the underlying cause. */
-export class StoreError extends Error {
+export class StoreError extends CertgateError {
   constructor(readonly code: StoreErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'StoreError';
@@ -246,15 +248,18 @@ export const DIRECTORY_BATCH_LIMIT = 20;
  */
 export type DirectoryErrorKind = 'throttled' | 'unavailable' | 'timeout' | 'denied' | 'invalid';
 
-/** A directory call that failed, with the server's Retry-After when it gave one. */
-export class DirectoryError extends Error {
+/** A directory call that failed (code `directory-<kind>`), with the server's Retry-After when it gave one. */
+export class DirectoryError extends CertgateError {
+  readonly code: `directory-${DirectoryErrorKind}`;
   constructor(
     readonly kind: DirectoryErrorKind,
     message: string,
     readonly retryAfterSeconds?: number,
     readonly status?: number,
+    options?: { readonly cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
+    this.code = `directory-${kind}`;
     this.name = 'DirectoryError';
   }
 }
@@ -298,11 +303,13 @@ export interface Directory {
 
 /**
  * Keeps the latest Conditional Access posture report (Blob Storage in production), so the admin
- * API answers without calling Graph. Failures are {@link StoreError}s (`unavailable`).
+ * API answers without calling Graph. Failures are {@link StoreError}s (`unavailable`). Generic in
+ * the report: the posture core imports the ports' Graph types, so importing its report type here
+ * would make a cycle. Used as `PostureReportStore<PostureReport>`.
  */
-export interface PostureReportStore {
+export interface PostureReportStore<Report> {
   /** Replaces the latest report. */
-  save(report: import('./policy/conditionalAccessPosture.js').PostureReport): Promise<void>;
+  save(report: Report): Promise<void>;
   /** The latest report, or undefined when none was saved yet. */
-  latest(): Promise<import('./policy/conditionalAccessPosture.js').PostureReport | undefined>;
+  latest(): Promise<Report | undefined>;
 }

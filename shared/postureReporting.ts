@@ -19,7 +19,7 @@ export interface PostureReportDependencies {
   /** Microsoft Graph; undefined when certgate runs without it (CERTGATE_GRAPH_ENABLED=false). */
   readonly directory: Directory | undefined;
   readonly policies: { get(): Promise<{ readonly configuration: PolicyConfiguration }> };
-  readonly store: PostureReportStore;
+  readonly store: PostureReportStore<PostureReport>;
   readonly clock: Clock;
 }
 

@@ -20,6 +20,7 @@ import { encodeForwardedCertificate, encodeGatewayVerification, type GatewayKind
 import { connectionListedHeaders, gatewayOwnedHeaderMatcher, isHopByHopHeader } from './gatewayOwnedHeaders.js';
 import { answerClientError, answerRefusal, readRequestTarget, refuseConnect } from '../httpInput.js';
 import { listenOn } from '../listen.js';
+import { messageOf } from '../../shared/errors.js';
 
 /** Options of {@link startLocalGateway}. */
 export interface LocalGatewayOptions {
@@ -242,7 +243,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
         // client's header, path or method, a 502 for anything else.
         req.resume();
         if (res.headersSent) res.destroy();
-        else if (isRefusedInput(error)) answerRefusal(res, { status: 400, code: 'request-not-forwardable', message: `The gateway cannot forward this request: ${error instanceof Error ? error.message : String(error)}` });
+        else if (isRefusedInput(error)) answerRefusal(res, { status: 400, code: 'request-not-forwardable', message: `The gateway cannot forward this request: ${messageOf(error)}` });
         else answerJson(res, 502, { error: 'request-not-forwardable', detail: error instanceof Error && 'code' in error ? String(error.code) : 'error' });
       }
     },

@@ -25,6 +25,7 @@ import { GRAPH_ROUTES, GraphFaults, GraphFaultSettingsSchema, type FaultVerdict,
 import { GRAPH_JSON, graphError, matchGraphRoute, serveGraphRoute, unmatchedGraphRequest, type GraphAnswer, type GraphRouteContext } from './graphRoutes.js';
 import { readGraphStandInTls } from './tlsFiles.js';
 import { listenOn } from '../listen.js';
+import { messageOf } from '../../shared/errors.js';
 
 /** Most requests in one JSON batch, as Graph enforces it. */
 export const BATCH_LIMIT = 20;
@@ -352,7 +353,7 @@ export async function startGraphStandIn(options: GraphStandInOptions = {}): Prom
         sendJson(response, graphError(413, 'RequestEntityTooLarge', `The request body exceeds ${MAX_BODY_BYTES} bytes.`));
         return;
       }
-      sendJson(response, graphError(500, 'generalException', `stand-in failure: ${error instanceof Error ? error.message : String(error)}`));
+      sendJson(response, graphError(500, 'generalException', `stand-in failure: ${messageOf(error)}`));
     });
   });
 

@@ -22,6 +22,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { issueCertificate } from '../pki/issue.js';
 import { GRAPH_STAND_IN_TLS_DIR, type GraphStandInTlsFiles } from './tlsFiles.js';
+import { messageOf } from '../../shared/errors.js';
 
 const YEAR_MS = 365.25 * 86_400_000;
 const VALIDITY_YEARS = 20;
@@ -75,7 +76,7 @@ async function main(argv: readonly string[]): Promise<void> {
 
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   main(process.argv.slice(2)).catch((error: unknown) => {
-    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`${messageOf(error)}\n`);
     process.exitCode = 1;
   });
 }

@@ -22,6 +22,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { answerClientError, answerRefusal, decodeRouteValue, readRequestTarget, refuseConnect } from '../httpInput.js';
 import type { RegisteredFunction } from './functionsCore.js';
+import { messageOf } from '../../shared/errors.js';
 
 // The package is a CommonJS bundle whose classes Node's ESM named-export detection misses; the
 // default import (module.exports) has them all.
@@ -222,7 +223,7 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
         ...(body.length > 0 ? { body: { bytes: body } } : {}),
       });
     } catch (error) {
-      answerRefusal(res, { status: 400, code: 'request-not-representable', message: `The request cannot be handed to a function: ${error instanceof Error ? error.message : String(error)}` });
+      answerRefusal(res, { status: 400, code: 'request-not-representable', message: `The request cannot be handed to a function: ${messageOf(error)}` });
       return;
     }
     const invocationId = randomUUID();

@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DEV_ISSUER_METADATA_FILE, DEV_TENANT_ID, DEV_TOKEN_AUDIENCE, mintDevToken, type DevIssuerMetadata } from './devTokenIssuer.js';
 import { loadOrCreateDevSigningKey } from './signingKey.js';
+import { messageOf } from '../../shared/errors.js';
 
 /** The key directory of the local stack: `<repo>/.certgate/dev/tokens`. */
 export const DEFAULT_DEV_TOKEN_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '.certgate', 'dev', 'tokens');
@@ -104,7 +105,7 @@ if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(
       process.exitCode = code;
     },
     (error: unknown) => {
-      process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n${USAGE}\n`);
+      process.stderr.write(`${messageOf(error)}\n${USAGE}\n`);
       process.exitCode = 2;
     },
   );

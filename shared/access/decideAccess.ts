@@ -19,6 +19,7 @@ import type { ClientContext, IntakeResult } from '../cert/intake/index.js';
 import type { ValidationResult } from '../cert/validation/index.js';
 import type { Services } from '../composition.js';
 import { applyPolicyDecision, applyUserBinding, decideCertificateAccess, unavailableDecision, type Decision } from '../policy/certificateDecision.js';
+import { messageOf } from '../errors.js';
 
 /** Reads request headers (a WHATWG Headers object, or anything with `get`). */
 export interface HeaderReader {
@@ -57,10 +58,6 @@ export interface AccessOutcome {
   readonly decision: Decision;
   /** The signed-in user's UPN, or why a bearer token was not accepted. */
   readonly user?: string;
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 async function identify(services: Services, attempt: AccessAttempt): Promise<UserIdentity & { readonly stated?: StatedUser }> {

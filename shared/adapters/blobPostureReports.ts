@@ -27,7 +27,7 @@ function isNotFound(error: unknown): boolean {
 }
 
 /** {@link PostureReportStore} over one blob container. */
-export class BlobPostureReports implements PostureReportStore {
+export class BlobPostureReports implements PostureReportStore<PostureReport> {
   private readonly ensureContainer: () => Promise<void>;
   private readonly deadlineMs: number;
 

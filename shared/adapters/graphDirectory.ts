@@ -33,6 +33,7 @@ import {
 import { DEVICE_PROPERTIES, readBatch, readCertificateUserIds, readDevice, readGroup, readMemberGroups, readPolicyPage } from './graphAnswers.js';
 import { directoryErrorForStatus, graphErrorDetail, isTransientDirectoryError, parseRetryAfter } from './graphErrors.js';
 import { withRetries } from './graphRetry.js';
+import { messageOf } from '../errors.js';
 
 /** A Conditional Access listing longer than this many pages is treated as a broken `@odata.nextLink` chain. */
 export const MAX_POLICY_PAGES = 500;
@@ -193,7 +194,7 @@ class GraphDirectory implements Directory {
         try {
           return await credential.getToken(scopes, options);
         } catch (error) {
-          const failure = new Error(error instanceof Error ? error.message : String(error), { cause: error });
+          const failure = new Error(messageOf(error), { cause: error });
           failure.name = TOKEN_FAILURE;
           throw failure;
         }
@@ -360,7 +361,7 @@ class GraphDirectory implements Directory {
         if (error instanceof GraphError && error.code === TOKEN_FAILURE) {
           throw withCause(new DirectoryError('unavailable', `Graph ${what}: no access token (${error.message})`), error);
         }
-        throw withCause(new DirectoryError('unavailable', `Graph ${what}: ${error instanceof Error ? error.message : String(error)}`), error);
+        throw withCause(new DirectoryError('unavailable', `Graph ${what}: ${messageOf(error)}`), error);
       }
     };
     try {

@@ -5,6 +5,7 @@
  * May import: node built-ins (global fetch), ports.
  */
 import type { CrlFetcher, CrlFetchResult } from '../ports.js';
+import { messageOf } from '../errors.js';
 
 /** Limits of {@link HttpCrlFetcher}. */
 export interface CrlFetchLimits {
@@ -34,7 +35,7 @@ export class HttpCrlFetcher implements CrlFetcher {
       response = await fetch(parsed, { headers, signal: AbortSignal.timeout(this.limits.timeoutMs), redirect: 'follow' });
     } catch (error) {
       const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
-      return { kind: 'failed', reason: timedOut ? 'crl-fetch-timeout' : 'crl-fetch-failed', detail: error instanceof Error ? error.message : String(error) };
+      return { kind: 'failed', reason: timedOut ? 'crl-fetch-timeout' : 'crl-fetch-failed', detail: messageOf(error) };
     }
     if (response.status === 304) return { kind: 'not-modified' };
     if (!response.ok || !response.body) {
@@ -59,7 +60,7 @@ export class HttpCrlFetcher implements CrlFetcher {
       }
     } catch (error) {
       const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
-      return { kind: 'failed', reason: timedOut ? 'crl-fetch-timeout' : 'crl-fetch-failed', detail: error instanceof Error ? error.message : String(error) };
+      return { kind: 'failed', reason: timedOut ? 'crl-fetch-timeout' : 'crl-fetch-failed', detail: messageOf(error) };
     }
     const etag = response.headers.get('etag');
     const lastModified = response.headers.get('last-modified');

@@ -8,6 +8,7 @@
  * May import: node built-ins (global fetch), shared/cert/revocation/ocspTransport.js (types).
  */
 import type { OcspQueryResult, OcspResponderClient } from '../cert/revocation/ocspTransport.js';
+import { messageOf } from '../errors.js';
 
 /** Options of {@link HttpOcspClient}. */
 export interface HttpOcspClientOptions {
@@ -103,6 +104,6 @@ function transportFailure(error: unknown): OcspQueryResult {
   return {
     kind: 'failed',
     reason: timedOut ? 'ocsp-fetch-timeout' : 'ocsp-fetch-failed',
-    detail: `${error instanceof Error ? error.message : String(error)}${cause}`,
+    detail: `${messageOf(error)}${cause}`,
   };
 }

@@ -7,6 +7,7 @@
  */
 import { createRemoteJWKSet, customFetch, decodeJwt, type FetchImplementation } from 'jose';
 import { DEFAULT_CLOCK_TOLERANCE_SECONDS, verifyAccessToken, type AccessTokenExpectations, type TokenResult } from '../identity/accessTokenVerification.js';
+import { CertgateError } from '../errors.js';
 
 /** Options of {@link createTokenVerifier}. */
 export interface TokenVerifierOptions {
@@ -35,7 +36,7 @@ export interface TokenVerifier {
 }
 
 /** A verifier option is unusable; names the option. Thrown at start-up, never per request. */
-export class TokenVerifierConfigError extends Error {
+export class TokenVerifierConfigError extends CertgateError {
   readonly code = 'token-verifier-config-invalid';
   constructor(
     readonly option: keyof TokenVerifierOptions,

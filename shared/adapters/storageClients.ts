@@ -15,6 +15,7 @@ import { DefaultAzureCredential } from '@azure/identity';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import type { StorageConfig } from '../config.js';
 import { StoreError } from '../ports.js';
+import { CertgateError } from '../errors.js';
 
 let credential: DefaultAzureCredential | undefined;
 
@@ -27,7 +28,8 @@ export interface StorageCallOptions {
 }
 
 /** A storage call that did not finish within its deadline (the account is slow or silent). */
-export class StorageDeadlineError extends Error {
+export class StorageDeadlineError extends CertgateError {
+  readonly code = 'storage-deadline-exceeded';
   constructor(readonly deadlineMs: number, options?: { cause?: unknown }) {
     super(`no answer within ${deadlineMs} ms (deadline exceeded)`, options);
     this.name = 'StorageDeadlineError';

@@ -21,20 +21,23 @@ import {
 import { EXIT_CODES, type CommandIo, type ExitCode } from './commandIo.js';
 import { formatVerdictReport } from './verdictReport.js';
 import { parseVerifyOptions, VERIFY_USAGE, type VerifyOptions } from './verifyOptions.js';
+import { CertgateError, messageOf } from '../errors.js';
 
 /** Largest input file read (large CAs publish CRLs of tens of MB); guards against reading a device forever. */
 const MAX_INPUT_FILE_BYTES = 64 * 1024 * 1024;
 const READ_CHUNK_BYTES = 64 * 1024;
 
 /** An input file that cannot be used; the message names the option and the file. */
-class InputFileError extends Error {}
+class InputFileError extends CertgateError {
+  readonly code = 'cli-input-file-unreadable';
+}
 
 async function readInputFile(path: string, option: string): Promise<Uint8Array> {
   let handle;
   try {
     handle = await open(path, 'r');
   } catch (error) {
-    throw new InputFileError(`--${option} ${path}: cannot read the file (${error instanceof Error ? error.message : String(error)})`);
+    throw new InputFileError(`--${option} ${path}: cannot read the file (${messageOf(error)})`);
   }
   try {
     const chunks: Buffer[] = [];
@@ -50,7 +53,7 @@ async function readInputFile(path: string, option: string): Promise<Uint8Array> 
     return new Uint8Array(Buffer.concat(chunks));
   } catch (error) {
     if (error instanceof InputFileError) throw error;
-    throw new InputFileError(`--${option} ${path}: cannot read the file (${error instanceof Error ? error.message : String(error)})`);
+    throw new InputFileError(`--${option} ${path}: cannot read the file (${messageOf(error)})`);
   } finally {
     await handle.close();
   }

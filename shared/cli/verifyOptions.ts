@@ -7,6 +7,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { RevocationMode } from '../cert/validation/index.js';
 import { ExtendedKeyUsageOid } from '../cert/x509/oids.js';
+import { CertgateError } from '../errors.js';
 
 /** The verify options as the user gave them, checked. Paths are as typed (relative to the working directory). */
 export interface VerifyOptions {
@@ -112,7 +113,9 @@ const ISO_TIME = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z
 const WHOLE_NUMBER = /^\d{1,9}$/u;
 const DOTTED_OID = /^[0-2](?:\.(?:0|[1-9]\d*))+$/u;
 
-class UsageError extends Error {}
+class UsageError extends CertgateError {
+  readonly code = 'cli-usage-invalid';
+}
 
 function wholeNumber(value: string | undefined, option: string): number | undefined {
   if (value === undefined) return undefined;

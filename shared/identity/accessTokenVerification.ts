@@ -18,6 +18,7 @@
 import { decodeProtectedHeader, errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import { principalFromClaims, type Principal } from './principal.js';
 import type { TokenReason } from './reasons.js';
+import { CertgateError } from '../errors.js';
 
 /** The only signature algorithm accepted: Entra ID signs access tokens with RS256. */
 export const ALLOWED_TOKEN_ALGORITHMS: readonly string[] = ['RS256'];
@@ -47,7 +48,8 @@ export interface AccessTokenExpectations {
 export type SigningKeyLookup = JWTVerifyGetKey;
 
 /** Wraps any failure of the key lookup so it is told apart from a failure of the token itself. */
-class SigningKeyLookupFailure extends Error {
+class SigningKeyLookupFailure extends CertgateError {
+  readonly code = 'signing-key-lookup-failed';
   constructor(override readonly cause: unknown) {
     super('signing key lookup failed', { cause });
   }

@@ -29,6 +29,7 @@ import { validatePolicyConfiguration, type AccessPolicy, type AppMatcher, type C
 import type { PolicyReason } from './policyReasons.js';
 import { compileRegisteredApps, type CompiledApps } from './registeredApps.js';
 import { hostMatches, normaliseHost, normalisePath, normalisePathPrefix, pathUnder } from './requestTarget.js';
+import { CertgateError } from '../errors.js';
 
 /** What the engine knows about one request (translated from transport types at the edge). */
 export interface AccessRequest {
@@ -100,7 +101,7 @@ export interface PolicyDecision {
 }
 
 /** Thrown by {@link compilePolicyConfiguration} for a document that does not validate (a malfunction: callers fail closed). */
-export class PolicyConfigurationError extends Error {
+export class PolicyConfigurationError extends CertgateError {
   readonly code = 'policy-configuration-invalid';
   constructor(readonly issues: readonly PolicyIssue[]) {
     super(`policy configuration invalid: ${issues.slice(0, 3).map((issue) => `${issue.path}: ${issue.code}`).join('; ')}${issues.length > 3 ? ` (+${issues.length - 3} more)` : ''}`);

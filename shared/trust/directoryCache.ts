@@ -35,6 +35,7 @@
 import { DIRECTORY_BATCH_LIMIT, DirectoryError, MEMBER_GROUPS_LIMIT } from '../ports.js';
 import type { Clock, Directory, DirectoryAnswers, DirectoryDevice, DirectoryOutcome, DirectoryQuestion } from '../ports.js';
 import { CircuitBreaker, type CircuitState } from './circuitBreaker.js';
+import { messageOf } from '../errors.js';
 
 /** Where a directory fact came from, as the decision trace reports it. */
 export type DirectoryFactsSource = 'cache' | 'directory' | 'stale' | 'unavailable' | 'disabled';
@@ -704,7 +705,7 @@ function combineFacts(facts: readonly DirectoryFacts<readonly string[]>[]): Dire
 
 function asDirectoryError(error: unknown): DirectoryError {
   if (error instanceof DirectoryError) return error;
-  return new DirectoryError('unavailable', error instanceof Error ? error.message : String(error));
+  return new DirectoryError('unavailable', messageOf(error));
 }
 
 /** The `detail` of a failure, for the decision trace (the admin's, not the user's). */

@@ -16,6 +16,7 @@
  * May import: ports (types).
  */
 import type { Clock } from '../ports.js';
+import { messageOf } from '../errors.js';
 
 /** How a {@link PeriodicRefresh} treats requests while a load is slow. */
 export interface RefreshOptions {
@@ -112,7 +113,7 @@ export class PeriodicRefresh<T> {
     return {
       hasValue: this.value !== undefined,
       ...(this.value !== undefined && Number.isFinite(this.checkedAt) ? { loadedAt: new Date(this.checkedAt) } : {}),
-      ...(this.failure ? { failingSince: new Date(this.failure.since), lastError: this.failure.error instanceof Error ? this.failure.error.message : String(this.failure.error) } : {}),
+      ...(this.failure ? { failingSince: new Date(this.failure.since), lastError: messageOf(this.failure.error) } : {}),
     };
   }
 

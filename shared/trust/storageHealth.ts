@@ -8,6 +8,7 @@
  * May import: ports (types).
  */
 import type { Clock } from '../ports.js';
+import { messageOf } from '../errors.js';
 
 /** Why storage is not healthy; stable codes (API of the health endpoint). */
 export type StorageProblem = 'storage-timeout' | 'storage-unreachable' | 'storage-slow';
@@ -77,7 +78,7 @@ export class StorageHealth {
         problem: this.options.classify?.(error) ?? 'storage-unreachable',
         since: this.last && !this.last.reachable && this.last.since ? this.last.since : new Date(now).toISOString(),
         checkedAt: this.clock.now().toISOString(),
-        message: error instanceof Error ? error.message : String(error),
+        message: messageOf(error),
       }),
     ).then((report) => {
       if (this.last?.reachable !== report.reachable || this.last.problem !== report.problem) this.options.onChange?.(report);

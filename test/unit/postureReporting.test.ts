@@ -23,7 +23,7 @@ function configuration(): PolicyConfiguration {
 }
 const policies = { get: () => Promise.resolve({ configuration: configuration() }) };
 
-class MemoryReports implements PostureReportStore {
+class MemoryReports implements PostureReportStore<PostureReport> {
   saved: PostureReport[] = [];
   down = false;
   save(report: PostureReport): Promise<void> {

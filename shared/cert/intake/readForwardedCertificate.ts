@@ -34,6 +34,7 @@ import {
   type IntakeResult,
   type IntakeStep,
 } from './types.js';
+import { messageOf } from '../../errors.js';
 
 function effectiveLimits(limits: Partial<IntakeLimits> | undefined): IntakeLimits {
   const pick = (value: number | undefined, fallback: number): number =>
@@ -166,7 +167,7 @@ function unreadableHeaders(error: unknown): IntakeResult {
   return {
     kind: 'rejected',
     reason: 'forwarded-certificate-malformed-encoding',
-    detail: `unreadable request headers: ${error instanceof Error ? error.message : String(error)}`,
+    detail: `unreadable request headers: ${messageOf(error)}`,
   };
 }
 

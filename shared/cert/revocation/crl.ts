@@ -27,6 +27,7 @@ import { decodeGeneralNames, decodeImplicitGeneralNames, type GeneralName } from
 import { decodeDistinguishedName, type DistinguishedName, type NameAttribute } from '../x509/names.js';
 import { ExtensionOid } from '../x509/oids.js';
 import { derBlobsFromInput } from '../x509/pemBlocks.js';
+import { messageOf } from '../../errors.js';
 
 /** CRL entry reason codes (RFC 5280 §5.3.1). */
 export const CRL_REASON_NAMES: readonly string[] = [
@@ -339,7 +340,7 @@ export function parseCrl(input: Uint8Array | string): ParsedCrl | CrlParseFailur
   try {
     return decodeCrlStructure(der);
   } catch (error) {
-    return { reason: 'certificate-malformed', detail: error instanceof Error ? error.message : String(error) };
+    return { reason: 'certificate-malformed', detail: messageOf(error) };
   }
 }
 

@@ -33,6 +33,7 @@ import { isAlgorithmRefusal, verifySignature, type AlgorithmPolicy } from '../va
 import { decodeAlgorithmIdentifier, isCertificateParseFailure, parseCertificateDer, type AlgorithmIdentifier, type ParsedCertificate, type SubjectPublicKeyInfo } from '../x509/certificate.js';
 import { decodeDer, toHex } from '../x509/derNodes.js';
 import type { OcspFailureReason, OcspReason } from './ocspReasons.js';
+import { CertgateError, messageOf } from '../../errors.js';
 
 /** Hash algorithms for a CertID: SHA-1 is what every responder must support; SHA-256 is optional. */
 export type OcspHashAlgorithm = 'SHA-1' | 'SHA-256';
@@ -118,7 +119,7 @@ export const OCSP_SIGNATURE_POLICY: AlgorithmPolicy = { allowSha1: true, minRsaB
 export type OcspRequestErrorCode = 'ocsp-request-certificate-malformed' | 'ocsp-request-issuer-malformed' | 'ocsp-request-nonce-invalid';
 
 /** Thrown by {@link buildOcspRequest} when its input is unusable. */
-export class OcspRequestError extends Error {
+export class OcspRequestError extends CertgateError {
   constructor(readonly code: OcspRequestErrorCode, message: string) {
     super(message);
     this.name = 'OcspRequestError';
@@ -279,7 +280,7 @@ export function evaluateOcspResponse(input: OcspEvaluationInput): OcspVerdict {
     return evaluate(input);
   } catch (error) {
     // pkijs/asn1js can throw on inputs their schemas accept but their accessors do not expect.
-    return failure('ocsp-response-malformed', `unexpected structure: ${error instanceof Error ? error.message : String(error)}`);
+    return failure('ocsp-response-malformed', `unexpected structure: ${messageOf(error)}`);
   }
 }
 

@@ -17,6 +17,7 @@ import type { CertificateReason } from './reasons.js';
 import { checkRevocation, type CrlSignerSource, type RevocationStatus } from './revocationCheck.js';
 import { checkPublicKey, type AlgorithmCheck, type AlgorithmPolicy } from './signatureVerification.js';
 import { ruleOf, type TraceEntry, type ValidationCheck } from './trace.js';
+import { CertgateError } from '../../errors.js';
 
 /** Revocation checking mode. */
 export type RevocationMode = 'off' | 'preferred' | 'required';
@@ -76,7 +77,8 @@ export function isSelfIssued(certificate: ParsedCertificate): boolean {
   return certificate.subject.normalized === certificate.issuer.normalized;
 }
 
-class PathFailure extends Error {
+class PathFailure extends CertgateError {
+  readonly code = 'certificate-path-check-failed';
   constructor(
     readonly reason: CertificateReason,
     readonly position: number,

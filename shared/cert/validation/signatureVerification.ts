@@ -14,6 +14,7 @@ import { decodeAlgorithmIdentifier } from '../x509/certificate.js';
 import { DerStructureError, UniversalTag, decodeDer, expectUniversal, isContextTag, readSmallInteger } from '../x509/derNodes.js';
 import { describePublicKey } from '../x509/publicKeyDescription.js';
 import type { CertificateReason } from './reasons.js';
+import { messageOf } from '../../errors.js';
 
 /** Algorithm policy for signatures and keys. */
 export interface AlgorithmPolicy {
@@ -204,6 +205,6 @@ export function verifySignature(
         : verify(plan.hash, signedData, { key, padding: 6 /* RSA_PKCS1_PSS_PADDING */, saltLength: plan.pssSaltLength }, signature);
     return verified ? { ok: true } : { ok: false, reason: 'certificate-signature-invalid', detail: 'signature does not verify' };
   } catch (error) {
-    return { ok: false, reason: 'certificate-signature-invalid', detail: `signature verification error: ${error instanceof Error ? error.message : String(error)}` };
+    return { ok: false, reason: 'certificate-signature-invalid', detail: `signature verification error: ${messageOf(error)}` };
   }
 }

@@ -25,6 +25,7 @@ import type { CertificateReason } from './reasons.js';
 import { verifySignature, type AlgorithmCheck } from './signatureVerification.js';
 import { ruleOf, type TraceEntry } from './trace.js';
 import type { TrustStore } from './trustStore.js';
+import { messageOf } from '../../errors.js';
 
 /** What to validate and how. */
 export interface ValidationInput {
@@ -368,7 +369,7 @@ export function validateCertificatePath(input: ValidationInput): ValidationResul
   try {
     return validate(input);
   } catch (error) {
-    const detail = `unexpected validation failure: ${error instanceof Error ? error.message : String(error)}`;
+    const detail = `unexpected validation failure: ${messageOf(error)}`;
     return { ok: false, reason: 'certificate-malformed', trace: [{ check: 'parse', certificate: 'leaf', outcome: 'fail', reason: 'certificate-malformed', detail }] };
   }
 }

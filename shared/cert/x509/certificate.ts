@@ -21,6 +21,7 @@ import {
 } from './derNodes.js';
 import { decodeExtensions, type CertificateExtensions } from './extensions.js';
 import { decodeDistinguishedName, type DistinguishedName } from './names.js';
+import { messageOf } from '../../errors.js';
 
 /** An AlgorithmIdentifier. */
 export interface AlgorithmIdentifier {
@@ -173,7 +174,7 @@ export function parseCertificateDer(der: Uint8Array): ParsedCertificate | Certif
     return decodeCertificateStructure(der);
   } catch (error) {
     if (error instanceof DerStructureError) return { reason: 'certificate-malformed', detail: error.message };
-    return { reason: 'certificate-malformed', detail: `unexpected decoding failure: ${error instanceof Error ? error.message : String(error)}` };
+    return { reason: 'certificate-malformed', detail: `unexpected decoding failure: ${messageOf(error)}` };
   }
 }
 

@@ -2,8 +2,9 @@
  * Strict DER decoding: turns bytes into a small, plain tree of TLV nodes and rejects BER-only
  * encodings (indefinite lengths, non-minimal lengths, constructed strings) that a certificate must
  * not contain. Everything else in `x509/` reads these nodes.
- * May import: nothing.
+ * May import: the exception base.
  */
+import { CertgateError } from '../../errors.js';
 
 /** The ASN.1 tag classes. */
 export type DerTagClass = 'universal' | 'application' | 'context' | 'private';
@@ -42,7 +43,8 @@ export const UniversalTag = {
 } as const;
 
 /** Raised inside `x509/` when bytes are not the expected DER; converted to a reason at the API edge. */
-export class DerStructureError extends Error {
+export class DerStructureError extends CertgateError {
+  readonly code = 'der-structure-invalid';
   override readonly name = 'DerStructureError';
 }
 

@@ -7,6 +7,7 @@
  */
 import type { SubjectPublicKeyInfo } from './certificate.js';
 import { DerStructureError, UniversalTag, decodeDer, expectUniversal, integerContent, readObjectIdentifier } from './derNodes.js';
+import { messageOf } from '../../errors.js';
 
 /** A public key's algorithm and size. */
 export type PublicKeyDescription =
@@ -78,7 +79,7 @@ export function describePublicKey(spki: SubjectPublicKeyInfo): PublicKeyDescript
     try {
       description = describe(spki);
     } catch (error) {
-      description = { kind: 'invalid', detail: error instanceof Error ? error.message : String(error) };
+      description = { kind: 'invalid', detail: messageOf(error) };
     }
     described.set(spki, description);
   }
