@@ -103,5 +103,8 @@ export interface GatewayFormat<K extends string = string> {
 
 /** Declares a format, keeping its kind a literal type (the registry derives `GatewayKind` from it). */
 export function defineGatewayFormat<const K extends string>(format: GatewayFormat<K>): GatewayFormat<K> {
+  // Frozen through: the registry hands these tables out as DEFAULT_HEADER_NAMES and HEADER_REPEAT_RULES.
+  Object.freeze(format.headers);
+  Object.freeze(format.repeatRules);
   return Object.freeze(format);
 }
