@@ -13,9 +13,14 @@
  *  4. anything else → `mobile-desktop`.
  * An iOS in-app WKWebView has no Safari/ token and so counts as an app, as it should. The header is
  * the client's own claim: this condition sorts honest clients, it does not authenticate them.
- * May import: nothing (the kinds come from the model).
+ * May import: nothing.
  */
-import type { ClientAppKind } from './model.js';
+
+/** The client-app kinds a policy can test. */
+export const CLIENT_APP_KINDS = ['browser', 'mobile-desktop'] as const;
+
+/** A client-app kind. */
+export type ClientAppKind = (typeof CLIENT_APP_KINDS)[number];
 
 const NON_BROWSER_TOKENS = [
   'curl/', 'wget/', 'python-requests', 'python-urllib', 'python-httpx', 'aiohttp', 'go-http-client', 'java/', 'okhttp', 'axios/', 'node-fetch', 'undici',

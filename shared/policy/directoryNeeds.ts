@@ -2,9 +2,11 @@
  * What the directory must be asked for a configuration: the groups that policies in force
  * (enabled or report-only) name, included or excluded, and whether any of them looks at the
  * Graph-backed device tags (`compliant`, `hybrid-joined`). Computed once per configuration, so a
- * request asks Microsoft Graph only what some policy can use.
- * May import: the model.
+ * request asks Microsoft Graph only what some policy can use. Which condition names groups or
+ * tests tags is each condition's own declaration (`groups`, `deviceTags` in `conditions/`).
+ * May import: the model, the condition registry.
  */
+import { conditionDeviceTags, conditionGroupReferences } from './conditions/index.js';
 import type { AccessPolicy, DeviceTag, PolicyConfiguration } from './model.js';
 
 /** The directory data a configuration can use. */
@@ -23,9 +25,8 @@ export function directoryNeedsOf(configuration: PolicyConfiguration): DirectoryN
   const tags = new Set<DeviceTag>();
   for (const policy of configuration.policies) {
     if (policy.state === 'disabled') continue;
-    const { users, deviceTags } = policy.conditions;
-    for (const group of [...(users?.include.groups ?? []), ...(users?.exclude?.groups ?? [])]) groups.add(group.toLowerCase());
-    for (const tag of [...(deviceTags?.equals ?? []), ...(deviceTags?.notEquals ?? [])]) if (DIRECTORY_DEVICE_TAGS.has(tag)) tags.add(tag);
+    for (const reference of conditionGroupReferences(policy.conditions)) groups.add(reference.groupId.toLowerCase());
+    for (const tag of conditionDeviceTags(policy.conditions)) if (DIRECTORY_DEVICE_TAGS.has(tag)) tags.add(tag);
   }
   return { groupIds: [...groups].sort(), deviceTags: [...tags].sort() };
 }
@@ -40,11 +41,8 @@ export interface GroupReference {
 export function groupReferencesOf(policies: readonly AccessPolicy[], pathOf: (index: number) => string = () => ''): GroupReference[] {
   const references: GroupReference[] = [];
   policies.forEach((policy, index) => {
-    const users = policy.conditions.users;
     const prefix = pathOf(index);
-    const at = (rest: string) => (prefix ? `${prefix}.${rest}` : rest);
-    (users?.include.groups ?? []).forEach((groupId, position) => references.push({ groupId, path: at(`conditions.users.include.groups[${position}]`) }));
-    (users?.exclude?.groups ?? []).forEach((groupId, position) => references.push({ groupId, path: at(`conditions.users.exclude.groups[${position}]`) }));
+    for (const { groupId, path } of conditionGroupReferences(policy.conditions)) references.push({ groupId, path: prefix ? `${prefix}.${path}` : path });
   });
   return references;
 }

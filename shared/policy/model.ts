@@ -4,35 +4,25 @@
  * that answers with every problem as `{ path, code, message }` (paths like
  * `policies[2].conditions.locations.include[0]`, codes from `policyReasons.ts`). Schemas are
  * strict: an unknown field is an issue, not silently ignored. Pure: no I/O, no clock.
- * May import: zod, the policy issue codes, the intake's CIDR parser.
+ * The conditions' schemas and reference checks come from the registry (`conditions/`).
+ * May import: zod, the policy issue codes, the intake's CIDR parser, the field schemas, the
+ * condition registry.
  */
 import { z } from 'zod';
 import { compileAddressRanges } from '../cert/intake/addressRanges.js';
+import type { ReferenceCatalogue } from './condition.js';
+import { conditionReferenceIssues, PolicyConditionsSchema } from './conditions/index.js';
+import { checked, CONTROL, GUID, hostName, pathPrefix, slug } from './fieldSchemas.js';
 import { POLICY_ISSUE_CODES, type PolicyIssueCode } from './policyReasons.js';
 
-/** The device tags a policy can test; `valid-client-certificate` comes from validation, the others from the directory. */
-export const DEVICE_TAGS = ['valid-client-certificate', 'compliant', 'hybrid-joined'] as const;
-
-/** A tag a device earns. */
-export type DeviceTag = (typeof DEVICE_TAGS)[number];
-
-/** The client-app kinds a policy can test (see `classifyClientApp`). */
-export const CLIENT_APP_KINDS = ['browser', 'mobile-desktop'] as const;
-
-/** A client-app kind. */
-export type ClientAppKind = (typeof CLIENT_APP_KINDS)[number];
+export { DEVICE_TAGS, type DeviceTag } from './fieldSchemas.js';
+export { CLIENT_APP_KINDS, type ClientAppKind } from './clientApp.js';
+export { AppMatcherSchema, type AppMatcher } from './conditions/apps.js';
+export { PolicyConditionsSchema, type PolicyConditions } from './conditions/index.js';
 
 /** The schema version this module reads and writes. */
 export const POLICY_SCHEMA_VERSION = 1;
 
-const SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const OID = /^[0-2](?:\.(?:0|[1-9]\d{0,19}))+$/;
-const HOST_LABEL = '[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?';
-const HOST = new RegExp(`^(?:\\*\\.)?${HOST_LABEL}(?:\\.${HOST_LABEL})*$`, 'i');
-const APP_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
-// eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
-const CONTROL = /[\u0000-\u001f\u007f]/;
 // eslint-disable-next-line no-control-regex -- block messages may span lines, nothing else
 const CONTROL_EXCEPT_NEWLINE = /[\u0000-\u0009\u000b-\u001f\u007f]/;
 const MARKUP = /<[a-z!/?]/i;
@@ -47,126 +37,8 @@ function parsedUrl(value: string): URL | undefined {
   }
 }
 
-function decodes(value: string): boolean {
-  try {
-    decodeURIComponent(value);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** A string check that reports its own issue code. */
-function checked(schema: z.ZodString, test: (value: string) => boolean, code: PolicyIssueCode, message: string): z.ZodString {
-  return schema.refine(test, { message, params: { code } });
-}
-
-const slug = checked(z.string(), (value) => value.length <= 64 && SLUG.test(value), 'invalid-slug', 'expected a kebab-case slug (a-z, 0-9, single hyphens, at most 64 characters)');
 const displayName = checked(z.string().min(1).max(200), (value) => !CONTROL.test(value), 'invalid-text', 'control characters are not allowed');
-const principal = checked(z.string().min(1).max(256), (value) => !CONTROL.test(value) && value.trim() === value, 'invalid-value', 'expected a UPN or an object id without surrounding spaces');
-const groupId = checked(z.string(), (value) => GUID.test(value), 'invalid-group-id', 'expected an Entra group object id (GUID)');
-const pattern = checked(z.string().min(1).max(256), (value) => !CONTROL.test(value), 'invalid-pattern', 'patterns are plain text with * as the only wildcard, no control characters');
-const thumbprint = checked(z.string(), (value) => /^[0-9a-f]{64}$/i.test(value.replaceAll(':', '')), 'invalid-thumbprint', 'expected a SHA-256 thumbprint (64 hexadecimal characters, colons allowed)');
-const oid = checked(z.string().max(128), (value) => OID.test(value), 'invalid-oid', 'expected a dotted object identifier');
 const cidr = checked(z.string().max(64), (value) => compileAddressRanges([value]).size === 1, 'invalid-cidr', 'expected an IPv4 or IPv6 CIDR such as 10.20.0.0/16 or fd00:20::/32');
-const locationReference = checked(
-  z.string(),
-  (value) => value === 'any' || (value.startsWith('tag:') ? SLUG.test(value.slice(4)) && value.length <= 68 : SLUG.test(value) && value.length <= 64),
-  'invalid-location-reference',
-  'expected a named-location id, tag:<tag> or any',
-);
-
-/** How an app is recognised; every field given must match (at least one is required). */
-export const AppMatcherSchema = z
-  .strictObject({
-    appId: checked(z.string(), (value) => APP_ID.test(value), 'invalid-value', 'expected an app id (letters, digits, . _ : -, at most 128 characters)').optional(),
-    host: checked(z.string().max(253), (value) => HOST.test(value), 'invalid-host', 'expected a host name or *.suffix').optional(),
-    pathPrefix: checked(z.string().max(1024), (value) => value.startsWith('/') && !CONTROL.test(value) && !/[?#]/.test(value) && decodes(value), 'invalid-path-prefix', 'expected a path starting with / (no query or fragment, valid percent-encoding)').optional(),
-  })
-  .refine((matcher) => matcher.appId !== undefined || matcher.host !== undefined || matcher.pathPrefix !== undefined, {
-    message: 'an app matcher needs appId, host or pathPrefix',
-    params: { code: 'empty-app-matcher' },
-  });
-
-/** An app matcher. `host` is exact or `*.suffix` (subdomains only); `pathPrefix` matches whole segments. */
-export type AppMatcher = z.infer<typeof AppMatcherSchema>;
-
-const appsCondition = z.strictObject({
-  include: z.union([z.literal('all'), z.array(AppMatcherSchema).min(1).max(100)]),
-  exclude: z.array(AppMatcherSchema).max(100).optional(),
-});
-
-const usersCondition = z.strictObject({
-  include: z
-    .strictObject({
-      all: z.literal(true).optional(),
-      users: z.array(principal).min(1).max(1000).optional(),
-      groups: z.array(groupId).min(1).max(100).optional(),
-    })
-    .refine((include) => include.all === true || include.users !== undefined || include.groups !== undefined, {
-      message: 'include needs all, users or groups',
-      params: { code: 'too-short' },
-    }),
-  exclude: z
-    .strictObject({
-      users: z.array(principal).max(1000).optional(),
-      groups: z.array(groupId).max(100).optional(),
-    })
-    .optional(),
-});
-
-const deviceTagsCondition = z
-  .strictObject({
-    equals: z.array(z.enum(DEVICE_TAGS)).min(1).optional(),
-    notEquals: z.array(z.enum(DEVICE_TAGS)).min(1).optional(),
-  })
-  .refine((tags) => tags.equals !== undefined || tags.notEquals !== undefined, { message: 'deviceTags needs equals or notEquals', params: { code: 'too-short' } });
-
-const locationsCondition = z
-  .strictObject({
-    include: z.array(locationReference).min(1).max(100).optional(),
-    exclude: z.array(locationReference).min(1).max(100).optional(),
-  })
-  .refine((locations) => locations.include !== undefined || locations.exclude !== undefined, { message: 'locations needs include or exclude', params: { code: 'too-short' } });
-
-const userAgentsCondition = z
-  .strictObject({
-    include: z.array(pattern).min(1).max(100).optional(),
-    exclude: z.array(pattern).min(1).max(100).optional(),
-  })
-  .refine((agents) => agents.include !== undefined || agents.exclude !== undefined, { message: 'userAgents needs include or exclude', params: { code: 'too-short' } });
-
-const certificateCondition = z
-  .strictObject({
-    issuers: z
-      .strictObject({
-        include: z.array(thumbprint).min(1).max(100).optional(),
-        exclude: z.array(thumbprint).min(1).max(100).optional(),
-      })
-      .refine((issuers) => issuers.include !== undefined || issuers.exclude !== undefined, { message: 'issuers needs include or exclude', params: { code: 'too-short' } })
-      .optional(),
-    policyOids: z.array(oid).min(1).max(100).optional(),
-    subjectPattern: pattern.optional(),
-    sanPattern: pattern.optional(),
-  })
-  .refine((certificate) => certificate.issuers !== undefined || certificate.policyOids !== undefined || certificate.subjectPattern !== undefined || certificate.sanPattern !== undefined, {
-    message: 'certificate needs issuers, policyOids, subjectPattern or sanPattern',
-    params: { code: 'too-short' },
-  });
-
-/** The conditions of a policy: all optional; a policy applies when every condition it lists matches. */
-export const PolicyConditionsSchema = z.strictObject({
-  apps: appsCondition.optional(),
-  clientApps: z.array(z.enum(CLIENT_APP_KINDS)).min(1).optional(),
-  users: usersCondition.optional(),
-  deviceTags: deviceTagsCondition.optional(),
-  locations: locationsCondition.optional(),
-  userAgents: userAgentsCondition.optional(),
-  certificate: certificateCondition.optional(),
-});
-
-/** The conditions of an access policy. */
-export type PolicyConditions = z.infer<typeof PolicyConditionsSchema>;
 
 /** An access policy. */
 export const AccessPolicySchema = z.strictObject({
@@ -229,8 +101,8 @@ const upstreamUrl = checked(
 
 /** Where an app is reached: a host (exact, or `*.suffix` for its subdomains) and optionally a path prefix (whole segments). */
 export const AppRouteSchema = z.strictObject({
-  host: checked(z.string().max(253), (value) => HOST.test(value), 'invalid-host', 'expected a host name or *.suffix'),
-  pathPrefix: checked(z.string().max(1024), (value) => value.startsWith('/') && !CONTROL.test(value) && !/[?#]/.test(value) && decodes(value), 'invalid-path-prefix', 'expected a path starting with / (no query or fragment, valid percent-encoding)').optional(),
+  host: hostName,
+  pathPrefix: pathPrefix.optional(),
 });
 
 /** A route of a registered app. */
@@ -361,30 +233,11 @@ function parseWith<T>(schema: z.ZodType<T>, json: unknown, prefix: readonly Path
 }
 
 /** Known location ids and tags (and registered app ids), for checking the references a policy makes. */
-export interface LocationCatalogue {
-  readonly ids: ReadonlySet<string>;
-  readonly tags: ReadonlySet<string>;
-  /** Registered app ids; when given, a policy's `appId` references are checked against them. */
-  readonly appIds?: ReadonlySet<string>;
-}
+export type LocationCatalogue = ReferenceCatalogue;
 
 /** The catalogue of a list of named locations. */
 export function catalogueLocations(locations: readonly NamedLocation[]): LocationCatalogue {
   return { ids: new Set(locations.map((location) => location.id)), tags: new Set(locations.flatMap((location) => location.tags)) };
-}
-
-function appReferenceIssues(policy: AccessPolicy, appIds: ReadonlySet<string>, prefix: string): PolicyIssue[] {
-  const issues: PolicyIssue[] = [];
-  const apps = policy.conditions.apps;
-  const sides = [['include', apps?.include === 'all' ? [] : (apps?.include ?? [])], ['exclude', apps?.exclude ?? []]] as const;
-  for (const [side, matchers] of sides) {
-    matchers.forEach((matcher, index) => {
-      if (matcher.appId !== undefined && !appIds.has(matcher.appId.toLowerCase())) {
-        issues.push({ path: `${prefix}conditions.apps.${side}[${index}].appId`, code: 'unknown-app', message: `no registered app has the id ${matcher.appId}` });
-      }
-    });
-  }
-  return issues;
 }
 
 /** Two apps (or two routes of one app) claiming the same host and path prefix: which one a request is for would be ambiguous. */
@@ -410,21 +263,9 @@ function normaliseRoutePrefix(prefix: string | undefined): string {
   return lower === '' ? '' : lower;
 }
 
+/** References to named locations, location tags or registered apps (when the catalogue has them) that do not exist. */
 function locationReferenceIssues(policy: AccessPolicy, catalogue: LocationCatalogue, prefix: string): PolicyIssue[] {
-  const issues: PolicyIssue[] = catalogue.appIds ? appReferenceIssues(policy, catalogue.appIds, prefix) : [];
-  const locations = policy.conditions.locations;
-  for (const side of ['include', 'exclude'] as const) {
-    (locations?.[side] ?? []).forEach((reference, index) => {
-      const path = `${prefix}conditions.locations.${side}[${index}]`;
-      if (reference === 'any') return;
-      if (reference.startsWith('tag:')) {
-        if (!catalogue.tags.has(reference.slice(4))) issues.push({ path, code: 'unknown-location-tag', message: `no named location has the tag ${reference.slice(4)}` });
-      } else if (!catalogue.ids.has(reference)) {
-        issues.push({ path, code: 'unknown-location', message: `no named location has the id ${reference}` });
-      }
-    });
-  }
-  return issues;
+  return conditionReferenceIssues(policy.conditions, catalogue).map((issue) => ({ ...issue, path: `${prefix}${issue.path}` }));
 }
 
 function duplicateIdIssues(items: readonly { readonly id: string }[], list: string): PolicyIssue[] {
