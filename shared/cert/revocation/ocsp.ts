@@ -2,14 +2,28 @@
  * OCSP (RFC 6960) for certgate's revocation checks, the pure part: where to ask (AIA id-ad-ocsp),
  * what to ask (an OCSPRequest with a CertID and an optional nonce, RFC 8954), and what the answer
  * means (a verified, fresh SingleResponse for our CertID, or a failure with its own reason code).
- * No I/O, no clock: `now` is an argument. pkijs / asn1js read and write the OCSP ASN.1; the
- * certificates (issuer, delegated responder) are decoded by certgate's strict X.509 reader, and every
- * signature is checked by the validator's `verifySignature` (node:crypto), under
- * {@link OCSP_SIGNATURE_POLICY}.
+ * No I/O, no clock: `now` is an argument. Everything is read with certgate's one ASN.1 reader, the
+ * strict DER decoder of ../x509/derNodes.js that certificates and CRLs go through too: the response,
+ * the issuer and the delegated responder certificates (as ParsedCertificate; callers that hold the
+ * issuer parsed already pass it and it is not parsed again). Every signature is checked by the
+ * validator's `verifySignature` (node:crypto), under {@link OCSP_SIGNATURE_POLICY}.
+ *
+ * Strict DER, as for certificates: BER-only encodings (indefinite or non-minimal lengths, a DEFAULT
+ * value written out, a non-empty NULL, an explicit critical FALSE, a non-minimal INTEGER or
+ * ENUMERATED, trailing bytes or fields) make a response `ocsp-response-malformed`, even when the
+ * signature over those bytes verifies. Times are GeneralizedTime in UTC (`Z`) with seconds; the
+ * fractional seconds DER allows are kept. (pkijs, used here before, accepted all of those, and read
+ * a time without `Z` in the host's time zone.)
+ *
+ * The request is written with ../x509/derWriter.js rather than pkijs: it has one fixed shape
+ * (SEQUENCE, OID, OCTET STRING, INTEGER, NULL, explicit tags), and pkijs' only remaining use would
+ * have kept a second ASN.1 stack loaded for it (loading pkijs/asn1js was most of this module's
+ * first-import time, measured by bench/ocsp.ts). The tests compare the bytes with pkijs' request.
  *
  * {@link evaluateOcspResponse} runs its checks in this fixed order and stops at the first failure:
- *  1. OCSPResponse parses, responseStatus is successful, responseBytes are id-pkix-ocsp-basic and parse;
- *  2. the issuer certificate parses;
+ *  1. OCSPResponse parses, responseStatus is successful, responseBytes are id-pkix-ocsp-basic and the
+ *     BasicOCSPResponse parses (with every SingleResponse and every included certificate);
+ *  2. the issuer certificate parses and its key loads;
  *  3. the signer: the responder id (byName / byKey) names the issuing CA, or a certificate included
  *     in the response that is issued (signature-checked) by the issuing CA, carries EKU
  *     id-kp-OCSPSigning and is within its validity at `now` (± skew);
@@ -24,14 +38,28 @@
  *
  * The revocation status of a delegated responder certificate is not checked (that would recurse);
  * whether it carries id-pkix-ocsp-nocheck is reported in the verdict.
- * May import: node:crypto, pkijs, asn1js, ./ocspReasons.js, ../x509/*, ../validation/signatureVerification.js.
+ * May import: node:crypto, ./ocspReasons.js, ../x509/*, ../validation/signatureVerification.js.
  */
 import { createHash } from 'node:crypto';
-import * as asn1js from 'asn1js';
-import * as pkijs from 'pkijs';
 import { isAlgorithmRefusal, verifySignature, type AlgorithmPolicy } from '../validation/signatureVerification.js';
+import { readTime } from '../x509/asn1Time.js';
 import { decodeAlgorithmIdentifier, isCertificateParseFailure, parseCertificateDer, type AlgorithmIdentifier, type ParsedCertificate, type SubjectPublicKeyInfo } from '../x509/certificate.js';
-import { decodeDer, toHex } from '../x509/derNodes.js';
+import {
+  DerStructureError,
+  UniversalTag,
+  decodeDer,
+  expectUniversal,
+  integerContent,
+  isContextTag,
+  readAsciiContent,
+  readBoolean,
+  readObjectIdentifier,
+  toHex,
+  type DerNode,
+} from '../x509/derNodes.js';
+import { encodeExplicit, encodeIntegerContent, encodeNull, encodeObjectIdentifier, encodeOctetString, encodeSequence } from '../x509/derWriter.js';
+import { decodeDistinguishedName, type DistinguishedName } from '../x509/names.js';
+import { ExtendedKeyUsageOid } from '../x509/oids.js';
 import type { OcspFailureReason, OcspReason } from './ocspReasons.js';
 import { CertgateError, messageOf } from '../../errors.js';
 
@@ -81,12 +109,23 @@ export interface OcspVerdict {
   readonly detail?: string;
 }
 
+/**
+ * The issuing CA of the certificate being checked: its DER, or the certificate already parsed by
+ * certgate's X.509 reader (from the validated path), which is then used as it is.
+ */
+export type OcspIssuerInput =
+  | { readonly issuerDer: Uint8Array; readonly issuer?: undefined }
+  | { readonly issuer: ParsedCertificate; readonly issuerDer?: undefined };
+
+/** The certificate being checked: its DER, or the certificate already parsed. */
+export type OcspCertificateInput =
+  | { readonly certDer: Uint8Array; readonly certificate?: undefined }
+  | { readonly certificate: ParsedCertificate; readonly certDer?: undefined };
+
 /** Inputs of {@link evaluateOcspResponse}. */
-export interface OcspEvaluationInput {
+export type OcspEvaluationInput = OcspIssuerInput & {
   readonly responseDer: Uint8Array;
   readonly certId: OcspCertId;
-  /** DER of the CA that issued the certificate being checked (from the validated path). */
-  readonly issuerDer: Uint8Array;
   readonly now: Date;
   /** The nonce we sent, if any. */
   readonly nonce?: Uint8Array;
@@ -94,7 +133,16 @@ export interface OcspEvaluationInput {
   readonly maxAgeSeconds?: number;
   /** Tolerance for clocks on every time comparison. Default {@link DEFAULT_OCSP_CLOCK_SKEW_SECONDS}. */
   readonly clockSkewSeconds?: number;
-}
+};
+
+/** Inputs of {@link buildOcspRequest}. */
+export type OcspRequestInput = OcspCertificateInput &
+  OcspIssuerInput & {
+    /** 1–32 octets (RFC 8954), sent as the id-pkix-ocsp-nonce request extension. */
+    readonly nonce?: Uint8Array;
+    /** Default SHA-1, which every responder must support. */
+    readonly hashAlgorithm?: OcspHashAlgorithm;
+  };
 
 /**
  * Default maximum age of a response without nextUpdate: one day. RFC 6960 §4.2.2.1 reads a missing
@@ -126,14 +174,9 @@ export class OcspRequestError extends CertgateError {
   }
 }
 
-const ID_AD_OCSP = '1.3.6.1.5.5.7.48.1';
 const ID_PKIX_OCSP_BASIC = '1.3.6.1.5.5.7.48.1.1';
 const ID_PKIX_OCSP_NONCE = '1.3.6.1.5.5.7.48.1.2';
 const ID_PKIX_OCSP_NOCHECK = '1.3.6.1.5.5.7.48.1.5';
-const ID_KP_OCSP_SIGNING = '1.3.6.1.5.5.7.3.9';
-const ID_CE_EXT_KEY_USAGE = '2.5.29.37';
-const ID_PE_AUTHORITY_INFO_ACCESS = '1.3.6.1.5.5.7.1.1';
-const GENERAL_NAME_URI = 6;
 
 const HASH_OID: Readonly<Record<OcspHashAlgorithm, string>> = {
   'SHA-1': '1.3.14.3.2.26',
@@ -179,25 +222,16 @@ const RESPONSE_STATUS_FAILURES: Readonly<Record<number, OcspFailureReason>> = {
  * certificate cannot be parsed.
  */
 export function ocspResponderUrls(certDer: Uint8Array): string[] {
-  const certificate = parseCertificate(certDer);
-  if (!certificate) return [];
+  const certificate = parsedCertificate(certDer);
   const urls: string[] = [];
-  for (const extension of certificate.extensions ?? []) {
-    if (extension.extnID !== ID_PE_AUTHORITY_INFO_ACCESS) continue;
-    const parsed: unknown = safeParsedValue(extension);
-    if (!(parsed instanceof pkijs.InfoAccess)) continue;
-    for (const description of parsed.accessDescriptions) {
-      if (description.accessMethod !== ID_AD_OCSP || description.accessLocation.type !== GENERAL_NAME_URI) continue;
-      const location: unknown = description.accessLocation.value;
-      if (typeof location !== 'string') continue;
-      let url: URL;
-      try {
-        url = new URL(location);
-      } catch {
-        continue;
-      }
-      if ((url.protocol === 'http:' || url.protocol === 'https:') && !urls.includes(location)) urls.push(location);
+  for (const location of certificate?.extensions.authorityInfoAccess?.ocsp ?? []) {
+    let url: URL;
+    try {
+      url = new URL(location);
+    } catch {
+      continue;
     }
+    if ((url.protocol === 'http:' || url.protocol === 'https:') && !urls.includes(location)) urls.push(location);
   }
   return urls;
 }
@@ -206,60 +240,43 @@ export function ocspResponderUrls(certDer: Uint8Array): string[] {
 // What to ask
 
 /**
- * Builds a DER OCSPRequest for `certDer`, issued by `issuerDer` (the issuer from the validated path:
- * its subject name and key go into the CertID). `nonce` (1–32 octets, RFC 8954) is sent as the
- * id-pkix-ocsp-nonce request extension; pass fresh random bytes to defeat replay, or none to allow
- * responders and CDNs to serve cached responses. Throws {@link OcspRequestError} on unusable input.
+ * Builds a DER OCSPRequest for the certificate, issued by the issuer (from the validated path: its
+ * subject name and key go into the CertID); either may be given as DER or already parsed.
+ * `nonce` (1–32 octets, RFC 8954) is sent as the id-pkix-ocsp-nonce request extension; pass fresh
+ * random bytes to defeat replay, or none to allow responders and CDNs to serve cached responses.
+ * Throws {@link OcspRequestError} on unusable input.
  */
-export function buildOcspRequest(input: {
-  readonly certDer: Uint8Array;
-  readonly issuerDer: Uint8Array;
-  readonly nonce?: Uint8Array;
-  readonly hashAlgorithm?: OcspHashAlgorithm;
-}): OcspRequest {
-  const certificate = parseCertificate(input.certDer);
+export function buildOcspRequest(input: OcspRequestInput): OcspRequest {
+  const certificate = input.certificate ?? parsedCertificate(input.certDer);
   if (!certificate) throw new OcspRequestError('ocsp-request-certificate-malformed', 'the certificate is not a DER X.509 certificate');
-  const issuer = parseCertificate(input.issuerDer);
+  const issuer = input.issuer ?? parsedCertificate(input.issuerDer);
   if (!issuer) throw new OcspRequestError('ocsp-request-issuer-malformed', 'the issuer is not a DER X.509 certificate');
   const nonce = input.nonce;
   if (nonce && (nonce.byteLength < 1 || nonce.byteLength > 32)) {
     throw new OcspRequestError('ocsp-request-nonce-invalid', `a nonce has 1 to 32 octets (RFC 8954), got ${nonce.byteLength}`);
   }
   const hashAlgorithm = input.hashAlgorithm ?? 'SHA-1';
-  const serialNumber = Uint8Array.from(certificate.serialNumber.valueBlock.valueHexView);
+  const nodeHash = NODE_HASH_BY_OID[HASH_OID[hashAlgorithm]] ?? 'sha1';
+  const serialNumber = Uint8Array.from(Buffer.from(certificate.serialNumber, 'hex'));
   const certId: OcspCertId = {
     hashAlgorithm,
-    issuerNameHash: digest(NODE_HASH_BY_OID[HASH_OID[hashAlgorithm]] ?? 'sha1', issuerNameDer(issuer)),
-    issuerKeyHash: digest(NODE_HASH_BY_OID[HASH_OID[hashAlgorithm]] ?? 'sha1', issuerKeyBits(issuer)),
+    issuerNameHash: digest(nodeHash, issuer.subject.der),
+    issuerKeyHash: digest(nodeHash, issuer.subjectPublicKeyInfo.keyBytes),
     serialNumber,
     serialHex: serialHexOf(serialNumber),
   };
-  const request = new pkijs.OCSPRequest({
-    tbsRequest: new pkijs.TBSRequest({
-      requestList: [
-        new pkijs.Request({
-          reqCert: new pkijs.CertID({
-            hashAlgorithm: new pkijs.AlgorithmIdentifier({ algorithmId: HASH_OID[hashAlgorithm], algorithmParams: new asn1js.Null() }),
-            issuerNameHash: new asn1js.OctetString({ valueHex: certId.issuerNameHash }),
-            issuerKeyHash: new asn1js.OctetString({ valueHex: certId.issuerKeyHash }),
-            serialNumber: new asn1js.Integer({ valueHex: serialNumber }),
-          }),
-        }),
-      ],
-      ...(nonce
-        ? {
-            requestExtensions: [
-              new pkijs.Extension({
-                extnID: ID_PKIX_OCSP_NONCE,
-                critical: false,
-                extnValue: new asn1js.OctetString({ valueHex: nonce }).toBER(false),
-              }),
-            ],
-          }
-        : {}),
-    }),
-  });
-  const der = new Uint8Array(request.toSchema(true).toBER(false));
+  // OCSPRequest { TBSRequest { requestList { Request { CertID } }, [2] requestExtensions { nonce } } }; v1 and no signature.
+  const certIdDer = encodeSequence(
+    encodeSequence(encodeObjectIdentifier(HASH_OID[hashAlgorithm]), encodeNull()),
+    encodeOctetString(certId.issuerNameHash),
+    encodeOctetString(certId.issuerKeyHash),
+    encodeIntegerContent(serialNumber),
+  );
+  const requestList = encodeSequence(encodeSequence(certIdDer));
+  const extensions = nonce
+    ? [encodeExplicit(2, encodeSequence(encodeSequence(encodeObjectIdentifier(ID_PKIX_OCSP_NONCE), encodeOctetString(encodeOctetString(nonce)))))]
+    : [];
+  const der = encodeSequence(encodeSequence(requestList, ...extensions));
   return { der, certId, ...(nonce ? { nonce: Uint8Array.from(nonce) } : {}) };
 }
 
@@ -269,17 +286,183 @@ export function ocspCertIdKey(certId: OcspCertId): string {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The response, as read from its DER
+
+/** One extension of a response or SingleResponse. */
+interface OcspExtension {
+  readonly critical: boolean;
+  /** The extnValue OCTET STRING's content. */
+  readonly value: Uint8Array;
+}
+
+type ResponderId = { readonly kind: 'byName'; readonly name: DistinguishedName } | { readonly kind: 'byKey'; readonly keyHash: Uint8Array };
+
+/** CertID ::= SEQUENCE { hashAlgorithm, issuerNameHash OCTET STRING, issuerKeyHash OCTET STRING, serialNumber INTEGER }. */
+interface ResponseCertId {
+  readonly hashAlgorithm: string;
+  readonly issuerNameHash: Uint8Array;
+  readonly issuerKeyHash: Uint8Array;
+  readonly serialNumber: Uint8Array;
+}
+
+interface SingleResponse {
+  readonly certId: ResponseCertId;
+  /** CertStatus, read only for our SingleResponse (step 8). */
+  readonly certStatus: DerNode;
+  readonly thisUpdate: Date;
+  readonly nextUpdate: Date | undefined;
+}
+
+/** A BasicOCSPResponse whose every field is read (the status of the SingleResponses excepted). */
+interface BasicResponse {
+  /** The DER of ResponseData, which the signature covers. */
+  readonly tbsDer: Uint8Array;
+  readonly responderId: ResponderId;
+  readonly producedAt: Date;
+  readonly responses: readonly SingleResponse[];
+  readonly extensions: ReadonlyMap<string, OcspExtension>;
+  readonly signatureAlgorithm: AlgorithmIdentifier;
+  /** The signature BIT STRING's content, unused-bits octet first (non-zero is refused at step 4). */
+  readonly signature: Uint8Array;
+  readonly certificates: readonly ParsedCertificate[];
+}
+
+/** Reads the OCSPResponse envelope and, when successful and basic, the BasicOCSPResponse; a failure verdict otherwise. Throws DerStructureError. */
+function readResponse(responseDer: Uint8Array): BasicResponse | OcspVerdict {
+  let outer: DerNode;
+  try {
+    outer = decodeDer(responseDer);
+  } catch (error) {
+    return failure('ocsp-response-malformed', `not a single DER value: ${messageOf(error)}`);
+  }
+  // OCSPResponse ::= SEQUENCE { responseStatus ENUMERATED, responseBytes [0] EXPLICIT ResponseBytes OPTIONAL }
+  expectUniversal(outer, UniversalTag.sequence, 'OCSPResponse');
+  const [statusNode, bytesWrapper, ...extra] = outer.children;
+  if (extra.length > 0 || (bytesWrapper && !isContextTag(bytesWrapper, 0))) throw new DerStructureError('OCSPResponse: unexpected field');
+  const responseStatus = readEnumerated(statusNode, 'responseStatus');
+  // ResponseBytes ::= SEQUENCE { responseType OBJECT IDENTIFIER, response OCTET STRING }
+  const responseBytes = bytesWrapper ? explicitContent(bytesWrapper, 'responseBytes') : undefined;
+  const responseBytesFields = responseBytes ? expectUniversal(responseBytes, UniversalTag.sequence, 'responseBytes').children : [];
+  if (responseBytes && responseBytesFields.length !== 2) throw new DerStructureError('responseBytes: arity');
+  const responseType = responseBytes ? readObjectIdentifier(responseBytesFields[0], 'responseType') : undefined;
+  const response = responseBytes ? expectUniversal(responseBytesFields[1], UniversalTag.octetString, 'response').content : undefined;
+
+  if (responseStatus !== 0) {
+    return failure(RESPONSE_STATUS_FAILURES[responseStatus] ?? 'ocsp-responder-unknown-status', `responseStatus ${responseStatus}`);
+  }
+  if (responseType === undefined || response === undefined) return failure('ocsp-response-malformed', 'successful response without responseBytes');
+  if (responseType !== ID_PKIX_OCSP_BASIC) return failure('ocsp-response-not-basic', `responseType ${responseType}`);
+  let basic: DerNode;
+  try {
+    basic = decodeDer(response);
+  } catch (error) {
+    return failure('ocsp-response-malformed', `responseBytes do not hold a single DER value: ${messageOf(error)}`);
+  }
+  return readBasicResponse(basic);
+}
+
+/** BasicOCSPResponse ::= SEQUENCE { tbsResponseData, signatureAlgorithm, signature BIT STRING, certs [0] EXPLICIT SEQUENCE OF Certificate OPTIONAL }. */
+function readBasicResponse(node: DerNode): BasicResponse {
+  expectUniversal(node, UniversalTag.sequence, 'BasicOCSPResponse');
+  const [tbsNode, algorithmNode, signatureNode, certsWrapper, ...extra] = node.children;
+  if (extra.length > 0 || (certsWrapper && !isContextTag(certsWrapper, 0))) throw new DerStructureError('BasicOCSPResponse: unexpected field');
+  const tbs = readResponseData(expectUniversal(tbsNode, UniversalTag.sequence, 'tbsResponseData'));
+  const signatureAlgorithm = decodeAlgorithmIdentifier(algorithmNode, 'signatureAlgorithm');
+  const signature = expectUniversal(signatureNode, UniversalTag.bitString, 'signature').content;
+  if (signature.byteLength === 0) throw new DerStructureError('signature: empty BIT STRING');
+  const certificates = certsWrapper
+    ? expectUniversal(explicitContent(certsWrapper, 'certs'), UniversalTag.sequence, 'certs').children.map((certificateNode, index) => {
+        const certificate = parseCertificateDer(certificateNode.encoded);
+        if (isCertificateParseFailure(certificate)) throw new DerStructureError(`included certificate ${index + 1}: ${certificate.detail}`);
+        return certificate;
+      })
+    : [];
+  return { ...tbs, signatureAlgorithm, signature, certificates };
+}
+
+/**
+ * ResponseData ::= SEQUENCE { version [0] EXPLICIT Version DEFAULT v1, responderID ResponderID,
+ * producedAt GeneralizedTime, responses SEQUENCE OF SingleResponse, responseExtensions [1] EXPLICIT Extensions OPTIONAL }.
+ */
+function readResponseData(node: DerNode): Omit<BasicResponse, 'signatureAlgorithm' | 'signature' | 'certificates'> {
+  const fields = [...node.children];
+  if (isContextTag(fields[0], 0)) {
+    // v1 is the only version; DER leaves a DEFAULT value out.
+    const version = readEnumeratedContent(expectUniversal(explicitContent(fields[0], 'version'), UniversalTag.integer, 'version').content, 'version');
+    throw new DerStructureError(version === 0 ? 'version: explicit default v1' : `version: unknown v${version + 1}`);
+  }
+  const responderId = readResponderId(fields.shift());
+  const producedAt = readGeneralizedTime(fields.shift(), 'producedAt');
+  const responses = expectUniversal(fields.shift(), UniversalTag.sequence, 'responses').children.map(readSingleResponse);
+  const extensionsWrapper = fields.shift();
+  if (fields.length > 0 || (extensionsWrapper && !isContextTag(extensionsWrapper, 1))) throw new DerStructureError('ResponseData: unexpected field');
+  const extensions = extensionsWrapper ? readExtensions(explicitContent(extensionsWrapper, 'responseExtensions'), 'responseExtensions') : new Map<string, OcspExtension>();
+  return { tbsDer: node.encoded, responderId, producedAt, responses, extensions };
+}
+
+/** ResponderID ::= CHOICE { byName [1] EXPLICIT Name, byKey [2] EXPLICIT KeyHash (OCTET STRING) }. */
+function readResponderId(node: DerNode | undefined): ResponderId {
+  if (isContextTag(node, 1)) return { kind: 'byName', name: decodeDistinguishedName(explicitContent(node, 'responderID byName')) };
+  if (isContextTag(node, 2)) return { kind: 'byKey', keyHash: expectUniversal(explicitContent(node, 'responderID byKey'), UniversalTag.octetString, 'responderID byKey').content };
+  throw new DerStructureError('responderID: neither byName nor byKey');
+}
+
+/**
+ * SingleResponse ::= SEQUENCE { certID CertID, certStatus CertStatus, thisUpdate GeneralizedTime,
+ * nextUpdate [0] EXPLICIT GeneralizedTime OPTIONAL, singleExtensions [1] EXPLICIT Extensions OPTIONAL }.
+ */
+function readSingleResponse(node: DerNode): SingleResponse {
+  const fields = [...expectUniversal(node, UniversalTag.sequence, 'SingleResponse').children];
+  const certIdNode = expectUniversal(fields.shift(), UniversalTag.sequence, 'certID');
+  if (certIdNode.children.length !== 4) throw new DerStructureError('certID: arity');
+  const [algorithmNode, nameHashNode, keyHashNode, serialNode] = certIdNode.children;
+  const certId: ResponseCertId = {
+    hashAlgorithm: decodeAlgorithmIdentifier(algorithmNode, 'certID hashAlgorithm').oid,
+    issuerNameHash: expectUniversal(nameHashNode, UniversalTag.octetString, 'issuerNameHash').content,
+    issuerKeyHash: expectUniversal(keyHashNode, UniversalTag.octetString, 'issuerKeyHash').content,
+    serialNumber: integerContent(expectUniversal(serialNode, UniversalTag.integer, 'serialNumber').content, 'serialNumber'),
+  };
+  const certStatus = fields.shift();
+  if (certStatus === undefined) throw new DerStructureError('certStatus: missing');
+  const thisUpdate = readGeneralizedTime(fields.shift(), 'thisUpdate');
+  let nextUpdate: Date | undefined;
+  if (isContextTag(fields[0], 0)) nextUpdate = readGeneralizedTime(explicitContent(fields.shift(), 'nextUpdate'), 'nextUpdate');
+  if (isContextTag(fields[0], 1)) readExtensions(explicitContent(fields.shift(), 'singleExtensions'), 'singleExtensions');
+  if (fields.length > 0) throw new DerStructureError('SingleResponse: unexpected field');
+  return { certId, certStatus, thisUpdate, nextUpdate };
+}
+
+/** Extensions ::= SEQUENCE SIZE (1..MAX) OF Extension { extnID, critical BOOLEAN DEFAULT FALSE, extnValue OCTET STRING }, each OID once. */
+function readExtensions(node: DerNode, what: string): ReadonlyMap<string, OcspExtension> {
+  const list = expectUniversal(node, UniversalTag.sequence, what).children;
+  if (list.length === 0) throw new DerStructureError(`${what}: empty`);
+  const extensions = new Map<string, OcspExtension>();
+  for (const extension of list) {
+    const fields = expectUniversal(extension, UniversalTag.sequence, `${what} extension`).children;
+    const id = readObjectIdentifier(fields[0], `${what} extnID`);
+    const hasCritical = fields.length === 3;
+    if (fields.length !== 2 && !hasCritical) throw new DerStructureError(`${what} ${id}: arity`);
+    const critical = hasCritical && readBoolean(fields[1], `${what} ${id} critical`);
+    if (hasCritical && !critical) throw new DerStructureError(`${what} ${id}: explicit critical FALSE`);
+    if (extensions.has(id)) throw new DerStructureError(`${what}: duplicate extension ${id}`);
+    extensions.set(id, { critical, value: expectUniversal(fields[hasCritical ? 2 : 1], UniversalTag.octetString, `${what} ${id} extnValue`).content });
+  }
+  return extensions;
+}
+
+// ---------------------------------------------------------------------------------------------
 // What the answer means
 
 /**
- * Evaluates a DER OCSPResponse for the certificate identified by `certId`, issued by `issuerDer`,
- * at `now`. Runs the checks listed in this module's header, in that order; never throws.
+ * Evaluates a DER OCSPResponse for the certificate identified by `certId`, issued by the issuer
+ * (DER or already parsed), at `now`. Runs the checks listed in this module's header, in that order;
+ * never throws.
  */
 export function evaluateOcspResponse(input: OcspEvaluationInput): OcspVerdict {
   try {
     return evaluate(input);
   } catch (error) {
-    // pkijs/asn1js can throw on inputs their schemas accept but their accessors do not expect.
+    if (error instanceof DerStructureError) return failure('ocsp-response-malformed', error.message);
     return failure('ocsp-response-malformed', `unexpected structure: ${messageOf(error)}`);
   }
 }
@@ -289,44 +472,27 @@ function evaluate(input: OcspEvaluationInput): OcspVerdict {
   const maxAgeMs = (input.maxAgeSeconds ?? DEFAULT_OCSP_MAX_AGE_SECONDS) * 1000;
   const nowMs = input.now.getTime();
 
-  // 1. Envelope.
-  const outer = decodeExactly(input.responseDer);
-  if (!outer) return failure('ocsp-response-malformed', 'not a single DER value');
-  const response = construct(() => new pkijs.OCSPResponse({ schema: outer }));
-  if (!response) return failure('ocsp-response-malformed', 'not an OCSPResponse');
-  const responseStatus = response.responseStatus.valueBlock.valueDec;
-  if (responseStatus !== 0) {
-    return failure(RESPONSE_STATUS_FAILURES[responseStatus] ?? 'ocsp-responder-unknown-status', `responseStatus ${responseStatus}`);
-  }
-  if (!response.responseBytes) return failure('ocsp-response-malformed', 'successful response without responseBytes');
-  if (response.responseBytes.responseType !== ID_PKIX_OCSP_BASIC) {
-    return failure('ocsp-response-not-basic', `responseType ${response.responseBytes.responseType}`);
-  }
-  const basicSchema = decodeExactly(response.responseBytes.response.valueBlock.valueHexView);
-  if (!basicSchema) return failure('ocsp-response-malformed', 'responseBytes do not hold a single DER value');
-  const basic = construct(() => new pkijs.BasicOCSPResponse({ schema: basicSchema }));
-  if (!basic) return failure('ocsp-response-malformed', 'not a BasicOCSPResponse');
-  const tbs = basic.tbsResponseData;
+  // 1. Envelope and BasicOCSPResponse.
+  const basic = readResponse(input.responseDer);
+  if ('reason' in basic) return basic;
 
   // 2. Issuer.
-  const issuer = parseCertificate(input.issuerDer);
-  const issuerParsed = parseCertificateDer(input.issuerDer);
-  if (!issuer || isCertificateParseFailure(issuerParsed)) return failure('ocsp-issuer-malformed', 'the issuer is not a DER X.509 certificate');
-  const issuerKey = issuerParsed.subjectPublicKeyInfo;
-  if (!issuerKey.publicKey()) return failure('ocsp-issuer-malformed', 'the issuer public key cannot be loaded');
+  const issuer = input.issuer ?? parsedCertificate(input.issuerDer);
+  if (!issuer) return failure('ocsp-issuer-malformed', 'the issuer is not a DER X.509 certificate');
+  if (!issuer.subjectPublicKeyInfo.publicKey()) return failure('ocsp-issuer-malformed', 'the issuer public key cannot be loaded');
 
   // 3–4. Signer and signature.
-  const signer = authoriseSigner(basic, includedCertificateDers(basicSchema), issuer, issuerKey, nowMs, skewMs);
+  const signer = authoriseSigner(basic, issuer, nowMs, skewMs);
   if (signer.kind === 'failed') return failure(signer.reason, signer.detail);
   const signedFields = {
     signedBy: signer.signedBy,
     ...(signer.signedBy === 'delegated-responder' ? { responderNoCheck: signer.noCheck } : {}),
-    producedAt: tbs.producedAt,
+    producedAt: basic.producedAt,
   };
 
   // 5. Our SingleResponse.
-  const single = tbs.responses.find((candidate) => certIdMatches(candidate.certID, input.certId, issuer));
-  if (!single) return { ...failure('ocsp-cert-id-not-found', `${tbs.responses.length} SingleResponse(s), none for serial ${input.certId.serialHex}`), ...signedFields };
+  const single = basic.responses.find((candidate) => certIdMatches(candidate.certId, input.certId, issuer));
+  if (!single) return { ...failure('ocsp-cert-id-not-found', `${basic.responses.length} SingleResponse(s), none for serial ${input.certId.serialHex}`), ...signedFields };
   const times = {
     thisUpdate: single.thisUpdate,
     ...(single.nextUpdate ? { nextUpdate: single.nextUpdate } : {}),
@@ -334,15 +500,12 @@ function evaluate(input: OcspEvaluationInput): OcspVerdict {
 
   // 6. Time window.
   const thisUpdateMs = single.thisUpdate.getTime();
-  if (Number.isNaN(thisUpdateMs)) return { ...failure('ocsp-response-malformed', 'thisUpdate is not a valid time'), ...signedFields };
   if (thisUpdateMs > nowMs + skewMs) {
     return { ...failure('ocsp-response-not-yet-valid', `thisUpdate ${single.thisUpdate.toISOString()}`), ...signedFields, ...times };
   }
   if (single.nextUpdate) {
     const nextUpdateMs = single.nextUpdate.getTime();
-    if (Number.isNaN(nextUpdateMs) || nextUpdateMs < thisUpdateMs) {
-      return { ...failure('ocsp-response-malformed', 'nextUpdate is invalid or before thisUpdate'), ...signedFields };
-    }
+    if (nextUpdateMs < thisUpdateMs) return { ...failure('ocsp-response-malformed', 'nextUpdate is before thisUpdate'), ...signedFields };
     if (nextUpdateMs < nowMs - skewMs) {
       return { ...failure('ocsp-response-stale', `nextUpdate ${single.nextUpdate.toISOString()} has passed`), ...signedFields, ...times };
     }
@@ -356,7 +519,7 @@ function evaluate(input: OcspEvaluationInput): OcspVerdict {
 
   // 7. Nonce.
   if (input.nonce) {
-    const echoed = echoedNonce(tbs.responseExtensions);
+    const echoed = basic.extensions.get(ID_PKIX_OCSP_NONCE)?.value;
     if (echoed && !nonceMatches(echoed, input.nonce)) {
       return { ...failure('ocsp-nonce-mismatch', `sent ${toHex(input.nonce)}, got ${toHex(echoed)}`), ...signedFields, ...times };
     }
@@ -396,23 +559,15 @@ type SignerOutcome =
  * certificates that match the responder id, the first that passes every check wins; when none does,
  * the first one's failure is reported.
  */
-function authoriseSigner(
-  basic: pkijs.BasicOCSPResponse,
-  includedDers: readonly Uint8Array[],
-  issuer: pkijs.Certificate,
-  issuerKey: SubjectPublicKeyInfo,
-  nowMs: number,
-  skewMs: number,
-): SignerOutcome {
-  const responderId: unknown = basic.tbsResponseData.responderID;
-  if (responderIdNames(responderId, issuer)) {
-    const signature = responseSignature(basic, issuerKey);
-    return signature ?? { kind: 'authorised', signedBy: 'issuer', subject: describeName(issuer.subject) };
+function authoriseSigner(basic: BasicResponse, issuer: ParsedCertificate, nowMs: number, skewMs: number): SignerOutcome {
+  if (responderIdNames(basic.responderId, issuer)) {
+    const signature = responseSignature(basic, issuer.subjectPublicKeyInfo);
+    return signature ?? { kind: 'authorised', signedBy: 'issuer', subject: issuer.subject.text };
   }
   let firstFailure: SignerOutcome | undefined;
-  for (const [index, candidate] of (basic.certs ?? []).entries()) {
-    if (!responderIdNames(responderId, candidate)) continue;
-    const outcome = checkDelegatedResponder(basic, candidate, includedDers[index], issuer, issuerKey, nowMs, skewMs);
+  for (const candidate of basic.certificates) {
+    if (!responderIdNames(basic.responderId, candidate)) continue;
+    const outcome = checkDelegatedResponder(basic, candidate, issuer, nowMs, skewMs);
     if (outcome.kind === 'authorised') return outcome;
     firstFailure ??= outcome;
   }
@@ -420,106 +575,63 @@ function authoriseSigner(
     firstFailure ?? {
       kind: 'failed',
       reason: 'ocsp-responder-id-mismatch',
-      detail: `responder id names neither the issuer nor any of the ${basic.certs?.length ?? 0} included certificate(s)`,
+      detail: `responder id names neither the issuer nor any of the ${basic.certificates.length} included certificate(s)`,
     }
   );
 }
 
-function checkDelegatedResponder(
-  basic: pkijs.BasicOCSPResponse,
-  candidate: pkijs.Certificate,
-  candidateDer: Uint8Array | undefined,
-  issuer: pkijs.Certificate,
-  issuerKey: SubjectPublicKeyInfo,
-  nowMs: number,
-  skewMs: number,
-): SignerOutcome {
-  const subject = describeName(candidate.subject);
-  // certgate's own strict reader gives the exact signed bytes, the signature (unused bits refused) and the key.
-  const parsed: ParsedCertificate | undefined = candidateDer ? parsedCertificate(candidateDer) : undefined;
+function checkDelegatedResponder(basic: BasicResponse, candidate: ParsedCertificate, issuer: ParsedCertificate, nowMs: number, skewMs: number): SignerOutcome {
+  const subject = candidate.subject.text;
   const issuedByCa =
-    parsed !== undefined &&
     namesEqual(candidate.issuer, issuer.subject) &&
-    verifySignature(parsed.tbsDer, parsed.signatureValue, parsed.signatureAlgorithm, issuerKey, OCSP_SIGNATURE_POLICY).ok;
-  if (!parsed || !issuedByCa) {
-    return { kind: 'failed', reason: 'ocsp-signer-not-issued-by-ca', detail: `${subject} is not signed by ${describeName(issuer.subject)}` };
+    verifySignature(candidate.tbsDer, candidate.signatureValue, candidate.signatureAlgorithm, issuer.subjectPublicKeyInfo, OCSP_SIGNATURE_POLICY).ok;
+  if (!issuedByCa) {
+    return { kind: 'failed', reason: 'ocsp-signer-not-issued-by-ca', detail: `${subject} is not signed by ${issuer.subject.text}` };
   }
-  const eku = candidate.extensions?.find((extension) => extension.extnID === ID_CE_EXT_KEY_USAGE);
-  const ekuValue: unknown = eku ? safeParsedValue(eku) : undefined;
-  if (!(ekuValue instanceof pkijs.ExtKeyUsage) || !ekuValue.keyPurposes.includes(ID_KP_OCSP_SIGNING)) {
+  if (!candidate.extensions.extKeyUsage?.purposes.includes(ExtendedKeyUsageOid.ocspSigning)) {
     return { kind: 'failed', reason: 'ocsp-signer-missing-eku', detail: `${subject} lacks id-kp-OCSPSigning` };
   }
-  const notBeforeMs = candidate.notBefore.value.getTime();
-  const notAfterMs = candidate.notAfter.value.getTime();
+  const notBeforeMs = candidate.notBefore.getTime();
+  const notAfterMs = candidate.notAfter.getTime();
   if (!(notBeforeMs - skewMs <= nowMs && nowMs <= notAfterMs + skewMs)) {
     return {
       kind: 'failed',
       reason: 'ocsp-signer-outside-validity',
-      detail: `${subject} is valid ${candidate.notBefore.value.toISOString()} to ${candidate.notAfter.value.toISOString()}`,
+      detail: `${subject} is valid ${candidate.notBefore.toISOString()} to ${candidate.notAfter.toISOString()}`,
     };
   }
-  const signature = responseSignature(basic, parsed.subjectPublicKeyInfo);
+  const signature = responseSignature(basic, candidate.subjectPublicKeyInfo);
   if (signature) return signature;
-  const noCheck = candidate.extensions?.some((extension) => extension.extnID === ID_PKIX_OCSP_NOCHECK) ?? false;
+  const noCheck = candidate.extensions.present.some((extension) => extension.oid === ID_PKIX_OCSP_NOCHECK);
   return { kind: 'authorised', signedBy: 'delegated-responder', noCheck, subject };
 }
 
 /** Undefined when the BasicOCSPResponse signature verifies with `key`, else the failure. */
-function responseSignature(basic: pkijs.BasicOCSPResponse, key: SubjectPublicKeyInfo): Extract<SignerOutcome, { kind: 'failed' }> | undefined {
-  const algorithmId = basic.signatureAlgorithm.algorithmId;
-  const algorithm = algorithmIdentifierOf(basic.signatureAlgorithm);
-  if (!algorithm) return { kind: 'failed', reason: 'ocsp-signature-algorithm-unsupported', detail: `signature algorithm ${algorithmId} is not DER` };
+function responseSignature(basic: BasicResponse, key: SubjectPublicKeyInfo): Extract<SignerOutcome, { kind: 'failed' }> | undefined {
+  const algorithm = basic.signatureAlgorithm;
   // A signature is a whole number of octets; non-zero unused bits would make the encoding malleable.
-  if (basic.signature.valueBlock.unusedBits !== 0) return { kind: 'failed', reason: 'ocsp-signature-invalid', detail: 'signature BIT STRING has unused bits' };
-  const check = verifySignature(basic.tbsResponseData.tbsView, basic.signature.valueBlock.valueHexView, algorithm, key, OCSP_SIGNATURE_POLICY);
+  if (basic.signature[0] !== 0) return { kind: 'failed', reason: 'ocsp-signature-invalid', detail: 'signature BIT STRING has unused bits' };
+  const check = verifySignature(basic.tbsDer, basic.signature.subarray(1), algorithm, key, OCSP_SIGNATURE_POLICY);
   if (check.ok) return undefined;
   // "weak" under a policy that allows SHA-1 and any RSA size means: an algorithm (or key type) certgate does not implement.
   const reason = isAlgorithmRefusal(check.reason) ? 'ocsp-signature-algorithm-unsupported' : 'ocsp-signature-invalid';
-  return { kind: 'failed', reason, detail: `signature algorithm ${algorithmId}: ${check.detail}` };
+  return { kind: 'failed', reason, detail: `signature algorithm ${algorithm.oid}: ${check.detail}` };
 }
 
-/** The certificates a BasicOCSPResponse includes (`certs [0] EXPLICIT SEQUENCE OF Certificate`), as their original bytes. */
-function includedCertificateDers(basicSchema: asn1js.AsnType): Uint8Array[] {
-  const tagged = basicSchema instanceof asn1js.Sequence ? basicSchema.valueBlock.value[3] : undefined;
-  const list = tagged instanceof asn1js.Constructed ? tagged.valueBlock.value[0] : undefined;
-  if (!(list instanceof asn1js.Sequence)) return [];
-  return list.valueBlock.value.map((certificate) => Uint8Array.from(certificate.valueBeforeDecodeView));
+/** Whether the responder id names `certificate`: its subject (byName), or the SHA-1 of its subjectPublicKey bits (byKey). */
+function responderIdNames(responderId: ResponderId, certificate: ParsedCertificate): boolean {
+  if (responderId.kind === 'byName') return namesEqual(responderId.name, certificate.subject);
+  return bytesEqual(responderId.keyHash, digest('sha1', certificate.subjectPublicKeyInfo.keyBytes));
 }
 
-/** A certificate decoded by certgate's strict reader; undefined when it is not one. */
-function parsedCertificate(der: Uint8Array): ParsedCertificate | undefined {
-  const parsed = parseCertificateDer(der);
-  return isCertificateParseFailure(parsed) ? undefined : parsed;
-}
-
-/** A pkijs AlgorithmIdentifier as certgate's (DER re-read); undefined when it does not encode as strict DER. */
-function algorithmIdentifierOf(algorithm: pkijs.AlgorithmIdentifier): AlgorithmIdentifier | undefined {
-  try {
-    return decodeAlgorithmIdentifier(decodeDer(new Uint8Array(algorithm.toSchema().toBER(false))), 'signatureAlgorithm');
-  } catch {
-    return undefined;
-  }
-}
-
-/** ResponderID ::= CHOICE { byName [1] Name, byKey [2] KeyHash (SHA-1 of the subjectPublicKey BIT STRING contents) }. */
-function responderIdNames(responderId: unknown, certificate: pkijs.Certificate): boolean {
-  if (responderId instanceof pkijs.RelativeDistinguishedNames) return namesEqual(responderId, certificate.subject);
-  if (responderId instanceof asn1js.OctetString) {
-    return bytesEqual(responderId.valueBlock.valueHexView, digest('sha1', issuerKeyBits(certificate)));
-  }
-  return false;
-}
-
-function certIdMatches(candidate: pkijs.CertID, ours: OcspCertId, issuer: pkijs.Certificate): boolean {
-  if (!bytesEqual(candidate.serialNumber.valueBlock.valueHexView, ours.serialNumber)) return false;
-  const algorithm = candidate.hashAlgorithm.algorithmId;
-  const nameHash = candidate.issuerNameHash.valueBlock.valueHexView;
-  const keyHash = candidate.issuerKeyHash.valueBlock.valueHexView;
-  if (algorithm === HASH_OID[ours.hashAlgorithm]) return bytesEqual(nameHash, ours.issuerNameHash) && bytesEqual(keyHash, ours.issuerKeyHash);
+function certIdMatches(candidate: ResponseCertId, ours: OcspCertId, issuer: ParsedCertificate): boolean {
+  if (!bytesEqual(candidate.serialNumber, ours.serialNumber)) return false;
+  const { hashAlgorithm, issuerNameHash, issuerKeyHash } = candidate;
+  if (hashAlgorithm === HASH_OID[ours.hashAlgorithm]) return bytesEqual(issuerNameHash, ours.issuerNameHash) && bytesEqual(issuerKeyHash, ours.issuerKeyHash);
   // Some responders answer with their own hash algorithm; recompute the issuer hashes under it.
-  const nodeHash = NODE_HASH_BY_OID[algorithm];
+  const nodeHash = NODE_HASH_BY_OID[hashAlgorithm];
   if (!nodeHash) return false;
-  return bytesEqual(nameHash, digest(nodeHash, issuerNameDer(issuer))) && bytesEqual(keyHash, digest(nodeHash, issuerKeyBits(issuer)));
+  return bytesEqual(issuerNameHash, digest(nodeHash, issuer.subject.der)) && bytesEqual(issuerKeyHash, digest(nodeHash, issuer.subjectPublicKeyInfo.keyBytes));
 }
 
 type CertStatus =
@@ -528,41 +640,45 @@ type CertStatus =
   | { readonly kind: 'revoked'; readonly revokedAt: Date; readonly revocationReason?: string }
   | { readonly kind: 'malformed'; readonly detail: string };
 
-/** CertStatus ::= CHOICE { good [0] NULL, revoked [1] RevokedInfo, unknown [2] NULL }. */
-function readCertStatus(certStatus: unknown): CertStatus {
-  if (!(certStatus instanceof asn1js.BaseBlock) || certStatus.idBlock.tagClass !== 3) return { kind: 'malformed', detail: 'not a context tag' };
-  switch (certStatus.idBlock.tagNumber) {
+/**
+ * CertStatus ::= CHOICE { good [0] IMPLICIT NULL, revoked [1] IMPLICIT RevokedInfo, unknown [2] IMPLICIT NULL };
+ * RevokedInfo ::= SEQUENCE { revocationTime GeneralizedTime, revocationReason [0] EXPLICIT CRLReason OPTIONAL }.
+ */
+function readCertStatus(certStatus: DerNode): CertStatus {
+  if (certStatus.tagClass !== 'context') return { kind: 'malformed', detail: 'not a context tag' };
+  switch (certStatus.tag) {
     case 0:
-      return { kind: 'good' };
     case 2:
-      return { kind: 'unknown' };
+      if (certStatus.constructed || certStatus.content.byteLength > 0) return { kind: 'malformed', detail: `[${certStatus.tag}] is not an empty NULL` };
+      return { kind: certStatus.tag === 0 ? 'good' : 'unknown' };
     case 1: {
-      if (!(certStatus instanceof asn1js.Constructed)) return { kind: 'malformed', detail: 'revoked is not constructed' };
-      const [time, reason] = certStatus.valueBlock.value;
-      if (!(time instanceof asn1js.GeneralizedTime)) return { kind: 'malformed', detail: 'revocationTime missing' };
-      const revokedAt = time.toDate();
-      if (Number.isNaN(revokedAt.getTime())) return { kind: 'malformed', detail: 'revocationTime is not a valid time' };
-      if (!reason) return { kind: 'revoked', revokedAt };
-      const enumerated = reason instanceof asn1js.Constructed ? reason.valueBlock.value[0] : undefined;
-      if (!(enumerated instanceof asn1js.Enumerated)) return { kind: 'malformed', detail: 'revocationReason is not [0] EXPLICIT ENUMERATED' };
-      const code = enumerated.valueBlock.valueDec;
-      return { kind: 'revoked', revokedAt, revocationReason: CRL_REASON_NAMES[code] ?? `unrecognised(${code})` };
+      if (!certStatus.constructed) return { kind: 'malformed', detail: 'revoked is not constructed' };
+      const [time, reason, ...extra] = certStatus.children;
+      if (time?.tagClass !== 'universal' || time.tag !== UniversalTag.generalizedTime) return { kind: 'malformed', detail: 'revocationTime missing' };
+      try {
+        const revokedAt = readGeneralizedTime(time, 'revocationTime');
+        if (extra.length > 0 || (reason && !isContextTag(reason, 0))) return { kind: 'malformed', detail: 'RevokedInfo: unexpected field' };
+        if (!reason) return { kind: 'revoked', revokedAt };
+        const code = readEnumerated(explicitContent(reason, 'revocationReason'), 'revocationReason');
+        return { kind: 'revoked', revokedAt, revocationReason: CRL_REASON_NAMES[code] ?? `unrecognised(${code})` };
+      } catch (error) {
+        return { kind: 'malformed', detail: messageOf(error) };
+      }
     }
     default:
-      return { kind: 'malformed', detail: `tag [${certStatus.idBlock.tagNumber}]` };
+      return { kind: 'malformed', detail: `tag [${certStatus.tag}]` };
   }
-}
-
-function echoedNonce(extensions: pkijs.Extension[] | undefined): Uint8Array | undefined {
-  const extension = extensions?.find((candidate) => candidate.extnID === ID_PKIX_OCSP_NONCE);
-  return extension ? Uint8Array.from(extension.extnValue.valueBlock.valueHexView) : undefined;
 }
 
 /** RFC 8954: the nonce is an OCTET STRING inside extnValue; some responders put the raw octets there, accept both. */
 function nonceMatches(echoed: Uint8Array, sent: Uint8Array): boolean {
   if (bytesEqual(echoed, sent)) return true;
-  const inner = decodeExactly(echoed);
-  return inner instanceof asn1js.OctetString && bytesEqual(inner.valueBlock.valueHexView, sent);
+  try {
+    const inner = decodeDer(echoed);
+    return inner.tagClass === 'universal' && inner.tag === UniversalTag.octetString && bytesEqual(inner.content, sent);
+  } catch {
+    return false;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -572,61 +688,51 @@ function failure(reason: OcspFailureReason, detail?: string): OcspVerdict {
   return { status: 'unknown', reason, ...(detail ? { detail } : {}) };
 }
 
-/** Decodes one BER value that spans the whole input (no trailing bytes); undefined otherwise. */
-function decodeExactly(bytes: Uint8Array): asn1js.AsnType | undefined {
-  if (bytes.byteLength === 0) return undefined;
-  const decoded = asn1js.fromBER(bytes);
-  if (decoded.offset === -1 || decoded.offset !== bytes.byteLength) return undefined;
-  return decoded.result;
+
+/** A certificate decoded by certgate's strict reader; undefined when it is not one (or not given). */
+function parsedCertificate(der: Uint8Array | undefined): ParsedCertificate | undefined {
+  if (!der) return undefined;
+  const parsed = parseCertificateDer(der);
+  return isCertificateParseFailure(parsed) ? undefined : parsed;
 }
 
-function construct<T>(make: () => T): T | undefined {
-  try {
-    return make();
-  } catch {
-    return undefined;
-  }
+/** The single value inside an EXPLICIT context tag. */
+function explicitContent(node: DerNode | undefined, what: string): DerNode {
+  const inner = node?.constructed && node.children.length === 1 ? node.children[0] : undefined;
+  if (!inner) throw new DerStructureError(`${what}: not an explicit tag around one value`);
+  return inner;
 }
 
-function parseCertificate(der: Uint8Array): pkijs.Certificate | undefined {
-  const schema = decodeExactly(der);
-  return schema ? construct(() => new pkijs.Certificate({ schema })) : undefined;
+/** An ENUMERATED (or INTEGER content) as a number, minimally encoded, negative values included. */
+function readEnumerated(node: DerNode | undefined, what: string): number {
+  return readEnumeratedContent(expectUniversal(node, UniversalTag.enumerated, what).content, what);
 }
 
-function safeParsedValue(extension: pkijs.Extension): unknown {
-  try {
-    return extension.parsedValue as unknown;
-  } catch {
-    return undefined;
-  }
+function readEnumeratedContent(content: Uint8Array, what: string): number {
+  integerContent(content, what);
+  if (content.byteLength > 4) throw new DerStructureError(`${what}: value too large`);
+  let value = 0;
+  for (const byte of content) value = value * 256 + byte;
+  return (content[0] ?? 0) & 0x80 ? value - 2 ** (8 * content.byteLength) : value;
 }
 
-function issuerNameDer(issuer: pkijs.Certificate): Uint8Array {
-  return new Uint8Array(issuer.subject.valueBeforeDecode);
+const GENERALIZED_TIME_FRACTION = /^(\d{14})\.(\d*[1-9])Z$/u;
+
+/**
+ * A GeneralizedTime in the DER form (UTC `Z`, seconds present): the RFC 5280 profile of ../x509/asn1Time.js,
+ * plus the fractional seconds X.690 §11.7 allows (no trailing zeros), which responders may send; kept to the millisecond.
+ */
+function readGeneralizedTime(node: DerNode | undefined, what: string): Date {
+  const time = expectUniversal(node, UniversalTag.generalizedTime, what);
+  const fraction = GENERALIZED_TIME_FRACTION.exec(readAsciiContent(time.content));
+  if (!fraction) return readTime(time, what);
+  const whole = readTime({ ...time, content: new TextEncoder().encode(`${fraction[1] ?? ''}Z`) }, what);
+  return new Date(whole.getTime() + Number((fraction[2] ?? '').slice(0, 3).padEnd(3, '0')));
 }
 
-function issuerKeyBits(certificate: pkijs.Certificate): Uint8Array {
-  return certificate.subjectPublicKeyInfo.subjectPublicKey.valueBlock.valueHexView;
-}
-
-function namesEqual(a: pkijs.RelativeDistinguishedNames, b: pkijs.RelativeDistinguishedNames): boolean {
-  if (a.valueBeforeDecode.byteLength > 0 && bytesEqual(new Uint8Array(a.valueBeforeDecode), new Uint8Array(b.valueBeforeDecode))) return true;
-  try {
-    return a.isEqual(b);
-  } catch {
-    return false;
-  }
-}
-
-const NAME_ATTRIBUTE_LABELS: Readonly<Record<string, string>> = { '2.5.4.3': 'CN', '2.5.4.10': 'O', '2.5.4.11': 'OU', '2.5.4.6': 'C' };
-
-function describeName(name: pkijs.RelativeDistinguishedNames): string {
-  return name.typesAndValues
-    .map((attribute) => {
-      const value: unknown = attribute.value.valueBlock.value;
-      return `${NAME_ATTRIBUTE_LABELS[attribute.type] ?? attribute.type}=${typeof value === 'string' ? value : '?'}`;
-    })
-    .join(', ');
+/** Names match byte for byte or under the RFC 5280 §7.1 comparison (as the path builder chains them). */
+function namesEqual(a: DistinguishedName, b: DistinguishedName): boolean {
+  return bytesEqual(a.der, b.der) || a.normalized === b.normalized;
 }
 
 function digest(algorithm: string, data: Uint8Array): Uint8Array {
