@@ -2,8 +2,9 @@
  * One round trip to the directory, bounded by the time-out even when the adapter ignores it (an
  * unref'd guard timer, cleared when the call settles), and how a failure reads in the decision
  * trace. Never rejects: whatever the adapter does becomes a {@link DirectoryError}.
- * May import: ports.
+ * May import: ports, errors, the facts union.
  */
+import { messageOf } from '../../errors.js';
 import { DirectoryError } from '../../ports.js';
 import type { Directory, DirectoryErrorKind, DirectoryOutcome, DirectoryQuestion } from '../../ports.js';
 import { GRAPH_DISABLED_DETAIL } from './facts.js';
