@@ -84,7 +84,7 @@ export class OcspCache {
   private async ask(key: string, certificateDer: Uint8Array, issuerDer: Uint8Array, now: Date): Promise<void> {
     let verdict: OcspVerdict | undefined;
     try {
-      // Loaded on first use: it brings pkijs, which most deployments (CRLs only) never need.
+      // Loaded on first use: most deployments (CRLs only) never ask a responder.
       const { buildOcspRequest, evaluateOcspResponse } = await import('../cert/revocation/ocsp.js');
       const nonce = new Uint8Array(randomBytes(16));
       const request = buildOcspRequest({ certDer: certificateDer, issuerDer, nonce });
