@@ -8,7 +8,6 @@ import { messageOf } from '../../errors.js';
 import { DirectoryError } from '../../ports.js';
 import type { Directory, DirectoryErrorKind, DirectoryOutcome, DirectoryQuestion } from '../../ports.js';
 import { GRAPH_DISABLED_DETAIL } from './facts.js';
-import { messageOf } from '../../errors.js';
 
 /** What one round trip gave: an outcome per question (in order, possibly too few), or one error for all. */
 export type RoundTripResult = { readonly ok: true; readonly outcomes: readonly DirectoryOutcome[] } | { readonly ok: false; readonly error: DirectoryError };
@@ -52,7 +51,7 @@ export function outcomeAt(result: RoundTripResult, index: number): DirectoryOutc
 
 export function asDirectoryError(error: unknown): DirectoryError {
   if (error instanceof DirectoryError) return error;
-  return new DirectoryError('unavailable', messageOf(error));
+  return new DirectoryError('unavailable', messageOf(error), undefined, undefined, { cause: error });
 }
 
 /** The `detail` of a failure, for the decision trace (the admin's, not the user's). */
