@@ -687,3 +687,94 @@ describe('DirectoryCache: property', () => {
     );
   });
 });
+
+describe('DirectoryCache: time-window boundaries (each window closes at its bound)', () => {
+  const nullDevice = { source: 'directory', value: null, ageSeconds: 0 };
+
+  it.each([
+    { label: 'a positive answer', id: 'd1', lifetimeMs: TTL * 1000 },
+    { label: 'no such device', id: 'unknown', lifetimeMs: NEGATIVE_TTL * 1000 },
+  ])('stale window of $label: stale until 1 ms before its lifetime + staleSeconds, unavailable at it', async ({ id, lifetimeMs }) => {
+    const { clock, directory, cache } = setup();
+    await cache.device(id);
+    directory.failWith(new DirectoryError('unavailable', 'down', undefined, 503));
+    clock.at(lifetimeMs - 1);
+    expect((await cache.device(id)).source).toBe('cache');
+    clock.at(lifetimeMs);
+    expect(await cache.device(id)).toMatchObject({ source: 'stale', ageSeconds: lifetimeMs / 1000 });
+    clock.at(lifetimeMs + STALE * 1000 - 1);
+    expect(await cache.device(id)).toMatchObject({ source: 'stale', ageSeconds: lifetimeMs / 1000 + STALE - 1 });
+    clock.at(lifetimeMs + STALE * 1000);
+    expect(await cache.device(id)).toMatchObject({ source: 'unavailable', detail: expect.stringContaining('HTTP 503') });
+  });
+
+  it('negative TTL 0: "no such device" is never fresh, not even in the same millisecond, but is kept for stale-if-error', async () => {
+    const { directory, cache } = setup({ negativeTtlSeconds: 0 });
+    expect(await cache.device('unknown')).toEqual(nullDevice);
+    expect(await cache.device('unknown')).toEqual(nullDevice);
+    expect(cache.cachedDevice('unknown')).toBeUndefined();
+    expect(directory.calls).toHaveLength(2);
+    directory.failWith(new DirectoryError('unavailable', 'down', undefined, 503));
+    expect(await cache.device('unknown')).toMatchObject({ source: 'stale', value: null, ageSeconds: 0 });
+  });
+
+  it('negative TTL 0: a denied question is asked again at once', async () => {
+    const { directory, cache } = setup({ negativeTtlSeconds: 0 });
+    directory.answerWith('denied', undefined, 403);
+    expect((await cache.device('d1')).source).toBe('unavailable');
+    expect((await cache.device('d1')).source).toBe('unavailable');
+    expect(directory.calls).toHaveLength(2);
+  });
+
+  it('stale window 0: at the TTL a failed ask is unavailable, never stale', async () => {
+    const { clock, directory, cache } = setup({ staleSeconds: 0 });
+    await cache.device('d1');
+    directory.failWith(new DirectoryError('timeout', 'slow'));
+    clock.at(TTL * 1000 - 1);
+    expect((await cache.device('d1')).source).toBe('cache');
+    clock.at(TTL * 1000);
+    expect(await cache.device('d1')).toEqual({ source: 'unavailable', detail: 'timed out after 60000 ms' });
+  });
+
+  it('a refusal is remembered until 1 ms before the negative TTL, and keeps an older answer usable as stale meanwhile', async () => {
+    const { clock, directory, cache } = setup();
+    await cache.device('d1');
+    clock.at(TTL * 1000);
+    directory.answerWith('denied', undefined, 403);
+    expect(await cache.device('d1')).toMatchObject({ source: 'stale', value: { deviceId: 'd1' }, detail: expect.stringContaining('denied') });
+    directory.healthy();
+    clock.at(TTL * 1000 + NEGATIVE_TTL * 1000 - 1);
+    expect(await cache.device('d1')).toMatchObject({ source: 'stale', detail: expect.stringContaining('denied') });
+    expect(directory.calls).toHaveLength(2);
+    clock.at(TTL * 1000 + NEGATIVE_TTL * 1000);
+    expect((await cache.device('d1')).source).toBe('directory');
+    expect(directory.calls).toHaveLength(3);
+  });
+
+  it('logs a refusal once per sweep interval: the next line, at the interval, counts the ones left out', async () => {
+    const { clock, directory, cache, events } = setup({ negativeTtlSeconds: 0 });
+    directory.answerWith('denied', undefined, 403);
+    await cache.device('d1');
+    clock.at(cache.sweepIntervalMs - 1);
+    await cache.device('d2');
+    await cache.device('d3');
+    expect(events.filter((event) => event.event === 'certgate.graph.denied')).toHaveLength(1);
+    clock.at(cache.sweepIntervalMs);
+    await cache.device('d4');
+    const denied = events.filter((event) => event.event === 'certgate.graph.denied');
+    expect(denied).toHaveLength(2);
+    expect(denied[1]).toMatchObject({ suppressedSinceLast: 2 });
+  });
+
+  it('reads the injected clock at every look-up: an answer expires when the clock says so, with no timer and no real time passing', async () => {
+    const { clock, directory, cache } = setup();
+    await cache.device('d1');
+    clock.at(TTL * 1000 - 1);
+    expect(cache.cachedDevice('d1')?.source).toBe('cache');
+    clock.at(TTL * 1000);
+    expect(cache.cachedDevice('d1')).toBeUndefined();
+    clock.at(TTL * 1000 - 1);
+    expect(cache.cachedDevice('d1')?.source).toBe('cache');
+    expect(directory.calls).toHaveLength(1);
+  });
+});
