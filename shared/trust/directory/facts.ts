@@ -1,7 +1,8 @@
 /**
  * A fact read from the directory, or why there is none: the one union the directory cache answers
  * with and the decision trace reports. Where it came from (`source`) says what else it carries: a
- * value for `cache`, `directory` and `stale`, a `detail` for `stale`, `unavailable` and `disabled`.
+ * value for `cache`, `directory` and `stale`, a `detail` for `stale` (and, from the cache, for
+ * `unavailable` and `disabled`).
  * The names of the sources are the policy core's ({@link DirectorySource}), so the trace and the
  * cache cannot drift apart.
  * May import: the policy core's trace types.
@@ -33,7 +34,8 @@ export interface MissingFacts {
   readonly source: 'unavailable' | 'disabled';
   readonly value?: undefined;
   readonly ageSeconds?: undefined;
-  readonly detail: string;
+  /** Why; the directory cache always says (optional in the type so that readers stay defensive). */
+  readonly detail?: string;
 }
 
 /** A fact read from the directory, or why there is none (see the module header). */

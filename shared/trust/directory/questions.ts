@@ -95,7 +95,7 @@ export function asMembers(combined: DirectoryFacts<readonly string[]>, spellings
 /** The facts of several questions as one: nothing when any is missing, stale when any is stale. */
 export function combineFacts(facts: readonly DirectoryFacts<readonly string[]>[]): DirectoryFacts<readonly string[]> {
   const missing = facts.find((fact): fact is MissingFacts => fact.value === undefined);
-  if (missing) return { source: 'unavailable', detail: missing.detail };
+  if (missing) return { source: 'unavailable', ...(missing.detail !== undefined ? { detail: missing.detail } : {}) };
   const value = facts.flatMap((fact) => fact.value ?? []);
   const ageSeconds = Math.max(0, ...facts.map((fact) => fact.ageSeconds ?? 0));
   const stale = facts.find((fact): fact is StaleFacts<readonly string[]> => fact.source === 'stale');
