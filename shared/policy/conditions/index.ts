@@ -16,11 +16,12 @@ import { certificate } from './certificate.js';
 import { clientApps } from './clientApps.js';
 import { deviceTags, type DeviceTagsRequest } from './deviceTags.js';
 import { locations } from './locations.js';
+import { timeWindow } from './timeWindow.js';
 import { userAgents } from './userAgents.js';
 import { users } from './users.js';
 
 /** Every condition, in the order they are evaluated and traced. */
-export const POLICY_CONDITIONS = [apps, clientApps, users, deviceTags, locations, userAgents, certificate] as const;
+export const POLICY_CONDITIONS = [apps, clientApps, users, deviceTags, locations, userAgents, certificate, timeWindow] as const;
 
 type Registered = (typeof POLICY_CONDITIONS)[number];
 
