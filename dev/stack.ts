@@ -18,7 +18,7 @@ import { loadConfig, type AppConfig } from '../shared/config.js';
 import { startAzurite, type Azurite, type AzuritePorts } from './azurite.js';
 import { GRAPH_STAND_IN_TLS_DIR, startGraphStandIn, type GraphStandIn } from './graph/index.js';
 import { startLocalGateway } from './gateway/index.js';
-import { installFunctionsCore, registeredFunctions } from './host/functionsCore.js';
+import { installFunctionsCore, registeredFunctions, runAppStartHooks } from './host/functionsCore.js';
 import { startFunctionsHost, type FunctionsHost } from './host/server.js';
 import { localSettings } from './localSettings.js';
 import { demoPolicyConfiguration } from './demoPolicies.js';
@@ -180,6 +180,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const config = loadConfig(process.env);
 
     await loadFunctions(options.root);
+    // As the worker does once the app is loaded: its start-up hook builds the services now.
+    await runAppStartHooks();
     const host: FunctionsHost = await startFunctionsHost({
       functions: registeredFunctions(),
       port: options.ports.host,

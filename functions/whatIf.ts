@@ -56,7 +56,8 @@ export async function whatIf(request: HttpRequest, context: InvocationContext): 
   const { decision } = await decideAccess(
     services,
     { intake, client, ...(input.app?.id ? { appHint: input.app.id } : {}), identity: input.user ? { user: input.user } : {}, correlationId, now, fresh: true },
-    { warn: () => undefined, error: (line) => { context.error(`whatif: ${line}`); } },
+    // A hypothetical request raises no alerts: nothing happened.
+    { alerts: { raise: () => undefined }, error: (line) => { context.error(`whatif: ${line}`); } },
   );
   return { status: 200, jsonBody: { ...decision, evaluatedAt: now.toISOString() }, headers: { 'cache-control': 'no-store' } };
 }

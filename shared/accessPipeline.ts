@@ -9,6 +9,7 @@ import type { ClientContext } from './cert/intake/index.js';
 import { parseCertificates, validateCertificatePath, type ParsedCertificate, type ValidationResult } from './cert/validation/index.js';
 import type { Services } from './composition.js';
 import type { Decision } from './policy/certificateDecision.js';
+import type { AlertSink } from './ports.js';
 import type { DirectoryTrace } from './policy/directoryNeeds.js';
 import type { DeviceTag } from './policy/model.js';
 import { gatherDirectoryFacts } from './directoryFacts.js';
@@ -26,8 +27,8 @@ export interface CertificateInput {
   readonly chain: Uint8Array[];
   readonly now: Date;
   readonly correlationId: string;
-  /** Alert-worthy log lines (JSON). */
-  readonly warn: (line: string) => void;
+  /** Where alerts go (a certificate allowed with its revocation status unknown). */
+  readonly alerts: AlertSink;
   /** Skip the verdict cache (what-if at another time). */
   readonly fresh?: boolean;
 }
@@ -158,7 +159,7 @@ async function validateFresh(services: Services, anchors: TrustAnchors, input: C
     const parsed = parseCertificates(leaf);
     if (parsed.ok && parsed.certificates[0] && services.crls.track(crlUrlsOf(parsed.certificates[0]))) services.crls.refreshInBackground();
     if (validation.ok && alertingIssuers.length > 0) {
-      input.warn(JSON.stringify({ event: 'certgate.alert.revocation-unknown', correlationId, certificate: validation.leaf?.sha256Thumbprint }));
+      input.alerts.raise({ event: 'certgate.alert.revocation-unknown', correlationId, certificate: validation.leaf?.sha256Thumbprint });
     }
   }
   return validation;

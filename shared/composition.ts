@@ -1,6 +1,8 @@
 /**
- * The composition root: builds the real adapters once per worker from the config and hands them
- * to the triggers. The only place that reads `process.env`.
+ * The composition root: builds the real adapters once per worker from the config, when the app
+ * starts (`functions/appStart.ts`, the Functions `appStart` hook), and hands them to the triggers.
+ * The only place that reads `process.env`. Every tunable comes from the config (`config.ts`, with
+ * its default and the setting's name); none is a literal here.
  * May import: config, adapters, ports, trust cache.
  */
 import { readFileSync } from 'node:fs';
@@ -10,16 +12,17 @@ import { BlobPostureReports } from './adapters/blobPostureReports.js';
 import { HttpCrlFetcher } from './adapters/httpCrlFetcher.js';
 import { HttpOcspClient } from './adapters/httpOcspClient.js';
 import { createTokenVerifier, type TokenVerifier } from './adapters/jwksTokenVerifier.js';
+import { LogLineAlertSink } from './adapters/logLineAlertSink.js';
+import { LogLineDecisionLog } from './adapters/logLineDecisionLog.js';
 import { createContainerClient, createTableClient, StorageDeadlineError } from './adapters/storageClients.js';
 import { TablePolicyStore } from './adapters/tablePolicyStore.js';
 import { TableTrustedCaStore } from './adapters/tableTrustedCaStore.js';
 import type { PostureReport } from './policy/conditionalAccessPosture.js';
-import type { Clock, Directory, PolicyStore, PostureReportStore, TrustedCaStore } from './ports.js';
+import type { AlertSink, Clock, DecisionLog, Directory, InvocationScoped, LogWriter, PolicyStore, PostureReportStore, TrustedCaStore } from './ports.js';
 import { CrlCache } from './trust/crlCache.js';
 import { DirectoryCache } from './trust/directoryCache.js';
 import { CrlParser } from './trust/crlParser.js';
 import { OcspCache } from './trust/ocspCache.js';
-import { DECISION_PATH_PATIENCE_MS } from './trust/periodicRefresh.js';
 import { PolicyCache } from './trust/policyCache.js';
 import { StorageHealth } from './trust/storageHealth.js';
 import { TrustAnchorCache } from './trust/trustAnchorCache.js';
@@ -48,6 +51,10 @@ export interface Services {
   readonly postureReports: PostureReportStore<PostureReport>;
   /** Whether storage answers, probed for `/api/health` at most once per few seconds. */
   readonly storageHealth: StorageHealth;
+  /** The decision log; `forInvocation(context)` writes through that invocation's logger. */
+  readonly decisionLog: InvocationScoped<DecisionLog>;
+  /** Alerts; `forInvocation(context)` writes through that invocation's logger. */
+  readonly alerts: InvocationScoped<AlertSink>;
 }
 
 /** The app's version, from the nearest package.json above this module (source or dist/). */
@@ -63,7 +70,16 @@ export const VERSION: string = (() => {
 })();
 
 const systemClock: Clock = { now: () => new Date() };
-let services: Services | undefined;
+
+/** Lines written outside any invocation (start-up, background refreshes) go to the console. */
+const consoleLines: LogWriter = {
+  log: (line) => {
+    console.log(line);
+  },
+  warn: (line) => {
+    console.warn(line);
+  },
+};
 
 /**
  * The Graph adapter, loaded on its first call: the Graph client and its dependencies stay out of
@@ -108,21 +124,22 @@ export function buildServices(env: Record<string, string | undefined>, clock: Cl
   const storageHealth = new StorageHealth(() => forDecisions.cas.ping(), clock, {
     classify: (error) => (causedByDeadline(error) ? 'storage-timeout' : 'storage-unreachable'),
     onChange: (report) => {
-      console.warn(JSON.stringify({ event: 'certgate.storage.health', ...report }));
+      consoleLines.warn(JSON.stringify({ event: 'certgate.storage.health', ...report }));
     },
   });
   const parser = new CrlParser();
   const crls = new CrlCache(
     {
-      fetcher: new HttpCrlFetcher(),
+      fetcher: new HttpCrlFetcher(config.crlFetch),
       archive: new BlobCrlArchive(createContainerClient(config.storage, `${config.tablePrefix.toLowerCase()}-crls`), decision),
       parse: (bytes) => parser.parse(bytes),
       clock,
       log: (event) => {
-        console.warn(JSON.stringify(event));
+        consoleLines.warn(JSON.stringify(event));
       },
     },
     config.crlRefreshSeconds,
+    config.crlDeadlines,
   );
   const directory = config.graph.enabled ? loadedOnFirstUse(async () => (await import('./adapters/graphDirectory.js')).createGraphDirectory(config.graph)) : undefined;
   const directoryCache = new DirectoryCache(directory, clock, {
@@ -131,23 +148,60 @@ export function buildServices(env: Record<string, string | undefined>, clock: Cl
     staleSeconds: config.graph.staleSeconds,
     timeoutMs: config.graph.timeoutMs,
     log: (event) => {
-      console.warn(JSON.stringify(event));
+      consoleLines.warn(JSON.stringify(event));
     },
   });
-  return { config, clock, trustedCas, directoryCache, ...(directory ? { directory } : {}), trustAnchors: new TrustAnchorCache(forDecisions.cas, clock, config.configRefreshSeconds, { patienceMs: DECISION_PATH_PATIENCE_MS }), crls, verdicts: new VerdictCache(), ocsp: new OcspCache(new HttpOcspClient({ timeoutMs: 3_000 }), { maxEntries: 10_000, clockSkewSeconds: config.clockSkewSeconds }),
+  const patience = { patienceMs: config.decisionPathPatienceMs };
+  const tokenVerifiers = config.managementTokens
+    ? {
+        managementTokens: createTokenVerifier({ ...config.managementTokens, clockToleranceSeconds: config.clockSkewSeconds }),
+        ...(config.userTokenAudience.length > 0
+          ? { userTokens: createTokenVerifier({ ...config.managementTokens, audience: config.userTokenAudience, clockToleranceSeconds: config.clockSkewSeconds }) }
+          : {}),
+      }
+    : {};
+  return {
+    config,
+    clock,
+    trustedCas,
+    trustAnchors: new TrustAnchorCache(forDecisions.cas, clock, config.configRefreshSeconds, patience),
+    crls,
+    verdicts: new VerdictCache(config.verdictCache),
+    ocsp: new OcspCache(new HttpOcspClient({ timeoutMs: config.ocsp.timeoutMs }), { maxEntries: config.ocsp.cacheEntries, clockSkewSeconds: config.clockSkewSeconds }),
     policyStore,
-    policies: new PolicyCache(forDecisions.policies, clock, config.configRefreshSeconds, { patienceMs: DECISION_PATH_PATIENCE_MS }),
+    policies: new PolicyCache(forDecisions.policies, clock, config.configRefreshSeconds, patience),
+    ...tokenVerifiers,
+    ...(directory ? { directory } : {}),
+    directoryCache,
     postureReports: new BlobPostureReports(createContainerClient(config.storage, `${config.tablePrefix.toLowerCase()}-reports`), manage),
     storageHealth,
-    ...(config.managementTokens ? { managementTokens: createTokenVerifier({ ...config.managementTokens, clockToleranceSeconds: config.clockSkewSeconds }) } : {}),
-    ...(config.managementTokens && config.userTokenAudience.length > 0
-      ? { userTokens: createTokenVerifier({ ...config.managementTokens, audience: config.userTokenAudience, clockToleranceSeconds: config.clockSkewSeconds }) }
-      : {}),
+    decisionLog: new LogLineDecisionLog(consoleLines),
+    alerts: new LogLineAlertSink(consoleLines),
   };
 }
 
-/** The worker's services, built on first use from `process.env`. */
+/** The worker's services once started, or why they could not be. */
+let started: { readonly services: Services } | { readonly failure: unknown } | undefined;
+
+/**
+ * Builds the worker's services from `process.env`, once: when the app starts (the `appStart`
+ * hook), or else on the first call (a host that runs no hooks, tests). A bad setting throws a
+ * `ConfigError` naming it; the failure is kept and thrown again on every later call, so a host
+ * that still serves answers `config-invalid` (503) without building again per request.
+ */
+export function startServices(): Services {
+  if (started === undefined) {
+    try {
+      started = { services: buildServices(process.env) };
+    } catch (failure) {
+      started = { failure };
+    }
+  }
+  if ('failure' in started) throw started.failure;
+  return started.services;
+}
+
+/** The worker's services, as built at start-up (see {@link startServices}); throws the start-up failure. */
 export function getServices(): Services {
-  services ??= buildServices(process.env);
-  return services;
+  return started !== undefined && 'services' in started ? started.services : startServices();
 }

@@ -50,6 +50,19 @@ export const SETTINGS = {
   CERTGATE_CONFIG_REFRESH_SECONDS: 'How long a worker uses its copy of the trusted CAs before re-reading them (default 5).',
   CERTGATE_CRL_GRACE_SECONDS: 'How long past its nextUpdate a CRL still counts while its distribution point is late or down (default 3600).',
   CERTGATE_CRL_REFRESH_SECONDS: 'How often each CRL distribution point is re-fetched (default 300; sooner once a CRL is past its nextUpdate).',
+  CERTGATE_CRL_FETCH_TIMEOUT_MS: 'Time-out of one CRL download, in milliseconds (default 10000).',
+  CERTGATE_CRL_MAX_BYTES: 'Largest CRL downloaded, in bytes (default 52428800, 50 MiB); a larger one is refused as crl-too-large.',
+  CERTGATE_CRL_LOAD_TIMEOUT_MS:
+    'How long the management API waits for a CA\'s CRLs when the CA is added or its CRL URLs change, in milliseconds (default 5000); the fetch goes on in the background past it.',
+  CERTGATE_CRL_FIRST_USE_TIMEOUT_MS:
+    'How long a decision waits for a CRL this worker has never fetched (a CA just added, a distribution point first named by a certificate), in milliseconds (default 3000; 0: not at all, the status is unknown).',
+  CERTGATE_OCSP_TIMEOUT_MS: 'Time-out of one OCSP request on the decision path, in milliseconds (default 3000).',
+  CERTGATE_OCSP_CACHE_ENTRIES: 'Most OCSP answers a worker keeps (default 10000).',
+  CERTGATE_VERDICT_CACHE_ENTRIES: 'Most certificate validation verdicts a worker keeps (default 10000).',
+  CERTGATE_VERDICT_CACHE_SECONDS: 'How long a worker reuses a successful validation of the same certificate and chain, in seconds (default 60).',
+  CERTGATE_VERDICT_FAILURE_CACHE_SECONDS: 'How long a worker reuses a failed validation of the same certificate and chain, in seconds (default 5).',
+  CERTGATE_DECISION_PATH_PATIENCE_MS:
+    'How long a decision waits for a due re-read of the trusted CAs and policies before using the copy it has, in milliseconds (default 50; a store that is failing is not waited for).',
   CERTGATE_GRAPH_ENABLED:
     'true (default) to read group memberships, device state and Conditional Access policies from Microsoft Graph with the app\'s managed identity (DefaultAzureCredential); false: that data is unknown and policies needing it follow the fail mode.',
   CERTGATE_GRAPH_BASE_URL: 'Microsoft Graph endpoint (default https://graph.microsoft.com; a national cloud or the local stand-in).',
@@ -139,6 +152,16 @@ export interface AppConfig {
   readonly configRefreshSeconds: number;
   readonly crlRefreshSeconds: number;
   readonly crlGraceSeconds: number;
+  /** How long callers wait for CRL fetches they need now: the management API, and a decision. */
+  readonly crlDeadlines: { readonly loadMs: number; readonly firstUseMs: number };
+  /** Limits of one CRL download. */
+  readonly crlFetch: { readonly timeoutMs: number; readonly maxBytes: number };
+  /** OCSP on the decision path: the request time-out and the size of the answer cache. */
+  readonly ocsp: { readonly timeoutMs: number; readonly cacheEntries: number };
+  /** The worker's cache of validation verdicts. */
+  readonly verdictCache: { readonly maxEntries: number; readonly successSeconds: number; readonly failureSeconds: number };
+  /** How long a decision waits for a due re-read of the trusted CAs and policies. */
+  readonly decisionPathPatienceMs: number;
   /** Microsoft Graph: whether it is used, where, and how its answers are cached. */
   readonly graph: {
     readonly enabled: boolean;
@@ -281,6 +304,24 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     configRefreshSeconds: integer(env, 'CERTGATE_CONFIG_REFRESH_SECONDS', 5, 0, 300),
     crlRefreshSeconds: integer(env, 'CERTGATE_CRL_REFRESH_SECONDS', 300, 1, 86_400),
     crlGraceSeconds: integer(env, 'CERTGATE_CRL_GRACE_SECONDS', 3600, 0, 7 * 86_400),
+    crlDeadlines: {
+      loadMs: integer(env, 'CERTGATE_CRL_LOAD_TIMEOUT_MS', 5000, 0, 60_000),
+      firstUseMs: integer(env, 'CERTGATE_CRL_FIRST_USE_TIMEOUT_MS', 3000, 0, 30_000),
+    },
+    crlFetch: {
+      timeoutMs: integer(env, 'CERTGATE_CRL_FETCH_TIMEOUT_MS', 10_000, 100, 120_000),
+      maxBytes: integer(env, 'CERTGATE_CRL_MAX_BYTES', 50 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    },
+    ocsp: {
+      timeoutMs: integer(env, 'CERTGATE_OCSP_TIMEOUT_MS', 3000, 100, 30_000),
+      cacheEntries: integer(env, 'CERTGATE_OCSP_CACHE_ENTRIES', 10_000, 1, 1_000_000),
+    },
+    verdictCache: {
+      maxEntries: integer(env, 'CERTGATE_VERDICT_CACHE_ENTRIES', 10_000, 1, 1_000_000),
+      successSeconds: integer(env, 'CERTGATE_VERDICT_CACHE_SECONDS', 60, 0, 3600),
+      failureSeconds: integer(env, 'CERTGATE_VERDICT_FAILURE_CACHE_SECONDS', 5, 0, 3600),
+    },
+    decisionPathPatienceMs: integer(env, 'CERTGATE_DECISION_PATH_PATIENCE_MS', 50, 0, 5000),
     graph: {
       enabled: oneOf(env, 'CERTGATE_GRAPH_ENABLED', ['true', 'false'] as const, 'true') === 'true',
       baseUrl: graphBaseUrl,

@@ -5,7 +5,10 @@
  * in-memory fakes. May import: the exception base; types of the cores that do not import the ports
  * back (test/unit/importCycles.test.ts fails on a cycle).
  */
+import type { ClientContext } from './cert/intake/clientContext.js';
 import { CertgateError } from './errors.js';
+import type { Decision } from './policy/certificateDecision.js';
+import type { PolicyAlert } from './policy/evaluateAccess.js';
 
 /** A CA certificate an admin uploaded; every enabled one is a trust anchor. */
 export interface TrustedCa {
@@ -312,4 +315,72 @@ export interface PostureReportStore<Report> {
   save(report: Report): Promise<void>;
   /** The latest report, or undefined when none was saved yet. */
   latest(): Promise<Report | undefined>;
+}
+
+// ---- What leaves the process: the decision log and alerts ------------------------------------
+
+/**
+ * Where log lines go: an invocation's logger (the Functions `InvocationContext`, whose lines carry
+ * the invocation id into Application Insights) or the console (outside any invocation).
+ */
+export interface LogWriter {
+  log(line: string): void;
+  warn(line: string): void;
+}
+
+/** A port whose adapter can write through one invocation's logger (see {@link LogWriter}). */
+export type InvocationScoped<Port> = Port & {
+  /** The same port, its lines written through this invocation's logger. */
+  forInvocation(log: LogWriter): Port;
+};
+
+/** One decision as the decision log records it. */
+export interface DecisionRecord {
+  readonly decision: Decision;
+  /** The client the decision was for, as intake read it. */
+  readonly client: ClientContext;
+  /** The signed-in user's UPN, or why a bearer token was not accepted. */
+  readonly user?: string;
+}
+
+/** The decision log: every decision, allowed or not, with why (JSON log lines today). */
+export interface DecisionLog {
+  record(entry: DecisionRecord): void;
+}
+
+/** A request carried forwarded facts (a certificate header) but no configured gateway proved itself: a forgery attempt, or a misconfigured gateway. */
+export interface UntrustedForwarderAlert {
+  readonly event: 'certgate.alert.untrusted-forwarder';
+  readonly correlationId: string;
+  readonly detail: string;
+  /** The address the request came from (the last hop). */
+  readonly remoteAddress: string | undefined;
+  readonly client: ClientContext;
+}
+
+/** An access policy with an `alert` matched a request. */
+export interface PolicyMatchedAlert {
+  readonly event: 'certgate.alert.policy';
+  readonly correlationId: string;
+  readonly policyId: string;
+  readonly severity: PolicyAlert['severity'];
+  /** The decision's effect (the alerting policy need not be the deciding one). */
+  readonly effect: Decision['effect'];
+  readonly client: ClientContext;
+}
+
+/** A certificate was allowed although its revocation status is unknown (a CA with `unknown: allow-and-alert`). */
+export interface RevocationUnknownAlert {
+  readonly event: 'certgate.alert.revocation-unknown';
+  readonly correlationId: string;
+  /** The leaf's SHA-256 thumbprint. */
+  readonly certificate: string | undefined;
+}
+
+/** Something an operator should look at: a closed union, `event` names the kind in every sink. */
+export type Alert = UntrustedForwarderAlert | PolicyMatchedAlert | RevocationUnknownAlert;
+
+/** Where alerts go (warning log lines today). */
+export interface AlertSink {
+  raise(alert: Alert): void;
 }

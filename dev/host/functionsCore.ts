@@ -15,6 +15,8 @@ export interface RegisteredFunction {
 }
 
 const registered: RegisteredFunction[] = [];
+/** Hooks the app registered (`app.hook.appStart(...)` and the like), in order. */
+const hooks: { readonly name: string; readonly callback: (context: unknown) => unknown }[] = [];
 let installed = false;
 
 const core = {
@@ -31,8 +33,10 @@ const core = {
     registered.push({ name: metadata.name, trigger, handler });
     return { dispose: () => registered.splice(registered.findIndex((f) => f.name === metadata.name), 1) };
   },
-  registerHook() {
-    return { dispose: () => undefined };
+  registerHook(name: string, callback: (context: unknown) => unknown) {
+    const hook = { name, callback };
+    hooks.push(hook);
+    return { dispose: () => hooks.splice(hooks.indexOf(hook), 1) };
   },
   log(level: string, _category: string, message: string): void {
     if (level === 'error' || level === 'warning') console.error(message);
@@ -56,4 +60,9 @@ export function installFunctionsCore(): void {
 /** The functions registered so far. */
 export function registeredFunctions(): readonly RegisteredFunction[] {
   return registered;
+}
+
+/** Runs the `appStart` hooks the app registered, in order, as the worker does once it has loaded the app; rejects with the first failure. */
+export async function runAppStartHooks(): Promise<void> {
+  for (const hook of hooks.filter((h) => h.name === 'appStart')) await hook.callback({ hookData: {}, appHookData: {}, functionAppDirectory: process.cwd() });
 }

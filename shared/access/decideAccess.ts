@@ -12,13 +12,14 @@
  *   5. decide    the registered app, then its access policies with the directory facts they need,
  *                or the baseline; the store unavailable → `decision-unavailable`.
  * Malfunctions are reported through `report` and never thrown: every attempt gets a decision.
- * May import: the pipeline stages (accessPipeline), the decision core, intake types.
+ * May import: the pipeline stages (accessPipeline), the decision core, intake types, ports (types).
  */
 import { bindLeafToUser, evaluatePolicies, identifyUser, validateClientCertificate, type UserIdentity } from '../accessPipeline.js';
 import type { ClientContext, IntakeResult } from '../cert/intake/index.js';
 import type { ValidationResult } from '../cert/validation/index.js';
 import type { Services } from '../composition.js';
 import { applyPolicyDecision, applyUserBinding, decideCertificateAccess, unavailableDecision, type Decision } from '../policy/certificateDecision.js';
+import type { AlertSink } from '../ports.js';
 import { messageOf } from '../errors.js';
 
 /** Reads request headers (a WHATWG Headers object, or anything with `get`). */
@@ -47,9 +48,9 @@ export interface AccessAttempt {
   readonly fresh?: boolean;
 }
 
-/** Where the pipeline reports malfunctions and alert-worthy events (log lines today). */
+/** Where the pipeline reports malfunctions (log lines) and alert-worthy events (the alert port). */
 export interface PipelineReport {
-  warn(line: string): void;
+  readonly alerts: AlertSink;
   error(line: string): void;
 }
 
@@ -71,7 +72,7 @@ export async function decideAccess(services: Services, attempt: AccessAttempt, r
   let validation: ValidationResult | undefined;
   if (intake.kind === 'present') {
     try {
-      validation = await validateClientCertificate(services, { leaf: intake.leaf, chain: intake.chain, now, correlationId, ...(attempt.fresh ? { fresh: true } : {}), warn: (line) => { report.warn(line); } });
+      validation = await validateClientCertificate(services, { leaf: intake.leaf, chain: intake.chain, now, correlationId, ...(attempt.fresh ? { fresh: true } : {}), alerts: report.alerts });
     } catch (error) {
       report.error(`decide: trusted CAs unavailable, failing closed: ${messageOf(error)}`);
     }

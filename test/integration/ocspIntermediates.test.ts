@@ -127,7 +127,7 @@ afterAll(async () => {
 
 function validate(services: Services, leaf: OcspTestCredential, intermediate?: OcspTestCredential) {
   const chain = intermediate ? [intermediate.certDer] : [];
-  return validateClientCertificate(services, { leaf: leaf.certDer, chain, now: NOW, correlationId: 'ocsp-intermediates', warn: () => undefined, fresh: true });
+  return validateClientCertificate(services, { leaf: leaf.certDer, chain, now: NOW, correlationId: 'ocsp-intermediates', alerts: { raise: () => undefined }, fresh: true });
 }
 
 function revocationOf(trace: readonly { check: string; certificate: string; outcome: string; reason?: string; detail?: string }[], position: string) {

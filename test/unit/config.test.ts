@@ -82,6 +82,41 @@ describe('loadConfig', () => {
     expect(listed.sort()).toEqual(Object.keys(SETTINGS).sort());
   });
 
+  it('the README settings table lists exactly the settings it reads', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const rows = [...new Set([...readme.matchAll(/^\| `(CERTGATE_[A-Z_]+)` \|/gm)].map((match) => match[1]))];
+    expect(rows.sort()).toEqual(Object.keys(SETTINGS).sort());
+  });
+
+  it('has every tunable of the decision path as a setting, with its default', () => {
+    const config = loadConfig(base);
+    expect(config.ocsp).toEqual({ timeoutMs: 3000, cacheEntries: 10_000 });
+    expect(config.crlDeadlines).toEqual({ loadMs: 5000, firstUseMs: 3000 });
+    expect(config.crlFetch).toEqual({ timeoutMs: 10_000, maxBytes: 50 * 1024 * 1024 });
+    expect(config.verdictCache).toEqual({ maxEntries: 10_000, successSeconds: 60, failureSeconds: 5 });
+    expect(config.decisionPathPatienceMs).toBe(50);
+    const tuned = loadConfig({ ...base, CERTGATE_OCSP_TIMEOUT_MS: '1500', CERTGATE_CRL_FIRST_USE_TIMEOUT_MS: '0', CERTGATE_VERDICT_CACHE_ENTRIES: '500' });
+    expect(tuned.ocsp.timeoutMs).toBe(1500);
+    expect(tuned.crlDeadlines.firstUseMs).toBe(0);
+    expect(tuned.verdictCache.maxEntries).toBe(500);
+  });
+
+  it.each([
+    'CERTGATE_OCSP_TIMEOUT_MS',
+    'CERTGATE_OCSP_CACHE_ENTRIES',
+    'CERTGATE_CRL_LOAD_TIMEOUT_MS',
+    'CERTGATE_CRL_FIRST_USE_TIMEOUT_MS',
+    'CERTGATE_CRL_FETCH_TIMEOUT_MS',
+    'CERTGATE_CRL_MAX_BYTES',
+    'CERTGATE_VERDICT_CACHE_ENTRIES',
+    'CERTGATE_VERDICT_CACHE_SECONDS',
+    'CERTGATE_VERDICT_FAILURE_CACHE_SECONDS',
+    'CERTGATE_DECISION_PATH_PATIENCE_MS',
+  ])('names the tunable when it is not a number in range: %s', (setting) => {
+    expect(settingOf({ ...base, [setting]: 'soon' })).toBe(setting);
+    expect(settingOf({ ...base, [setting]: '-1' })).toBe(setting);
+  });
+
   it('accepts the sample settings file as it is', () => {
     const sample = JSON.parse(readFileSync(new URL('../../local.settings.sample.json', import.meta.url), 'utf8')) as { Values: Record<string, string> };
     expect(() => loadConfig(sample.Values)).not.toThrow();
