@@ -102,6 +102,7 @@ export async function evaluatePolicies(services: Services, input: PolicyInput, c
       ...(user
         ? { user: { ...(user.id ? { id: user.id } : {}), ...(user.upn ? { upn: user.upn } : {}), ...(facts.groups ? { groups: new Set(facts.groups) } : {}), ...(facts.groupsUnknown ? { groupsUnknown: true } : {}) } }
         : {}),
+      at: new Date(certificate.decidedAt),
       deviceTags: new Set([...certificate.deviceTags, ...facts.deviceTags]),
       ...(facts.unknownDeviceTags.length > 0 || certificate.unknownDeviceTags ? { unknownDeviceTags: new Set([...(certificate.unknownDeviceTags ?? []), ...facts.unknownDeviceTags]) } : {}),
       ...(valid && summary
