@@ -15,7 +15,11 @@
  *   trip (a JSON batch): at most one turn of added latency for a miss;
  * - the round trip (`askDirectory.ts`), bounded by `timeoutMs` here too;
  * - the gates: Retry-After (`retryAfterGate.ts`: `throttled` with Retry-After stops every call
- *   until then, Graph throttles per app and tenant) and the {@link CircuitBreaker}.
+ *   until then, Graph throttles per app and tenant) and the {@link CircuitBreaker};
+ * - refresh-ahead (`refreshAhead.ts`): {@link DirectoryCache.maybeRefreshAhead}, called on every
+ *   request, starts at most once per sweep interval (ttl / 5) a background re-ask of the entries
+ *   used since they were last asked that expire within the next interval, so active entries are
+ *   refreshed in the last fifth of their life and idle ones are left to expire.
  *
  * What this class decides:
  * - When asking fails, a value younger than its TTL + `staleSeconds` is answered as `stale`,
@@ -26,11 +30,6 @@
  *   questions that do work (a missing Device.Read.All must not stop group checks). Those are logged
  *   (rate-limited, `logRateLimit.ts`) so an admin sees the missing permission, and remembered per
  *   question for `negativeTtlSeconds` so a broken question is not re-asked on every request.
- * - Refresh-ahead: {@link DirectoryCache.maybeRefreshAhead}, called on every request, starts at
- *   most once per sweep interval (ttl / 5) a background re-ask of the entries that were used since
- *   they were last asked and expire within the next sweep interval, 20 per call. An active entry
- *   is thus refreshed in the last fifth of its life and requests keep hitting the cache; idle
- *   entries are left to expire.
  *
  * Time comes from the injected clock; the only timers are the batcher's flush and the round trip's
  * time-out guard. Methods never reject.
@@ -44,12 +43,14 @@ import { askDirectory, asDirectoryError, describeFailure, isTransient, outcomeAt
 import { DISABLED_FACTS, unavailable, type DirectoryFacts } from './directory/facts.js';
 import { LogRateLimit } from './directory/logRateLimit.js';
 import { MissBatcher, SingleFlight } from './directory/missBatcher.js';
+import { RefreshAhead, type RefreshAheadReport } from './directory/refreshAhead.js';
 import { asMembers, certificateUserIdsItem, combineFacts, deviceItem, memberGroupsPlan, normalizeAnswer, normalizeId } from './directory/questions.js';
 import type { Answer, Item, QuestionKind } from './directory/questions.js';
 import { RetryAfterGate } from './directory/retryAfterGate.js';
 
 export type { AnsweredFacts, DirectoryFacts, DirectoryFactsSource, MissingFacts, StaleFacts } from './directory/facts.js';
 export { GRAPH_DISABLED_DETAIL } from './directory/facts.js';
+export type { RefreshAheadReport } from './directory/refreshAhead.js';
 
 /** Settings of {@link DirectoryCache}. */
 export interface DirectoryCacheOptions {
@@ -88,12 +89,6 @@ export interface DirectoryCacheStats {
   readonly breaker: CircuitState;
 }
 
-/** What one refresh-ahead sweep sent. */
-export interface RefreshAheadReport {
-  readonly questions: number;
-  readonly calls: number;
-}
-
 /** How one question fared in a round trip. */
 type Settled = { readonly ok: true; readonly value: Answer } | { readonly ok: false; readonly detail: string };
 
@@ -112,10 +107,7 @@ export class DirectoryCache {
   private readonly refusalLog: LogRateLimit;
   private readonly ttlMs: number;
   private readonly negativeTtlMs: number;
-  /** Refresh-ahead runs at most this often and looks this far ahead. */
-  readonly sweepIntervalMs: number;
-  private lastSweepAt: number;
-  private sweeping: Promise<RefreshAheadReport> | undefined;
+  private readonly refresher: RefreshAhead;
   private counters = { calls: 0, questions: 0, hits: 0, misses: 0, stale: 0, unavailable: 0 };
 
   constructor(
@@ -129,7 +121,6 @@ export class DirectoryCache {
     if (!(options.timeoutMs > 0)) throw new RangeError(`timeoutMs must be > 0, got ${options.timeoutMs}`);
     this.ttlMs = options.ttlSeconds * 1000;
     this.negativeTtlMs = options.negativeTtlSeconds * 1000;
-    this.sweepIntervalMs = this.ttlMs / 5;
     this.store = new AnswerStore(clock, { maxEntries: options.maxEntries ?? 100_000, staleMs: options.staleSeconds * 1000 });
     this.batcher = new MissBatcher<Item, Settled>(
       this.flights,
@@ -145,8 +136,18 @@ export class DirectoryCache {
       DIRECTORY_BATCH_LIMIT,
     );
     this.breaker = new CircuitBreaker({ failures: options.breaker?.failures ?? 5, cooldownSeconds: options.breaker?.cooldownSeconds ?? 30 });
+    this.refresher = new RefreshAhead(
+      {
+        store: this.store,
+        inFlight: (key) => this.flights.has(key),
+        now: () => this.now(),
+        admit: (now) => this.admit(now),
+        roundTrip: (batch, admission) => this.roundTrip(batch, admission),
+        log: (event) => this.options.log?.(event),
+      },
+      this.ttlMs / 5,
+    );
     this.refusalLog = new LogRateLimit(this.sweepIntervalMs);
-    this.lastSweepAt = clock.now().getTime();
   }
 
   /**
@@ -214,10 +215,7 @@ export class DirectoryCache {
    * when Retry-After or the circuit says so. Concurrent callers share one run; never rejects.
    */
   refreshAhead(): Promise<RefreshAheadReport> {
-    this.sweeping ??= this.sweep().finally(() => {
-      this.sweeping = undefined;
-    });
-    return this.sweeping;
+    return this.refresher.run();
   }
 
   /**
@@ -225,15 +223,12 @@ export class DirectoryCache {
    * or more and none is running. O(1); call it on every request. True when it started one.
    */
   maybeRefreshAhead(): boolean {
-    try {
-      if (!this.directory || this.sweeping) return false;
-      if (this.now() - this.lastSweepAt < this.sweepIntervalMs) return false;
-      void this.refreshAhead();
-      return true;
-    } catch (error) {
-      this.options.log?.({ event: 'certgate.graph.refresh-ahead-failed', error: String(error) });
-      return false;
-    }
+    return this.directory !== undefined && this.refresher.maybeStart();
+  }
+
+  /** Refresh-ahead runs at most this often and looks this far ahead (ttl / 5). */
+  get sweepIntervalMs(): number {
+    return this.refresher.intervalMs;
   }
 
   /** Counters and the circuit's state. */
@@ -400,41 +395,6 @@ export class DirectoryCache {
       detail,
       ...(admitted.suppressedSinceLast > 0 ? { suppressedSinceLast: admitted.suppressedSinceLast } : {}),
     });
-  }
-
-  private async sweep(): Promise<RefreshAheadReport> {
-    let calls = 0;
-    let questions = 0;
-    try {
-      const start = this.now();
-      this.lastSweepAt = start;
-      if (!this.directory) return { calls, questions };
-      const due: Item[] = [];
-      for (const [key, answer] of this.store.all()) if (this.isDue(key, answer, start)) due.push({ key, question: answer.question });
-      for (let offset = 0; offset < due.length; offset += DIRECTORY_BATCH_LIMIT) {
-        const now = this.now();
-        // Re-checked per batch: a request may have asked some of them meanwhile.
-        const batch = due.slice(offset, offset + DIRECTORY_BATCH_LIMIT).filter((item) => {
-          const answer = this.store.held(item.key);
-          return answer !== undefined && this.isDue(item.key, answer, now);
-        });
-        if (batch.length === 0) continue;
-        const admission = this.admit(now);
-        if (!admission.admitted) break;
-        calls++;
-        questions += batch.length;
-        await this.roundTrip(batch, admission);
-      }
-    } catch (error) {
-      this.options.log?.({ event: 'certgate.graph.refresh-ahead-failed', error: String(error) });
-    }
-    return { calls, questions };
-  }
-
-  private isDue(key: string, answer: StoredAnswer, now: number): boolean {
-    if (!answer.usedSinceAsked || answer.lifetimeMs <= 0 || this.flights.has(key)) return false;
-    if (this.store.refusal(key) !== undefined) return false;
-    return answer.fetchedAt + answer.lifetimeMs - now <= this.sweepIntervalMs;
   }
 }
 
