@@ -160,8 +160,8 @@ export function fuzzTargetFor(stack: Stack, secretOf: (kind: GatewayKind) => str
 export function everyGatewaySettings(secretOf: (kind: GatewayKind) => string): Record<string, string> {
   const [first, ...rest] = GATEWAY_KINDS;
   return {
-    CERTGATE_GATEWAY_KIND: first!,
-    CERTGATE_GATEWAY_SECRETS: secretOf(first!),
+    CERTGATE_GATEWAY_KIND: first,
+    CERTGATE_GATEWAY_SECRETS: secretOf(first),
     CERTGATE_ADDITIONAL_GATEWAYS: JSON.stringify(rest.map((kind) => ({ kind, secrets: [secretOf(kind)] }))),
   };
 }
