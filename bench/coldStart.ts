@@ -11,7 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The import-only child runs in a scratch folder where the npm scripts' relative NODE_EXTRA_CA_CERTS does not resolve; it needs no extra CA. */
+/**
+ * The import-only child runs in a scratch folder where the npm scripts' relative NODE_EXTRA_CA_CERTS does not resolve;
+ * it needs no extra CA.
+ */
 function withoutExtraCa(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const { NODE_EXTRA_CA_CERTS: _ignored, ...rest } = env;
   return rest;
@@ -30,15 +33,31 @@ function median(values: number[]): number {
 
 function timeImport(modules: string[]): number {
   const script = `const t = performance.now(); for (const m of ${JSON.stringify(modules)}) await import(m); console.log(performance.now() - t);`;
-  const output = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: out, encoding: 'utf8', env: { ...withoutExtraCa(process.env), NODE_NO_WARNINGS: '1' } });
+  const output = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: out,
+    encoding: 'utf8',
+    env: { ...withoutExtraCa(process.env), NODE_NO_WARNINGS: '1' },
+  });
   return Number(output.trim().split('\n').at(-1));
 }
 
 try {
-  execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json'), '--outDir', join(out, 'dist')], { stdio: 'inherit' });
+  execFileSync(
+    process.execPath,
+    [
+      join(root, 'node_modules/typescript/bin/tsc'),
+      '-p',
+      join(root, 'tsconfig.build.json'),
+      '--outDir',
+      join(out, 'dist'),
+    ],
+    { stdio: 'inherit' },
+  );
   writeFileSync(join(out, 'package.json'), JSON.stringify({ type: 'module', version: '0.0.0-bench' }));
   symlinkSync(join(root, 'node_modules'), join(out, 'node_modules'));
-  const functions = readdirSync(join(out, 'dist/functions')).filter((f) => f.endsWith('.js')).map((f) => `./dist/functions/${f}`);
+  const functions = readdirSync(join(out, 'dist/functions'))
+    .filter((f) => f.endsWith('.js'))
+    .map((f) => `./dist/functions/${f}`);
   const app: number[] = [];
   const baseline: number[] = [];
   for (let i = 0; i < runs; i++) {

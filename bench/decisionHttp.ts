@@ -47,15 +47,19 @@ interface Load {
 function wrk(url: string, headers: Record<string, string>, durationMs: number): Promise<Load> {
   const headerArgs = Object.entries(headers).flatMap(([name, value]) => ['-H', `${name}: ${value}`]);
   return new Promise((resolve, reject) => {
-    execFile('wrk', ['-t1', `-c${concurrency}`, `-d${Math.max(1, Math.round(durationMs / 1000))}s`, ...headerArgs, url], (error: Error | null, stdout) => {
-      if (error) {
-        reject(error);
-        return;
-      }
-      const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1] ?? Number.NaN);
-      const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(stdout)?.[1] ?? 0);
-      resolve({ rps, non2xx });
-    });
+    execFile(
+      'wrk',
+      ['-t1', `-c${concurrency}`, `-d${Math.max(1, Math.round(durationMs / 1000))}s`, ...headerArgs, url],
+      (error: Error | null, stdout) => {
+        if (error) {
+          reject(error);
+          return;
+        }
+        const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1] ?? Number.NaN);
+        const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(stdout)?.[1] ?? 0);
+        resolve({ rps, non2xx });
+      },
+    );
   });
 }
 
@@ -89,14 +93,18 @@ async function nodeLoad(url: string, headers: Record<string, string>, durationMs
   return { rps: done / ((performance.now() - started) / 1000), non2xx };
 }
 
-const load = (url: string, headers: Record<string, string>, durationMs: number): Promise<Load> => (hasWrk ? wrk(url, headers, durationMs) : nodeLoad(url, headers, durationMs));
+const load = (url: string, headers: Record<string, string>, durationMs: number): Promise<Load> =>
+  hasWrk ? wrk(url, headers, durationMs) : nodeLoad(url, headers, durationMs);
 
 function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? Number.NaN;
 }
 
 /** Per-call durations (µs) and bytes allocated per call (from the GC profiler's heap figures). */
-async function measure(fn: () => Promise<unknown>, ms: number): Promise<{ p50: number; p99: number; mean: number; bytesPerCall: number }> {
+async function measure(
+  fn: () => Promise<unknown>,
+  ms: number,
+): Promise<{ p50: number; p99: number; mean: number; bytesPerCall: number }> {
   const durations: number[] = [];
   const profiler = new GCProfiler();
   profiler.start();
@@ -119,11 +127,21 @@ async function measure(fn: () => Promise<unknown>, ms: number): Promise<{ p50: n
   allocated += Math.max(0, heapAfter - previous);
   durations.sort((a, b) => a - b);
   const mean = durations.reduce((a, b) => a + b, 0) / durations.length;
-  return { p50: percentile(durations, 0.5), p99: percentile(durations, 0.99), mean, bytesPerCall: allocated / durations.length };
+  return {
+    p50: percentile(durations, 0.5),
+    p99: percentile(durations, 0.99),
+    mean,
+    bytesPerCall: allocated / durations.length,
+  };
 }
 
 installFunctionsCore();
-app.http('bench-bare', { methods: ['GET'], authLevel: 'anonymous', route: 'bench-bare', handler: () => ({ status: 200, jsonBody: { ok: true } }) });
+app.http('bench-bare', {
+  methods: ['GET'],
+  authLevel: 'anonymous',
+  route: 'bench-bare',
+  handler: () => ({ status: 200, jsonBody: { ok: true } }),
+});
 
 const bareNode = createServer((_req, res) => {
   const body = JSON.stringify({ ok: true });
@@ -147,25 +165,36 @@ try {
   await load(bareNodeUrl, {}, 1000);
   const rounds: { node: Load; bare: Load; authorize: Load }[] = [];
   for (let round = 0; round < 2; round++) {
-    rounds.push({ node: await load(bareNodeUrl, {}, seconds * 1000), bare: await load(bareUrl, {}, seconds * 1000), authorize: await load(authorizeUrl, headers, seconds * 1000) });
+    rounds.push({
+      node: await load(bareNodeUrl, {}, seconds * 1000),
+      bare: await load(bareUrl, {}, seconds * 1000),
+      authorize: await load(authorizeUrl, headers, seconds * 1000),
+    });
   }
-  const mean = (pick: (r: (typeof rounds)[number]) => number) => rounds.reduce((sum, r) => sum + pick(r), 0) / rounds.length;
+  const mean = (pick: (r: (typeof rounds)[number]) => number) =>
+    rounds.reduce((sum, r) => sum + pick(r), 0) / rounds.length;
   const nodeRps = mean((r) => r.node.rps);
   const bareRps = mean((r) => r.bare.rps);
   const authorizeRps = mean((r) => r.authorize.rps);
-  console.log(`decision over HTTP (warm, ${hasWrk ? `wrk, ${concurrency} connections` : 'in-process Node client (wrk not installed)'}, ${seconds} s each, 2 interleaved rounds):`);
+  console.log(
+    `decision over HTTP (warm, ${hasWrk ? `wrk, ${concurrency} connections` : 'in-process Node client (wrk not installed)'}, ${seconds} s each, 2 interleaved rounds):`,
+  );
   console.log(`  bare node:http                     ${nodeRps.toFixed(0)} req/s`);
   console.log(`  bare @azure/functions via the host ${bareRps.toFixed(0)} req/s`);
-  console.log(`  /api/authorize via the host        ${authorizeRps.toFixed(0)} req/s  (non-2xx: ${rounds.reduce((s, r) => s + r.authorize.non2xx, 0)})`);
+  console.log(
+    `  /api/authorize via the host        ${authorizeRps.toFixed(0)} req/s  (non-2xx: ${rounds.reduce((s, r) => s + r.authorize.non2xx, 0)})`,
+  );
   console.log(`  ratio authorize ÷ bare functions handler = ${(authorizeRps / bareRps).toFixed(2)}`);
   console.log(`  ratio authorize ÷ bare node:http          = ${(authorizeRps / nodeRps).toFixed(2)}`);
   // In-process: the handler alone, fed a real HttpRequest, against a bare handler fed the same.
   const { authorize } = await import('../functions/authorize.js');
   const { HttpRequest, InvocationContext } = azureFunctions;
   const quiet = () => undefined;
-  const makeRequest = () => new HttpRequest({ method: 'GET', url: authorizeUrl, headers: { ...headers, 'x-forwarded-for': '127.0.0.1' } });
+  const makeRequest = () =>
+    new HttpRequest({ method: 'GET', url: authorizeUrl, headers: { ...headers, 'x-forwarded-for': '127.0.0.1' } });
   const context = new InvocationContext({ functionName: 'authorize', invocationId: 'bench-0001', logHandler: quiet });
-  const bareHandler = (request: InstanceType<typeof HttpRequest>) => Promise.resolve({ status: 200, jsonBody: { ok: request.method } });
+  const bareHandler = (request: InstanceType<typeof HttpRequest>) =>
+    Promise.resolve({ status: 200, jsonBody: { ok: request.method } });
   // Signed in: dave (a nested Finance member, no groups claim: memberships from Graph) on the dev
   // device (its compliance from Graph), so the demo policies' group and device conditions need
   // directory data, all of it cached after the warm-up.
@@ -185,7 +214,9 @@ try {
     { name: 'certificate only          ', make: makeRequest },
     { name: 'signed in + device (Graph)', make: makeSignedInRequest },
   ];
-  console.log('decision in-process (warm: CAs, CRLs, verdict, the demo policies and Graph data cached; HttpRequest built each time):');
+  console.log(
+    'decision in-process (warm: CAs, CRLs, verdict, the demo policies and Graph data cached; HttpRequest built each time):',
+  );
   for (const shape of shapes) {
     const bare = await measure(() => bareHandler(shape.make()), seconds * 1000);
     const decided = await measure(() => authorize(shape.make(), context), seconds * 1000);

@@ -19,7 +19,11 @@ const stack = await startEphemeralStack('graphthrottle', { CERTGATE_CONFIG_REFRE
 try {
   const imported = await fetch(`${stack.hostUrl}/api/manage/configuration`, {
     method: 'POST',
-    headers: { 'x-functions-key': stack.functionKey, authorization: `Bearer ${stack.tokens.adminToken}`, 'content-type': 'application/json' },
+    headers: {
+      'x-functions-key': stack.functionKey,
+      authorization: `Bearer ${stack.tokens.adminToken}`,
+      'content-type': 'application/json',
+    },
     body: JSON.stringify({
       schemaVersion: 1,
       settings: { defaultAction: 'allow', failMode: 'closed' },
@@ -30,7 +34,11 @@ try {
           name: 'Finance needs a compliant device',
           state: 'enabled',
           priority: 10,
-          conditions: { apps: { include: [{ appId: 'finance-app' }] }, users: { include: { groups: [FINANCE] } }, deviceTags: { notEquals: ['compliant'] } },
+          conditions: {
+            apps: { include: [{ appId: 'finance-app' }] },
+            users: { include: { groups: [FINANCE] } },
+            deviceTags: { notEquals: ['compliant'] },
+          },
           action: 'block',
         },
       ],
@@ -45,7 +53,10 @@ try {
     return found;
   };
   const decide = async (upn: string, withDevice: boolean) => {
-    const result = await gatewayRequest(stack, '/api/authorize?app=finance-app', withDevice ? device : undefined, { authorization: `Bearer ${await token(upn)}`, accept: 'application/json' });
+    const result = await gatewayRequest(stack, '/api/authorize?app=finance-app', withDevice ? device : undefined, {
+      authorization: `Bearer ${await token(upn)}`,
+      accept: 'application/json',
+    });
     return { status: result.status, reasons: (result.body as { reasons?: string[] }).reasons ?? [] };
   };
   // Warm: dave (a nested Finance member) on the compliant device, alice (not in Finance).
@@ -63,7 +74,12 @@ try {
       Array.from({ length: 4 }, async (_, worker) => {
         for (let i = 0; performance.now() < until; i++) {
           const pick = (i + worker) % 3;
-          const result = pick === 0 ? await decide('dave@contoso.example', true) : pick === 1 ? await decide('alice@contoso.example', false) : await decide(`visitor${newUser++}@contoso.example`, false);
+          const result =
+            pick === 0
+              ? await decide('dave@contoso.example', true)
+              : pick === 1
+                ? await decide('alice@contoso.example', false)
+                : await decide(`visitor${newUser++}@contoso.example`, false);
           count(`${phase} ${pick === 2 ? 'new user   ' : 'cached user'}`, result);
         }
       }),

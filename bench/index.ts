@@ -6,7 +6,16 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const benches = ['validation.ts', 'warmValidation.ts', 'crlRefresh.ts', 'ocsp.ts', 'decisionHttp.ts', 'graphCalls.ts', 'graphThrottle.ts', 'coldStart.ts'];
+const benches = [
+  'validation.ts',
+  'warmValidation.ts',
+  'crlRefresh.ts',
+  'ocsp.ts',
+  'decisionHttp.ts',
+  'graphCalls.ts',
+  'graphThrottle.ts',
+  'coldStart.ts',
+];
 const only = process.argv[2];
 for (const bench of benches) {
   if (only && !bench.startsWith(only)) continue;

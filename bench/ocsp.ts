@@ -28,7 +28,12 @@ const ca = await createOcspTestCa({ validFrom, validTo });
 const leaf = await issueOcspTestLeaf(ca, { serialHex: '1001', ocspUrls: ['http://127.0.0.1/'], validFrom, validTo });
 
 async function responseFrom(signer: { certPem: string; keyPem: string }): Promise<Uint8Array> {
-  const responder = await startOcspResponder({ issuerCertPem: ca.intermediate.certPem, statusOf: () => 'good', clock: () => now, signer });
+  const responder = await startOcspResponder({
+    issuerCertPem: ca.intermediate.certPem,
+    statusOf: () => 'good',
+    clock: () => now,
+    signer,
+  });
   try {
     const request = buildOcspRequest({ certDer: leaf.certDer, issuerDer: ca.intermediate.certDer });
     const result = await new HttpOcspClient().query(responder.url, request.der);
@@ -53,7 +58,9 @@ function time(label: string, run: () => unknown): void {
 
 console.log(`first import of shared/cert/revocation/ocsp.ts  ${importMs.toFixed(0)} ms`);
 const nonce = new Uint8Array(16).fill(7);
-time('buildOcspRequest (SHA-1, nonce)', () => buildOcspRequest({ certDer: leaf.certDer, issuerDer: ca.intermediate.certDer, nonce }));
+time('buildOcspRequest (SHA-1, nonce)', () =>
+  buildOcspRequest({ certDer: leaf.certDer, issuerDer: ca.intermediate.certDer, nonce }),
+);
 time('evaluateOcspResponse, CA-signed (ECDSA)', () => {
   const verdict = evaluateOcspResponse({ responseDer: caSigned, certId, issuerDer: ca.intermediate.certDer, now });
   if (verdict.reason !== 'ocsp-good') throw new Error(verdict.reason);
@@ -62,4 +69,6 @@ time('evaluateOcspResponse, delegated (RSA)', () => {
   const verdict = evaluateOcspResponse({ responseDer: delegated, certId, issuerDer: ca.intermediate.certDer, now });
   if (verdict.reason !== 'ocsp-good') throw new Error(verdict.reason);
 });
-time('evaluateOcspResponse, malformed (1 byte off)', () => evaluateOcspResponse({ responseDer: caSigned.subarray(1), certId, issuerDer: ca.intermediate.certDer, now }));
+time('evaluateOcspResponse, malformed (1 byte off)', () =>
+  evaluateOcspResponse({ responseDer: caSigned.subarray(1), certId, issuerDer: ca.intermediate.certDer, now }),
+);

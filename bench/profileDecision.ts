@@ -38,7 +38,11 @@ try {
     'x-forwarded-for': '127.0.0.1',
     ...(shape === 'signed-in' ? { authorization: `Bearer ${token}` } : {}),
   };
-  const context = new InvocationContext({ functionName: 'authorize', invocationId: 'profile-0001', logHandler: () => undefined });
+  const context = new InvocationContext({
+    functionName: 'authorize',
+    invocationId: 'profile-0001',
+    logHandler: () => undefined,
+  });
   const run = async (ms: number) => {
     const until = performance.now() + ms;
     let n = 0;
@@ -66,17 +70,25 @@ try {
     const delta = profile.timeDeltas[index] ?? 0;
     if (!node) return;
     total += delta;
-    const module = node.callFrame.url.replace(/^.*\/node_modules\//, 'npm:').replace(/^.*\/work\/[^/]+\//, '').replace(/^file:\/\/.*\/(shared|functions|dev)\//, '$1/') || '(native)';
+    const module =
+      node.callFrame.url
+        .replace(/^.*\/node_modules\//, 'npm:')
+        .replace(/^.*\/work\/[^/]+\//, '')
+        .replace(/^file:\/\/.*\/(shared|functions|dev)\//, '$1/') || '(native)';
     const name = `${node.callFrame.functionName || '(anonymous)'} ${module}:${node.callFrame.lineNumber + 1}`;
     selfByFunction.set(name, (selfByFunction.get(name) ?? 0) + delta);
     selfByModule.set(module, (selfByModule.get(module) ?? 0) + delta);
   });
   const perDecisionUs = (part: number) => part / decisions;
-  console.log(`${decisions} decisions (${shape}) in ${seconds} s: ${(perDecisionUs(total)).toFixed(1)} µs of samples per decision`);
+  console.log(
+    `${decisions} decisions (${shape}) in ${seconds} s: ${perDecisionUs(total).toFixed(1)} µs of samples per decision`,
+  );
   console.log('self time by module, µs per decision:');
-  for (const [module, time] of [...selfByModule].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`  ${perDecisionUs(time).toFixed(2).padStart(7)}  ${module}`);
+  for (const [module, time] of [...selfByModule].sort((a, b) => b[1] - a[1]).slice(0, 25))
+    console.log(`  ${perDecisionUs(time).toFixed(2).padStart(7)}  ${module}`);
   console.log('self time by function, µs per decision:');
-  for (const [name, time] of [...selfByFunction].sort((a, b) => b[1] - a[1]).slice(0, 30)) console.log(`  ${perDecisionUs(time).toFixed(2).padStart(7)}  ${name}`);
+  for (const [name, time] of [...selfByFunction].sort((a, b) => b[1] - a[1]).slice(0, 30))
+    console.log(`  ${perDecisionUs(time).toFixed(2).padStart(7)}  ${name}`);
 } finally {
   await stack.close();
 }

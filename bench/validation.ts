@@ -23,18 +23,32 @@ function measure(label: string, work: (index: number) => void): number {
     operations += 50;
   }
   const perSecond = operations / ((performance.now() - started) / 1000);
-  console.log(`  ${label.padEnd(44)} ${perSecond.toFixed(0).padStart(8)} /s   ${(1e6 / perSecond).toFixed(1).padStart(7)} µs/op`);
+  console.log(
+    `  ${label.padEnd(44)} ${perSecond.toFixed(0).padStart(8)} /s   ${(1e6 / perSecond).toFixed(1).padStart(7)} µs/op`,
+  );
   return perSecond;
 }
 
 async function scenario(name: string, keyAlgorithm: KeyAlgorithmName): Promise<void> {
   const root = await issue({ subject: `CN=bench root ${name}`, ca: {}, keyAlgorithm });
-  const issuing = await issue({ subject: `CN=bench issuing CA ${name}`, issuer: root.credentials, ca: {}, keyAlgorithm });
+  const issuing = await issue({
+    subject: `CN=bench issuing CA ${name}`,
+    issuer: root.credentials,
+    ca: {},
+    keyAlgorithm,
+  });
   // One key for every leaf: the leaves differ in subject, serial and SAN, and setup stays fast.
   const leafKeys = await generateKeyPair(keyAlgorithm);
   const leaves: Uint8Array[] = [];
   for (let index = 0; index < POOL_SIZE; index += 1) {
-    const leaf = await issue({ subject: `CN=device ${index}`, issuer: issuing.credentials, keyAlgorithm, keys: leafKeys, extKeyUsage: ['clientAuth'], san: { upn: [`user${index}@contoso.example`] } });
+    const leaf = await issue({
+      subject: `CN=device ${index}`,
+      issuer: issuing.credentials,
+      keyAlgorithm,
+      keys: leafKeys,
+      extKeyUsage: ['clientAuth'],
+      san: { upn: [`user${index}@contoso.example`] },
+    });
     leaves.push(leaf.cert.der);
   }
   const trustStore = createTrustStore([root.cert.der, issuing.cert.der]);

@@ -13,8 +13,21 @@ import { VerdictCache } from '../shared/trust/verdictCache.js';
 
 const now = new Date();
 const day = 86_400_000;
-const root = await issueCertificate({ subject: 'CN=Warm Root', keyAlgorithm: 'ecdsa-p256', notBefore: new Date(now.getTime() - day), notAfter: new Date(now.getTime() + 365 * day), ca: {} });
-const leaf = await issueCertificate({ subject: 'CN=warm leaf', issuer: root.credentials, keyAlgorithm: 'ecdsa-p256', notBefore: new Date(now.getTime() - day), notAfter: new Date(now.getTime() + 30 * day), extKeyUsage: ['clientAuth'] });
+const root = await issueCertificate({
+  subject: 'CN=Warm Root',
+  keyAlgorithm: 'ecdsa-p256',
+  notBefore: new Date(now.getTime() - day),
+  notAfter: new Date(now.getTime() + 365 * day),
+  ca: {},
+});
+const leaf = await issueCertificate({
+  subject: 'CN=warm leaf',
+  issuer: root.credentials,
+  keyAlgorithm: 'ecdsa-p256',
+  notBefore: new Date(now.getTime() - day),
+  notAfter: new Date(now.getTime() + 30 * day),
+  extKeyUsage: ['clientAuth'],
+});
 const trustStore = createTrustStore([root.cert.der]);
 const der = leaf.cert.der;
 
@@ -43,4 +56,6 @@ const cold = rate(() => validateCertificatePath({ leaf: der, trustStore, time: n
 console.log('warm path (same certificate again):');
 console.log(`  bare sha256 + Map.get     ${b.toFixed(0)} /s`);
 console.log(`  certgate verdict cache    ${w.toFixed(0)} /s`);
-console.log(`  ratio certgate / baseline: ${(w / b).toFixed(2)} (target ≥ 0.5); a full validation of the same leaf: ${cold.toFixed(0)} /s`);
+console.log(
+  `  ratio certgate / baseline: ${(w / b).toFixed(2)} (target ≥ 0.5); a full validation of the same leaf: ${cold.toFixed(0)} /s`,
+);

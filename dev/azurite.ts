@@ -40,7 +40,10 @@ function load(path: string): { default: unknown } {
 }
 
 /** Starts the three services on 127.0.0.1. */
-export async function startAzurite(ports: AzuritePorts = { blob: 0, queue: 0, table: 0 }, host = '127.0.0.1'): Promise<Azurite> {
+export async function startAzurite(
+  ports: AzuritePorts = { blob: 0, queue: 0, table: 0 },
+  host = '127.0.0.1',
+): Promise<Azurite> {
   const TableServer = load('table/TableServer').default as ServerClass;
   const TableConfiguration = load('table/TableConfiguration').default as ConfigClass;
   const QueueServer = load('queue/QueueServer').default as ServerClass;
@@ -49,9 +52,70 @@ export async function startAzurite(ports: AzuritePorts = { blob: 0, queue: 0, ta
   const BlobConfiguration = load('blob/BlobConfiguration').default as ConfigClass;
   // Positional arguments as in Azurite's *Configuration constructors: loose, skipApiVersionCheck,
   // no TLS, no OAuth, path-style URLs, in-memory persistence.
-  const table = new TableServer(new TableConfiguration(host, ports.table, undefined, undefined, false, false, undefined, undefined, true, true, '', '', '', undefined, false, true));
-  const queue = new QueueServer(new QueueConfiguration(host, ports.queue, undefined, undefined, undefined, undefined, false, undefined, false, undefined, true, true, '', '', '', undefined, false, true));
-  const blob = new BlobServer(new BlobConfiguration(host, ports.blob, undefined, undefined, undefined, undefined, false, undefined, false, undefined, true, true, '', '', '', undefined, false, true));
+  const table = new TableServer(
+    new TableConfiguration(
+      host,
+      ports.table,
+      undefined,
+      undefined,
+      false,
+      false,
+      undefined,
+      undefined,
+      true,
+      true,
+      '',
+      '',
+      '',
+      undefined,
+      false,
+      true,
+    ),
+  );
+  const queue = new QueueServer(
+    new QueueConfiguration(
+      host,
+      ports.queue,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      false,
+      undefined,
+      false,
+      undefined,
+      true,
+      true,
+      '',
+      '',
+      '',
+      undefined,
+      false,
+      true,
+    ),
+  );
+  const blob = new BlobServer(
+    new BlobConfiguration(
+      host,
+      ports.blob,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      false,
+      undefined,
+      false,
+      undefined,
+      true,
+      true,
+      '',
+      '',
+      '',
+      undefined,
+      false,
+      true,
+    ),
+  );
   const servers = [table, queue, blob];
   const started: AzuriteServer[] = [];
   try {

@@ -3,7 +3,8 @@
  * local stack (the lead loads it into the policy store). Corporate network 10.20.0.0/16 and
  * fd00:20::/32; registered apps `contoso-portal` (host portal.contoso.example) and `vendor-admin`
  * (host vendors.contoso.example, and portal.contoso.example/admin); the baseline requires a valid
- * client certificate wherever no policy decides; fixed group ids for vendors and finance. The vendor CA's thumbprint is a parameter:
+ * client certificate wherever no policy decides; fixed group ids for vendors and finance. The vendor CA's thumbprint is
+ * a parameter:
  * the local stack passes its dev intermediate's SHA-256 thumbprint.
  * May import: the policy model.
  */
@@ -15,7 +16,10 @@ export const VENDORS_GROUP_ID = '6f1c2a9e-3b4d-4e8f-9a01-5c7d2e4b8f10';
 export const FINANCE_GROUP_ID = '2d8e4f60-7a1b-4c3d-8e9f-0a1b2c3d4e5f';
 /** The roll-out's test user (scenario 4). */
 export const PILOT_USER_UPN = 'pilot.user@contoso.example';
-/** A stand-in vendor CA thumbprint (SHA-256 of the text "certgate demo vendor CA"); pass the real one to {@link demoPolicyConfiguration}. */
+/**
+ * A stand-in vendor CA thumbprint (SHA-256 of the text "certgate demo vendor CA"); pass the real one to {@link
+ * demoPolicyConfiguration}.
+ */
 export const DEMO_VENDOR_CA_THUMBPRINT = '720dfe421a83e9eec1d92667f72160219be71fc2229fd0cddaf4c8773a1ed3e0';
 
 /** The demo's host for the portal. */
@@ -33,8 +37,18 @@ export const VENDOR_ADMIN_HOST = 'vendors.contoso.example';
  * from the host the gateway saw, and their Entra app ids for the Conditional Access posture report.
  */
 export const DEMO_REGISTERED_APPS: readonly RegisteredApp[] = [
-  { id: 'contoso-portal', name: 'Contoso portal', hosts: [{ host: CONTOSO_PORTAL_HOST }], entraAppId: CONTOSO_PORTAL_APP_ID },
-  { id: 'vendor-admin', name: 'Vendor administration', hosts: [{ host: VENDOR_ADMIN_HOST }, { host: CONTOSO_PORTAL_HOST, pathPrefix: '/admin' }], entraAppId: VENDOR_ADMIN_APP_ID },
+  {
+    id: 'contoso-portal',
+    name: 'Contoso portal',
+    hosts: [{ host: CONTOSO_PORTAL_HOST }],
+    entraAppId: CONTOSO_PORTAL_APP_ID,
+  },
+  {
+    id: 'vendor-admin',
+    name: 'Vendor administration',
+    hosts: [{ host: VENDOR_ADMIN_HOST }, { host: CONTOSO_PORTAL_HOST, pathPrefix: '/admin' }],
+    entraAppId: VENDOR_ADMIN_APP_ID,
+  },
 ];
 
 /** How the demo policies name their two apps: by registered app id. */
@@ -51,7 +65,14 @@ export function demoPolicyConfiguration(vendorCaThumbprint: string = DEMO_VENDOR
     schemaVersion: 1,
     settings: { baseline: 'require-valid-certificate', failMode: 'closed' },
     apps: DEMO_REGISTERED_APPS.map((app) => ({ ...app, hosts: [...app.hosts] })),
-    locations: [{ id: 'corporate-network', name: 'Corporate network', ranges: ['10.20.0.0/16', 'fd00:20::/32'], tags: ['corporate'] }],
+    locations: [
+      {
+        id: 'corporate-network',
+        name: 'Corporate network',
+        ranges: ['10.20.0.0/16', 'fd00:20::/32'],
+        tags: ['corporate'],
+      },
+    ],
     policies: [
       {
         // Scenario 3: vendors only with a certificate we issued to them, nothing else.

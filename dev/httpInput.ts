@@ -35,9 +35,15 @@ export interface AcceptedTarget {
 
 export type RequestTarget = AcceptedTarget | { readonly ok: false; readonly refusal: Refusal };
 
-const refuse = (status: number, code: string, message: string): { ok: false; refusal: Refusal } => ({ ok: false, refusal: { status, code, message } });
+const refuse = (status: number, code: string, message: string): { ok: false; refusal: Refusal } => ({
+  ok: false,
+  refusal: { status, code, message },
+});
 
-/** RFC 3986 reg-name / IPv4 characters (unreserved and sub-delims, no percent-encoding), or an IP literal; optional port. */
+/**
+ * RFC 3986 reg-name / IPv4 characters (unreserved and sub-delims, no percent-encoding), or an IP literal; optional
+ * port.
+ */
 const HOST_SHAPE = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=]+)(?::[0-9]{0,5})?$/;
 
 /** Whether a Host header value is an authority a URL can carry (empty is allowed, as in Kestrel). */
@@ -90,10 +96,17 @@ export function readRequestTarget(req: IncomingMessage): RequestTarget {
   const hosts = hostHeadersOf(req);
   if (hosts.length > 1) return refuse(400, 'duplicate-host-header', 'The request has more than one Host header.');
   const host = hosts[0];
-  if (host === undefined && !(req.httpVersionMajor === 1 && req.httpVersionMinor === 0)) return refuse(400, 'missing-host-header', 'An HTTP/1.1 request needs a Host header.');
-  if (host !== undefined && !isValidHostHeader(host)) return refuse(400, 'invalid-host-header', 'The Host header is not a valid host[:port].');
+  if (host === undefined && !(req.httpVersionMajor === 1 && req.httpVersionMinor === 0))
+    return refuse(400, 'missing-host-header', 'An HTTP/1.1 request needs a Host header.');
+  if (host !== undefined && !isValidHostHeader(host))
+    return refuse(400, 'invalid-host-header', 'The Host header is not a valid host[:port].');
   const target = req.url ?? '';
-  if (!TARGET_CHARACTERS.test(target)) return refuse(400, 'invalid-request-target', 'The request target must be printable ASCII; percent-encode anything else.');
+  if (!TARGET_CHARACTERS.test(target))
+    return refuse(
+      400,
+      'invalid-request-target',
+      'The request target must be printable ASCII; percent-encode anything else.',
+    );
   let url: URL;
   let originForm: string;
   if (target.startsWith('/')) {
@@ -110,10 +123,15 @@ export function readRequestTarget(req: IncomingMessage): RequestTarget {
     } catch {
       return refuse(400, 'invalid-request-target', 'The request target is not a valid absolute URL.');
     }
-    if (url.username !== '' || url.password !== '') return refuse(400, 'invalid-request-target', 'The request target must not carry user information.');
+    if (url.username !== '' || url.password !== '')
+      return refuse(400, 'invalid-request-target', 'The request target must not carry user information.');
     // A valid, non-empty Host parses; HTTP/1.0 may leave it out; an empty one names no authority.
     if (host !== undefined && (host === '' || url.host !== new URL(`http://${host}/`).host)) {
-      return refuse(400, 'host-header-mismatch', 'The Host header must name the authority of an absolute request target.');
+      return refuse(
+        400,
+        'host-header-mismatch',
+        'The Host header must name the authority of an absolute request target.',
+      );
     }
     originForm = `${url.pathname}${url.search}`;
     if (host === undefined) return accepted(url.host, originForm, url);
@@ -124,7 +142,12 @@ export function readRequestTarget(req: IncomingMessage): RequestTarget {
 }
 
 function accepted(host: string, originForm: string, url: URL): RequestTarget {
-  if (!isWellFormedPercentEncoding(url.pathname)) return refuse(400, 'invalid-percent-encoding', 'The path has a malformed percent-encoding (a % not followed by two hex digits, or bytes that are not UTF-8).');
+  if (!isWellFormedPercentEncoding(url.pathname))
+    return refuse(
+      400,
+      'invalid-percent-encoding',
+      'The path has a malformed percent-encoding (a % not followed by two hex digits, or bytes that are not UTF-8).',
+    );
   return { ok: true, host, originForm, path: url.pathname, search: url.search };
 }
 
@@ -140,11 +163,20 @@ export function answerRefusal(res: ServerResponse, refusal: Refusal): void {
     return;
   }
   const body = refusalBody(refusal);
-  res.writeHead(refusal.status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+  res.writeHead(refusal.status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+  });
   res.end(body);
 }
 
-const REASON_PHRASES: Readonly<Record<number, string>> = { 400: 'Bad Request', 405: 'Method Not Allowed', 408: 'Request Timeout', 413: 'Content Too Large', 431: 'Request Header Fields Too Large' };
+const REASON_PHRASES: Readonly<Record<number, string>> = {
+  400: 'Bad Request',
+  405: 'Method Not Allowed',
+  408: 'Request Timeout',
+  413: 'Content Too Large',
+  431: 'Request Header Fields Too Large',
+};
 
 /** A complete HTTP/1.1 response for a refusal, with `Connection: close`, to write on a raw socket. */
 export function rawRefusal(refusal: Refusal): string {
@@ -157,9 +189,17 @@ export function refusalOfParserError(error: NodeJS.ErrnoException & { reason?: s
   const detail = `${error.code ?? 'error'}${error.reason ? `: ${error.reason}` : ''}`;
   switch (error.code) {
     case 'HPE_HEADER_OVERFLOW':
-      return { status: 431, code: 'request-header-too-large', message: `The request line and headers are larger than this server accepts (${detail}).` };
+      return {
+        status: 431,
+        code: 'request-header-too-large',
+        message: `The request line and headers are larger than this server accepts (${detail}).`,
+      };
     case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
-      return { status: 413, code: 'chunk-extensions-too-large', message: `The chunk extensions are larger than this server accepts (${detail}).` };
+      return {
+        status: 413,
+        code: 'chunk-extensions-too-large',
+        message: `The chunk extensions are larger than this server accepts (${detail}).`,
+      };
     case 'ERR_HTTP_REQUEST_TIMEOUT':
       return { status: 408, code: 'request-timeout', message: 'The request did not arrive in time.' };
     default:
@@ -192,5 +232,12 @@ export function refuseConnect(_req: IncomingMessage, socket: Duplex): void {
     socket.destroy();
     return;
   }
-  socket.end(rawRefusal({ status: 405, code: 'method-not-supported', message: 'CONNECT is not supported: this is not a forward proxy.' }), () => socket.destroy());
+  socket.end(
+    rawRefusal({
+      status: 405,
+      code: 'method-not-supported',
+      message: 'CONNECT is not supported: this is not a forward proxy.',
+    }),
+    () => socket.destroy(),
+  );
 }

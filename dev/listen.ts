@@ -6,7 +6,9 @@
  */
 import type { AddressInfo, Server } from 'node:net';
 
-/** Listens on `host:port` (port 0: any free one); resolves with the authority, e.g. `127.0.0.1:43121` or `[::1]:43121`. */
+/**
+ * Listens on `host:port` (port 0: any free one); resolves with the authority, e.g. `127.0.0.1:43121` or `[::1]:43121`.
+ */
 export async function listenOn(server: Server, port: number, host: string): Promise<string> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

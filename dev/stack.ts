@@ -71,11 +71,18 @@ export interface Stack {
   readonly pki: DevPki;
   readonly config: AppConfig;
   readonly azurite: Azurite;
-  /** The Microsoft Graph stand-in (and Entra token endpoint for the app's credential), with its fault switches and call counters. */
+  /**
+   * The Microsoft Graph stand-in (and Entra token endpoint for the app's credential), with its fault switches and call
+   * counters.
+   */
   readonly graph: GraphStandIn;
   readonly functionKey: string;
   /** The local token issuer (stands in for Entra ID) and an admin token for the management API. */
-  readonly tokens: { readonly issuer: string; readonly adminToken: string; mint(upn: string, roles: readonly string[], audience?: string, groups?: readonly string[]): Promise<string> };
+  readonly tokens: {
+    readonly issuer: string;
+    readonly adminToken: string;
+    mint(upn: string, roles: readonly string[], audience?: string, groups?: readonly string[]): Promise<string>;
+  };
   /** Whether the demo policies are loaded. */
   readonly demoPolicies: boolean;
   close(): Promise<void>;
@@ -126,7 +133,9 @@ async function warnUnlessGraphTrusted(graph: GraphStandIn, log: (line: string) =
 async function loadFunctions(root: string): Promise<void> {
   installFunctionsCore();
   const dir = join(root, 'functions');
-  for (const file of readdirSync(dir).filter((f) => /\.(ts|js)$/.test(f) && !f.endsWith('.d.ts')).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => /\.(ts|js)$/.test(f) && !f.endsWith('.d.ts'))
+    .sort()) {
     await import(pathToFileURL(join(dir, file)).href);
   }
 }
@@ -154,11 +163,28 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     );
     const pki = await ensureDevPki({ dir: options.pkiDir, crlBaseUrl: pkiServer.url, now: options.now ?? new Date() });
 
-    const issuer = await startDevTokenIssuer({ host: '127.0.0.1', port: 0, tenantId: DEV_TENANT_ID, ...(options.tokenDir ? { keyDir: options.tokenDir } : {}) });
+    const issuer = await startDevTokenIssuer({
+      host: '127.0.0.1',
+      port: 0,
+      tenantId: DEV_TENANT_ID,
+      ...(options.tokenDir ? { keyDir: options.tokenDir } : {}),
+    });
     closers.push(() => issuer.close());
     // Object ids as `dev/tokens/mint.ts` and the Graph stand-in's directory have them.
-    const mint = (upn: string, roles: readonly string[], audience: string = DEV_TOKEN_AUDIENCE, groups?: readonly string[]) =>
-      issuer.mint({ oid: devObjectIdFor(upn), upn, roles, audience, ...(groups ? { groups } : {}), expiresInSeconds: 12 * 3600 });
+    const mint = (
+      upn: string,
+      roles: readonly string[],
+      audience: string = DEV_TOKEN_AUDIENCE,
+      groups?: readonly string[],
+    ) =>
+      issuer.mint({
+        oid: devObjectIdFor(upn),
+        upn,
+        roles,
+        audience,
+        ...(groups ? { groups } : {}),
+        expiresInSeconds: 12 * 3600,
+      });
     const graph = await startGraphStandIn({ host: '127.0.0.1', port: options.ports.graph ?? 0 });
     closers.push(() => graph.close());
     await warnUnlessGraphTrusted(graph, log);
@@ -197,23 +223,40 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const manage = async (path: string, body: unknown): Promise<Response> =>
       fetch(`${host.url}/api/manage/${path}`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-functions-key': options.functionKey, authorization: `Bearer ${adminToken}` },
+        headers: {
+          'content-type': 'application/json',
+          'x-functions-key': options.functionKey,
+          authorization: `Bearer ${adminToken}`,
+        },
         body: JSON.stringify(body),
       });
     for (const ca of [
       { pem: pki.root.certPem, label: 'Contoso Dev Root CA' },
-      { pem: pki.intermediate.certPem, label: 'Contoso Dev Issuing CA', revocation: { mode: 'required', unknown: 'block' }, crlUrls: [pki.crls.intermediate.url] },
+      {
+        pem: pki.intermediate.certPem,
+        label: 'Contoso Dev Issuing CA',
+        revocation: { mode: 'required', unknown: 'block' },
+        crlUrls: [pki.crls.intermediate.url],
+      },
     ]) {
       const added = await manage('cas', ca);
-      if (added.status !== 201) throw new Error(`registering the dev CA ${ca.label} failed: ${added.status} ${await added.text()}`);
+      if (added.status !== 201)
+        throw new Error(`registering the dev CA ${ca.label} failed: ${added.status} ${await added.text()}`);
     }
     const refreshed = await manage('revocation/refresh', {});
-    if (refreshed.status !== 200) throw new Error(`loading the dev CRLs failed: ${refreshed.status} ${await refreshed.text()}`);
+    if (refreshed.status !== 200)
+      throw new Error(`loading the dev CRLs failed: ${refreshed.status} ${await refreshed.text()}`);
     if (options.demoPolicies) {
       const demo = demoPolicyConfiguration(createHash('sha256').update(pki.intermediate.certDer).digest('hex'));
-      const withLocalOffice = { ...demo, locations: demo.locations.map((l) => (l.tags.includes('corporate') ? { ...l, ranges: [...l.ranges, '127.0.0.2/32'] } : l)) };
+      const withLocalOffice = {
+        ...demo,
+        locations: demo.locations.map((l) =>
+          l.tags.includes('corporate') ? { ...l, ranges: [...l.ranges, '127.0.0.2/32'] } : l,
+        ),
+      };
       const imported = await manage('configuration', withLocalOffice);
-      if (imported.status !== 200) throw new Error(`loading the demo policies failed: ${imported.status} ${await imported.text()}`);
+      if (imported.status !== 200)
+        throw new Error(`loading the demo policies failed: ${imported.status} ${await imported.text()}`);
     }
 
     const secret = config.gateway.secrets[0];
@@ -232,7 +275,19 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     });
     closers.push(() => gateway.close());
 
-    return { hostUrl: host.url, gatewayUrl: gateway.url, pkiUrl: pkiServer.url, pki, config, azurite, graph, functionKey: options.functionKey, tokens: { issuer: issuer.issuer, adminToken, mint }, demoPolicies: options.demoPolicies ?? false, close };
+    return {
+      hostUrl: host.url,
+      gatewayUrl: gateway.url,
+      pkiUrl: pkiServer.url,
+      pki,
+      config,
+      azurite,
+      graph,
+      functionKey: options.functionKey,
+      tokens: { issuer: issuer.issuer, adminToken, mint },
+      demoPolicies: options.demoPolicies ?? false,
+      close,
+    };
   } catch (error) {
     await close();
     throw error;
@@ -244,7 +299,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
  * (letters and digits) prefixes the tables and the keys (`<name>-function-key`); `close()` also
  * deletes the PKI.
  */
-export async function startEphemeralStack(name: string, settings: Record<string, string> = {}, options: { demoPolicies?: boolean } = {}): Promise<Stack> {
+export async function startEphemeralStack(
+  name: string,
+  settings: Record<string, string> = {},
+  options: { demoPolicies?: boolean } = {},
+): Promise<Stack> {
   const pkiDir = mkdtempSync(join(tmpdir(), `certgate-${name}-`));
   const removePki = () => {
     rmSync(pkiDir, { recursive: true, force: true });

@@ -24,9 +24,14 @@ const port = (name: string, fallback: number): number => {
 };
 
 const started = performance.now();
-const log = env.CERTGATE_DEV_VERBOSE === '1' ? (line: string) => { console.log(line); } : (line: string) => {
-  if (line.includes('error') || line.includes('unhandled')) console.error(line);
-};
+const log =
+  env.CERTGATE_DEV_VERBOSE === '1'
+    ? (line: string) => {
+        console.log(line);
+      }
+    : (line: string) => {
+        if (line.includes('error') || line.includes('unhandled')) console.error(line);
+      };
 
 let stack;
 try {
@@ -39,7 +44,11 @@ try {
       host: port('CERTGATE_DEV_HOST_PORT', 7071),
       gateway: port('CERTGATE_DEV_GATEWAY_PORT', 8443),
       pki: port('CERTGATE_DEV_PKI_PORT', 7080),
-      azurite: { blob: port('CERTGATE_DEV_AZURITE_BLOB_PORT', 10000), queue: port('CERTGATE_DEV_AZURITE_QUEUE_PORT', 10001), table: port('CERTGATE_DEV_AZURITE_TABLE_PORT', 10002) },
+      azurite: {
+        blob: port('CERTGATE_DEV_AZURITE_BLOB_PORT', 10000),
+        queue: port('CERTGATE_DEV_AZURITE_QUEUE_PORT', 10001),
+        table: port('CERTGATE_DEV_AZURITE_TABLE_PORT', 10002),
+      },
     },
     functionKey: env.CERTGATE_DEV_FUNCTION_KEY ?? 'dev-function-key',
     masterKey: env.CERTGATE_DEV_MASTER_KEY ?? 'dev-master-key',
@@ -49,7 +58,9 @@ try {
 } catch (error) {
   console.error(`certgate local stack failed to start: ${messageOf(error)}`);
   if (error instanceof Error && 'code' in error && error.code === 'EADDRINUSE') {
-    console.error('A port is taken: set CERTGATE_DEV_HOST_PORT / CERTGATE_DEV_GATEWAY_PORT / CERTGATE_DEV_PKI_PORT / CERTGATE_DEV_AZURITE_*_PORT.');
+    console.error(
+      'A port is taken: set CERTGATE_DEV_HOST_PORT / CERTGATE_DEV_GATEWAY_PORT / CERTGATE_DEV_PKI_PORT / CERTGATE_DEV_AZURITE_*_PORT.',
+    );
   }
   process.exit(1);
 }
@@ -62,8 +73,12 @@ const stop = (signal: string) => {
   console.log(`\n${signal}: stopping the local stack…`);
   void running.close().then(() => process.exit(0));
 };
-process.on('SIGINT', () => { stop('SIGINT'); });
-process.on('SIGTERM', () => { stop('SIGTERM'); });
+process.on('SIGINT', () => {
+  stop('SIGINT');
+});
+process.on('SIGTERM', () => {
+  stop('SIGTERM');
+});
 
 const seconds = ((performance.now() - started) / 1000).toFixed(1);
 console.log(`
@@ -82,7 +97,10 @@ for (const [index, step] of tourSteps(running, process.cwd()).entries()) {
   try {
     const result = await step.run();
     const tags = (result.body as { deviceTags?: string[] } | undefined)?.deviceTags ?? [];
-    ok = result.status === step.expected.status && step.expected.reasons.every((r) => result.reasons.includes(r)) && (step.expected.deviceTags ?? []).every((t) => tags.includes(t));
+    ok =
+      result.status === step.expected.status &&
+      step.expected.reasons.every((r) => result.reasons.includes(r)) &&
+      (step.expected.deviceTags ?? []).every((t) => tags.includes(t));
     observed = `${result.status} ${result.reasons.join(', ')}${step.expected.deviceTags ? `; device tags ${tags.join(', ')}` : ''}`;
   } catch (error) {
     observed = `error: ${messageOf(error)}`;
@@ -90,9 +108,19 @@ for (const [index, step] of tourSteps(running, process.cwd()).entries()) {
   if (!ok) failures++;
   console.log(`${index + 1}. ${step.title}`);
   console.log(`   $ ${step.curl}`);
-  console.log(`   ${ok ? 'ok' : 'UNEXPECTED'}: ${observed}${ok ? '' : `   (expected ${step.expected.status} ${step.expected.reasons.join(', ')})`}\n`);
+  console.log(
+    `   ${ok ? 'ok' : 'UNEXPECTED'}: ${observed}${ok ? '' : `   (expected ${step.expected.status} ${step.expected.reasons.join(', ')})`}\n`,
+  );
 }
 console.log(`Also: curl -s ${running.hostUrl}/api/health`);
-console.log(`      the management API takes a function key and an Entra-style token from the local issuer (${running.tokens.issuer}):`);
-console.log(`      curl -s -H "x-functions-key: ${running.functionKey}" -H "Authorization: Bearer $(npx tsx dev/tokens/mint.ts --upn admin@contoso.example --roles Certgate.Admin)" ${running.hostUrl}/api/manage/cas`);
-console.log(failures === 0 ? '\nAll tour steps behaved as stated. Ctrl-C stops the stack.' : `\n${failures} tour step(s) did not behave as stated (see above). Ctrl-C stops the stack.`);
+console.log(
+  `      the management API takes a function key and an Entra-style token from the local issuer (${running.tokens.issuer}):`,
+);
+console.log(
+  `      curl -s -H "x-functions-key: ${running.functionKey}" -H "Authorization: Bearer $(npx tsx dev/tokens/mint.ts --upn admin@contoso.example --roles Certgate.Admin)" ${running.hostUrl}/api/manage/cas`,
+);
+console.log(
+  failures === 0
+    ? '\nAll tour steps behaved as stated. Ctrl-C stops the stack.'
+    : `\n${failures} tour step(s) did not behave as stated (see above). Ctrl-C stops the stack.`,
+);

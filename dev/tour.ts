@@ -17,12 +17,22 @@ export interface TourStep {
   readonly title: string;
   readonly curl: string;
   /** What the step must answer; `deviceTags`, when given, must all be in the decision's tags. */
-  readonly expected: { readonly status: number; readonly reasons: readonly string[]; readonly deviceTags?: readonly string[] };
+  readonly expected: {
+    readonly status: number;
+    readonly reasons: readonly string[];
+    readonly deviceTags?: readonly string[];
+  };
   run(): Promise<{ status: number; reasons: readonly string[]; body: unknown }>;
 }
 
 /** An HTTPS request through the gateway, optionally with a client certificate and extra headers. */
-export async function gatewayRequest(stack: Stack, path: string, client?: { certPath: string; keyPath: string }, headers: Record<string, string> = {}, localAddress?: string): Promise<{ status: number; body: unknown }> {
+export async function gatewayRequest(
+  stack: Stack,
+  path: string,
+  client?: { certPath: string; keyPath: string },
+  headers: Record<string, string> = {},
+  localAddress?: string,
+): Promise<{ status: number; body: unknown }> {
   const url = new URL(path, stack.gatewayUrl);
   return new Promise((resolve, reject) => {
     const req = httpsRequest(
@@ -31,9 +41,11 @@ export async function gatewayRequest(stack: Stack, path: string, client?: { cert
         method: 'GET',
         ca: stack.pki.root.certPem,
         headers,
-        // A Host header (the app's host, as curl -H "Host: …" sends it) must not become the TLS server name: the gateway is 127.0.0.1.
+        // A Host header (the app's host, as curl -H "Host: …" sends it) must not become the TLS server name: the
+        // gateway is 127.0.0.1.
         servername: '',
-        checkServerIdentity: (_host: string, certificate: PeerCertificate) => checkServerIdentity(url.hostname, certificate),
+        checkServerIdentity: (_host: string, certificate: PeerCertificate) =>
+          checkServerIdentity(url.hostname, certificate),
         agent: false,
         ...(localAddress ? { localAddress } : {}),
         ...(client ? { cert: readFileSync(client.certPath), key: readFileSync(client.keyPath) } : {}),
@@ -59,7 +71,8 @@ export async function gatewayRequest(stack: Stack, path: string, client?: { cert
 }
 
 function reasonsOf(body: unknown): string[] {
-  if (body && typeof body === 'object' && 'reasons' in body && Array.isArray(body.reasons)) return body.reasons.map(String);
+  if (body && typeof body === 'object' && 'reasons' in body && Array.isArray(body.reasons))
+    return body.reasons.map(String);
   return [];
 }
 
@@ -89,7 +102,10 @@ export function tourSteps(stack: Stack, cwd: string): TourStep[] {
     expected,
     run: async () => {
       const token = await stack.tokens.mint(upn, [], DEV_APP_AUDIENCE, []);
-      const r = await gatewayRequest(stack, '/api/authorize', alice, { host: CONTOSO_PORTAL_HOST, authorization: `Bearer ${token}` });
+      const r = await gatewayRequest(stack, '/api/authorize', alice, {
+        host: CONTOSO_PORTAL_HOST,
+        authorization: `Bearer ${token}`,
+      });
       return { ...r, reasons: reasonsOf(r.body) };
     },
   });
@@ -99,7 +115,13 @@ export function tourSteps(stack: Stack, cwd: string): TourStep[] {
     expected,
     run: async () => {
       const token = await stack.tokens.mint('alice@contoso.example', [], DEV_APP_AUDIENCE, []);
-      const r = await gatewayRequest(stack, '/api/authorize', undefined, { host: CONTOSO_PORTAL_HOST, authorization: `Bearer ${token}` }, from);
+      const r = await gatewayRequest(
+        stack,
+        '/api/authorize',
+        undefined,
+        { host: CONTOSO_PORTAL_HOST, authorization: `Bearer ${token}` },
+        from,
+      );
       return { ...r, reasons: reasonsOf(r.body) };
     },
   });
@@ -113,21 +135,49 @@ export function tourSteps(stack: Stack, cwd: string): TourStep[] {
     expected,
     run: async () => {
       const token = await stack.tokens.mint('dave@contoso.example', [], DEV_APP_AUDIENCE);
-      const r = await gatewayRequest(stack, '/api/authorize', onDevice ? device : undefined, { host: CONTOSO_PORTAL_HOST, authorization: `Bearer ${token}`, 'user-agent': office });
+      const r = await gatewayRequest(stack, '/api/authorize', onDevice ? device : undefined, {
+        host: CONTOSO_PORTAL_HOST,
+        authorization: `Bearer ${token}`,
+        'user-agent': office,
+      });
       return { ...r, reasons: reasonsOf(r.body) };
     },
   });
   const demoSteps = stack.demoPolicies
     ? [
-        demo('127.0.0.2', { status: 200, reasons: ['policy-allow'] }, 'demo policies: alice, no certificate, the portal from the office (127.0.0.2 stands in for it): allowed'),
-        demo('127.0.0.1', { status: 403, reasons: ['policy-block'] }, 'demo policies: the same from outside the office: blocked by block-external-without-certificate'),
-        daveDesktop(false, { status: 403, reasons: ['policy-block'] }, 'demo policies + Graph: dave (in Finance through a nested group, read from Graph) in Outlook, no managed device: blocked by finance-apps-require-managed-device'),
-        daveDesktop(true, { status: 200, reasons: ['policy-allow'], deviceTags: ['valid-client-certificate', 'compliant', 'hybrid-joined'] }, "the same from the dev laptop (its certificate names Entra device; Graph says compliant, hybrid-joined): allowed by managed-devices-allow"),
+        demo(
+          '127.0.0.2',
+          { status: 200, reasons: ['policy-allow'] },
+          'demo policies: alice, no certificate, the portal from the office (127.0.0.2 stands in for it): allowed',
+        ),
+        demo(
+          '127.0.0.1',
+          { status: 403, reasons: ['policy-block'] },
+          'demo policies: the same from outside the office: blocked by block-external-without-certificate',
+        ),
+        daveDesktop(
+          false,
+          { status: 403, reasons: ['policy-block'] },
+          'demo policies + Graph: dave (in Finance through a nested group, read from Graph) in Outlook, no managed device: blocked by finance-apps-require-managed-device',
+        ),
+        daveDesktop(
+          true,
+          {
+            status: 200,
+            reasons: ['policy-allow'],
+            deviceTags: ['valid-client-certificate', 'compliant', 'hybrid-joined'],
+          },
+          'the same from the dev laptop (its certificate names Entra device; Graph says compliant, hybrid-joined): allowed by managed-devices-allow',
+        ),
       ]
     : [];
   return [
     ...demoSteps,
-    withCert('alice', { status: 200, reasons: ['client-certificate-valid'] }, "alice's certificate from the trusted dev CA: allowed"),
+    withCert(
+      'alice',
+      { status: 200, reasons: ['client-certificate-valid'] },
+      "alice's certificate from the trusted dev CA: allowed",
+    ),
     {
       title: 'no client certificate: blocked',
       curl: `curl -s --cacert ${cacert} ${url}`,
@@ -137,20 +187,53 @@ export function tourSteps(stack: Stack, cwd: string): TourStep[] {
         return { ...r, reasons: reasonsOf(r.body) };
       },
     },
-    withCert('expired', { status: 403, reasons: ['client-certificate-invalid', 'certificate-expired'] }, 'an expired certificate: blocked, and the reason says so'),
-    withCert('not-yet-valid', { status: 403, reasons: ['client-certificate-invalid', 'certificate-not-yet-valid'] }, 'a certificate not valid yet: blocked'),
-    withCert('untrusted', { status: 403, reasons: ['client-certificate-invalid', 'certificate-untrusted'] }, 'a certificate from a CA nobody trusts: blocked'),
-    withCert('revoked', { status: 403, reasons: ['client-certificate-invalid', 'certificate-revoked'] }, "a certificate on the issuing CA's CRL: blocked as revoked"),
-    withCert('no-client-auth', { status: 403, reasons: ['client-certificate-invalid', 'certificate-eku-missing'] }, 'a certificate without the Client Authentication EKU: blocked'),
-    asUser('alice@contoso.example', { status: 200, reasons: ['client-certificate-valid'] }, "alice, signed in, with her own certificate: allowed"),
-    asUser('bob@contoso.example', { status: 403, reasons: ['client-certificate-not-bound-to-user'] }, "bob, signed in, presenting alice's certificate: blocked (the certificate is not his)"),
+    withCert(
+      'expired',
+      { status: 403, reasons: ['client-certificate-invalid', 'certificate-expired'] },
+      'an expired certificate: blocked, and the reason says so',
+    ),
+    withCert(
+      'not-yet-valid',
+      { status: 403, reasons: ['client-certificate-invalid', 'certificate-not-yet-valid'] },
+      'a certificate not valid yet: blocked',
+    ),
+    withCert(
+      'untrusted',
+      { status: 403, reasons: ['client-certificate-invalid', 'certificate-untrusted'] },
+      'a certificate from a CA nobody trusts: blocked',
+    ),
+    withCert(
+      'revoked',
+      { status: 403, reasons: ['client-certificate-invalid', 'certificate-revoked'] },
+      "a certificate on the issuing CA's CRL: blocked as revoked",
+    ),
+    withCert(
+      'no-client-auth',
+      { status: 403, reasons: ['client-certificate-invalid', 'certificate-eku-missing'] },
+      'a certificate without the Client Authentication EKU: blocked',
+    ),
+    asUser(
+      'alice@contoso.example',
+      { status: 200, reasons: ['client-certificate-valid'] },
+      'alice, signed in, with her own certificate: allowed',
+    ),
+    asUser(
+      'bob@contoso.example',
+      { status: 403, reasons: ['client-certificate-not-bound-to-user'] },
+      "bob, signed in, presenting alice's certificate: blocked (the certificate is not his)",
+    ),
     {
       title: 'a forged certificate header sent straight to the functions, without the gateway secret: refused (401)',
       curl: `curl -s -H "X-Client-Certificate: $(node -p "encodeURIComponent(require('fs').readFileSync('${rel(stack.pki.users.alice?.certPath ?? '')}','utf8'))")" ${stack.hostUrl}/api/authorize`,
-      expected: { status: 401, reasons: ['forwarded-certificate-rejected', 'forwarded-certificate-untrusted-forwarder'] },
+      expected: {
+        status: 401,
+        reasons: ['forwarded-certificate-rejected', 'forwarded-certificate-untrusted-forwarder'],
+      },
       run: async () => {
         const pem = stack.pki.users.alice?.certPem ?? '';
-        const res = await fetch(`${stack.hostUrl}/api/authorize`, { headers: { 'x-client-certificate': encodeURIComponent(pem), [secretHeader]: 'not-the-secret-0000000' } });
+        const res = await fetch(`${stack.hostUrl}/api/authorize`, {
+          headers: { 'x-client-certificate': encodeURIComponent(pem), [secretHeader]: 'not-the-secret-0000000' },
+        });
         const body: unknown = await res.json();
         return { status: res.status, reasons: reasonsOf(body), body };
       },

@@ -28,14 +28,40 @@ export async function authorize(request: HttpRequest, context: InvocationContext
   const { intake, client } = attempt;
   const alerts = services.alerts.forInvocation(context);
   if (intake.kind === 'rejected' && intake.reason === 'forwarded-certificate-untrusted-forwarder') {
-    alerts.raise({ event: 'certgate.alert.untrusted-forwarder', correlationId, detail: intake.detail, remoteAddress: attempt.peerAddress, client });
+    alerts.raise({
+      event: 'certgate.alert.untrusted-forwarder',
+      correlationId,
+      detail: intake.detail,
+      remoteAddress: attempt.peerAddress,
+      client,
+    });
   }
-  const { decision, user } = await decideAccess(services, attempt, { alerts, error: (line) => { context.error(line); } });
+  const { decision, user } = await decideAccess(services, attempt, {
+    alerts,
+    error: (line) => {
+      context.error(line);
+    },
+  });
   services.decisionLog.forInvocation(context).record({ decision, client, ...(user !== undefined ? { user } : {}) });
   for (const alert of decision.policy?.alerts ?? []) {
-    alerts.raise({ event: 'certgate.alert.policy', correlationId, policyId: alert.policyId, severity: alert.severity, effect: decision.effect, client });
+    alerts.raise({
+      event: 'certgate.alert.policy',
+      correlationId,
+      policyId: alert.policyId,
+      severity: alert.severity,
+      effect: decision.effect,
+      client,
+    });
   }
-  return decisionResponse(decision, { html: prefersHtml(request.headers.get('accept')), ...(decision.blockMessage ? { blockMessage: decision.blockMessage } : {}) });
+  return decisionResponse(decision, {
+    html: prefersHtml(request.headers.get('accept')),
+    ...(decision.blockMessage ? { blockMessage: decision.blockMessage } : {}),
+  });
 }
 
-app.http('authorize', { methods: ['GET', 'POST', 'HEAD', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'], authLevel: 'anonymous', route: 'authorize/{*path}', handler: authorize });
+app.http('authorize', {
+  methods: ['GET', 'POST', 'HEAD', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+  authLevel: 'anonymous',
+  route: 'authorize/{*path}',
+  handler: authorize,
+});

@@ -19,7 +19,11 @@ export async function health(_request: unknown, context: InvocationContext): Pro
     services = getServices();
   } catch (error) {
     context.error(`health: configuration invalid: ${messageOf(error)}`);
-    return { status: 503, jsonBody: { status: 'unhealthy', version: VERSION, config: { ok: false, code: 'config-invalid' } }, headers: { 'cache-control': 'no-store' } };
+    return {
+      status: 503,
+      jsonBody: { status: 'unhealthy', version: VERSION, config: { ok: false, code: 'config-invalid' } },
+      headers: { 'cache-control': 'no-store' },
+    };
   }
   const storage = await services.storageHealth.report();
   const graph = { enabled: services.config.graph.enabled, circuit: services.directoryCache.stats().breaker };
@@ -30,7 +34,14 @@ export async function health(_request: unknown, context: InvocationContext): Pro
   }
   return {
     status: 200,
-    jsonBody: { status: 'degraded', version: VERSION, reasons: [storage.problem ?? 'storage-unreachable'], storage: { ...storage, code: 'store-unavailable' }, graph, caches },
+    jsonBody: {
+      status: 'degraded',
+      version: VERSION,
+      reasons: [storage.problem ?? 'storage-unreachable'],
+      storage: { ...storage, code: 'store-unavailable' },
+      graph,
+      caches,
+    },
     headers,
   };
 }

@@ -19,4 +19,9 @@ export async function manageApps(request: HttpRequest, context: InvocationContex
   return handleDocumentCollection('app', request, configApiFor(services, access.actor, context));
 }
 
-app.http('manage-apps', { methods: ['GET', 'PUT', 'DELETE'], authLevel: 'function', route: 'manage/apps/{id?}', handler: manageApps });
+app.http('manage-apps', {
+  methods: ['GET', 'PUT', 'DELETE'],
+  authLevel: 'function',
+  route: 'manage/apps/{id?}',
+  handler: manageApps,
+});

@@ -12,7 +12,11 @@ export async function manageAudit(request: HttpRequest, context: InvocationConte
   if (!access.ok) return access.response;
   const limit = Math.min(1000, Math.max(1, Number.parseInt(request.query.get('limit') ?? '100', 10) || 100));
   try {
-    return { status: 200, jsonBody: { entries: await getServices().policyStore.audit(limit) }, headers: { 'cache-control': 'no-store' } };
+    return {
+      status: 200,
+      jsonBody: { entries: await getServices().policyStore.audit(limit) },
+      headers: { 'cache-control': 'no-store' },
+    };
   } catch (error) {
     return storeFailure(error, context);
   }

@@ -10,12 +10,25 @@ import { z } from 'zod';
 import { authorizeManagement, roleFor } from '../shared/http/managementAuth.js';
 import { getServices } from '../shared/composition.js';
 import { managementError } from '../shared/http/responses.js';
-import { BindingRulesSchema, caView, CrlUrlsSchema, firstIssue, RevocationPolicySchema, storeFailure } from '../shared/http/management.js';
+import {
+  BindingRulesSchema,
+  caView,
+  CrlUrlsSchema,
+  firstIssue,
+  RevocationPolicySchema,
+  storeFailure,
+} from '../shared/http/management.js';
 import { caWithCrls, unsupportedCrlUrlDetail } from '../shared/http/caCrlView.js';
 import { firstUnsupportedCrlUrl } from '../shared/trust/revocationPolicy.js';
 
 const Changes = z
-  .object({ label: z.string().min(1).max(200).optional(), enabled: z.boolean().optional(), revocation: RevocationPolicySchema.optional(), crlUrls: CrlUrlsSchema.optional(), bindingRules: BindingRulesSchema.optional() })
+  .object({
+    label: z.string().min(1).max(200).optional(),
+    enabled: z.boolean().optional(),
+    revocation: RevocationPolicySchema.optional(),
+    crlUrls: CrlUrlsSchema.optional(),
+    bindingRules: BindingRulesSchema.optional(),
+  })
   .strict();
 
 export async function manageCa(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
@@ -28,7 +41,9 @@ export async function manageCa(request: HttpRequest, context: InvocationContext)
   try {
     if (request.method === 'GET') {
       const ca = await services.trustedCas.get(thumbprint);
-      return ca ? { status: 200, jsonBody: caView(ca), headers: { etag: ca.etag, 'cache-control': 'no-store' } } : managementError('ca-not-found');
+      return ca
+        ? { status: 200, jsonBody: caView(ca), headers: { etag: ca.etag, 'cache-control': 'no-store' } }
+        : managementError('ca-not-found');
     }
     if (request.method === 'DELETE') {
       await services.trustedCas.remove(thumbprint, ifMatch);
@@ -43,7 +58,9 @@ export async function manageCa(request: HttpRequest, context: InvocationContext)
     } catch {
       return managementError('request-body-invalid', 'the body is not valid JSON');
     }
-    const unsupported = firstUnsupportedCrlUrl(typeof body === 'object' && body !== null ? (body as { crlUrls?: unknown }).crlUrls : undefined);
+    const unsupported = firstUnsupportedCrlUrl(
+      typeof body === 'object' && body !== null ? (body as { crlUrls?: unknown }).crlUrls : undefined,
+    );
     if (unsupported) return managementError('crl-url-unsupported', unsupportedCrlUrlDetail(unsupported.url));
     const changes = Changes.safeParse(body);
     if (!changes.success) {
@@ -51,13 +68,24 @@ export async function manageCa(request: HttpRequest, context: InvocationContext)
     }
     const updated = await services.trustedCas.update(thumbprint, changes.data, ifMatch);
     services.trustAnchors.invalidate();
-    context.log(JSON.stringify({ event: 'certgate.audit.ca-changed', by: access.actor, thumbprint, changes: changes.data }));
+    context.log(
+      JSON.stringify({ event: 'certgate.audit.ca-changed', by: access.actor, thumbprint, changes: changes.data }),
+    );
     // New CRL URLs are loaded now, so the next request does not meet a CRL that was never fetched.
     const crls = changes.data.crlUrls && updated.enabled ? await services.crls.loadNow(updated.crlUrls) : undefined;
-    return { status: 200, jsonBody: crls ? caWithCrls(updated, crls) : caView(updated), headers: { etag: updated.etag, 'cache-control': 'no-store' } };
+    return {
+      status: 200,
+      jsonBody: crls ? caWithCrls(updated, crls) : caView(updated),
+      headers: { etag: updated.etag, 'cache-control': 'no-store' },
+    };
   } catch (error) {
     return storeFailure(error, context);
   }
 }
 
-app.http('manage-ca', { methods: ['GET', 'PATCH', 'DELETE'], authLevel: 'function', route: 'manage/cas/{thumbprint}', handler: manageCa });
+app.http('manage-ca', {
+  methods: ['GET', 'PATCH', 'DELETE'],
+  authLevel: 'function',
+  route: 'manage/cas/{thumbprint}',
+  handler: manageCa,
+});

@@ -20,10 +20,23 @@ import { z } from 'zod';
 import { authorizeManagement, roleFor } from '../shared/http/managementAuth.js';
 import { getServices } from '../shared/composition.js';
 import { managementError } from '../shared/http/responses.js';
-import { BindingRulesSchema, caView, CrlUrlsSchema, firstIssue, RevocationPolicySchema, storeFailure } from '../shared/http/management.js';
+import {
+  BindingRulesSchema,
+  caView,
+  CrlUrlsSchema,
+  firstIssue,
+  RevocationPolicySchema,
+  storeFailure,
+} from '../shared/http/management.js';
 import type { RevocationPolicy } from '../shared/ports.js';
 import { caWithCrls, unsupportedCrlUrlDetail } from '../shared/http/caCrlView.js';
-import { admitCaCertificates, crlUrlsToLoad, decodeCertificateUpload, privateKeyRefusal, type CaAdmission } from '../shared/trust/caAdmission.js';
+import {
+  admitCaCertificates,
+  crlUrlsToLoad,
+  decodeCertificateUpload,
+  privateKeyRefusal,
+  type CaAdmission,
+} from '../shared/trust/caAdmission.js';
 import { firstUnsupportedCrlUrl } from '../shared/trust/revocationPolicy.js';
 
 const JsonUpload = z
@@ -51,7 +64,8 @@ async function uploadOf(request: HttpRequest): Promise<Upload | { error: HttpRes
   const raw = new Uint8Array(await request.arrayBuffer());
   // Before any parsing, so no later error (bad JSON, unknown field) can say anything about a key.
   const keyInBody = privateKeyRefusal(raw);
-  if (keyInBody) return { error: managementError(keyInBody.reason, 'detail' in keyInBody ? keyInBody.detail : undefined) };
+  if (keyInBody)
+    return { error: managementError(keyInBody.reason, 'detail' in keyInBody ? keyInBody.detail : undefined) };
   if (!contentType.includes('json')) return { body: raw };
   let json: unknown;
   try {
@@ -59,15 +73,24 @@ async function uploadOf(request: HttpRequest): Promise<Upload | { error: HttpRes
   } catch {
     return { error: managementError('request-body-invalid', 'the body is not valid JSON') };
   }
-  const unsupported = firstUnsupportedCrlUrl(typeof json === 'object' && json !== null ? (json as { crlUrls?: unknown }).crlUrls : undefined);
+  const unsupported = firstUnsupportedCrlUrl(
+    typeof json === 'object' && json !== null ? (json as { crlUrls?: unknown }).crlUrls : undefined,
+  );
   if (unsupported) return { error: managementError('crl-url-unsupported', unsupportedCrlUrlDetail(unsupported.url)) };
   const parsed = JsonUpload.safeParse(json);
   if (!parsed.success) {
     return { error: managementError('request-body-invalid', firstIssue(parsed.error)) };
   }
   const { pem, der, label, revocation, crlUrls, bindingRules } = parsed.data;
-  const body = pem !== undefined ? new Uint8Array(Buffer.from(pem, 'utf8')) : new Uint8Array(Buffer.from(der ?? '', 'base64'));
-  return { body, ...(label ? { label } : {}), ...(revocation ? { revocation } : {}), ...(crlUrls ? { crlUrls } : {}), ...(bindingRules ? { bindingRules } : {}) };
+  const body =
+    pem !== undefined ? new Uint8Array(Buffer.from(pem, 'utf8')) : new Uint8Array(Buffer.from(der ?? '', 'base64'));
+  return {
+    body,
+    ...(label ? { label } : {}),
+    ...(revocation ? { revocation } : {}),
+    ...(crlUrls ? { crlUrls } : {}),
+    ...(bindingRules ? { bindingRules } : {}),
+  };
 }
 
 export async function manageCas(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
@@ -96,13 +119,19 @@ export async function manageCas(request: HttpRequest, context: InvocationContext
     const first = verdicts.find((v): v is Extract<CaAdmission, { ok: false }> => !v.ok);
     if (first) {
       return managementError(first.reason, first.detail, {
-        certificates: verdicts.map((v) => (v.ok ? { thumbprint: v.ca.thumbprint, subject: v.ca.subject, ok: true } : { thumbprint: v.thumbprint, subject: v.subject, ok: false, code: v.reason, detail: v.detail })),
+        certificates: verdicts.map((v) =>
+          v.ok
+            ? { thumbprint: v.ca.thumbprint, subject: v.ca.subject, ok: true }
+            : { thumbprint: v.thumbprint, subject: v.subject, ok: false, code: v.reason, detail: v.detail },
+        ),
       });
     }
     const added = [];
     for (const verdict of verdicts) if (verdict.ok) added.push(await services.trustedCas.add(verdict.ca));
     services.trustAnchors.invalidate();
-    const withCrls = await Promise.all(added.map(async (ca) => ({ ca, crls: await services.crls.loadNow(crlUrlsToLoad(ca)) })));
+    const withCrls = await Promise.all(
+      added.map(async (ca) => ({ ca, crls: await services.crls.loadNow(crlUrlsToLoad(ca)) })),
+    );
     context.log(
       JSON.stringify({
         event: 'certgate.audit.ca-added',
@@ -111,7 +140,11 @@ export async function manageCas(request: HttpRequest, context: InvocationContext
         crls: withCrls.flatMap(({ crls }) => crls.map((crl) => ({ url: crl.url, loaded: crl.loaded }))),
       }),
     );
-    return { status: 201, jsonBody: { code: 'ca-added', cas: withCrls.map(({ ca, crls }) => caWithCrls(ca, crls)) }, headers: { 'cache-control': 'no-store' } };
+    return {
+      status: 201,
+      jsonBody: { code: 'ca-added', cas: withCrls.map(({ ca, crls }) => caWithCrls(ca, crls)) },
+      headers: { 'cache-control': 'no-store' },
+    };
   } catch (error) {
     return storeFailure(error, context);
   }

@@ -17,4 +17,9 @@ export async function manageConfiguration(request: HttpRequest, context: Invocat
   return handleConfiguration(request, configApiFor(services, access.actor, context));
 }
 
-app.http('manage-configuration', { methods: ['GET', 'POST'], authLevel: 'function', route: 'manage/configuration', handler: manageConfiguration });
+app.http('manage-configuration', {
+  methods: ['GET', 'POST'],
+  authLevel: 'function',
+  route: 'manage/configuration',
+  handler: manageConfiguration,
+});

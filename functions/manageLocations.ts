@@ -16,4 +16,9 @@ export async function manageLocations(request: HttpRequest, context: InvocationC
   return handleDocumentCollection('location', request, configApiFor(services, access.actor, context));
 }
 
-app.http('manage-locations', { methods: ['GET', 'PUT', 'DELETE'], authLevel: 'function', route: 'manage/locations/{id?}', handler: manageLocations });
+app.http('manage-locations', {
+  methods: ['GET', 'PUT', 'DELETE'],
+  authLevel: 'function',
+  route: 'manage/locations/{id?}',
+  handler: manageLocations,
+});

@@ -18,4 +18,9 @@ export async function managePolicies(request: HttpRequest, context: InvocationCo
   return handleDocumentCollection('policy', request, configApiFor(services, access.actor, context));
 }
 
-app.http('manage-policies', { methods: ['GET', 'PUT', 'DELETE'], authLevel: 'function', route: 'manage/policies/{id?}', handler: managePolicies });
+app.http('manage-policies', {
+  methods: ['GET', 'PUT', 'DELETE'],
+  authLevel: 'function',
+  route: 'manage/policies/{id?}',
+  handler: managePolicies,
+});

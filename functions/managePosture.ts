@@ -30,13 +30,21 @@ function runResponse(report: PostureReport): HttpResponseInit {
   const { summary } = report;
   if (summary.status === 'complete') return { status: 200, jsonBody: report, headers: { 'cache-control': 'no-store' } };
   if (summary.status === 'graph-disabled') return managementError('posture-graph-disabled', undefined, { report });
-  const response = managementError(FAILURE_REASONS[summary.error.kind], `${summary.error.kind}: ${summary.error.message}`, { report });
+  const response = managementError(
+    FAILURE_REASONS[summary.error.kind],
+    `${summary.error.kind}: ${summary.error.message}`,
+    { report },
+  );
   const retryAfter = summary.error.retryAfterSeconds;
-  return retryAfter === undefined ? response : { ...response, headers: { ...(response.headers as Record<string, string>), 'retry-after': String(retryAfter) } };
+  return retryAfter === undefined
+    ? response
+    : { ...response, headers: { ...(response.headers as Record<string, string>), 'retry-after': String(retryAfter) } };
 }
 
 /** The handler over the services `resolve` gives (the worker's own in production, built ones in tests). */
-export function createManagePosture(resolve: () => Services): (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit> {
+export function createManagePosture(
+  resolve: () => Services,
+): (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit> {
   return async (request, context) => {
     const services = resolve();
     const access = await authorizeManagement(request, services, roleFor(request));
@@ -44,10 +52,25 @@ export function createManagePosture(resolve: () => Services): (request: HttpRequ
     try {
       if (request.method === 'GET') {
         const report = await services.postureReports.latest();
-        return report ? { status: 200, jsonBody: report, headers: { 'cache-control': 'no-store' } } : managementError('posture-report-not-found');
+        return report
+          ? { status: 200, jsonBody: report, headers: { 'cache-control': 'no-store' } }
+          : managementError('posture-report-not-found');
       }
-      const report = await runPostureReport({ directory: services.directory, policies: services.policies, store: services.postureReports, clock: services.clock });
-      context.log(JSON.stringify({ event: 'certgate.posture.reported', trigger: 'manage', actor: access.actor, status: report.summary.status, gaps: report.summary.gaps }));
+      const report = await runPostureReport({
+        directory: services.directory,
+        policies: services.policies,
+        store: services.postureReports,
+        clock: services.clock,
+      });
+      context.log(
+        JSON.stringify({
+          event: 'certgate.posture.reported',
+          trigger: 'manage',
+          actor: access.actor,
+          status: report.summary.status,
+          gaps: report.summary.gaps,
+        }),
+      );
       return runResponse(report);
     } catch (error) {
       return storeFailure(error, context);
@@ -58,4 +81,9 @@ export function createManagePosture(resolve: () => Services): (request: HttpRequ
 /** `GET|POST /api/manage/posture` for the worker's services. */
 export const managePosture = createManagePosture(getServices);
 
-app.http('manage-posture', { methods: ['GET', 'POST'], authLevel: 'function', route: 'manage/posture', handler: managePosture });
+app.http('manage-posture', {
+  methods: ['GET', 'POST'],
+  authLevel: 'function',
+  route: 'manage/posture',
+  handler: managePosture,
+});

@@ -14,7 +14,11 @@ export async function manageRevocation(request: HttpRequest, context: Invocation
   const services = getServices();
   const action = request.params.action ?? '';
   if (request.method === 'GET' && action === '') {
-    return { status: 200, jsonBody: { sources: services.crls.status(), generation: services.crls.generation }, headers: { 'cache-control': 'no-store' } };
+    return {
+      status: 200,
+      jsonBody: { sources: services.crls.status(), generation: services.crls.generation },
+      headers: { 'cache-control': 'no-store' },
+    };
   }
   if (request.method === 'POST' && action === 'refresh') {
     try {
@@ -23,10 +27,30 @@ export async function manageRevocation(request: HttpRequest, context: Invocation
       return storeFailure(error, context);
     }
     const report = await services.crls.refresh({ force: true });
-    context.log(JSON.stringify({ event: 'certgate.crl.refreshed', checked: report.checked, updated: report.updated, failed: report.failed }));
+    context.log(
+      JSON.stringify({
+        event: 'certgate.crl.refreshed',
+        checked: report.checked,
+        updated: report.updated,
+        failed: report.failed,
+      }),
+    );
     return { status: 200, jsonBody: report, headers: { 'cache-control': 'no-store' } };
   }
-  return { status: 404, jsonBody: { error: { code: 'route-not-found', message: 'Use GET /api/manage/revocation or POST /api/manage/revocation/refresh.' } } };
+  return {
+    status: 404,
+    jsonBody: {
+      error: {
+        code: 'route-not-found',
+        message: 'Use GET /api/manage/revocation or POST /api/manage/revocation/refresh.',
+      },
+    },
+  };
 }
 
-app.http('manage-revocation', { methods: ['GET', 'POST'], authLevel: 'function', route: 'manage/revocation/{action?}', handler: manageRevocation });
+app.http('manage-revocation', {
+  methods: ['GET', 'POST'],
+  authLevel: 'function',
+  route: 'manage/revocation/{action?}',
+  handler: manageRevocation,
+});

@@ -14,4 +14,9 @@ export async function manageSettings(request: HttpRequest, context: InvocationCo
   return handleSettings(request, configApiFor(services, access.actor, context));
 }
 
-app.http('manage-settings', { methods: ['GET', 'PUT'], authLevel: 'function', route: 'manage/settings', handler: manageSettings });
+app.http('manage-settings', {
+  methods: ['GET', 'PUT'],
+  authLevel: 'function',
+  route: 'manage/settings',
+  handler: manageSettings,
+});

@@ -11,7 +11,14 @@ export async function refreshCrls(_timer: Timer, context: InvocationContext): Pr
   const services = getServices();
   services.crls.track((await services.trustAnchors.get()).crlUrls);
   const report = await services.crls.refresh();
-  context.log(JSON.stringify({ event: 'certgate.crl.refreshed', checked: report.checked, updated: report.updated, failed: report.failed }));
+  context.log(
+    JSON.stringify({
+      event: 'certgate.crl.refreshed',
+      checked: report.checked,
+      updated: report.updated,
+      failed: report.failed,
+    }),
+  );
 }
 
 app.timer('refresh-crls', { schedule: '0 */5 * * * *', handler: refreshCrls });

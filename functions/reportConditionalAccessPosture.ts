@@ -9,7 +9,12 @@ import { runPostureReport } from '../shared/postureReporting.js';
 
 export async function reportConditionalAccessPosture(_timer: Timer, context: InvocationContext): Promise<void> {
   const services = getServices();
-  const report = await runPostureReport({ directory: services.directory, policies: services.policies, store: services.postureReports, clock: services.clock });
+  const report = await runPostureReport({
+    directory: services.directory,
+    policies: services.policies,
+    store: services.postureReports,
+    clock: services.clock,
+  });
   const { summary } = report;
   const line = JSON.stringify({
     event: 'certgate.posture.reported',

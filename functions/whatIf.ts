@@ -16,13 +16,31 @@ import { firstIssue } from '../shared/http/management.js';
 import { managementError } from '../shared/http/responses.js';
 
 const WhatIf = z.strictObject({
-  certificate: z.string().max(64 * 1024).optional(),
-  chain: z.array(z.string().max(64 * 1024)).max(8).optional(),
+  certificate: z
+    .string()
+    .max(64 * 1024)
+    .optional(),
+  chain: z
+    .array(z.string().max(64 * 1024))
+    .max(8)
+    .optional(),
   time: z.iso.datetime({ offset: true }).optional(),
-  app: z.strictObject({ id: z.string().max(200).optional(), host: z.string().max(255).optional(), path: z.string().max(2048).optional() }).optional(),
+  app: z
+    .strictObject({
+      id: z.string().max(200).optional(),
+      host: z.string().max(255).optional(),
+      path: z.string().max(2048).optional(),
+    })
+    .optional(),
   clientIp: z.union([z.ipv4(), z.ipv6()]).optional(),
   userAgent: z.string().max(1024).optional(),
-  user: z.strictObject({ id: z.string().max(200).optional(), upn: z.string().max(320).optional(), groups: z.array(z.string().max(100)).max(500).optional() }).optional(),
+  user: z
+    .strictObject({
+      id: z.string().max(200).optional(),
+      upn: z.string().max(320).optional(),
+      groups: z.array(z.string().max(100)).max(500).optional(),
+    })
+    .optional(),
 });
 
 export async function whatIf(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
@@ -47,19 +65,52 @@ export async function whatIf(request: HttpRequest, context: InvocationContext): 
       const parsedChain = parseCertificates(pem);
       return parsedChain.ok ? parsedChain.certificates.map((c) => c.der) : [];
     });
-    if (!certificates.ok || !certificates.certificates[0]) return managementError('request-body-invalid', `certificate: ${certificates.ok ? 'no certificate' : certificates.detail}`);
+    if (!certificates.ok || !certificates.certificates[0])
+      return managementError(
+        'request-body-invalid',
+        `certificate: ${certificates.ok ? 'no certificate' : certificates.detail}`,
+      );
     const [leaf, ...rest] = certificates.certificates;
-    intake = { kind: 'present', gateway: services.config.gateway.kind, leaf: leaf.der, chain: [...rest.map((c) => c.der), ...chain], gatewayVerification: { status: 'not-provided' }, trace: ['what-if'] };
+    intake = {
+      kind: 'present',
+      gateway: services.config.gateway.kind,
+      leaf: leaf.der,
+      chain: [...rest.map((c) => c.der), ...chain],
+      gatewayVerification: { status: 'not-provided' },
+      trace: ['what-if'],
+    };
   }
-  const client = { ...(input.clientIp ? { clientIp: input.clientIp } : {}), ...(input.app?.host ? { host: input.app.host } : {}), ...(input.app?.path ? { path: input.app.path } : {}), ...(input.userAgent ? { userAgent: input.userAgent } : {}) };
+  const client = {
+    ...(input.clientIp ? { clientIp: input.clientIp } : {}),
+    ...(input.app?.host ? { host: input.app.host } : {}),
+    ...(input.app?.path ? { path: input.app.path } : {}),
+    ...(input.userAgent ? { userAgent: input.userAgent } : {}),
+  };
   // The admin asking may name the app outright (a hint); otherwise it is resolved from host and path as authorize does.
   const { decision } = await decideAccess(
     services,
-    { intake, client, ...(input.app?.id ? { appHint: input.app.id } : {}), identity: input.user ? { user: input.user } : {}, correlationId, now, fresh: true },
+    {
+      intake,
+      client,
+      ...(input.app?.id ? { appHint: input.app.id } : {}),
+      identity: input.user ? { user: input.user } : {},
+      correlationId,
+      now,
+      fresh: true,
+    },
     // A hypothetical request raises no alerts: nothing happened.
-    { alerts: { raise: () => undefined }, error: (line) => { context.error(`whatif: ${line}`); } },
+    {
+      alerts: { raise: () => undefined },
+      error: (line) => {
+        context.error(`whatif: ${line}`);
+      },
+    },
   );
-  return { status: 200, jsonBody: { ...decision, evaluatedAt: now.toISOString() }, headers: { 'cache-control': 'no-store' } };
+  return {
+    status: 200,
+    jsonBody: { ...decision, evaluatedAt: now.toISOString() },
+    headers: { 'cache-control': 'no-store' },
+  };
 }
 
 app.http('manage-whatif', { methods: ['POST'], authLevel: 'function', route: 'manage/whatif', handler: whatIf });

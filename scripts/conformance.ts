@@ -100,7 +100,9 @@ function normaliseIp(value: string): string {
   const headGroups = head === '' ? [] : head.split(':');
   const tailGroups = value.includes('::') ? (tail === '' ? [] : tail.split(':')) : [];
   const fill = value.includes('::') ? Array.from({ length: 8 - headGroups.length - tailGroups.length }, () => '0') : [];
-  return [...headGroups, ...fill, ...tailGroups].map((group: string) => parseInt(group, 16).toString(16).toUpperCase()).join(':');
+  return [...headGroups, ...fill, ...tailGroups]
+    .map((group: string) => parseInt(group, 16).toString(16).toUpperCase())
+    .join(':');
 }
 
 /**
@@ -114,12 +116,20 @@ export function selectCase(testCase: LimboCase): string | undefined {
   if (testCase.expected_result === 'SUCCESS') return undefined;
   if (testCase.features?.includes('denial-of-service') === true) return undefined;
   // limbo marks chain faults "**invalid**"; one such case says the fault is the SAN after all.
-  if (testCase.description.includes('**invalid**') && !/different\s+SAN\s+than\s+expected/u.test(testCase.description)) return undefined;
+  if (testCase.description.includes('**invalid**') && !/different\s+SAN\s+than\s+expected/u.test(testCase.description))
+    return undefined;
   const peer = testCase.expected_peer_name;
   if (peer === null) return undefined;
   const sans = leafSubjectAltNames(testCase.peer_certificate);
-  const wanted = peer.kind === 'DNS' ? `DNS:${peer.value}` : peer.kind === 'IP' ? `IP Address:${normaliseIp(peer.value)}` : `email:${peer.value}`;
-  const present = sans.map((entry) => (entry.startsWith('IP Address:') ? `IP Address:${normaliseIp(entry.slice('IP Address:'.length))}` : entry));
+  const wanted =
+    peer.kind === 'DNS'
+      ? `DNS:${peer.value}`
+      : peer.kind === 'IP'
+        ? `IP Address:${normaliseIp(peer.value)}`
+        : `email:${peer.value}`;
+  const present = sans.map((entry) =>
+    entry.startsWith('IP Address:') ? `IP Address:${normaliseIp(entry.slice('IP Address:'.length))}` : entry,
+  );
   if (present.includes(wanted)) return undefined;
   return `host-name case: expected peer ${peer.kind} ${peer.value} is not an exact SAN of the leaf and the description does not put the fault in the chain`;
 }
@@ -127,13 +137,22 @@ export function selectCase(testCase: LimboCase): string | undefined {
 /** The expected result, with webpki cases that conflict with an rfc5280 case following RFC 5280. */
 export function expectedResult(testCase: LimboCase, byId: ReadonlyMap<string, LimboCase>): 'SUCCESS' | 'FAILURE' {
   if (namespaceOf(testCase.id) !== 'webpki') return testCase.expected_result;
-  const rfcCase = (testCase.conflicts_with ?? []).map((id) => byId.get(id)).find((other) => other !== undefined && namespaceOf(other.id) === 'rfc5280');
+  const rfcCase = (testCase.conflicts_with ?? [])
+    .map((id) => byId.get(id))
+    .find((other) => other !== undefined && namespaceOf(other.id) === 'rfc5280');
   return rfcCase?.expected_result ?? testCase.expected_result;
 }
 
 /** Run one selected case through the validator. */
-export function runCase(testCase: LimboCase, now: Date, expected: 'SUCCESS' | 'FAILURE' = testCase.expected_result): { reason: CertificateReason; passed: boolean } {
-  const ekus = testCase.extended_key_usage.length > 0 ? testCase.extended_key_usage : [testCase.validation_kind === 'CLIENT' ? 'clientAuth' : 'serverAuth'];
+export function runCase(
+  testCase: LimboCase,
+  now: Date,
+  expected: 'SUCCESS' | 'FAILURE' = testCase.expected_result,
+): { reason: CertificateReason; passed: boolean } {
+  const ekus =
+    testCase.extended_key_usage.length > 0
+      ? testCase.extended_key_usage
+      : [testCase.validation_kind === 'CLIENT' ? 'clientAuth' : 'serverAuth'];
   const result = validateCertificatePath({
     leaf: testCase.peer_certificate,
     intermediates: testCase.untrusted_intermediates,
@@ -150,7 +169,11 @@ export function runCase(testCase: LimboCase, now: Date, expected: 'SUCCESS' | 'F
 }
 
 /** Select and run every case (optionally one namespace). */
-export function runConformance(cases: readonly LimboCase[], now: Date, namespace?: string): { results: CaseResult[]; tally: NamespaceTally } {
+export function runConformance(
+  cases: readonly LimboCase[],
+  now: Date,
+  namespace?: string,
+): { results: CaseResult[]; tally: NamespaceTally } {
   const results: CaseResult[] = [];
   const tally: NamespaceTally = {};
   const byId = new Map(cases.map((testCase) => [testCase.id, testCase]));
@@ -192,7 +215,8 @@ function main(argv: readonly string[]): void {
     for (const result of results) if (!result.selected) console.log(`SKIP ${result.id}: ${result.skipReason ?? ''}`);
   }
   for (const result of results) {
-    if (result.selected && result.passed === false) console.log(`FAIL ${result.id}: expected ${result.expected ?? ''}, got ${result.reason ?? ''}`);
+    if (result.selected && result.passed === false)
+      console.log(`FAIL ${result.id}: expected ${result.expected ?? ''}, got ${result.reason ?? ''}`);
   }
   console.log('\nnamespace                         passed / selected   (skipped)');
   let passed = 0;
@@ -201,13 +225,21 @@ function main(argv: readonly string[]): void {
     passed += entry.passed;
     selected += entry.selected;
     const percent = entry.selected === 0 ? '-' : `${((100 * entry.passed) / entry.selected).toFixed(1)}%`;
-    console.log(`${ns.padEnd(32)} ${String(entry.passed).padStart(6)} / ${String(entry.selected).padEnd(6)} ${percent.padStart(7)}   (${entry.skipped} skipped)`);
+    console.log(
+      `${ns.padEnd(32)} ${String(entry.passed).padStart(6)} / ${String(entry.selected).padEnd(6)} ${percent.padStart(7)}   (${entry.skipped} skipped)`,
+    );
   }
-  console.log(`${'total'.padEnd(32)} ${String(passed).padStart(6)} / ${String(selected).padEnd(6)}   in ${(elapsed / 1000).toFixed(1)} s`);
+  console.log(
+    `${'total'.padEnd(32)} ${String(passed).padStart(6)} / ${String(selected).padEnd(6)}   in ${(elapsed / 1000).toFixed(1)} s`,
+  );
   if (argv.includes('--write-baseline') && namespace === undefined) {
     const baseline: ConformanceBaseline = {
       note: 'x509-limbo pass counts per namespace on the README selection; test/conformance/limbo.test.ts fails if any drops. Regenerate with: npx tsx scripts/conformance.ts --quiet --write-baseline',
-      namespaces: Object.fromEntries(Object.entries(tally).sort(([a], [b]) => a.localeCompare(b)).map(([ns, entry]) => [ns, { selected: entry.selected, passed: entry.passed }])),
+      namespaces: Object.fromEntries(
+        Object.entries(tally)
+          .sort(([a], [b]) => a.localeCompare(b))
+          .map(([ns, entry]) => [ns, { selected: entry.selected, passed: entry.passed }]),
+      ),
     };
     writeFileSync(BASELINE_PATH, `${JSON.stringify(baseline, null, 2)}\n`);
     console.log(`baseline written to ${BASELINE_PATH}`);
@@ -215,4 +247,5 @@ function main(argv: readonly string[]): void {
   if (jsonOut !== undefined) writeFileSync(jsonOut, `${JSON.stringify({ tally, results }, null, 2)}\n`);
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) main(process.argv.slice(2));
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href)
+  main(process.argv.slice(2));

@@ -42,10 +42,35 @@ function random(seed: number): () => number {
 }
 
 const PRINTABLE: readonly string[] = [...Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i)), '\t'];
-const SPECIAL = ['%', '%2', '%zz', ',', ', ', '"', '\\"', ';', '=', ':', '+', '/', ' ', '-----BEGIN CERTIFICATE-----', '-----END CERTIFICATE-----', 'Cert=', 'Chain="', ':AAAA:', '%0A'];
+const SPECIAL = [
+  '%',
+  '%2',
+  '%zz',
+  ',',
+  ', ',
+  '"',
+  '\\"',
+  ';',
+  '=',
+  ':',
+  '+',
+  '/',
+  ' ',
+  '-----BEGIN CERTIFICATE-----',
+  '-----END CERTIFICATE-----',
+  'Cert=',
+  'Chain="',
+  ':AAAA:',
+  '%0A',
+];
 
 /** Runs `count` requests against the target. */
-export async function fuzzAuthorize(target: FuzzTarget, count: number, seed = 1, concurrency = 16): Promise<FuzzReport> {
+export async function fuzzAuthorize(
+  target: FuzzTarget,
+  count: number,
+  seed = 1,
+  concurrency = 16,
+): Promise<FuzzReport> {
   const next = random(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
   const int = (max: number) => Math.floor(next() * max);
@@ -83,16 +108,26 @@ export async function fuzzAuthorize(target: FuzzTarget, count: number, seed = 1,
   const requestHeaders = (): Record<string, string> => {
     const kind = pick(GATEWAY_KINDS);
     const chain = next() < 0.3 ? target.chainDer : [];
-    const encoded = encodeForwardedCertificate(pick(GATEWAY_KINDS), target.leafDer, chain, next() < 0.5 ? { verification: { status: pick(['success', 'failed', 'none'] as const), detail: 'x' } } : {});
+    const encoded = encodeForwardedCertificate(
+      pick(GATEWAY_KINDS),
+      target.leafDer,
+      chain,
+      next() < 0.5 ? { verification: { status: pick(['success', 'failed', 'none'] as const), detail: 'x' } } : {},
+    );
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(encoded)) {
       const header = next() < 0.2 ? name.toUpperCase() : name;
-      headers[header] = mutate(value).replace(/[^\t\x20-\x7e]/g, '?').trim();
+      headers[header] = mutate(value)
+        .replace(/[^\t\x20-\x7e]/g, '?')
+        .trim();
     }
     const secret = target.secrets[kind];
     const proof = next();
     if (secret && proof < 0.75) headers[target.secretHeader] = secret;
-    else if (proof < 0.9) headers[target.secretHeader] = mutate(secret ?? 'wrong-secret-0123456789').replace(/[^\t\x20-\x7e]/g, '?').trim();
+    else if (proof < 0.9)
+      headers[target.secretHeader] = mutate(secret ?? 'wrong-secret-0123456789')
+        .replace(/[^\t\x20-\x7e]/g, '?')
+        .trim();
     return headers;
   };
 
@@ -142,10 +177,20 @@ export async function fuzzAuthorize(target: FuzzTarget, count: number, seed = 1,
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   agent.destroy();
-  return { requests: count, byStatus, serverErrors, transportErrors, examples, seconds: (performance.now() - started) / 1000 };
+  return {
+    requests: count,
+    byStatus,
+    serverErrors,
+    transportErrors,
+    examples,
+    seconds: (performance.now() - started) / 1000,
+  };
 }
 
-/** The fuzz target for a stack set up with {@link everyGatewaySettings}: its functions host, alice's certificate and chain. */
+/**
+ * The fuzz target for a stack set up with {@link everyGatewaySettings}: its functions host, alice's certificate and
+ * chain.
+ */
 export function fuzzTargetFor(stack: Stack, secretOf: (kind: GatewayKind) => string): FuzzTarget {
   return {
     url: `${stack.hostUrl}/api/authorize`,
@@ -180,7 +225,9 @@ async function main(): Promise<void> {
   try {
     const report = await fuzzAuthorize(fuzzTargetFor(stack, secretOf), count, seed, concurrency);
     console.log(JSON.stringify(report, null, 2));
-    console.log(`${report.requests} requests in ${report.seconds.toFixed(1)} s: ${report.serverErrors} 5xx, ${report.transportErrors} transport errors`);
+    console.log(
+      `${report.requests} requests in ${report.seconds.toFixed(1)} s: ${report.serverErrors} 5xx, ${report.transportErrors} transport errors`,
+    );
     process.exitCode = report.serverErrors === 0 && report.transportErrors === 0 ? 0 : 1;
   } finally {
     await stack.close();

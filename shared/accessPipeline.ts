@@ -6,7 +6,12 @@
  */
 import { createHash } from 'node:crypto';
 import type { ClientContext } from './cert/intake/index.js';
-import { parseCertificates, validateCertificatePath, type ParsedCertificate, type ValidationResult } from './cert/validation/index.js';
+import {
+  parseCertificates,
+  validateCertificatePath,
+  type ParsedCertificate,
+  type ValidationResult,
+} from './cert/validation/index.js';
 import type { Services } from './composition.js';
 import type { Decision } from './policy/certificateDecision.js';
 import type { AlertSink } from './ports.js';
@@ -16,10 +21,25 @@ import { gatherDirectoryFacts } from './directoryFacts.js';
 import { decideBaseline, evaluateAccess, type PolicyDecision } from './policy/evaluateAccess.js';
 import { resolveApp, type AppResolution } from './policy/registeredApps.js';
 import { OcspCache } from './trust/ocspCache.js';
-import { alertsOnUnknown, crlUrlsForPath, crlUrlsOf, revocationModeResolver, thumbprintOf } from './trust/revocationPolicy.js';
+import {
+  alertsOnUnknown,
+  crlUrlsForPath,
+  crlUrlsOf,
+  revocationModeResolver,
+  thumbprintOf,
+} from './trust/revocationPolicy.js';
 import type { TrustAnchors } from './trust/trustAnchorCache.js';
 import { VerdictCache } from './trust/verdictCache.js';
-import { BINDING_RULE_KINDS, bindCertificateToUser, deviceIdOf, principalFromAppServiceHeaders, DEFAULT_BINDING_RULES, type BindingRuleKind, type Principal, type TokenReason } from './identity/index.js';
+import {
+  BINDING_RULE_KINDS,
+  bindCertificateToUser,
+  deviceIdOf,
+  principalFromAppServiceHeaders,
+  DEFAULT_BINDING_RULES,
+  type BindingRuleKind,
+  type Principal,
+  type TokenReason,
+} from './identity/index.js';
 
 /** A certificate to validate, with what the pipeline reports through. */
 export interface CertificateInput {
@@ -35,7 +55,10 @@ export interface CertificateInput {
 
 /** What the policies look at besides the certificate decision. */
 export interface PolicyInput {
-  /** An app id the proven gateway named (only when hints are enabled for it); otherwise the app comes from the client context's host and path. */
+  /**
+   * An app id the proven gateway named (only when hints are enabled for it); otherwise the app comes from the client
+   * context's host and path.
+   */
   readonly appHint?: string;
   readonly client: ClientContext;
   /** The user; without `groups` (no token listing them all) memberships come from Graph by `id`. */
@@ -55,7 +78,10 @@ export interface PolicyOutcome {
 }
 
 /** Validates through the verdict cache; throws when the trusted CAs cannot be loaded (callers fail closed). */
-export async function validateClientCertificate(services: Services, input: CertificateInput): Promise<ValidationResult> {
+export async function validateClientCertificate(
+  services: Services,
+  input: CertificateInput,
+): Promise<ValidationResult> {
   const anchors = await services.trustAnchors.get();
   services.crls.track(anchors.crlUrls);
   services.crls.refreshInBackground();
@@ -77,13 +103,22 @@ export async function validateClientCertificate(services: Services, input: Certi
  * when no enforced policy decides, the baseline. No verdict when the request never got as far as a
  * certificate decision (bad input, malfunction): that decision stands.
  */
-export async function evaluatePolicies(services: Services, input: PolicyInput, certificate: Decision): Promise<PolicyOutcome> {
+export async function evaluatePolicies(
+  services: Services,
+  input: PolicyInput,
+  certificate: Decision,
+): Promise<PolicyOutcome> {
   const { client } = input;
   const [outcome] = certificate.reasons;
   if (outcome === 'forwarded-certificate-rejected' || outcome === 'decision-unavailable') return { deviceTags: [] };
   const snapshot = await services.policies.get();
-  const app = resolveApp(snapshot.compiled.apps, { ...(client.host !== undefined ? { host: client.host } : {}), ...(client.path !== undefined ? { path: client.path } : {}), ...(input.appHint !== undefined ? { hint: input.appHint } : {}) });
-  if (app.status === 'app-unregistered') return { policy: decideBaseline(snapshot.compiled.settings, new Set(certificate.deviceTags)), app, deviceTags: [] };
+  const app = resolveApp(snapshot.compiled.apps, {
+    ...(client.host !== undefined ? { host: client.host } : {}),
+    ...(client.path !== undefined ? { path: client.path } : {}),
+    ...(input.appHint !== undefined ? { hint: input.appHint } : {}),
+  });
+  if (app.status === 'app-unregistered')
+    return { policy: decideBaseline(snapshot.compiled.settings, new Set(certificate.deviceTags)), app, deviceTags: [] };
   const summary = certificate.certificate;
   const valid = certificate.deviceTags.includes('valid-client-certificate');
   const factsInput = {
@@ -100,13 +135,29 @@ export async function evaluatePolicies(services: Services, input: PolicyInput, c
       ...(client.userAgent ? { userAgent: client.userAgent } : {}),
       ...(client.clientIp ? { clientIp: client.clientIp } : {}),
       ...(user
-        ? { user: { ...(user.id ? { id: user.id } : {}), ...(user.upn ? { upn: user.upn } : {}), ...(facts.groups ? { groups: new Set(facts.groups) } : {}), ...(facts.groupsUnknown ? { groupsUnknown: true } : {}) } }
+        ? {
+            user: {
+              ...(user.id ? { id: user.id } : {}),
+              ...(user.upn ? { upn: user.upn } : {}),
+              ...(facts.groups ? { groups: new Set(facts.groups) } : {}),
+              ...(facts.groupsUnknown ? { groupsUnknown: true } : {}),
+            },
+          }
         : {}),
       at: new Date(certificate.decidedAt),
       deviceTags: new Set([...certificate.deviceTags, ...facts.deviceTags]),
-      ...(facts.unknownDeviceTags.length > 0 || certificate.unknownDeviceTags ? { unknownDeviceTags: new Set([...(certificate.unknownDeviceTags ?? []), ...facts.unknownDeviceTags]) } : {}),
+      ...(facts.unknownDeviceTags.length > 0 || certificate.unknownDeviceTags
+        ? { unknownDeviceTags: new Set([...(certificate.unknownDeviceTags ?? []), ...facts.unknownDeviceTags]) }
+        : {}),
       ...(valid && summary
-        ? { certificate: { issuerThumbprints: certificate.pathThumbprints ?? [], policyOids: summary.validatedPolicyOids ?? summary.policyOids, subject: summary.subject, subjectAltNames: summary.subjectAltNames } }
+        ? {
+            certificate: {
+              issuerThumbprints: certificate.pathThumbprints ?? [],
+              policyOids: summary.validatedPolicyOids ?? summary.policyOids,
+              subject: summary.subject,
+              subjectAltNames: summary.subjectAltNames,
+            },
+          }
         : {}),
     },
     snapshot.compiled,
@@ -121,7 +172,11 @@ export async function evaluatePolicies(services: Services, input: PolicyInput, c
  * responder is asked (see {@link resolveByOcsp}) and the path validated again; the leaf's CRL URLs
  * are learnt for the next refresh.
  */
-async function validateFresh(services: Services, anchors: TrustAnchors, input: CertificateInput): Promise<ValidationResult> {
+async function validateFresh(
+  services: Services,
+  anchors: TrustAnchors,
+  input: CertificateInput,
+): Promise<ValidationResult> {
   const { leaf, chain, now, correlationId } = input;
   const { config } = services;
   const resolveMode = revocationModeResolver(anchors.byThumbprint);
@@ -151,16 +206,26 @@ async function validateFresh(services: Services, anchors: TrustAnchors, input: C
     // named by this leaf) is waited for, briefly and once per URL, instead of deciding without it.
     const parsed = parseCertificates(leaf);
     const path = (validation.path ?? []).map((certificate) => certificate.sha256Thumbprint);
-    const urls = crlUrlsForPath(parsed.ok ? parsed.certificates[0] : undefined, path, anchors.byThumbprint, anchors.store.anchors);
+    const urls = crlUrlsForPath(
+      parsed.ok ? parsed.certificates[0] : undefined,
+      path,
+      anchors.byThumbprint,
+      anchors.store.anchors,
+    );
     // With that CRL, the path may go further (under `required` it stopped at the unknown): ask OCSP for what shows up.
     if (await services.crls.awaitFirstFetch(urls)) validation = await resolveByOcsp(run(), run, ocsp);
   }
   if (validation.trace.some((entry) => entry.reason === 'certificate-revocation-unknown')) {
     // Learn the leaf's distribution points so the next refresh fetches them.
     const parsed = parseCertificates(leaf);
-    if (parsed.ok && parsed.certificates[0] && services.crls.track(crlUrlsOf(parsed.certificates[0]))) services.crls.refreshInBackground();
+    if (parsed.ok && parsed.certificates[0] && services.crls.track(crlUrlsOf(parsed.certificates[0])))
+      services.crls.refreshInBackground();
     if (validation.ok && alertingIssuers.length > 0) {
-      input.alerts.raise({ event: 'certgate.alert.revocation-unknown', correlationId, certificate: validation.leaf?.sha256Thumbprint });
+      input.alerts.raise({
+        event: 'certgate.alert.revocation-unknown',
+        correlationId,
+        certificate: validation.leaf?.sha256Thumbprint,
+      });
     }
   }
   return validation;
@@ -185,7 +250,11 @@ interface OcspRounds {
  * up, at most the path's length: under `required` a path stops at its first unknown status, so the
  * certificates below it (down to the leaf) show up only once it is resolved.
  */
-async function resolveByOcsp(first: ValidationResult, run: () => ValidationResult, rounds: OcspRounds): Promise<ValidationResult> {
+async function resolveByOcsp(
+  first: ValidationResult,
+  run: () => ValidationResult,
+  rounds: OcspRounds,
+): Promise<ValidationResult> {
   let validation = first;
   for (let round = 0; round < (validation.path?.length ?? 1) - 1; round++) {
     const questions = unknownRevocations(validation).flatMap((position) => {
@@ -199,7 +268,9 @@ async function resolveByOcsp(first: ValidationResult, run: () => ValidationResul
       return [{ certificate, issuer }];
     });
     if (questions.length === 0) break;
-    await Promise.all(questions.map(({ certificate, issuer }) => rounds.ocsp.prefetch(certificate, issuer, rounds.now)));
+    await Promise.all(
+      questions.map(({ certificate, issuer }) => rounds.ocsp.prefetch(certificate, issuer, rounds.now)),
+    );
     validation = run();
   }
   return validation;
@@ -215,12 +286,21 @@ function unknownRevocations(validation: ValidationResult): number[] {
   });
 }
 
-/** DER of any certificate a path can hold, by SHA-256 thumbprint: the leaf, a forwarded intermediate or a trusted CA. */
-function derByThumbprint(leaf: Uint8Array, chain: readonly Uint8Array[], anchors: TrustAnchors): (thumbprint: string) => Uint8Array | undefined {
+/**
+ * DER of any certificate a path can hold, by SHA-256 thumbprint: the leaf, a forwarded intermediate or a trusted CA.
+ */
+function derByThumbprint(
+  leaf: Uint8Array,
+  chain: readonly Uint8Array[],
+  anchors: TrustAnchors,
+): (thumbprint: string) => Uint8Array | undefined {
   let forwarded: Map<string, Uint8Array> | undefined;
   return (thumbprint) => {
     forwarded ??= new Map([leaf, ...chain].map((der) => [createHash('sha256').update(der).digest('hex'), der]));
-    return forwarded.get(thumbprint) ?? anchors.store.anchors.find((candidate) => thumbprintOf(candidate) === thumbprint)?.der;
+    return (
+      forwarded.get(thumbprint) ??
+      anchors.store.anchors.find((candidate) => thumbprintOf(candidate) === thumbprint)?.der
+    );
   };
 }
 
@@ -270,15 +350,27 @@ export interface UserBinding {
  * certificate (one that names, where CERTGATE_DEVICE_ID_SOURCES looks, a device Entra ID knows) is
  * bound to its device, not to a user: it counts for whoever signs in on that device.
  */
-export async function bindLeafToUser(services: Services, leaf: Uint8Array, validation: ValidationResult | undefined, principal: Principal): Promise<UserBinding> {
+export async function bindLeafToUser(
+  services: Services,
+  leaf: Uint8Array,
+  validation: ValidationResult | undefined,
+  principal: Principal,
+): Promise<UserBinding> {
   const deviceId = validation?.leaf ? deviceIdOf(validation.leaf, services.config.deviceIdSources) : undefined;
   if (deviceId) {
     // A computer certificate proves the device (its key never leaves it), whoever signs in on it;
     // but only a device Entra knows makes it one (a user certificate may carry a GUID too).
     const device = await services.directoryCache.device(deviceId.deviceId);
-    if (device.value) return { bound: true, detail: `a device certificate (Entra device ${deviceId.deviceId} in ${deviceId.source}): bound to the device, not to a user` };
+    if (device.value)
+      return {
+        bound: true,
+        detail: `a device certificate (Entra device ${deviceId.deviceId} in ${deviceId.source}): bound to the device, not to a user`,
+      };
     if (device.value === undefined && device.source !== 'disabled') {
-      return { bound: 'unknown', detail: `the certificate names Entra device ${deviceId.deviceId}, which could not be looked up (${device.source}${device.detail ? `: ${device.detail}` : ''})` };
+      return {
+        bound: 'unknown',
+        detail: `the certificate names Entra device ${deviceId.deviceId}, which could not be looked up (${device.source}${device.detail ? `: ${device.detail}` : ''})`,
+      };
     }
   }
   const parsed = parseCertificates(leaf);
@@ -286,18 +378,39 @@ export async function bindLeafToUser(services: Services, leaf: Uint8Array, valid
   if (!certificate) return { bound: false, detail: 'the leaf certificate did not parse' };
   const anchors = await services.trustAnchors.get();
   const path = validation?.path ?? [];
-  const ca = [path[1], path.at(-1)].map((summary) => (summary ? anchors.byThumbprint.get(summary.sha256Thumbprint) : undefined)).find((found) => found !== undefined);
+  const ca = [path[1], path.at(-1)]
+    .map((summary) => (summary ? anchors.byThumbprint.get(summary.sha256Thumbprint) : undefined))
+    .find((found) => found !== undefined);
   const kinds = new Set<string>(BINDING_RULE_KINDS);
-  const rules = ca ? ca.bindingRules.filter((rule): rule is BindingRuleKind => kinds.has(rule)).map((kind) => ({ kind })) : DEFAULT_BINDING_RULES;
+  const rules = ca
+    ? ca.bindingRules.filter((rule): rule is BindingRuleKind => kinds.has(rule)).map((kind) => ({ kind }))
+    : DEFAULT_BINDING_RULES;
   const byName = bindCertificateToUser(certificate, { ...(principal.upn ? { upn: principal.upn } : {}) }, rules);
   if (byName.bound) return { bound: true, detail: byName.detail };
   const triedByName = byName.tried.map((t) => `${t.rule}: ${t.detail}`).join('; ');
   const ids = await services.directoryCache.certificateUserIds(principal.objectId);
-  if (ids.source === 'disabled') return { bound: false, detail: `${triedByName}; certificateUserIds not read (Microsoft Graph is turned off)` };
+  if (ids.source === 'disabled')
+    return { bound: false, detail: `${triedByName}; certificateUserIds not read (Microsoft Graph is turned off)` };
   if (ids.value === undefined) {
-    return { bound: 'unknown', detail: `${triedByName}; the user's certificateUserIds could not be read (${ids.source}${ids.detail ? `: ${ids.detail}` : ''})` };
+    return {
+      bound: 'unknown',
+      detail: `${triedByName}; the user's certificateUserIds could not be read (${ids.source}${ids.detail ? `: ${ids.detail}` : ''})`,
+    };
   }
-  if (ids.value === null || ids.value.length === 0) return { bound: false, detail: `${triedByName}; the user has no certificateUserIds${ids.value === null ? ' (unknown to the directory)' : ''}` };
-  const byIds = bindCertificateToUser(certificate, { ...(principal.upn ? { upn: principal.upn } : {}), certificateUserIds: ids.value }, rules);
-  return { bound: byIds.bound, detail: byIds.bound ? `${byIds.detail} (certificateUserIds, ${ids.source})` : byIds.tried.map((t) => `${t.rule}: ${t.detail}`).join('; ') };
+  if (ids.value === null || ids.value.length === 0)
+    return {
+      bound: false,
+      detail: `${triedByName}; the user has no certificateUserIds${ids.value === null ? ' (unknown to the directory)' : ''}`,
+    };
+  const byIds = bindCertificateToUser(
+    certificate,
+    { ...(principal.upn ? { upn: principal.upn } : {}), certificateUserIds: ids.value },
+    rules,
+  );
+  return {
+    bound: byIds.bound,
+    detail: byIds.bound
+      ? `${byIds.detail} (certificateUserIds, ${ids.source})`
+      : byIds.tried.map((t) => `${t.rule}: ${t.detail}`).join('; '),
+  };
 }

@@ -18,7 +18,17 @@ import { createContainerClient, createTableClient, StorageDeadlineError } from '
 import { TablePolicyStore } from './adapters/tablePolicyStore.js';
 import { TableTrustedCaStore } from './adapters/tableTrustedCaStore.js';
 import type { PostureReport } from './policy/conditionalAccessPosture.js';
-import type { AlertSink, Clock, DecisionLog, Directory, InvocationScoped, LogWriter, PolicyStore, PostureReportStore, TrustedCaStore } from './ports.js';
+import type {
+  AlertSink,
+  Clock,
+  DecisionLog,
+  Directory,
+  InvocationScoped,
+  LogWriter,
+  PolicyStore,
+  PostureReportStore,
+  TrustedCaStore,
+} from './ports.js';
 import { CrlCache } from './trust/crlCache.js';
 import { DirectoryCache } from './trust/directoryCache.js';
 import { CrlParser } from './trust/crlParser.js';
@@ -117,7 +127,11 @@ export function buildServices(env: Record<string, string | undefined>, clock: Cl
   const manage = { deadlineMs: config.storageTimeoutMs.manage };
   const tables = (options: { deadlineMs: number }) => ({
     cas: new TableTrustedCaStore(createTableClient(config.storage, `${config.tablePrefix}TrustedCas`, options)),
-    policies: new TablePolicyStore(createTableClient(config.storage, `${config.tablePrefix}Policies`, options), createTableClient(config.storage, `${config.tablePrefix}Audit`, options), clock),
+    policies: new TablePolicyStore(
+      createTableClient(config.storage, `${config.tablePrefix}Policies`, options),
+      createTableClient(config.storage, `${config.tablePrefix}Audit`, options),
+      clock,
+    ),
   });
   const { cas: trustedCas, policies: policyStore } = tables(manage);
   const forDecisions = tables(decision);
@@ -131,7 +145,10 @@ export function buildServices(env: Record<string, string | undefined>, clock: Cl
   const crls = new CrlCache(
     {
       fetcher: new HttpCrlFetcher(config.crlFetch),
-      archive: new BlobCrlArchive(createContainerClient(config.storage, `${config.tablePrefix.toLowerCase()}-crls`), decision),
+      archive: new BlobCrlArchive(
+        createContainerClient(config.storage, `${config.tablePrefix.toLowerCase()}-crls`),
+        decision,
+      ),
       parse: (bytes) => parser.parse(bytes),
       clock,
       log: (event) => {
@@ -141,7 +158,9 @@ export function buildServices(env: Record<string, string | undefined>, clock: Cl
     config.crlRefreshSeconds,
     config.crlDeadlines,
   );
-  const directory = config.graph.enabled ? loadedOnFirstUse(async () => (await import('./adapters/graphDirectory.js')).createGraphDirectory(config.graph)) : undefined;
+  const directory = config.graph.enabled
+    ? loadedOnFirstUse(async () => (await import('./adapters/graphDirectory.js')).createGraphDirectory(config.graph))
+    : undefined;
   const directoryCache = new DirectoryCache(directory, clock, {
     ttlSeconds: config.graph.cacheSeconds,
     negativeTtlSeconds: config.graph.negativeCacheSeconds,
@@ -154,9 +173,18 @@ export function buildServices(env: Record<string, string | undefined>, clock: Cl
   const patience = { patienceMs: config.decisionPathPatienceMs };
   const tokenVerifiers = config.managementTokens
     ? {
-        managementTokens: createTokenVerifier({ ...config.managementTokens, clockToleranceSeconds: config.clockSkewSeconds }),
+        managementTokens: createTokenVerifier({
+          ...config.managementTokens,
+          clockToleranceSeconds: config.clockSkewSeconds,
+        }),
         ...(config.userTokenAudience.length > 0
-          ? { userTokens: createTokenVerifier({ ...config.managementTokens, audience: config.userTokenAudience, clockToleranceSeconds: config.clockSkewSeconds }) }
+          ? {
+              userTokens: createTokenVerifier({
+                ...config.managementTokens,
+                audience: config.userTokenAudience,
+                clockToleranceSeconds: config.clockSkewSeconds,
+              }),
+            }
           : {}),
       }
     : {};
@@ -167,13 +195,19 @@ export function buildServices(env: Record<string, string | undefined>, clock: Cl
     trustAnchors: new TrustAnchorCache(forDecisions.cas, clock, config.configRefreshSeconds, patience),
     crls,
     verdicts: new VerdictCache(config.verdictCache),
-    ocsp: new OcspCache(new HttpOcspClient({ timeoutMs: config.ocsp.timeoutMs }), { maxEntries: config.ocsp.cacheEntries, clockSkewSeconds: config.clockSkewSeconds }),
+    ocsp: new OcspCache(new HttpOcspClient({ timeoutMs: config.ocsp.timeoutMs }), {
+      maxEntries: config.ocsp.cacheEntries,
+      clockSkewSeconds: config.clockSkewSeconds,
+    }),
     policyStore,
     policies: new PolicyCache(forDecisions.policies, clock, config.configRefreshSeconds, patience),
     ...tokenVerifiers,
     ...(directory ? { directory } : {}),
     directoryCache,
-    postureReports: new BlobPostureReports(createContainerClient(config.storage, `${config.tablePrefix.toLowerCase()}-reports`), manage),
+    postureReports: new BlobPostureReports(
+      createContainerClient(config.storage, `${config.tablePrefix.toLowerCase()}-reports`),
+      manage,
+    ),
     storageHealth,
     decisionLog: new LogLineDecisionLog(consoleLines),
     alerts: new LogLineAlertSink(consoleLines),

@@ -3,7 +3,8 @@
  *
  * A missing or malformed setting stops start-up with a message naming it. Setting names are the
  * same here, in `local.settings.sample.json` and in `infra/` (a test checks all three agree).
- * May import: zod, node built-ins, types of the identity core. Nothing in the pure core imports this module: the composition
+ * May import: zod, node built-ins, types of the identity core. Nothing in the pure core imports this module: the
+ * composition
  * root passes the pieces the core needs.
  */
 import { z } from 'zod';
@@ -22,52 +23,64 @@ export const SETTINGS = {
     'Deadline of one Table / Blob Storage call for the decision path (trusted CAs, policies, CRL archive, health probe), retries included, in milliseconds (default 2000). A call past it counts as storage unavailable: decisions use the last good copy, or fail closed (503) with none.',
   CERTGATE_MANAGE_STORAGE_TIMEOUT_MS:
     'Deadline of one Table / Blob Storage call of the management API and the posture report, retries included, in milliseconds (default 10000); past it the API answers 503 store-unavailable.',
-  CERTGATE_GATEWAY_KIND:
-    `Which gateway forwards the client certificate: ${GATEWAY_KINDS.join(', ')} (default app-gateway; one file each in shared/cert/intake/formats/).`,
+  CERTGATE_GATEWAY_KIND: `Which gateway forwards the client certificate: ${GATEWAY_KINDS.join(', ')} (default app-gateway; one file each in shared/cert/intake/formats/).`,
   CERTGATE_GATEWAY_SECRETS:
     'Comma-separated shared secrets the gateway adds in CERTGATE_GATEWAY_SECRET_HEADER (two during rotation). Required unless CERTGATE_TRUSTED_PROXIES is set.',
   CERTGATE_GATEWAY_SECRET_HEADER: 'Header carrying the gateway secret (default X-Certgate-Gateway-Secret).',
-  CERTGATE_GATEWAY_MODE: 'passthrough (default: certgate validates, the gateway verdict is reported) or strict (a gateway FAILED verdict blocks).',
-  CERTGATE_TRUSTED_PROXIES: 'Comma-separated CIDR ranges of the gateway hops whose forwarded headers are trusted (optional).',
+  CERTGATE_GATEWAY_MODE:
+    'passthrough (default: certgate validates, the gateway verdict is reported) or strict (a gateway FAILED verdict blocks).',
+  CERTGATE_TRUSTED_PROXIES:
+    'Comma-separated CIDR ranges of the gateway hops whose forwarded headers are trusted (optional).',
   CERTGATE_FRONT_DOOR_ID: 'Front Door profile id expected in X-Azure-FDID (front-door gateway only).',
   CERTGATE_GATEWAY_APP_HINTS:
-    'off (default: a request\'s app is the registered app whose host and path the gateway saw) or on (the gateway may also name the app in ?app= or X-Certgate-App; honoured only with the gateway proof). Turn on only when the gateway itself sets or strips these.',
+    "off (default: a request's app is the registered app whose host and path the gateway saw) or on (the gateway may also name the app in ?app= or X-Certgate-App; honoured only with the gateway proof). Turn on only when the gateway itself sets or strips these.",
   CERTGATE_GATEWAY_HEADERS:
     'JSON object overriding the gateway\'s header names by role (certificate, chain, leaf, verification, frontDoorId), e.g. {"certificate":"X-SSL-Client-Cert"}; "" turns a header off.',
   CERTGATE_ADDITIONAL_GATEWAYS:
     'JSON array of further gateways certgate sits behind, each {"kind", "secrets"?, "secretHeader"?, "frontDoorId"?, "trustedProxies"?, "mode"?, "headers"?, "xfccElement"?}.',
   CERTGATE_MANAGEMENT_TOKEN_ISSUER:
     'Entra ID issuer of management API tokens, e.g. https://login.microsoftonline.com/<tenant id>/v2.0. With the next two, /api/manage needs a bearer token with the Certgate.Reader / Certgate.Admin app role (function keys stay a second layer).',
-  CERTGATE_MANAGEMENT_TOKEN_AUDIENCE: 'Comma-separated accepted token audiences: the app registration\'s client id and/or App ID URI.',
-  CERTGATE_MANAGEMENT_JWKS_URI: 'The issuer\'s signing keys, e.g. https://login.microsoftonline.com/<tenant id>/discovery/v2.0/keys.',
+  CERTGATE_MANAGEMENT_TOKEN_AUDIENCE:
+    "Comma-separated accepted token audiences: the app registration's client id and/or App ID URI.",
+  CERTGATE_MANAGEMENT_JWKS_URI:
+    "The issuer's signing keys, e.g. https://login.microsoftonline.com/<tenant id>/discovery/v2.0/keys.",
   CERTGATE_USER_TOKEN_AUDIENCE:
     'Comma-separated audiences of the user access tokens authorize reads from the Authorization header (same tenant as the management tokens): the user, their groups claim, and the certificate-to-user binding. Empty: no user identity.',
   CERTGATE_TRUST_APP_SERVICE_AUTH:
     'true when the app runs behind App Service Authentication (Easy Auth): authorize then takes the user from X-MS-CLIENT-PRINCIPAL when no bearer token is sent (default false: those headers are ignored, they could be forged).',
-  CERTGATE_CLOCK_SKEW_SECONDS: 'Tolerance applied to certificate validity windows, in seconds (default 60, at most 3600).',
+  CERTGATE_CLOCK_SKEW_SECONDS:
+    'Tolerance applied to certificate validity windows, in seconds (default 60, at most 3600).',
   CERTGATE_REQUIRED_EKUS:
     'Comma-separated EKU OIDs a client certificate must carry (default 1.3.6.1.5.5.7.3.2, Client Authentication; "none" for no requirement).',
-  CERTGATE_CONFIG_REFRESH_SECONDS: 'How long a worker uses its copy of the trusted CAs before re-reading them (default 5).',
-  CERTGATE_CRL_GRACE_SECONDS: 'How long past its nextUpdate a CRL still counts while its distribution point is late or down (default 3600).',
-  CERTGATE_CRL_REFRESH_SECONDS: 'How often each CRL distribution point is re-fetched (default 300; sooner once a CRL is past its nextUpdate).',
+  CERTGATE_CONFIG_REFRESH_SECONDS:
+    'How long a worker uses its copy of the trusted CAs before re-reading them (default 5).',
+  CERTGATE_CRL_GRACE_SECONDS:
+    'How long past its nextUpdate a CRL still counts while its distribution point is late or down (default 3600).',
+  CERTGATE_CRL_REFRESH_SECONDS:
+    'How often each CRL distribution point is re-fetched (default 300; sooner once a CRL is past its nextUpdate).',
   CERTGATE_CRL_FETCH_TIMEOUT_MS: 'Time-out of one CRL download, in milliseconds (default 10000).',
-  CERTGATE_CRL_MAX_BYTES: 'Largest CRL downloaded, in bytes (default 52428800, 50 MiB); a larger one is refused as crl-too-large.',
+  CERTGATE_CRL_MAX_BYTES:
+    'Largest CRL downloaded, in bytes (default 52428800, 50 MiB); a larger one is refused as crl-too-large.',
   CERTGATE_CRL_LOAD_TIMEOUT_MS:
-    'How long the management API waits for a CA\'s CRLs when the CA is added or its CRL URLs change, in milliseconds (default 5000); the fetch goes on in the background past it.',
+    "How long the management API waits for a CA's CRLs when the CA is added or its CRL URLs change, in milliseconds (default 5000); the fetch goes on in the background past it.",
   CERTGATE_CRL_FIRST_USE_TIMEOUT_MS:
     'How long a decision waits for a CRL this worker has never fetched (a CA just added, a distribution point first named by a certificate), in milliseconds (default 3000; 0: not at all, the status is unknown).',
   CERTGATE_OCSP_TIMEOUT_MS: 'Time-out of one OCSP request on the decision path, in milliseconds (default 3000).',
   CERTGATE_OCSP_CACHE_ENTRIES: 'Most OCSP answers a worker keeps (default 10000).',
   CERTGATE_VERDICT_CACHE_ENTRIES: 'Most certificate validation verdicts a worker keeps (default 10000).',
-  CERTGATE_VERDICT_CACHE_SECONDS: 'How long a worker reuses a successful validation of the same certificate and chain, in seconds (default 60).',
-  CERTGATE_VERDICT_FAILURE_CACHE_SECONDS: 'How long a worker reuses a failed validation of the same certificate and chain, in seconds (default 5).',
+  CERTGATE_VERDICT_CACHE_SECONDS:
+    'How long a worker reuses a successful validation of the same certificate and chain, in seconds (default 60).',
+  CERTGATE_VERDICT_FAILURE_CACHE_SECONDS:
+    'How long a worker reuses a failed validation of the same certificate and chain, in seconds (default 5).',
   CERTGATE_DECISION_PATH_PATIENCE_MS:
     'How long a decision waits for a due re-read of the trusted CAs and policies before using the copy it has, in milliseconds (default 50; a store that is failing is not waited for).',
   CERTGATE_GRAPH_ENABLED:
-    'true (default) to read group memberships, device state and Conditional Access policies from Microsoft Graph with the app\'s managed identity (DefaultAzureCredential); false: that data is unknown and policies needing it follow the fail mode.',
-  CERTGATE_GRAPH_BASE_URL: 'Microsoft Graph endpoint (default https://graph.microsoft.com; a national cloud or the local stand-in).',
+    "true (default) to read group memberships, device state and Conditional Access policies from Microsoft Graph with the app's managed identity (DefaultAzureCredential); false: that data is unknown and policies needing it follow the fail mode.",
+  CERTGATE_GRAPH_BASE_URL:
+    'Microsoft Graph endpoint (default https://graph.microsoft.com; a national cloud or the local stand-in).',
   CERTGATE_GRAPH_TIMEOUT_MS: 'Time-out of one Graph call on the decision path, in milliseconds (default 2000).',
-  CERTGATE_GRAPH_CACHE_SECONDS: 'How long a group membership or device state read from Graph is used before it is read again (default 300).',
+  CERTGATE_GRAPH_CACHE_SECONDS:
+    'How long a group membership or device state read from Graph is used before it is read again (default 300).',
   CERTGATE_GRAPH_NEGATIVE_CACHE_SECONDS: 'How long "no such device / user" is remembered (default 60).',
   CERTGATE_GRAPH_STALE_SECONDS:
     'How long past its refresh time a Graph answer may still be used while Graph fails or throttles (default 3600; 0 = never: the data counts as missing).',
@@ -86,21 +99,37 @@ export type StorageConfig =
   | { readonly kind: 'connection-string'; readonly connectionString: string }
   | { readonly kind: 'managed-identity'; readonly accountName: string };
 
-const HeaderOverrides = z.partialRecord(z.enum(['certificate', 'chain', 'leaf', 'verification', 'frontDoorId']), z.string().regex(/^[A-Za-z0-9-]*$/, 'not a header name'));
+const HeaderOverrides = z.partialRecord(
+  z.enum(['certificate', 'chain', 'leaf', 'verification', 'frontDoorId']),
+  z.string().regex(/^[A-Za-z0-9-]*$/, 'not a header name'),
+);
 
-const GatewaySchema = z.object({
-  kind: z.enum(GATEWAY_KINDS),
-  secrets: z.array(z.string().min(16, 'each secret must be at least 16 characters')).optional(),
-  secretHeader: z.string().regex(/^[A-Za-z0-9-]+$/, 'not a header name').optional(),
-  frontDoorId: z.string().min(1).optional(),
-  trustedProxies: z.array(z.string().regex(CIDR, 'not a CIDR range such as 10.0.1.0/24')).optional(),
-  mode: z.enum(['passthrough', 'strict']).optional(),
-  headers: HeaderOverrides.optional(),
-  xfccElement: z.enum(['last', 'first', 'only']).optional(),
-  appHints: z.boolean().optional(),
-}).strict().refine((g) => (g.secrets?.length ?? 0) > 0 || (g.trustedProxies?.length ?? 0) > 0 || (g.kind === 'front-door' && g.frontDoorId !== undefined), {
-  message: 'a gateway needs secrets, trustedProxies, or (front-door) a frontDoorId: otherwise anyone could forge its header',
-});
+const GatewaySchema = z
+  .object({
+    kind: z.enum(GATEWAY_KINDS),
+    secrets: z.array(z.string().min(16, 'each secret must be at least 16 characters')).optional(),
+    secretHeader: z
+      .string()
+      .regex(/^[A-Za-z0-9-]+$/, 'not a header name')
+      .optional(),
+    frontDoorId: z.string().min(1).optional(),
+    trustedProxies: z.array(z.string().regex(CIDR, 'not a CIDR range such as 10.0.1.0/24')).optional(),
+    mode: z.enum(['passthrough', 'strict']).optional(),
+    headers: HeaderOverrides.optional(),
+    xfccElement: z.enum(['last', 'first', 'only']).optional(),
+    appHints: z.boolean().optional(),
+  })
+  .strict()
+  .refine(
+    (g) =>
+      (g.secrets?.length ?? 0) > 0 ||
+      (g.trustedProxies?.length ?? 0) > 0 ||
+      (g.kind === 'front-door' && g.frontDoorId !== undefined),
+    {
+      message:
+        'a gateway needs secrets, trustedProxies, or (front-door) a frontDoorId: otherwise anyone could forge its header',
+    },
+  );
 
 /** One gateway certgate sits behind, with the proof it must show. */
 export type GatewaySettings = z.infer<typeof GatewaySchema>;
@@ -135,12 +164,18 @@ export interface AppConfig {
     readonly mode: 'passthrough' | 'strict';
     readonly trustedProxies: readonly string[];
     readonly frontDoorId?: string;
-    readonly headers: Readonly<Partial<Record<'certificate' | 'chain' | 'leaf' | 'verification' | 'frontDoorId', string>>>;
+    readonly headers: Readonly<
+      Partial<Record<'certificate' | 'chain' | 'leaf' | 'verification' | 'frontDoorId', string>>
+    >;
     /** Whether this gateway may name the app (`?app=` / `X-Certgate-App`), under its proof. */
     readonly appHints: boolean;
   };
   /** Entra ID token check of the management API; absent = function keys only. */
-  readonly managementTokens?: { readonly issuer: string; readonly audience: readonly string[]; readonly jwksUri: string };
+  readonly managementTokens?: {
+    readonly issuer: string;
+    readonly audience: readonly string[];
+    readonly jwksUri: string;
+  };
   /** Whether App Service Authentication's principal headers can be believed. */
   readonly trustAppServiceAuth: boolean;
   /** Audiences of user tokens on authorize (same issuer and keys as the management tokens). */
@@ -159,7 +194,11 @@ export interface AppConfig {
   /** OCSP on the decision path: the request time-out and the size of the answer cache. */
   readonly ocsp: { readonly timeoutMs: number; readonly cacheEntries: number };
   /** The worker's cache of validation verdicts. */
-  readonly verdictCache: { readonly maxEntries: number; readonly successSeconds: number; readonly failureSeconds: number };
+  readonly verdictCache: {
+    readonly maxEntries: number;
+    readonly successSeconds: number;
+    readonly failureSeconds: number;
+  };
   /** How long a decision waits for a due re-read of the trusted CAs and policies. */
   readonly decisionPathPatienceMs: number;
   /** Microsoft Graph: whether it is used, where, and how its answers are cached. */
@@ -175,29 +214,44 @@ export interface AppConfig {
   readonly deviceIdSources: readonly DeviceIdSource[];
 }
 
-
 function deviceIdSources(env: Record<string, string | undefined>): DeviceIdSource[] {
   const raw = env.CERTGATE_DEVICE_ID_SOURCES?.trim() || 'subject-cn,san-uri:AzureADDeviceId://';
   return list(raw).map((entry): DeviceIdSource => {
     if (entry === 'subject-cn') return { kind: 'subject-cn' };
-    if (entry.startsWith('san-uri:') && entry.length > 'san-uri:'.length) return { kind: 'san-uri', prefix: entry.slice('san-uri:'.length) };
-    throw new ConfigError('CERTGATE_DEVICE_ID_SOURCES', `"${entry}" is not subject-cn or san-uri:<prefix> (e.g. san-uri:AzureADDeviceId://)`);
+    if (entry.startsWith('san-uri:') && entry.length > 'san-uri:'.length)
+      return { kind: 'san-uri', prefix: entry.slice('san-uri:'.length) };
+    throw new ConfigError(
+      'CERTGATE_DEVICE_ID_SOURCES',
+      `"${entry}" is not subject-cn or san-uri:<prefix> (e.g. san-uri:AzureADDeviceId://)`,
+    );
   });
 }
 
 /** Start-up failure caused by a setting; the message names the setting. */
 export class ConfigError extends CertgateError {
   readonly code = 'config-invalid';
-  constructor(readonly setting: string, message: string) {
+  constructor(
+    readonly setting: string,
+    message: string,
+  ) {
     super(`Setting ${setting}: ${message}`);
     this.name = 'ConfigError';
   }
 }
 
 const list = (value: string | undefined): string[] =>
-  (value ?? '').split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
 
-function integer(env: Record<string, string | undefined>, name: SettingName, fallback: number, min: number, max: number): number {
+function integer(
+  env: Record<string, string | undefined>,
+  name: SettingName,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
   const raw = env[name]?.trim();
   if (raw === undefined || raw === '') return fallback;
   const parsed = z.coerce.number().int().min(min).max(max).safeParse(raw);
@@ -205,10 +259,16 @@ function integer(env: Record<string, string | undefined>, name: SettingName, fal
   return parsed.data;
 }
 
-function oneOf<T extends string>(env: Record<string, string | undefined>, name: SettingName, allowed: readonly T[], fallback: T): T {
+function oneOf<T extends string>(
+  env: Record<string, string | undefined>,
+  name: SettingName,
+  allowed: readonly T[],
+  fallback: T,
+): T {
   const raw = env[name]?.trim();
   if (raw === undefined || raw === '') return fallback;
-  if (!(allowed as readonly string[]).includes(raw)) throw new ConfigError(name, `expected one of ${allowed.join(', ')}, got "${raw}"`);
+  if (!(allowed as readonly string[]).includes(raw))
+    throw new ConfigError(name, `expected one of ${allowed.join(', ')}, got "${raw}"`);
   return raw as T;
 }
 
@@ -218,42 +278,60 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
   const accountName = env.CERTGATE_STORAGE_ACCOUNT_NAME?.trim();
   let storage: StorageConfig;
   if (connectionString && accountName) {
-    throw new ConfigError('CERTGATE_STORAGE_CONNECTION_STRING', 'set either this or CERTGATE_STORAGE_ACCOUNT_NAME, not both');
+    throw new ConfigError(
+      'CERTGATE_STORAGE_CONNECTION_STRING',
+      'set either this or CERTGATE_STORAGE_ACCOUNT_NAME, not both',
+    );
   } else if (connectionString) {
     if (!/(AccountName|TableEndpoint|UseDevelopmentStorage)=/i.test(connectionString)) {
-      throw new ConfigError('CERTGATE_STORAGE_CONNECTION_STRING', 'not a storage connection string (no AccountName= or TableEndpoint=)');
+      throw new ConfigError(
+        'CERTGATE_STORAGE_CONNECTION_STRING',
+        'not a storage connection string (no AccountName= or TableEndpoint=)',
+      );
     }
     storage = { kind: 'connection-string', connectionString };
   } else if (accountName) {
-    if (!/^[a-z0-9]{3,24}$/.test(accountName)) throw new ConfigError('CERTGATE_STORAGE_ACCOUNT_NAME', 'expected 3-24 lowercase letters and digits');
+    if (!/^[a-z0-9]{3,24}$/.test(accountName))
+      throw new ConfigError('CERTGATE_STORAGE_ACCOUNT_NAME', 'expected 3-24 lowercase letters and digits');
     storage = { kind: 'managed-identity', accountName };
   } else {
-    throw new ConfigError('CERTGATE_STORAGE_CONNECTION_STRING', 'missing: set it (local) or CERTGATE_STORAGE_ACCOUNT_NAME (Azure, managed identity)');
+    throw new ConfigError(
+      'CERTGATE_STORAGE_CONNECTION_STRING',
+      'missing: set it (local) or CERTGATE_STORAGE_ACCOUNT_NAME (Azure, managed identity)',
+    );
   }
 
   const tablePrefix = env.CERTGATE_TABLE_PREFIX?.trim() || 'certgate';
-  if (!/^[A-Za-z][A-Za-z0-9]{0,39}$/.test(tablePrefix)) throw new ConfigError('CERTGATE_TABLE_PREFIX', 'expected a letter then up to 39 letters or digits');
+  if (!/^[A-Za-z][A-Za-z0-9]{0,39}$/.test(tablePrefix))
+    throw new ConfigError('CERTGATE_TABLE_PREFIX', 'expected a letter then up to 39 letters or digits');
 
   const secrets = list(env.CERTGATE_GATEWAY_SECRETS);
   const trustedProxies = list(env.CERTGATE_TRUSTED_PROXIES);
   for (const cidr of trustedProxies) {
-    if (!CIDR.test(cidr)) throw new ConfigError('CERTGATE_TRUSTED_PROXIES', `"${cidr}" is not a CIDR range such as 10.0.1.0/24`);
+    if (!CIDR.test(cidr))
+      throw new ConfigError('CERTGATE_TRUSTED_PROXIES', `"${cidr}" is not a CIDR range such as 10.0.1.0/24`);
   }
   for (const secret of secrets) {
-    if (secret.length < 16) throw new ConfigError('CERTGATE_GATEWAY_SECRETS', 'each secret must be at least 16 characters');
+    if (secret.length < 16)
+      throw new ConfigError('CERTGATE_GATEWAY_SECRETS', 'each secret must be at least 16 characters');
   }
   const kind = oneOf(env, 'CERTGATE_GATEWAY_KIND', GATEWAY_KINDS, 'app-gateway');
   const frontDoorId = env.CERTGATE_FRONT_DOOR_ID?.trim() || undefined;
   if (secrets.length === 0 && trustedProxies.length === 0 && !(kind === 'front-door' && frontDoorId)) {
-    throw new ConfigError('CERTGATE_GATEWAY_SECRETS', 'missing: without a gateway secret or CERTGATE_TRUSTED_PROXIES any caller could forge the certificate header');
+    throw new ConfigError(
+      'CERTGATE_GATEWAY_SECRETS',
+      'missing: without a gateway secret or CERTGATE_TRUSTED_PROXIES any caller could forge the certificate header',
+    );
   }
   const secretHeader = env.CERTGATE_GATEWAY_SECRET_HEADER?.trim() || 'X-Certgate-Gateway-Secret';
-  if (!/^[A-Za-z0-9-]+$/.test(secretHeader)) throw new ConfigError('CERTGATE_GATEWAY_SECRET_HEADER', 'not a valid header name');
+  if (!/^[A-Za-z0-9-]+$/.test(secretHeader))
+    throw new ConfigError('CERTGATE_GATEWAY_SECRET_HEADER', 'not a valid header name');
 
   const ekuSetting = env.CERTGATE_REQUIRED_EKUS?.trim();
   const requiredEkus = ekuSetting === 'none' ? [] : ekuSetting ? list(ekuSetting) : ['1.3.6.1.5.5.7.3.2'];
   for (const oid of requiredEkus) {
-    if (!OID.test(oid)) throw new ConfigError('CERTGATE_REQUIRED_EKUS', `"${oid}" is not an OID such as 1.3.6.1.5.5.7.3.2`);
+    if (!OID.test(oid))
+      throw new ConfigError('CERTGATE_REQUIRED_EKUS', `"${oid}" is not an OID such as 1.3.6.1.5.5.7.3.2`);
   }
 
   const tokenIssuer = env.CERTGATE_MANAGEMENT_TOKEN_ISSUER?.trim();
@@ -261,21 +339,34 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
   const jwksUri = env.CERTGATE_MANAGEMENT_JWKS_URI?.trim();
   const tokenSettings = [tokenIssuer, tokenAudience.length > 0 ? 'set' : '', jwksUri].filter((v) => v).length;
   if (tokenSettings > 0 && tokenSettings < 3) {
-    const missing = !tokenIssuer ? 'CERTGATE_MANAGEMENT_TOKEN_ISSUER' : tokenAudience.length === 0 ? 'CERTGATE_MANAGEMENT_TOKEN_AUDIENCE' : 'CERTGATE_MANAGEMENT_JWKS_URI';
+    const missing = !tokenIssuer
+      ? 'CERTGATE_MANAGEMENT_TOKEN_ISSUER'
+      : tokenAudience.length === 0
+        ? 'CERTGATE_MANAGEMENT_TOKEN_AUDIENCE'
+        : 'CERTGATE_MANAGEMENT_JWKS_URI';
     throw new ConfigError(missing, 'missing: the management token settings (issuer, audience, JWKS URI) go together');
   }
-  for (const [name, value] of [['CERTGATE_MANAGEMENT_TOKEN_ISSUER', tokenIssuer], ['CERTGATE_MANAGEMENT_JWKS_URI', jwksUri]] as const) {
+  for (const [name, value] of [
+    ['CERTGATE_MANAGEMENT_TOKEN_ISSUER', tokenIssuer],
+    ['CERTGATE_MANAGEMENT_JWKS_URI', jwksUri],
+  ] as const) {
     if (value && !/^https?:\/\/\S+$/.test(value)) throw new ConfigError(name, `"${value}" is not an http(s) URL`);
   }
 
   const userTokenAudience = list(env.CERTGATE_USER_TOKEN_AUDIENCE);
   if (userTokenAudience.length > 0 && tokenSettings === 0) {
-    throw new ConfigError('CERTGATE_USER_TOKEN_AUDIENCE', 'needs CERTGATE_MANAGEMENT_TOKEN_ISSUER and CERTGATE_MANAGEMENT_JWKS_URI (the tenant whose tokens to trust)');
+    throw new ConfigError(
+      'CERTGATE_USER_TOKEN_AUDIENCE',
+      'needs CERTGATE_MANAGEMENT_TOKEN_ISSUER and CERTGATE_MANAGEMENT_JWKS_URI (the tenant whose tokens to trust)',
+    );
   }
 
   const graphBaseUrl = (env.CERTGATE_GRAPH_BASE_URL?.trim() || 'https://graph.microsoft.com').replace(/\/+$/, '');
   if (!/^https:\/\/[^/\s]+$/.test(graphBaseUrl)) {
-    throw new ConfigError('CERTGATE_GRAPH_BASE_URL', `"${graphBaseUrl}" is not an https origin such as https://graph.microsoft.com (Graph tokens are only sent over https)`);
+    throw new ConfigError(
+      'CERTGATE_GRAPH_BASE_URL',
+      `"${graphBaseUrl}" is not an https origin such as https://graph.microsoft.com (Graph tokens are only sent over https)`,
+    );
   }
 
   const config: AppConfig = {
@@ -297,7 +388,9 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       headers: json(env, 'CERTGATE_GATEWAY_HEADERS', HeaderOverrides, {}),
       appHints: oneOf(env, 'CERTGATE_GATEWAY_APP_HINTS', ['off', 'on'] as const, 'off') === 'on',
     },
-    ...(tokenIssuer && jwksUri && tokenAudience.length > 0 ? { managementTokens: { issuer: tokenIssuer, audience: tokenAudience, jwksUri } } : {}),
+    ...(tokenIssuer && jwksUri && tokenAudience.length > 0
+      ? { managementTokens: { issuer: tokenIssuer, audience: tokenAudience, jwksUri } }
+      : {}),
     additionalGateways: json(env, 'CERTGATE_ADDITIONAL_GATEWAYS', z.array(GatewaySchema), []),
     clockSkewSeconds: integer(env, 'CERTGATE_CLOCK_SKEW_SECONDS', 60, 0, 3600),
     requiredEkus,

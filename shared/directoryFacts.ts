@@ -38,29 +38,56 @@ export interface DirectoryFactsInput {
 
 const withDetail = (detail: string | undefined) => (detail ? { detail } : {});
 
-type GroupPart = Pick<RequestDirectoryFacts, 'groups' | 'groupsUnknown'> & { readonly trace?: DirectoryTrace['groups'] };
-type DevicePart = Pick<RequestDirectoryFacts, 'deviceTags' | 'unknownDeviceTags'> & { readonly trace?: DirectoryTrace['device'] };
+type GroupPart = Pick<RequestDirectoryFacts, 'groups' | 'groupsUnknown'> & {
+  readonly trace?: DirectoryTrace['groups'];
+};
+type DevicePart = Pick<RequestDirectoryFacts, 'deviceTags' | 'unknownDeviceTags'> & {
+  readonly trace?: DirectoryTrace['device'];
+};
 
 /** The group part without the directory (no user, token groups, nothing to ask), or the question to ask. */
-function groupNeed(input: DirectoryFactsInput): { readonly part: GroupPart } | { readonly userId: string; readonly groupIds: readonly string[] } {
+function groupNeed(
+  input: DirectoryFactsInput,
+): { readonly part: GroupPart } | { readonly userId: string; readonly groupIds: readonly string[] } {
   const { user, needs } = input;
   if (!user) return { part: { groupsUnknown: false } };
   if (user.groups) {
     // The token lists every group (Entra leaves the claim out on overage): no Graph call needed.
     const wanted = new Set(needs.groupIds);
     const memberOf = user.groups.map((group) => group.toLowerCase()).filter((group) => wanted.has(group));
-    return { part: { groups: user.groups, groupsUnknown: false, ...(needs.groupIds.length > 0 ? { trace: { source: 'token', asked: needs.groupIds.length, memberOf } } : {}) } };
+    return {
+      part: {
+        groups: user.groups,
+        groupsUnknown: false,
+        ...(needs.groupIds.length > 0 ? { trace: { source: 'token', asked: needs.groupIds.length, memberOf } } : {}),
+      },
+    };
   }
   if (needs.groupIds.length === 0) return { part: { groupsUnknown: false } };
-  if (!user.id) return { part: { groupsUnknown: true, trace: { source: 'unavailable', asked: needs.groupIds.length, detail: 'the user has no object id to ask Microsoft Graph about' } } };
+  if (!user.id)
+    return {
+      part: {
+        groupsUnknown: true,
+        trace: {
+          source: 'unavailable',
+          asked: needs.groupIds.length,
+          detail: 'the user has no object id to ask Microsoft Graph about',
+        },
+      },
+    };
   return { userId: user.id, groupIds: needs.groupIds };
 }
 
 function groupPartOf(input: DirectoryFactsInput, facts: DirectoryFacts<ReadonlySet<string>>): GroupPart {
   const asked = input.needs.groupIds.length;
-  if (facts.value === undefined) return { groupsUnknown: true, trace: { source: facts.source, asked, ...withDetail(facts.detail) } };
+  if (facts.value === undefined)
+    return { groupsUnknown: true, trace: { source: facts.source, asked, ...withDetail(facts.detail) } };
   const memberOf = [...facts.value];
-  return { groups: memberOf, groupsUnknown: false, trace: { source: facts.source, asked, memberOf, ...withDetail(facts.detail) } };
+  return {
+    groups: memberOf,
+    groupsUnknown: false,
+    trace: { source: facts.source, asked, memberOf, ...withDetail(facts.detail) },
+  };
 }
 
 /** The device part without the directory (nothing needed, no device id), or the device to look up. */
@@ -69,16 +96,43 @@ function deviceNeed(input: DirectoryFactsInput): { readonly part: DevicePart } |
   if (needs.deviceTags.length === 0 || !validCertificate) return { part: { deviceTags: [], unknownDeviceTags: [] } };
   const found = deviceIdOf(validCertificate, input.deviceIdSources);
   if (found) return found;
-  return { part: { deviceTags: [], unknownDeviceTags: [], trace: { source: 'not-in-certificate', detail: 'the certificate carries no Entra device id where CERTGATE_DEVICE_ID_SOURCES looks' } } };
+  return {
+    part: {
+      deviceTags: [],
+      unknownDeviceTags: [],
+      trace: {
+        source: 'not-in-certificate',
+        detail: 'the certificate carries no Entra device id where CERTGATE_DEVICE_ID_SOURCES looks',
+      },
+    },
+  };
 }
 
-function devicePartOf(input: DirectoryFactsInput, found: CertificateDeviceId, facts: DirectoryFacts<DirectoryDevice | null>): DevicePart {
+function devicePartOf(
+  input: DirectoryFactsInput,
+  found: CertificateDeviceId,
+  facts: DirectoryFacts<DirectoryDevice | null>,
+): DevicePart {
   const where = { deviceId: found.deviceId, foundIn: found.source };
-  if (facts.value === undefined) return { deviceTags: [], unknownDeviceTags: input.needs.deviceTags, trace: { source: facts.source, ...where, ...withDetail(facts.detail) } };
-  if (facts.value === null) return { deviceTags: [], unknownDeviceTags: [], trace: { source: facts.source, ...where, known: false, detail: 'Entra ID has no device with this id' } };
+  if (facts.value === undefined)
+    return {
+      deviceTags: [],
+      unknownDeviceTags: input.needs.deviceTags,
+      trace: { source: facts.source, ...where, ...withDetail(facts.detail) },
+    };
+  if (facts.value === null)
+    return {
+      deviceTags: [],
+      unknownDeviceTags: [],
+      trace: { source: facts.source, ...where, known: false, detail: 'Entra ID has no device with this id' },
+    };
   const state = deviceTagsOf(facts.value);
   const stale = facts.source === 'stale' && facts.detail ? `; stale: ${facts.detail}` : '';
-  return { deviceTags: state.tags, unknownDeviceTags: [], trace: { source: facts.source, ...where, known: true, tags: state.tags, detail: `${state.detail}${stale}` } };
+  return {
+    deviceTags: state.tags,
+    unknownDeviceTags: [],
+    trace: { source: facts.source, ...where, known: true, tags: state.tags, detail: `${state.detail}${stale}` },
+  };
 }
 
 function combined(groups: GroupPart, device: DevicePart): RequestDirectoryFacts {
@@ -96,7 +150,10 @@ function combined(groups: GroupPart, device: DevicePart): RequestDirectoryFacts 
  * cache are read synchronously (the warm path costs no promise per question); only what is
  * missing or expired is asked, through the cache's single flight, fallbacks and circuit.
  */
-export async function gatherDirectoryFacts(cache: DirectoryCache, input: DirectoryFactsInput): Promise<RequestDirectoryFacts> {
+export async function gatherDirectoryFacts(
+  cache: DirectoryCache,
+  input: DirectoryFactsInput,
+): Promise<RequestDirectoryFacts> {
   cache.maybeRefreshAhead();
   const groupsNeeded = groupNeed(input);
   const deviceNeeded = deviceNeed(input);
@@ -104,13 +161,17 @@ export async function gatherDirectoryFacts(cache: DirectoryCache, input: Directo
   if ('part' in groupsNeeded) groups = groupsNeeded.part;
   else {
     const cached = cache.cachedMemberGroups(groupsNeeded.userId, groupsNeeded.groupIds);
-    groups = cached ? groupPartOf(input, cached) : cache.memberGroups(groupsNeeded.userId, groupsNeeded.groupIds).then((facts) => groupPartOf(input, facts));
+    groups = cached
+      ? groupPartOf(input, cached)
+      : cache.memberGroups(groupsNeeded.userId, groupsNeeded.groupIds).then((facts) => groupPartOf(input, facts));
   }
   let device: DevicePart | Promise<DevicePart>;
   if ('part' in deviceNeeded) device = deviceNeeded.part;
   else {
     const cached = cache.cachedDevice(deviceNeeded.deviceId);
-    device = cached ? devicePartOf(input, deviceNeeded, cached) : cache.device(deviceNeeded.deviceId).then((facts) => devicePartOf(input, deviceNeeded, facts));
+    device = cached
+      ? devicePartOf(input, deviceNeeded, cached)
+      : cache.device(deviceNeeded.deviceId).then((facts) => devicePartOf(input, deviceNeeded, facts));
   }
   return combined(await groups, await device);
 }

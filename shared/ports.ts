@@ -51,7 +51,12 @@ export interface RevocationPolicy {
 }
 
 /** The binding rules of a CA added without any: Entra CBA's defaults. */
-export const DEFAULT_BINDING_RULE_NAMES: readonly string[] = Object.freeze(['PrincipalName', 'RFC822Name', 'SKI', 'SHA1PublicKey']);
+export const DEFAULT_BINDING_RULE_NAMES: readonly string[] = Object.freeze([
+  'PrincipalName',
+  'RFC822Name',
+  'SKI',
+  'SHA1PublicKey',
+]);
 
 /** The revocation policy of a CA added without one. */
 export const DEFAULT_REVOCATION_POLICY: RevocationPolicy = Object.freeze({ mode: 'preferred', unknown: 'block' });
@@ -70,7 +75,11 @@ export type StoreErrorCode = 'not-found' | 'conflict' | 'precondition-failed' | 
 
 /** A store operation that did not happen, with a stable code and the underlying cause. */
 export class StoreError extends CertgateError {
-  constructor(readonly code: StoreErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly code: StoreErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
     this.name = 'StoreError';
   }
@@ -118,7 +127,10 @@ export interface ArchivedCrl {
   readonly lastModified?: string;
 }
 
-/** Keeps the last good copy of every CRL (Blob Storage in production) so a restart or an outage of the CDP does not lose revocation data. */
+/**
+ * Keeps the last good copy of every CRL (Blob Storage in production) so a restart or an outage of the CDP does not lose
+ * revocation data.
+ */
 export interface CrlArchive {
   get(url: string): Promise<ArchivedCrl | undefined>;
   put(crl: ArchivedCrl): Promise<void>;
@@ -183,7 +195,10 @@ export interface PolicyStore {
    * `baseVersion` (`precondition-failed` otherwise, nothing written): readers see all of them or
    * none. `dryRun` checks the version and plans the write without writing.
    */
-  commit(changes: readonly DocumentChange[], options: { readonly actor: string; readonly baseVersion: string; readonly dryRun?: boolean }): Promise<CommitResult>;
+  commit(
+    changes: readonly DocumentChange[],
+    options: { readonly actor: string; readonly baseVersion: string; readonly dryRun?: boolean },
+  ): Promise<CommitResult>;
   list(): Promise<StoredDocument[]>;
   get(kind: ConfigKind, id: string): Promise<StoredDocument | undefined>;
   /**
@@ -236,8 +251,7 @@ export interface DirectoryAnswers {
 
 /** The answer to one question, or why there is none. */
 export type DirectoryOutcome<K extends DirectoryQuestion['kind'] = DirectoryQuestion['kind']> =
-  | { readonly ok: true; readonly value: DirectoryAnswers[K] }
-  | { readonly ok: false; readonly error: DirectoryError };
+  { readonly ok: true; readonly value: DirectoryAnswers[K] } | { readonly ok: false; readonly error: DirectoryError };
 
 /** Most group ids Graph's checkMemberGroups takes in one call. */
 export const MEMBER_GROUPS_LIMIT = 20;
@@ -273,7 +287,10 @@ export interface ConditionalAccessPolicy {
   readonly displayName: string;
   readonly state: 'enabled' | 'disabled' | 'enabledForReportingButNotEnforced';
   readonly conditions: {
-    readonly applications?: { readonly includeApplications?: readonly string[]; readonly excludeApplications?: readonly string[] } | null;
+    readonly applications?: {
+      readonly includeApplications?: readonly string[];
+      readonly excludeApplications?: readonly string[];
+    } | null;
     readonly users?: {
       readonly includeUsers?: readonly string[];
       readonly excludeUsers?: readonly string[];
@@ -295,8 +312,14 @@ export interface Directory {
    * one JSON batch. Never rejects for a failed question (its outcome carries the error); rejects
    * with a {@link DirectoryError} only when the round trip itself failed.
    */
-  answer(questions: readonly DirectoryQuestion[], options?: { readonly timeoutMs?: number }): Promise<DirectoryOutcome[]>;
-  /** Of these object ids, the ones that are groups, with their display names (`GET /groups/{id}` in JSON batches: GroupMember.Read.All suffices). */
+  answer(
+    questions: readonly DirectoryQuestion[],
+    options?: { readonly timeoutMs?: number },
+  ): Promise<DirectoryOutcome[]>;
+  /**
+   * Of these object ids, the ones that are groups, with their display names (`GET /groups/{id}` in JSON batches:
+   * GroupMember.Read.All suffices).
+   */
   findGroups(ids: readonly string[]): Promise<ReadonlyMap<string, string>>;
   /** Every Conditional Access policy of the tenant, all pages (`GET /identity/conditionalAccess/policies`). */
   listConditionalAccessPolicies(): Promise<ConditionalAccessPolicy[]>;
@@ -348,7 +371,10 @@ export interface DecisionLog {
   record(entry: DecisionRecord): void;
 }
 
-/** A request carried forwarded facts (a certificate header) but no configured gateway proved itself: a forgery attempt, or a misconfigured gateway. */
+/**
+ * A request carried forwarded facts (a certificate header) but no configured gateway proved itself: a forgery attempt,
+ * or a misconfigured gateway.
+ */
 export interface UntrustedForwarderAlert {
   readonly event: 'certgate.alert.untrusted-forwarder';
   readonly correlationId: string;

@@ -10,7 +10,11 @@
  * `DirectoryError` (a bug, not an answer).
  * May import: ports, the posture core, the policy model types.
  */
-import { analyseConditionalAccessPosture, unassessedPostureReport, type PostureReport } from './policy/conditionalAccessPosture.js';
+import {
+  analyseConditionalAccessPosture,
+  unassessedPostureReport,
+  type PostureReport,
+} from './policy/conditionalAccessPosture.js';
 import type { PolicyConfiguration } from './policy/model.js';
 import { DirectoryError, type Clock, type Directory, type PostureReportStore } from './ports.js';
 
@@ -29,7 +33,11 @@ export async function runPostureReport(dependencies: PostureReportDependencies):
   const { configuration } = await policies.get();
   let report: PostureReport;
   if (!directory) {
-    report = unassessedPostureReport({ configuration, generatedAt: clock.now(), outcome: { status: 'graph-disabled' } });
+    report = unassessedPostureReport({
+      configuration,
+      generatedAt: clock.now(),
+      outcome: { status: 'graph-disabled' },
+    });
   } else {
     try {
       const caPolicies = await directory.listConditionalAccessPolicies();
@@ -42,7 +50,11 @@ export async function runPostureReport(dependencies: PostureReportDependencies):
         ...(error.status === undefined ? {} : { status: error.status }),
         ...(error.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: error.retryAfterSeconds }),
       };
-      report = unassessedPostureReport({ configuration, generatedAt: clock.now(), outcome: { status: 'failed', error: recorded } });
+      report = unassessedPostureReport({
+        configuration,
+        generatedAt: clock.now(),
+        outcome: { status: 'failed', error: recorded },
+      });
       const previous = await store.latest();
       if (previous?.summary.status === 'complete') {
         await store.save({ ...previous, lastFailedRun: { at: report.summary.generatedAt, error: recorded } });

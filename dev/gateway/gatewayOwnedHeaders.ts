@@ -8,7 +8,10 @@
  */
 import { DEFAULT_HEADER_NAMES, DEFAULT_SECRET_HEADER, GATEWAY_KINDS } from '../../shared/cert/intake/index.js';
 
-/** Name prefixes of certificate headers, covering the variants gateways add (`-Verification`, `-Fingerprint`, `-Leaf`, `-Chain`, …). */
+/**
+ * Name prefixes of certificate headers, covering the variants gateways add (`-Verification`, `-Fingerprint`, `-Leaf`,
+ * `-Chain`, …).
+ */
 const CERTIFICATE_HEADER_PREFIXES = [
   'x-client-certificate',
   'x-azure-clientcertificate',
@@ -23,19 +26,45 @@ const CERTIFICATE_HEADER_PREFIXES = [
 ];
 
 /** Forwarding headers the gateway sets itself (or that name the original request and could be forged). */
-const FORWARDING_HEADERS = ['forwarded', 'x-real-ip', 'x-client-ip', 'x-original-host', 'x-original-url', 'x-azure-fdid', 'x-azure-clientip', 'x-azure-socketip'];
+const FORWARDING_HEADERS = [
+  'forwarded',
+  'x-real-ip',
+  'x-client-ip',
+  'x-original-host',
+  'x-original-url',
+  'x-azure-fdid',
+  'x-azure-clientip',
+  'x-azure-socketip',
+];
 const FORWARDING_PREFIX = 'x-forwarded-';
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1), never forwarded. */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
 
 /** Builds the predicate for one gateway: true for headers a client must not be able to send through it. */
 export function gatewayOwnedHeaderMatcher(secretHeader: string): (lowerCaseName: string) => boolean {
-  const exact = new Set<string>([...FORWARDING_HEADERS, DEFAULT_SECRET_HEADER.toLowerCase(), secretHeader.trim().toLowerCase()]);
+  const exact = new Set<string>([
+    ...FORWARDING_HEADERS,
+    DEFAULT_SECRET_HEADER.toLowerCase(),
+    secretHeader.trim().toLowerCase(),
+  ]);
   for (const kind of GATEWAY_KINDS) {
     for (const name of Object.values(DEFAULT_HEADER_NAMES[kind])) exact.add(name.toLowerCase());
   }
-  return (name) => exact.has(name) || name.startsWith(FORWARDING_PREFIX) || CERTIFICATE_HEADER_PREFIXES.some((prefix) => name.startsWith(prefix));
+  return (name) =>
+    exact.has(name) ||
+    name.startsWith(FORWARDING_PREFIX) ||
+    CERTIFICATE_HEADER_PREFIXES.some((prefix) => name.startsWith(prefix));
 }
 
 /** Whether a header is hop-by-hop, including those the message's own `Connection` header lists. */
@@ -45,5 +74,10 @@ export function isHopByHopHeader(lowerCaseName: string, connectionListed: Readon
 
 /** The header names a `Connection` header value lists (lower-cased). */
 export function connectionListedHeaders(values: readonly string[]): Set<string> {
-  return new Set(values.flatMap((value) => value.split(',')).map((token) => token.trim().toLowerCase()).filter((token) => token !== ''));
+  return new Set(
+    values
+      .flatMap((value) => value.split(','))
+      .map((token) => token.trim().toLowerCase())
+      .filter((token) => token !== ''),
+  );
 }

@@ -13,10 +13,21 @@
  * Dev and test only: it is not a production proxy (no timeouts tuning, no HTTP/2, http upstream only).
  * May import: the intake's encoder and types, the dev HTTP input checks, node built-ins.
  */
-import { Agent, request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
+import {
+  Agent,
+  request as httpRequest,
+  type IncomingMessage,
+  type OutgoingHttpHeaders,
+  type ServerResponse,
+} from 'node:http';
 import { createServer } from 'node:https';
 import { TLSSocket, type DetailedPeerCertificate } from 'node:tls';
-import { encodeForwardedCertificate, encodeGatewayVerification, type GatewayKind, type GatewayVerification } from '../../shared/cert/intake/index.js';
+import {
+  encodeForwardedCertificate,
+  encodeGatewayVerification,
+  type GatewayKind,
+  type GatewayVerification,
+} from '../../shared/cert/intake/index.js';
 import { connectionListedHeaders, gatewayOwnedHeaderMatcher, isHopByHopHeader } from './gatewayOwnedHeaders.js';
 import { answerClientError, answerRefusal, readRequestTarget, refuseConnect } from '../httpInput.js';
 import { listenOn } from '../listen.js';
@@ -40,7 +51,10 @@ export interface LocalGatewayOptions {
   /** Header that carries the gateway secret to the backend. */
   readonly secretHeader: string;
   readonly secret: string;
-  /** `passthrough` (default) forwards every request with the verdict; `strict` answers 403 unless the verdict is SUCCESS. */
+  /**
+   * `passthrough` (default) forwards every request with the verdict; `strict` answers 403 unless the verdict is
+   * SUCCESS.
+   */
   readonly mode?: 'passthrough' | 'strict';
 }
 
@@ -60,7 +74,10 @@ interface PeerCertificates {
   readonly chain: Uint8Array[];
 }
 
-/** The client's certificate and the issuers Node attached to it (`issuerCertificate`), DER; undefined when none was sent. */
+/**
+ * The client's certificate and the issuers Node attached to it (`issuerCertificate`), DER; undefined when none was
+ * sent.
+ */
 function peerCertificates(socket: TLSSocket): PeerCertificates | undefined {
   // Node returns an empty object when the client sent no certificate.
   const peer = socket.getPeerCertificate(true) as Partial<DetailedPeerCertificate>;
@@ -92,7 +109,11 @@ function verificationOf(socket: TLSSocket, peer: PeerCertificates | undefined): 
 }
 
 function verificationText(verification: GatewayVerification): string {
-  return verification.status === 'success' ? 'SUCCESS' : verification.status === 'none' ? 'NONE' : `FAILED:${verification.detail ?? ''}`;
+  return verification.status === 'success'
+    ? 'SUCCESS'
+    : verification.status === 'none'
+      ? 'NONE'
+      : `FAILED:${verification.detail ?? ''}`;
 }
 
 function forwardedForOf(socket: TLSSocket): string | undefined {
@@ -104,8 +125,14 @@ function forwardedForOf(socket: TLSSocket): string | undefined {
   return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
-/** Copies raw headers into a header object (repeated headers as arrays), dropping hop-by-hop headers and those `drop` names. */
-function copyHeaders(rawHeaders: readonly string[], drop: (lowerCaseName: string) => boolean): Record<string, string | string[]> {
+/**
+ * Copies raw headers into a header object (repeated headers as arrays), dropping hop-by-hop headers and those `drop`
+ * names.
+ */
+function copyHeaders(
+  rawHeaders: readonly string[],
+  drop: (lowerCaseName: string) => boolean,
+): Record<string, string | string[]> {
   const connection: string[] = [];
   for (let index = 0; index + 1 < rawHeaders.length; index += 2) {
     if (rawHeaders[index]?.toLowerCase() === 'connection') connection.push(rawHeaders[index + 1] ?? '');
@@ -123,19 +150,32 @@ function copyHeaders(rawHeaders: readonly string[], drop: (lowerCaseName: string
   }
   // Node wants a single value as a string (and insists on it for Host); own properties, no prototype.
   const result = Object.create(null) as Record<string, string | string[]>;
-  for (const [name, values] of headers) result[name] = values.length === 1 || name === 'host' ? (values[0] ?? '') : values;
+  for (const [name, values] of headers)
+    result[name] = values.length === 1 || name === 'host' ? (values[0] ?? '') : values;
   return result;
 }
 
-/** Whether an error is Node refusing a header, path or method it was asked to send (a client's input, not a gateway fault). */
+/**
+ * Whether an error is Node refusing a header, path or method it was asked to send (a client's input, not a gateway
+ * fault).
+ */
 function isRefusedInput(error: unknown): boolean {
   const code = error instanceof Error && 'code' in error ? String(error.code) : '';
-  return ['ERR_INVALID_CHAR', 'ERR_INVALID_HTTP_TOKEN', 'ERR_HTTP_INVALID_HEADER_VALUE', 'ERR_UNESCAPED_CHARACTERS', 'ERR_INVALID_ARG_VALUE'].includes(code);
+  return [
+    'ERR_INVALID_CHAR',
+    'ERR_INVALID_HTTP_TOKEN',
+    'ERR_HTTP_INVALID_HEADER_VALUE',
+    'ERR_UNESCAPED_CHARACTERS',
+    'ERR_INVALID_ARG_VALUE',
+  ].includes(code);
 }
 
 function answerJson(res: ServerResponse, status: number, body: Record<string, string>): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+  });
   res.end(text);
 }
 
@@ -145,7 +185,8 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
   const format = options.format ?? 'app-gateway';
   const mode = options.mode ?? 'passthrough';
   const upstream = new URL(options.upstream);
-  if (upstream.protocol !== 'http:') throw new Error(`local gateway: upstream must be an http:// URL, got ${options.upstream}`);
+  if (upstream.protocol !== 'http:')
+    throw new Error(`local gateway: upstream must be an http:// URL, got ${options.upstream}`);
   if (options.secret === '') throw new Error('local gateway: the gateway secret must not be empty');
   const upstreamBasePath = upstream.pathname.replace(/\/+$/, '');
   const isGatewayOwned = gatewayOwnedHeaderMatcher(options.secretHeader);
@@ -168,13 +209,19 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     const verification = verificationOf(socket, peer);
     if (mode === 'strict' && verification.status !== 'success') {
       req.resume();
-      answerJson(res, 403, { error: 'client-certificate-rejected-by-gateway', verification: verificationText(verification) });
+      answerJson(res, 403, {
+        error: 'client-certificate-rejected-by-gateway',
+        verification: verificationText(verification),
+      });
       return;
     }
 
     const headers: OutgoingHttpHeaders = copyHeaders(req.rawHeaders, isGatewayOwned);
     if (peer) {
-      Object.assign(headers, encodeForwardedCertificate(format, peer.leaf, format === 'app-gateway' ? [] : peer.chain, { verification }));
+      Object.assign(
+        headers,
+        encodeForwardedCertificate(format, peer.leaf, format === 'app-gateway' ? [] : peer.chain, { verification }),
+      );
     } else {
       // No certificate: the format's own "none" verdict (App Gateway's NONE), if it sends one.
       Object.assign(headers, encodeGatewayVerification(format, verification));
@@ -206,7 +253,11 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
           // A status line or header Node will not write back: the backend's fault, answered, never thrown.
           upstreamResponse.resume();
           if (res.headersSent) res.destroy();
-          else answerJson(res, 502, { error: 'upstream-response-not-relayable', detail: error instanceof Error && 'code' in error ? String(error.code) : 'error' });
+          else
+            answerJson(res, 502, {
+              error: 'upstream-response-not-relayable',
+              detail: error instanceof Error && 'code' in error ? String(error.code) : 'error',
+            });
           return;
         }
         upstreamResponse.pipe(res);
@@ -243,8 +294,17 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
         // client's header, path or method, a 502 for anything else.
         req.resume();
         if (res.headersSent) res.destroy();
-        else if (isRefusedInput(error)) answerRefusal(res, { status: 400, code: 'request-not-forwardable', message: `The gateway cannot forward this request: ${messageOf(error)}` });
-        else answerJson(res, 502, { error: 'request-not-forwardable', detail: error instanceof Error && 'code' in error ? String(error.code) : 'error' });
+        else if (isRefusedInput(error))
+          answerRefusal(res, {
+            status: 400,
+            code: 'request-not-forwardable',
+            message: `The gateway cannot forward this request: ${messageOf(error)}`,
+          });
+        else
+          answerJson(res, 502, {
+            error: 'request-not-forwardable',
+            detail: error instanceof Error && 'code' in error ? String(error.code) : 'error',
+          });
       }
     },
   );

@@ -24,15 +24,31 @@ const ConditionalAccessPolicySchema = z.looseObject({
   state: z.enum(['enabled', 'disabled', 'enabledForReportingButNotEnforced']),
   conditions: z.looseObject({
     clientAppTypes: Strings.optional(),
-    applications: z.looseObject({ includeApplications: Strings.optional(), excludeApplications: Strings.optional() }).nullable().optional(),
+    applications: z
+      .looseObject({ includeApplications: Strings.optional(), excludeApplications: Strings.optional() })
+      .nullable()
+      .optional(),
     users: z
-      .looseObject({ includeUsers: Strings.optional(), excludeUsers: Strings.optional(), includeGroups: Strings.optional(), excludeGroups: Strings.optional() })
+      .looseObject({
+        includeUsers: Strings.optional(),
+        excludeUsers: Strings.optional(),
+        includeGroups: Strings.optional(),
+        excludeGroups: Strings.optional(),
+      })
       .nullable()
       .optional(),
   }),
-  grantControls: z.looseObject({ operator: z.string().optional(), builtInControls: Strings.optional() }).nullable().optional(),
+  grantControls: z
+    .looseObject({ operator: z.string().optional(), builtInControls: Strings.optional() })
+    .nullable()
+    .optional(),
   sessionControls: z
-    .looseObject({ cloudAppSecurity: z.looseObject({ isEnabled: z.boolean().optional(), cloudAppSecurityType: z.string().optional() }).nullable().optional() })
+    .looseObject({
+      cloudAppSecurity: z
+        .looseObject({ isEnabled: z.boolean().optional(), cloudAppSecurityType: z.string().optional() })
+        .nullable()
+        .optional(),
+    })
     .nullable()
     .optional(),
 });
@@ -41,7 +57,10 @@ const ConditionalAccessPolicySchema = z.looseObject({
 export const DirectoryFileSchema = z
   .object({
     tenantId: Guid,
-    /** The app registration certgate signs in as (client-credentials grant), with its granted Graph application permissions. */
+    /**
+     * The app registration certgate signs in as (client-credentials grant), with its granted Graph application
+     * permissions.
+     */
     application: z.object({
       displayName: z.string(),
       clientId: Guid,
@@ -53,7 +72,14 @@ export const DirectoryFileSchema = z
     conditionalAccessPageSize: z.number().int().min(1).max(999),
     /** Names of the enterprise apps the Conditional Access policies name (not served; for people and tests). */
     applications: z.array(z.object({ appId: Guid, displayName: z.string() })),
-    users: z.array(z.object({ id: Guid, userPrincipalName: z.string().includes('@'), displayName: z.string(), certificateUserIds: Strings })),
+    users: z.array(
+      z.object({
+        id: Guid,
+        userPrincipalName: z.string().includes('@'),
+        displayName: z.string(),
+        certificateUserIds: Strings,
+      }),
+    ),
     /** `members`: object ids of users and of nested groups. */
     groups: z.array(z.object({ id: Guid, displayName: z.string(), members: z.array(Guid) })),
     devices: z.array(
@@ -80,7 +106,11 @@ export const DirectoryFileSchema = z
     const memberIds = new Set([...file.users, ...file.groups].map((object) => object.id.toLowerCase()));
     for (const group of file.groups) {
       for (const member of group.members) {
-        if (!memberIds.has(member.toLowerCase())) context.addIssue({ code: 'custom', message: `group ${group.displayName}: member ${member} is neither a user nor a group` });
+        if (!memberIds.has(member.toLowerCase()))
+          context.addIssue({
+            code: 'custom',
+            message: `group ${group.displayName}: member ${member} is neither a user nor a group`,
+          });
       }
     }
   });

@@ -49,7 +49,10 @@ export class InvalidGraphToken extends Error {}
 function entraError(status: number, error: string, code: number, description: string): JsonAnswer {
   const traceId = randomUUID();
   const correlationId = randomUUID();
-  const timestamp = new Date().toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  const timestamp = new Date()
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, 'Z');
   return {
     status,
     body: {
@@ -144,11 +147,21 @@ export class EntraTokenService {
   /** `POST /{tenant}/oauth2/v2.0/token` with a form body: the client-credentials grant, checked like Entra does. */
   async token(tenantSegment: string, form: URLSearchParams, authorization: string | undefined): Promise<JsonAnswer> {
     if (tenantSegment.toLowerCase() !== this.tenantId.toLowerCase()) {
-      return entraError(400, 'invalid_request', 90002, `Tenant '${tenantSegment}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`);
+      return entraError(
+        400,
+        'invalid_request',
+        90002,
+        `Tenant '${tenantSegment}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`,
+      );
     }
     const grantType = form.get('grant_type');
     if (grantType !== 'client_credentials') {
-      return entraError(400, 'unsupported_grant_type', 70003, `The app requested an unsupported grant type '${grantType ?? ''}'. The stand-in supports client_credentials only.`);
+      return entraError(
+        400,
+        'unsupported_grant_type',
+        70003,
+        `The app requested an unsupported grant type '${grantType ?? ''}'. The stand-in supports client_credentials only.`,
+      );
     }
     let clientId = form.get('client_id');
     let clientSecret = form.get('client_secret');
@@ -158,16 +171,36 @@ export class EntraTokenService {
       clientSecret = decodeURIComponent(basicSecret ?? '');
     }
     if (clientId === null || clientId === '') {
-      return entraError(400, 'invalid_request', 900144, "The request body must contain the following parameter: 'client_id'.");
+      return entraError(
+        400,
+        'invalid_request',
+        900144,
+        "The request body must contain the following parameter: 'client_id'.",
+      );
     }
     if (clientId.toLowerCase() !== this.application.clientId.toLowerCase()) {
-      return entraError(400, 'unauthorized_client', 700016, `Application with identifier '${clientId}' was not found in the directory '${this.tenantId}'.`);
+      return entraError(
+        400,
+        'unauthorized_client',
+        700016,
+        `Application with identifier '${clientId}' was not found in the directory '${this.tenantId}'.`,
+      );
     }
     if (clientSecret === null || clientSecret === '') {
-      return entraError(401, 'invalid_client', 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
+      return entraError(
+        401,
+        'invalid_client',
+        7000218,
+        "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+      );
     }
     if (clientSecret !== this.application.clientSecret) {
-      return entraError(401, 'invalid_client', 7000215, 'Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.');
+      return entraError(
+        401,
+        'invalid_client',
+        7000215,
+        'Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.',
+      );
     }
     const scopes = (form.get('scope') ?? '').split(' ').filter((scope) => scope !== '' && !OIDC_SCOPES.has(scope));
     if (scopes.length !== 1 || scopes[0] !== GRAPH_DEFAULT_SCOPE) {
@@ -181,7 +214,12 @@ export class EntraTokenService {
     const accessToken = await this.mint({ roles: this.application.roles });
     return {
       status: 200,
-      body: { token_type: 'Bearer', expires_in: TOKEN_LIFETIME_SECONDS, ext_expires_in: TOKEN_LIFETIME_SECONDS, access_token: accessToken },
+      body: {
+        token_type: 'Bearer',
+        expires_in: TOKEN_LIFETIME_SECONDS,
+        ext_expires_in: TOKEN_LIFETIME_SECONDS,
+        access_token: accessToken,
+      },
       headers: { 'cache-control': 'no-store, no-cache', pragma: 'no-cache' },
     };
   }
@@ -190,7 +228,13 @@ export class EntraTokenService {
    * Signs a Graph access token for the application; `roles`, `audience` and `expiresInSeconds`
    * let tests make tokens Graph must refuse (a missing permission, another audience, expired).
    */
-  async mint(options: { readonly roles?: readonly string[]; readonly audience?: string; readonly expiresInSeconds?: number } = {}): Promise<string> {
+  async mint(
+    options: {
+      readonly roles?: readonly string[];
+      readonly audience?: string;
+      readonly expiresInSeconds?: number;
+    } = {},
+  ): Promise<string> {
     const now = Math.floor(Date.now() / 1000);
     const payload: Record<string, unknown> = {
       aud: options.audience ?? GRAPH_AUDIENCE,
@@ -209,21 +253,31 @@ export class EntraTokenService {
       exp: now + (options.expiresInSeconds ?? TOKEN_LIFETIME_SECONDS),
       roles: [...(options.roles ?? this.application.roles)],
     };
-    return new SignJWT(payload).setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: this.key.kid }).sign(this.key.privateKey);
+    return new SignJWT(payload)
+      .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: this.key.kid })
+      .sign(this.key.privateKey);
   }
 
   /** Checks a bearer token for Graph: signature, issuer, audience, lifetime. Throws {@link InvalidGraphToken}. */
   async verify(authorization: string | undefined): Promise<GraphCaller> {
-    if (authorization === undefined || !/^Bearer\s+\S+$/i.test(authorization)) throw new InvalidGraphToken('Access token is empty.');
+    if (authorization === undefined || !/^Bearer\s+\S+$/i.test(authorization))
+      throw new InvalidGraphToken('Access token is empty.');
     const token = authorization.replace(/^Bearer\s+/i, '');
     try {
-      const { payload } = await jwtVerify(token, this.publicKey, { issuer: this.issuer, audience: [GRAPH_AUDIENCE, GRAPH_APP_ID], algorithms: ['RS256'] });
-      const roles = Array.isArray(payload.roles) ? payload.roles.filter((role): role is string => typeof role === 'string') : [];
+      const { payload } = await jwtVerify(token, this.publicKey, {
+        issuer: this.issuer,
+        audience: [GRAPH_AUDIENCE, GRAPH_APP_ID],
+        algorithms: ['RS256'],
+      });
+      const roles = Array.isArray(payload.roles)
+        ? payload.roles.filter((role): role is string => typeof role === 'string')
+        : [];
       return { appId: typeof payload.appid === 'string' ? payload.appid : '', roles };
     } catch (error) {
       const code = error instanceof Error && 'code' in error ? String(error.code) : '';
       if (code === 'ERR_JWT_EXPIRED') throw new InvalidGraphToken('Lifetime validation failed, the token is expired.');
-      if (code === 'ERR_JWT_CLAIM_VALIDATION_FAILED') throw new InvalidGraphToken('Access token validation failure. Invalid audience or issuer.');
+      if (code === 'ERR_JWT_CLAIM_VALIDATION_FAILED')
+        throw new InvalidGraphToken('Access token validation failure. Invalid audience or issuer.');
       throw new InvalidGraphToken('Access token validation failure.');
     }
   }

@@ -10,7 +10,14 @@
 import { z } from 'zod';
 
 /** The Graph routes the stand-in serves, by name (used by faults and by the call counters). */
-export const GRAPH_ROUTES = ['checkMemberGroups', 'devices', 'user', 'group', 'conditionalAccessPolicies', 'batch'] as const;
+export const GRAPH_ROUTES = [
+  'checkMemberGroups',
+  'devices',
+  'user',
+  'group',
+  'conditionalAccessPolicies',
+  'batch',
+] as const;
 
 /** One Graph route of the stand-in. */
 export type GraphRouteName = (typeof GRAPH_ROUTES)[number];
@@ -28,14 +35,24 @@ const Scope = {
 export const GraphFaultSettingsSchema = z
   .object({
     /** 429 TooManyRequests with `Retry-After` (default: the seconds left in the window, else 1). */
-    throttle: z.object({ ...Scope, retryAfterSeconds: z.number().int().min(0).optional() }).strict().optional(),
+    throttle: z
+      .object({ ...Scope, retryAfterSeconds: z.number().int().min(0).optional() })
+      .strict()
+      .optional(),
     /** A server error; `Retry-After` only when `retryAfterSeconds` is given. */
     serverError: z
-      .object({ ...Scope, status: z.union([z.literal(500), z.literal(503), z.literal(504)]).default(503), retryAfterSeconds: z.number().int().min(0).optional() })
+      .object({
+        ...Scope,
+        status: z.union([z.literal(500), z.literal(503), z.literal(504)]).default(503),
+        retryAfterSeconds: z.number().int().min(0).optional(),
+      })
       .strict()
       .optional(),
     /** Delay before answering. */
-    latency: z.object({ ...Scope, delayMs: z.number().int().min(0).max(120_000) }).strict().optional(),
+    latency: z
+      .object({ ...Scope, delayMs: z.number().int().min(0).max(120_000) })
+      .strict()
+      .optional(),
     /** A 200 whose JSON body is cut off. */
     malformed: z.object(Scope).strict().optional(),
   })
@@ -57,7 +74,11 @@ export interface FaultVerdict {
   readonly delayMs: number;
   readonly answer?:
     | { readonly kind: 'throttle'; readonly retryAfterSeconds: number }
-    | { readonly kind: 'server-error'; readonly status: 500 | 503 | 504; readonly retryAfterSeconds: number | undefined }
+    | {
+        readonly kind: 'server-error';
+        readonly status: 500 | 503 | 504;
+        readonly retryAfterSeconds: number | undefined;
+      }
     | { readonly kind: 'malformed' };
 }
 
@@ -78,7 +99,11 @@ export class GraphFaults {
       if (fault === undefined) continue;
       this.active = {
         ...this.active,
-        [name]: { settings: fault, until: fault.forSeconds === undefined ? undefined : start + fault.forSeconds * 1000, remaining: fault.requests },
+        [name]: {
+          settings: fault,
+          until: fault.forSeconds === undefined ? undefined : start + fault.forSeconds * 1000,
+          remaining: fault.requests,
+        },
       };
     }
   }
@@ -116,7 +141,14 @@ export class GraphFaults {
     }
     const serverError = this.take('serverError', route, now);
     if (serverError !== undefined) {
-      return { delayMs, answer: { kind: 'server-error', status: serverError.settings.status, retryAfterSeconds: serverError.settings.retryAfterSeconds } };
+      return {
+        delayMs,
+        answer: {
+          kind: 'server-error',
+          status: serverError.settings.status,
+          retryAfterSeconds: serverError.settings.retryAfterSeconds,
+        },
+      };
     }
     if (this.take('malformed', route, now) !== undefined) return { delayMs, answer: { kind: 'malformed' } };
     return { delayMs };
@@ -132,7 +164,11 @@ export class GraphFaults {
     return fault;
   }
 
-  private take<K extends FaultName>(name: K, route: GraphRouteName, now: number): ActiveFault<NonNullable<Parsed[K]>> | undefined {
+  private take<K extends FaultName>(
+    name: K,
+    route: GraphRouteName,
+    now: number,
+  ): ActiveFault<NonNullable<Parsed[K]>> | undefined {
     const fault = this.live(name, now);
     if (fault === undefined) return undefined;
     const routes = fault.settings.routes;

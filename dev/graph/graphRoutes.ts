@@ -11,7 +11,8 @@ import type { DirectoryDeviceRecord, DirectoryIndex } from './directoryFile.js';
 import type { GraphRouteName } from './faults.js';
 
 /** Graph's JSON content type. */
-export const GRAPH_JSON = 'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8';
+export const GRAPH_JSON =
+  'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8';
 
 /** Most group ids in one checkMemberGroups call, as Graph enforces it. */
 export const CHECK_MEMBER_GROUPS_LIMIT = 20;
@@ -50,12 +51,27 @@ export interface GraphRouteContext {
 }
 
 /** Graph's error answer. */
-export function graphError(status: number, code: string, message: string, headers: Readonly<Record<string, string>> = {}): GraphAnswer {
+export function graphError(
+  status: number,
+  code: string,
+  message: string,
+  headers: Readonly<Record<string, string>> = {},
+): GraphAnswer {
   const requestId = randomUUID();
   return {
     status,
     headers: { 'content-type': GRAPH_JSON, 'request-id': requestId, ...headers },
-    body: { error: { code, message, innerError: { date: new Date().toISOString().replace(/\.\d+Z$/, ''), 'request-id': requestId, 'client-request-id': requestId } } },
+    body: {
+      error: {
+        code,
+        message,
+        innerError: {
+          date: new Date().toISOString().replace(/\.\d+Z$/, ''),
+          'request-id': requestId,
+          'client-request-id': requestId,
+        },
+      },
+    },
   };
 }
 
@@ -85,7 +101,12 @@ export function matchGraphRoute(method: string, path: string): MatchedRoute | un
 
 /** The answer when no route matches: 405 for a known path with the wrong method, else Graph's "segment not found". */
 export function unmatchedGraphRequest(method: string, path: string): GraphAnswer {
-  if (ROUTES.some((route) => route.pattern.test(path))) return graphError(405, 'Request_BadRequest', `Specified HTTP method is not allowed for the request uri: ${method} ${path}.`);
+  if (ROUTES.some((route) => route.pattern.test(path)))
+    return graphError(
+      405,
+      'Request_BadRequest',
+      `Specified HTTP method is not allowed for the request uri: ${method} ${path}.`,
+    );
   const segment = path.split('/').filter((part) => part !== '')[0] ?? '';
   return graphError(400, 'BadRequest', `Resource not found for the segment '${segment}'.`);
 }
@@ -95,7 +116,11 @@ export function unmatchedGraphRequest(method: string, path: string): GraphAnswer
  * as Microsoft documents them (application permissions, least privileged first).
  */
 export const ROUTE_PERMISSIONS: Readonly<Record<MatchedRoute['name'], readonly (readonly string[])[]>> = {
-  checkMemberGroups: [['User.Read.All', 'GroupMember.Read.All'], ['User.Read.All', 'Group.Read.All'], ['Directory.Read.All']],
+  checkMemberGroups: [
+    ['User.Read.All', 'GroupMember.Read.All'],
+    ['User.Read.All', 'Group.Read.All'],
+    ['Directory.Read.All'],
+  ],
   devices: [['Device.Read.All'], ['Directory.Read.All']],
   user: [['User.Read.All'], ['Directory.Read.All']],
   group: [['GroupMember.Read.All'], ['Group.Read.All'], ['Directory.Read.All']],
@@ -127,19 +152,32 @@ function stringArray(value: unknown): string[] | undefined {
 }
 
 function checkMemberGroups(id: string, body: unknown, context: GraphRouteContext): GraphAnswer {
-  const groupIds = typeof body === 'object' && body !== null ? stringArray((body as Record<string, unknown>).groupIds) : undefined;
-  if (groupIds === undefined) return graphError(400, 'Request_BadRequest', "The request body must contain 'groupIds', a collection of strings.");
+  const groupIds =
+    typeof body === 'object' && body !== null ? stringArray((body as Record<string, unknown>).groupIds) : undefined;
+  if (groupIds === undefined)
+    return graphError(400, 'Request_BadRequest', "The request body must contain 'groupIds', a collection of strings.");
   if (groupIds.length > CHECK_MEMBER_GROUPS_LIMIT) {
-    return graphError(400, 'Request_BadRequest', `The number of groupIds is ${groupIds.length}; at most ${CHECK_MEMBER_GROUPS_LIMIT} are allowed.`);
+    return graphError(
+      400,
+      'Request_BadRequest',
+      `The number of groupIds is ${groupIds.length}; at most ${CHECK_MEMBER_GROUPS_LIMIT} are allowed.`,
+    );
   }
   const malformed = groupIds.find((groupId) => !GUID.test(groupId));
   if (malformed !== undefined) return graphError(400, 'Request_BadRequest', `Invalid GUID:${malformed}`);
   const user = context.directory.user(id);
   if (user === undefined) {
-    return graphError(404, 'Request_ResourceNotFound', `Resource '${id}' does not exist or one of its queried reference-property objects are not present.`);
+    return graphError(
+      404,
+      'Request_ResourceNotFound',
+      `Resource '${id}' does not exist or one of its queried reference-property objects are not present.`,
+    );
   }
   const memberOf = context.directory.transitiveGroupsOf(user.id);
-  return ok({ '@odata.context': `${context.origin}/v1.0/$metadata#Collection(Edm.String)`, value: groupIds.filter((groupId) => memberOf.has(groupId.toLowerCase())) });
+  return ok({
+    '@odata.context': `${context.origin}/v1.0/$metadata#Collection(Edm.String)`,
+    value: groupIds.filter((groupId) => memberOf.has(groupId.toLowerCase())),
+  });
 }
 
 const DEVICE_ID_FILTER = /^\s*deviceId\s+eq\s+'([^']*)'\s*$/i;
@@ -151,19 +189,31 @@ function devices(query: URLSearchParams, context: GraphRouteContext): GraphAnswe
     found = context.directory.file.devices;
   } else {
     const match = DEVICE_ID_FILTER.exec(filter);
-    if (match === null) return graphError(400, 'Request_UnsupportedQuery', `Unsupported query: the stand-in filters devices by deviceId eq '<guid>' only, not ${filter}.`);
+    if (match === null)
+      return graphError(
+        400,
+        'Request_UnsupportedQuery',
+        `Unsupported query: the stand-in filters devices by deviceId eq '<guid>' only, not ${filter}.`,
+      );
     const deviceId = match[1] ?? '';
     if (!GUID.test(deviceId)) return graphError(400, 'Request_BadRequest', `Invalid GUID:${deviceId}`);
     const device = context.directory.deviceByDeviceId(deviceId);
     found = device === undefined ? [] : [device];
   }
-  return ok({ '@odata.context': `${context.origin}/v1.0/$metadata#devices`, value: found.map((device) => selectFields(deviceJson(device), query)) });
+  return ok({
+    '@odata.context': `${context.origin}/v1.0/$metadata#devices`,
+    value: found.map((device) => selectFields(deviceJson(device), query)),
+  });
 }
 
 function user(id: string, query: URLSearchParams, context: GraphRouteContext): GraphAnswer {
   const found = context.directory.user(id);
   if (found === undefined) {
-    return graphError(404, 'Request_ResourceNotFound', `Resource '${id}' does not exist or one of its queried reference-property objects are not present.`);
+    return graphError(
+      404,
+      'Request_ResourceNotFound',
+      `Resource '${id}' does not exist or one of its queried reference-property objects are not present.`,
+    );
   }
   const full = {
     id: found.id,
@@ -174,7 +224,10 @@ function user(id: string, query: URLSearchParams, context: GraphRouteContext): G
   };
   const select = query.get('$select');
   // Graph's default property set does not include authorizationInfo.
-  const shown = select === null ? { id: full.id, displayName: full.displayName, userPrincipalName: full.userPrincipalName, mail: full.mail } : selectFields(full, query);
+  const shown =
+    select === null
+      ? { id: full.id, displayName: full.displayName, userPrincipalName: full.userPrincipalName, mail: full.mail }
+      : selectFields(full, query);
   return ok({ '@odata.context': `${context.origin}/v1.0/$metadata#users/$entity`, ...shown });
 }
 
@@ -182,10 +235,24 @@ function group(id: string, query: URLSearchParams, context: GraphRouteContext): 
   if (!GUID.test(id)) return graphError(400, 'Request_BadRequest', `Invalid object identifier '${id}'.`);
   const found = context.directory.group(id);
   if (found === undefined) {
-    return graphError(404, 'Request_ResourceNotFound', `Resource '${id}' does not exist or one of its queried reference-property objects are not present.`);
+    return graphError(
+      404,
+      'Request_ResourceNotFound',
+      `Resource '${id}' does not exist or one of its queried reference-property objects are not present.`,
+    );
   }
-  const full = { id: found.id, displayName: found.displayName, description: null, mailEnabled: false, securityEnabled: true, groupTypes: [] };
-  return ok({ '@odata.context': `${context.origin}/v1.0/$metadata#groups/$entity`, ...(query.get('$select') === null ? full : selectFields(full, query)) });
+  const full = {
+    id: found.id,
+    displayName: found.displayName,
+    description: null,
+    mailEnabled: false,
+    securityEnabled: true,
+    groupTypes: [],
+  };
+  return ok({
+    '@odata.context': `${context.origin}/v1.0/$metadata#groups/$entity`,
+    ...(query.get('$select') === null ? full : selectFields(full, query)),
+  });
 }
 
 /** The opaque `$skiptoken` of a page: the offset, base64url-encoded. */
@@ -201,13 +268,17 @@ function offsetOf(token: string): number | undefined {
 function conditionalAccessPolicies(query: URLSearchParams, context: GraphRouteContext): GraphAnswer {
   const topText = query.get('$top');
   const top = topText === null ? context.directory.file.conditionalAccessPageSize : Number(topText);
-  if (!Number.isInteger(top) || top < 1 || top > 999) return graphError(400, 'BadRequest', `Invalid value '${topText ?? ''}' for $top: an integer from 1 to 999.`);
+  if (!Number.isInteger(top) || top < 1 || top > 999)
+    return graphError(400, 'BadRequest', `Invalid value '${topText ?? ''}' for $top: an integer from 1 to 999.`);
   const token = query.get('$skiptoken') ?? query.get('$skipToken');
   const offset = token === null ? 0 : offsetOf(token);
   if (offset === undefined) return graphError(400, 'BadRequest', 'Invalid $skiptoken.');
   const all = context.directory.file.conditionalAccessPolicies;
   const page = all.slice(offset, offset + top);
-  const next = offset + top < all.length ? `${context.origin}/v1.0/identity/conditionalAccess/policies?$top=${top}&$skiptoken=${skipToken(offset + top)}` : undefined;
+  const next =
+    offset + top < all.length
+      ? `${context.origin}/v1.0/identity/conditionalAccess/policies?$top=${top}&$skiptoken=${skipToken(offset + top)}`
+      : undefined;
   return ok({
     '@odata.context': `${context.origin}/v1.0/$metadata#identity/conditionalAccess/policies`,
     value: page,

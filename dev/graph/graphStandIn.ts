@@ -21,8 +21,23 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DirectoryIndex, loadDirectoryFile, parseDirectoryFile, type DirectoryFile } from './directoryFile.js';
 import { EntraTokenService, InvalidGraphToken, type GraphCaller, type JsonAnswer } from './entraTokenEndpoint.js';
-import { GRAPH_ROUTES, GraphFaults, GraphFaultSettingsSchema, type FaultVerdict, type GraphFaultSettings, type GraphRouteName } from './faults.js';
-import { GRAPH_JSON, graphError, matchGraphRoute, serveGraphRoute, unmatchedGraphRequest, type GraphAnswer, type GraphRouteContext } from './graphRoutes.js';
+import {
+  GRAPH_ROUTES,
+  GraphFaults,
+  GraphFaultSettingsSchema,
+  type FaultVerdict,
+  type GraphFaultSettings,
+  type GraphRouteName,
+} from './faults.js';
+import {
+  GRAPH_JSON,
+  graphError,
+  matchGraphRoute,
+  serveGraphRoute,
+  unmatchedGraphRequest,
+  type GraphAnswer,
+  type GraphRouteContext,
+} from './graphRoutes.js';
 import { readGraphStandInTls } from './tlsFiles.js';
 import { listenOn } from '../listen.js';
 import { messageOf } from '../../shared/errors.js';
@@ -75,8 +90,14 @@ export interface GraphStandIn {
   calls(): GraphCallCounts;
   /** Zeroes the call counters. */
   reset(): void;
-  /** A Graph token signed by the stand-in, by default with the application's roles (tests use it to make 401s and 403s). */
-  mintToken(options?: { readonly roles?: readonly string[]; readonly audience?: string; readonly expiresInSeconds?: number }): Promise<string>;
+  /**
+   * A Graph token signed by the stand-in, by default with the application's roles (tests use it to make 401s and 403s).
+   */
+  mintToken(options?: {
+    readonly roles?: readonly string[];
+    readonly audience?: string;
+    readonly expiresInSeconds?: number;
+  }): Promise<string>;
   /**
    * The `@azure/identity` environment that signs in to this stand-in (EnvironmentCredential):
    * AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET, AZURE_AUTHORITY_HOST, and
@@ -97,7 +118,10 @@ function emptyCounts(): {
   return {
     total: 0,
     byRoute: Object.fromEntries(GRAPH_ROUTES.map((route) => [route, 0])) as Record<GraphRouteName, number>,
-    inBatch: Object.fromEntries(GRAPH_ROUTES.filter((route) => route !== 'batch').map((route) => [route, 0])) as Record<Exclude<GraphRouteName, 'batch'>, number>,
+    inBatch: Object.fromEntries(GRAPH_ROUTES.filter((route) => route !== 'batch').map((route) => [route, 0])) as Record<
+      Exclude<GraphRouteName, 'batch'>,
+      number
+    >,
     unmatched: 0,
     token: 0,
     connections: 0,
@@ -124,7 +148,12 @@ function send(response: ServerResponse, status: number, headers: Readonly<Record
 }
 
 function sendJson(response: ServerResponse, answer: JsonAnswer | GraphAnswer): void {
-  send(response, answer.status, { 'content-type': 'application/json; charset=utf-8', ...(answer.headers ?? {}) }, JSON.stringify(answer.body));
+  send(
+    response,
+    answer.status,
+    { 'content-type': 'application/json; charset=utf-8', ...(answer.headers ?? {}) },
+    JSON.stringify(answer.body),
+  );
 }
 
 function faultAnswer(verdict: FaultVerdict): GraphAnswer | 'malformed' | undefined {
@@ -132,10 +161,17 @@ function faultAnswer(verdict: FaultVerdict): GraphAnswer | 'malformed' | undefin
   if (answer === undefined) return undefined;
   switch (answer.kind) {
     case 'throttle':
-      return graphError(429, 'TooManyRequests', 'Too many requests from this application. Retry after the time in Retry-After.', { 'Retry-After': String(answer.retryAfterSeconds) });
+      return graphError(
+        429,
+        'TooManyRequests',
+        'Too many requests from this application. Retry after the time in Retry-After.',
+        { 'Retry-After': String(answer.retryAfterSeconds) },
+      );
     case 'server-error': {
-      const code = answer.status === 503 ? 'serviceNotAvailable' : answer.status === 504 ? 'gatewayTimeout' : 'generalException';
-      const headers: Record<string, string> = answer.retryAfterSeconds === undefined ? {} : { 'Retry-After': String(answer.retryAfterSeconds) };
+      const code =
+        answer.status === 503 ? 'serviceNotAvailable' : answer.status === 504 ? 'gatewayTimeout' : 'generalException';
+      const headers: Record<string, string> =
+        answer.retryAfterSeconds === undefined ? {} : { 'Retry-After': String(answer.retryAfterSeconds) };
       return graphError(answer.status, code, 'The service is temporarily unavailable (stand-in fault).', headers);
     }
     case 'malformed':
@@ -161,24 +197,48 @@ function parseBatch(text: string): { readonly requests: readonly InnerRequest[] 
   } catch {
     return graphError(400, 'BadRequest', 'Invalid batch payload: the body is not JSON.');
   }
-  const requests = typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>).requests : undefined;
-  if (!Array.isArray(requests) || requests.length === 0) return graphError(400, 'BadRequest', "Invalid batch payload: 'requests' must be a non-empty array.");
-  if (requests.length > BATCH_LIMIT) return graphError(400, 'BadRequest', `Invalid batch payload: the number of requests (${requests.length}) exceeds the maximum of ${BATCH_LIMIT}.`);
+  const requests =
+    typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>).requests : undefined;
+  if (!Array.isArray(requests) || requests.length === 0)
+    return graphError(400, 'BadRequest', "Invalid batch payload: 'requests' must be a non-empty array.");
+  if (requests.length > BATCH_LIMIT)
+    return graphError(
+      400,
+      'BadRequest',
+      `Invalid batch payload: the number of requests (${requests.length}) exceeds the maximum of ${BATCH_LIMIT}.`,
+    );
   const ids = new Set<string>();
   const result: InnerRequest[] = [];
   for (const raw of requests as unknown[]) {
     const item = typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>) : {};
     const { id, method, url, body, headers } = item;
     if (typeof id !== 'string' || id === '' || typeof method !== 'string' || typeof url !== 'string') {
-      return graphError(400, 'BadRequest', "Invalid batch payload: every request needs string 'id', 'method' and 'url'.");
+      return graphError(
+        400,
+        'BadRequest',
+        "Invalid batch payload: every request needs string 'id', 'method' and 'url'.",
+      );
     }
     if (ids.has(id)) return graphError(400, 'BadRequest', `Invalid batch payload: request id ${id} is used twice.`);
     ids.add(id);
-    if (/^https?:/i.test(url)) return graphError(400, 'BadRequest', `Invalid batch payload: request ${id} has an absolute url; batch urls are relative to the version.`);
+    if (/^https?:/i.test(url))
+      return graphError(
+        400,
+        'BadRequest',
+        `Invalid batch payload: request ${id} has an absolute url; batch urls are relative to the version.`,
+      );
     const headerMap = typeof headers === 'object' && headers !== null ? (headers as Record<string, string>) : undefined;
-    const hasContentType = headerMap !== undefined && Object.keys(headerMap).some((name) => name.toLowerCase() === 'content-type');
-    if (body !== undefined && !hasContentType) return graphError(400, 'BadRequest', `Write request id : ${id} does not contain Content-Type header or body.`);
-    result.push({ id, method, url, ...(body === undefined ? {} : { body }), ...(headerMap === undefined ? {} : { headers: headerMap }) });
+    const hasContentType =
+      headerMap !== undefined && Object.keys(headerMap).some((name) => name.toLowerCase() === 'content-type');
+    if (body !== undefined && !hasContentType)
+      return graphError(400, 'BadRequest', `Write request id : ${id} does not contain Content-Type header or body.`);
+    result.push({
+      id,
+      method,
+      url,
+      ...(body === undefined ? {} : { body }),
+      ...(headerMap === undefined ? {} : { headers: headerMap }),
+    });
   }
   return { requests: result };
 }
@@ -191,7 +251,10 @@ function isGraphAnswer(value: unknown): value is GraphAnswer {
 export async function startGraphStandIn(options: GraphStandInOptions = {}): Promise<GraphStandIn> {
   const host = options.host ?? '127.0.0.1';
   if (!LOOPBACK.has(host)) throw new Error(`the Graph stand-in binds loopback only, not ${host}`);
-  const loaded = options.directory === undefined || typeof options.directory === 'string' ? await loadDirectoryFile(options.directory) : parseDirectoryFile(options.directory);
+  const loaded =
+    options.directory === undefined || typeof options.directory === 'string'
+      ? await loadDirectoryFile(options.directory)
+      : parseDirectoryFile(options.directory);
   const directory: DirectoryFile = options.tenantId === undefined ? loaded : { ...loaded, tenantId: options.tenantId };
   const index = new DirectoryIndex(directory);
   const tls = await readGraphStandInTls();
@@ -217,7 +280,13 @@ export async function startGraphStandIn(options: GraphStandInOptions = {}): Prom
   }
 
   /** One Graph request (direct or inside a batch), already authenticated: faults, then the route. */
-  async function serveOne(method: string, target: URL, body: unknown, caller: GraphCaller, inBatch: boolean): Promise<GraphAnswer | 'malformed'> {
+  async function serveOne(
+    method: string,
+    target: URL,
+    body: unknown,
+    caller: GraphCaller,
+    inBatch: boolean,
+  ): Promise<GraphAnswer | 'malformed'> {
     const path = decodeURIComponent(target.pathname).replace(/^\/v1\.0/i, '');
     const route = matchGraphRoute(method, path);
     if (route === undefined) {
@@ -245,7 +314,8 @@ export async function startGraphStandIn(options: GraphStandInOptions = {}): Prom
       batch.requests.map(async (inner) => {
         const target = new URL(`/v1.0${inner.url.startsWith('/') ? '' : '/'}${inner.url}`, url);
         const answer = await serveOne(inner.method.toUpperCase(), target, inner.body, caller, true);
-        if (answer === 'malformed') return { id: inner.id, status: 200, headers: { 'Content-Type': GRAPH_JSON }, body: TRUNCATED_JSON };
+        if (answer === 'malformed')
+          return { id: inner.id, status: 200, headers: { 'Content-Type': GRAPH_JSON }, body: TRUNCATED_JSON };
         const headers: Record<string, string> = { 'Content-Type': answer.headers['content-type'] ?? GRAPH_JSON };
         const retryAfter = answer.headers['Retry-After'];
         if (retryAfter !== undefined) headers['Retry-After'] = retryAfter;
@@ -265,7 +335,12 @@ export async function startGraphStandIn(options: GraphStandInOptions = {}): Prom
     if (isBatch) {
       counts.byRoute.batch += 1;
       if (isGraphAnswer(caller)) answer = caller;
-      else if (method !== 'POST') answer = graphError(405, 'Request_BadRequest', 'Specified HTTP method is not allowed for the request uri: $batch.');
+      else if (method !== 'POST')
+        answer = graphError(
+          405,
+          'Request_BadRequest',
+          'Specified HTTP method is not allowed for the request uri: $batch.',
+        );
       else answer = await serveBatch(text, caller);
     } else if (isGraphAnswer(caller)) {
       const route = matchGraphRoute(method, decodeURIComponent(target.pathname).replace(/^\/v1\.0/i, ''));
@@ -302,12 +377,17 @@ export async function startGraphStandIn(options: GraphStandInOptions = {}): Prom
         return { status: 400, body: { error: 'the body is not JSON' } };
       }
       const parsed = GraphFaultSettingsSchema.safeParse(settings);
-      if (!parsed.success) return { status: 400, body: { error: parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ') } };
+      if (!parsed.success)
+        return {
+          status: 400,
+          body: { error: parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ') },
+        };
       faults.set(settings as GraphFaultSettings);
       return { status: 200, body: faults.current() };
     }
     if (path === '/_standin/faults' && method === 'DELETE') faults.clear();
-    if (path === '/_standin/faults' && (method === 'GET' || method === 'DELETE')) return { status: 200, body: faults.current() };
+    if (path === '/_standin/faults' && (method === 'GET' || method === 'DELETE'))
+      return { status: 200, body: faults.current() };
     if (path === '/_standin/calls' && method === 'DELETE') counts = emptyCounts();
     if (path === '/_standin/calls' && (method === 'GET' || method === 'DELETE')) return { status: 200, body: counts };
     return { status: 404, body: { error: `no control route ${method} ${path}` } };
@@ -322,10 +402,14 @@ export async function startGraphStandIn(options: GraphStandInOptions = {}): Prom
       return tokens.token(decodeURIComponent(tokenPath[1] ?? ''), form, request.headers.authorization);
     }
     const metadataPath = /^\/([^/]+)\/v2\.0\/\.well-known\/openid-configuration$/.exec(path);
-    if (metadataPath !== null && method === 'GET') return tokens.openIdConfiguration(decodeURIComponent(metadataPath[1] ?? ''));
+    if (metadataPath !== null && method === 'GET')
+      return tokens.openIdConfiguration(decodeURIComponent(metadataPath[1] ?? ''));
     if (/^\/[^/]+\/discovery\/v2\.0\/keys$/.test(path) && method === 'GET') return tokens.keys();
     if (path === '/common/discovery/instance' && method === 'GET') return tokens.instanceDiscovery();
-    return { status: 404, body: { error: 'not_found', error_description: `The Graph stand-in has no route ${method} ${path}.` } };
+    return {
+      status: 404,
+      body: { error: 'not_found', error_description: `The Graph stand-in has no route ${method} ${path}.` },
+    };
   }
 
   async function serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -336,7 +420,10 @@ export async function startGraphStandIn(options: GraphStandInOptions = {}): Prom
       await serveGraph(request, response, target);
       return;
     }
-    sendJson(response, path.startsWith('/_standin/') ? await control(request, path) : await login(request, method, path));
+    sendJson(
+      response,
+      path.startsWith('/_standin/') ? await control(request, path) : await login(request, method, path),
+    );
   }
 
   server.on('secureConnection', () => {
@@ -350,7 +437,10 @@ export async function startGraphStandIn(options: GraphStandInOptions = {}): Prom
         return;
       }
       if (error instanceof BodyTooLarge) {
-        sendJson(response, graphError(413, 'RequestEntityTooLarge', `The request body exceeds ${MAX_BODY_BYTES} bytes.`));
+        sendJson(
+          response,
+          graphError(413, 'RequestEntityTooLarge', `The request body exceeds ${MAX_BODY_BYTES} bytes.`),
+        );
         return;
       }
       sendJson(response, graphError(500, 'generalException', `stand-in failure: ${messageOf(error)}`));

@@ -3,7 +3,13 @@
  * benchmark. Dev and test only.
  * May import: the modules of this folder.
  */
-export { BATCH_LIMIT, startGraphStandIn, type GraphCallCounts, type GraphStandIn, type GraphStandInOptions } from './graphStandIn.js';
+export {
+  BATCH_LIMIT,
+  startGraphStandIn,
+  type GraphCallCounts,
+  type GraphStandIn,
+  type GraphStandInOptions,
+} from './graphStandIn.js';
 export {
   DEV_DIRECTORY_PATH,
   DirectoryFileSchema,

@@ -70,7 +70,9 @@ async function main(argv: readonly string[]): Promise<void> {
   await mkdir(target, { recursive: true });
   await writeFile(join(target, 'ca.crt'), tls.caPem.endsWith('\n') ? tls.caPem : `${tls.caPem}\n`);
   await writeFile(join(target, 'server.crt'), tls.certPem.endsWith('\n') ? tls.certPem : `${tls.certPem}\n`);
-  await writeFile(join(target, 'server.key'), tls.keyPem.endsWith('\n') ? tls.keyPem : `${tls.keyPem}\n`, { mode: 0o600 });
+  await writeFile(join(target, 'server.key'), tls.keyPem.endsWith('\n') ? tls.keyPem : `${tls.keyPem}\n`, {
+    mode: 0o600,
+  });
   process.stdout.write(`wrote ca.crt, server.crt, server.key to ${target}\n`);
 }
 

@@ -21,9 +21,13 @@ export interface GraphStandInTlsFiles {
 /** Reads `ca.crt`, `server.crt` and `server.key`; the message says how to make them when they are missing. */
 export async function readGraphStandInTls(dir: string = GRAPH_STAND_IN_TLS_DIR): Promise<GraphStandInTlsFiles> {
   try {
-    const [caPem, certPem, keyPem] = await Promise.all(['ca.crt', 'server.crt', 'server.key'].map((name) => readFile(join(dir, name), 'utf8')));
+    const [caPem, certPem, keyPem] = await Promise.all(
+      ['ca.crt', 'server.crt', 'server.key'].map((name) => readFile(join(dir, name), 'utf8')),
+    );
     return { caPem: caPem ?? '', certPem: certPem ?? '', keyPem: keyPem ?? '' };
   } catch (error) {
-    throw new Error(`the Graph stand-in's TLS files are missing in ${dir}: run npx tsx dev/graph/makeTls.ts`, { cause: error });
+    throw new Error(`the Graph stand-in's TLS files are missing in ${dir}: run npx tsx dev/graph/makeTls.ts`, {
+      cause: error,
+    });
   }
 }

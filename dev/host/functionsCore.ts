@@ -10,7 +10,12 @@ import Module from 'node:module';
 /** One function the app registered. */
 export interface RegisteredFunction {
   readonly name: string;
-  readonly trigger: { readonly type: string; readonly route?: string; readonly methods?: readonly string[]; readonly authLevel?: string };
+  readonly trigger: {
+    readonly type: string;
+    readonly route?: string;
+    readonly methods?: readonly string[];
+    readonly authLevel?: string;
+  };
   readonly handler: (...args: unknown[]) => unknown;
 }
 
@@ -27,11 +32,26 @@ const core = {
   getProgrammingModel(): undefined {
     return undefined;
   },
-  registerFunction(metadata: { name: string; bindings: Record<string, { type: string; direction: string; route?: string; methods?: string[]; authLevel?: string }> }, handler: (...args: unknown[]) => unknown) {
+  registerFunction(
+    metadata: {
+      name: string;
+      bindings: Record<
+        string,
+        { type: string; direction: string; route?: string; methods?: string[]; authLevel?: string }
+      >;
+    },
+    handler: (...args: unknown[]) => unknown,
+  ) {
     const trigger = Object.values(metadata.bindings).find((b) => b.direction === 'in' && b.type.endsWith('Trigger'));
     if (!trigger) throw new Error(`function ${metadata.name} has no trigger binding`);
     registered.push({ name: metadata.name, trigger, handler });
-    return { dispose: () => registered.splice(registered.findIndex((f) => f.name === metadata.name), 1) };
+    return {
+      dispose: () =>
+        registered.splice(
+          registered.findIndex((f) => f.name === metadata.name),
+          1,
+        ),
+    };
   },
   registerHook(name: string, callback: (context: unknown) => unknown) {
     const hook = { name, callback };
@@ -62,7 +82,11 @@ export function registeredFunctions(): readonly RegisteredFunction[] {
   return registered;
 }
 
-/** Runs the `appStart` hooks the app registered, in order, as the worker does once it has loaded the app; rejects with the first failure. */
+/**
+ * Runs the `appStart` hooks the app registered, in order, as the worker does once it has loaded the app; rejects with
+ * the first failure.
+ */
 export async function runAppStartHooks(): Promise<void> {
-  for (const hook of hooks.filter((h) => h.name === 'appStart')) await hook.callback({ hookData: {}, appHookData: {}, functionAppDirectory: process.cwd() });
+  for (const hook of hooks.filter((h) => h.name === 'appStart'))
+    await hook.callback({ hookData: {}, appHookData: {}, functionAppDirectory: process.cwd() });
 }

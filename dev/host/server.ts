@@ -87,7 +87,9 @@ function buildRoutes(functions: readonly RegisteredFunction[], prefix: string): 
     if (fn.trigger.type !== 'httpTrigger') continue;
     const template = fn.trigger.route ?? fn.name;
     if (/^admin/i.test(template) || /^admin/i.test(fn.name)) {
-      throw new Error(`function ${fn.name}: routes and names starting with "admin" conflict with the Functions host's built-in routes`);
+      throw new Error(
+        `function ${fn.name}: routes and names starting with "admin" conflict with the Functions host's built-in routes`,
+      );
     }
     const { pattern, paramNames } = compileRouteTemplate(prefix, template);
     const level = fn.trigger.authLevel ?? 'function';
@@ -100,7 +102,9 @@ function buildRoutes(functions: readonly RegisteredFunction[], prefix: string): 
     });
   }
   // Literal segments beat parameters, as in ASP.NET routing: longer literal prefixes first.
-  return routes.sort((a, b) => b.pattern.source.replace(/\(.*?\)/g, '').length - a.pattern.source.replace(/\(.*?\)/g, '').length);
+  return routes.sort(
+    (a, b) => b.pattern.source.replace(/\(.*?\)/g, '').length - a.pattern.source.replace(/\(.*?\)/g, '').length,
+  );
 }
 
 function joinedHeaders(req: IncomingMessage): Record<string, string> {
@@ -184,7 +188,11 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
     }
     if (METHODS_REQUEST_REFUSES.has(method)) {
       req.resume();
-      answerRefusal(res, { status: 405, code: 'method-not-supported', message: `The local host cannot pass ${method} to a function: the fetch Request that @azure/functions builds refuses it.` });
+      answerRefusal(res, {
+        status: 405,
+        code: 'method-not-supported',
+        message: `The local host cannot pass ${method} to a function: the fetch Request that @azure/functions builds refuses it.`,
+      });
       return;
     }
     const match = route.pattern.exec(target.path);
@@ -195,7 +203,11 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
       const decoded = decodeRouteValue(value);
       if (decoded === undefined) {
         req.resume();
-        answerRefusal(res, { status: 400, code: 'invalid-percent-encoding', message: `The route value ${name} has a malformed percent-encoding.` });
+        answerRefusal(res, {
+          status: 400,
+          code: 'invalid-percent-encoding',
+          message: `The route value ${name} has a malformed percent-encoding.`,
+        });
         return;
       }
       params[name] = decoded;
@@ -209,7 +221,11 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
       return;
     }
     if (body === 'too-large') {
-      answerRefusal(res, { status: 413, code: 'request-body-too-large', message: 'The request body is larger than 100 MiB.' });
+      answerRefusal(res, {
+        status: 413,
+        code: 'request-body-too-large',
+        message: 'The request body is larger than 100 MiB.',
+      });
       return;
     }
     let request: InstanceType<typeof HttpRequest>;
@@ -223,7 +239,11 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
         ...(body.length > 0 ? { body: { bytes: body } } : {}),
       });
     } catch (error) {
-      answerRefusal(res, { status: 400, code: 'request-not-representable', message: `The request cannot be handed to a function: ${messageOf(error)}` });
+      answerRefusal(res, {
+        status: 400,
+        code: 'request-not-representable',
+        message: `The request cannot be handed to a function: ${messageOf(error)}`,
+      });
       return;
     }
     const invocationId = randomUUID();
@@ -250,25 +270,36 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
       // A fault of the local host itself: logged and answered, never an unhandled rejection.
       log(`local host: request ${req.method ?? ''} ${req.url ?? ''} failed: ${describeError(error)}`);
       if (res.headersSent) res.destroy();
-      else answerRefusal(res, { status: 500, code: 'local-host-error', message: 'The local host failed on this request; see its log.' });
+      else
+        answerRefusal(res, {
+          status: 500,
+          code: 'local-host-error',
+          message: 'The local host failed on this request; see its log.',
+        });
     });
   });
   // What Node's parser refuses (request line, headers, sizes, bodies) gets a 4xx with a body; CONNECT a 405.
   server.on('clientError', answerClientError);
   server.on('connect', refuseConnect);
   server.keepAliveTimeout = 5_000;
-  const timers = (options.timerSeconds ?? 0) > 0
-    ? options.functions
-        .filter((fn) => fn.trigger.type === 'timerTrigger')
-        .map((fn) =>
-          setInterval(() => {
-            const context = new InvocationContext({ invocationId: randomUUID(), functionName: fn.name });
-            Promise.resolve(fn.handler({ isPastDue: false, schedule: { adjustForDST: false }, scheduleStatus: {} }, context)).catch((error: unknown) => {
-              log(`[${fn.name}] timer failed: ${String(error)}`);
-            });
-          }, (options.timerSeconds ?? 0) * 1000).unref(),
-        )
-    : [];
+  const timers =
+    (options.timerSeconds ?? 0) > 0
+      ? options.functions
+          .filter((fn) => fn.trigger.type === 'timerTrigger')
+          .map((fn) =>
+            setInterval(
+              () => {
+                const context = new InvocationContext({ invocationId: randomUUID(), functionName: fn.name });
+                Promise.resolve(
+                  fn.handler({ isPastDue: false, schedule: { adjustForDST: false }, scheduleStatus: {} }, context),
+                ).catch((error: unknown) => {
+                  log(`[${fn.name}] timer failed: ${String(error)}`);
+                });
+              },
+              (options.timerSeconds ?? 0) * 1000,
+            ).unref(),
+          )
+      : [];
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 7071, listenHost, resolve);

@@ -97,7 +97,13 @@ async function issue(options: IssueOptions): Promise<OcspTestCredential> {
 /** Makes the root, the intermediate and the delegated responder certificates. */
 export async function createOcspTestCa(options: OcspTestPkiOptions): Promise<OcspTestCa> {
   const validity = { notBefore: options.validFrom, notAfter: options.validTo };
-  const root = await issue({ subject: 'CN=certgate OCSP Test Root, O=certgate dev', keyType: 'ecdsa-p256', serialHex: '01', ca: true, ...validity });
+  const root = await issue({
+    subject: 'CN=certgate OCSP Test Root, O=certgate dev',
+    keyType: 'ecdsa-p256',
+    serialHex: '01',
+    ca: true,
+    ...validity,
+  });
   const intermediate = await issue({
     subject: 'CN=certgate OCSP Test Issuing CA, O=certgate dev',
     keyType: 'ecdsa-p256',
@@ -106,7 +112,12 @@ export async function createOcspTestCa(options: OcspTestPkiOptions): Promise<Ocs
     ca: true,
     ...validity,
   });
-  const responder = (subject: string, keyType: OcspTestKeyType, serialHex: string, extra: Partial<IssueOptions> = {}): Promise<OcspTestCredential> =>
+  const responder = (
+    subject: string,
+    keyType: OcspTestKeyType,
+    serialHex: string,
+    extra: Partial<IssueOptions> = {},
+  ): Promise<OcspTestCredential> =>
     issue({ subject, keyType, issuer: intermediate, serialHex, extKeyUsage: [OCSP_SIGNING], ...validity, ...extra });
   const expiredUntil = new Date(options.validFrom.getTime() - 86_400_000);
   return {
@@ -115,10 +126,17 @@ export async function createOcspTestCa(options: OcspTestPkiOptions): Promise<Ocs
     responders: {
       rsa: await responder('CN=certgate OCSP Responder RSA, O=certgate dev', 'rsa-2048', '0a01', { ocspNoCheck: true }),
       ed25519: await responder('CN=certgate OCSP Responder Ed25519, O=certgate dev', 'ed25519', '0a02'),
-      withoutOcspSigningEku: await responder('CN=certgate OCSP Responder without EKU, O=certgate dev', 'ecdsa-p256', '0a03', {
-        extKeyUsage: [CLIENT_AUTH],
+      withoutOcspSigningEku: await responder(
+        'CN=certgate OCSP Responder without EKU, O=certgate dev',
+        'ecdsa-p256',
+        '0a03',
+        {
+          extKeyUsage: [CLIENT_AUTH],
+        },
+      ),
+      issuedByRoot: await responder('CN=certgate OCSP Responder from the root, O=certgate dev', 'ecdsa-p256', '0a04', {
+        issuer: root,
       }),
-      issuedByRoot: await responder('CN=certgate OCSP Responder from the root, O=certgate dev', 'ecdsa-p256', '0a04', { issuer: root }),
       expired: await responder('CN=certgate OCSP Responder expired, O=certgate dev', 'ecdsa-p256', '0a05', {
         notBefore: new Date(expiredUntil.getTime() - 30 * 86_400_000),
         notAfter: expiredUntil,
@@ -160,7 +178,13 @@ export function issueOcspTestLeaf(
  */
 export function issueOcspTestIntermediate(
   ca: OcspTestCa,
-  options: { readonly serialHex: string; readonly ocspUrls?: readonly string[]; readonly validFrom: Date; readonly validTo: Date; readonly subject?: string },
+  options: {
+    readonly serialHex: string;
+    readonly ocspUrls?: readonly string[];
+    readonly validFrom: Date;
+    readonly validTo: Date;
+    readonly subject?: string;
+  },
 ): Promise<OcspTestCredential> {
   return issue({
     subject: options.subject ?? `CN=certgate OCSP Test Issuing CA ${options.serialHex}, O=certgate dev`,

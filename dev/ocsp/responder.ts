@@ -6,14 +6,23 @@
  * every failure over real HTTP. Dev and test only.
  * May import: pkijs, asn1js, node built-ins.
  */
-import { constants, createHash, createPrivateKey, randomBytes, sign, X509Certificate, type KeyObject } from 'node:crypto';
+import {
+  constants,
+  createHash,
+  createPrivateKey,
+  randomBytes,
+  sign,
+  X509Certificate,
+  type KeyObject,
+} from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { listenOn } from '../listen.js';
 
 /** What the responder says about a serial number. */
-export type OcspTestStatus = 'good' | 'unknown' | { readonly revokedAt: Date; readonly reason?: OcspTestRevocationReason };
+export type OcspTestStatus =
+  'good' | 'unknown' | { readonly revokedAt: Date; readonly reason?: OcspTestRevocationReason };
 
 /** CRLReason names (RFC 5280 §5.3.1) the responder can put in a revoked answer. */
 export type OcspTestRevocationReason =
@@ -101,7 +110,9 @@ export async function startOcspResponder(options: OcspResponderOptions): Promise
   const issuer = parseCertificate(options.issuerCertPem);
   const signerCert = parseCertificate(options.signer.certPem);
   const signerKey = createPrivateKey(options.signer.keyPem);
-  const signerIsIssuer = new X509Certificate(options.signer.certPem).fingerprint256 === new X509Certificate(options.issuerCertPem).fingerprint256;
+  const signerIsIssuer =
+    new X509Certificate(options.signer.certPem).fingerprint256 ===
+    new X509Certificate(options.issuerCertPem).fingerprint256;
   const includeSigner = options.includeSignerCertificate ?? !signerIsIssuer;
   const clock = options.clock ?? (() => new Date());
   const validitySeconds = options.validitySeconds ?? 3_600;
@@ -120,12 +131,19 @@ export async function startOcspResponder(options: OcspResponderOptions): Promise
     const now = floorToSecond(clock());
     const interval = (validitySeconds > 0 ? validitySeconds : 3_600) * 1000;
     const thisUpdate = mode === 'stale' ? new Date(now.getTime() - 2 * interval) : now;
-    const nextUpdate = mode === 'stale' ? new Date(now.getTime() - interval) : validitySeconds > 0 ? new Date(now.getTime() + interval) : undefined;
+    const nextUpdate =
+      mode === 'stale'
+        ? new Date(now.getTime() - interval)
+        : validitySeconds > 0
+          ? new Date(now.getTime() + interval)
+          : undefined;
     const responses = request.tbsRequest.requestList.map(
       (single) =>
         new pkijs.SingleResponse({
           certID: single.reqCert,
-          certStatus: certStatusBlock(options.statusOf(serialHexOf(single.reqCert.serialNumber.valueBlock.valueHexView))),
+          certStatus: certStatusBlock(
+            options.statusOf(serialHexOf(single.reqCert.serialNumber.valueBlock.valueHexView)),
+          ),
           thisUpdate,
           ...(nextUpdate ? { nextUpdate } : {}),
         }),
@@ -133,13 +151,21 @@ export async function startOcspResponder(options: OcspResponderOptions): Promise
     const nonce = request.tbsRequest.requestExtensions?.find((extension) => extension.extnID === ID_PKIX_OCSP_NONCE);
     const echoed =
       nonce && mode === 'wrong-nonce'
-        ? new pkijs.Extension({ extnID: ID_PKIX_OCSP_NONCE, critical: false, extnValue: new asn1js.OctetString({ valueHex: randomBytes(16) }).toBER(false) })
+        ? new pkijs.Extension({
+            extnID: ID_PKIX_OCSP_NONCE,
+            critical: false,
+            extnValue: new asn1js.OctetString({ valueHex: randomBytes(16) }).toBER(false),
+          })
         : nonce;
     const responseData = new pkijs.ResponseData({
       responderID:
         options.responderIdBy === 'name'
           ? signerCert.subject
-          : new asn1js.OctetString({ valueHex: createHash('sha1').update(signerCert.subjectPublicKeyInfo.subjectPublicKey.valueBlock.valueHexView).digest() }),
+          : new asn1js.OctetString({
+              valueHex: createHash('sha1')
+                .update(signerCert.subjectPublicKeyInfo.subjectPublicKey.valueBlock.valueHexView)
+                .digest(),
+            }),
       producedAt: now,
       responses,
       ...(echoed ? { responseExtensions: [echoed] } : {}),
@@ -256,15 +282,22 @@ async function readBody(request: IncomingMessage): Promise<Uint8Array | undefine
 
 /** An OCSPResponse with only a (non-successful) responseStatus, which is never signed. */
 function statusOnlyResponse(status: number): Uint8Array {
-  return new Uint8Array(new pkijs.OCSPResponse({ responseStatus: new asn1js.Enumerated({ value: status }) }).toSchema().toBER(false));
+  return new Uint8Array(
+    new pkijs.OCSPResponse({ responseStatus: new asn1js.Enumerated({ value: status }) }).toSchema().toBER(false),
+  );
 }
 
 function certIdNamesIssuer(certId: pkijs.CertID, issuer: pkijs.Certificate): boolean {
   const hash = NODE_HASH_BY_OID[certId.hashAlgorithm.algorithmId];
   if (!hash) return false;
   const nameHash = createHash(hash).update(new Uint8Array(issuer.subject.valueBeforeDecode)).digest();
-  const keyHash = createHash(hash).update(issuer.subjectPublicKeyInfo.subjectPublicKey.valueBlock.valueHexView).digest();
-  return nameHash.equals(certId.issuerNameHash.valueBlock.valueHexView) && keyHash.equals(certId.issuerKeyHash.valueBlock.valueHexView);
+  const keyHash = createHash(hash)
+    .update(issuer.subjectPublicKeyInfo.subjectPublicKey.valueBlock.valueHexView)
+    .digest();
+  return (
+    nameHash.equals(certId.issuerNameHash.valueBlock.valueHexView) &&
+    keyHash.equals(certId.issuerKeyHash.valueBlock.valueHexView)
+  );
 }
 
 function certStatusBlock(status: OcspTestStatus): asn1js.BaseBlock {
@@ -275,30 +308,51 @@ function certStatusBlock(status: OcspTestStatus): asn1js.BaseBlock {
     value: [
       new asn1js.GeneralizedTime({ valueDate: floorToSecond(status.revokedAt) }),
       ...(status.reason
-        ? [new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber: 0 }, value: [new asn1js.Enumerated({ value: CRL_REASON_CODES[status.reason] })] })]
+        ? [
+            new asn1js.Constructed({
+              idBlock: { tagClass: 3, tagNumber: 0 },
+              value: [new asn1js.Enumerated({ value: CRL_REASON_CODES[status.reason] })],
+            }),
+          ]
         : []),
     ],
   });
 }
 
 /** Signs with the key's natural algorithm: RSA SHA-256 (PKCS#1 v1.5 or PSS), ecdsa-with-SHA256, Ed25519. */
-function signResponse(tbs: Uint8Array, key: KeyObject, rsaSignature: 'pkcs1' | 'pss'): { algorithm: pkijs.AlgorithmIdentifier; signature: Uint8Array } {
-  const sha256 = () => new pkijs.AlgorithmIdentifier({ algorithmId: '2.16.840.1.101.3.4.2.1', algorithmParams: new asn1js.Null() });
+function signResponse(
+  tbs: Uint8Array,
+  key: KeyObject,
+  rsaSignature: 'pkcs1' | 'pss',
+): { algorithm: pkijs.AlgorithmIdentifier; signature: Uint8Array } {
+  const sha256 = () =>
+    new pkijs.AlgorithmIdentifier({ algorithmId: '2.16.840.1.101.3.4.2.1', algorithmParams: new asn1js.Null() });
   switch (key.asymmetricKeyType) {
     case 'rsa':
       if (rsaSignature === 'pss') {
         const params = new pkijs.RSASSAPSSParams({
           hashAlgorithm: sha256(),
-          maskGenAlgorithm: new pkijs.AlgorithmIdentifier({ algorithmId: '1.2.840.113549.1.1.8', algorithmParams: sha256().toSchema() }),
+          maskGenAlgorithm: new pkijs.AlgorithmIdentifier({
+            algorithmId: '1.2.840.113549.1.1.8',
+            algorithmParams: sha256().toSchema(),
+          }),
           saltLength: 32,
         });
         return {
-          algorithm: new pkijs.AlgorithmIdentifier({ algorithmId: '1.2.840.113549.1.1.10', algorithmParams: params.toSchema() }),
-          signature: new Uint8Array(sign('sha256', tbs, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 })),
+          algorithm: new pkijs.AlgorithmIdentifier({
+            algorithmId: '1.2.840.113549.1.1.10',
+            algorithmParams: params.toSchema(),
+          }),
+          signature: new Uint8Array(
+            sign('sha256', tbs, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }),
+          ),
         };
       }
       return {
-        algorithm: new pkijs.AlgorithmIdentifier({ algorithmId: '1.2.840.113549.1.1.11', algorithmParams: new asn1js.Null() }),
+        algorithm: new pkijs.AlgorithmIdentifier({
+          algorithmId: '1.2.840.113549.1.1.11',
+          algorithmParams: new asn1js.Null(),
+        }),
         signature: new Uint8Array(sign('sha256', tbs, key)),
       };
     case 'ec':
@@ -307,7 +361,10 @@ function signResponse(tbs: Uint8Array, key: KeyObject, rsaSignature: 'pkcs1' | '
         signature: new Uint8Array(sign('sha256', tbs, { key, dsaEncoding: 'der' })),
       };
     case 'ed25519':
-      return { algorithm: new pkijs.AlgorithmIdentifier({ algorithmId: '1.3.101.112' }), signature: new Uint8Array(sign(null, tbs, key)) };
+      return {
+        algorithm: new pkijs.AlgorithmIdentifier({ algorithmId: '1.3.101.112' }),
+        signature: new Uint8Array(sign(null, tbs, key)),
+      };
     default:
       throw new Error(`the test responder cannot sign with a ${key.asymmetricKeyType ?? 'unknown'} key`);
   }

@@ -13,7 +13,16 @@ import { createPrivateKey } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as x509 from '@peculiar/x509';
-import { crlNumberOf, importPrivateKey, issueCertificate, issueCrl, type IssuedCertificate, type IssueCertificateOptions, type IssuerCredentials, type KeyAlgorithmName } from './issue.js';
+import {
+  crlNumberOf,
+  importPrivateKey,
+  issueCertificate,
+  issueCrl,
+  type IssuedCertificate,
+  type IssueCertificateOptions,
+  type IssuerCredentials,
+  type KeyAlgorithmName,
+} from './issue.js';
 
 /** Options of {@link ensureDevPki}. */
 export interface DevPkiOptions {
@@ -51,7 +60,16 @@ export interface DevPkiCrl {
 }
 
 /** The names of the client certificates in {@link DevPki.users}. */
-export const DEV_PKI_CLIENT_NAMES = ['alice', 'bob', 'revoked', 'expired', 'not-yet-valid', 'no-client-auth', 'untrusted', 'device'] as const;
+export const DEV_PKI_CLIENT_NAMES = [
+  'alice',
+  'bob',
+  'revoked',
+  'expired',
+  'not-yet-valid',
+  'no-client-auth',
+  'untrusted',
+  'device',
+] as const;
 
 /** A client certificate name of the dev PKI. */
 export type DevPkiClientName = (typeof DEV_PKI_CLIENT_NAMES)[number];
@@ -154,7 +172,10 @@ function validityFor(role: Role, now: Date): { notBefore: Date; notAfter: Date }
   }
 }
 
-function userOptions(name: string, crlBaseUrl: string): Pick<IssueCertificateOptions, 'subject' | 'san' | 'extKeyUsage' | 'keyUsage' | 'crlDistributionUrl'> {
+function userOptions(
+  name: string,
+  crlBaseUrl: string,
+): Pick<IssueCertificateOptions, 'subject' | 'san' | 'extKeyUsage' | 'keyUsage' | 'crlDistributionUrl'> {
   const address = `${name}@${EMAIL_DOMAIN}`;
   return {
     subject: `CN=${name}, ${ORGANISATION}`,
@@ -188,7 +209,12 @@ function describe(role: Role, issued: { certPem: string; keyPem: string }, dir: 
 /** Generates every certificate; returns them by role with the issuers' credentials for the CRLs. */
 async function generateCertificates(options: DevPkiOptions): Promise<Record<Role, IssuedCertificate>> {
   const { now, crlBaseUrl } = options;
-  const root = await issueCertificate({ subject: `CN=Contoso Dev Root CA, ${ORGANISATION}`, keyAlgorithm: KEY_ALGORITHM.root, ...validityFor('root', now), ca: { pathLength: 1 } });
+  const root = await issueCertificate({
+    subject: `CN=Contoso Dev Root CA, ${ORGANISATION}`,
+    keyAlgorithm: KEY_ALGORITHM.root,
+    ...validityFor('root', now),
+    ca: { pathLength: 1 },
+  });
   const intermediate = await issueCertificate({
     subject: `CN=Contoso Dev Issuing CA, ${ORGANISATION}`,
     issuer: root.credentials,
@@ -197,9 +223,17 @@ async function generateCertificates(options: DevPkiOptions): Promise<Record<Role
     ca: { pathLength: 0 },
     crlDistributionUrl: `${crlBaseUrl}/ca-root.crl`,
   });
-  const untrustedRoot = await issueCertificate({ subject: 'CN=Untrusted Dev Root CA, O=Not Contoso', keyAlgorithm: KEY_ALGORITHM['untrusted-root'], ...validityFor('untrusted-root', now), ca: { pathLength: 0 } });
-  const leaf = (role: Role, issuer: IssuerCredentials, shape: Omit<IssueCertificateOptions, 'issuer' | 'keyAlgorithm' | 'notBefore' | 'notAfter'>) =>
-    issueCertificate({ ...shape, issuer, keyAlgorithm: KEY_ALGORITHM[role], ...validityFor(role, now) });
+  const untrustedRoot = await issueCertificate({
+    subject: 'CN=Untrusted Dev Root CA, O=Not Contoso',
+    keyAlgorithm: KEY_ALGORITHM['untrusted-root'],
+    ...validityFor('untrusted-root', now),
+    ca: { pathLength: 0 },
+  });
+  const leaf = (
+    role: Role,
+    issuer: IssuerCredentials,
+    shape: Omit<IssueCertificateOptions, 'issuer' | 'keyAlgorithm' | 'notBefore' | 'notAfter'>,
+  ) => issueCertificate({ ...shape, issuer, keyAlgorithm: KEY_ALGORITHM[role], ...validityFor(role, now) });
   const issuing = intermediate.credentials;
   const user = (name: Role) => leaf(name, issuing, userOptions(name, crlBaseUrl));
   return {
@@ -217,8 +251,14 @@ async function generateCertificates(options: DevPkiOptions): Promise<Record<Role
     revoked: await user('revoked'),
     expired: await user('expired'),
     'not-yet-valid': await user('not-yet-valid'),
-    'no-client-auth': await leaf('no-client-auth', issuing, { ...userOptions('no-client-auth', crlBaseUrl), extKeyUsage: ['serverAuth'] }),
-    untrusted: await leaf('untrusted', untrustedRoot.credentials, { ...userOptions('untrusted', crlBaseUrl), crlDistributionUrl: undefined }),
+    'no-client-auth': await leaf('no-client-auth', issuing, {
+      ...userOptions('no-client-auth', crlBaseUrl),
+      extKeyUsage: ['serverAuth'],
+    }),
+    untrusted: await leaf('untrusted', untrustedRoot.credentials, {
+      ...userOptions('untrusted', crlBaseUrl),
+      crlDistributionUrl: undefined,
+    }),
     device: await leaf('device', issuing, {
       subject: `CN=${DEV_DEVICE.entraDeviceId}, ${ORGANISATION}`,
       san: { uri: [`IntuneDeviceId://${DEV_DEVICE.intuneDeviceId}`], dns: [DEV_DEVICE.dnsName] },
@@ -256,7 +296,10 @@ function timingHolds(timing: Timing, certificate: DevPkiCertificate, now: Date):
   }
 }
 
-/** The existing certificates when all are present, parse, have usable keys and still fit their purpose; otherwise undefined. */
+/**
+ * The existing certificates when all are present, parse, have usable keys and still fit their purpose; otherwise
+ * undefined.
+ */
 async function reusableCertificates(options: DevPkiOptions): Promise<Record<Role, DevPkiCertificate> | undefined> {
   const manifestText = await readText(join(options.dir, MANIFEST));
   if (manifestText === undefined) return undefined;
@@ -291,7 +334,12 @@ async function previousCrlNumber(path: string): Promise<number> {
   }
 }
 
-async function writeCrl(options: DevPkiOptions, file: string, issuer: IssuerCredentials, revoked: readonly { serial: string; date: Date }[]): Promise<DevPkiCrl> {
+async function writeCrl(
+  options: DevPkiOptions,
+  file: string,
+  issuer: IssuerCredentials,
+  revoked: readonly { serial: string; date: Date }[],
+): Promise<DevPkiCrl> {
   const path = join(options.dir, file);
   const crlNumber = (await previousCrlNumber(path)) + 1;
   const thisUpdate = options.now;
@@ -309,7 +357,10 @@ async function writeCrl(options: DevPkiOptions, file: string, issuer: IssuerCred
 
 /** Loads a dev PKI CA (root or intermediate) as issuer credentials, to issue further certificates or CRLs from it. */
 export async function issuerCredentialsOf(certificate: DevPkiCertificate): Promise<IssuerCredentials> {
-  return { cert: new x509.X509Certificate(certificate.certPem), key: await importPrivateKey(certificate.keyPem, certificate.keyAlgorithm) };
+  return {
+    cert: new x509.X509Certificate(certificate.certPem),
+    key: await importPrivateKey(certificate.keyPem, certificate.keyAlgorithm),
+  };
 }
 
 function readme(options: DevPkiOptions): string {
@@ -366,17 +417,32 @@ export async function ensureDevPki(options: DevPkiOptions): Promise<DevPki> {
       written[role] = describe(role, { certPem: entry.cert.pem, keyPem: entry.key }, options.dir);
     }
     certificates = written as Record<Role, DevPkiCertificate>;
-    await writeFile(join(options.dir, 'ca-bundle.crt'), `${certificates.root.certPem}${certificates.intermediate.certPem}`);
-    await writeFile(join(options.dir, 'gateway-chain.crt'), `${certificates.gateway.certPem}${certificates.intermediate.certPem}`);
+    await writeFile(
+      join(options.dir, 'ca-bundle.crt'),
+      `${certificates.root.certPem}${certificates.intermediate.certPem}`,
+    );
+    await writeFile(
+      join(options.dir, 'gateway-chain.crt'),
+      `${certificates.gateway.certPem}${certificates.intermediate.certPem}`,
+    );
     await writeFile(join(options.dir, 'README.txt'), readme(options));
-    const manifest: Manifest = { format: MANIFEST_FORMAT, crlBaseUrl: options.crlBaseUrl, generatedAt: options.now.toISOString() };
+    const manifest: Manifest = {
+      format: MANIFEST_FORMAT,
+      crlBaseUrl: options.crlBaseUrl,
+      generatedAt: options.now.toISOString(),
+    };
     // Written last: its presence marks the set as complete.
     await writeFile(join(options.dir, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
   }
   const all = certificates;
-  const [intermediateIssuer, rootIssuer] = await Promise.all([issuerCredentialsOf(all.intermediate), issuerCredentialsOf(all.root)]);
+  const [intermediateIssuer, rootIssuer] = await Promise.all([
+    issuerCredentialsOf(all.intermediate),
+    issuerCredentialsOf(all.root),
+  ]);
   const crls = {
-    intermediate: await writeCrl(options, 'ca-intermediate.crl', intermediateIssuer, [{ serial: all.revoked.serialNumber, date: all.revoked.notBefore }]),
+    intermediate: await writeCrl(options, 'ca-intermediate.crl', intermediateIssuer, [
+      { serial: all.revoked.serialNumber, date: all.revoked.notBefore },
+    ]),
     root: await writeCrl(options, 'ca-root.crl', rootIssuer, []),
   };
   const users: Record<string, DevPkiCertificate> = {};
@@ -389,7 +455,11 @@ export async function ensureDevPki(options: DevPkiOptions): Promise<DevPki> {
     intermediate: all.intermediate,
     untrustedRoot: all['untrusted-root'],
     bundle: { path: join(options.dir, 'ca-bundle.crt'), pem: `${all.root.certPem}${all.intermediate.certPem}` },
-    gateway: { ...all.gateway, chainPath: join(options.dir, 'gateway-chain.crt'), chainPem: `${all.gateway.certPem}${all.intermediate.certPem}` },
+    gateway: {
+      ...all.gateway,
+      chainPath: join(options.dir, 'gateway-chain.crt'),
+      chainPem: `${all.gateway.certPem}${all.intermediate.certPem}`,
+    },
     users,
     device: DEV_DEVICE,
     crls,

@@ -4,7 +4,17 @@
  * else a test needs. Dev and test only.
  * May import: the dev PKI modules only.
  */
-export { DEV_DEVICE, DEV_PKI_CLIENT_NAMES, ensureDevPki, issuerCredentialsOf, type DevPki, type DevPkiCertificate, type DevPkiClientName, type DevPkiCrl, type DevPkiOptions } from './devPki.js';
+export {
+  DEV_DEVICE,
+  DEV_PKI_CLIENT_NAMES,
+  ensureDevPki,
+  issuerCredentialsOf,
+  type DevPki,
+  type DevPkiCertificate,
+  type DevPkiClientName,
+  type DevPkiCrl,
+  type DevPkiOptions,
+} from './devPki.js';
 export {
   crlNumberOf,
   generateKeyPair,

@@ -3,7 +3,8 @@
  * WebCrypto as the provider, so the dev PKI and end-to-end tests can mint any certificate they
  * need (CA or leaf, RSA / RSA-PSS / ECDSA / Ed25519, SANs including the Entra UPN otherName, CRL
  * distribution point, OCSP responder URL and id-pkix-ocsp-nocheck, name constraints, raw extra
- * extensions, a reused key pair, a chosen signature algorithm) and sign CRLs. Everything is generated; there are no real keys. The signing
+ * extensions, a reused key pair, a chosen signature algorithm) and sign CRLs. Everything is generated; there are no
+ * real keys. The signing
  * algorithm follows the issuer's key (RSA: SHA-256 PKCS#1 v1.5, RSA-PSS: SHA-256 PSS, P-256:
  * ecdsa-with-SHA256, P-384: ecdsa-with-SHA384, Ed25519: Ed25519). Dev and test only.
  * May import: @peculiar/x509, asn1js, node built-ins.
@@ -75,9 +76,15 @@ export interface IssueCertificateOptions {
   readonly nameConstraints?: { readonly permitted?: NameSubtrees; readonly excluded?: NameSubtrees };
   /** Extensions appended as given, after the ones the options above make. */
   readonly extraExtensions?: readonly x509.Extension[];
-  /** Use this key pair instead of generating one (e.g. two certificates for one CA key, cross-signing); its algorithm must be `keyAlgorithm`. */
+  /**
+   * Use this key pair instead of generating one (e.g. two certificates for one CA key, cross-signing); its algorithm
+   * must be `keyAlgorithm`.
+   */
   readonly keys?: webcrypto.CryptoKeyPair;
-  /** Sign with this algorithm instead of the one that follows the signing key (see the module header), e.g. ECDSA with SHA-1. */
+  /**
+   * Sign with this algorithm instead of the one that follows the signing key (see the module header), e.g. ECDSA with
+   * SHA-1.
+   */
   readonly signatureAlgorithm?: SignatureAlgorithm;
 }
 
@@ -123,13 +130,31 @@ const OCSP_NOCHECK_OID = '1.3.6.1.5.5.7.48.1.5';
 const NAME_CONSTRAINTS_OID = '2.5.29.30';
 const DER_NULL = new Uint8Array([0x05, 0x00]);
 
-const GENERATION: Record<KeyAlgorithmName, webcrypto.RsaHashedKeyGenParams | webcrypto.EcKeyGenParams | webcrypto.Algorithm> = {
+const GENERATION: Record<
+  KeyAlgorithmName,
+  webcrypto.RsaHashedKeyGenParams | webcrypto.EcKeyGenParams | webcrypto.Algorithm
+> = {
   'ecdsa-p256': { name: 'ECDSA', namedCurve: 'P-256' } satisfies webcrypto.EcKeyGenParams,
   'ecdsa-p384': { name: 'ECDSA', namedCurve: 'P-384' } satisfies webcrypto.EcKeyGenParams,
-  'rsa-2048': { name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' } satisfies webcrypto.RsaHashedKeyGenParams,
-  'rsa-pss': { name: 'RSA-PSS', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' } satisfies webcrypto.RsaHashedKeyGenParams,
+  'rsa-2048': {
+    name: 'RSASSA-PKCS1-v1_5',
+    modulusLength: 2048,
+    publicExponent: new Uint8Array([1, 0, 1]),
+    hash: 'SHA-256',
+  } satisfies webcrypto.RsaHashedKeyGenParams,
+  'rsa-pss': {
+    name: 'RSA-PSS',
+    modulusLength: 2048,
+    publicExponent: new Uint8Array([1, 0, 1]),
+    hash: 'SHA-256',
+  } satisfies webcrypto.RsaHashedKeyGenParams,
   ed25519: { name: 'Ed25519' },
-  'rsa-1024': { name: 'RSASSA-PKCS1-v1_5', modulusLength: 1024, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' } satisfies webcrypto.RsaHashedKeyGenParams,
+  'rsa-1024': {
+    name: 'RSASSA-PKCS1-v1_5',
+    modulusLength: 1024,
+    publicExponent: new Uint8Array([1, 0, 1]),
+    hash: 'SHA-256',
+  } satisfies webcrypto.RsaHashedKeyGenParams,
 };
 
 const EKU_NAMES: Readonly<Record<string, string>> = {
@@ -143,7 +168,10 @@ const EKU_NAMES: Readonly<Record<string, string>> = {
 
 /** Generates an extractable key pair of the given algorithm. */
 export async function generateKeyPair(keyAlgorithm: KeyAlgorithmName): Promise<webcrypto.CryptoKeyPair> {
-  return (await crypto.subtle.generateKey(GENERATION[keyAlgorithm], true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+  return (await crypto.subtle.generateKey(GENERATION[keyAlgorithm], true, [
+    'sign',
+    'verify',
+  ])) as webcrypto.CryptoKeyPair;
 }
 
 /** Imports a PKCS#8 PEM private key written by {@link issueCertificate}, for signing. */
@@ -153,7 +181,9 @@ export async function importPrivateKey(pem: string, keyAlgorithm: KeyAlgorithmNa
 }
 
 /** The signature algorithm a key signs with (the hash is fixed per key type, see the module header). */
-function signingAlgorithmFor(key: webcrypto.CryptoKey): webcrypto.Algorithm | webcrypto.EcdsaParams | webcrypto.RsaPssParams {
+function signingAlgorithmFor(
+  key: webcrypto.CryptoKey,
+): webcrypto.Algorithm | webcrypto.EcdsaParams | webcrypto.RsaPssParams {
   const algorithm = key.algorithm as webcrypto.Algorithm & { namedCurve?: string };
   switch (algorithm.name) {
     case 'RSASSA-PKCS1-v1_5':
@@ -161,7 +191,10 @@ function signingAlgorithmFor(key: webcrypto.CryptoKey): webcrypto.Algorithm | we
     case 'RSA-PSS':
       return { name: 'RSA-PSS', saltLength: 32, hash: 'SHA-256' };
     case 'ECDSA':
-      return { name: 'ECDSA', hash: algorithm.namedCurve === 'P-384' ? 'SHA-384' : 'SHA-256' } satisfies webcrypto.EcdsaParams;
+      return {
+        name: 'ECDSA',
+        hash: algorithm.namedCurve === 'P-384' ? 'SHA-384' : 'SHA-256',
+      } satisfies webcrypto.EcdsaParams;
     case 'Ed25519':
       return { name: 'Ed25519' };
     default:
@@ -193,8 +226,13 @@ function generalNames(san: SubjectAlternativeNames): x509.JsonGeneralNames {
   ];
 }
 
-/** NameConstraints ::= SEQUENCE { permittedSubtrees [0] GeneralSubtrees OPTIONAL, excludedSubtrees [1] GeneralSubtrees OPTIONAL }. */
-function nameConstraintsExtension(constraints: NonNullable<IssueCertificateOptions['nameConstraints']>): x509.Extension {
+/**
+ * NameConstraints ::= SEQUENCE { permittedSubtrees [0] GeneralSubtrees OPTIONAL, excludedSubtrees [1] GeneralSubtrees
+ * OPTIONAL }.
+ */
+function nameConstraintsExtension(
+  constraints: NonNullable<IssueCertificateOptions['nameConstraints']>,
+): x509.Extension {
   // GeneralSubtree ::= SEQUENCE { base GeneralName } (minimum and maximum left at their defaults).
   const subtree = (tag: number, value: Uint8Array): Sequence =>
     new Sequence({ value: [new Primitive({ idBlock: { tagClass: 3, tagNumber: tag }, valueHex: value })] });
@@ -206,7 +244,10 @@ function nameConstraintsExtension(constraints: NonNullable<IssueCertificateOptio
     ...(names.ipv4 ?? []).map(([address, mask]) => subtree(7, new Uint8Array([...octets(address), ...octets(mask)]))),
   ];
   const fields: Constructed[] = [];
-  for (const [tag, names] of [[0, constraints.permitted], [1, constraints.excluded]] as const) {
+  for (const [tag, names] of [
+    [0, constraints.permitted],
+    [1, constraints.excluded],
+  ] as const) {
     const list = names ? subtrees(names) : [];
     if (list.length > 0) fields.push(new Constructed({ idBlock: { tagClass: 3, tagNumber: tag }, value: list }));
   }
@@ -232,14 +273,20 @@ export async function issueCertificate(options: IssueCertificateOptions): Promis
   const keyUsage = options.keyUsage ?? (isCa ? ['keyCertSign', 'cRLSign'] : ['digitalSignature']);
   if (keyUsage.length > 0) extensions.push(new x509.KeyUsagesExtension(keyUsageFlags(keyUsage), true));
   if (options.extKeyUsage && options.extKeyUsage.length > 0) {
-    extensions.push(new x509.ExtendedKeyUsageExtension(options.extKeyUsage.map((usage) => EKU_NAMES[usage] ?? usage), false));
+    extensions.push(
+      new x509.ExtendedKeyUsageExtension(
+        options.extKeyUsage.map((usage) => EKU_NAMES[usage] ?? usage),
+        false,
+      ),
+    );
   }
   const names = options.san ? generalNames(options.san) : [];
   if (names.length > 0) extensions.push(new x509.SubjectAlternativeNameExtension(names, false));
   if (options.crlDistributionUrl !== undefined) {
     extensions.push(new x509.CRLDistributionPointsExtension([options.crlDistributionUrl], false));
   }
-  if (options.ocspUrls && options.ocspUrls.length > 0) extensions.push(new x509.AuthorityInfoAccessExtension({ ocsp: [...options.ocspUrls] }, false));
+  if (options.ocspUrls && options.ocspUrls.length > 0)
+    extensions.push(new x509.AuthorityInfoAccessExtension({ ocsp: [...options.ocspUrls] }, false));
   if (options.ocspNoCheck) extensions.push(new x509.Extension(OCSP_NOCHECK_OID, false, DER_NULL));
   if (options.nameConstraints) extensions.push(nameConstraintsExtension(options.nameConstraints));
   extensions.push(...(options.extraExtensions ?? []));
@@ -263,7 +310,12 @@ export async function issueCertificate(options: IssueCertificateOptions): Promis
         crypto,
       )
     : await x509.X509CertificateGenerator.createSelfSigned(
-        { ...common, name: options.subject, keys, signingAlgorithm: options.signatureAlgorithm ?? signingAlgorithmFor(keys.privateKey) },
+        {
+          ...common,
+          name: options.subject,
+          keys,
+          signingAlgorithm: options.signatureAlgorithm ?? signingAlgorithmFor(keys.privateKey),
+        },
         crypto,
       );
   return {

@@ -92,7 +92,11 @@ const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
 function json(response: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+  response.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    'cache-control': 'no-store',
+  });
   response.end(text);
 }
 
@@ -105,7 +109,12 @@ function pairwiseSubject(oid: string, audience: string): string {
  * Sign a dev access token with `signingKey` for `issuer` / `tenantId`. Used by the issuer and by
  * the mint CLI (which has no server).
  */
-export async function mintDevToken(signingKey: DevSigningKey, issuer: string, tenantId: string, claims: DevTokenClaims): Promise<string> {
+export async function mintDevToken(
+  signingKey: DevSigningKey,
+  issuer: string,
+  tenantId: string,
+  claims: DevTokenClaims,
+): Promise<string> {
   const issuedAt = claims.issuedAt ?? new Date();
   const iat = Math.floor(issuedAt.getTime() / 1000);
   const nbf = claims.notBefore === undefined ? iat : Math.floor(claims.notBefore.getTime() / 1000);
@@ -133,14 +142,18 @@ export async function mintDevToken(signingKey: DevSigningKey, issuer: string, te
   if (claims.roles !== undefined && claims.roles.length > 0) payload.roles = [...claims.roles];
   if (claims.groups !== undefined) payload.groups = [...claims.groups];
   if (kind === 'user') payload.scp = (claims.scopes ?? ['user_impersonation']).join(' ');
-  return new SignJWT(payload).setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: signingKey.kid }).sign(signingKey.privateKey);
+  return new SignJWT(payload)
+    .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: signingKey.kid })
+    .sign(signingKey.privateKey);
 }
 
 /** Start the issuer on loopback. */
 export async function startDevTokenIssuer(options: DevTokenIssuerOptions): Promise<DevTokenIssuer> {
   const host = options.host ?? '127.0.0.1';
   if (!LOOPBACK.has(host)) throw new Error(`the dev token issuer binds loopback only, not ${host}`);
-  const signingKey = options.signingKey ?? (options.keyDir === undefined ? await generateDevSigningKey() : await loadOrCreateDevSigningKey(options.keyDir));
+  const signingKey =
+    options.signingKey ??
+    (options.keyDir === undefined ? await generateDevSigningKey() : await loadOrCreateDevSigningKey(options.keyDir));
   const { tenantId } = options;
   const server = createServer();
   const url = `http://${await listenOn(server, options.port ?? 0, host)}`;

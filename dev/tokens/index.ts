@@ -14,4 +14,10 @@ export {
   type DevTokenIssuer,
   type DevTokenIssuerOptions,
 } from './devTokenIssuer.js';
-export { DEV_SIGNING_KEY_FILE, devSigningKeyFrom, generateDevSigningKey, loadOrCreateDevSigningKey, type DevSigningKey } from './signingKey.js';
+export {
+  DEV_SIGNING_KEY_FILE,
+  devSigningKeyFrom,
+  generateDevSigningKey,
+  loadOrCreateDevSigningKey,
+  type DevSigningKey,
+} from './signingKey.js';

@@ -14,12 +14,25 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { DEV_ISSUER_METADATA_FILE, DEV_TENANT_ID, DEV_TOKEN_AUDIENCE, mintDevToken, type DevIssuerMetadata } from './devTokenIssuer.js';
+import {
+  DEV_ISSUER_METADATA_FILE,
+  DEV_TENANT_ID,
+  DEV_TOKEN_AUDIENCE,
+  mintDevToken,
+  type DevIssuerMetadata,
+} from './devTokenIssuer.js';
 import { loadOrCreateDevSigningKey } from './signingKey.js';
 import { messageOf } from '../../shared/errors.js';
 
 /** The key directory of the local stack: `<repo>/.certgate/dev/tokens`. */
-export const DEFAULT_DEV_TOKEN_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '.certgate', 'dev', 'tokens');
+export const DEFAULT_DEV_TOKEN_DIR = resolve(
+  dirname(fileURLToPath(import.meta.url)),
+  '..',
+  '..',
+  '.certgate',
+  'dev',
+  'tokens',
+);
 
 const USAGE = `usage: npx tsx dev/tokens/mint.ts --upn <upn> [--roles Certgate.Admin,Certgate.Reader] [--groups <id,…>]
        [--name <display name>] [--oid <object id>] [--audience <aud>] [--expires-in <seconds>]
@@ -32,7 +45,12 @@ export function devObjectIdFor(upn: string): string {
 }
 
 function list(value: string | undefined): string[] | undefined {
-  return value === undefined ? undefined : value.split(',').map((item) => item.trim()).filter((item) => item !== '');
+  return value === undefined
+    ? undefined
+    : value
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item !== '');
 }
 
 async function readMetadata(dir: string): Promise<DevIssuerMetadata | undefined> {
@@ -74,7 +92,9 @@ async function main(argv: readonly string[]): Promise<number> {
   const metadata = await readMetadata(dir);
   const issuer = values.issuer ?? metadata?.issuer;
   if (issuer === undefined) {
-    process.stderr.write(`no ${DEV_ISSUER_METADATA_FILE} in ${dir}: start the local stack once (npm start) or pass --issuer\n`);
+    process.stderr.write(
+      `no ${DEV_ISSUER_METADATA_FILE} in ${dir}: start the local stack once (npm start) or pass --issuer\n`,
+    );
     return 2;
   }
   const expiresIn = values['expires-in'] === undefined ? undefined : Number(values['expires-in']);

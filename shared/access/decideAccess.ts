@@ -14,11 +14,23 @@
  * Malfunctions are reported through `report` and never thrown: every attempt gets a decision.
  * May import: the pipeline stages (accessPipeline), the decision core, intake types, ports (types).
  */
-import { bindLeafToUser, evaluatePolicies, identifyUser, validateClientCertificate, type UserIdentity } from '../accessPipeline.js';
+import {
+  bindLeafToUser,
+  evaluatePolicies,
+  identifyUser,
+  validateClientCertificate,
+  type UserIdentity,
+} from '../accessPipeline.js';
 import type { ClientContext, IntakeResult } from '../cert/intake/index.js';
 import type { ValidationResult } from '../cert/validation/index.js';
 import type { Services } from '../composition.js';
-import { applyPolicyDecision, applyUserBinding, decideCertificateAccess, unavailableDecision, type Decision } from '../policy/certificateDecision.js';
+import {
+  applyPolicyDecision,
+  applyUserBinding,
+  decideCertificateAccess,
+  unavailableDecision,
+  type Decision,
+} from '../policy/certificateDecision.js';
 import type { AlertSink } from '../ports.js';
 import { messageOf } from '../errors.js';
 
@@ -61,18 +73,35 @@ export interface AccessOutcome {
   readonly user?: string;
 }
 
-async function identify(services: Services, attempt: AccessAttempt): Promise<UserIdentity & { readonly stated?: StatedUser }> {
-  if ('headers' in attempt.identity) return identifyUser(services, attempt.identity.headers, attempt.now, { forwardedTrusted: attempt.client.proven === true });
+async function identify(
+  services: Services,
+  attempt: AccessAttempt,
+): Promise<UserIdentity & { readonly stated?: StatedUser }> {
+  if ('headers' in attempt.identity)
+    return identifyUser(services, attempt.identity.headers, attempt.now, {
+      forwardedTrusted: attempt.client.proven === true,
+    });
   return attempt.identity.user ? { stated: attempt.identity.user } : {};
 }
 
 /** Decides one access attempt (see the module comment for the order). Never throws. */
-export async function decideAccess(services: Services, attempt: AccessAttempt, report: PipelineReport): Promise<AccessOutcome> {
+export async function decideAccess(
+  services: Services,
+  attempt: AccessAttempt,
+  report: PipelineReport,
+): Promise<AccessOutcome> {
   const { intake, correlationId, now } = attempt;
   let validation: ValidationResult | undefined;
   if (intake.kind === 'present') {
     try {
-      validation = await validateClientCertificate(services, { leaf: intake.leaf, chain: intake.chain, now, correlationId, ...(attempt.fresh ? { fresh: true } : {}), alerts: report.alerts });
+      validation = await validateClientCertificate(services, {
+        leaf: intake.leaf,
+        chain: intake.chain,
+        now,
+        correlationId,
+        ...(attempt.fresh ? { fresh: true } : {}),
+        alerts: report.alerts,
+      });
     } catch (error) {
       report.error(`decide: trusted CAs unavailable, failing closed: ${messageOf(error)}`);
     }
@@ -84,13 +113,23 @@ export async function decideAccess(services: Services, attempt: AccessAttempt, r
     report.error(`decide: user identification failed, treated as no user: ${messageOf(error)}`);
     user = {};
   }
-  const userText = user.principal?.upn ?? user.stated?.upn ?? (user.tokenReason ? `unauthenticated (${user.tokenReason})` : undefined);
-  const withUser = (decision: Decision): AccessOutcome => (userText !== undefined ? { decision, user: userText } : { decision });
+  const userText =
+    user.principal?.upn ?? user.stated?.upn ?? (user.tokenReason ? `unauthenticated (${user.tokenReason})` : undefined);
+  const withUser = (decision: Decision): AccessOutcome =>
+    userText !== undefined ? { decision, user: userText } : { decision };
 
-  let certificateDecision = decideCertificateAccess({ intake, ...(validation ? { validation } : {}), correlationId, now });
+  let certificateDecision = decideCertificateAccess({
+    intake,
+    ...(validation ? { validation } : {}),
+    correlationId,
+    now,
+  });
   if (user.principal && intake.kind === 'present' && certificateDecision.effect === 'allow') {
     try {
-      certificateDecision = applyUserBinding(certificateDecision, await bindLeafToUser(services, intake.leaf, validation, user.principal));
+      certificateDecision = applyUserBinding(
+        certificateDecision,
+        await bindLeafToUser(services, intake.leaf, validation, user.principal),
+      );
     } catch (error) {
       report.error(`decide: user binding unavailable, failing closed: ${messageOf(error)}`);
       return withUser(unavailableDecision(correlationId, now, 'user-binding'));
@@ -99,11 +138,27 @@ export async function decideAccess(services: Services, attempt: AccessAttempt, r
   try {
     const principal = user.principal;
     const policyUser = principal
-      ? { id: principal.objectId, ...(principal.upn ? { upn: principal.upn } : {}), ...(principal.groups ? { groups: principal.groups } : {}) }
+      ? {
+          id: principal.objectId,
+          ...(principal.upn ? { upn: principal.upn } : {}),
+          ...(principal.groups ? { groups: principal.groups } : {}),
+        }
       : user.stated;
-    const outcome = await evaluatePolicies(services, { ...(attempt.appHint !== undefined ? { appHint: attempt.appHint } : {}), client: attempt.client, ...(policyUser ? { user: policyUser } : {}) }, certificateDecision);
+    const outcome = await evaluatePolicies(
+      services,
+      {
+        ...(attempt.appHint !== undefined ? { appHint: attempt.appHint } : {}),
+        client: attempt.client,
+        ...(policyUser ? { user: policyUser } : {}),
+      },
+      certificateDecision,
+    );
     return withUser(
-      applyPolicyDecision(certificateDecision, outcome.policy, { deviceTags: outcome.deviceTags, ...(outcome.directory ? { trace: outcome.directory } : {}), ...(outcome.app ? { app: outcome.app } : {}) }),
+      applyPolicyDecision(certificateDecision, outcome.policy, {
+        deviceTags: outcome.deviceTags,
+        ...(outcome.directory ? { trace: outcome.directory } : {}),
+        ...(outcome.app ? { app: outcome.app } : {}),
+      }),
     );
   } catch (error) {
     report.error(`decide: access policies unavailable, failing closed: ${messageOf(error)}`);

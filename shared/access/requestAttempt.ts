@@ -27,7 +27,12 @@ export function correlationIdOf(request: IncomingRequest, invocationId?: string)
 }
 
 /** The attempt a request makes, read once (each gateway's proof checked once for everything forwarded). */
-export function accessAttemptOf(request: IncomingRequest, config: AppConfig, now: Date, correlationId: string): AccessAttempt & { readonly peerAddress?: string } {
+export function accessAttemptOf(
+  request: IncomingRequest,
+  config: AppConfig,
+  now: Date,
+  correlationId: string,
+): AccessAttempt & { readonly peerAddress?: string } {
   const forwarded = forwardedRequestOf(request.headers, request.url);
   const gateways = gatewayConfigs(config);
   const { intake, client } = readForwardedRequest(forwarded, gateways);

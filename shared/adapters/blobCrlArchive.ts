@@ -8,7 +8,13 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import { createHash } from 'node:crypto';
 import type { ArchivedCrl, CrlArchive } from '../ports.js';
-import { containerOnFirstUse, DEFAULT_STORAGE_DEADLINE_MS, storeUnavailable, withDeadline, type StorageCallOptions } from './storageClients.js';
+import {
+  containerOnFirstUse,
+  DEFAULT_STORAGE_DEADLINE_MS,
+  storeUnavailable,
+  withDeadline,
+  type StorageCallOptions,
+} from './storageClients.js';
 
 function blobName(url: string): string {
   return `${createHash('sha256').update(url).digest('hex')}.crl`;
@@ -19,7 +25,10 @@ export class BlobCrlArchive implements CrlArchive {
   private readonly ensureContainer: () => Promise<void>;
   private readonly deadlineMs: number;
 
-  constructor(private readonly container: ContainerClient, options: StorageCallOptions = { deadlineMs: DEFAULT_STORAGE_DEADLINE_MS }) {
+  constructor(
+    private readonly container: ContainerClient,
+    options: StorageCallOptions = { deadlineMs: DEFAULT_STORAGE_DEADLINE_MS },
+  ) {
     this.deadlineMs = options.deadlineMs;
     this.ensureContainer = containerOnFirstUse(container, 'CRL', options);
   }
@@ -28,8 +37,12 @@ export class BlobCrlArchive implements CrlArchive {
     await this.ensureContainer();
     const blob = this.container.getBlockBlobClient(blobName(url));
     try {
-      const bytes = await withDeadline(this.deadlineMs, (abortSignal) => blob.downloadToBuffer(0, undefined, { abortSignal }));
-      const { metadata = {} } = await withDeadline(this.deadlineMs, (abortSignal) => blob.getProperties({ abortSignal }));
+      const bytes = await withDeadline(this.deadlineMs, (abortSignal) =>
+        blob.downloadToBuffer(0, undefined, { abortSignal }),
+      );
+      const { metadata = {} } = await withDeadline(this.deadlineMs, (abortSignal) =>
+        blob.getProperties({ abortSignal }),
+      );
       return {
         url,
         bytes: new Uint8Array(bytes),
@@ -38,7 +51,8 @@ export class BlobCrlArchive implements CrlArchive {
         ...(metadata.lastmodified ? { lastModified: decodeURIComponent(metadata.lastmodified) } : {}),
       };
     } catch (error) {
-      if (typeof error === 'object' && error !== null && 'statusCode' in error && error.statusCode === 404) return undefined;
+      if (typeof error === 'object' && error !== null && 'statusCode' in error && error.statusCode === 404)
+        return undefined;
       throw storeUnavailable(`read archived CRL for ${url}`, 'blob storage', error);
     }
   }

@@ -8,7 +8,13 @@
  */
 import type { ContainerClient } from '@azure/storage-blob';
 import { z } from 'zod';
-import { containerOnFirstUse, DEFAULT_STORAGE_DEADLINE_MS, storeUnavailable, withDeadline, type StorageCallOptions } from './storageClients.js';
+import {
+  containerOnFirstUse,
+  DEFAULT_STORAGE_DEADLINE_MS,
+  storeUnavailable,
+  withDeadline,
+  type StorageCallOptions,
+} from './storageClients.js';
 import { StoreError, type PostureReportStore } from '../ports.js';
 import { POSTURE_REPORT_SCHEMA_VERSION, type PostureReport } from '../policy/conditionalAccessPosture.js';
 
@@ -31,7 +37,10 @@ export class BlobPostureReports implements PostureReportStore<PostureReport> {
   private readonly ensureContainer: () => Promise<void>;
   private readonly deadlineMs: number;
 
-  constructor(private readonly container: ContainerClient, options: StorageCallOptions = { deadlineMs: DEFAULT_STORAGE_DEADLINE_MS }) {
+  constructor(
+    private readonly container: ContainerClient,
+    options: StorageCallOptions = { deadlineMs: DEFAULT_STORAGE_DEADLINE_MS },
+  ) {
     this.deadlineMs = options.deadlineMs;
     this.ensureContainer = containerOnFirstUse(container, 'posture report', options);
   }
@@ -56,7 +65,9 @@ export class BlobPostureReports implements PostureReportStore<PostureReport> {
     await this.ensureContainer();
     let bytes: Buffer;
     try {
-      bytes = await withDeadline(this.deadlineMs, (abortSignal) => this.container.getBlockBlobClient(POSTURE_REPORT_BLOB).downloadToBuffer(0, undefined, { abortSignal }));
+      bytes = await withDeadline(this.deadlineMs, (abortSignal) =>
+        this.container.getBlockBlobClient(POSTURE_REPORT_BLOB).downloadToBuffer(0, undefined, { abortSignal }),
+      );
     } catch (error) {
       if (isNotFound(error)) return undefined;
       throw storeUnavailable('read the posture report', 'blob storage', error);
@@ -65,11 +76,17 @@ export class BlobPostureReports implements PostureReportStore<PostureReport> {
     try {
       json = JSON.parse(bytes.toString('utf8'));
     } catch (error) {
-      throw new StoreError('unavailable', `the stored posture report (${POSTURE_REPORT_BLOB}) is not JSON`, { cause: error });
+      throw new StoreError('unavailable', `the stored posture report (${POSTURE_REPORT_BLOB}) is not JSON`, {
+        cause: error,
+      });
     }
     const head = StoredReportHead.safeParse(json);
     if (!head.success) {
-      throw new StoreError('unavailable', `the stored posture report (${POSTURE_REPORT_BLOB}) is not a schemaVersion ${POSTURE_REPORT_SCHEMA_VERSION} posture report: run the report again`, { cause: head.error });
+      throw new StoreError(
+        'unavailable',
+        `the stored posture report (${POSTURE_REPORT_BLOB}) is not a schemaVersion ${POSTURE_REPORT_SCHEMA_VERSION} posture report: run the report again`,
+        { cause: head.error },
+      );
     }
     return json as PostureReport;
   }

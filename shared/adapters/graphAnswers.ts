@@ -10,18 +10,32 @@ import { z } from 'zod';
 import { DirectoryError, type ConditionalAccessPolicy, type DirectoryDevice } from '../ports.js';
 
 /** The device properties certgate asks Graph for (`$select`). */
-export const DEVICE_PROPERTIES = ['id', 'deviceId', 'displayName', 'accountEnabled', 'isCompliant', 'isManaged', 'trustType'] as const;
+export const DEVICE_PROPERTIES = [
+  'id',
+  'deviceId',
+  'displayName',
+  'accountEnabled',
+  'isCompliant',
+  'isManaged',
+  'trustType',
+] as const;
 
 const Strings = z.array(z.string());
 /** Graph writes null for empty collections in places; the port types say "absent". */
 const OptionalStrings = Strings.nullish().transform((value) => value ?? undefined);
-const OptionalString = z.string().nullish().transform((value) => value ?? undefined);
+const OptionalString = z
+  .string()
+  .nullish()
+  .transform((value) => value ?? undefined);
 
 function parse<T>(schema: z.ZodType<T>, body: unknown, what: string): T {
   const parsed = schema.safeParse(body);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
-  throw new DirectoryError('unavailable', `Graph ${what}: unexpected answer (${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'})`);
+  throw new DirectoryError(
+    'unavailable',
+    `Graph ${what}: unexpected answer (${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'})`,
+  );
 }
 
 const MemberGroupsSchema = z.object({ value: Strings });
@@ -38,13 +52,24 @@ const DeviceSchema = z.object({
   deviceId: z.string().min(1),
   displayName: OptionalString,
   accountEnabled: z.boolean(),
-  isCompliant: z.boolean().nullish().transform((value) => value ?? null),
-  isManaged: z.boolean().nullish().transform((value) => value ?? null),
-  trustType: z.string().nullish().transform((value) => value ?? null),
+  isCompliant: z
+    .boolean()
+    .nullish()
+    .transform((value) => value ?? null),
+  isManaged: z
+    .boolean()
+    .nullish()
+    .transform((value) => value ?? null),
+  trustType: z
+    .string()
+    .nullish()
+    .transform((value) => value ?? null),
 });
 const DevicePageSchema = z.object({ value: z.array(DeviceSchema) });
 
-/** `GET /devices?$filter=deviceId eq …`: the device, or null when there is none. A device with another id is malformed. */
+/**
+ * `GET /devices?$filter=deviceId eq …`: the device, or null when there is none. A device with another id is malformed.
+ */
 export function readDevice(body: unknown, deviceId: string): DirectoryDevice | null {
   const { value } = parse(DevicePageSchema, body, 'devices');
   const device = value[0];
@@ -88,7 +113,12 @@ const PolicySchema = z.object({
   conditions: z.object({
     applications: z.object({ includeApplications: OptionalStrings, excludeApplications: OptionalStrings }).nullish(),
     users: z
-      .object({ includeUsers: OptionalStrings, excludeUsers: OptionalStrings, includeGroups: OptionalStrings, excludeGroups: OptionalStrings })
+      .object({
+        includeUsers: OptionalStrings,
+        excludeUsers: OptionalStrings,
+        includeGroups: OptionalStrings,
+        excludeGroups: OptionalStrings,
+      })
       .nullish(),
     clientAppTypes: OptionalStrings,
   }),
@@ -96,7 +126,13 @@ const PolicySchema = z.object({
   sessionControls: z
     .object({
       cloudAppSecurity: z
-        .object({ isEnabled: z.boolean().nullish().transform((value) => value ?? undefined), cloudAppSecurityType: OptionalString })
+        .object({
+          isEnabled: z
+            .boolean()
+            .nullish()
+            .transform((value) => value ?? undefined),
+          cloudAppSecurityType: OptionalString,
+        })
         .nullish(),
     })
     .nullish(),
@@ -104,13 +140,23 @@ const PolicySchema = z.object({
 const PolicyPageSchema = z.object({ value: z.array(PolicySchema), '@odata.nextLink': z.string().optional() });
 
 /** One page of `/identity/conditionalAccess/policies` and the link to the next, if any. */
-export function readPolicyPage(body: unknown): { readonly policies: ConditionalAccessPolicy[]; readonly nextLink: string | undefined } {
+export function readPolicyPage(body: unknown): {
+  readonly policies: ConditionalAccessPolicy[];
+  readonly nextLink: string | undefined;
+} {
   const page = parse(PolicyPageSchema, body, 'conditionalAccess/policies');
   return { policies: page.value, nextLink: page['@odata.nextLink'] };
 }
 
 const BatchSchema = z.object({
-  responses: z.array(z.object({ id: z.string(), status: z.number().int(), headers: z.record(z.string(), z.unknown()).nullish(), body: z.unknown() })),
+  responses: z.array(
+    z.object({
+      id: z.string(),
+      status: z.number().int(),
+      headers: z.record(z.string(), z.unknown()).nullish(),
+      body: z.unknown(),
+    }),
+  ),
 });
 
 /** One inner answer of a JSON batch. */

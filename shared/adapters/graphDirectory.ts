@@ -18,7 +18,14 @@
  * May import: @microsoft/microsoft-graph-client, @azure/identity, ../config.js, ../ports.js, ./graph*.js.
  */
 import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
-import { AuthenticationHandler, Client, GraphError, HTTPMessageHandler, ResponseType, TelemetryHandler } from '@microsoft/microsoft-graph-client';
+import {
+  AuthenticationHandler,
+  Client,
+  GraphError,
+  HTTPMessageHandler,
+  ResponseType,
+  TelemetryHandler,
+} from '@microsoft/microsoft-graph-client';
 import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials/index.js';
 import type { AppConfig } from '../config.js';
 import {
@@ -30,8 +37,21 @@ import {
   type DirectoryOutcome,
   type DirectoryQuestion,
 } from '../ports.js';
-import { DEVICE_PROPERTIES, readBatch, readCertificateUserIds, readDevice, readGroup, readMemberGroups, readPolicyPage } from './graphAnswers.js';
-import { directoryErrorForStatus, graphErrorDetail, isTransientDirectoryError, parseRetryAfter } from './graphErrors.js';
+import {
+  DEVICE_PROPERTIES,
+  readBatch,
+  readCertificateUserIds,
+  readDevice,
+  readGroup,
+  readMemberGroups,
+  readPolicyPage,
+} from './graphAnswers.js';
+import {
+  directoryErrorForStatus,
+  graphErrorDetail,
+  isTransientDirectoryError,
+  parseRetryAfter,
+} from './graphErrors.js';
 import { withRetries } from './graphRetry.js';
 import { messageOf } from '../errors.js';
 
@@ -55,7 +75,9 @@ function isLoopback(baseUrl: string): boolean {
  * host, which the local stack must never reach.
  */
 function defaultCredential(baseUrl: string): TokenCredential {
-  return isLoopback(baseUrl) ? new DefaultAzureCredential({ disableInstanceDiscovery: true }) : new DefaultAzureCredential();
+  return isLoopback(baseUrl)
+    ? new DefaultAzureCredential({ disableInstanceDiscovery: true })
+    : new DefaultAzureCredential();
 }
 
 /** The `.default` scope of the Graph instance (national clouds have their own); the stand-in takes the global one. */
@@ -100,9 +122,16 @@ function describe(question: DirectoryQuestion): string {
 function callFor(question: DirectoryQuestion): GraphCall {
   switch (question.kind) {
     case 'member-groups':
-      return { method: 'POST', path: `/users/${encodeURIComponent(question.userId)}/checkMemberGroups`, body: { groupIds: question.groupIds } };
+      return {
+        method: 'POST',
+        path: `/users/${encodeURIComponent(question.userId)}/checkMemberGroups`,
+        body: { groupIds: question.groupIds },
+      };
     case 'device':
-      return { method: 'GET', path: `/devices?$filter=${encodeURIComponent(`deviceId eq '${question.deviceId}'`)}&$select=${DEVICE_PROPERTIES.join(',')}` };
+      return {
+        method: 'GET',
+        path: `/devices?$filter=${encodeURIComponent(`deviceId eq '${question.deviceId}'`)}&$select=${DEVICE_PROPERTIES.join(',')}`,
+      };
     case 'certificate-user-ids':
       return { method: 'GET', path: `/users/${encodeURIComponent(question.userId)}?$select=authorizationInfo` };
   }
@@ -116,18 +145,31 @@ function failed(error: DirectoryError): DirectoryOutcome {
 function answerLocally(question: DirectoryQuestion): DirectoryOutcome | undefined {
   switch (question.kind) {
     case 'member-groups': {
-      if (question.userId.trim() === '') return failed(new DirectoryError('invalid', 'checkMemberGroups: empty user id'));
+      if (question.userId.trim() === '')
+        return failed(new DirectoryError('invalid', 'checkMemberGroups: empty user id'));
       if (question.groupIds.length > MEMBER_GROUPS_LIMIT) {
-        return failed(new DirectoryError('invalid', `checkMemberGroups takes at most ${MEMBER_GROUPS_LIMIT} group ids, got ${question.groupIds.length}`));
+        return failed(
+          new DirectoryError(
+            'invalid',
+            `checkMemberGroups takes at most ${MEMBER_GROUPS_LIMIT} group ids, got ${question.groupIds.length}`,
+          ),
+        );
       }
       const malformed = question.groupIds.find((id) => !GUID.test(id));
-      if (malformed !== undefined) return failed(new DirectoryError('invalid', `checkMemberGroups: "${malformed}" is not a group object id (GUID)`));
+      if (malformed !== undefined)
+        return failed(
+          new DirectoryError('invalid', `checkMemberGroups: "${malformed}" is not a group object id (GUID)`),
+        );
       return question.groupIds.length === 0 ? { ok: true, value: [] } : undefined;
     }
     case 'device':
-      return GUID.test(question.deviceId) ? undefined : failed(new DirectoryError('invalid', `"${question.deviceId}" is not an Entra device id (GUID)`));
+      return GUID.test(question.deviceId)
+        ? undefined
+        : failed(new DirectoryError('invalid', `"${question.deviceId}" is not an Entra device id (GUID)`));
     case 'certificate-user-ids':
-      return question.userId.trim() === '' ? failed(new DirectoryError('invalid', 'certificateUserIds: empty user id')) : undefined;
+      return question.userId.trim() === ''
+        ? failed(new DirectoryError('invalid', 'certificateUserIds: empty user id'))
+        : undefined;
   }
 }
 
@@ -136,7 +178,8 @@ function outcomeOf(question: DirectoryQuestion, reply: GraphReply): DirectoryOut
   const what = describe(question);
   try {
     if (reply.status === 200) {
-      if (!reply.body.json) throw new DirectoryError('unavailable', `Graph ${what}: the answer is not JSON`, undefined, 200);
+      if (!reply.body.json)
+        throw new DirectoryError('unavailable', `Graph ${what}: the answer is not JSON`, undefined, 200);
       const body = reply.body.value;
       switch (question.kind) {
         case 'member-groups':
@@ -205,14 +248,26 @@ class GraphDirectory implements Directory {
       customHosts: new Set([new URL(graph.baseUrl).hostname]),
       // No RetryHandler: the decision path cannot wait, and off-path calls retry in withRetries.
       // No RedirectHandler: Graph does not redirect these calls, and a redirect must not carry the token.
-      middleware: [new AuthenticationHandler(new TokenCredentialAuthenticationProvider(tokens, { scopes: [graphScope(graph.baseUrl)] })), new TelemetryHandler(), new HTTPMessageHandler()],
+      middleware: [
+        new AuthenticationHandler(
+          new TokenCredentialAuthenticationProvider(tokens, { scopes: [graphScope(graph.baseUrl)] }),
+        ),
+        new TelemetryHandler(),
+        new HTTPMessageHandler(),
+      ],
       fetchOptions: { redirect: 'error' },
     });
   }
 
-  async answer(questions: readonly DirectoryQuestion[], options?: { readonly timeoutMs?: number }): Promise<DirectoryOutcome[]> {
+  async answer(
+    questions: readonly DirectoryQuestion[],
+    options?: { readonly timeoutMs?: number },
+  ): Promise<DirectoryOutcome[]> {
     if (questions.length > DIRECTORY_BATCH_LIMIT) {
-      throw new DirectoryError('invalid', `at most ${DIRECTORY_BATCH_LIMIT} directory questions go in one round trip, got ${questions.length}`);
+      throw new DirectoryError(
+        'invalid',
+        `at most ${DIRECTORY_BATCH_LIMIT} directory questions go in one round trip, got ${questions.length}`,
+      );
     }
     const timeoutMs = options?.timeoutMs ?? this.graph.timeoutMs;
     const outcomes = questions.map(answerLocally);
@@ -224,9 +279,16 @@ class GraphDirectory implements Directory {
     } else if (pending.length > 1) {
       const requests = pending.map((index) => {
         const call = callFor(questions[index] as DirectoryQuestion);
-        return { id: String(index), method: call.method, url: call.path, ...(call.body === undefined ? {} : { body: call.body, headers: { 'Content-Type': 'application/json' } }) };
+        return {
+          id: String(index),
+          method: call.method,
+          url: call.path,
+          ...(call.body === undefined ? {} : { body: call.body, headers: { 'Content-Type': 'application/json' } }),
+        };
       });
-      const answers = readBatch(await this.expectJson({ method: 'POST', path: '/$batch', body: { requests } }, timeoutMs, '$batch'));
+      const answers = readBatch(
+        await this.expectJson({ method: 'POST', path: '/$batch', body: { requests } }, timeoutMs, '$batch'),
+      );
       for (const index of pending) {
         const question = questions[index] as DirectoryQuestion;
         const inner = answers.get(String(index));
@@ -237,7 +299,10 @@ class GraphDirectory implements Directory {
                 status: inner.status,
                 retryAfterSeconds: parseRetryAfter(inner.headers.get('retry-after'), new Date()),
                 // Graph inlines JSON bodies and base64-encodes others: a string is not an answer certgate can read.
-                body: typeof inner.body === 'string' || inner.body === undefined ? { json: false } : { json: true, value: inner.body },
+                body:
+                  typeof inner.body === 'string' || inner.body === undefined
+                    ? { json: false }
+                    : { json: true, value: inner.body },
               });
       }
     }
@@ -276,8 +341,14 @@ class GraphDirectory implements Directory {
    * throttled items the longest Retry-After.
    */
   private async readGroups(chunk: readonly string[], timeoutMs: number): Promise<Map<string, string>> {
-    const requests = chunk.map((id, index) => ({ id: String(index), method: 'GET', url: `/groups/${encodeURIComponent(id)}?$select=id,displayName` }));
-    const answers = readBatch(await this.expectJson({ method: 'POST', path: '/$batch', body: { requests } }, timeoutMs, '$batch groups/{id}'));
+    const requests = chunk.map((id, index) => ({
+      id: String(index),
+      method: 'GET',
+      url: `/groups/${encodeURIComponent(id)}?$select=id,displayName`,
+    }));
+    const answers = readBatch(
+      await this.expectJson({ method: 'POST', path: '/$batch', body: { requests } }, timeoutMs, '$batch groups/{id}'),
+    );
     const groups = new Map<string, string>();
     const failures: DirectoryError[] = [];
     chunk.forEach((id, index) => {
@@ -290,7 +361,14 @@ class GraphDirectory implements Directory {
       const body = typeof inner.body === 'string' ? undefined : inner.body;
       if (inner.status === 404 && graphErrorDetail(body).code === 'Request_ResourceNotFound') return;
       if (inner.status !== 200) {
-        failures.push(directoryErrorForStatus(inner.status, parseRetryAfter(inner.headers.get('retry-after'), new Date()), body, `groups/${id}`));
+        failures.push(
+          directoryErrorForStatus(
+            inner.status,
+            parseRetryAfter(inner.headers.get('retry-after'), new Date()),
+            body,
+            `groups/${id}`,
+          ),
+        );
         return;
       }
       try {
@@ -310,9 +388,15 @@ class GraphDirectory implements Directory {
     const policies: ConditionalAccessPolicy[] = [];
     let next: string | undefined = '/identity/conditionalAccess/policies';
     for (let pages = 0; next !== undefined; pages += 1) {
-      if (pages >= MAX_POLICY_PAGES) throw new DirectoryError('unavailable', `Graph conditionalAccess/policies: more than ${MAX_POLICY_PAGES} pages`);
+      if (pages >= MAX_POLICY_PAGES)
+        throw new DirectoryError(
+          'unavailable',
+          `Graph conditionalAccess/policies: more than ${MAX_POLICY_PAGES} pages`,
+        );
       const path: string = next;
-      const page = await withRetries(async (timeoutMs) => readPolicyPage(await this.expectJson({ method: 'GET', path }, timeoutMs, 'conditionalAccess/policies')));
+      const page = await withRetries(async (timeoutMs) =>
+        readPolicyPage(await this.expectJson({ method: 'GET', path }, timeoutMs, 'conditionalAccess/policies')),
+      );
       policies.push(...page.policies);
       next = page.nextLink === undefined ? undefined : this.checkedNextLink(page.nextLink);
     }
@@ -325,9 +409,16 @@ class GraphDirectory implements Directory {
     try {
       url = new URL(link);
     } catch {
-      throw new DirectoryError('unavailable', `Graph conditionalAccess/policies: @odata.nextLink is not a URL: ${link}`);
+      throw new DirectoryError(
+        'unavailable',
+        `Graph conditionalAccess/policies: @odata.nextLink is not a URL: ${link}`,
+      );
     }
-    if (url.origin !== this.origin) throw new DirectoryError('unavailable', `Graph conditionalAccess/policies: @odata.nextLink leaves ${this.origin}: ${url.origin}`);
+    if (url.origin !== this.origin)
+      throw new DirectoryError(
+        'unavailable',
+        `Graph conditionalAccess/policies: @odata.nextLink leaves ${this.origin}: ${url.origin}`,
+      );
     return url.href;
   }
 
@@ -336,7 +427,8 @@ class GraphDirectory implements Directory {
     const reply = await this.send(call, timeoutMs, what);
     const body = reply.body.json ? reply.body.value : undefined;
     if (reply.status !== 200) throw directoryErrorForStatus(reply.status, reply.retryAfterSeconds, body, what);
-    if (!reply.body.json) throw new DirectoryError('unavailable', `Graph ${what}: the answer is not JSON`, undefined, 200);
+    if (!reply.body.json)
+      throw new DirectoryError('unavailable', `Graph ${what}: the answer is not JSON`, undefined, 200);
     return body;
   }
 
@@ -355,11 +447,19 @@ class GraphDirectory implements Directory {
         const request = this.client.api(call.path).responseType(ResponseType.RAW).option('signal', controller.signal);
         const response = (call.method === 'GET' ? await request.get() : await request.post(call.body)) as Response;
         const text = await response.text();
-        return { status: response.status, retryAfterSeconds: parseRetryAfter(response.headers.get('retry-after'), new Date()), body: parseJson(text) };
+        return {
+          status: response.status,
+          retryAfterSeconds: parseRetryAfter(response.headers.get('retry-after'), new Date()),
+          body: parseJson(text),
+        };
       } catch (error) {
-        if (controller.signal.aborted) throw withCause(new DirectoryError('timeout', `Graph ${what}: no answer within ${timeoutMs} ms`), error);
+        if (controller.signal.aborted)
+          throw withCause(new DirectoryError('timeout', `Graph ${what}: no answer within ${timeoutMs} ms`), error);
         if (error instanceof GraphError && error.code === TOKEN_FAILURE) {
-          throw withCause(new DirectoryError('unavailable', `Graph ${what}: no access token (${error.message})`), error);
+          throw withCause(
+            new DirectoryError('unavailable', `Graph ${what}: no access token (${error.message})`),
+            error,
+          );
         }
         throw withCause(new DirectoryError('unavailable', `Graph ${what}: ${messageOf(error)}`), error);
       }

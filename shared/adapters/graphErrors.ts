@@ -40,13 +40,26 @@ function kindForStatus(status: number, retryAfterSeconds: number | undefined): D
 }
 
 /** The error for a non-success Graph answer. */
-export function directoryErrorForStatus(status: number, retryAfterSeconds: number | undefined, body: unknown, what: string): DirectoryError {
+export function directoryErrorForStatus(
+  status: number,
+  retryAfterSeconds: number | undefined,
+  body: unknown,
+  what: string,
+): DirectoryError {
   const detail = graphErrorDetail(body);
   const described = [detail.code, detail.message].filter((part) => part !== undefined).join(': ');
-  return new DirectoryError(kindForStatus(status, retryAfterSeconds), `Graph ${what}: HTTP ${status}${described === '' ? '' : ` (${described})`}`, retryAfterSeconds, status);
+  return new DirectoryError(
+    kindForStatus(status, retryAfterSeconds),
+    `Graph ${what}: HTTP ${status}${described === '' ? '' : ` (${described})`}`,
+    retryAfterSeconds,
+    status,
+  );
 }
 
 /** Whether another try may succeed: throttling, outages and time-outs pass; a refusal or a bad request does not. */
 export function isTransientDirectoryError(error: unknown): error is DirectoryError {
-  return error instanceof DirectoryError && (error.kind === 'throttled' || error.kind === 'unavailable' || error.kind === 'timeout');
+  return (
+    error instanceof DirectoryError &&
+    (error.kind === 'throttled' || error.kind === 'unavailable' || error.kind === 'timeout')
+  );
 }

@@ -30,8 +30,15 @@ export interface RetryTiming {
 
 const realTiming: RetryTiming = { nowMs: () => Date.now(), wait: (ms) => sleep(ms) };
 
-/** Runs `attempt` (given its time-out) until it succeeds, fails for good, or the budget is spent; rethrows the last error. */
-export async function withRetries<T>(attempt: (timeoutMs: number) => Promise<T>, budget: RetryBudget = OFF_PATH_RETRY, timing: RetryTiming = realTiming): Promise<T> {
+/**
+ * Runs `attempt` (given its time-out) until it succeeds, fails for good, or the budget is spent; rethrows the last
+ * error.
+ */
+export async function withRetries<T>(
+  attempt: (timeoutMs: number) => Promise<T>,
+  budget: RetryBudget = OFF_PATH_RETRY,
+  timing: RetryTiming = realTiming,
+): Promise<T> {
   const started = timing.nowMs();
   for (let tries = 1; ; tries += 1) {
     const left = budget.budgetMs - (timing.nowMs() - started);

@@ -25,14 +25,22 @@ export class HttpCrlFetcher implements CrlFetcher {
       return { kind: 'failed', reason: 'crl-url-unsupported', detail: `not a URL: ${url}` };
     }
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-      return { kind: 'failed', reason: 'crl-url-unsupported', detail: `${parsed.protocol} distribution points are not fetched` };
+      return {
+        kind: 'failed',
+        reason: 'crl-url-unsupported',
+        detail: `${parsed.protocol} distribution points are not fetched`,
+      };
     }
     const headers: Record<string, string> = { accept: 'application/pkix-crl, application/x-pkcs7-crl, */*' };
     if (previous?.etag) headers['if-none-match'] = previous.etag;
     if (previous?.lastModified) headers['if-modified-since'] = previous.lastModified;
     let response: Response;
     try {
-      response = await fetch(parsed, { headers, signal: AbortSignal.timeout(this.limits.timeoutMs), redirect: 'follow' });
+      response = await fetch(parsed, {
+        headers,
+        signal: AbortSignal.timeout(this.limits.timeoutMs),
+        redirect: 'follow',
+      });
     } catch (error) {
       const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
       return { kind: 'failed', reason: timedOut ? 'crl-fetch-timeout' : 'crl-fetch-failed', detail: messageOf(error) };
@@ -45,7 +53,11 @@ export class HttpCrlFetcher implements CrlFetcher {
     const declared = Number(response.headers.get('content-length') ?? '0');
     if (declared > this.limits.maxBytes) {
       await response.body.cancel();
-      return { kind: 'failed', reason: 'crl-too-large', detail: `${declared} bytes declared, cap ${this.limits.maxBytes}` };
+      return {
+        kind: 'failed',
+        reason: 'crl-too-large',
+        detail: `${declared} bytes declared, cap ${this.limits.maxBytes}`,
+      };
     }
     const chunks: Uint8Array[] = [];
     let size = 0;

@@ -46,14 +46,23 @@ export class HttpOcspClient implements OcspResponderClient {
       return { kind: 'failed', reason: 'ocsp-url-unsupported', detail: `not a URL: ${url}` };
     }
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-      return { kind: 'failed', reason: 'ocsp-url-unsupported', detail: `${parsed.protocol} responders are not queried` };
+      return {
+        kind: 'failed',
+        reason: 'ocsp-url-unsupported',
+        detail: `${parsed.protocol} responders are not queried`,
+      };
     }
     const signal = AbortSignal.timeout(this.timeoutMs);
     const getUrl = this.preferGet ? getRequestUrl(url, requestDer) : undefined;
     let response: Response;
     try {
       response = getUrl
-        ? await fetch(getUrl, { method: 'GET', headers: { accept: 'application/ocsp-response' }, signal, redirect: 'follow' })
+        ? await fetch(getUrl, {
+            method: 'GET',
+            headers: { accept: 'application/ocsp-response' },
+            signal,
+            redirect: 'follow',
+          })
         : await fetch(parsed, {
             method: 'POST',
             headers: { 'content-type': 'application/ocsp-request', accept: 'application/ocsp-response' },
@@ -71,7 +80,11 @@ export class HttpOcspClient implements OcspResponderClient {
     const declared = Number(response.headers.get('content-length') ?? '0');
     if (declared > this.maxBytes) {
       await response.body.cancel().catch(() => undefined);
-      return { kind: 'failed', reason: 'ocsp-response-too-large', detail: `${declared} bytes declared, cap ${this.maxBytes}` };
+      return {
+        kind: 'failed',
+        reason: 'ocsp-response-too-large',
+        detail: `${declared} bytes declared, cap ${this.maxBytes}`,
+      };
     }
     const chunks: Uint8Array[] = [];
     let size = 0;
@@ -80,7 +93,11 @@ export class HttpOcspClient implements OcspResponderClient {
         size += chunk.byteLength;
         if (size > this.maxBytes) {
           await response.body.cancel().catch(() => undefined);
-          return { kind: 'failed', reason: 'ocsp-response-too-large', detail: `over the cap of ${this.maxBytes} bytes` };
+          return {
+            kind: 'failed',
+            reason: 'ocsp-response-too-large',
+            detail: `over the cap of ${this.maxBytes} bytes`,
+          };
         }
         chunks.push(chunk);
       }

@@ -6,7 +6,12 @@
  * May import: jose, ../identity/*.
  */
 import { createRemoteJWKSet, customFetch, decodeJwt, type FetchImplementation } from 'jose';
-import { DEFAULT_CLOCK_TOLERANCE_SECONDS, verifyAccessToken, type AccessTokenExpectations, type TokenResult } from '../identity/accessTokenVerification.js';
+import {
+  DEFAULT_CLOCK_TOLERANCE_SECONDS,
+  verifyAccessToken,
+  type AccessTokenExpectations,
+  type TokenResult,
+} from '../identity/accessTokenVerification.js';
 import { CertgateError } from '../errors.js';
 
 /** Options of {@link createTokenVerifier}. */
@@ -15,7 +20,10 @@ export interface TokenVerifierOptions {
   readonly issuer: string;
   /** Accepted `aud` values: the app's client id and/or App ID URI (`api://…`). At least one. */
   readonly audience: readonly string[];
-  /** The issuer's JWKS, e.g. `https://login.microsoftonline.com/<tenant id>/discovery/v2.0/keys`. https, or http on loopback only. */
+  /**
+   * The issuer's JWKS, e.g. `https://login.microsoftonline.com/<tenant id>/discovery/v2.0/keys`. https, or http on
+   * loopback only.
+   */
   readonly jwksUri: string;
   /** Clock tolerance for exp / nbf, seconds (default 300). */
   readonly clockToleranceSeconds?: number;
@@ -68,10 +76,16 @@ function parseJwksUri(value: string): URL {
   }
   if (url.protocol === 'https:') return url;
   if (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname)) return url;
-  throw new TokenVerifierConfigError('jwksUri', 'must be https (http is allowed only on loopback, for the dev token issuer)');
+  throw new TokenVerifierConfigError(
+    'jwksUri',
+    'must be https (http is allowed only on loopback, for the dev token issuer)',
+  );
 }
 
-function seconds(option: 'cooldownSeconds' | 'cacheMaxAgeSeconds' | 'clockToleranceSeconds', value: number | undefined): number | undefined {
+function seconds(
+  option: 'cooldownSeconds' | 'cacheMaxAgeSeconds' | 'clockToleranceSeconds',
+  value: number | undefined,
+): number | undefined {
   if (value === undefined) return undefined;
   if (!Number.isFinite(value) || value < 0) throw new TokenVerifierConfigError(option, 'must be a non-negative number');
   return value;
@@ -126,14 +140,22 @@ export const VERIFIED_TOKEN_CACHE_ENTRIES = 10_000;
  * signing keys themselves are cached (`maxAgeMs`); failures are never remembered. Bounded: the
  * oldest entry goes first.
  */
-export function withVerifiedTokenCache(verify: TokenVerifier['verify'], clockToleranceSeconds: number, maxAgeMs: number): TokenVerifier {
-  const verified = new Map<string, { readonly result: TokenResult; readonly notBefore: number; readonly expiresAt: number; readonly until: number }>();
+export function withVerifiedTokenCache(
+  verify: TokenVerifier['verify'],
+  clockToleranceSeconds: number,
+  maxAgeMs: number,
+): TokenVerifier {
+  const verified = new Map<
+    string,
+    { readonly result: TokenResult; readonly notBefore: number; readonly expiresAt: number; readonly until: number }
+  >();
   const tolerance = clockToleranceSeconds * 1000;
   return {
     async verify(authorizationHeader, now) {
       const at = now.getTime();
       const known = authorizationHeader === null ? undefined : verified.get(authorizationHeader);
-      if (known && at >= known.notBefore - tolerance && at <= known.expiresAt + tolerance && at < known.until) return known.result;
+      if (known && at >= known.notBefore - tolerance && at <= known.expiresAt + tolerance && at < known.until)
+        return known.result;
       if (known && authorizationHeader !== null) verified.delete(authorizationHeader);
       const result = await verify(authorizationHeader, now);
       if (result.ok && authorizationHeader !== null) {
@@ -145,7 +167,12 @@ export function withVerifiedTokenCache(verify: TokenVerifier['verify'], clockTol
         }
         if (typeof claims.exp !== 'number') return result;
         if (verified.size >= VERIFIED_TOKEN_CACHE_ENTRIES) verified.delete(verified.keys().next().value as string);
-        verified.set(authorizationHeader, { result, notBefore: typeof claims.nbf === 'number' ? claims.nbf * 1000 : Number.NEGATIVE_INFINITY, expiresAt: claims.exp * 1000, until: at + maxAgeMs });
+        verified.set(authorizationHeader, {
+          result,
+          notBefore: typeof claims.nbf === 'number' ? claims.nbf * 1000 : Number.NEGATIVE_INFINITY,
+          expiresAt: claims.exp * 1000,
+          until: at + maxAgeMs,
+        });
       }
       return result;
     },

@@ -8,7 +8,10 @@ import type { ClientContext } from '../cert/intake/clientContext.js';
 import type { Decision } from '../policy/certificateDecision.js';
 import type { DecisionLog, DecisionRecord, InvocationScoped, LogWriter } from '../ports.js';
 
-/** An allow, the bulk of the traffic: the outcome, the certificate's thumbprint and subject, where the directory facts came from. */
+/**
+ * An allow, the bulk of the traffic: the outcome, the certificate's thumbprint and subject, where the directory facts
+ * came from.
+ */
 interface AllowLine {
   readonly event: 'certgate.decision';
   readonly effect: 'allow';
@@ -24,7 +27,10 @@ interface AllowLine {
 }
 
 /** A block: the whole decision, with the validation and per-policy traces (what an admin needs to explain it). */
-type BlockLine = { readonly event: 'certgate.decision' } & Decision & { readonly client: ClientContext; readonly user: string | undefined };
+type BlockLine = { readonly event: 'certgate.decision' } & Decision & {
+    readonly client: ClientContext;
+    readonly user: string | undefined;
+  };
 
 /** The line of one decision (an allow is summarised, a block is whole). */
 export type DecisionLine = AllowLine | BlockLine;
@@ -39,7 +45,9 @@ export function decisionLineOf({ decision, client, user }: DecisionRecord): Deci
     reasons: decision.reasons,
     decidedBy: decision.policy?.decidedBy,
     deviceTags: decision.deviceTags,
-    certificate: certificate ? { sha256Thumbprint: certificate.sha256Thumbprint, subject: certificate.subject } : undefined,
+    certificate: certificate
+      ? { sha256Thumbprint: certificate.sha256Thumbprint, subject: certificate.subject }
+      : undefined,
     directory: directory ? { groups: directory.groups?.source, device: directory.device?.source } : undefined,
     correlationId: decision.correlationId,
     decidedAt: decision.decidedAt,

@@ -30,7 +30,10 @@ export interface StorageCallOptions {
 /** A storage call that did not finish within its deadline (the account is slow or silent). */
 export class StorageDeadlineError extends CertgateError {
   readonly code = 'storage-deadline-exceeded';
-  constructor(readonly deadlineMs: number, options?: { cause?: unknown }) {
+  constructor(
+    readonly deadlineMs: number,
+    options?: { cause?: unknown },
+  ) {
     super(`no answer within ${deadlineMs} ms (deadline exceeded)`, options);
     this.name = 'StorageDeadlineError';
   }
@@ -55,7 +58,8 @@ export async function withDeadline<T>(deadlineMs: number, call: (abortSignal: Ab
   try {
     return await Promise.race([running, expired]);
   } catch (error) {
-    if (deadline.aborted && !(error instanceof StorageDeadlineError)) throw new StorageDeadlineError(deadlineMs, { cause: error });
+    if (deadline.aborted && !(error instanceof StorageDeadlineError))
+      throw new StorageDeadlineError(deadlineMs, { cause: error });
     throw error;
   }
 }
@@ -66,7 +70,10 @@ export async function withDeadline<T>(deadlineMs: number, call: (abortSignal: Ab
  */
 export function storeUnavailable(what: string, service: 'table storage' | 'blob storage', error: unknown): StoreError {
   if (error instanceof StoreError) return error;
-  const detail = error instanceof StorageDeadlineError ? `${service} did not answer within ${error.deadlineMs} ms (deadline exceeded)` : `${service} unavailable`;
+  const detail =
+    error instanceof StorageDeadlineError
+      ? `${service} did not answer within ${error.deadlineMs} ms (deadline exceeded)`
+      : `${service} unavailable`;
   return new StoreError('unavailable', `${what}: ${detail}`, { cause: error });
 }
 
@@ -99,17 +106,26 @@ function deadlinePolicy(deadlineMs: number): PipelinePolicy {
   };
 }
 
-/** Few, quick retries: the decision path would rather serve its last good copy than wait; the deadline bounds them all. */
+/**
+ * Few, quick retries: the decision path would rather serve its last good copy than wait; the deadline bounds them all.
+ */
 const tableRetryOptions = { maxRetries: 2, retryDelayInMs: 200, maxRetryDelayInMs: 1_000 };
 
 /** A client for one table; the table itself is created on first use by the adapter. */
-export function createTableClient(storage: StorageConfig, tableName: string, options: StorageCallOptions = { deadlineMs: DEFAULT_STORAGE_DEADLINE_MS }): TableClient {
+export function createTableClient(
+  storage: StorageConfig,
+  tableName: string,
+  options: StorageCallOptions = { deadlineMs: DEFAULT_STORAGE_DEADLINE_MS },
+): TableClient {
   const clientOptions: TableServiceClientOptions = {
     retryOptions: tableRetryOptions,
     additionalPolicies: [{ policy: deadlinePolicy(options.deadlineMs), position: 'perCall' }],
   };
   if (storage.kind === 'connection-string') {
-    return TableClient.fromConnectionString(storage.connectionString, tableName, { ...clientOptions, allowInsecureConnection: true });
+    return TableClient.fromConnectionString(storage.connectionString, tableName, {
+      ...clientOptions,
+      allowInsecureConnection: true,
+    });
   }
   credential ??= new DefaultAzureCredential();
   return new TableClient(`https://${storage.accountName}.table.core.windows.net`, tableName, credential, clientOptions);
@@ -125,7 +141,11 @@ export function createContainerClient(storage: StorageConfig, containerName: str
     return BlobServiceClient.fromConnectionString(storage.connectionString, options).getContainerClient(containerName);
   }
   credential ??= new DefaultAzureCredential();
-  return new BlobServiceClient(`https://${storage.accountName}.blob.core.windows.net`, credential, options).getContainerClient(containerName);
+  return new BlobServiceClient(
+    `https://${storage.accountName}.blob.core.windows.net`,
+    credential,
+    options,
+  ).getContainerClient(containerName);
 }
 
 /**
@@ -133,7 +153,11 @@ export function createContainerClient(storage: StorageConfig, containerName: str
  * the returned function resolves when the container exists and rejects with a `StoreError`
  * (`unavailable`) naming `what` when Blob Storage does not answer (within `deadlineMs`).
  */
-export function containerOnFirstUse(container: ContainerClient, what: string, options: StorageCallOptions = { deadlineMs: DEFAULT_STORAGE_DEADLINE_MS }): () => Promise<void> {
+export function containerOnFirstUse(
+  container: ContainerClient,
+  what: string,
+  options: StorageCallOptions = { deadlineMs: DEFAULT_STORAGE_DEADLINE_MS },
+): () => Promise<void> {
   let ready: Promise<void> | undefined;
   return () => {
     ready ??= withDeadline(options.deadlineMs, (abortSignal) => container.createIfNotExists({ abortSignal })).then(

@@ -35,7 +35,17 @@
  */
 import { odata, RestError, type TableClient, type TableEntity, type TransactionAction } from '@azure/data-tables';
 import { randomUUID } from 'node:crypto';
-import { StoreError, type AuditEntry, type Clock, type CommitResult, type ConfigKind, type ConfigurationSnapshot, type DocumentChange, type PolicyStore, type StoredDocument } from '../ports.js';
+import {
+  StoreError,
+  type AuditEntry,
+  type Clock,
+  type CommitResult,
+  type ConfigKind,
+  type ConfigurationSnapshot,
+  type DocumentChange,
+  type PolicyStore,
+  type StoredDocument,
+} from '../ports.js';
 import { toStoreError } from './tableTrustedCaStore.js';
 
 const KINDS: readonly ConfigKind[] = ['app', 'policy', 'location', 'settings'];
@@ -50,7 +60,9 @@ const PARTS_PER_ROW = 14;
 /** Entity-group transactions: at most 100 operations and a 4 MiB body; 3 MiB leaves room for the envelope. */
 const MAX_BATCH_OPERATIONS = 100;
 const MAX_BATCH_BYTES = 3 * 1024 * 1024;
-/** A generation no `meta` points at, older than this, is left over from an interrupted write (no write takes an hour). */
+/**
+ * A generation no `meta` points at, older than this, is left over from an interrupted write (no write takes an hour).
+ */
 const ABANDONED_GENERATION_MS = 60 * 60 * 1000;
 const READ_ATTEMPTS = 5;
 const WRITE_ATTEMPTS = 5;
@@ -109,7 +121,10 @@ interface AuditHead {
   action: string;
   kind: string;
   id: string;
-  /** Rows and length of `{ before, after }` as JSON; absent on entries written by earlier versions (which kept `before` / `after` whole). */
+  /**
+   * Rows and length of `{ before, after }` as JSON; absent on entries written by earlier versions (which kept `before`
+   * / `after` whole).
+   */
   rows?: number;
   length?: number;
   before?: string;
@@ -138,7 +153,9 @@ function partRows(text: string): Parts[] {
   const parts = splitText(text);
   const rows: Parts[] = [];
   for (let index = 0; index < parts.length; index += PARTS_PER_ROW) {
-    rows.push(Object.fromEntries(parts.slice(index, index + PARTS_PER_ROW).map((part, position) => [`p${position}`, part])));
+    rows.push(
+      Object.fromEntries(parts.slice(index, index + PARTS_PER_ROW).map((part, position) => [`p${position}`, part])),
+    );
   }
   return rows;
 }
@@ -154,7 +171,8 @@ function joinParts(rows: readonly Record<string, unknown>[]): string {
 const documentKey = (kind: string, id: string) => `${kind}/${id}`;
 const generationPrefix = (generation: string) => `d.${generation}.`;
 const documentPrefix = (generation: string, kind: string, id: string) => `d.${generation}.${kind}.${id}.`;
-const rowKeyOf = (generation: string, kind: string, id: string, chunk: number) => `${documentPrefix(generation, kind, id)}${String(chunk).padStart(3, '0')}`;
+const rowKeyOf = (generation: string, kind: string, id: string, chunk: number) =>
+  `${documentPrefix(generation, kind, id)}${String(chunk).padStart(3, '0')}`;
 /** `[from, to)` of row keys starting with `prefix` ('.' + 1 = '/', which no key segment contains). */
 const rangeOf = (prefix: string) => ({ from: prefix, to: `${prefix.slice(0, -1)}/` });
 
@@ -201,13 +219,30 @@ function documentRows(generation: string, record: Omit<DocumentRecord, 'rowKeys'
   const rows = partRows(record.json);
   return rows.map((parts, chunk) => {
     const head: DocumentHead | undefined =
-      chunk === 0 ? { kind: record.kind, id: record.id, revision: record.revision, updatedAt: record.updatedAt, updatedBy: record.updatedBy, rows: rows.length, length: record.json.length } : undefined;
+      chunk === 0
+        ? {
+            kind: record.kind,
+            id: record.id,
+            revision: record.revision,
+            updatedAt: record.updatedAt,
+            updatedBy: record.updatedBy,
+            rows: rows.length,
+            length: record.json.length,
+          }
+        : undefined;
     return { partitionKey: PARTITION, rowKey: rowKeyOf(generation, record.kind, record.id, chunk), ...head, ...parts };
   });
 }
 
 function toStored(record: Omit<DocumentRecord, 'rowKeys'>): StoredDocument {
-  return { kind: record.kind, id: record.id, document: JSON.parse(record.json) as unknown, etag: etagOf(record.revision), updatedAt: record.updatedAt, updatedBy: record.updatedBy };
+  return {
+    kind: record.kind,
+    id: record.id,
+    document: JSON.parse(record.json) as unknown,
+    etag: etagOf(record.revision),
+    updatedAt: record.updatedAt,
+    updatedBy: record.updatedBy,
+  };
 }
 
 /** Approximate bytes a row adds to a transaction body (its JSON in UTF-8). */
@@ -236,21 +271,40 @@ function batches(actions: readonly TransactionAction[]): TransactionAction[][] {
 
 /** The service answered (a 4xx: the write was refused, nothing of it applied); anything else may have landed. */
 function isAnswered(error: unknown): boolean {
-  return error instanceof RestError && typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500;
+  return (
+    error instanceof RestError &&
+    typeof error.statusCode === 'number' &&
+    error.statusCode >= 400 &&
+    error.statusCode < 500
+  );
 }
 
 /** A write whose outcome is unknown: it may have been applied (its audit entries stay). */
 class OutcomeUnknown extends StoreError {
   constructor(cause: unknown) {
-    super('unavailable', 'table storage did not answer the write of the configuration; it may still be applied: read the configuration before retrying', { cause });
+    super(
+      'unavailable',
+      'table storage did not answer the write of the configuration; it may still be applied: read the configuration before retrying',
+      { cause },
+    );
   }
 }
 
-/** A refused conditional write (another writer got there first) as `precondition-failed`; anything else as the store error it is. */
+/**
+ * A refused conditional write (another writer got there first) as `precondition-failed`; anything else as the store
+ * error it is.
+ */
 function commitError(error: unknown): StoreError {
   if (error instanceof StoreError) return error;
-  if (error instanceof RestError && (error.statusCode === 404 || error.statusCode === 409 || error.statusCode === 412)) {
-    return new StoreError('precondition-failed', 'the configuration changed while the change was being written; nothing of it was applied', { cause: error });
+  if (
+    error instanceof RestError &&
+    (error.statusCode === 404 || error.statusCode === 409 || error.statusCode === 412)
+  ) {
+    return new StoreError(
+      'precondition-failed',
+      'the configuration changed while the change was being written; nothing of it was applied',
+      { cause: error },
+    );
   }
   return toStoreError(error, 'write the configuration');
 }
@@ -286,16 +340,33 @@ export class TablePolicyStore implements PolicyStore {
     const records: DocumentRecord[] = [];
     try {
       const filter = KINDS.map((kind) => odata`PartitionKey eq ${kind}`).join(' or ');
-      for await (const entity of this.documents.listEntities<{ document?: string; updatedAt?: string; updatedBy?: string }>({ queryOptions: { filter } })) {
-        if (!isKind(entity.partitionKey) || entity.rowKey === undefined || typeof entity.document !== 'string') continue;
-        records.push({ kind: entity.partitionKey, id: entity.rowKey, json: entity.document, revision: randomUUID(), updatedAt: entity.updatedAt ?? '', updatedBy: entity.updatedBy ?? '', rowKeys: [] });
+      for await (const entity of this.documents.listEntities<{
+        document?: string;
+        updatedAt?: string;
+        updatedBy?: string;
+      }>({ queryOptions: { filter } })) {
+        if (!isKind(entity.partitionKey) || entity.rowKey === undefined || typeof entity.document !== 'string')
+          continue;
+        records.push({
+          kind: entity.partitionKey,
+          id: entity.rowKey,
+          json: entity.document,
+          revision: randomUUID(),
+          updatedAt: entity.updatedAt ?? '',
+          updatedBy: entity.updatedBy ?? '',
+          rowKeys: [],
+        });
       }
     } catch (error) {
       throw toStoreError(error, 'read documents of the earlier layout');
     }
     if (records.length === 0) return;
     try {
-      await this.writeGeneration({ meta: undefined, records: new Map() }, records, `${this.clock.now().toISOString()}/${randomUUID()}`);
+      await this.writeGeneration(
+        { meta: undefined, records: new Map() },
+        records,
+        `${this.clock.now().toISOString()}/${randomUUID()}`,
+      );
     } catch (error) {
       // Another instance migrated first: its generation is in force.
       if (!(error instanceof StoreError && error.code === 'precondition-failed')) throw error;
@@ -318,7 +389,9 @@ export class TablePolicyStore implements PolicyStore {
     const rows: Row[] = [];
     try {
       const filter = odata`PartitionKey eq ${PARTITION} and RowKey ge ${from} and RowKey lt ${to}`;
-      for await (const entity of this.documents.listEntities({ queryOptions: { filter, ...(select ? { select } : {}) } })) {
+      for await (const entity of this.documents.listEntities({
+        queryOptions: { filter, ...(select ? { select } : {}) },
+      })) {
         rows.push({ ...entity, partitionKey: entity.partitionKey ?? PARTITION, rowKey: entity.rowKey ?? '' });
       }
     } catch (error) {
@@ -330,12 +403,22 @@ export class TablePolicyStore implements PolicyStore {
   /** Reassembles documents from their rows; a document with missing rows means the read overlapped a change. */
   private static assemble(rows: readonly Row[]): Map<string, DocumentRecord> | undefined {
     const records = new Map<string, DocumentRecord>();
-    for (let index = 0; index < rows.length; ) {
+    for (let index = 0; index < rows.length;) {
       const head = rows[index] as Row & Partial<DocumentHead>;
-      if (!head.rowKey.endsWith('.000') || !isKind(head.kind) || typeof head.id !== 'string' || typeof head.rows !== 'number') return undefined;
+      if (
+        !head.rowKey.endsWith('.000') ||
+        !isKind(head.kind) ||
+        typeof head.id !== 'string' ||
+        typeof head.rows !== 'number'
+      )
+        return undefined;
       const own = rows.slice(index, index + head.rows);
       const prefix = head.rowKey.slice(0, -3);
-      if (own.length !== head.rows || own.some((row, chunk) => row.rowKey !== `${prefix}${String(chunk).padStart(3, '0')}`)) return undefined;
+      if (
+        own.length !== head.rows ||
+        own.some((row, chunk) => row.rowKey !== `${prefix}${String(chunk).padStart(3, '0')}`)
+      )
+        return undefined;
       const json = joinParts(own);
       if (json.length !== head.length) return undefined;
       records.set(documentKey(head.kind, head.id), {
@@ -360,11 +443,14 @@ export class TablePolicyStore implements PolicyStore {
     for (let attempt = 0; attempt < READ_ATTEMPTS; attempt++) {
       const meta = await this.readMeta();
       if (!meta) return { meta: undefined, records: new Map() };
-      const rows = await this.listRows(narrow ? documentPrefix(meta.generation, narrow.kind, narrow.id) : generationPrefix(meta.generation));
+      const rows = await this.listRows(
+        narrow ? documentPrefix(meta.generation, narrow.kind, narrow.id) : generationPrefix(meta.generation),
+      );
       const again = await this.readMeta();
       if (again?.etag !== meta.etag) continue;
       const records = TablePolicyStore.assemble(rows);
-      if (!records) throw new StoreError('unavailable', `the policy configuration ${meta.stamp} has incomplete documents`);
+      if (!records)
+        throw new StoreError('unavailable', `the policy configuration ${meta.stamp} has incomplete documents`);
       return { meta, records };
     }
     throw new StoreError('unavailable', 'the policy configuration kept changing while it was being read');
@@ -391,11 +477,15 @@ export class TablePolicyStore implements PolicyStore {
     return (await this.readMeta())?.stamp ?? 'none';
   }
 
-  async commit(changes: readonly DocumentChange[], options: { readonly actor: string; readonly baseVersion: string; readonly dryRun?: boolean }): Promise<CommitResult> {
+  async commit(
+    changes: readonly DocumentChange[],
+    options: { readonly actor: string; readonly baseVersion: string; readonly dryRun?: boolean },
+  ): Promise<CommitResult> {
     await this.ensureReady();
     const state = await this.readState();
     const current = state.meta?.stamp ?? 'none';
-    if (current !== options.baseVersion) throw new StoreError('precondition-failed', `the configuration is at ${current}, not at ${options.baseVersion}`);
+    if (current !== options.baseVersion)
+      throw new StoreError('precondition-failed', `the configuration is at ${current}, not at ${options.baseVersion}`);
     const at = this.clock.now().toISOString();
     const written: DocumentRecord[] = [];
     const removed: DocumentRecord[] = [];
@@ -413,15 +503,36 @@ export class TablePolicyStore implements PolicyStore {
       }
       const json = JSON.stringify(change.document);
       if (before?.json === json) continue;
-      written.push({ kind: change.kind, id: change.id, json, revision: randomUUID(), updatedAt: at, updatedBy: options.actor, rowKeys: [] });
-      audit.push({ at, actor: options.actor, action: before ? 'update' : 'create', kind: change.kind, id: change.id, ...beforeDocument, after: JSON.parse(json) as unknown });
+      written.push({
+        kind: change.kind,
+        id: change.id,
+        json,
+        revision: randomUUID(),
+        updatedAt: at,
+        updatedBy: options.actor,
+        rowKeys: [],
+      });
+      audit.push({
+        at,
+        actor: options.actor,
+        action: before ? 'update' : 'create',
+        kind: change.kind,
+        id: change.id,
+        ...beforeDocument,
+        after: JSON.parse(json) as unknown,
+      });
     }
     if (written.length === 0 && removed.length === 0) return { version: current, documents: [] };
     const stamp = `${at}/${randomUUID()}`;
     const inPlace = this.planInPlace(state, written, removed, stamp);
     if (options.dryRun) {
       // Everything but the writes: the rows are cut and batched as they would be.
-      if (!inPlace) batches(this.generationRows('dry-run', state, written, removed).map((row) => ['upsert', row, 'Replace'] as TransactionAction));
+      if (!inPlace)
+        batches(
+          this.generationRows('dry-run', state, written, removed).map(
+            (row) => ['upsert', row, 'Replace'] as TransactionAction,
+          ),
+        );
       return { version: current, documents: [] };
     }
     const auditRows = await this.writeAudit(audit);
@@ -457,7 +568,12 @@ export class TablePolicyStore implements PolicyStore {
   }
 
   /** The change as one transaction in the current generation with the `meta` update, when it fits in one. */
-  private planInPlace(state: State, written: readonly DocumentRecord[], removed: readonly DocumentRecord[], stamp: string): TransactionAction[] | undefined {
+  private planInPlace(
+    state: State,
+    written: readonly DocumentRecord[],
+    removed: readonly DocumentRecord[],
+    stamp: string,
+  ): TransactionAction[] | undefined {
     if (!state.meta) return undefined;
     const generation = state.meta.generation;
     const actions: TransactionAction[] = [];
@@ -465,9 +581,11 @@ export class TablePolicyStore implements PolicyStore {
       const rows = documentRows(generation, record);
       for (const row of rows) actions.push(['upsert', row, 'Replace']);
       const keep = new Set(rows.map((row) => row.rowKey));
-      for (const rowKey of state.records.get(documentKey(record.kind, record.id))?.rowKeys ?? []) if (!keep.has(rowKey)) actions.push(['delete', { partitionKey: PARTITION, rowKey }]);
+      for (const rowKey of state.records.get(documentKey(record.kind, record.id))?.rowKeys ?? [])
+        if (!keep.has(rowKey)) actions.push(['delete', { partitionKey: PARTITION, rowKey }]);
     }
-    for (const record of removed) for (const rowKey of record.rowKeys) actions.push(['delete', { partitionKey: PARTITION, rowKey }]);
+    for (const record of removed)
+      for (const rowKey of record.rowKeys) actions.push(['delete', { partitionKey: PARTITION, rowKey }]);
     const meta: MetaEntity = { partitionKey: PARTITION, rowKey: META_ROW, generation, stamp };
     actions.push(['update', meta, 'Replace', { etag: state.meta.etag }]);
     const bytes = actions.reduce((sum, action) => sum + rowBytes(action[1]), 0);
@@ -475,7 +593,12 @@ export class TablePolicyStore implements PolicyStore {
   }
 
   /** Every row of the next configuration (the current one with the changes) under `generation`. */
-  private generationRows(generation: string, state: State, written: readonly DocumentRecord[], removed: readonly DocumentRecord[] = []): TableEntity[] {
+  private generationRows(
+    generation: string,
+    state: State,
+    written: readonly DocumentRecord[],
+    removed: readonly DocumentRecord[] = [],
+  ): TableEntity[] {
     const next = new Map(state.records);
     for (const record of removed) next.delete(documentKey(record.kind, record.id));
     for (const record of written) next.set(documentKey(record.kind, record.id), record);
@@ -486,11 +609,17 @@ export class TablePolicyStore implements PolicyStore {
    * Writes the next configuration under a new generation (invisible until `meta` points at it),
    * then flips `meta` under its ETag. On failure the staged rows go; on success the old generation does.
    */
-  private async writeGeneration(state: State, written: readonly DocumentRecord[], stamp: string, removed: readonly DocumentRecord[] = []): Promise<void> {
+  private async writeGeneration(
+    state: State,
+    written: readonly DocumentRecord[],
+    stamp: string,
+    removed: readonly DocumentRecord[] = [],
+  ): Promise<void> {
     const generation = newGeneration(this.clock.now());
     const rows = this.generationRows(generation, state, written, removed);
     try {
-      for (const batch of batches(rows.map((row) => ['upsert', row, 'Replace'] as TransactionAction))) await this.documents.submitTransaction(batch);
+      for (const batch of batches(rows.map((row) => ['upsert', row, 'Replace'] as TransactionAction)))
+        await this.documents.submitTransaction(batch);
     } catch (error) {
       // Nothing points at the staged rows: they go (what a lost answer leaves, the hourly sweep takes).
       await this.removeGenerations((candidate) => candidate === generation).catch(() => undefined);
@@ -510,10 +639,17 @@ export class TablePolicyStore implements PolicyStore {
     }
     const replaced = state.meta?.generation;
     const now = this.clock.now().getTime();
-    await this.removeGenerations((candidate) => candidate !== generation && (candidate === replaced || now - generationTime(candidate) > ABANDONED_GENERATION_MS)).catch(() => undefined);
+    await this.removeGenerations(
+      (candidate) =>
+        candidate !== generation &&
+        (candidate === replaced || now - generationTime(candidate) > ABANDONED_GENERATION_MS),
+    ).catch(() => undefined);
   }
 
-  /** Deletes every row of the generations `doomed` picks (never the one `meta` points at: callers pass the current one out). */
+  /**
+   * Deletes every row of the generations `doomed` picks (never the one `meta` points at: callers pass the current one
+   * out).
+   */
   private async removeGenerations(doomed: (generation: string) => boolean): Promise<void> {
     const rows = await this.listRows('d.', ['RowKey']);
     const actions: TransactionAction[] = rows
@@ -527,7 +663,8 @@ export class TablePolicyStore implements PolicyStore {
       const state = await this.readStateReady();
       const before = state.records.get(documentKey(kind, id));
       if (ifMatch === undefined && before) throw new StoreError('conflict', `${kind} ${id}: already exists`);
-      if (ifMatch !== undefined && ifMatch !== '*' && !before) throw new StoreError('not-found', `${kind} ${id}: not found`);
+      if (ifMatch !== undefined && ifMatch !== '*' && !before)
+        throw new StoreError('not-found', `${kind} ${id}: not found`);
       if (ifMatch !== undefined && ifMatch !== '*' && before && !sameEtag(ifMatch, etagOf(before.revision))) {
         throw new StoreError('precondition-failed', `${kind} ${id}: changed by someone else (ETag mismatch)`);
       }
@@ -538,7 +675,8 @@ export class TablePolicyStore implements PolicyStore {
         return stored;
       } catch (error) {
         if (error instanceof StoreError && error.code === 'precondition-failed' && attempt < WRITE_ATTEMPTS) continue;
-        if (error instanceof StoreError && error.code === 'precondition-failed') throw new StoreError('unavailable', 'the configuration kept changing; retry', { cause: error });
+        if (error instanceof StoreError && error.code === 'precondition-failed')
+          throw new StoreError('unavailable', 'the configuration kept changing; retry', { cause: error });
         throw error;
       }
     }
@@ -549,13 +687,15 @@ export class TablePolicyStore implements PolicyStore {
       const state = await this.readStateReady();
       const before = state.records.get(documentKey(kind, id));
       if (!before) throw new StoreError('not-found', `${kind} ${id}: not found`);
-      if (ifMatch !== undefined && ifMatch !== '*' && !sameEtag(ifMatch, etagOf(before.revision))) throw new StoreError('precondition-failed', `${kind} ${id}: changed by someone else (ETag mismatch)`);
+      if (ifMatch !== undefined && ifMatch !== '*' && !sameEtag(ifMatch, etagOf(before.revision)))
+        throw new StoreError('precondition-failed', `${kind} ${id}: changed by someone else (ETag mismatch)`);
       try {
         await this.commit([{ kind, id, document: null }], { actor, baseVersion: state.meta?.stamp ?? 'none' });
         return;
       } catch (error) {
         if (error instanceof StoreError && error.code === 'precondition-failed' && attempt < WRITE_ATTEMPTS) continue;
-        if (error instanceof StoreError && error.code === 'precondition-failed') throw new StoreError('unavailable', 'the configuration kept changing; retry', { cause: error });
+        if (error instanceof StoreError && error.code === 'precondition-failed')
+          throw new StoreError('unavailable', 'the configuration kept changing; retry', { cause: error });
         throw error;
       }
     }
@@ -572,7 +712,9 @@ export class TablePolicyStore implements PolicyStore {
     try {
       // Rows of one entry are adjacent (continuations sort right after their head), so once the
       // entry after the last wanted one starts, every wanted entry is complete.
-      outer: for await (const page of this.auditTable.listEntities().byPage({ maxPageSize: Math.min(Math.max(limit, 1) * 2, 1000) })) {
+      outer: for await (const page of this.auditTable
+        .listEntities()
+        .byPage({ maxPageSize: Math.min(Math.max(limit, 1) * 2, 1000) })) {
         for (const entity of page) {
           const row: Row = { ...entity, partitionKey: entity.partitionKey ?? '', rowKey: entity.rowKey ?? '' };
           const last = entries.at(-1);
@@ -612,16 +754,37 @@ export class TablePolicyStore implements PolicyStore {
     return out.sort((a, b) => b.at.localeCompare(a.at)).slice(0, limit);
   }
 
-  /** Writes the audit entries (before the change they describe) and returns their rows, to remove them if the change does not happen. */
+  /**
+   * Writes the audit entries (before the change they describe) and returns their rows, to remove them if the change
+   * does not happen.
+   */
   private async writeAudit(entries: readonly AuditEntry[]): Promise<{ partitionKey: string; rowKey: string }[]> {
     const rows: TableEntity[] = [];
     for (const entry of entries) {
-      const body = JSON.stringify({ ...(entry.before !== undefined ? { before: entry.before } : {}), ...(entry.after !== undefined ? { after: entry.after } : {}) });
+      const body = JSON.stringify({
+        ...(entry.before !== undefined ? { before: entry.before } : {}),
+        ...(entry.after !== undefined ? { after: entry.after } : {}),
+      });
       const parts = partRows(body);
       const partitionKey = entry.at.slice(0, 7);
       const rowKey = `${String(MAX_TIME - Date.parse(entry.at)).padStart(13, '0')}-${randomUUID()}`;
-      const head: AuditHead = { at: entry.at, actor: entry.actor, action: entry.action, kind: entry.kind, id: entry.id, rows: parts.length, length: body.length };
-      parts.forEach((part, chunk) => rows.push({ partitionKey, rowKey: chunk === 0 ? rowKey : `${rowKey}.${String(chunk).padStart(3, '0')}`, ...(chunk === 0 ? head : {}), ...part }));
+      const head: AuditHead = {
+        at: entry.at,
+        actor: entry.actor,
+        action: entry.action,
+        kind: entry.kind,
+        id: entry.id,
+        rows: parts.length,
+        length: body.length,
+      };
+      parts.forEach((part, chunk) =>
+        rows.push({
+          partitionKey,
+          rowKey: chunk === 0 ? rowKey : `${rowKey}.${String(chunk).padStart(3, '0')}`,
+          ...(chunk === 0 ? head : {}),
+          ...part,
+        }),
+      );
     }
     const written: { partitionKey: string; rowKey: string }[] = [];
     try {
@@ -640,7 +803,8 @@ export class TablePolicyStore implements PolicyStore {
 
   private async removeAudit(rows: readonly { partitionKey: string; rowKey: string }[]): Promise<void> {
     for (const partitionRows of byPartition(rows)) {
-      for (const batch of batches(partitionRows.map((row) => ['delete', row] as TransactionAction))) await this.auditTable.submitTransaction(batch);
+      for (const batch of batches(partitionRows.map((row) => ['delete', row] as TransactionAction)))
+        await this.auditTable.submitTransaction(batch);
     }
   }
 }

@@ -4,7 +4,15 @@
  * May import: @azure/data-tables, ports, ./storageClients.js (the deadline's error).
  */
 import { RestError, type TableClient, type TableEntityResult } from '@azure/data-tables';
-import { DEFAULT_BINDING_RULE_NAMES, DEFAULT_REVOCATION_POLICY, StoreError, type RevocationPolicy, type TrustedCa, type TrustedCaChanges, type TrustedCaStore } from '../ports.js';
+import {
+  DEFAULT_BINDING_RULE_NAMES,
+  DEFAULT_REVOCATION_POLICY,
+  StoreError,
+  type RevocationPolicy,
+  type TrustedCa,
+  type TrustedCaChanges,
+  type TrustedCaStore,
+} from '../ports.js';
 import { storeUnavailable } from './storageClients.js';
 
 const PARTITION = 'ca';
@@ -40,7 +48,10 @@ export function toStoreError(error: unknown, what: string): StoreError {
   if (error instanceof RestError) {
     if (error.statusCode === 404) return new StoreError('not-found', `${what}: not found`, { cause: error });
     if (error.statusCode === 409) return new StoreError('conflict', `${what}: already exists`, { cause: error });
-    if (error.statusCode === 412) return new StoreError('precondition-failed', `${what}: changed by someone else (ETag mismatch)`, { cause: error });
+    if (error.statusCode === 412)
+      return new StoreError('precondition-failed', `${what}: changed by someone else (ETag mismatch)`, {
+        cause: error,
+      });
   }
   return storeUnavailable(what, 'table storage', error);
 }
@@ -102,7 +113,9 @@ export class TableTrustedCaStore implements TrustedCaStore {
     await this.ensureTable();
     try {
       const out: TrustedCa[] = [];
-      for await (const entity of this.table.listEntities<CaEntity>({ queryOptions: { filter: `PartitionKey eq '${PARTITION}'` } })) {
+      for await (const entity of this.table.listEntities<CaEntity>({
+        queryOptions: { filter: `PartitionKey eq '${PARTITION}'` },
+      })) {
         out.push(fromEntity(entity));
       }
       return out;
@@ -153,7 +166,10 @@ export class TableTrustedCaStore implements TrustedCaStore {
 
   async update(thumbprint: string, changes: TrustedCaChanges, ifMatch: string): Promise<TrustedCa> {
     await this.ensureTable();
-    const patch: Partial<CaEntity> & { partitionKey: string; rowKey: string } = { partitionKey: PARTITION, rowKey: thumbprint };
+    const patch: Partial<CaEntity> & { partitionKey: string; rowKey: string } = {
+      partitionKey: PARTITION,
+      rowKey: thumbprint,
+    };
     if (changes.label !== undefined) patch.label = changes.label;
     if (changes.enabled !== undefined) patch.enabled = changes.enabled;
     if (changes.revocation !== undefined) {
@@ -184,7 +200,9 @@ export class TableTrustedCaStore implements TrustedCaStore {
   async ping(): Promise<void> {
     await this.ensureTable();
     try {
-      const page = this.table.listEntities({ queryOptions: { filter: `PartitionKey eq '${PARTITION}'`, select: ['RowKey'] } }).byPage({ maxPageSize: 1 });
+      const page = this.table
+        .listEntities({ queryOptions: { filter: `PartitionKey eq '${PARTITION}'`, select: ['RowKey'] } })
+        .byPage({ maxPageSize: 1 });
       await page.next();
     } catch (error) {
       throw toStoreError(error, 'ping table storage');

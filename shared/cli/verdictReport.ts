@@ -26,7 +26,9 @@ function table(rows: readonly (readonly string[])[], indent: string): string[] {
       widths[column] = Math.max(widths[column] ?? 0, cell.length);
     });
   }
-  return rows.map((row) => `${indent}${row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column] ?? 0))).join('  ')}`.trimEnd());
+  return rows.map((row) =>
+    `${indent}${row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column] ?? 0))).join('  ')}`.trimEnd(),
+  );
 }
 
 /** The subject at a trace position label (`leaf`, `intermediate[2]`, `anchor`) of `path`, when known. */
@@ -43,10 +45,14 @@ export function formatVerdictReport(result: ValidationResult, context: VerdictRe
   const lines: string[] = [];
   lines.push(`${result.ok ? 'VALID' : 'INVALID'}  ${result.reason}`);
   lines.push(`  ${CERTIFICATE_REASONS[result.reason]}`);
-  const failure = result.ok ? undefined : result.trace.find((entry) => entry.outcome === 'fail' && entry.reason === result.reason);
+  const failure = result.ok
+    ? undefined
+    : result.trace.find((entry) => entry.outcome === 'fail' && entry.reason === result.reason);
   if (failure !== undefined) {
     const subject = subjectAt(failure.certificate, result.path);
-    lines.push(`failed  ${failure.rule ?? failure.check}: ${failure.check} at ${failure.certificate}${subject === undefined ? '' : ` ${subject}`}`);
+    lines.push(
+      `failed  ${failure.rule ?? failure.check}: ${failure.check} at ${failure.certificate}${subject === undefined ? '' : ` ${subject}`}`,
+    );
     if (failure.detail !== undefined && failure.detail.length > 0) lines.push(`        ${failure.detail}`);
   }
   lines.push('');
@@ -71,13 +77,30 @@ export function formatVerdictReport(result: ValidationResult, context: VerdictRe
     lines.push(result.ok ? 'path (leaf first)' : 'path (leaf first; the best path found, which failed)');
     lines.push(
       ...table(
-        path.map((certificate, index) => [String(index), `${certificate.subject}${context.trustedThumbprints.has(certificate.sha256Thumbprint) ? '  [trusted CA]' : ''}`]),
+        path.map((certificate, index) => [
+          String(index),
+          `${certificate.subject}${context.trustedThumbprints.has(certificate.sha256Thumbprint) ? '  [trusted CA]' : ''}`,
+        ]),
         '  ',
       ),
     );
   }
   lines.push('');
   lines.push('trace');
-  lines.push(...table([TRACE_HEADINGS, ...result.trace.map((entry) => [entry.check, entry.certificate, entry.outcome, entry.reason ?? '-', entry.detail ?? ''])], '  '));
+  lines.push(
+    ...table(
+      [
+        TRACE_HEADINGS,
+        ...result.trace.map((entry) => [
+          entry.check,
+          entry.certificate,
+          entry.outcome,
+          entry.reason ?? '-',
+          entry.detail ?? '',
+        ]),
+      ],
+      '  ',
+    ),
+  );
   return `${lines.join('\n')}\n`;
 }

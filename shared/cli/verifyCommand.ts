@@ -47,7 +47,8 @@ async function readInputFile(path: string, option: string): Promise<Uint8Array> 
       const { bytesRead } = await handle.read(chunk, 0, READ_CHUNK_BYTES, null);
       if (bytesRead === 0) break;
       total += bytesRead;
-      if (total > MAX_INPUT_FILE_BYTES) throw new InputFileError(`--${option} ${path}: the file is larger than ${MAX_INPUT_FILE_BYTES} bytes`);
+      if (total > MAX_INPUT_FILE_BYTES)
+        throw new InputFileError(`--${option} ${path}: the file is larger than ${MAX_INPUT_FILE_BYTES} bytes`);
       chunks.push(chunk.subarray(0, bytesRead));
     }
     return new Uint8Array(Buffer.concat(chunks));
@@ -61,7 +62,8 @@ async function readInputFile(path: string, option: string): Promise<Uint8Array> 
 
 async function readCertificateFile(path: string, option: string): Promise<Uint8Array[]> {
   const parsed = parseCertificates(await readInputFile(path, option));
-  if (!parsed.ok) throw new InputFileError(`--${option} ${path}: not a certificate file, PEM or DER (${parsed.detail})`);
+  if (!parsed.ok)
+    throw new InputFileError(`--${option} ${path}: not a certificate file, PEM or DER (${parsed.detail})`);
   return parsed.certificates.map((certificate) => certificate.der);
 }
 
@@ -72,9 +74,14 @@ async function readCrlFile(path: string): Promise<ParsedCrl> {
 }
 
 /** Validate as the options say; file problems throw {@link InputFileError}. */
-async function verify(options: VerifyOptions, time: Date): Promise<{ result: ValidationResult; trustedThumbprints: Set<string> }> {
+async function verify(
+  options: VerifyOptions,
+  time: Date,
+): Promise<{ result: ValidationResult; trustedThumbprints: Set<string> }> {
   const trusted = (await Promise.all(options.trustPaths.map((path) => readCertificateFile(path, 'trust')))).flat();
-  const intermediates = (await Promise.all(options.chainPaths.map((path) => readCertificateFile(path, 'chain')))).flat();
+  const intermediates = (
+    await Promise.all(options.chainPaths.map((path) => readCertificateFile(path, 'chain')))
+  ).flat();
   const parsedCrls = await Promise.all(options.crlPaths.map(readCrlFile));
   const leafFile = await readInputFile(options.leafPath, 'leaf');
   // A bundle given as the leaf (a "fullchain" file): the first certificate is the leaf, the rest are candidates.
@@ -103,7 +110,10 @@ async function verify(options: VerifyOptions, time: Date): Promise<{ result: Val
     policyMappingInhibit: options.policyMappingInhibit,
     anyPolicyInhibit: options.anyPolicyInhibit,
   });
-  return { result, trustedThumbprints: new Set(trustStore.anchors.map((anchor) => certificateSummary(anchor).sha256Thumbprint)) };
+  return {
+    result,
+    trustedThumbprints: new Set(trustStore.anchors.map((anchor) => certificateSummary(anchor).sha256Thumbprint)),
+  };
 }
 
 /**
@@ -132,7 +142,9 @@ export async function runVerifyCommand(args: readonly string[], io: CommandIo): 
     return EXIT_CODES.usage;
   }
   const { result, trustedThumbprints } = outcome;
-  io.stdout.write(options.json ? `${JSON.stringify(result, null, 2)}\n` : formatVerdictReport(result, { time, trustedThumbprints }));
+  io.stdout.write(
+    options.json ? `${JSON.stringify(result, null, 2)}\n` : formatVerdictReport(result, { time, trustedThumbprints }),
+  );
   if (result.ok) return EXIT_CODES.valid;
   if (result.reason === 'certificate-validation-input-invalid') {
     const detail = result.trace.find((entry) => entry.reason === result.reason)?.detail ?? '';

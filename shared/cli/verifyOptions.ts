@@ -135,7 +135,9 @@ function validationTime(value: string | undefined): Date | undefined {
   if (value === undefined) return undefined;
   const time = new Date(value);
   if (!ISO_TIME.test(value) || !isCalendarDate(value) || Number.isNaN(time.getTime())) {
-    throw new UsageError(`--time must be an ISO 8601 date or date-time with a zone (e.g. 2026-11-22T00:00:00Z), got '${value}'`);
+    throw new UsageError(
+      `--time must be an ISO 8601 date or date-time with a zone (e.g. 2026-11-22T00:00:00Z), got '${value}'`,
+    );
   }
   return time;
 }
@@ -150,7 +152,9 @@ function requiredEkus(values: readonly string[] | undefined): readonly string[] 
     const named = EKU_NAMES[value];
     if (named !== undefined) return named;
     if (DOTTED_OID.test(value)) return value;
-    throw new UsageError(`--eku '${value}' is neither a dotted OID nor one of ${[...Object.keys(EKU_NAMES), 'none'].join(', ')}`);
+    throw new UsageError(
+      `--eku '${value}' is neither a dotted OID nor one of ${[...Object.keys(EKU_NAMES), 'none'].join(', ')}`,
+    );
   });
 }
 
@@ -169,7 +173,8 @@ function initialPolicySet(values: readonly string[] | undefined): readonly strin
 function revocationMode(value: string | undefined): RevocationMode | undefined {
   if (value === undefined) return undefined;
   const mode = REVOCATION_MODES.find((candidate) => candidate === value);
-  if (mode === undefined) throw new UsageError(`--revocation must be one of ${REVOCATION_MODES.join(', ')}, got '${value}'`);
+  if (mode === undefined)
+    throw new UsageError(`--revocation must be one of ${REVOCATION_MODES.join(', ')}, got '${value}'`);
   return mode;
 }
 
@@ -207,7 +212,12 @@ function checkedOptions(args: readonly string[]): VerifyOptionsResult {
 
 /** Whether an error is one node:util `parseArgs` throws for a bad command line. */
 function isParseArgsError(error: unknown): error is Error & { code: string } {
-  return error instanceof Error && 'code' in error && typeof error.code === 'string' && error.code.startsWith('ERR_PARSE_ARGS_');
+  return (
+    error instanceof Error &&
+    'code' in error &&
+    typeof error.code === 'string' &&
+    error.code.startsWith('ERR_PARSE_ARGS_')
+  );
 }
 
 /**

@@ -18,8 +18,27 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { Services } from '../composition.js';
 import { groupReferencesOf, type GroupReference } from '../policy/directoryNeeds.js';
-import { type AccessPolicy, type PolicyConfiguration, type PolicyIssue, type PolicyValidation, migrateSettingsDocument, validateAccessPolicy, validateNamedLocation, validatePolicyConfiguration, validatePolicySettings, validateRegisteredApp } from '../policy/model.js';
-import { DirectoryError, StoreError, type ConfigKind, type Directory, type PolicyStore, type StoredDocument, type TrustedCaStore } from '../ports.js';
+import {
+  type AccessPolicy,
+  type PolicyConfiguration,
+  type PolicyIssue,
+  type PolicyValidation,
+  migrateSettingsDocument,
+  validateAccessPolicy,
+  validateNamedLocation,
+  validatePolicyConfiguration,
+  validatePolicySettings,
+  validateRegisteredApp,
+} from '../policy/model.js';
+import {
+  DirectoryError,
+  StoreError,
+  type ConfigKind,
+  type Directory,
+  type PolicyStore,
+  type StoredDocument,
+  type TrustedCaStore,
+} from '../ports.js';
 import type { ManagementReason } from '../reasons.js';
 import { CONFIG_COLLECTIONS, configurationDocument, SETTINGS_ID, type PolicyCache } from '../trust/policyCache.js';
 import { managementError } from './responses.js';
@@ -30,18 +49,34 @@ export interface ConfigApi {
   readonly cache: PolicyCache;
   readonly actor: string;
   readonly context: InvocationContext;
-  /** Microsoft Graph, to check that the group ids policies name exist; absent when Graph is turned off (not checked). */
+  /**
+   * Microsoft Graph, to check that the group ids policies name exist; absent when Graph is turned off (not checked).
+   */
   readonly directory?: Directory;
   /** The trusted CAs, to check the issuer thumbprints policies name; absent: not checked. */
   readonly trustedCas?: Pick<TrustedCaStore, 'list'>;
 }
 
 /** The {@link ConfigApi} of a management call: the worker's stores, Graph when on, the caller. */
-export function configApiFor(services: Pick<Services, 'policyStore' | 'policies' | 'trustedCas' | 'directory'>, actor: string, context: InvocationContext): ConfigApi {
-  return { store: services.policyStore, cache: services.policies, actor, context, trustedCas: services.trustedCas, ...(services.directory ? { directory: services.directory } : {}) };
+export function configApiFor(
+  services: Pick<Services, 'policyStore' | 'policies' | 'trustedCas' | 'directory'>,
+  actor: string,
+  context: InvocationContext,
+): ConfigApi {
+  return {
+    store: services.policyStore,
+    cache: services.policies,
+    actor,
+    context,
+    trustedCas: services.trustedCas,
+    ...(services.directory ? { directory: services.directory } : {}),
+  };
 }
 
-/** A problem with a document, with the kind and id of the document it is about when known (`path` stays as it was for compatibility). */
+/**
+ * A problem with a document, with the kind and id of the document it is about when known (`path` stays as it was for
+ * compatibility).
+ */
 export interface ManagementIssue {
   readonly path: string;
   readonly code: string;
@@ -75,31 +110,49 @@ function checkQuery(request: HttpRequest, allowed: readonly string[]): HttpRespo
   const names = [...request.query.keys()];
   const unknown = [...new Set(names.filter((name) => name !== 'code' && !allowed.includes(name)))];
   if (unknown.length > 0) {
-    const hints = unknown.flatMap((name) => allowed.filter((known) => known.toLowerCase() === name.toLowerCase()).map((known) => `${name} (did you mean ${known}?)`));
-    const takes = allowed.length > 0 ? `this route takes ${allowed.join(', ')}` : 'this route takes no query parameters';
-    return managementError('request-query-invalid', `unknown query parameter ${hints.length > 0 ? hints.join(', ') : unknown.join(', ')}: ${takes}`);
+    const hints = unknown.flatMap((name) =>
+      allowed
+        .filter((known) => known.toLowerCase() === name.toLowerCase())
+        .map((known) => `${name} (did you mean ${known}?)`),
+    );
+    const takes =
+      allowed.length > 0 ? `this route takes ${allowed.join(', ')}` : 'this route takes no query parameters';
+    return managementError(
+      'request-query-invalid',
+      `unknown query parameter ${hints.length > 0 ? hints.join(', ') : unknown.join(', ')}: ${takes}`,
+    );
   }
   const repeated = allowed.filter((name) => request.query.getAll(name).length > 1);
-  if (repeated.length > 0) return managementError('request-query-invalid', `${repeated.join(', ')} given more than once`);
+  if (repeated.length > 0)
+    return managementError('request-query-invalid', `${repeated.join(', ')} given more than once`);
   return undefined;
 }
 
 /** A boolean query parameter: `true` or `false` in any case, absent = false, anything else a 400. */
-function booleanQuery(request: HttpRequest, name: string): { ok: true; value: boolean } | { ok: false; response: HttpResponseInit } {
+function booleanQuery(
+  request: HttpRequest,
+  name: string,
+): { ok: true; value: boolean } | { ok: false; response: HttpResponseInit } {
   const raw = request.query.get(name);
   if (raw === null) return { ok: true, value: false };
   const value = raw.toLowerCase();
   if (value === 'true' || value === 'false') return { ok: true, value: value === 'true' };
-  return { ok: false, response: managementError('request-query-invalid', `${name} is true or false, not ${JSON.stringify(raw)}`) };
+  return {
+    ok: false,
+    response: managementError('request-query-invalid', `${name} is true or false, not ${JSON.stringify(raw)}`),
+  };
 }
 
 function checkId(id: string | undefined): HttpResponseInit | undefined {
   if (id === undefined || id === '') return managementError('id-invalid', `the path needs an id: ${ID_RULE}`);
-  if (id.length > 64 || !ID.test(id)) return managementError('id-invalid', `${JSON.stringify(id)} is not an id: ${ID_RULE}`);
+  if (id.length > 64 || !ID.test(id))
+    return managementError('id-invalid', `${JSON.stringify(id)} is not an id: ${ID_RULE}`);
   return undefined;
 }
 
-async function jsonBody(request: HttpRequest): Promise<{ ok: true; value: unknown } | { ok: false; response: HttpResponseInit }> {
+async function jsonBody(
+  request: HttpRequest,
+): Promise<{ ok: true; value: unknown } | { ok: false; response: HttpResponseInit }> {
   try {
     return { ok: true, value: await request.json() };
   } catch {
@@ -117,22 +170,34 @@ function sameTag(a: string, b: string): boolean {
 
 const LIST_ENTRY = /^(\w+)\[(\d+)\]/;
 
-/** Issues about `apps[i]` / `policies[i]` / `locations[i]` of a configuration document, with the kind and id of that document. */
-function withDocumentIds(issues: readonly (PolicyIssue | ManagementIssue)[], configuration: unknown): ManagementIssue[] {
+/**
+ * Issues about `apps[i]` / `policies[i]` / `locations[i]` of a configuration document, with the kind and id of that
+ * document.
+ */
+function withDocumentIds(
+  issues: readonly (PolicyIssue | ManagementIssue)[],
+  configuration: unknown,
+): ManagementIssue[] {
   return issues.map((issue) => {
     const match = LIST_ENTRY.exec(issue.path);
     const collection = match ? CONFIG_COLLECTIONS.find((c) => c.list === match[1]) : undefined;
     if (!match || !collection) return issue;
     const list = (configuration as Record<string, unknown> | null)?.[collection.list];
     const entry: unknown = Array.isArray(list) ? list[Number(match[2])] : undefined;
-    const id = entry !== null && typeof entry === 'object' && 'id' in entry && typeof entry.id === 'string' ? entry.id : undefined;
+    const id =
+      entry !== null && typeof entry === 'object' && 'id' in entry && typeof entry.id === 'string'
+        ? entry.id
+        : undefined;
     return id === undefined ? issue : { ...issue, kind: collection.kind, id };
   });
 }
 
 /** `policies[id=vendors].conditions…: message`: an issue as a person reads it. */
 function describeIssue(issue: ManagementIssue): string {
-  const path = issue.id === undefined ? issue.path : issue.path.replace(LIST_ENTRY, (_, list: string) => `${list}[id=${issue.id ?? ''}]`);
+  const path =
+    issue.id === undefined
+      ? issue.path
+      : issue.path.replace(LIST_ENTRY, (_, list: string) => `${list}[id=${issue.id ?? ''}]`);
   return `${path || '(document)'}: ${issue.message}`;
 }
 
@@ -152,22 +217,37 @@ function invalid(issues: readonly ManagementIssue[]): HttpResponseInit {
  * silently never matches. 422 `policy-unknown-group` with the field paths of the unknown ids; 503
  * `policy-groups-unverifiable` when Graph cannot answer. Without Graph nothing is checked.
  */
-async function checkGroups(references: readonly GroupReference[], api: ConfigApi, configuration?: unknown): Promise<HttpResponseInit | undefined> {
+async function checkGroups(
+  references: readonly GroupReference[],
+  api: ConfigApi,
+  configuration?: unknown,
+): Promise<HttpResponseInit | undefined> {
   if (!api.directory || references.length === 0) return undefined;
   let found: ReadonlyMap<string, string>;
   try {
-    found = await api.directory.findGroups([...new Set(references.map((reference) => reference.groupId.toLowerCase()))]);
+    found = await api.directory.findGroups([
+      ...new Set(references.map((reference) => reference.groupId.toLowerCase())),
+    ]);
   } catch (error) {
-    const detail = error instanceof DirectoryError ? `${error.kind}${error.retryAfterSeconds ? `, retry after ${error.retryAfterSeconds} s` : ''}: ${error.message}` : String(error);
+    const detail =
+      error instanceof DirectoryError
+        ? `${error.kind}${error.retryAfterSeconds ? `, retry after ${error.retryAfterSeconds} s` : ''}: ${error.message}`
+        : String(error);
     api.context.warn(JSON.stringify({ event: 'certgate.graph.group-check-failed', detail }));
     const response = managementError('policy-groups-unverifiable', detail);
-    return error instanceof DirectoryError && error.retryAfterSeconds ? { ...response, headers: { 'cache-control': 'no-store', 'retry-after': String(error.retryAfterSeconds) } } : response;
+    return error instanceof DirectoryError && error.retryAfterSeconds
+      ? { ...response, headers: { 'cache-control': 'no-store', 'retry-after': String(error.retryAfterSeconds) } }
+      : response;
   }
   const known = new Set([...found.keys()].map((id) => id.toLowerCase()));
   const unknown = references.filter((reference) => !known.has(reference.groupId.toLowerCase()));
   if (unknown.length === 0) return undefined;
   const issues = withDocumentIds(
-    unknown.map((reference) => ({ path: reference.path, code: 'unknown-group', message: `no group with id ${reference.groupId} in the tenant` })),
+    unknown.map((reference) => ({
+      path: reference.path,
+      code: 'unknown-group',
+      message: `no group with id ${reference.groupId} in the tenant`,
+    })),
     configuration,
   );
   return managementError('policy-unknown-group', describeIssues(issues), { issues });
@@ -180,7 +260,10 @@ interface IssuerReference {
 }
 
 /** Every issuer thumbprint the policies name (include and exclude), with its field path. */
-function issuerReferencesOf(policies: readonly AccessPolicy[], pathOf: (index: number) => string = () => ''): IssuerReference[] {
+function issuerReferencesOf(
+  policies: readonly AccessPolicy[],
+  pathOf: (index: number) => string = () => '',
+): IssuerReference[] {
   const references: IssuerReference[] = [];
   policies.forEach((policy, index) => {
     const issuers = policy.conditions.certificate?.issuers;
@@ -202,27 +285,48 @@ const normaliseThumbprint = (thumbprint: string) => thumbprint.replaceAll(':', '
  * known), as group ids are checked: a typo would otherwise be a condition that never matches.
  * 422 `policy-unknown-issuer` naming each unknown one.
  */
-async function checkIssuers(references: readonly IssuerReference[], api: ConfigApi, configuration?: unknown): Promise<HttpResponseInit | undefined> {
+async function checkIssuers(
+  references: readonly IssuerReference[],
+  api: ConfigApi,
+  configuration?: unknown,
+): Promise<HttpResponseInit | undefined> {
   if (!api.trustedCas || references.length === 0) return undefined;
   const known = new Set((await api.trustedCas.list()).map((ca) => normaliseThumbprint(ca.thumbprint)));
   const unknown = references.filter((reference) => !known.has(normaliseThumbprint(reference.thumbprint)));
   if (unknown.length === 0) return undefined;
   const issues = withDocumentIds(
-    unknown.map((reference) => ({ path: reference.path, code: 'unknown-issuer', message: `no trusted CA has the SHA-256 thumbprint ${reference.thumbprint}` })),
+    unknown.map((reference) => ({
+      path: reference.path,
+      code: 'unknown-issuer',
+      message: `no trusted CA has the SHA-256 thumbprint ${reference.thumbprint}`,
+    })),
     configuration,
   );
   return managementError('policy-unknown-issuer', describeIssues(issues), { issues });
 }
 
 /** Group and issuer checks for the policies of a save or an import. */
-async function checkPolicyReferences(policies: readonly AccessPolicy[], api: ConfigApi, pathOf?: (index: number) => string, configuration?: unknown): Promise<HttpResponseInit | undefined> {
-  return (await checkIssuers(issuerReferencesOf(policies, pathOf), api, configuration)) ?? (await checkGroups(groupReferencesOf(policies, pathOf), api, configuration));
+async function checkPolicyReferences(
+  policies: readonly AccessPolicy[],
+  api: ConfigApi,
+  pathOf?: (index: number) => string,
+  configuration?: unknown,
+): Promise<HttpResponseInit | undefined> {
+  return (
+    (await checkIssuers(issuerReferencesOf(policies, pathOf), api, configuration)) ??
+    (await checkGroups(groupReferencesOf(policies, pathOf), api, configuration))
+  );
 }
 
 // ---- store answers ----------------------------------------------------------------------------
 
 function documentView(document: StoredDocument): Record<string, unknown> {
-  return { ...(document.document as Record<string, unknown>), etag: document.etag, updatedAt: document.updatedAt, updatedBy: document.updatedBy };
+  return {
+    ...(document.document as Record<string, unknown>),
+    etag: document.etag,
+    updatedAt: document.updatedAt,
+    updatedBy: document.updatedBy,
+  };
 }
 
 function storeError(error: unknown, context: InvocationContext): HttpResponseInit {
@@ -240,12 +344,17 @@ const isVersionRace = (error: unknown) => error instanceof StoreError && error.c
 
 // ---- the configuration as it would be ---------------------------------------------------------
 
-/** An issue's identity across two configurations (list positions shift; kind, id and the path inside the document do not). */
+/**
+ * An issue's identity across two configurations (list positions shift; kind, id and the path inside the document do
+ * not).
+ */
 function issueKey(issue: ManagementIssue): string {
   return `${issue.code}|${issue.kind ?? ''}|${issue.id ?? ''}|${issue.path.replace(LIST_ENTRY, '')}|${issue.message}`;
 }
 
-/** The problems the configuration `after` has that `before` did not (a change is not blamed for what was already wrong). */
+/**
+ * The problems the configuration `after` has that `before` did not (a change is not blamed for what was already wrong).
+ */
 function newIssues(before: readonly StoredDocument[], after: readonly StoredDocument[]): ManagementIssue[] {
   const issuesOf = (documents: readonly StoredDocument[]) => {
     const configuration = configurationDocument(documents);
@@ -256,9 +365,16 @@ function newIssues(before: readonly StoredDocument[], after: readonly StoredDocu
   return issuesOf(after).filter((issue) => !existing.has(issueKey(issue)));
 }
 
-/** Issues inside the document being written get the paths of that document (`conditions…`), as its own validation gives them. */
+/**
+ * Issues inside the document being written get the paths of that document (`conditions…`), as its own validation gives
+ * them.
+ */
 function relativeTo(kind: ConfigKind, id: string, issues: readonly ManagementIssue[]): ManagementIssue[] {
-  return issues.map((issue) => (issue.kind === kind && issue.id === id ? { ...issue, path: issue.path.replace(LIST_ENTRY, '').replace(/^\./, '') } : issue));
+  return issues.map((issue) =>
+    issue.kind === kind && issue.id === id
+      ? { ...issue, path: issue.path.replace(LIST_ENTRY, '').replace(/^\./, '') }
+      : issue,
+  );
 }
 
 /**
@@ -266,52 +382,88 @@ function relativeTo(kind: ConfigKind, id: string, issues: readonly ManagementIss
  * create only, `*` = whatever is there, else that revision. Snapshot, checks and a commit
  * conditional on the snapshot's version, again while other writes land in between.
  */
-async function writeDocument(kind: ConfigKind, id: string, value: unknown, ifMatch: string | undefined, api: ConfigApi): Promise<{ ok: true; stored: StoredDocument | undefined } | { ok: false; response: HttpResponseInit }> {
+async function writeDocument(
+  kind: ConfigKind,
+  id: string,
+  value: unknown,
+  ifMatch: string | undefined,
+  api: ConfigApi,
+): Promise<{ ok: true; stored: StoredDocument | undefined } | { ok: false; response: HttpResponseInit }> {
   for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
     const snapshot = await api.store.snapshot();
     const existing = snapshot.documents.find((d) => d.kind === kind && d.id === id);
     if (value === null && !existing) return { ok: false, response: managementError('policy-not-found') };
-    if (ifMatch === undefined && existing && value !== null) return { ok: false, response: managementError('policy-already-exists') };
+    if (ifMatch === undefined && existing && value !== null)
+      return { ok: false, response: managementError('policy-already-exists') };
     if (ifMatch !== undefined && ifMatch !== '*') {
       if (!existing) return { ok: false, response: managementError('policy-not-found') };
       if (!sameTag(ifMatch, existing.etag)) return { ok: false, response: managementError('etag-mismatch') };
     }
     const others = snapshot.documents.filter((d) => !(d.kind === kind && d.id === id));
-    const after = value === null ? others : [...others, { kind, id, document: value, etag: '', updatedAt: '', updatedBy: '' }];
+    const after =
+      value === null ? others : [...others, { kind, id, document: value, etag: '', updatedAt: '', updatedBy: '' }];
     const issues = relativeTo(kind, id, newIssues(snapshot.documents, after));
     if (issues.length > 0) {
       if (value !== null) return { ok: false, response: invalid(issues) };
-      return { ok: false, response: managementError(IN_USE[kind] ?? 'policy-invalid', describeIssues(issues), { issues }) };
+      return {
+        ok: false,
+        response: managementError(IN_USE[kind] ?? 'policy-invalid', describeIssues(issues), { issues }),
+      };
     }
     try {
-      const result = await api.store.commit([{ kind, id, document: value }], { actor: api.actor, baseVersion: snapshot.version });
+      const result = await api.store.commit([{ kind, id, document: value }], {
+        actor: api.actor,
+        baseVersion: snapshot.version,
+      });
       api.cache.invalidate();
       return { ok: true, stored: result.documents[0] ?? (value === null ? undefined : existing) };
     } catch (error) {
       if (!isVersionRace(error)) throw error;
     }
   }
-  return { ok: false, response: managementError('configuration-changed', 'the configuration kept changing while this change was being made: retry') };
+  return {
+    ok: false,
+    response: managementError(
+      'configuration-changed',
+      'the configuration kept changing while this change was being made: retry',
+    ),
+  };
 }
 
 // ---- routes -----------------------------------------------------------------------------------
 
 /** GET (list or one), PUT (create, or replace with If-Match), DELETE for apps, policies and locations. */
-export async function handleDocumentCollection(kind: Exclude<ConfigKind, 'settings'>, request: HttpRequest, api: ConfigApi): Promise<HttpResponseInit> {
+export async function handleDocumentCollection(
+  kind: Exclude<ConfigKind, 'settings'>,
+  request: HttpRequest,
+  api: ConfigApi,
+): Promise<HttpResponseInit> {
   const id = request.params.id;
   const ifMatch = request.headers.get('if-match') ?? undefined;
   try {
     const badQuery = checkQuery(request, []);
     if (badQuery) return badQuery;
     if (request.method === 'GET' && !id) {
-      const documents = (await api.store.list()).filter((d) => d.kind === kind).sort((a, b) => a.id.localeCompare(b.id));
-      return { status: 200, jsonBody: { items: documents.map(documentView) }, headers: { 'cache-control': 'no-store' } };
+      const documents = (await api.store.list())
+        .filter((d) => d.kind === kind)
+        .sort((a, b) => a.id.localeCompare(b.id));
+      return {
+        status: 200,
+        jsonBody: { items: documents.map(documentView) },
+        headers: { 'cache-control': 'no-store' },
+      };
     }
     const badId = checkId(id);
     if (badId || id === undefined) return badId ?? managementError('id-invalid');
     if (request.method === 'GET') {
       const document = await api.store.get(kind, id);
-      return document ? { status: 200, jsonBody: documentView(document), headers: { etag: document.etag, 'cache-control': 'no-store' } } : managementError('policy-not-found');
+      return document
+        ? {
+            status: 200,
+            jsonBody: documentView(document),
+            headers: { etag: document.etag, 'cache-control': 'no-store' },
+          }
+        : managementError('policy-not-found');
     }
     if (request.method === 'DELETE') {
       const written = await writeDocument(kind, id, null, ifMatch ?? '*', api);
@@ -319,9 +471,15 @@ export async function handleDocumentCollection(kind: Exclude<ConfigKind, 'settin
     }
     const body = await jsonBody(request);
     if (!body.ok) return body.response;
-    const fields = typeof body.value === 'object' && body.value !== null && !Array.isArray(body.value) ? (body.value as Record<string, unknown>) : undefined;
+    const fields =
+      typeof body.value === 'object' && body.value !== null && !Array.isArray(body.value)
+        ? (body.value as Record<string, unknown>)
+        : undefined;
     if (fields && 'id' in fields && fields.id !== id) {
-      return managementError('id-mismatch', `the body's id ${JSON.stringify(fields.id)} is not the id in the path (${id}): leave it out, or send the same`);
+      return managementError(
+        'id-mismatch',
+        `the body's id ${JSON.stringify(fields.id)} is not the id in the path (${id}): leave it out, or send the same`,
+      );
     }
     const validated = VALIDATORS[kind](fields ? { ...fields, id } : body.value);
     if (!validated.ok) return invalid(validated.issues);
@@ -333,7 +491,11 @@ export async function handleDocumentCollection(kind: Exclude<ConfigKind, 'settin
     if (!written.ok) return written.response;
     const stored = written.stored;
     if (!stored) return managementError('store-unavailable');
-    return { status: ifMatch ? 200 : 201, jsonBody: documentView(stored), headers: { etag: stored.etag, 'cache-control': 'no-store' } };
+    return {
+      status: ifMatch ? 200 : 201,
+      jsonBody: documentView(stored),
+      headers: { etag: stored.etag, 'cache-control': 'no-store' },
+    };
   } catch (error) {
     return storeError(error, api.context);
   }
@@ -347,15 +509,29 @@ export async function handleSettings(request: HttpRequest, api: ConfigApi): Prom
     if (request.method === 'GET') {
       const stored = await api.store.get('settings', SETTINGS_ID);
       const parsed = validatePolicySettings(migrateSettingsDocument(stored?.document ?? {}));
-      return { status: 200, jsonBody: parsed.ok ? parsed.value : stored?.document, headers: { ...(stored ? { etag: stored.etag } : {}), 'cache-control': 'no-store' } };
+      return {
+        status: 200,
+        jsonBody: parsed.ok ? parsed.value : stored?.document,
+        headers: { ...(stored ? { etag: stored.etag } : {}), 'cache-control': 'no-store' },
+      };
     }
     const body = await jsonBody(request);
     if (!body.ok) return body.response;
     const validated = validatePolicySettings(body.value);
     if (!validated.ok) return invalid(validated.issues);
-    const written = await writeDocument('settings', SETTINGS_ID, validated.value, request.headers.get('if-match') ?? '*', api);
+    const written = await writeDocument(
+      'settings',
+      SETTINGS_ID,
+      validated.value,
+      request.headers.get('if-match') ?? '*',
+      api,
+    );
     if (!written.ok) return written.response;
-    return { status: 200, jsonBody: validated.value, headers: { ...(written.stored ? { etag: written.stored.etag } : {}), 'cache-control': 'no-store' } };
+    return {
+      status: 200,
+      jsonBody: validated.value,
+      headers: { ...(written.stored ? { etag: written.stored.etag } : {}), 'cache-control': 'no-store' },
+    };
   } catch (error) {
     return storeError(error, api.context);
   }
@@ -364,7 +540,9 @@ export async function handleSettings(request: HttpRequest, api: ConfigApi): Prom
 type Change = { kind: ConfigKind; id: string; change: 'add' | 'update' | 'remove' };
 
 /** The documents a validated configuration consists of, keyed `kind/id`. */
-function documentsOf(configuration: PolicyConfiguration): Map<string, { kind: ConfigKind; id: string; document: unknown }> {
+function documentsOf(
+  configuration: PolicyConfiguration,
+): Map<string, { kind: ConfigKind; id: string; document: unknown }> {
   const wanted = new Map<string, { kind: ConfigKind; id: string; document: unknown }>();
   for (const { kind, list } of CONFIG_COLLECTIONS) {
     for (const item of configuration[list]) wanted.set(`${kind}/${item.id}`, { kind, id: item.id, document: item });
@@ -374,15 +552,20 @@ function documentsOf(configuration: PolicyConfiguration): Map<string, { kind: Co
 }
 
 /** What turns the stored documents into the wanted ones. */
-function changesBetween(stored: readonly StoredDocument[], wanted: ReadonlyMap<string, { kind: ConfigKind; id: string; document: unknown }>): Change[] {
+function changesBetween(
+  stored: readonly StoredDocument[],
+  wanted: ReadonlyMap<string, { kind: ConfigKind; id: string; document: unknown }>,
+): Change[] {
   const existing = new Map(stored.map((d) => [`${d.kind}/${d.id}`, d]));
   const changes: Change[] = [];
   for (const [key, item] of wanted) {
     const before = existing.get(key);
     if (!before) changes.push({ kind: item.kind, id: item.id, change: 'add' });
-    else if (JSON.stringify(before.document) !== JSON.stringify(item.document)) changes.push({ kind: item.kind, id: item.id, change: 'update' });
+    else if (JSON.stringify(before.document) !== JSON.stringify(item.document))
+      changes.push({ kind: item.kind, id: item.id, change: 'update' });
   }
-  for (const [key, before] of existing) if (!wanted.has(key)) changes.push({ kind: before.kind, id: before.id, change: 'remove' });
+  for (const [key, before] of existing)
+    if (!wanted.has(key)) changes.push({ kind: before.kind, id: before.id, change: 'remove' });
   return changes;
 }
 
@@ -398,7 +581,11 @@ export async function handleConfiguration(request: HttpRequest, api: ConfigApi):
       const badQuery = checkQuery(request, []);
       if (badQuery) return badQuery;
       const snapshot = await api.store.snapshot();
-      return { status: 200, jsonBody: configurationDocument(snapshot.documents), headers: { etag: `"${snapshot.version}"`, 'cache-control': 'no-store' } };
+      return {
+        status: 200,
+        jsonBody: configurationDocument(snapshot.documents),
+        headers: { etag: `"${snapshot.version}"`, 'cache-control': 'no-store' },
+      };
     }
     const badQuery = checkQuery(request, ['dryRun']);
     if (badQuery) return badQuery;
@@ -408,27 +595,48 @@ export async function handleConfiguration(request: HttpRequest, api: ConfigApi):
     if (!body.ok) return body.response;
     const validated = validatePolicyConfiguration(body.value);
     if (!validated.ok) return invalid(withDocumentIds(validated.issues, body.value));
-    const refused = await checkPolicyReferences(validated.value.policies, api, (index) => `policies[${index}]`, validated.value);
+    const refused = await checkPolicyReferences(
+      validated.value.policies,
+      api,
+      (index) => `policies[${index}]`,
+      validated.value,
+    );
     if (refused) return refused;
     const wanted = documentsOf(validated.value);
     const ifMatch = request.headers.get('if-match');
     for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
       const snapshot = await api.store.snapshot();
-      if (ifMatch && ifMatch !== '*' && !sameTag(ifMatch, snapshot.version)) return managementError('configuration-changed', `the configuration is at version "${snapshot.version}" now`);
+      if (ifMatch && ifMatch !== '*' && !sameTag(ifMatch, snapshot.version))
+        return managementError('configuration-changed', `the configuration is at version "${snapshot.version}" now`);
       const changes = changesBetween(snapshot.documents, wanted);
       try {
         const result = await api.store.commit(
-          changes.map((change) => ({ kind: change.kind, id: change.id, document: change.change === 'remove' ? null : wanted.get(`${change.kind}/${change.id}`)?.document })),
+          changes.map((change) => ({
+            kind: change.kind,
+            id: change.id,
+            document: change.change === 'remove' ? null : wanted.get(`${change.kind}/${change.id}`)?.document,
+          })),
           { actor: api.actor, baseVersion: snapshot.version, dryRun: dryRun.value },
         );
         if (!dryRun.value) api.cache.invalidate();
-        return { status: 200, jsonBody: { dryRun: dryRun.value, changes }, headers: { etag: `"${result.version}"`, 'cache-control': 'no-store' } };
+        return {
+          status: 200,
+          jsonBody: { dryRun: dryRun.value, changes },
+          headers: { etag: `"${result.version}"`, 'cache-control': 'no-store' },
+        };
       } catch (error) {
         if (!isVersionRace(error)) throw error;
-        if (ifMatch && ifMatch !== '*') return managementError('configuration-changed', 'another change landed while the import was being written; nothing of the import was applied');
+        if (ifMatch && ifMatch !== '*')
+          return managementError(
+            'configuration-changed',
+            'another change landed while the import was being written; nothing of the import was applied',
+          );
       }
     }
-    return managementError('configuration-changed', 'the configuration kept changing while the import was being written; nothing of it was applied: retry');
+    return managementError(
+      'configuration-changed',
+      'the configuration kept changing while the import was being written; nothing of it was applied: retry',
+    );
   } catch (error) {
     return storeError(error, api.context);
   }

@@ -9,14 +9,29 @@ import { StoreError, type TrustedCa } from '../ports.js';
 import { managementError } from './responses.js';
 
 /** A CA's revocation policy as the API takes it. */
-export const RevocationPolicySchema = z.object({ mode: z.enum(['off', 'preferred', 'required']), unknown: z.enum(['block', 'allow-and-alert']).default('block') }).strict();
+export const RevocationPolicySchema = z
+  .object({
+    mode: z.enum(['off', 'preferred', 'required']),
+    unknown: z.enum(['block', 'allow-and-alert']).default('block'),
+  })
+  .strict();
 
 /** CRL distribution point URLs as the API takes them (http/https, at most 10). */
 export const CrlUrlsSchema = z.array(z.url({ protocol: /^https?$/ })).max(10);
 
 /** Username binding rules as the API takes them (Entra CBA's names, in order, no repeats). */
 export const BindingRulesSchema = z
-  .array(z.enum(['PrincipalName', 'RFC822Name', 'IssuerAndSubject', 'Subject', 'SKI', 'SHA1PublicKey', 'IssuerAndSerialNumber']))
+  .array(
+    z.enum([
+      'PrincipalName',
+      'RFC822Name',
+      'IssuerAndSubject',
+      'Subject',
+      'SKI',
+      'SHA1PublicKey',
+      'IssuerAndSerialNumber',
+    ]),
+  )
   .max(7)
   .refine((rules) => new Set(rules).size === rules.length, { message: 'a rule is listed twice' });
 
@@ -28,7 +43,10 @@ export function firstIssue(error: z.ZodError): string {
 
 /** A CA as the API shows it (DER as PEM, ETag included). */
 export function caView(ca: TrustedCa): Record<string, unknown> {
-  const base64 = Buffer.from(ca.der).toString('base64').replace(/(.{64})/g, '$1\n').trimEnd();
+  const base64 = Buffer.from(ca.der)
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .trimEnd();
   const { der: _der, ...rest } = ca;
   return { ...rest, pem: `-----BEGIN CERTIFICATE-----\n${base64}\n-----END CERTIFICATE-----\n` };
 }

@@ -11,17 +11,27 @@ import { requireRole, ROLE_REASONS, TOKEN_REASONS } from '../identity/index.js';
 import { principalOf } from './management.js';
 
 /** The outcome: the actor for the audit trail, or the response to send. */
-export type ManagementAccess = { readonly ok: true; readonly actor: string } | { readonly ok: false; readonly response: HttpResponseInit };
+export type ManagementAccess =
+  { readonly ok: true; readonly actor: string } | { readonly ok: false; readonly response: HttpResponseInit };
 
 let warned = false;
 
 /** Checks the caller for an operation needing `role`. */
-export async function authorizeManagement(request: HttpRequest, services: Services, role: 'reader' | 'admin'): Promise<ManagementAccess> {
+export async function authorizeManagement(
+  request: HttpRequest,
+  services: Services,
+  role: 'reader' | 'admin',
+): Promise<ManagementAccess> {
   const verifier = services.managementTokens;
   if (!verifier) {
     if (!warned) {
       warned = true;
-      console.warn(JSON.stringify({ event: 'certgate.management.function-key-only', message: 'CERTGATE_MANAGEMENT_TOKEN_* not set: the management API is protected by function keys alone' }));
+      console.warn(
+        JSON.stringify({
+          event: 'certgate.management.function-key-only',
+          message: 'CERTGATE_MANAGEMENT_TOKEN_* not set: the management API is protected by function keys alone',
+        }),
+      );
     }
     return { ok: true, actor: principalOf(request) };
   }
@@ -33,13 +43,23 @@ export async function authorizeManagement(request: HttpRequest, services: Servic
       response: {
         status: unavailable ? 503 : 401,
         jsonBody: { error: { code: result.reason, message: TOKEN_REASONS[result.reason] } },
-        headers: { 'cache-control': 'no-store', ...(unavailable ? {} : { 'www-authenticate': `Bearer error="invalid_token"` }) },
+        headers: {
+          'cache-control': 'no-store',
+          ...(unavailable ? {} : { 'www-authenticate': `Bearer error="invalid_token"` }),
+        },
       },
     };
   }
   const granted = requireRole(result.principal, role);
   if (!granted.ok) {
-    return { ok: false, response: { status: 403, jsonBody: { error: { code: granted.reason, message: ROLE_REASONS[granted.reason], detail: granted.detail } }, headers: { 'cache-control': 'no-store' } } };
+    return {
+      ok: false,
+      response: {
+        status: 403,
+        jsonBody: { error: { code: granted.reason, message: ROLE_REASONS[granted.reason], detail: granted.detail } },
+        headers: { 'cache-control': 'no-store' },
+      },
+    };
   }
   return { ok: true, actor: result.principal.upn ?? `oid:${result.principal.objectId}` };
 }

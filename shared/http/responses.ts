@@ -40,19 +40,52 @@ function appView(decision: Decision): { id: string } | { reason: 'app-unregister
  * The response of `authorize`: JSON with the decision (without the trace, which goes to the log),
  * or, for a browser that was blocked, the block page with the same status and correlation id.
  */
-export function decisionResponse(decision: Decision, options: { html?: boolean; blockMessage?: string } = {}): HttpResponseInit {
+export function decisionResponse(
+  decision: Decision,
+  options: { html?: boolean; blockMessage?: string } = {},
+): HttpResponseInit {
   if (options.html && decision.effect === 'block') {
     return {
       status: decisionStatus(decision),
-      body: renderBlockPage({ reasons: decision.reasons, correlationId: decision.correlationId, ...(options.blockMessage ? { customMessage: options.blockMessage } : {}) }),
-      headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'x-correlation-id': decision.correlationId },
+      body: renderBlockPage({
+        reasons: decision.reasons,
+        correlationId: decision.correlationId,
+        ...(options.blockMessage ? { customMessage: options.blockMessage } : {}),
+      }),
+      headers: {
+        'content-type': 'text/html; charset=utf-8',
+        'cache-control': 'no-store',
+        'x-correlation-id': decision.correlationId,
+      },
     };
   }
-  const { effect, reasons, failedCheck, deviceTags, certificate, gatewayVerification, correlationId, decidedAt, blockMessage } = decision;
+  const {
+    effect,
+    reasons,
+    failedCheck,
+    deviceTags,
+    certificate,
+    gatewayVerification,
+    correlationId,
+    decidedAt,
+    blockMessage,
+  } = decision;
   const decidedBy = decision.policy?.decidedBy;
   return {
     status: decisionStatus(decision),
-    jsonBody: { decision: effect, reasons, failedCheck, decidedBy, blockMessage, deviceTags, app: appView(decision), certificate, gatewayVerification, correlationId, decidedAt },
+    jsonBody: {
+      decision: effect,
+      reasons,
+      failedCheck,
+      decidedBy,
+      blockMessage,
+      deviceTags,
+      app: appView(decision),
+      certificate,
+      gatewayVerification,
+      correlationId,
+      decidedAt,
+    },
     headers: {
       'cache-control': 'no-store',
       'x-correlation-id': decision.correlationId,
@@ -97,7 +130,11 @@ const MANAGEMENT_STATUS: Record<ManagementReason, number> = {
 };
 
 /** A management API error: stable code, a message a person can act on, optional details. */
-export function managementError(reason: ManagementReason, detail?: string, extra: Record<string, unknown> = {}): HttpResponseInit {
+export function managementError(
+  reason: ManagementReason,
+  detail?: string,
+  extra: Record<string, unknown> = {},
+): HttpResponseInit {
   return {
     status: MANAGEMENT_STATUS[reason],
     jsonBody: { error: { code: reason, message: MANAGEMENT_REASONS[reason], ...(detail ? { detail } : {}), ...extra } },

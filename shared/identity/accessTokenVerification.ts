@@ -63,13 +63,16 @@ function fail(reason: TokenReason, detail: string): TokenResult {
 
 /** Extract the compact JWS from `Authorization: Bearer <token>` (scheme case-insensitive). */
 function bearerToken(authorizationHeader: string | null): { token: string } | TokenResult {
-  if (authorizationHeader === null || authorizationHeader.trim() === '') return fail('token-missing', 'no Authorization header');
+  if (authorizationHeader === null || authorizationHeader.trim() === '')
+    return fail('token-missing', 'no Authorization header');
   if (authorizationHeader.length > MAX_AUTHORIZATION_HEADER_LENGTH) {
     return fail('token-malformed', `Authorization header longer than ${MAX_AUTHORIZATION_HEADER_LENGTH} characters`);
   }
   const match = /^\s*(\S+)\s+(\S+)\s*$/u.exec(authorizationHeader);
-  if (match?.[1]?.toLowerCase() !== 'bearer' || match[2] === undefined) return fail('token-malformed', 'the Authorization header is not "Bearer <token>"');
-  if (!COMPACT_JWS.test(match[2])) return fail('token-malformed', 'the bearer token is not a compact JWS (three base64url segments)');
+  if (match?.[1]?.toLowerCase() !== 'bearer' || match[2] === undefined)
+    return fail('token-malformed', 'the Authorization header is not "Bearer <token>"');
+  if (!COMPACT_JWS.test(match[2]))
+    return fail('token-malformed', 'the bearer token is not a compact JWS (three base64url segments)');
   return { token: match[2] };
 }
 
@@ -83,7 +86,10 @@ function reasonForFailure(error: unknown): TokenResult {
   if (error instanceof SigningKeyLookupFailure) {
     const cause = error.cause;
     if (cause instanceof errors.JWKSNoMatchingKey || cause instanceof errors.JWKSMultipleMatchingKeys) {
-      return fail('token-signature-invalid', `the issuer publishes no single key for this token's kid (${describe(cause)})`);
+      return fail(
+        'token-signature-invalid',
+        `the issuer publishes no single key for this token's kid (${describe(cause)})`,
+      );
     }
     return fail('token-keys-unavailable', `the issuer's signing keys could not be obtained (${describe(cause)})`);
   }
@@ -119,7 +125,10 @@ export async function verifyAccessToken(
     return fail('token-malformed', `the JWT header does not decode (${describe(error)})`);
   }
   if (typeof algorithm !== 'string' || !ALLOWED_TOKEN_ALGORITHMS.includes(algorithm)) {
-    return fail('token-algorithm-not-allowed', `alg ${JSON.stringify(algorithm ?? null)} is not one of ${ALLOWED_TOKEN_ALGORITHMS.join(', ')}`);
+    return fail(
+      'token-algorithm-not-allowed',
+      `alg ${JSON.stringify(algorithm ?? null)} is not one of ${ALLOWED_TOKEN_ALGORITHMS.join(', ')}`,
+    );
   }
   const lookup: JWTVerifyGetKey = async (header, token) => {
     try {

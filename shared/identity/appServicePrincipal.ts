@@ -88,7 +88,12 @@ function claimsRecord(principal: z.infer<typeof clientPrincipalSchema>): Record<
   }
   // A browser sign-in yields ID-token claims: no scp and no idtyp, but a user name, which
   // application (client-credentials) tokens never carry.
-  if (claims.idtyp === undefined && claims.scp === undefined && (claims.upn !== undefined || claims.preferred_username !== undefined)) claims.idtyp = 'user';
+  if (
+    claims.idtyp === undefined &&
+    claims.scp === undefined &&
+    (claims.upn !== undefined || claims.preferred_username !== undefined)
+  )
+    claims.idtyp = 'user';
   return claims;
 }
 
@@ -97,21 +102,35 @@ function claimsRecord(principal: z.infer<typeof clientPrincipalSchema>): Record<
  * `trustAppServiceAuthentication` is false give `app-service-principal-untrusted` (a spoofing
  * attempt or a misconfiguration), never a principal.
  */
-export function principalFromAppServiceHeaders(headers: HeaderReader, options: AppServicePrincipalOptions): AppServicePrincipalResult {
+export function principalFromAppServiceHeaders(
+  headers: HeaderReader,
+  options: AppServicePrincipalOptions,
+): AppServicePrincipalResult {
   const encoded = headers.get(APP_SERVICE_PRINCIPAL_HEADERS.principal);
   const idHeader = headers.get(APP_SERVICE_PRINCIPAL_HEADERS.id);
   const anyPresent = Object.values(APP_SERVICE_PRINCIPAL_HEADERS).some((name) => headers.get(name) !== null);
   if (!options.trustAppServiceAuthentication) {
     return anyPresent
-      ? fail('app-service-principal-untrusted', 'X-MS-CLIENT-PRINCIPAL* headers are present but App Service Authentication is not configured as trusted')
+      ? fail(
+          'app-service-principal-untrusted',
+          'X-MS-CLIENT-PRINCIPAL* headers are present but App Service Authentication is not configured as trusted',
+        )
       : fail('app-service-principal-missing', 'App Service Authentication is not in use');
   }
   if (encoded === null || encoded.trim() === '') {
-    return fail('app-service-principal-missing', idHeader === null ? 'no X-MS-CLIENT-PRINCIPAL header' : 'X-MS-CLIENT-PRINCIPAL-ID without X-MS-CLIENT-PRINCIPAL');
+    return fail(
+      'app-service-principal-missing',
+      idHeader === null ? 'no X-MS-CLIENT-PRINCIPAL header' : 'X-MS-CLIENT-PRINCIPAL-ID without X-MS-CLIENT-PRINCIPAL',
+    );
   }
   const value = encoded.trim();
-  if (value.length > MAX_APP_SERVICE_PRINCIPAL_LENGTH) return fail('app-service-principal-malformed', `X-MS-CLIENT-PRINCIPAL longer than ${MAX_APP_SERVICE_PRINCIPAL_LENGTH} characters`);
-  if (!STRICT_BASE64.test(value) || value.length % 4 !== 0) return fail('app-service-principal-malformed', 'X-MS-CLIENT-PRINCIPAL is not base64 (or the header was repeated)');
+  if (value.length > MAX_APP_SERVICE_PRINCIPAL_LENGTH)
+    return fail(
+      'app-service-principal-malformed',
+      `X-MS-CLIENT-PRINCIPAL longer than ${MAX_APP_SERVICE_PRINCIPAL_LENGTH} characters`,
+    );
+  if (!STRICT_BASE64.test(value) || value.length % 4 !== 0)
+    return fail('app-service-principal-malformed', 'X-MS-CLIENT-PRINCIPAL is not base64 (or the header was repeated)');
   let json: unknown;
   try {
     json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(value, 'base64')));
@@ -119,14 +138,24 @@ export function principalFromAppServiceHeaders(headers: HeaderReader, options: A
     return fail('app-service-principal-malformed', 'X-MS-CLIENT-PRINCIPAL is not UTF-8 JSON');
   }
   const parsed = clientPrincipalSchema.safeParse(json);
-  if (!parsed.success) return fail('app-service-principal-malformed', `X-MS-CLIENT-PRINCIPAL has an unexpected shape: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+  if (!parsed.success)
+    return fail(
+      'app-service-principal-malformed',
+      `X-MS-CLIENT-PRINCIPAL has an unexpected shape: ${parsed.error.issues[0]?.message ?? 'invalid'}`,
+    );
   if (parsed.data.auth_typ !== undefined && parsed.data.auth_typ !== 'aad') {
-    return fail('app-service-principal-malformed', `identity provider "${parsed.data.auth_typ}" is not Microsoft Entra ID (aad)`);
+    return fail(
+      'app-service-principal-malformed',
+      `identity provider "${parsed.data.auth_typ}" is not Microsoft Entra ID (aad)`,
+    );
   }
   const principal = principalFromClaims(claimsRecord(parsed.data));
   if (!principal.ok) return fail('app-service-principal-malformed', principal.detail);
   if (idHeader !== null && idHeader.trim().toLowerCase() !== principal.principal.objectId.toLowerCase()) {
-    return fail('app-service-principal-malformed', 'X-MS-CLIENT-PRINCIPAL-ID disagrees with the object id in X-MS-CLIENT-PRINCIPAL');
+    return fail(
+      'app-service-principal-malformed',
+      'X-MS-CLIENT-PRINCIPAL-ID disagrees with the object id in X-MS-CLIENT-PRINCIPAL',
+    );
   }
   return { ok: true, principal: principal.principal };
 }

@@ -57,7 +57,12 @@ export interface BindingRule {
 }
 
 /** The bindings Entra's CBA policy lists out of the box, in its priority order. */
-export const DEFAULT_BINDING_RULES: readonly BindingRule[] = [{ kind: 'PrincipalName' }, { kind: 'RFC822Name' }, { kind: 'SKI' }, { kind: 'SHA1PublicKey' }];
+export const DEFAULT_BINDING_RULES: readonly BindingRule[] = [
+  { kind: 'PrincipalName' },
+  { kind: 'RFC822Name' },
+  { kind: 'SKI' },
+  { kind: 'SHA1PublicKey' },
+];
 
 /** The user attributes the rules read (Microsoft Graph user properties of the same names). */
 export interface BindingUser {
@@ -80,7 +85,8 @@ export interface BindingOptions {
 }
 
 /** What one rule concluded. */
-export type BindingRuleOutcome = 'matched' | 'no-match' | 'certificate-field-absent' | 'user-attribute-absent' | 'ambiguous' | 'skipped-low-affinity';
+export type BindingRuleOutcome =
+  'matched' | 'no-match' | 'certificate-field-absent' | 'user-attribute-absent' | 'ambiguous' | 'skipped-low-affinity';
 
 /** One rule's evaluation, for the trace. */
 export interface BindingAttempt {
@@ -123,7 +129,10 @@ interface BindingContext {
   readonly serialNumberByteOrder: 'certificate' | 'reversed' | 'either';
 }
 
-function idsOfKind<K extends CertificateUserId['kind']>(ids: readonly CertificateUserId[], kind: K): Extract<CertificateUserId, { kind: K }>[] {
+function idsOfKind<K extends CertificateUserId['kind']>(
+  ids: readonly CertificateUserId[],
+  kind: K,
+): Extract<CertificateUserId, { kind: K }>[] {
   return ids.filter((id): id is Extract<CertificateUserId, { kind: K }> => id.kind === kind);
 }
 
@@ -141,13 +150,29 @@ function compareSanWithUser(
 ): RuleVerdict {
   const distinct = distinctCaseInsensitive(sanValues);
   const [sanValue] = distinct;
-  if (sanValue === undefined) return { result: 'certificate-field-absent', detail: `the certificate has no ${field} SAN` };
-  if (distinct.length > 1) return { result: 'ambiguous', detail: `the certificate names ${distinct.length} different ${field} SANs (${distinct.join(', ')})` };
-  const present = candidates.filter((candidate): candidate is { attribute: string; value: string } => candidate.value !== undefined && candidate.value !== '');
-  if (present.length === 0) return { result: 'user-attribute-absent', detail: `the user has none of ${candidates.map((candidate) => candidate.attribute).join(', ')}` };
+  if (sanValue === undefined)
+    return { result: 'certificate-field-absent', detail: `the certificate has no ${field} SAN` };
+  if (distinct.length > 1)
+    return {
+      result: 'ambiguous',
+      detail: `the certificate names ${distinct.length} different ${field} SANs (${distinct.join(', ')})`,
+    };
+  const present = candidates.filter(
+    (candidate): candidate is { attribute: string; value: string } =>
+      candidate.value !== undefined && candidate.value !== '',
+  );
+  if (present.length === 0)
+    return {
+      result: 'user-attribute-absent',
+      detail: `the user has none of ${candidates.map((candidate) => candidate.attribute).join(', ')}`,
+    };
   const match = present.find((candidate) => candidate.value.toLowerCase() === sanValue.toLowerCase());
-  if (match !== undefined) return { result: 'matched', detail: `${field} SAN ${sanValue} equals the user's ${match.attribute}` };
-  return { result: 'no-match', detail: `${field} SAN ${sanValue} matches none of the user's ${present.map((candidate) => candidate.attribute).join(', ')}` };
+  if (match !== undefined)
+    return { result: 'matched', detail: `${field} SAN ${sanValue} equals the user's ${match.attribute}` };
+  return {
+    result: 'no-match',
+    detail: `${field} SAN ${sanValue} matches none of the user's ${present.map((candidate) => candidate.attribute).join(', ')}`,
+  };
 }
 
 function serialInteger(hex: string): string {
@@ -158,7 +183,11 @@ function reverseBytes(hex: string): string {
   return (hex.match(/../gu) ?? []).reverse().join('');
 }
 
-function serialMatches(certificateSerial: string, stored: string, order: BindingContext['serialNumberByteOrder']): boolean {
+function serialMatches(
+  certificateSerial: string,
+  stored: string,
+  order: BindingContext['serialNumberByteOrder'],
+): boolean {
   const wanted = serialInteger(certificateSerial.toLowerCase());
   const asIs = serialInteger(stored) === wanted;
   const reversed = serialInteger(reverseBytes(stored)) === wanted;
@@ -178,34 +207,59 @@ function evaluateRule(kind: BindingRuleKind, context: BindingContext): RuleVerdi
       return compareSanWithUser('UPN', principalNamesOf(certificate), [
         { attribute: 'userPrincipalName', value: user.upn },
         { attribute: 'onPremisesUserPrincipalName', value: user.onPremisesUserPrincipalName },
-        ...idsOfKind(ids, 'PrincipalName').map((id) => ({ attribute: 'certificateUserIds X509:<PN>', value: id.value })),
+        ...idsOfKind(ids, 'PrincipalName').map((id) => ({
+          attribute: 'certificateUserIds X509:<PN>',
+          value: id.value,
+        })),
       ]);
     case 'RFC822Name':
       return compareSanWithUser('e-mail (rfc822Name)', rfc822NamesOf(certificate), [
         { attribute: 'userPrincipalName', value: user.upn },
         { attribute: 'onPremisesUserPrincipalName', value: user.onPremisesUserPrincipalName },
         { attribute: 'mail', value: user.mail },
-        ...idsOfKind(ids, 'RFC822Name').map((id) => ({ attribute: 'certificateUserIds X509:<RFC822>', value: id.value })),
+        ...idsOfKind(ids, 'RFC822Name').map((id) => ({
+          attribute: 'certificateUserIds X509:<RFC822>',
+          value: id.value,
+        })),
       ]);
     case 'Subject': {
-      if (certificate.subject.rdns.length === 0) return { result: 'certificate-field-absent', detail: 'the certificate subject is empty' };
+      if (certificate.subject.rdns.length === 0)
+        return { result: 'certificate-field-absent', detail: 'the certificate subject is empty' };
       const stored = idsOfKind(ids, 'Subject');
       if (stored.length === 0) return noUserValue('X509:<S>…');
       return stored.some((id) => distinguishedNameMatches(certificate.subject, id.subject))
-        ? { result: 'matched', detail: `subject "${certificate.subject.text}" equals a certificateUserIds X509:<S> value` }
-        : { result: 'no-match', detail: `subject "${certificate.subject.text}" matches none of the user's X509:<S> values` };
+        ? {
+            result: 'matched',
+            detail: `subject "${certificate.subject.text}" equals a certificateUserIds X509:<S> value`,
+          }
+        : {
+            result: 'no-match',
+            detail: `subject "${certificate.subject.text}" matches none of the user's X509:<S> values`,
+          };
     }
     case 'IssuerAndSubject': {
-      if (certificate.subject.rdns.length === 0) return { result: 'certificate-field-absent', detail: 'the certificate subject is empty' };
+      if (certificate.subject.rdns.length === 0)
+        return { result: 'certificate-field-absent', detail: 'the certificate subject is empty' };
       const stored = idsOfKind(ids, 'IssuerAndSubject');
       if (stored.length === 0) return noUserValue('X509:<I>…<S>…');
-      return stored.some((id) => distinguishedNameMatches(certificate.issuer, id.issuer) && distinguishedNameMatches(certificate.subject, id.subject))
-        ? { result: 'matched', detail: `issuer "${certificate.issuer.text}" and subject "${certificate.subject.text}" equal a certificateUserIds X509:<I><S> value` }
-        : { result: 'no-match', detail: `issuer "${certificate.issuer.text}" + subject "${certificate.subject.text}" match none of the user's X509:<I><S> values` };
+      return stored.some(
+        (id) =>
+          distinguishedNameMatches(certificate.issuer, id.issuer) &&
+          distinguishedNameMatches(certificate.subject, id.subject),
+      )
+        ? {
+            result: 'matched',
+            detail: `issuer "${certificate.issuer.text}" and subject "${certificate.subject.text}" equal a certificateUserIds X509:<I><S> value`,
+          }
+        : {
+            result: 'no-match',
+            detail: `issuer "${certificate.issuer.text}" + subject "${certificate.subject.text}" match none of the user's X509:<I><S> values`,
+          };
     }
     case 'SKI': {
       const ski = normalizeHex(certificate.extensions.subjectKeyIdentifier?.keyIdentifier ?? '');
-      if (ski === undefined) return { result: 'certificate-field-absent', detail: 'the certificate has no subjectKeyIdentifier' };
+      if (ski === undefined)
+        return { result: 'certificate-field-absent', detail: 'the certificate has no subjectKeyIdentifier' };
       const stored = idsOfKind(ids, 'SKI');
       if (stored.length === 0) return noUserValue('X509:<SKI>…');
       return stored.some((id) => id.hex === ski)
@@ -217,15 +271,31 @@ function evaluateRule(kind: BindingRuleKind, context: BindingContext): RuleVerdi
       const stored = idsOfKind(ids, 'SHA1PublicKey');
       if (stored.length === 0) return noUserValue('X509:<SHA1-PUKEY>…');
       return stored.some((id) => id.hex === thumbprint)
-        ? { result: 'matched', detail: `SHA-1 thumbprint ${thumbprint} equals a certificateUserIds X509:<SHA1-PUKEY> value` }
-        : { result: 'no-match', detail: `SHA-1 thumbprint ${thumbprint} matches none of the user's X509:<SHA1-PUKEY> values` };
+        ? {
+            result: 'matched',
+            detail: `SHA-1 thumbprint ${thumbprint} equals a certificateUserIds X509:<SHA1-PUKEY> value`,
+          }
+        : {
+            result: 'no-match',
+            detail: `SHA-1 thumbprint ${thumbprint} matches none of the user's X509:<SHA1-PUKEY> values`,
+          };
     }
     case 'IssuerAndSerialNumber': {
       const stored = idsOfKind(ids, 'IssuerAndSerialNumber');
       if (stored.length === 0) return noUserValue('X509:<I>…<SR>…');
-      return stored.some((id) => distinguishedNameMatches(certificate.issuer, id.issuer) && serialMatches(certificate.serialNumber, id.serialHex, context.serialNumberByteOrder))
-        ? { result: 'matched', detail: `issuer "${certificate.issuer.text}" and serial ${certificate.serialNumber} equal a certificateUserIds X509:<I><SR> value` }
-        : { result: 'no-match', detail: `issuer "${certificate.issuer.text}" + serial ${certificate.serialNumber} match none of the user's X509:<I><SR> values (byte order: ${context.serialNumberByteOrder})` };
+      return stored.some(
+        (id) =>
+          distinguishedNameMatches(certificate.issuer, id.issuer) &&
+          serialMatches(certificate.serialNumber, id.serialHex, context.serialNumberByteOrder),
+      )
+        ? {
+            result: 'matched',
+            detail: `issuer "${certificate.issuer.text}" and serial ${certificate.serialNumber} equal a certificateUserIds X509:<I><SR> value`,
+          }
+        : {
+            result: 'no-match',
+            detail: `issuer "${certificate.issuer.text}" + serial ${certificate.serialNumber} match none of the user's X509:<I><SR> values (byte order: ${context.serialNumberByteOrder})`,
+          };
     }
   }
 }
@@ -249,20 +319,43 @@ export function bindCertificateToUser(
     if (parsed.ok) ids.push(parsed.id);
     else ignoredCertificateUserIds.push({ value, detail: parsed.detail });
   }
-  const context: BindingContext = { certificate, user, ids, serialNumberByteOrder: options.serialNumberByteOrder ?? 'certificate' };
+  const context: BindingContext = {
+    certificate,
+    user,
+    ids,
+    serialNumberByteOrder: options.serialNumberByteOrder ?? 'certificate',
+  };
   const tried: BindingAttempt[] = [];
   for (const rule of rules) {
     const affinity = rule.affinity ?? DEFAULT_BINDING_AFFINITY[rule.kind];
     if (options.requireHighAffinity === true && affinity === 'low') {
-      tried.push({ rule: rule.kind, affinity, result: 'skipped-low-affinity', detail: 'high affinity is required and this rule is low affinity' });
+      tried.push({
+        rule: rule.kind,
+        affinity,
+        result: 'skipped-low-affinity',
+        detail: 'high affinity is required and this rule is low affinity',
+      });
       continue;
     }
     const verdict = evaluateRule(rule.kind, context);
     tried.push({ rule: rule.kind, affinity, ...verdict });
     if (verdict.result === 'matched') {
-      return { bound: true, reason: 'certificate-bound-to-user', rule: rule.kind, affinity, detail: verdict.detail, tried, ignoredCertificateUserIds };
+      return {
+        bound: true,
+        reason: 'certificate-bound-to-user',
+        rule: rule.kind,
+        affinity,
+        detail: verdict.detail,
+        tried,
+        ignoredCertificateUserIds,
+      };
     }
   }
   const ambiguous = tried.some((attempt) => attempt.result === 'ambiguous');
-  return { bound: false, reason: ambiguous ? 'certificate-binding-ambiguous' : 'certificate-not-bound-to-user', tried, ignoredCertificateUserIds };
+  return {
+    bound: false,
+    reason: ambiguous ? 'certificate-binding-ambiguous' : 'certificate-not-bound-to-user',
+    tried,
+    ignoredCertificateUserIds,
+  };
 }

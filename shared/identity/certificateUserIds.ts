@@ -15,10 +15,22 @@
  */
 import { createHash } from 'node:crypto';
 import type { ParsedCertificate } from '../cert/x509/index.js';
-import { formatEntraDistinguishedName, parseDistinguishedNameText, type ComparableNameAttribute } from './distinguishedNameText.js';
+import {
+  formatEntraDistinguishedName,
+  parseDistinguishedNameText,
+  type ComparableNameAttribute,
+} from './distinguishedNameText.js';
 
 /** The username binding rules of Entra certificate-based authentication (the certificate field each reads). */
-export const BINDING_RULE_KINDS = ['PrincipalName', 'RFC822Name', 'IssuerAndSubject', 'Subject', 'SKI', 'SHA1PublicKey', 'IssuerAndSerialNumber'] as const;
+export const BINDING_RULE_KINDS = [
+  'PrincipalName',
+  'RFC822Name',
+  'IssuerAndSubject',
+  'Subject',
+  'SKI',
+  'SHA1PublicKey',
+  'IssuerAndSerialNumber',
+] as const;
 
 /** A username binding rule kind. */
 export type BindingRuleKind = (typeof BINDING_RULE_KINDS)[number];
@@ -27,14 +39,23 @@ export type BindingRuleKind = (typeof BINDING_RULE_KINDS)[number];
 export type CertificateUserId =
   | { readonly kind: 'PrincipalName'; readonly value: string }
   | { readonly kind: 'RFC822Name'; readonly value: string }
-  | { readonly kind: 'IssuerAndSubject'; readonly issuer: readonly ComparableNameAttribute[]; readonly subject: readonly ComparableNameAttribute[] }
+  | {
+      readonly kind: 'IssuerAndSubject';
+      readonly issuer: readonly ComparableNameAttribute[];
+      readonly subject: readonly ComparableNameAttribute[];
+    }
   | { readonly kind: 'Subject'; readonly subject: readonly ComparableNameAttribute[] }
   | { readonly kind: 'SKI'; readonly hex: string }
   | { readonly kind: 'SHA1PublicKey'; readonly hex: string }
-  | { readonly kind: 'IssuerAndSerialNumber'; readonly issuer: readonly ComparableNameAttribute[]; readonly serialHex: string };
+  | {
+      readonly kind: 'IssuerAndSerialNumber';
+      readonly issuer: readonly ComparableNameAttribute[];
+      readonly serialHex: string;
+    };
 
 /** Outcome of {@link parseCertificateUserId}. */
-export type CertificateUserIdResult = { readonly ok: true; readonly id: CertificateUserId } | { readonly ok: false; readonly detail: string };
+export type CertificateUserIdResult =
+  { readonly ok: true; readonly id: CertificateUserId } | { readonly ok: false; readonly detail: string };
 
 const PREFIX = 'X509:';
 
@@ -51,7 +72,9 @@ function parseName(text: string, what: string): readonly ComparableNameAttribute
 
 function hexId(kind: 'SKI' | 'SHA1PublicKey', text: string): CertificateUserIdResult {
   const hex = normalizeHex(text);
-  return hex === undefined ? { ok: false, detail: `${kind} value is not hexadecimal bytes` } : { ok: true, id: { kind, hex } };
+  return hex === undefined
+    ? { ok: false, detail: `${kind} value is not hexadecimal bytes` }
+    : { ok: true, id: { kind, hex } };
 }
 
 /** Index of the first "<" that is neither backslash-escaped nor inside a quoted value, or -1. */
@@ -75,12 +98,18 @@ export function parseCertificateUserId(raw: string): CertificateUserIdResult {
   const rest = raw.slice(close + 1);
   switch (tag) {
     case 'PN':
-      return rest === '' ? { ok: false, detail: 'empty principal name' } : { ok: true, id: { kind: 'PrincipalName', value: rest } };
+      return rest === ''
+        ? { ok: false, detail: 'empty principal name' }
+        : { ok: true, id: { kind: 'PrincipalName', value: rest } };
     case 'RFC822':
-      return rest === '' ? { ok: false, detail: 'empty e-mail address' } : { ok: true, id: { kind: 'RFC822Name', value: rest } };
+      return rest === ''
+        ? { ok: false, detail: 'empty e-mail address' }
+        : { ok: true, id: { kind: 'RFC822Name', value: rest } };
     case 'S': {
       const subject = parseName(rest, 'subject');
-      return typeof subject === 'string' ? { ok: false, detail: subject } : { ok: true, id: { kind: 'Subject', subject } };
+      return typeof subject === 'string'
+        ? { ok: false, detail: subject }
+        : { ok: true, id: { kind: 'Subject', subject } };
     }
     case 'SKI':
       return hexId('SKI', rest);
@@ -116,12 +145,16 @@ export function certificateSha1Thumbprint(certificate: ParsedCertificate): strin
 
 /** The UPN otherName values of the subjectAltName, in order. */
 export function principalNamesOf(certificate: ParsedCertificate): string[] {
-  return (certificate.extensions.subjectAltName?.names ?? []).flatMap((name) => (name.kind === 'otherName' && name.upn !== undefined ? [name.upn] : []));
+  return (certificate.extensions.subjectAltName?.names ?? []).flatMap((name) =>
+    name.kind === 'otherName' && name.upn !== undefined ? [name.upn] : [],
+  );
 }
 
 /** The rfc822Name values of the subjectAltName, in order. */
 export function rfc822NamesOf(certificate: ParsedCertificate): string[] {
-  return (certificate.extensions.subjectAltName?.names ?? []).flatMap((name) => (name.kind === 'rfc822Name' ? [name.value] : []));
+  return (certificate.extensions.subjectAltName?.names ?? []).flatMap((name) =>
+    name.kind === 'rfc822Name' ? [name.value] : [],
+  );
 }
 
 /**

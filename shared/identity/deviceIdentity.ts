@@ -34,14 +34,24 @@ const COMMON_NAME_OID = '2.5.4.3';
 function commonNames(subject: string): string[] {
   const parsed = parseDistinguishedNameText(subject);
   if (!parsed.ok) return [];
-  return parsed.attributes.filter((attribute) => attribute.type === COMMON_NAME_OID || attribute.type.toLowerCase() === 'cn').map((attribute) => attribute.comparable);
+  return parsed.attributes
+    .filter((attribute) => attribute.type === COMMON_NAME_OID || attribute.type.toLowerCase() === 'cn')
+    .map((attribute) => attribute.comparable);
 }
 
-/** Answers per certificate object (a validated leaf's summary is reused while its verdict is cached) and sources list. */
-const answers = new WeakMap<DeviceCertificateFields, { readonly sources: readonly DeviceIdSource[]; readonly answer: CertificateDeviceId | undefined }>();
+/**
+ * Answers per certificate object (a validated leaf's summary is reused while its verdict is cached) and sources list.
+ */
+const answers = new WeakMap<
+  DeviceCertificateFields,
+  { readonly sources: readonly DeviceIdSource[]; readonly answer: CertificateDeviceId | undefined }
+>();
 
 /** The Entra device id of a certificate: the first source, in order, that holds a GUID. */
-export function deviceIdOf(certificate: DeviceCertificateFields, sources: readonly DeviceIdSource[]): CertificateDeviceId | undefined {
+export function deviceIdOf(
+  certificate: DeviceCertificateFields,
+  sources: readonly DeviceIdSource[],
+): CertificateDeviceId | undefined {
   const known = answers.get(certificate);
   if (known?.sources === sources) return known.answer;
   const answer = findDeviceId(certificate, sources);
@@ -49,10 +59,15 @@ export function deviceIdOf(certificate: DeviceCertificateFields, sources: readon
   return answer;
 }
 
-function findDeviceId(certificate: DeviceCertificateFields, sources: readonly DeviceIdSource[]): CertificateDeviceId | undefined {
+function findDeviceId(
+  certificate: DeviceCertificateFields,
+  sources: readonly DeviceIdSource[],
+): CertificateDeviceId | undefined {
   for (const source of sources) {
     if (source.kind === 'subject-cn') {
-      const id = commonNames(certificate.subject).map((name) => name.trim().toLowerCase()).find((name) => GUID.test(name));
+      const id = commonNames(certificate.subject)
+        .map((name) => name.trim().toLowerCase())
+        .find((name) => GUID.test(name));
       if (id) return { deviceId: id, source: 'subject-cn' };
     } else {
       const prefix = `uri:${source.prefix}`.toLowerCase();
@@ -75,7 +90,10 @@ export interface DeviceState {
 
 const tagsByDevice = new WeakMap<DeviceState, { readonly tags: DeviceTag[]; readonly detail: string }>();
 
-/** The device tags an Entra device earns, with a line for the trace (memoised per device object: a cached answer is one). */
+/**
+ * The device tags an Entra device earns, with a line for the trace (memoised per device object: a cached answer is
+ * one).
+ */
 export function deviceTagsOf(device: DeviceState): { readonly tags: DeviceTag[]; readonly detail: string } {
   let known = tagsByDevice.get(device);
   if (!known) tagsByDevice.set(device, (known = Object.freeze(tagsFor(device))));
@@ -87,6 +105,11 @@ function tagsFor(device: DeviceState): { readonly tags: DeviceTag[]; readonly de
   const tags: DeviceTag[] = [];
   if (device.isCompliant === true) tags.push('compliant');
   if (device.trustType === 'ServerAd') tags.push('hybrid-joined');
-  const compliance = device.isCompliant === true ? 'compliant' : device.isCompliant === false ? 'not compliant' : 'compliance not reported';
+  const compliance =
+    device.isCompliant === true
+      ? 'compliant'
+      : device.isCompliant === false
+        ? 'not compliant'
+        : 'compliance not reported';
   return { tags, detail: `${compliance}, trust type ${device.trustType ?? 'unknown'}` };
 }

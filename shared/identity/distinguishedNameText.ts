@@ -181,11 +181,18 @@ export function parseDistinguishedNameText(text: string): DistinguishedNameTextR
 
 /** The certificate name's attributes in comparison form, flattened in encoding order. */
 export function comparableAttributes(name: DistinguishedName): ComparableNameAttribute[] {
-  return name.rdns.flatMap((rdn) => rdn.map((attribute) => ({ type: attribute.type, comparable: attribute.comparable })));
+  return name.rdns.flatMap((rdn) =>
+    rdn.map((attribute) => ({ type: attribute.type, comparable: attribute.comparable })),
+  );
 }
 
 function sameSequence(left: readonly ComparableNameAttribute[], right: readonly ComparableNameAttribute[]): boolean {
-  return left.length === right.length && left.every((attribute, index) => attribute.type === right[index]?.type && attribute.comparable === right[index].comparable);
+  return (
+    left.length === right.length &&
+    left.every(
+      (attribute, index) => attribute.type === right[index]?.type && attribute.comparable === right[index].comparable,
+    )
+  );
 }
 
 /** Whether a parsed text name denotes the certificate name (encoding order or reversed; see the module header). */
@@ -205,6 +212,11 @@ function quoteForWindows(value: string): string {
  */
 export function formatEntraDistinguishedName(name: DistinguishedName): string {
   return name.rdns
-    .flatMap((rdn) => rdn.map((attribute) => `${WINDOWS_NAMES[attribute.type] ?? `OID.${attribute.type}`}=${attribute.value === undefined ? attribute.comparable : quoteForWindows(attribute.value)}`))
+    .flatMap((rdn) =>
+      rdn.map(
+        (attribute) =>
+          `${WINDOWS_NAMES[attribute.type] ?? `OID.${attribute.type}`}=${attribute.value === undefined ? attribute.comparable : quoteForWindows(attribute.value)}`,
+      ),
+    )
     .join(',');
 }

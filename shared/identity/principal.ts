@@ -25,7 +25,8 @@ export interface Principal {
 }
 
 /** Outcome of {@link principalFromClaims}. */
-export type PrincipalFromClaimsResult = { readonly ok: true; readonly principal: Principal } | { readonly ok: false; readonly detail: string };
+export type PrincipalFromClaimsResult =
+  { readonly ok: true; readonly principal: Principal } | { readonly ok: false; readonly detail: string };
 
 function optionalString(claims: Readonly<Record<string, unknown>>, name: string): string | undefined {
   const value = claims[name];
@@ -60,9 +61,11 @@ export function principalFromClaims(claims: Readonly<Record<string, unknown>>): 
   if (objectId === undefined) return { ok: false, detail: 'the "oid" claim is missing' };
   if (tenantId === undefined) return { ok: false, detail: 'the "tid" claim is missing' };
   const roles = stringList(claims.roles);
-  if (claims.roles !== undefined && roles === undefined) return { ok: false, detail: 'the "roles" claim is not a list of strings' };
+  if (claims.roles !== undefined && roles === undefined)
+    return { ok: false, detail: 'the "roles" claim is not a list of strings' };
   const groups = stringList(claims.groups);
-  if (claims.groups !== undefined && groups === undefined) return { ok: false, detail: 'the "groups" claim is not a list of strings' };
+  if (claims.groups !== undefined && groups === undefined)
+    return { ok: false, detail: 'the "groups" claim is not a list of strings' };
   const upn = optionalString(claims, 'upn') ?? optionalString(claims, 'preferred_username');
   const name = optionalString(claims, 'name');
   const appId = optionalString(claims, 'azp') ?? optionalString(claims, 'appid');

@@ -17,12 +17,14 @@ export const TOKEN_REASONS = {
   'token-expired': 'The token has expired (exp is past, beyond the configured clock tolerance).',
   'token-not-yet-valid': 'The token is not valid yet (nbf is in the future, beyond the configured clock tolerance).',
   'token-signature-invalid':
-    'The signature does not verify with the issuer\'s published key, or the token names a key (kid) the issuer does not publish.',
+    "The signature does not verify with the issuer's published key, or the token names a key (kid) the issuer does not publish.",
   'token-issuer-invalid': 'The token was issued by another issuer (iss) than the configured Entra tenant.',
-  'token-audience-invalid': 'The token was issued for another application (aud is not this app\'s client id or App ID URI).',
+  'token-audience-invalid':
+    "The token was issued for another application (aud is not this app's client id or App ID URI).",
   'token-keys-unavailable':
-    'The issuer\'s signing keys (JWKS) could not be fetched or read: a malfunction, not a verdict on the token (answer 503).',
-  'token-algorithm-not-allowed': 'The token is not signed with RS256 (as Entra ID signs); "none" and HMAC algorithms are refused.',
+    "The issuer's signing keys (JWKS) could not be fetched or read: a malfunction, not a verdict on the token (answer 503).",
+  'token-algorithm-not-allowed':
+    'The token is not signed with RS256 (as Entra ID signs); "none" and HMAC algorithms are refused.',
 } as const;
 
 /** A token refusal code. */
@@ -30,7 +32,8 @@ export type TokenReason = keyof typeof TOKEN_REASONS;
 
 /** Why the management API refuses a verified principal. */
 export const ROLE_REASONS = {
-  'role-missing': 'The caller\'s token does not carry the app role this operation needs (Certgate.Admin, or Certgate.Reader for reads).',
+  'role-missing':
+    "The caller's token does not carry the app role this operation needs (Certgate.Admin, or Certgate.Reader for reads).",
 } as const;
 
 /** A management role refusal code. */
@@ -38,7 +41,8 @@ export type RoleReason = keyof typeof ROLE_REASONS;
 
 /** Why App Service Authentication headers did not give a principal. */
 export const APP_SERVICE_PRINCIPAL_REASONS = {
-  'app-service-principal-missing': 'No X-MS-CLIENT-PRINCIPAL header: App Service Authentication did not sign anyone in.',
+  'app-service-principal-missing':
+    'No X-MS-CLIENT-PRINCIPAL header: App Service Authentication did not sign anyone in.',
   'app-service-principal-untrusted':
     'X-MS-CLIENT-PRINCIPAL* headers arrived but the app is not configured to run behind App Service Authentication, so they may be spoofed.',
   'app-service-principal-malformed':

@@ -2,7 +2,8 @@
  * The certificate requirement as a decision: from what intake read and what validation found, the
  * effect, the reason codes, the check that failed, the device tags and the trace. No I/O, no
  * clock: everything arrives as arguments. The certificate rule is "a valid client certificate is
- * required"; the baseline and the access policies go on top of it (`applyPolicyDecision`). The gateway's own verdict is reported; in strict mode the intake has
+ * required"; the baseline and the access policies go on top of it (`applyPolicyDecision`). The gateway's own verdict is
+ * reported; in strict mode the intake has
  * already turned a FAILED verdict into a rejection.
  * May import: the cert core's types, decision reasons.
  */
@@ -51,7 +52,10 @@ export interface Decision {
 }
 
 /** Baseline reasons under which the certificate's own outcome is the whole story (its reasons stand unchanged). */
-const CERTIFICATE_BASELINE: ReadonlySet<string> = new Set(['baseline-certificate-valid', 'baseline-certificate-required']);
+const CERTIFICATE_BASELINE: ReadonlySet<string> = new Set([
+  'baseline-certificate-valid',
+  'baseline-certificate-required',
+]);
 
 /**
  * Puts the access policies' verdict (or the baseline's) on top of the certificate decision. Input
@@ -65,20 +69,36 @@ const CERTIFICATE_BASELINE: ReadonlySet<string> = new Set(['baseline-certificate
 export function applyPolicyDecision(
   certificate: Decision,
   policy: PolicyDecision | undefined,
-  directory: { readonly deviceTags?: readonly DeviceTag[]; readonly trace?: DirectoryTrace; readonly app?: AppResolution } = {},
+  directory: {
+    readonly deviceTags?: readonly DeviceTag[];
+    readonly trace?: DirectoryTrace;
+    readonly app?: AppResolution;
+  } = {},
 ): Decision {
   const [outcome] = certificate.reasons;
-  if (!policy || outcome === 'forwarded-certificate-rejected' || outcome === 'decision-unavailable') return directory.app ? { ...certificate, app: directory.app } : certificate;
+  if (!policy || outcome === 'forwarded-certificate-rejected' || outcome === 'decision-unavailable')
+    return directory.app ? { ...certificate, app: directory.app } : certificate;
   const { reason, decidedBy, alerts, policies } = policy;
   const earned = (directory.deviceTags ?? []).filter((tag) => !certificate.deviceTags.includes(tag));
   const certificateRule = CERTIFICATE_BASELINE.has(reason);
-  const failedCheck = certificate.effect === 'block' ? (certificate.failedCheck ?? 'policy') : reason.startsWith('baseline-') ? 'baseline' : 'policy';
+  const failedCheck =
+    certificate.effect === 'block'
+      ? (certificate.failedCheck ?? 'policy')
+      : reason.startsWith('baseline-')
+        ? 'baseline'
+        : 'policy';
   return {
     ...certificate,
     // Under the certificate baseline the effect is the certificate's: a tag the engine saw unknown is no tag.
-    effect: certificateRule ? (certificate.effect === 'allow' && policy.effect === 'allow' ? 'allow' : 'block') : policy.effect,
+    effect: certificateRule
+      ? certificate.effect === 'allow' && policy.effect === 'allow'
+        ? 'allow'
+        : 'block'
+      : policy.effect,
     reasons: certificateRule ? certificate.reasons : [reason, ...certificate.reasons],
-    ...(policy.effect === 'block' || (certificateRule && certificate.effect === 'block') ? { failedCheck } : { failedCheck: undefined }),
+    ...(policy.effect === 'block' || (certificateRule && certificate.effect === 'block')
+      ? { failedCheck }
+      : { failedCheck: undefined }),
     ...(earned.length > 0 ? { deviceTags: [...certificate.deviceTags, ...earned] } : {}),
     policy: { reason, ...(decidedBy ? { decidedBy } : {}), alerts, policies },
     ...(policy.blockMessage ? { blockMessage: policy.blockMessage } : {}),
@@ -98,7 +118,15 @@ export interface CertificateDecisionInput {
 
 /** The decision when certgate cannot decide (config invalid, store down): block, fail closed. */
 export function unavailableDecision(correlationId: string, now: Date, failedCheck: string): Decision {
-  return { correlationId, decidedAt: now.toISOString(), effect: 'block', reasons: ['decision-unavailable'], failedCheck, deviceTags: [], trace: [] };
+  return {
+    correlationId,
+    decidedAt: now.toISOString(),
+    effect: 'block',
+    reasons: ['decision-unavailable'],
+    failedCheck,
+    deviceTags: [],
+    trace: [],
+  };
 }
 
 /**
@@ -108,16 +136,29 @@ export function unavailableDecision(correlationId: string, now: Date, failedChec
  * binding could not be established (the directory did not answer), the tag is unknown: the
  * built-in rule blocks (fail closed) and policies follow their fail mode.
  */
-export function applyUserBinding(decision: Decision, binding: { readonly bound: boolean | 'unknown'; readonly detail: string }): Decision {
-  if (binding.bound === true || decision.effect !== 'allow' || !decision.deviceTags.includes('valid-client-certificate')) return decision;
+export function applyUserBinding(
+  decision: Decision,
+  binding: { readonly bound: boolean | 'unknown'; readonly detail: string },
+): Decision {
+  if (
+    binding.bound === true ||
+    decision.effect !== 'allow' ||
+    !decision.deviceTags.includes('valid-client-certificate')
+  )
+    return decision;
   const unknown = binding.bound === 'unknown';
   return {
     ...decision,
     effect: 'block',
-    reasons: [unknown ? 'client-certificate-binding-unknown' : 'client-certificate-not-bound-to-user', ...decision.reasons.filter((reason) => reason !== 'client-certificate-valid')],
+    reasons: [
+      unknown ? 'client-certificate-binding-unknown' : 'client-certificate-not-bound-to-user',
+      ...decision.reasons.filter((reason) => reason !== 'client-certificate-valid'),
+    ],
     failedCheck: 'user-binding',
     deviceTags: decision.deviceTags.filter((tag) => tag !== 'valid-client-certificate'),
-    ...(unknown ? { unknownDeviceTags: [...(decision.unknownDeviceTags ?? []), 'valid-client-certificate' as const] } : {}),
+    ...(unknown
+      ? { unknownDeviceTags: [...(decision.unknownDeviceTags ?? []), 'valid-client-certificate' as const] }
+      : {}),
   };
 }
 
@@ -126,15 +167,31 @@ export function decideCertificateAccess(input: CertificateDecisionInput): Decisi
   const base = { correlationId: input.correlationId, decidedAt: input.now.toISOString() };
   const { intake, validation } = input;
   if (intake.kind === 'rejected') {
-    return { ...base, effect: 'block', reasons: ['forwarded-certificate-rejected', intake.reason], failedCheck: 'intake', deviceTags: [], trace: [] };
+    return {
+      ...base,
+      effect: 'block',
+      reasons: ['forwarded-certificate-rejected', intake.reason],
+      failedCheck: 'intake',
+      deviceTags: [],
+      trace: [],
+    };
   }
   const verification = intake.gatewayVerification;
-  const gatewayVerification = verification && verification.status !== 'not-provided'
-    ? `${verification.status}${verification.detail ? `: ${verification.detail}` : ''}`
-    : undefined;
+  const gatewayVerification =
+    verification && verification.status !== 'not-provided'
+      ? `${verification.status}${verification.detail ? `: ${verification.detail}` : ''}`
+      : undefined;
   const withGateway = gatewayVerification ? { gatewayVerification } : {};
   if (intake.kind === 'absent') {
-    return { ...base, ...withGateway, effect: 'block', reasons: ['client-certificate-required'], failedCheck: 'certificate-presence', deviceTags: [], trace: [] };
+    return {
+      ...base,
+      ...withGateway,
+      effect: 'block',
+      reasons: ['client-certificate-required'],
+      failedCheck: 'certificate-presence',
+      deviceTags: [],
+      trace: [],
+    };
   }
   if (!validation) return { ...unavailableDecision(input.correlationId, input.now, 'trusted-cas'), ...withGateway };
   const certificate = validation.leaf ? { certificate: validation.leaf } : {};

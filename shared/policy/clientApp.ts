@@ -23,12 +23,47 @@ export const CLIENT_APP_KINDS = ['browser', 'mobile-desktop'] as const;
 export type ClientAppKind = (typeof CLIENT_APP_KINDS)[number];
 
 const NON_BROWSER_TOKENS = [
-  'curl/', 'wget/', 'python-requests', 'python-urllib', 'python-httpx', 'aiohttp', 'go-http-client', 'java/', 'okhttp', 'axios/', 'node-fetch', 'undici',
-  'powershell', 'libwww-perl', 'httpie', 'postmanruntime',
-  'msal', 'microsoft office', 'ms-office', 'msoffice', 'microsoft outlook', 'teams/', 'microsoftteams', 'onedrive', 'skydrive', 'electron/', '; wv)',
+  'curl/',
+  'wget/',
+  'python-requests',
+  'python-urllib',
+  'python-httpx',
+  'aiohttp',
+  'go-http-client',
+  'java/',
+  'okhttp',
+  'axios/',
+  'node-fetch',
+  'undici',
+  'powershell',
+  'libwww-perl',
+  'httpie',
+  'postmanruntime',
+  'msal',
+  'microsoft office',
+  'ms-office',
+  'msoffice',
+  'microsoft outlook',
+  'teams/',
+  'microsoftteams',
+  'onedrive',
+  'skydrive',
+  'electron/',
+  '; wv)',
 ] as const;
 
-const BROWSER_ENGINE_TOKENS = ['chrome/', 'crios/', 'firefox/', 'fxios/', 'safari/', 'edg/', 'edge/', 'edga/', 'edgios/', 'trident/'] as const;
+const BROWSER_ENGINE_TOKENS = [
+  'chrome/',
+  'crios/',
+  'firefox/',
+  'fxios/',
+  'safari/',
+  'edg/',
+  'edge/',
+  'edga/',
+  'edgios/',
+  'trident/',
+] as const;
 
 /** Classifies a client from its User-Agent (see the module comment for the rule). */
 export function classifyClientApp(userAgent?: string): ClientAppKind {

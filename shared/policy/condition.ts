@@ -146,5 +146,7 @@ export interface ConditionDefinition<Name extends string, Schema extends z.ZodTy
  * the engine's `AccessRequest`): `defineCondition<{ readonly at?: Date }>()({ name: 'timeWindow', … })`.
  */
 export function defineCondition<Request>() {
-  return <const Name extends string, Schema extends z.ZodType>(definition: ConditionDefinition<Name, Schema, Request>): ConditionDefinition<Name, Schema, Request> => definition;
+  return <const Name extends string, Schema extends z.ZodType>(
+    definition: ConditionDefinition<Name, Schema, Request>,
+  ): ConditionDefinition<Name, Schema, Request> => definition;
 }

@@ -67,9 +67,12 @@ export const POSTURE_REPORT_SCHEMA_VERSION = 1;
 
 /** Gap codes (stable, they are API), each with the sentence an admin reads. */
 export const POSTURE_GAP_CODES = {
-  'app-not-routed': 'No Conditional Access policy, in any state, routes this app\'s sessions through App Control: certgate is not in the path.',
-  'app-routing-not-enforced': 'Only report-only or disabled Conditional Access policies would route this app\'s sessions: enable one of them.',
-  'app-routed-for-some-users': 'Enabled Conditional Access policies route this app\'s sessions only for some users: the others bypass certgate.',
+  'app-not-routed':
+    "No Conditional Access policy, in any state, routes this app's sessions through App Control: certgate is not in the path.",
+  'app-routing-not-enforced':
+    "Only report-only or disabled Conditional Access policies would route this app's sessions: enable one of them.",
+  'app-routed-for-some-users':
+    "Enabled Conditional Access policies route this app's sessions only for some users: the others bypass certgate.",
 } as const;
 
 /** A gap code. */
@@ -174,17 +177,27 @@ export interface PostureReportError {
 }
 
 /** Whether the CA policies were read; a failed report carries the error instead of a verdict. */
-export type PostureOutcome = { readonly status: 'complete' } | { readonly status: 'graph-disabled' } | { readonly status: 'failed'; readonly error: PostureReportError };
+export type PostureOutcome =
+  | { readonly status: 'complete' }
+  | { readonly status: 'graph-disabled' }
+  | { readonly status: 'failed'; readonly error: PostureReportError };
 
 /** Counts and status. */
-export type PostureSummary = PostureOutcome & PostureCounts & {
-  /** ISO 8601. */
-  readonly generatedAt: string;
-};
+export type PostureSummary = PostureOutcome &
+  PostureCounts & {
+    /** ISO 8601. */
+    readonly generatedAt: string;
+  };
 
 /** The counts of a report. */
 export interface PostureCounts {
-  readonly caPolicies: { readonly total: number; readonly enabled: number; readonly reportOnly: number; readonly disabled: number; readonly routingSessions: number };
+  readonly caPolicies: {
+    readonly total: number;
+    readonly enabled: number;
+    readonly reportOnly: number;
+    readonly disabled: number;
+    readonly routingSessions: number;
+  };
   readonly protectedApps: number;
   readonly fullyRoutedApps: number;
   readonly unidentifiedApps: number;
@@ -229,7 +242,11 @@ function certgateApps(configuration: PolicyConfiguration): CertgateApps {
   const protectedApps = new Map<string, { id: string; state: 'enabled' | 'report-only' }[]>();
   const unidentified: UnidentifiedApp[] = [];
   // A policy names registered apps by id; the Entra app id is the app's.
-  const entraIds = new Map(configuration.apps.flatMap((registered) => (registered.entraAppId ? [[registered.id, registered.entraAppId] as const] : [])));
+  const entraIds = new Map(
+    configuration.apps.flatMap((registered) =>
+      registered.entraAppId ? [[registered.id, registered.entraAppId] as const] : [],
+    ),
+  );
   for (const policy of configuration.policies) {
     if (policy.state === 'disabled') continue;
     const state: 'enabled' | 'report-only' = policy.state;
@@ -241,11 +258,20 @@ function certgateApps(configuration: PolicyConfiguration): CertgateApps {
     for (const named of include) {
       const entraAppId = named.appId === undefined ? undefined : entraIds.get(named.appId.toLowerCase());
       const matcher = entraAppId ? { ...named, appId: entraAppId } : named;
-      const where = { ...(matcher.host === undefined ? {} : { host: matcher.host }), ...(matcher.pathPrefix === undefined ? {} : { pathPrefix: matcher.pathPrefix }) };
+      const where = {
+        ...(matcher.host === undefined ? {} : { host: matcher.host }),
+        ...(matcher.pathPrefix === undefined ? {} : { pathPrefix: matcher.pathPrefix }),
+      };
       if (matcher.appId === undefined) {
         unidentified.push({ policyId: policy.id, policyState: state, reason: 'no-app-id', ...where });
       } else if (!ENTRA_APP_ID.test(matcher.appId)) {
-        unidentified.push({ policyId: policy.id, policyState: state, reason: 'app-id-not-entra', appId: matcher.appId, ...where });
+        unidentified.push({
+          policyId: policy.id,
+          policyState: state,
+          reason: 'app-id-not-entra',
+          appId: matcher.appId,
+          ...where,
+        });
       } else {
         const appId = matcher.appId.toLowerCase();
         const naming = protectedApps.get(appId) ?? [];
@@ -270,7 +296,8 @@ function userAssignment(policy: ConditionalAccessPolicy): CaUserAssignment {
   const excludeUsers = [...(users.excludeUsers ?? [])];
   const excludeGroups = [...(users.excludeGroups ?? [])];
   let scope: CaUserScope;
-  if (hasValue(includeUsers, 'All')) scope = excludeUsers.length + excludeGroups.length > 0 ? 'all-users-except' : 'all-users';
+  if (hasValue(includeUsers, 'All'))
+    scope = excludeUsers.length + excludeGroups.length > 0 ? 'all-users-except' : 'all-users';
   else if (hasValue(includeUsers, 'None') && includeGroups.length === 0) scope = 'no-users';
   else scope = 'some-users';
   return { scope, includeUsers, includeGroups, excludeUsers, excludeGroups };
@@ -284,14 +311,21 @@ function appliesToBrowsers(policy: ConditionalAccessPolicy): boolean {
 function coveredApps(policy: ConditionalAccessPolicy, appIds: readonly string[]): string[] {
   const applications = policy.conditions.applications ?? {};
   const includesAll = hasValue(applications.includeApplications, 'All');
-  return appIds.filter((appId) => (includesAll || hasValue(applications.includeApplications, appId)) && !hasValue(applications.excludeApplications, appId));
+  return appIds.filter(
+    (appId) =>
+      (includesAll || hasValue(applications.includeApplications, appId)) &&
+      !hasValue(applications.excludeApplications, appId),
+  );
 }
 
 function analysePolicy(policy: ConditionalAccessPolicy, appIds: readonly string[]): CaPolicyPosture {
   const state = stateOf(policy);
   const users = userAssignment(policy);
   const cloudAppSecurity = policy.sessionControls?.cloudAppSecurity ?? undefined;
-  const appControl = { enabled: cloudAppSecurity?.isEnabled === true, ...(cloudAppSecurity?.cloudAppSecurityType === undefined ? {} : { type: cloudAppSecurity.cloudAppSecurityType }) };
+  const appControl = {
+    enabled: cloudAppSecurity?.isEnabled === true,
+    ...(cloudAppSecurity?.cloudAppSecurityType === undefined ? {} : { type: cloudAppSecurity.cloudAppSecurityType }),
+  };
   const browsers = appliesToBrowsers(policy);
   const sessionRouting = appControl.enabled && browsers && users.scope !== 'no-users';
   const controls = policy.grantControls?.builtInControls;
@@ -320,7 +354,10 @@ function describeAssignment(assignment: GapUserAssignment, name: string): string
   if (assignment.scope === 'all-users-except') {
     return `"${name}" targets all users but excludes ${plural(assignment.excludedUsers, 'user')} and ${plural(assignment.excludedGroups, 'group')}`;
   }
-  const excluded = assignment.excludedUsers + assignment.excludedGroups > 0 ? `, excluding ${plural(assignment.excludedUsers, 'user')} and ${plural(assignment.excludedGroups, 'group')}` : '';
+  const excluded =
+    assignment.excludedUsers + assignment.excludedGroups > 0
+      ? `, excluding ${plural(assignment.excludedUsers, 'user')} and ${plural(assignment.excludedGroups, 'group')}`
+      : '';
   return `"${name}" targets only ${plural(assignment.includedUsers, 'user')} and ${plural(assignment.includedGroups, 'group')}${excluded}`;
 }
 
@@ -329,7 +366,12 @@ function explicitUsers(values: readonly string[]): number {
   return values.filter((value) => !['all', 'none', 'guestsorexternalusers'].includes(value.toLowerCase())).length;
 }
 
-function gapFor(appId: string, routing: readonly CaPolicyPosture[], reportOnly: readonly CaPolicyPosture[], disabled: readonly CaPolicyPosture[]): { coverage: AppCoverage; gap?: PostureGap } {
+function gapFor(
+  appId: string,
+  routing: readonly CaPolicyPosture[],
+  reportOnly: readonly CaPolicyPosture[],
+  disabled: readonly CaPolicyPosture[],
+): { coverage: AppCoverage; gap?: PostureGap } {
   if (routing.some((policy) => policy.users.scope === 'all-users')) return { coverage: 'full' };
   if (routing.length > 0) {
     const users = routing.map((policy) => ({
@@ -343,7 +385,14 @@ function gapFor(appId: string, routing: readonly CaPolicyPosture[], reportOnly: 
     const message = `Sessions of ${appId} are routed for some users only: ${users.map((assignment, index) => describeAssignment(assignment, routing[index]?.name ?? assignment.policyId)).join('; ')}.`;
     return {
       coverage: 'partial-users',
-      gap: { code: 'app-routed-for-some-users', severity: 'medium', appId, message, caPolicies: routing.map((policy) => policy.id), users },
+      gap: {
+        code: 'app-routed-for-some-users',
+        severity: 'medium',
+        appId,
+        message,
+        caPolicies: routing.map((policy) => policy.id),
+        users,
+      },
     };
   }
   const dormant = [...reportOnly, ...disabled];
@@ -351,7 +400,13 @@ function gapFor(appId: string, routing: readonly CaPolicyPosture[], reportOnly: 
     const names = dormant.map((policy) => `"${policy.name}" (${policy.state})`).join(', ');
     return {
       coverage: 'not-enforced',
-      gap: { code: 'app-routing-not-enforced', severity: 'high', appId, message: `Sessions of ${appId} are not routed: only ${names} would route them. Enable one of them.`, caPolicies: dormant.map((policy) => policy.id) },
+      gap: {
+        code: 'app-routing-not-enforced',
+        severity: 'high',
+        appId,
+        message: `Sessions of ${appId} are not routed: only ${names} would route them. Enable one of them.`,
+        caPolicies: dormant.map((policy) => policy.id),
+      },
     };
   }
   return {
@@ -366,14 +421,28 @@ function gapFor(appId: string, routing: readonly CaPolicyPosture[], reportOnly: 
   };
 }
 
-function countsOf(caPolicies: readonly CaPolicyPosture[], apps: readonly ProtectedAppPosture[], unidentified: readonly UnidentifiedApp[], gaps: readonly PostureGap[]): PostureCounts {
+function countsOf(
+  caPolicies: readonly CaPolicyPosture[],
+  apps: readonly ProtectedAppPosture[],
+  unidentified: readonly UnidentifiedApp[],
+  gaps: readonly PostureGap[],
+): PostureCounts {
   const count = (state: CaPolicyState) => caPolicies.filter((policy) => policy.state === state).length;
   return {
-    caPolicies: { total: caPolicies.length, enabled: count('enabled'), reportOnly: count('report-only'), disabled: count('disabled'), routingSessions: caPolicies.filter((policy) => policy.routesSessions).length },
+    caPolicies: {
+      total: caPolicies.length,
+      enabled: count('enabled'),
+      reportOnly: count('report-only'),
+      disabled: count('disabled'),
+      routingSessions: caPolicies.filter((policy) => policy.routesSessions).length,
+    },
     protectedApps: apps.length,
     fullyRoutedApps: apps.filter((app) => app.coverage === 'full').length,
     unidentifiedApps: unidentified.length,
-    gaps: { high: gaps.filter((gap) => gap.severity === 'high').length, medium: gaps.filter((gap) => gap.severity === 'medium').length },
+    gaps: {
+      high: gaps.filter((gap) => gap.severity === 'high').length,
+      medium: gaps.filter((gap) => gap.severity === 'medium').length,
+    },
   };
 }
 
@@ -390,7 +459,9 @@ export interface PostureInput {
 export function analyseConditionalAccessPosture(input: PostureInput): PostureReport {
   const { protectedApps, unidentified } = certgateApps(input.configuration);
   const appIds = [...protectedApps.keys()].sort(byText);
-  const caPolicies = input.caPolicies.map((policy) => analysePolicy(policy, appIds)).sort((a, b) => byText(a.name, b.name) || byText(a.id, b.id));
+  const caPolicies = input.caPolicies
+    .map((policy) => analysePolicy(policy, appIds))
+    .sort((a, b) => byText(a.name, b.name) || byText(a.id, b.id));
   const apps = appIds.map((appId): ProtectedAppPosture => {
     const covering = caPolicies.filter((policy) => policy.coversApps.includes(appId));
     const routing = covering.filter((policy) => policy.sessionRouting && policy.state === 'enabled');
@@ -414,7 +485,11 @@ export function analyseConditionalAccessPosture(input: PostureInput): PostureRep
   return {
     schemaVersion: POSTURE_REPORT_SCHEMA_VERSION,
     kind: 'conditional-access-posture',
-    summary: { status: 'complete', generatedAt: input.generatedAt.toISOString(), ...countsOf(caPolicies, apps, unidentified, gaps) },
+    summary: {
+      status: 'complete',
+      generatedAt: input.generatedAt.toISOString(),
+      ...countsOf(caPolicies, apps, unidentified, gaps),
+    },
     protectedApps: apps,
     unidentifiedApps: unidentified,
     caPolicies,
@@ -436,13 +511,23 @@ export interface UnassessedPostureInput {
  */
 export function unassessedPostureReport(input: UnassessedPostureInput): PostureReport {
   const { protectedApps, unidentified } = certgateApps(input.configuration);
-  const apps = [...protectedApps.keys()].sort(byText).map(
-    (appId): ProtectedAppPosture => ({ appId, certgatePolicies: protectedApps.get(appId) ?? [], coverage: 'unknown', routedBy: [], reportOnly: [], disabled: [], withoutSessionControl: [] }),
-  );
+  const apps = [...protectedApps.keys()].sort(byText).map((appId): ProtectedAppPosture => ({
+    appId,
+    certgatePolicies: protectedApps.get(appId) ?? [],
+    coverage: 'unknown',
+    routedBy: [],
+    reportOnly: [],
+    disabled: [],
+    withoutSessionControl: [],
+  }));
   return {
     schemaVersion: POSTURE_REPORT_SCHEMA_VERSION,
     kind: 'conditional-access-posture',
-    summary: { ...input.outcome, generatedAt: input.generatedAt.toISOString(), ...countsOf([], apps, unidentified, []) },
+    summary: {
+      ...input.outcome,
+      generatedAt: input.generatedAt.toISOString(),
+      ...countsOf([], apps, unidentified, []),
+    },
     protectedApps: apps,
     unidentifiedApps: unidentified,
     caPolicies: [],

@@ -38,16 +38,23 @@ export interface GroupReference {
 }
 
 /** Every group id the policies name (in any state), with its field path, for checking them against the directory. */
-export function groupReferencesOf(policies: readonly AccessPolicy[], pathOf: (index: number) => string = () => ''): GroupReference[] {
+export function groupReferencesOf(
+  policies: readonly AccessPolicy[],
+  pathOf: (index: number) => string = () => '',
+): GroupReference[] {
   const references: GroupReference[] = [];
   policies.forEach((policy, index) => {
     const prefix = pathOf(index);
-    for (const { groupId, path } of conditionGroupReferences(policy.conditions)) references.push({ groupId, path: prefix ? `${prefix}.${path}` : path });
+    for (const { groupId, path } of conditionGroupReferences(policy.conditions))
+      references.push({ groupId, path: prefix ? `${prefix}.${path}` : path });
   });
   return references;
 }
 
-/** Where a directory fact came from: a fresh cache entry, Graph just now, a stale entry while Graph fails, nowhere, or Graph turned off. */
+/**
+ * Where a directory fact came from: a fresh cache entry, Graph just now, a stale entry while Graph fails, nowhere, or
+ * Graph turned off.
+ */
 export type DirectorySource = 'cache' | 'directory' | 'stale' | 'unavailable' | 'disabled';
 
 /** Where the directory facts of a decision came from: part of the decision's trace. */

@@ -37,19 +37,39 @@ function parsedUrl(value: string): URL | undefined {
   }
 }
 
-const displayName = checked(z.string().min(1).max(200), (value) => !CONTROL.test(value), 'invalid-text', 'control characters are not allowed');
-const cidr = checked(z.string().max(64), (value) => compileAddressRanges([value]).size === 1, 'invalid-cidr', 'expected an IPv4 or IPv6 CIDR such as 10.20.0.0/16 or fd00:20::/32');
+const displayName = checked(
+  z.string().min(1).max(200),
+  (value) => !CONTROL.test(value),
+  'invalid-text',
+  'control characters are not allowed',
+);
+const cidr = checked(
+  z.string().max(64),
+  (value) => compileAddressRanges([value]).size === 1,
+  'invalid-cidr',
+  'expected an IPv4 or IPv6 CIDR such as 10.20.0.0/16 or fd00:20::/32',
+);
 
 /** An access policy. */
 export const AccessPolicySchema = z.strictObject({
   id: slug,
   name: displayName,
-  description: checked(z.string().max(2000), (value) => !MARKUP.test(value), 'invalid-text', 'plain text only').optional(),
+  description: checked(
+    z.string().max(2000),
+    (value) => !MARKUP.test(value),
+    'invalid-text',
+    'plain text only',
+  ).optional(),
   state: z.enum(['enabled', 'disabled', 'report-only']),
   priority: z.int().min(0).max(1_000_000),
   conditions: PolicyConditionsSchema,
   action: z.enum(['allow', 'block', 'monitor']),
-  blockMessage: checked(z.string().min(1).max(500), (value) => !CONTROL_EXCEPT_NEWLINE.test(value) && !MARKUP.test(value), 'invalid-text', 'plain text only: no control characters or markup').optional(),
+  blockMessage: checked(
+    z.string().min(1).max(500),
+    (value) => !CONTROL_EXCEPT_NEWLINE.test(value) && !MARKUP.test(value),
+    'invalid-text',
+    'plain text only: no control characters or markup',
+  ).optional(),
   alert: z.strictObject({ severity: z.enum(['low', 'medium', 'high']) }).optional(),
 });
 
@@ -99,7 +119,10 @@ const upstreamUrl = checked(
   'expected an https URL without credentials, query or fragment (http only to 127.0.0.1, [::1] or localhost, for development)',
 );
 
-/** Where an app is reached: a host (exact, or `*.suffix` for its subdomains) and optionally a path prefix (whole segments). */
+/**
+ * Where an app is reached: a host (exact, or `*.suffix` for its subdomains) and optionally a path prefix (whole
+ * segments).
+ */
 export const AppRouteSchema = z.strictObject({
   host: hostName,
   pathPrefix: pathPrefix.optional(),
@@ -116,10 +139,20 @@ export type AppRoute = z.infer<typeof AppRouteSchema>;
 export const RegisteredAppSchema = z.strictObject({
   id: slug,
   name: displayName,
-  description: checked(z.string().max(2000), (value) => !MARKUP.test(value), 'invalid-text', 'plain text only').optional(),
+  description: checked(
+    z.string().max(2000),
+    (value) => !MARKUP.test(value),
+    'invalid-text',
+    'plain text only',
+  ).optional(),
   hosts: z.array(AppRouteSchema).min(1).max(50),
   /** The Entra application (client) id, for the Conditional Access posture report. */
-  entraAppId: checked(z.string(), (value) => GUID.test(value), 'invalid-entra-app-id', 'expected an Entra application (client) id (GUID)').optional(),
+  entraAppId: checked(
+    z.string(),
+    (value) => GUID.test(value),
+    'invalid-entra-app-id',
+    'expected an Entra application (client) id (GUID)',
+  ).optional(),
   /** Where the gate forwards allowed requests (a later step). */
   upstream: upstreamUrl.optional(),
 });
@@ -151,7 +184,8 @@ export interface PolicyIssue {
 }
 
 /** The result of validating a document. */
-export type PolicyValidation<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly issues: readonly PolicyIssue[] };
+export type PolicyValidation<T> =
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly issues: readonly PolicyIssue[] };
 
 type PathSegment = PropertyKey;
 
@@ -190,22 +224,51 @@ function toPolicyIssues(issue: z.core.$ZodIssue, input: unknown, prefix: readonl
       return [{ path, code: isIssueCode(code) ? code : 'invalid-value', message: issue.message }];
     }
     case 'unrecognized_keys':
-      return issue.keys.map((key) => ({ path: formatPath([...segments, key]), code: 'unknown-field' as const, message: `unknown field ${key}` }));
+      return issue.keys.map((key) => ({
+        path: formatPath([...segments, key]),
+        code: 'unknown-field' as const,
+        message: `unknown field ${key}`,
+      }));
     case 'invalid_type': {
-      if (valueAt(input, segments) === undefined) return [{ path, code: 'required', message: `${path || 'document'} is required` }];
+      if (valueAt(input, segments) === undefined)
+        return [{ path, code: 'required', message: `${path || 'document'} is required` }];
       if (issue.expected === 'int') return [{ path, code: 'invalid-integer', message: 'expected an integer' }];
       return [{ path, code: 'invalid-type', message: `expected ${issue.expected}` }];
     }
     case 'invalid_value':
-      if (valueAt(input, segments) === undefined) return [{ path, code: 'required', message: `${path || 'document'} is required` }];
-      if (segments.length === 1 && segments[0] === 'schemaVersion') return [{ path, code: 'unsupported-schema-version', message: `expected schemaVersion ${POLICY_SCHEMA_VERSION}` }];
-      return [{ path, code: 'invalid-value', message: `expected one of ${issue.values.map((value) => JSON.stringify(value)).join(', ')}` }];
+      if (valueAt(input, segments) === undefined)
+        return [{ path, code: 'required', message: `${path || 'document'} is required` }];
+      if (segments.length === 1 && segments[0] === 'schemaVersion')
+        return [
+          { path, code: 'unsupported-schema-version', message: `expected schemaVersion ${POLICY_SCHEMA_VERSION}` },
+        ];
+      return [
+        {
+          path,
+          code: 'invalid-value',
+          message: `expected one of ${issue.values.map((value) => JSON.stringify(value)).join(', ')}`,
+        },
+      ];
     case 'too_small':
-      if (issue.origin === 'number' || issue.origin === 'int') return [{ path, code: 'invalid-integer', message: `must be at least ${String(issue.minimum)}` }];
-      return [{ path, code: 'too-short', message: `needs at least ${String(issue.minimum)} ${issue.origin === 'string' ? 'characters' : 'entries'}` }];
+      if (issue.origin === 'number' || issue.origin === 'int')
+        return [{ path, code: 'invalid-integer', message: `must be at least ${String(issue.minimum)}` }];
+      return [
+        {
+          path,
+          code: 'too-short',
+          message: `needs at least ${String(issue.minimum)} ${issue.origin === 'string' ? 'characters' : 'entries'}`,
+        },
+      ];
     case 'too_big':
-      if (issue.origin === 'number' || issue.origin === 'int') return [{ path, code: 'invalid-integer', message: `must be at most ${String(issue.maximum)}` }];
-      return [{ path, code: 'too-long', message: `allows at most ${String(issue.maximum)} ${issue.origin === 'string' ? 'characters' : 'entries'}` }];
+      if (issue.origin === 'number' || issue.origin === 'int')
+        return [{ path, code: 'invalid-integer', message: `must be at most ${String(issue.maximum)}` }];
+      return [
+        {
+          path,
+          code: 'too-long',
+          message: `allows at most ${String(issue.maximum)} ${issue.origin === 'string' ? 'characters' : 'entries'}`,
+        },
+      ];
     case 'invalid_union': {
       // Report the branch that got furthest (its deepest issue), e.g. the bad matcher inside an
       // `include` list rather than "not 'all' and not a list".
@@ -237,10 +300,16 @@ export type LocationCatalogue = ReferenceCatalogue;
 
 /** The catalogue of a list of named locations. */
 export function catalogueLocations(locations: readonly NamedLocation[]): LocationCatalogue {
-  return { ids: new Set(locations.map((location) => location.id)), tags: new Set(locations.flatMap((location) => location.tags)) };
+  return {
+    ids: new Set(locations.map((location) => location.id)),
+    tags: new Set(locations.flatMap((location) => location.tags)),
+  };
 }
 
-/** Two apps (or two routes of one app) claiming the same host and path prefix: which one a request is for would be ambiguous. */
+/**
+ * Two apps (or two routes of one app) claiming the same host and path prefix: which one a request is for would be
+ * ambiguous.
+ */
 function duplicateRouteIssues(apps: readonly RegisteredApp[]): PolicyIssue[] {
   const seen = new Map<string, string>();
   const issues: PolicyIssue[] = [];
@@ -249,7 +318,11 @@ function duplicateRouteIssues(apps: readonly RegisteredApp[]): PolicyIssue[] {
       const key = `${route.host.toLowerCase()}${normaliseRoutePrefix(route.pathPrefix)}`;
       const owner = seen.get(key);
       if (owner !== undefined) {
-        issues.push({ path: `apps[${appIndex}].hosts[${routeIndex}]`, code: 'duplicate-app-route', message: `${route.host}${route.pathPrefix ?? ''} is already a route of app ${owner}` });
+        issues.push({
+          path: `apps[${appIndex}].hosts[${routeIndex}]`,
+          code: 'duplicate-app-route',
+          message: `${route.host}${route.pathPrefix ?? ''} is already a route of app ${owner}`,
+        });
       } else seen.set(key, app.id);
     });
   });
@@ -265,14 +338,22 @@ function normaliseRoutePrefix(prefix: string | undefined): string {
 
 /** References to named locations, location tags or registered apps (when the catalogue has them) that do not exist. */
 function locationReferenceIssues(policy: AccessPolicy, catalogue: LocationCatalogue, prefix: string): PolicyIssue[] {
-  return conditionReferenceIssues(policy.conditions, catalogue).map((issue) => ({ ...issue, path: `${prefix}${issue.path}` }));
+  return conditionReferenceIssues(policy.conditions, catalogue).map((issue) => ({
+    ...issue,
+    path: `${prefix}${issue.path}`,
+  }));
 }
 
 function duplicateIdIssues(items: readonly { readonly id: string }[], list: string): PolicyIssue[] {
   const seen = new Set<string>();
   const issues: PolicyIssue[] = [];
   items.forEach((item, index) => {
-    if (seen.has(item.id)) issues.push({ path: `${list}[${index}].id`, code: 'duplicate-id', message: `the id ${item.id} is used more than once` });
+    if (seen.has(item.id))
+      issues.push({
+        path: `${list}[${index}].id`,
+        code: 'duplicate-id',
+        message: `the id ${item.id} is used more than once`,
+      });
     seen.add(item.id);
   });
   return issues;
@@ -286,13 +367,18 @@ export function validatePolicyConfiguration(json: unknown): PolicyValidation<Pol
   const parsed = parseWith(PolicyConfigurationSchema, json);
   if (!parsed.ok) return parsed;
   const configuration = parsed.value;
-  const catalogue = { ...catalogueLocations(configuration.locations), appIds: new Set(configuration.apps.map((app) => app.id)) };
+  const catalogue = {
+    ...catalogueLocations(configuration.locations),
+    appIds: new Set(configuration.apps.map((app) => app.id)),
+  };
   const issues = [
     ...duplicateIdIssues(configuration.apps, 'apps'),
     ...duplicateRouteIssues(configuration.apps),
     ...duplicateIdIssues(configuration.policies, 'policies'),
     ...duplicateIdIssues(configuration.locations, 'locations'),
-    ...configuration.policies.flatMap((policy, index) => locationReferenceIssues(policy, catalogue, `policies[${index}].`)),
+    ...configuration.policies.flatMap((policy, index) =>
+      locationReferenceIssues(policy, catalogue, `policies[${index}].`),
+    ),
   ];
   return issues.length > 0 ? { ok: false, issues } : parsed;
 }
@@ -321,7 +407,16 @@ export function validateRegisteredApp(json: unknown): PolicyValidation<Registere
 /** Validates the settings document (defaults applied). `defaultAction` is gone: its answer says what replaced it. */
 export function validatePolicySettings(json: unknown): PolicyValidation<PolicySettings> {
   if (json !== null && typeof json === 'object' && 'defaultAction' in json) {
-    return { ok: false, issues: [{ path: 'defaultAction', code: 'unknown-field', message: 'defaultAction was replaced by baseline: require-valid-certificate (the default), allow or block' }] };
+    return {
+      ok: false,
+      issues: [
+        {
+          path: 'defaultAction',
+          code: 'unknown-field',
+          message: 'defaultAction was replaced by baseline: require-valid-certificate (the default), allow or block',
+        },
+      ],
+    };
   }
   return parseWith(PolicySettingsSchema, json);
 }
@@ -333,7 +428,10 @@ export function validatePolicySettings(json: unknown): PolicyValidation<PolicySe
  * `block` stays `block`.
  */
 export function migrateSettingsDocument(document: unknown): unknown {
-  if (document === null || typeof document !== 'object' || Array.isArray(document) || !('defaultAction' in document)) return document;
+  if (document === null || typeof document !== 'object' || Array.isArray(document) || !('defaultAction' in document))
+    return document;
   const { defaultAction, ...rest } = document as Record<string, unknown>;
-  return 'baseline' in rest ? rest : { ...rest, baseline: defaultAction === 'block' ? 'block' : 'require-valid-certificate' };
+  return 'baseline' in rest
+    ? rest
+    : { ...rest, baseline: defaultAction === 'block' ? 'block' : 'require-valid-certificate' };
 }

@@ -8,11 +8,15 @@
 /** Why an access decision came out the way it did. */
 export const POLICY_REASONS = {
   'policy-allow': 'An enabled allow policy applied and no enabled block policy did.',
-  'policy-monitor': 'An enabled monitor policy applied and no enabled block policy did: the request is allowed and recorded.',
+  'policy-monitor':
+    'An enabled monitor policy applied and no enabled block policy did: the request is allowed and recorded.',
   'policy-block': 'An enabled block policy applied (block wins over allow and monitor).',
-  'policy-unknown-fail-closed': 'An enabled block policy could not be evaluated (data it needs is unknown) and the fail mode is closed, so the request is blocked.',
-  'baseline-certificate-valid': 'No enabled policy decided; the baseline requires a valid client certificate and the request has one.',
-  'baseline-certificate-required': 'No enabled policy decided; the baseline requires a valid client certificate and the request has none (see the certificate reason).',
+  'policy-unknown-fail-closed':
+    'An enabled block policy could not be evaluated (data it needs is unknown) and the fail mode is closed, so the request is blocked.',
+  'baseline-certificate-valid':
+    'No enabled policy decided; the baseline requires a valid client certificate and the request has one.',
+  'baseline-certificate-required':
+    'No enabled policy decided; the baseline requires a valid client certificate and the request has none (see the certificate reason).',
   'baseline-allow': 'No enabled policy decided; the configured baseline is allow.',
   'baseline-block': 'No enabled policy decided; the configured baseline is block.',
 } as const;
@@ -38,7 +42,8 @@ export const POLICY_ISSUE_CODES = {
   'invalid-oid': 'The value is not a dotted object identifier (for example 1.3.6.1.4.1.311.21.8.1).',
   'invalid-thumbprint': 'A CA thumbprint is the SHA-256 of its DER: 64 hexadecimal characters (colons allowed).',
   'invalid-location-reference': 'A location reference is a named-location id, `tag:<tag>` or `any`.',
-  'invalid-pattern': 'A pattern is plain text with `*` as the only wildcard, at most 256 characters, no control characters.',
+  'invalid-pattern':
+    'A pattern is plain text with `*` as the only wildcard, at most 256 characters, no control characters.',
   'invalid-text': 'Plain text only: no control characters and no markup.',
   'empty-app-matcher': 'An app matcher needs at least one of appId, host or pathPrefix.',
   'invalid-host': 'A host is a DNS name, or `*.` followed by a DNS suffix.',
@@ -50,7 +55,8 @@ export const POLICY_ISSUE_CODES = {
   'unknown-app': 'The policy refers to an app id that is not registered (register it at /api/manage/apps first).',
   'duplicate-app-route': 'Another registered app (or route) already claims this host and path prefix.',
   'invalid-entra-app-id': 'An Entra application (client) id is a GUID.',
-  'invalid-upstream': 'An upstream is an https URL without credentials, query or fragment (http only to loopback, for development).',
+  'invalid-upstream':
+    'An upstream is an https URL without credentials, query or fragment (http only to loopback, for development).',
 } as const;
 
 /** An issue code of policy validation. */

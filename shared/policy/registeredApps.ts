@@ -44,10 +44,19 @@ export function compileRegisteredApps(apps: readonly RegisteredApp[]): CompiledA
   for (const app of apps) {
     for (const route of app.hosts) {
       const prefix = route.pathPrefix === undefined ? '/' : (normalisePathPrefix(route.pathPrefix) ?? '/');
-      routes.push({ appId: app.id, host: route.host.toLowerCase(), exactHost: !route.host.startsWith('*.'), prefix, description: `${route.host}${route.pathPrefix ?? ''}` });
+      routes.push({
+        appId: app.id,
+        host: route.host.toLowerCase(),
+        exactHost: !route.host.startsWith('*.'),
+        prefix,
+        description: `${route.host}${route.pathPrefix ?? ''}`,
+      });
     }
   }
-  routes.sort((a, b) => Number(b.exactHost) - Number(a.exactHost) || b.host.length - a.host.length || b.prefix.length - a.prefix.length);
+  routes.sort(
+    (a, b) =>
+      Number(b.exactHost) - Number(a.exactHost) || b.host.length - a.host.length || b.prefix.length - a.prefix.length,
+  );
   return { ids: new Set(apps.map((app) => app.id)), routes };
 }
 
@@ -57,7 +66,10 @@ export function resolveApp(apps: CompiledApps, target: AppTarget): AppResolution
     const hint = target.hint.trim().toLowerCase();
     return apps.ids.has(hint)
       ? { status: 'registered', id: hint, by: 'hint', detail: `the gateway named app ${hint}` }
-      : { status: 'app-unregistered', detail: `the gateway named app ${JSON.stringify(target.hint.slice(0, 128))}, which is not registered` };
+      : {
+          status: 'app-unregistered',
+          detail: `the gateway named app ${JSON.stringify(target.hint.slice(0, 128))}, which is not registered`,
+        };
   }
   const host = normaliseHost(target.host);
   if (host === undefined) return { status: 'app-unregistered', detail: 'the request has no usable host' };
@@ -65,8 +77,16 @@ export function resolveApp(apps: CompiledApps, target: AppTarget): AppResolution
   if (path === null) return { status: 'app-unregistered', detail: 'the request path could not be decoded' };
   for (const route of apps.routes) {
     if (hostMatches(host, route.host) && pathUnder(path, route.prefix)) {
-      return { status: 'registered', id: route.appId, by: 'route', detail: `${host}${path} is under ${route.description}` };
+      return {
+        status: 'registered',
+        id: route.appId,
+        by: 'route',
+        detail: `${host}${path} is under ${route.description}`,
+      };
     }
   }
-  return { status: 'app-unregistered', detail: `no registered app claims ${host}${path.length > 200 ? `${path.slice(0, 200)}…` : path}` };
+  return {
+    status: 'app-unregistered',
+    detail: `no registered app claims ${host}${path.length > 200 ? `${path.slice(0, 200)}…` : path}`,
+  };
 }

@@ -11,7 +11,8 @@ export function normaliseHost(host: string | undefined): string | undefined {
   let value = host.trim().toLowerCase();
   const port = /:\d{1,5}$/.exec(value);
   // A port follows a name, an IPv4 address or a bracketed IPv6 address; a bare IPv6 address has no port.
-  if (port && (value.startsWith('[') ? value.endsWith(`]${port[0]}`) : !value.slice(0, port.index).includes(':'))) value = value.slice(0, port.index);
+  if (port && (value.startsWith('[') ? value.endsWith(`]${port[0]}`) : !value.slice(0, port.index).includes(':')))
+    value = value.slice(0, port.index);
   if (value.endsWith('.')) value = value.slice(0, -1);
   return value === '' ? undefined : value;
 }
@@ -41,14 +42,20 @@ export function normalisePath(raw: string): string | null {
   return `/${segments.join('/')}${trailing}`.toLowerCase();
 }
 
-/** A path prefix for whole-segment matching: normalised, no trailing slash ('/' stays '/'); null when it cannot be decoded. */
+/**
+ * A path prefix for whole-segment matching: normalised, no trailing slash ('/' stays '/'); null when it cannot be
+ * decoded.
+ */
 export function normalisePathPrefix(prefix: string): string | null {
   const normalised = normalisePath(prefix);
   if (normalised === null) return null;
   return normalised.endsWith('/') && normalised !== '/' ? normalised.slice(0, -1) : normalised;
 }
 
-/** Whether a normalised path lies under a normalised prefix, by whole segments (`/admin` covers `/admin/x`, not `/administrator`). */
+/**
+ * Whether a normalised path lies under a normalised prefix, by whole segments (`/admin` covers `/admin/x`, not
+ * `/administrator`).
+ */
 export function pathUnder(path: string, prefix: string): boolean {
   return prefix === '/' || path === prefix || path.startsWith(`${prefix}/`);
 }

@@ -9,7 +9,12 @@
  * recogniser, certificate parser), the revocation policy's URL rules.
  */
 import { X509Certificate } from 'node:crypto';
-import { DEFAULT_BINDING_RULE_NAMES, DEFAULT_REVOCATION_POLICY, type RevocationPolicy, type TrustedCa } from '../ports.js';
+import {
+  DEFAULT_BINDING_RULE_NAMES,
+  DEFAULT_REVOCATION_POLICY,
+  type RevocationPolicy,
+  type TrustedCa,
+} from '../ports.js';
 import { decodePemBlocks } from '../cert/x509/pemBlocks.js';
 import { privateKeyMaterialIn } from '../cert/x509/privateKeyMaterial.js';
 import { parseCertificates } from '../cert/validation/index.js';
@@ -19,7 +24,13 @@ import type { ManagementReason } from '../reasons.js';
 /** One uploaded certificate's verdict. */
 export type CaAdmission =
   | { readonly ok: true; readonly ca: Omit<TrustedCa, 'etag'> }
-  | { readonly ok: false; readonly reason: ManagementReason; readonly thumbprint?: string; readonly subject?: string; readonly detail: string };
+  | {
+      readonly ok: false;
+      readonly reason: ManagementReason;
+      readonly thumbprint?: string;
+      readonly subject?: string;
+      readonly detail: string;
+    };
 
 /** Who added it and how it is labelled. */
 export interface AdmissionContext {
@@ -40,15 +51,21 @@ export function admitCaCertificates(ders: readonly Uint8Array[], context: Admiss
     try {
       cert = new X509Certificate(der);
     } catch (error) {
-      return { ok: false, reason: 'ca-malformed', detail: error instanceof Error ? error.message : 'not an X.509 certificate' };
+      return {
+        ok: false,
+        reason: 'ca-malformed',
+        detail: error instanceof Error ? error.message : 'not an X.509 certificate',
+      };
     }
     const thumbprint = cert.fingerprint256.replaceAll(':', '').toLowerCase();
     const who = { thumbprint, subject: cert.subject.replaceAll('\n', ', ') };
     if (!cert.ca) return { ok: false, reason: 'ca-not-a-ca', ...who, detail: 'basicConstraints cA is not set' };
     const notBefore = new Date(cert.validFrom);
     const notAfter = new Date(cert.validTo);
-    if (context.now > notAfter) return { ok: false, reason: 'ca-expired', ...who, detail: `expired ${notAfter.toISOString()}` };
-    if (context.now < notBefore) return { ok: false, reason: 'ca-expired', ...who, detail: `not valid before ${notBefore.toISOString()}` };
+    if (context.now > notAfter)
+      return { ok: false, reason: 'ca-expired', ...who, detail: `expired ${notAfter.toISOString()}` };
+    if (context.now < notBefore)
+      return { ok: false, reason: 'ca-expired', ...who, detail: `not valid before ${notBefore.toISOString()}` };
     if (context.existingThumbprints.has(thumbprint) || seen.has(thumbprint)) {
       return { ok: false, reason: 'ca-already-present', ...who, detail: 'already trusted' };
     }
@@ -88,7 +105,9 @@ export function crlUrlsToLoad(ca: Pick<TrustedCa, 'der' | 'crlUrls'>): string[] 
 }
 
 /** Why an upload could not be split into certificates; `detail` never carries any of the upload's bytes. */
-export type UploadRefusal = { readonly reason: 'ca-bundle-empty' | 'ca-malformed' } | { readonly reason: 'ca-upload-contains-private-key'; readonly detail: string };
+export type UploadRefusal =
+  | { readonly reason: 'ca-bundle-empty' | 'ca-malformed' }
+  | { readonly reason: 'ca-upload-contains-private-key'; readonly detail: string };
 
 /**
  * The refusal for an upload that carries a private key (PEM key blocks, DER keys, PKCS#12 / PFX),

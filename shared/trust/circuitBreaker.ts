@@ -24,8 +24,7 @@ export interface CircuitBreakerOptions {
 
 /** Whether a round trip may start; an admitted one must be reported with {@link CircuitBreaker.record}. */
 export type CircuitAdmission =
-  | { readonly admitted: true; readonly probe: boolean }
-  | { readonly admitted: false; readonly detail: string };
+  { readonly admitted: true; readonly probe: boolean } | { readonly admitted: false; readonly detail: string };
 
 /** A change of state caused by a reported round trip, for the log. */
 export type CircuitTransition = 'opened' | 'closed';
@@ -38,8 +37,10 @@ export class CircuitBreaker {
   private probing = false;
 
   constructor(private readonly options: CircuitBreakerOptions) {
-    if (!Number.isInteger(options.failures) || options.failures < 1) throw new RangeError(`circuit breaker failures must be a whole number ≥ 1, got ${options.failures}`);
-    if (!(options.cooldownSeconds >= 0)) throw new RangeError(`circuit breaker cooldownSeconds must be ≥ 0, got ${options.cooldownSeconds}`);
+    if (!Number.isInteger(options.failures) || options.failures < 1)
+      throw new RangeError(`circuit breaker failures must be a whole number ≥ 1, got ${options.failures}`);
+    if (!(options.cooldownSeconds >= 0))
+      throw new RangeError(`circuit breaker cooldownSeconds must be ≥ 0, got ${options.cooldownSeconds}`);
   }
 
   /** The state at `nowMs`: an open circuit becomes half-open once its cool-down has passed. */
@@ -54,9 +55,16 @@ export class CircuitBreaker {
     if (state === 'closed') return { admitted: true, probe: false };
     if (state === 'open') {
       const seconds = Math.ceil(((this.openUntil ?? nowMs) - nowMs) / 1000);
-      return { admitted: false, detail: `circuit open after ${this.consecutiveFailures} failures; next try in ${seconds} s` };
+      return {
+        admitted: false,
+        detail: `circuit open after ${this.consecutiveFailures} failures; next try in ${seconds} s`,
+      };
     }
-    if (this.probing) return { admitted: false, detail: `circuit half-open after ${this.consecutiveFailures} failures; waiting for the probe` };
+    if (this.probing)
+      return {
+        admitted: false,
+        detail: `circuit half-open after ${this.consecutiveFailures} failures; waiting for the probe`,
+      };
     this.probing = true;
     return { admitted: true, probe: true };
   }
@@ -65,7 +73,12 @@ export class CircuitBreaker {
    * Reports how an admitted round trip went. `retryAfterSeconds` (from a throttled failure) keeps
    * the circuit open longer than the cool-down when the server asks for it.
    */
-  record(admission: { readonly probe: boolean }, succeeded: boolean, nowMs: number, retryAfterSeconds?: number): CircuitTransition | undefined {
+  record(
+    admission: { readonly probe: boolean },
+    succeeded: boolean,
+    nowMs: number,
+    retryAfterSeconds?: number,
+  ): CircuitTransition | undefined {
     if (admission.probe) {
       this.probing = false;
       if (succeeded) {

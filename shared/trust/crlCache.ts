@@ -44,7 +44,15 @@ export interface CrlSourceStatus {
 
 /** Whether one distribution point's CRL is in use after {@link CrlCache.loadNow}. */
 export type CrlLoadOutcome =
-  | { readonly url: string; readonly loaded: true; readonly crlNumber?: string; readonly thisUpdate: string; readonly nextUpdate?: string; readonly entries: number; readonly warning?: string }
+  | {
+      readonly url: string;
+      readonly loaded: true;
+      readonly crlNumber?: string;
+      readonly thisUpdate: string;
+      readonly nextUpdate?: string;
+      readonly entries: number;
+      readonly warning?: string;
+    }
   | { readonly url: string; readonly loaded: false; readonly error: string; readonly skipped?: true };
 
 /** How long callers wait for fetches they need now. */
@@ -93,7 +101,13 @@ export class CrlCache {
   generation = 0;
 
   constructor(
-    private readonly deps: { fetcher: CrlFetcher; archive?: CrlArchive; parse: CrlParse; clock: Clock; log?: (event: Record<string, unknown>) => void },
+    private readonly deps: {
+      fetcher: CrlFetcher;
+      archive?: CrlArchive;
+      parse: CrlParse;
+      clock: Clock;
+      log?: (event: Record<string, unknown>) => void;
+    },
     private readonly refreshSeconds = 300,
     /** Deadlines of {@link loadNow} and {@link awaitFirstFetch} when the caller gives none. */
     readonly deadlines: CrlDeadlines = { loadMs: 5_000, firstUseMs: 3_000 },
@@ -113,7 +127,8 @@ export class CrlCache {
     for (const url of urls) {
       if (this.sources.has(url)) continue;
       if (!isFetchableCrlUrl(url)) {
-        if (!this.skipped.has(url) && this.skipped.size < MAX_SKIPPED) this.skipped.set(url, unsupportedCrlUrlNote(url));
+        if (!this.skipped.has(url) && this.skipped.size < MAX_SKIPPED)
+          this.skipped.set(url, unsupportedCrlUrlNote(url));
         continue;
       }
       this.sources.set(url, {});
@@ -139,7 +154,8 @@ export class CrlCache {
     const timedOut = !(await settlesWithin(Promise.allSettled(fetches), deadlineMs));
     return unique.map((url): CrlLoadOutcome => {
       const source = this.sources.get(url);
-      if (!source) return { url, loaded: false, skipped: true, error: `crl-url-unsupported: ${unsupportedCrlUrlNote(url)}` };
+      if (!source)
+        return { url, loaded: false, skipped: true, error: `crl-url-unsupported: ${unsupportedCrlUrlNote(url)}` };
       const crl = source.crl;
       if (crl) {
         return {
@@ -153,9 +169,17 @@ export class CrlCache {
         };
       }
       if (timedOut && this.inflight.has(url)) {
-        return { url, loaded: false, error: `crl-fetch-timeout: no answer within ${deadlineMs / 1000} s; the fetch continues and the background refresh retries` };
+        return {
+          url,
+          loaded: false,
+          error: `crl-fetch-timeout: no answer within ${deadlineMs / 1000} s; the fetch continues and the background refresh retries`,
+        };
       }
-      return { url, loaded: false, error: `${source.lastError ?? 'crl-fetch-failed: no CRL'}; the background refresh retries` };
+      return {
+        url,
+        loaded: false,
+        error: `${source.lastError ?? 'crl-fetch-failed: no CRL'}; the background refresh retries`,
+      };
     });
   }
 
@@ -198,7 +222,9 @@ export class CrlCache {
   /** Starts a refresh when one is due and none runs; never waits, never throws. */
   refreshInBackground(): void {
     if (this.running || !this.isDue()) return;
-    this.refresh().catch((error: unknown) => this.deps.log?.({ event: 'certgate.crl.refresh-failed', error: String(error) }));
+    this.refresh().catch((error: unknown) =>
+      this.deps.log?.({ event: 'certgate.crl.refresh-failed', error: String(error) }),
+    );
   }
 
   /** Refreshes every due URL (all of them with `force`); concurrent callers share one run. */
@@ -212,20 +238,23 @@ export class CrlCache {
   /** Per-URL state, for health and the management API (skipped distribution points first). */
   status(): CrlSourceStatus[] {
     const skipped = [...this.skipped.entries()].map(([url, note]) => ({ url, skipped: note }));
-    return [...skipped, ...[...this.sources.entries()].map(([url, source]) => ({
-      url,
-      ...(source.crl
-        ? {
-            crlNumber: source.crl.crlNumber,
-            thisUpdate: source.crl.thisUpdate.toISOString(),
-            nextUpdate: source.crl.nextUpdate?.toISOString(),
-            entries: source.crl.revoked.size,
-          }
-        : {}),
-      ...(source.fetchedAt ? { fetchedAt: source.fetchedAt.toISOString() } : {}),
-      ...(source.lastAttemptAt ? { lastAttemptAt: source.lastAttemptAt.toISOString() } : {}),
-      ...(source.lastError ? { lastError: source.lastError } : {}),
-    }))];
+    return [
+      ...skipped,
+      ...[...this.sources.entries()].map(([url, source]) => ({
+        url,
+        ...(source.crl
+          ? {
+              crlNumber: source.crl.crlNumber,
+              thisUpdate: source.crl.thisUpdate.toISOString(),
+              nextUpdate: source.crl.nextUpdate?.toISOString(),
+              entries: source.crl.revoked.size,
+            }
+          : {}),
+        ...(source.fetchedAt ? { fetchedAt: source.fetchedAt.toISOString() } : {}),
+        ...(source.lastAttemptAt ? { lastAttemptAt: source.lastAttemptAt.toISOString() } : {}),
+        ...(source.lastError ? { lastError: source.lastError } : {}),
+      })),
+    ];
   }
 
   private async loadArchive(): Promise<void> {
@@ -255,14 +284,21 @@ export class CrlCache {
     return { checked, updated, failed, sources: this.status() };
   }
 
-  /** One fetch per URL at a time, shared by the refresh, `loadNow` and `awaitFirstFetch`; publishes a new CRL at once. */
+  /**
+   * One fetch per URL at a time, shared by the refresh, `loadNow` and `awaitFirstFetch`; publishes a new CRL at once.
+   */
   private fetchOnce(url: string, source: Source): Promise<'updated' | 'unchanged' | 'failed'> {
     let running = this.inflight.get(url);
     if (!running) {
       running = this.refreshOne(url, source)
         .catch((error: unknown) => {
           source.lastError = `crl-fetch-failed: ${String(error)}`;
-          this.deps.log?.({ event: 'certgate.crl.fetch-failed', url, reason: 'crl-fetch-failed', detail: String(error) });
+          this.deps.log?.({
+            event: 'certgate.crl.fetch-failed',
+            url,
+            reason: 'crl-fetch-failed',
+            detail: String(error),
+          });
           return 'failed' as const;
         })
         .then((outcome) => {
@@ -284,7 +320,15 @@ export class CrlCache {
   private async refreshOne(url: string, source: Source): Promise<'updated' | 'unchanged' | 'failed'> {
     const now = this.deps.clock.now();
     source.lastAttemptAt = now;
-    const result = await this.deps.fetcher.fetch(url, source.crl ? { ...(source.etag ? { etag: source.etag } : {}), ...(source.lastModified ? { lastModified: source.lastModified } : {}) } : undefined);
+    const result = await this.deps.fetcher.fetch(
+      url,
+      source.crl
+        ? {
+            ...(source.etag ? { etag: source.etag } : {}),
+            ...(source.lastModified ? { lastModified: source.lastModified } : {}),
+          }
+        : undefined,
+    );
     if (result.kind === 'not-modified') {
       source.fetchedAt = now;
       delete source.lastError;
@@ -306,7 +350,12 @@ export class CrlCache {
       const order = compareHex(parsed.crlNumber, previous.crlNumber);
       if (order < 0) {
         source.lastError = `crl-number-regressed: got ${parsed.crlNumber} after ${previous.crlNumber}`;
-        this.deps.log?.({ event: 'certgate.crl.number-regressed', url, got: parsed.crlNumber, had: previous.crlNumber });
+        this.deps.log?.({
+          event: 'certgate.crl.number-regressed',
+          url,
+          got: parsed.crlNumber,
+          had: previous.crlNumber,
+        });
         return 'failed';
       }
       if (order === 0 && parsed.thisUpdate.getTime() <= previous.thisUpdate.getTime()) {
@@ -324,7 +373,13 @@ export class CrlCache {
     if (result.lastModified) source.lastModified = result.lastModified;
     delete source.lastError;
     await this.deps.archive
-      ?.put({ url, bytes: result.bytes, fetchedAt: now.toISOString(), ...(result.etag ? { etag: result.etag } : {}), ...(result.lastModified ? { lastModified: result.lastModified } : {}) })
+      ?.put({
+        url,
+        bytes: result.bytes,
+        fetchedAt: now.toISOString(),
+        ...(result.etag ? { etag: result.etag } : {}),
+        ...(result.lastModified ? { lastModified: result.lastModified } : {}),
+      })
       .catch((error: unknown) => this.deps.log?.({ event: 'certgate.crl.archive-failed', url, error: String(error) }));
     return 'updated';
   }

@@ -26,7 +26,10 @@ export class CrlParser {
     const fromSource = import.meta.url.endsWith('.ts');
     const entry = new URL(`./crlParseWorker.${fromSource ? 'ts' : 'js'}`, import.meta.url);
     const worker = fromSource
-      ? new Worker(`import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(entry.href)}); });`, { eval: true })
+      ? new Worker(
+          `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(entry.href)}); });`,
+          { eval: true },
+        )
       : new Worker(entry);
     worker.on('message', (reply: Reply) => {
       this.pending.get(reply.id)?.resolve(reply);

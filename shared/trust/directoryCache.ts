@@ -39,16 +39,37 @@ import { DIRECTORY_BATCH_LIMIT, DirectoryError } from '../ports.js';
 import type { Clock, Directory, DirectoryAnswers, DirectoryDevice } from '../ports.js';
 import { CircuitBreaker, type CircuitAdmission, type CircuitState } from './circuitBreaker.js';
 import { AnswerStore, type StoredAnswer } from './directory/answerStore.js';
-import { askDirectory, asDirectoryError, describeFailure, isTransient, outcomeAt, type RoundTripResult } from './directory/askDirectory.js';
+import {
+  askDirectory,
+  asDirectoryError,
+  describeFailure,
+  isTransient,
+  outcomeAt,
+  type RoundTripResult,
+} from './directory/askDirectory.js';
 import { DISABLED_FACTS, unavailable, type DirectoryFacts } from './directory/facts.js';
 import { LogRateLimit } from './directory/logRateLimit.js';
 import { MissBatcher, SingleFlight } from './directory/missBatcher.js';
 import { RefreshAhead, type RefreshAheadReport } from './directory/refreshAhead.js';
-import { asMembers, certificateUserIdsItem, combineFacts, deviceItem, memberGroupsPlan, normalizeAnswer, normalizeId } from './directory/questions.js';
+import {
+  asMembers,
+  certificateUserIdsItem,
+  combineFacts,
+  deviceItem,
+  memberGroupsPlan,
+  normalizeAnswer,
+  normalizeId,
+} from './directory/questions.js';
 import type { Answer, Item, QuestionKind } from './directory/questions.js';
 import { RetryAfterGate } from './directory/retryAfterGate.js';
 
-export type { AnsweredFacts, DirectoryFacts, DirectoryFactsSource, MissingFacts, StaleFacts } from './directory/facts.js';
+export type {
+  AnsweredFacts,
+  DirectoryFacts,
+  DirectoryFactsSource,
+  MissingFacts,
+  StaleFacts,
+} from './directory/facts.js';
 export { GRAPH_DISABLED_DETAIL } from './directory/facts.js';
 export type { RefreshAheadReport } from './directory/refreshAhead.js';
 
@@ -116,26 +137,35 @@ export class DirectoryCache {
     private readonly options: DirectoryCacheOptions,
   ) {
     if (!(options.ttlSeconds > 0)) throw new RangeError(`ttlSeconds must be > 0, got ${options.ttlSeconds}`);
-    if (!(options.negativeTtlSeconds >= 0)) throw new RangeError(`negativeTtlSeconds must be ≥ 0, got ${options.negativeTtlSeconds}`);
+    if (!(options.negativeTtlSeconds >= 0))
+      throw new RangeError(`negativeTtlSeconds must be ≥ 0, got ${options.negativeTtlSeconds}`);
     if (!(options.staleSeconds >= 0)) throw new RangeError(`staleSeconds must be ≥ 0, got ${options.staleSeconds}`);
     if (!(options.timeoutMs > 0)) throw new RangeError(`timeoutMs must be > 0, got ${options.timeoutMs}`);
     this.ttlMs = options.ttlSeconds * 1000;
     this.negativeTtlMs = options.negativeTtlSeconds * 1000;
-    this.store = new AnswerStore(clock, { maxEntries: options.maxEntries ?? 100_000, staleMs: options.staleSeconds * 1000 });
+    this.store = new AnswerStore(clock, {
+      maxEntries: options.maxEntries ?? 100_000,
+      staleMs: options.staleSeconds * 1000,
+    });
     this.batcher = new MissBatcher<Item, Settled>(
       this.flights,
       {
         now: () => this.now(),
         send: (batch, now) => {
           const admission = this.admit(now);
-          return admission.admitted ? { sent: this.roundTrip(batch, admission) } : { refused: { ok: false, detail: admission.detail } };
+          return admission.admitted
+            ? { sent: this.roundTrip(batch, admission) }
+            : { refused: { ok: false, detail: admission.detail } };
         },
         failed: (detail) => ({ ok: false, detail }),
         log: (event) => this.options.log?.(event),
       },
       DIRECTORY_BATCH_LIMIT,
     );
-    this.breaker = new CircuitBreaker({ failures: options.breaker?.failures ?? 5, cooldownSeconds: options.breaker?.cooldownSeconds ?? 30 });
+    this.breaker = new CircuitBreaker({
+      failures: options.breaker?.failures ?? 5,
+      cooldownSeconds: options.breaker?.cooldownSeconds ?? 30,
+    });
     this.refresher = new RefreshAhead(
       {
         store: this.store,
@@ -179,7 +209,10 @@ export class DirectoryCache {
     return facts && asMembers(combineFacts(facts), plan.spellings);
   }
 
-  /** {@link device} when its answer is fresh in the cache, without a promise; undefined when the directory would have to be asked. */
+  /**
+   * {@link device} when its answer is fresh in the cache, without a promise; undefined when the directory would have to
+   * be asked.
+   */
   cachedDevice(deviceId: string): DirectoryFacts<DirectoryDevice | null> | undefined {
     if (!this.directory) return DISABLED_FACTS;
     const id = normalizeId(deviceId);
@@ -259,11 +292,20 @@ export class DirectoryCache {
   private cached<K extends QuestionKind>(answer: StoredAnswer, now: number): DirectoryFacts<DirectoryAnswers[K]> {
     this.counters.hits++;
     // The one place the stored union meets the asked kind: an entry only ever holds answers to its own question.
-    return { value: answer.value as DirectoryAnswers[K], source: 'cache', ageSeconds: Math.floor((now - answer.fetchedAt) / 1000) };
+    return {
+      value: answer.value as DirectoryAnswers[K],
+      source: 'cache',
+      ageSeconds: Math.floor((now - answer.fetchedAt) / 1000),
+    };
   }
 
-  /** Every item's fresh cached answer (marked used, counted as hits), or undefined when any is missing or expired (nothing counted). */
-  private freshFacts<K extends QuestionKind>(items: readonly Item<K>[]): DirectoryFacts<DirectoryAnswers[K]>[] | undefined {
+  /**
+   * Every item's fresh cached answer (marked used, counted as hits), or undefined when any is missing or expired
+   * (nothing counted).
+   */
+  private freshFacts<K extends QuestionKind>(
+    items: readonly Item<K>[],
+  ): DirectoryFacts<DirectoryAnswers[K]>[] | undefined {
     const answers: StoredAnswer[] = [];
     for (const item of items) {
       const answer = this.store.fresh(item.key);
@@ -278,7 +320,9 @@ export class DirectoryCache {
   }
 
   /** One fact per item, in order: from the cache, a call in flight, the next flush, or a fallback. */
-  private async lookup<K extends QuestionKind>(items: readonly Item<K>[]): Promise<DirectoryFacts<DirectoryAnswers[K]>[]> {
+  private async lookup<K extends QuestionKind>(
+    items: readonly Item<K>[],
+  ): Promise<DirectoryFacts<DirectoryAnswers[K]>[]> {
     const now = this.now();
     const results = items.map((item): Promise<DirectoryFacts<DirectoryAnswers[K]>> => {
       const fresh = this.store.lookUp(item.key);
@@ -298,11 +342,20 @@ export class DirectoryCache {
   }
 
   /** A stale value within the bound, or nothing; both with `detail`. */
-  private fallback<K extends QuestionKind>(key: string, detail: string, now: number): DirectoryFacts<DirectoryAnswers[K]> {
+  private fallback<K extends QuestionKind>(
+    key: string,
+    detail: string,
+    now: number,
+  ): DirectoryFacts<DirectoryAnswers[K]> {
     const answer = this.store.stale(key, now);
     if (answer) {
       this.counters.stale++;
-      return { value: answer.value as DirectoryAnswers[K], source: 'stale', detail, ageSeconds: Math.floor((now - answer.fetchedAt) / 1000) };
+      return {
+        value: answer.value as DirectoryAnswers[K],
+        source: 'stale',
+        detail,
+        ageSeconds: Math.floor((now - answer.fetchedAt) / 1000),
+      };
     }
     this.counters.unavailable++;
     return unavailable(detail);
@@ -311,7 +364,8 @@ export class DirectoryCache {
   /** Whether a round trip may start: Retry-After first, then the circuit. */
   private admit(now: number): CircuitAdmission {
     const heldForMs = this.retryAfter.heldForMs(now);
-    if (heldForMs > 0) return { admitted: false, detail: `Graph throttled; retry after ${Math.ceil(heldForMs / 1000)} s` };
+    if (heldForMs > 0)
+      return { admitted: false, detail: `Graph throttled; retry after ${Math.ceil(heldForMs / 1000)} s` };
     return this.breaker.admit(now);
   }
 
@@ -376,14 +430,21 @@ export class DirectoryCache {
     const failed = batch.length > 0 && errors.length === batch.length && errors.every(isTransient);
     const transition = this.breaker.record(admission, !failed, now, retryAfterSeconds);
     if (transition === 'opened') {
-      this.options.log?.({ event: 'certgate.graph.circuit-opened', failures: this.breaker.failuresInARow, detail: errors[0] ? describeFailure(errors[0], this.options.timeoutMs) : undefined });
+      this.options.log?.({
+        event: 'certgate.graph.circuit-opened',
+        failures: this.breaker.failuresInARow,
+        detail: errors[0] ? describeFailure(errors[0], this.options.timeoutMs) : undefined,
+      });
     } else if (transition === 'closed') {
       this.options.log?.({ event: 'certgate.graph.circuit-closed' });
     }
     return settled;
   }
 
-  /** Remembers a denied / invalid question for the negative TTL (any older answer stays for stale) and logs it, rate-limited. */
+  /**
+   * Remembers a denied / invalid question for the negative TTL (any older answer stays for stale) and logs it,
+   * rate-limited.
+   */
   private refuse(item: Item, error: DirectoryError, detail: string, now: number): void {
     this.store.refuse(item.key, detail, this.negativeTtlMs, now);
     const admitted = this.refusalLog.admit(`${item.question.kind}|${error.kind}`, now);

@@ -31,14 +31,19 @@ export class OcspCache {
 
   constructor(
     private readonly client: OcspResponderClient,
-    private readonly options: { maxEntries: number; clockSkewSeconds: number } = { maxEntries: 10_000, clockSkewSeconds: 300 },
+    private readonly options: { maxEntries: number; clockSkewSeconds: number } = {
+      maxEntries: 10_000,
+      clockSkewSeconds: 300,
+    },
   ) {}
 
   /** The http(s) OCSP responders the certificate names in its AIA (read with certgate's own parser). */
   static responderUrls(certificateDer: Uint8Array): string[] {
     const parsed = parseCertificates(certificateDer);
     if (!parsed.ok || !parsed.certificates[0]) return [];
-    return (parsed.certificates[0].extensions.authorityInfoAccess?.ocsp ?? []).filter((url) => /^https?:\/\//i.test(url));
+    return (parsed.certificates[0].extensions.authorityInfoAccess?.ocsp ?? []).filter((url) =>
+      /^https?:\/\//i.test(url),
+    );
   }
 
   /** Whether the certificate names an OCSP responder certgate can ask. */
@@ -51,7 +56,8 @@ export class OcspCache {
     const answer = this.answers.get(keyOf(certificateDer, issuerDer));
     if (!answer || answer.expiresAt <= now.getTime()) return undefined;
     const { verdict } = answer;
-    if (verdict.status === 'good') return { status: 'good', detail: `OCSP: good (thisUpdate ${verdict.thisUpdate?.toISOString() ?? '?'})` };
+    if (verdict.status === 'good')
+      return { status: 'good', detail: `OCSP: good (thisUpdate ${verdict.thisUpdate?.toISOString() ?? '?'})` };
     if (verdict.status === 'revoked') {
       const revokedAt = verdict.revokedAt ?? now;
       return {
@@ -91,14 +97,24 @@ export class OcspCache {
       for (const url of OcspCache.responderUrls(certificateDer)) {
         const result = await this.client.query(url, request.der);
         if (result.kind === 'failed') continue;
-        verdict = evaluateOcspResponse({ responseDer: result.der, certId: request.certId, issuerDer, now, nonce, clockSkewSeconds: this.options.clockSkewSeconds });
+        verdict = evaluateOcspResponse({
+          responseDer: result.der,
+          certId: request.certId,
+          issuerDer,
+          now,
+          nonce,
+          clockSkewSeconds: this.options.clockSkewSeconds,
+        });
         if (verdict.status !== 'unknown') break;
       }
     } catch {
       verdict = undefined;
     }
     if (!verdict) return;
-    const until = verdict.status === 'unknown' ? now.getTime() + UNUSABLE_MS : Math.min(verdict.nextUpdate?.getTime() ?? Number.POSITIVE_INFINITY, now.getTime() + MAX_GOOD_MS);
+    const until =
+      verdict.status === 'unknown'
+        ? now.getTime() + UNUSABLE_MS
+        : Math.min(verdict.nextUpdate?.getTime() ?? Number.POSITIVE_INFINITY, now.getTime() + MAX_GOOD_MS);
     this.answers.set(key, { verdict, expiresAt: until });
     if (this.answers.size > this.options.maxEntries) {
       const oldest = this.answers.keys().next().value;

@@ -81,7 +81,8 @@ export class PeriodicRefresh<T> {
     }
     if (this.failure) {
       // The source is failing: serve what we hold, and try it again in the background once per interval.
-      if (!this.loading && now - this.failure.at >= Math.max(MIN_RETRY_MS, this.refreshSeconds * 1000)) this.inBackground(this.refresh().promise);
+      if (!this.loading && now - this.failure.at >= Math.max(MIN_RETRY_MS, this.refreshSeconds * 1000))
+        this.inBackground(this.refresh().promise);
       return held;
     }
     const loading = this.refresh();

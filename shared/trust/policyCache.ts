@@ -26,7 +26,10 @@ export interface PolicySnapshot {
  * The document kinds kept as lists in the configuration document, and the list each goes in.
  * Import, export and the management API iterate this list: a new kind is one entry here.
  */
-export const CONFIG_COLLECTIONS: readonly { readonly kind: ConfigKind; readonly list: 'apps' | 'policies' | 'locations' }[] = [
+export const CONFIG_COLLECTIONS: readonly {
+  readonly kind: ConfigKind;
+  readonly list: 'apps' | 'policies' | 'locations';
+}[] = [
   { kind: 'app', list: 'apps' },
   { kind: 'policy', list: 'policies' },
   { kind: 'location', list: 'locations' },
@@ -37,7 +40,11 @@ export const SETTINGS_ID = 'settings';
 
 /** The stored documents as one configuration document (what import/export exchange). */
 export function configurationDocument(documents: readonly StoredDocument[]): unknown {
-  const byKind = (kind: StoredDocument['kind']) => documents.filter((d) => d.kind === kind).sort((a, b) => a.id.localeCompare(b.id)).map((d) => d.document);
+  const byKind = (kind: StoredDocument['kind']) =>
+    documents
+      .filter((d) => d.kind === kind)
+      .sort((a, b) => a.id.localeCompare(b.id))
+      .map((d) => d.document);
   const lists = Object.fromEntries(CONFIG_COLLECTIONS.map(({ kind, list }) => [list, byKind(kind)]));
   return { schemaVersion: 1, ...lists, settings: migrateSettingsDocument(byKind('settings')[0] ?? {}) };
 }
@@ -47,16 +54,30 @@ export class PolicyCache {
   private readonly snapshot: PeriodicRefresh<PolicySnapshot>;
 
   constructor(store: PolicyStore, clock: Clock, refreshSeconds: number, options: RefreshOptions = {}) {
-    this.snapshot = new PeriodicRefresh(async (previous) => {
-      if (previous?.version === (await store.version())) return previous;
-      // One consistent read: the documents of one committed version, and that version.
-      const { version, documents } = await store.snapshot();
-      const validated = validatePolicyConfiguration(configurationDocument(documents));
-      if (!validated.ok) {
-        throw new StoreError('unavailable', `stored policy configuration is invalid: ${validated.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
-      }
-      return { configuration: validated.value, compiled: compilePolicyConfiguration(validated.value), needs: directoryNeedsOf(validated.value), documents, version };
-    }, clock, refreshSeconds, options);
+    this.snapshot = new PeriodicRefresh(
+      async (previous) => {
+        if (previous?.version === (await store.version())) return previous;
+        // One consistent read: the documents of one committed version, and that version.
+        const { version, documents } = await store.snapshot();
+        const validated = validatePolicyConfiguration(configurationDocument(documents));
+        if (!validated.ok) {
+          throw new StoreError(
+            'unavailable',
+            `stored policy configuration is invalid: ${validated.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
+          );
+        }
+        return {
+          configuration: validated.value,
+          compiled: compilePolicyConfiguration(validated.value),
+          needs: directoryNeedsOf(validated.value),
+          documents,
+          version,
+        };
+      },
+      clock,
+      refreshSeconds,
+      options,
+    );
   }
 
   /** The configuration in force; throws only when none could ever be loaded. */

@@ -30,7 +30,9 @@ export function thumbprintOf(certificate: ParsedCertificate): string {
 }
 
 /** Per-certificate revocation mode from the stored CAs' policies. */
-export function revocationModeResolver(cas: ReadonlyMap<string, TrustedCa>): (certificate: ParsedCertificate, issuer: ParsedCertificate) => RevocationMode {
+export function revocationModeResolver(
+  cas: ReadonlyMap<string, TrustedCa>,
+): (certificate: ParsedCertificate, issuer: ParsedCertificate) => RevocationMode {
   return (_certificate, issuer) => {
     const ca = cas.get(thumbprintOf(issuer));
     return ca ? validatorModeOf(ca.revocation) : 'preferred';
@@ -50,7 +52,11 @@ export function alertsOnUnknown(cas: ReadonlyMap<string, TrustedCa>, issuer: Par
  */
 export function crlUrlsOf(certificate: ParsedCertificate): string[] {
   const points = certificate.extensions.crlDistributionPoints?.points ?? [];
-  return points.flatMap((point) => (point.fullName ?? []).flatMap((name) => (name.kind === 'uniformResourceIdentifier' && name.value ? [name.value] : [])));
+  return points.flatMap((point) =>
+    (point.fullName ?? []).flatMap((name) =>
+      name.kind === 'uniformResourceIdentifier' && name.value ? [name.value] : [],
+    ),
+  );
 }
 
 /** Whether certgate fetches CRLs from this URL (http: and https: only). */
@@ -74,7 +80,9 @@ export function unsupportedCrlUrlNote(url: string): string {
  * The first CRL URL in an admin's `crlUrls` (as sent, before schema checks) whose scheme is not
  * http(s), so the API can answer `crl-url-unsupported` instead of a generic invalid URL.
  */
-export function firstUnsupportedCrlUrl(crlUrls: unknown): { readonly url: string; readonly scheme: string } | undefined {
+export function firstUnsupportedCrlUrl(
+  crlUrls: unknown,
+): { readonly url: string; readonly scheme: string } | undefined {
   if (!Array.isArray(crlUrls)) return undefined;
   for (const url of crlUrls) {
     if (typeof url !== 'string') continue;
@@ -89,7 +97,12 @@ export function firstUnsupportedCrlUrl(crlUrls: unknown): { readonly url: string
  * leaf names, those configured on the stored CAs on the path, and those their certificates name.
  * What a request waits for when a CRL was never fetched: not every CA's distribution points.
  */
-export function crlUrlsForPath(leaf: ParsedCertificate | undefined, pathThumbprints: readonly string[], cas: ReadonlyMap<string, TrustedCa>, anchors: readonly ParsedCertificate[]): string[] {
+export function crlUrlsForPath(
+  leaf: ParsedCertificate | undefined,
+  pathThumbprints: readonly string[],
+  cas: ReadonlyMap<string, TrustedCa>,
+  anchors: readonly ParsedCertificate[],
+): string[] {
   const onPath = new Set(pathThumbprints);
   const configured = pathThumbprints.flatMap((thumbprint) => cas.get(thumbprint)?.crlUrls ?? []);
   const named = anchors.filter((anchor) => onPath.has(thumbprintOf(anchor))).flatMap(crlUrlsOf);

@@ -63,7 +63,13 @@ export class StorageHealth {
     const { last, probing } = this;
     if (!last) return probing ? probing.promise : this.start(now).promise;
     if (probing && last.reachable && now - probing.startedAt >= (this.options.slowMs ?? 1_000)) {
-      return { reachable: false, problem: 'storage-slow', since: new Date(probing.startedAt).toISOString(), message: `the storage probe has had no answer for ${now - probing.startedAt} ms`, ...(last.checkedAt ? { checkedAt: last.checkedAt } : {}) };
+      return {
+        reachable: false,
+        problem: 'storage-slow',
+        since: new Date(probing.startedAt).toISOString(),
+        message: `the storage probe has had no answer for ${now - probing.startedAt} ms`,
+        ...(last.checkedAt ? { checkedAt: last.checkedAt } : {}),
+      };
     }
     return last;
   }
@@ -71,22 +77,29 @@ export class StorageHealth {
   private start(now: number): { readonly promise: Promise<StorageHealthReport>; readonly startedAt: number } {
     this.probeCount++;
     const started = performance.now();
-    const promise = this.probe().then(
-      (): StorageHealthReport => ({ reachable: true, checkedAt: this.clock.now().toISOString(), latencyMs: Math.round((performance.now() - started) * 10) / 10 }),
-      (error: unknown): StorageHealthReport => ({
-        reachable: false,
-        problem: this.options.classify?.(error) ?? 'storage-unreachable',
-        since: this.last && !this.last.reachable && this.last.since ? this.last.since : new Date(now).toISOString(),
-        checkedAt: this.clock.now().toISOString(),
-        message: messageOf(error),
-      }),
-    ).then((report) => {
-      if (this.last?.reachable !== report.reachable || this.last.problem !== report.problem) this.options.onChange?.(report);
-      this.last = report;
-      this.lastAt = this.clock.now().getTime();
-      this.probing = undefined;
-      return report;
-    });
+    const promise = this.probe()
+      .then(
+        (): StorageHealthReport => ({
+          reachable: true,
+          checkedAt: this.clock.now().toISOString(),
+          latencyMs: Math.round((performance.now() - started) * 10) / 10,
+        }),
+        (error: unknown): StorageHealthReport => ({
+          reachable: false,
+          problem: this.options.classify?.(error) ?? 'storage-unreachable',
+          since: this.last && !this.last.reachable && this.last.since ? this.last.since : new Date(now).toISOString(),
+          checkedAt: this.clock.now().toISOString(),
+          message: messageOf(error),
+        }),
+      )
+      .then((report) => {
+        if (this.last?.reachable !== report.reachable || this.last.problem !== report.problem)
+          this.options.onChange?.(report);
+        this.last = report;
+        this.lastAt = this.clock.now().getTime();
+        this.probing = undefined;
+        return report;
+      });
     this.probing = { promise, startedAt: now };
     return this.probing;
   }

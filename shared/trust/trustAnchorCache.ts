@@ -27,14 +27,28 @@ export class TrustAnchorCache {
   private readonly anchors: PeriodicRefresh<TrustAnchors>;
 
   constructor(cas: TrustedCaStore, clock: Clock, refreshSeconds: number, options: RefreshOptions = {}) {
-    this.anchors = new PeriodicRefresh(async (previous) => {
-      const enabled = (await cas.list()).filter((ca) => ca.enabled);
-      const version = enabled.map((ca) => `${ca.thumbprint}:${ca.etag}`).sort().join(',');
-      if (previous?.version === version) return previous;
-      const store = createTrustStore(enabled.map((ca) => ca.der));
-      const crlUrls = new Set([...enabled.flatMap((ca) => ca.crlUrls), ...store.anchors.flatMap(crlUrlsOf)]);
-      return { store, cas: enabled, byThumbprint: new Map(enabled.map((ca) => [ca.thumbprint, ca])), crlUrls: [...crlUrls], version };
-    }, clock, refreshSeconds, options);
+    this.anchors = new PeriodicRefresh(
+      async (previous) => {
+        const enabled = (await cas.list()).filter((ca) => ca.enabled);
+        const version = enabled
+          .map((ca) => `${ca.thumbprint}:${ca.etag}`)
+          .sort()
+          .join(',');
+        if (previous?.version === version) return previous;
+        const store = createTrustStore(enabled.map((ca) => ca.der));
+        const crlUrls = new Set([...enabled.flatMap((ca) => ca.crlUrls), ...store.anchors.flatMap(crlUrlsOf)]);
+        return {
+          store,
+          cas: enabled,
+          byThumbprint: new Map(enabled.map((ca) => [ca.thumbprint, ca])),
+          crlUrls: [...crlUrls],
+          version,
+        };
+      },
+      clock,
+      refreshSeconds,
+      options,
+    );
   }
 
   /** The trust anchors, refreshed when stale; throws only when none could ever be loaded. */

@@ -22,7 +22,10 @@ export interface VerdictCacheOptions {
   readonly failureSeconds: number;
 }
 
-/** Verdict keys by leaf byte array (identity; the bytes are never mutated after intake), with the chain they were computed for. */
+/**
+ * Verdict keys by leaf byte array (identity; the bytes are never mutated after intake), with the chain they were
+ * computed for.
+ */
 const keysByLeaf = new WeakMap<Uint8Array, { readonly chain: readonly Uint8Array[]; readonly key: string }>();
 
 /** A bounded LRU of validation results. */
@@ -30,13 +33,20 @@ export class VerdictCache {
   private entries = new Map<string, Entry>();
   private scope = '';
 
-  constructor(private readonly options: VerdictCacheOptions = { maxEntries: 10_000, successSeconds: 60, failureSeconds: 5 }) {}
+  constructor(
+    private readonly options: VerdictCacheOptions = { maxEntries: 10_000, successSeconds: 60, failureSeconds: 5 },
+  ) {}
 
   /** The cache key of a forwarded leaf and chain. */
   static keyOf(leaf: Uint8Array, chain: readonly Uint8Array[]): string {
     // The intake hands out the same (frozen) byte arrays for a repeated header: hash those once.
     const known = keysByLeaf.get(leaf);
-    if (known && known.chain.length === chain.length && known.chain.every((certificate, index) => certificate === chain[index])) return known.key;
+    if (
+      known &&
+      known.chain.length === chain.length &&
+      known.chain.every((certificate, index) => certificate === chain[index])
+    )
+      return known.key;
     const hash = createHash('sha256').update(leaf);
     for (const certificate of chain) hash.update(new Uint8Array([0])).update(certificate);
     const key = hash.digest('base64');

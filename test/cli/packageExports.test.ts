@@ -23,7 +23,12 @@ interface PackageJson {
 
 interface BuildConfig {
   readonly extends?: string;
-  readonly compilerOptions: { readonly outDir: string; readonly rootDir: string; readonly declaration?: boolean; readonly noEmit?: boolean };
+  readonly compilerOptions: {
+    readonly outDir: string;
+    readonly rootDir: string;
+    readonly declaration?: boolean;
+    readonly noEmit?: boolean;
+  };
   readonly include: readonly string[];
 }
 
@@ -31,7 +36,10 @@ const packageJson = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'ut
 const buildConfig = JSON.parse(readFileSync(join(REPO_ROOT, 'tsconfig.build.json'), 'utf8')) as BuildConfig;
 const outDir = posix.normalize(buildConfig.compilerOptions.outDir);
 
-/** The source file the build compiles to `distPath` (e.g. `./dist/shared/x/index.d.ts` → `shared/x/index.ts`), as tsc maps it with rootDir `.`. */
+/**
+ * The source file the build compiles to `distPath` (e.g. `./dist/shared/x/index.d.ts` → `shared/x/index.ts`), as tsc
+ * maps it with rootDir `.`.
+ */
 function sourceOf(distPath: string): string {
   const normalized = posix.normalize(distPath);
   expect(normalized.startsWith(`${outDir}/`), `${distPath} is not under the build outDir ${outDir}`).toBe(true);
@@ -93,16 +101,28 @@ describe('package.json exports: certgate/validation', () => {
       expect(existsSync(join(REPO_ROOT, module)), `${module} exists`).toBe(true);
       expect(isIncludedInBuild(module), `${module} is in the build`).toBe(true);
     }
-    for (const name of packages) expect(Object.keys(packageJson.dependencies), `${name} is a dependency`).toContain(name);
+    for (const name of packages)
+      expect(Object.keys(packageJson.dependencies), `${name} is a dependency`).toContain(name);
   });
 
   it('the module at the mapped source path is the validation API and validates', async () => {
     const url = pathToFileURL(join(REPO_ROOT, sourceOf((entry as { default: string }).default))).href;
     const api = (await import(url)) as typeof ValidationApi;
-    for (const name of ['validateCertificatePath', 'createTrustStore', 'parseCertificates', 'parseCrl', 'certificateSummary', 'isCertificateReason'] as const) {
+    for (const name of [
+      'validateCertificatePath',
+      'createTrustStore',
+      'parseCertificates',
+      'parseCrl',
+      'certificateSummary',
+      'isCertificateReason',
+    ] as const) {
       expect(typeof api[name], name).toBe('function');
     }
-    const result = api.validateCertificatePath({ leaf: 'not a certificate', trustStore: api.createTrustStore([]), time: new Date('2026-01-01T00:00:00Z') });
+    const result = api.validateCertificatePath({
+      leaf: 'not a certificate',
+      trustStore: api.createTrustStore([]),
+      time: new Date('2026-01-01T00:00:00Z'),
+    });
     expect({ ok: result.ok, reason: result.reason }).toEqual({ ok: false, reason: 'certificate-malformed' });
     expect(api.isCertificateReason(result.reason)).toBe(true);
   });
@@ -124,6 +144,7 @@ describe('package.json bin: certgate', () => {
     expect(modules).toContain('shared/cli/verifyCommand.ts');
     expect(modules).toContain('shared/cert/validation/index.ts');
     for (const module of modules) expect(isIncludedInBuild(module), `${module} is in the build`).toBe(true);
-    for (const name of packages) expect(Object.keys(packageJson.dependencies), `${name} is a dependency`).toContain(name);
+    for (const name of packages)
+      expect(Object.keys(packageJson.dependencies), `${name} is a dependency`).toContain(name);
   });
 });

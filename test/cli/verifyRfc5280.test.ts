@@ -28,12 +28,16 @@ async function write(name: string, der: Uint8Array): Promise<string> {
 beforeAll(async () => {
   base = await mkdtemp(join(tmpdir(), 'certgate-cli-rfc5280-'));
   // Policy mapping: CA 1 maps P1 → P2, the leaf asserts P2.
-  const mapped = await generatePath([{ name: 'CN=mapping CA', policies: [P1], mappings: [[P1, P2]] }], { policies: [P2] });
+  const mapped = await generatePath([{ name: 'CN=mapping CA', policies: [P1], mappings: [[P1, P2]] }], {
+    policies: [P2],
+  });
   await write('mapped-root.der', mapped.anchor.cert.der);
   await write('mapped-ca.der', mapped.cas[0]!.cert.der);
   await write('mapped-leaf.der', mapped.leaf.cert.der);
   // Mapping to anyPolicy (§6.1.4 (a)).
-  const toAny = await generatePath([{ name: 'CN=bad mapping CA', policies: [P1], mappings: [[P1, ANY_POLICY]] }], { policies: [P1] });
+  const toAny = await generatePath([{ name: 'CN=bad mapping CA', policies: [P1], mappings: [[P1, ANY_POLICY]] }], {
+    policies: [P1],
+  });
   await write('to-any-root.der', toAny.anchor.cert.der);
   await write('to-any-ca.der', toAny.cas[0]!.cert.der);
   await write('to-any-leaf.der', toAny.leaf.cert.der);
@@ -49,8 +53,15 @@ beforeAll(async () => {
   await write('pl-sub.der', sub.cert.der);
   await write('pl-leaf.der', leaf.cert.der);
   // A leaf of the issuing CA with a DSA key.
-  const template = await issue({ subject: 'CN=cli dsa leaf', issuer: issuing.credentials, extKeyUsage: ['clientAuth'] });
-  await write('dsa-leaf.der', await reissue(template.cert.der, { subjectKey: dsaKeyPair().publicKey, signer: issuing.keys.privateKey }));
+  const template = await issue({
+    subject: 'CN=cli dsa leaf',
+    issuer: issuing.credentials,
+    extKeyUsage: ['clientAuth'],
+  });
+  await write(
+    'dsa-leaf.der',
+    await reissue(template.cert.der, { subjectKey: dsaKeyPair().publicKey, signer: issuing.keys.privateKey }),
+  );
 });
 
 afterAll(async () => {
@@ -60,13 +71,26 @@ afterAll(async () => {
 async function run(argv: readonly string[]): Promise<{ exitCode: number; stdout: string; stderr: string }> {
   const stdout: string[] = [];
   const stderr: string[] = [];
-  const io: CommandIo = { stdout: { write: (text: string) => stdout.push(text) }, stderr: { write: (text: string) => stderr.push(text) } };
+  const io: CommandIo = {
+    stdout: { write: (text: string) => stdout.push(text) },
+    stderr: { write: (text: string) => stderr.push(text) },
+  };
   const exitCode = await main(argv, io);
   return { exitCode, stdout: stdout.join(''), stderr: stderr.join('') };
 }
 
 const TIME = NOW.toISOString();
-const mapped = (): string[] => ['verify', '--leaf', files['mapped-leaf.der']!, '--chain', files['mapped-ca.der']!, '--trust', files['mapped-root.der']!, '--time', TIME];
+const mapped = (): string[] => [
+  'verify',
+  '--leaf',
+  files['mapped-leaf.der']!,
+  '--chain',
+  files['mapped-ca.der']!,
+  '--trust',
+  files['mapped-root.der']!,
+  '--time',
+  TIME,
+];
 const pathLength = (): string[] => [
   'verify',
   '--leaf',
@@ -85,11 +109,39 @@ const pathLength = (): string[] => [
 
 describe('certgate verify: certificate policy options (RFC 5280 §6.1.1 inputs)', () => {
   it.each([
-    { label: 'defaults: valid, the user-constrained set is P1 (the anchor\'s domain)', extra: [], exitCode: 0, reason: 'certificate-valid', userConstrained: [P1] },
-    { label: '--policy P1 --explicit-policy: valid', extra: ['--policy', P1, '--explicit-policy'], exitCode: 0, reason: 'certificate-valid', userConstrained: [P1] },
-    { label: '--policy P2 --explicit-policy: P2 is only the leaf\'s domain, invalid', extra: ['--policy', P2, '--explicit-policy'], exitCode: 1, reason: 'certificate-policy-invalid' },
-    { label: '--inhibit-policy-mapping --explicit-policy: invalid', extra: ['--inhibit-policy-mapping', '--explicit-policy'], exitCode: 1, reason: 'certificate-policy-invalid' },
-    { label: '--inhibit-any-policy alone: still valid (no anyPolicy here)', extra: ['--inhibit-any-policy'], exitCode: 0, reason: 'certificate-valid', userConstrained: [P1] },
+    {
+      label: "defaults: valid, the user-constrained set is P1 (the anchor's domain)",
+      extra: [],
+      exitCode: 0,
+      reason: 'certificate-valid',
+      userConstrained: [P1],
+    },
+    {
+      label: '--policy P1 --explicit-policy: valid',
+      extra: ['--policy', P1, '--explicit-policy'],
+      exitCode: 0,
+      reason: 'certificate-valid',
+      userConstrained: [P1],
+    },
+    {
+      label: "--policy P2 --explicit-policy: P2 is only the leaf's domain, invalid",
+      extra: ['--policy', P2, '--explicit-policy'],
+      exitCode: 1,
+      reason: 'certificate-policy-invalid',
+    },
+    {
+      label: '--inhibit-policy-mapping --explicit-policy: invalid',
+      extra: ['--inhibit-policy-mapping', '--explicit-policy'],
+      exitCode: 1,
+      reason: 'certificate-policy-invalid',
+    },
+    {
+      label: '--inhibit-any-policy alone: still valid (no anyPolicy here)',
+      extra: ['--inhibit-any-policy'],
+      exitCode: 0,
+      reason: 'certificate-valid',
+      userConstrained: [P1],
+    },
   ])('$label', async ({ extra, exitCode, reason, userConstrained }) => {
     const result = await run([...mapped(), ...extra, '--json']);
     expect(result.stderr).toBe('');
@@ -117,7 +169,17 @@ describe('certgate verify: a rejected path names the RFC check that failed and t
   it.each([
     {
       label: 'policy mapping to anyPolicy: §6.1.4 (a) on the mapping CA',
-      args: () => ['verify', '--leaf', files['to-any-leaf.der']!, '--chain', files['to-any-ca.der']!, '--trust', files['to-any-root.der']!, '--time', TIME],
+      args: () => [
+        'verify',
+        '--leaf',
+        files['to-any-leaf.der']!,
+        '--chain',
+        files['to-any-ca.der']!,
+        '--trust',
+        files['to-any-root.der']!,
+        '--time',
+        TIME,
+      ],
       reason: 'certificate-policy-invalid',
       rule: 'RFC 5280 §6.1.4 (a)',
       certificate: 'intermediate[1]',
@@ -141,7 +203,17 @@ describe('certgate verify: a rejected path names the RFC check that failed and t
     },
     {
       label: 'a DSA key: §6.1.3 (a)(1) with the algorithm policy, on the leaf',
-      args: () => ['verify', '--leaf', files['dsa-leaf.der']!, '--chain', files['pl-issuing.der']!, '--trust', files['pl-root.der']!, '--time', TIME],
+      args: () => [
+        'verify',
+        '--leaf',
+        files['dsa-leaf.der']!,
+        '--chain',
+        files['pl-issuing.der']!,
+        '--trust',
+        files['pl-root.der']!,
+        '--time',
+        TIME,
+      ],
       reason: 'certificate-algorithm-dsa-refused',
       rule: 'RFC 5280 §6.1.3 (a)(1) with the certgate algorithm policy',
       certificate: 'leaf',

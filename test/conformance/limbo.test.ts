@@ -1,6 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { BASELINE_PATH, limboPath, loadLimbo, runConformance, type ConformanceBaseline } from '../../scripts/conformance.js';
+import {
+  BASELINE_PATH,
+  limboPath,
+  loadLimbo,
+  runConformance,
+  type ConformanceBaseline,
+} from '../../scripts/conformance.js';
 
 const path = limboPath();
 const available = existsSync(path);

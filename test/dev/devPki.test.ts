@@ -55,11 +55,18 @@ function parse(certificate: DevPkiCertificate): X509Certificate {
 
 function cdpUrls(pem: string): string[] {
   const extension = new x509.X509Certificate(pem).getExtension(x509.CRLDistributionPointsExtension);
-  return (extension?.distributionPoints ?? []).flatMap((point) => (point.distributionPoint?.fullName ?? []).map((name) => name.uniformResourceIdentifier ?? ''));
+  return (extension?.distributionPoints ?? []).flatMap((point) =>
+    (point.distributionPoint?.fullName ?? []).map((name) => name.uniformResourceIdentifier ?? ''),
+  );
 }
 
-/** The CA's public key as a WebCrypto key, via node:crypto (the library's own export picks the wrong hash for P-384). */
-function verificationKey(certificate: DevPkiCertificate, algorithm: webcrypto.EcKeyImportParams | webcrypto.RsaHashedImportParams): Promise<webcrypto.CryptoKey> {
+/**
+ * The CA's public key as a WebCrypto key, via node:crypto (the library's own export picks the wrong hash for P-384).
+ */
+function verificationKey(
+  certificate: DevPkiCertificate,
+  algorithm: webcrypto.EcKeyImportParams | webcrypto.RsaHashedImportParams,
+): Promise<webcrypto.CryptoKey> {
   const spki = parse(certificate).publicKey.export({ format: 'der', type: 'spki' });
   return webcrypto.subtle.importKey('spki', spki, algorithm, false, ['verify']);
 }
@@ -72,8 +79,18 @@ async function copyOf(source: string): Promise<string> {
 
 describe('dev PKI files', () => {
   const files = [
-    'ca-root.crt', 'ca-root.key', 'ca-intermediate.crt', 'ca-intermediate.key', 'ca-bundle.crt', 'ca-intermediate.crl', 'ca-root.crl',
-    'untrusted-root.crt', 'gateway.crt', 'gateway.key', 'gateway-chain.crt', 'README.txt',
+    'ca-root.crt',
+    'ca-root.key',
+    'ca-intermediate.crt',
+    'ca-intermediate.key',
+    'ca-bundle.crt',
+    'ca-intermediate.crl',
+    'ca-root.crl',
+    'untrusted-root.crt',
+    'gateway.crt',
+    'gateway.key',
+    'gateway-chain.crt',
+    'README.txt',
     ...DEV_PKI_CLIENT_NAMES.flatMap((name) => [`${name}.crt`, `${name}.key`]),
   ];
   it.each(files)('writes %s', (file) => {
@@ -82,7 +99,15 @@ describe('dev PKI files', () => {
 
   it('README lists every certificate file', async () => {
     const readme = await readFile(pki.readmePath, 'utf8');
-    for (const name of [...DEV_PKI_CLIENT_NAMES, 'gateway', 'untrusted-root', 'ca-root', 'ca-intermediate', 'ca-bundle', 'gateway-chain']) {
+    for (const name of [
+      ...DEV_PKI_CLIENT_NAMES,
+      'gateway',
+      'untrusted-root',
+      'ca-root',
+      'ca-intermediate',
+      'ca-bundle',
+      'gateway-chain',
+    ]) {
       expect(readme).toContain(`${name}.crt`);
     }
   });
@@ -111,7 +136,10 @@ describe('dev PKI certificate authorities', () => {
     expect(root.verify(root.publicKey)).toBe(true);
     expect(root.publicKey.asymmetricKeyType).toBe('rsa');
     expect(root.publicKey.asymmetricKeyDetails?.modulusLength).toBe(2048);
-    expect(new x509.X509Certificate(pki.root.certPem).signatureAlgorithm).toMatchObject({ name: 'RSASSA-PKCS1-v1_5', hash: { name: 'SHA-256' } });
+    expect(new x509.X509Certificate(pki.root.certPem).signatureAlgorithm).toMatchObject({
+      name: 'RSASSA-PKCS1-v1_5',
+      hash: { name: 'SHA-256' },
+    });
   });
 
   it('intermediate: ECDSA P-384 CA with path length 0, issued by the root', () => {
@@ -121,7 +149,9 @@ describe('dev PKI certificate authorities', () => {
     expect(intermediate.checkIssued(root)).toBe(true);
     expect(intermediate.verify(root.publicKey)).toBe(true);
     expect(intermediate.publicKey.asymmetricKeyDetails?.namedCurve).toBe('secp384r1');
-    expect(new x509.X509Certificate(pki.intermediate.certPem).getExtension(x509.BasicConstraintsExtension)?.pathLength).toBe(0);
+    expect(
+      new x509.X509Certificate(pki.intermediate.certPem).getExtension(x509.BasicConstraintsExtension)?.pathLength,
+    ).toBe(0);
   });
 
   it('the bundle holds the root and the intermediate, not the untrusted root', () => {
@@ -132,14 +162,38 @@ describe('dev PKI certificate authorities', () => {
 });
 
 describe('dev PKI client certificates', () => {
-  const table: { name: string; issuer: 'intermediate' | 'untrusted-root'; eku: string[]; notBefore: Date; notAfter: Date }[] = [
+  const table: {
+    name: string;
+    issuer: 'intermediate' | 'untrusted-root';
+    eku: string[];
+    notBefore: Date;
+    notAfter: Date;
+  }[] = [
     { name: 'alice', issuer: 'intermediate', eku: ['1.3.6.1.5.5.7.3.2'], notBefore: days(-1), notAfter: days(365) },
     { name: 'bob', issuer: 'intermediate', eku: ['1.3.6.1.5.5.7.3.2'], notBefore: days(-1), notAfter: days(365) },
     { name: 'revoked', issuer: 'intermediate', eku: ['1.3.6.1.5.5.7.3.2'], notBefore: days(-1), notAfter: days(365) },
     { name: 'expired', issuer: 'intermediate', eku: ['1.3.6.1.5.5.7.3.2'], notBefore: days(-395), notAfter: days(-30) },
-    { name: 'not-yet-valid', issuer: 'intermediate', eku: ['1.3.6.1.5.5.7.3.2'], notBefore: days(30), notAfter: days(395) },
-    { name: 'no-client-auth', issuer: 'intermediate', eku: ['1.3.6.1.5.5.7.3.1'], notBefore: days(-1), notAfter: days(365) },
-    { name: 'untrusted', issuer: 'untrusted-root', eku: ['1.3.6.1.5.5.7.3.2'], notBefore: days(-1), notAfter: days(365) },
+    {
+      name: 'not-yet-valid',
+      issuer: 'intermediate',
+      eku: ['1.3.6.1.5.5.7.3.2'],
+      notBefore: days(30),
+      notAfter: days(395),
+    },
+    {
+      name: 'no-client-auth',
+      issuer: 'intermediate',
+      eku: ['1.3.6.1.5.5.7.3.1'],
+      notBefore: days(-1),
+      notAfter: days(365),
+    },
+    {
+      name: 'untrusted',
+      issuer: 'untrusted-root',
+      eku: ['1.3.6.1.5.5.7.3.2'],
+      notBefore: days(-1),
+      notAfter: days(365),
+    },
   ];
   it.each(table)('$name: subject, SAN, EKU, validity and issuer', ({ name, issuer, eku, notBefore, notAfter }) => {
     const certificate = parse(user(name));
@@ -157,9 +211,12 @@ describe('dev PKI client certificates', () => {
     expect(keyUsage?.usages).toBe(x509.KeyUsageFlags.digitalSignature);
   });
 
-  it.each(table.filter((row) => row.issuer === 'intermediate'))('$name: CRL distribution point is the intermediate CRL', ({ name }) => {
-    expect(cdpUrls(user(name).certPem)).toEqual([`${CRL_BASE}/ca-intermediate.crl`]);
-  });
+  it.each(table.filter((row) => row.issuer === 'intermediate'))(
+    '$name: CRL distribution point is the intermediate CRL',
+    ({ name }) => {
+      expect(cdpUrls(user(name).certPem)).toEqual([`${CRL_BASE}/ca-intermediate.crl`]);
+    },
+  );
 
   it('untrusted is not issued by the trusted CAs', () => {
     const untrusted = parse(user('untrusted'));
@@ -236,7 +293,14 @@ describe('dev PKI reuse and regeneration', () => {
     const copy = await copyOf(dir);
     const bob = user('bob');
     const intermediate = await issuerCredentialsOf(pki.intermediate);
-    const nearExpiry = await issueCertificate({ subject: 'CN=bob, O=Contoso Dev', issuer: intermediate, keyAlgorithm: 'ecdsa-p256', notBefore: days(-300), notAfter: days(daysLeft), extKeyUsage: ['clientAuth'] });
+    const nearExpiry = await issueCertificate({
+      subject: 'CN=bob, O=Contoso Dev',
+      issuer: intermediate,
+      keyAlgorithm: 'ecdsa-p256',
+      notBefore: days(-300),
+      notAfter: days(daysLeft),
+      extKeyUsage: ['clientAuth'],
+    });
     await writeFile(join(copy, 'bob.crt'), nearExpiry.cert.pem);
     await writeFile(join(copy, 'bob.key'), nearExpiry.key);
     const again = await ensureDevPki({ dir: copy, crlBaseUrl: CRL_BASE, now: NOW });
@@ -247,7 +311,10 @@ describe('dev PKI reuse and regeneration', () => {
 
   it.each([
     { label: 'a missing key file', change: (copy: string) => unlink(join(copy, 'alice.key')) },
-    { label: 'a garbled certificate', change: (copy: string) => writeFile(join(copy, 'ca-intermediate.crt'), 'not a certificate') },
+    {
+      label: 'a garbled certificate',
+      change: (copy: string) => writeFile(join(copy, 'ca-intermediate.crt'), 'not a certificate'),
+    },
     { label: 'a missing manifest', change: (copy: string) => unlink(join(copy, 'dev-pki.json')) },
   ])('regenerates after $label', async ({ change }) => {
     const copy = await copyOf(dir);
@@ -275,7 +342,13 @@ describe('issueCertificate and issueCrl', () => {
     { keyAlgorithm: 'ed25519', keyType: 'ed25519' },
   ];
   it.each(algorithms)('a $keyAlgorithm CA issues a leaf that verifies and a CRL', async ({ keyAlgorithm, keyType }) => {
-    const ca = await issueCertificate({ subject: `CN=${keyAlgorithm} CA`, keyAlgorithm, notBefore: days(-1), notAfter: days(30), ca: { pathLength: 0 } });
+    const ca = await issueCertificate({
+      subject: `CN=${keyAlgorithm} CA`,
+      keyAlgorithm,
+      notBefore: days(-1),
+      notAfter: days(30),
+      ca: { pathLength: 0 },
+    });
     const leaf = await issueCertificate({
       subject: 'CN=leaf',
       issuer: ca.credentials,
@@ -293,7 +366,13 @@ describe('issueCertificate and issueCrl', () => {
     expect(leafCertificate.serialNumber).toBe('0A0B0C');
     expect(leafCertificate.keyUsage).toEqual(['1.3.6.1.5.5.7.3.2', '1.3.6.1.4.1.311.20.2.2']);
     expect(leafCertificate.subjectAltName).toBe('DNS:leaf.example, URI:urn:example:leaf, IP Address:10.0.0.1');
-    const crl = await issueCrl({ issuer: ca.credentials, revoked: [{ serial: '0a0b0c', date: NOW }], thisUpdate: NOW, nextUpdate: days(1), crlNumber: 7 });
+    const crl = await issueCrl({
+      issuer: ca.credentials,
+      revoked: [{ serial: '0a0b0c', date: NOW }],
+      thisUpdate: NOW,
+      nextUpdate: days(1),
+      crlNumber: 7,
+    });
     expect(crl.parsed.findRevoked('0a0b0c')).not.toBeNull();
     expect(crl.parsed.issuer).toBe(ca.cert.parsed.subject);
   });

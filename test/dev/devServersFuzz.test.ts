@@ -19,7 +19,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureDevPki, type DevPki } from '../../dev/pki/index.js';
-import { probeBytes, rawExchange, startDevServers, type DevServers, type RawAnswer, type RawTarget } from './devServersUnderTest.js';
+import {
+  probeBytes,
+  rawExchange,
+  startDevServers,
+  type DevServers,
+  type RawAnswer,
+  type RawTarget,
+} from './devServersUnderTest.js';
 
 /**
  * One malformed request. `mayReset`: the server may reset the connection before the client reads
@@ -45,7 +52,10 @@ function utf8(text: string): Buffer {
   return Buffer.from(text, 'utf8');
 }
 
-/** A request head: the request line, the headers given (Host first unless `headers` says otherwise), `Connection: close`. */
+/**
+ * A request head: the request line, the headers given (Host first unless `headers` says otherwise), `Connection:
+ * close`.
+ */
 function head(line: string | Buffer, headers: readonly (string | Buffer)[] = ['Host: 127.0.0.1']): Buffer {
   return bytesOf(line, CRLF, ...headers.flatMap((header) => [header, CRLF]), 'Connection: close', CRLF, CRLF);
 }
@@ -54,7 +64,22 @@ function onHost(label: string, host: string | Buffer, path = '/api/authorize/x')
   return { label: `Host ${label}`, bytes: head(`GET ${path} HTTP/1.1`, [bytesOf('Host: ', host)]) };
 }
 
-const PERCENT = ['%ZZ', '%', '%E0%A4%A', '%C0%AF', '%ED%A0%80', '%F8%88%80%80%80', '%00', '%2F', '%25', '%%', '%u0041', '%E2%82', 'a%2', '%FF%FE'];
+const PERCENT = [
+  '%ZZ',
+  '%',
+  '%E0%A4%A',
+  '%C0%AF',
+  '%ED%A0%80',
+  '%F8%88%80%80%80',
+  '%00',
+  '%2F',
+  '%25',
+  '%%',
+  '%u0041',
+  '%E2%82',
+  'a%2',
+  '%FF%FE',
+];
 
 const EXPLICIT: FuzzCase[] = [
   // Percent-encodings in every parameter kind (catch-all, required, optional), the query and unknown routes.
@@ -67,11 +92,18 @@ const EXPLICIT: FuzzCase[] = [
   { label: 'unknown route %ZZ', bytes: head('GET /api/nothing/%ZZ HTTP/1.1') },
   { label: 'root %ZZ', bytes: head('GET /%ZZ HTTP/1.1') },
   { label: 'HEAD %ZZ', bytes: head('HEAD /api/authorize/%ZZ HTTP/1.1') },
-  { label: 'POST %ZZ with a body', bytes: bytesOf(head('POST /api/upload/%ZZ HTTP/1.1', ['Host: 127.0.0.1', 'Content-Length: 3']), 'abc') },
+  {
+    label: 'POST %ZZ with a body',
+    bytes: bytesOf(head('POST /api/upload/%ZZ HTTP/1.1', ['Host: 127.0.0.1', 'Content-Length: 3']), 'abc'),
+  },
   { label: 'raw bytes 0xff in the path', bytes: head('GET /api/authorize/\xff\xfe HTTP/1.1') },
   { label: 'raw UTF-8 in the path', bytes: head(bytesOf('GET /api/items/', utf8('ä€𝄞'), ' HTTP/1.1')) },
   { label: 'very long path', bytes: head(`GET /api/authorize/${'a'.repeat(20_000)} HTTP/1.1`) },
-  { label: 'path over the head limit', bytes: head(`GET /api/authorize/${'%41'.repeat(15_000)} HTTP/1.1`), mayReset: true },
+  {
+    label: 'path over the head limit',
+    bytes: head(`GET /api/authorize/${'%41'.repeat(15_000)} HTTP/1.1`),
+    mayReset: true,
+  },
   // Hosts.
   onHost('a b', 'a b'),
   onHost('empty', ''),
@@ -135,92 +167,301 @@ const EXPLICIT: FuzzCase[] = [
   { label: 'TLS hello on plain HTTP', bytes: bytesOf('\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03', CRLF, CRLF) },
   { label: 'garbage line', bytes: bytesOf('\x00\x01\x02 hello', CRLF, CRLF) },
   // Headers.
-  ...['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf'].map((name) => ({ label: `header ${name}`, bytes: head('GET /api/authorize/x HTTP/1.1', ['Host: 127.0.0.1', `${name}: x`, `${name}: y`]) })),
-  { label: 'obs-text header value', bytes: head('GET /api/authorize/x HTTP/1.1', ['Host: 127.0.0.1', 'x-a: \xff\xfe\x80']) },
-  { label: 'control char in a header value', bytes: head('GET /api/authorize/x HTTP/1.1', ['Host: 127.0.0.1', 'x-a: a\x01b']) },
+  ...['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf'].map((name) => ({
+    label: `header ${name}`,
+    bytes: head('GET /api/authorize/x HTTP/1.1', ['Host: 127.0.0.1', `${name}: x`, `${name}: y`]),
+  })),
+  {
+    label: 'obs-text header value',
+    bytes: head('GET /api/authorize/x HTTP/1.1', ['Host: 127.0.0.1', 'x-a: \xff\xfe\x80']),
+  },
+  {
+    label: 'control char in a header value',
+    bytes: head('GET /api/authorize/x HTTP/1.1', ['Host: 127.0.0.1', 'x-a: a\x01b']),
+  },
   { label: 'space in a header name', bytes: head('GET /api/authorize/x HTTP/1.1', ['Host: 127.0.0.1', 'x a: b']) },
   { label: 'header without a colon', bytes: head('GET /api/authorize/x HTTP/1.1', ['Host: 127.0.0.1', 'garbage']) },
   { label: 'obs-fold', bytes: head('GET /api/authorize/x HTTP/1.1', ['Host: 127.0.0.1', 'x-a: b', ' folded']) },
-  { label: 'non-ASCII function key', bytes: head('GET /api/keyed/1 HTTP/1.1', ['Host: 127.0.0.1', 'x-functions-key: \xff']) },
-  { label: 'a 20 KiB header', bytes: head('GET /api/authorize/x HTTP/1.1', ['Host: 127.0.0.1', `x-big: ${'b'.repeat(20_000)}`]) },
-  { label: 'a 64 KiB header', bytes: head('GET /api/authorize/x HTTP/1.1', ['Host: 127.0.0.1', `x-big: ${'b'.repeat(64 * 1024)}`]), mayReset: true },
-  { label: '3000 headers', bytes: head('GET /api/authorize/x HTTP/1.1', ['Host: 127.0.0.1', ...Array.from({ length: 3000 }, (_, i) => `x-h${i % 10}: ${i}`)]) },
+  {
+    label: 'non-ASCII function key',
+    bytes: head('GET /api/keyed/1 HTTP/1.1', ['Host: 127.0.0.1', 'x-functions-key: \xff']),
+  },
+  {
+    label: 'a 20 KiB header',
+    bytes: head('GET /api/authorize/x HTTP/1.1', ['Host: 127.0.0.1', `x-big: ${'b'.repeat(20_000)}`]),
+  },
+  {
+    label: 'a 64 KiB header',
+    bytes: head('GET /api/authorize/x HTTP/1.1', ['Host: 127.0.0.1', `x-big: ${'b'.repeat(64 * 1024)}`]),
+    mayReset: true,
+  },
+  {
+    label: '3000 headers',
+    bytes: head('GET /api/authorize/x HTTP/1.1', [
+      'Host: 127.0.0.1',
+      ...Array.from({ length: 3000 }, (_, i) => `x-h${i % 10}: ${i}`),
+    ]),
+  },
   { label: 'Content-Length abc', bytes: head('POST /api/upload HTTP/1.1', ['Host: 127.0.0.1', 'Content-Length: abc']) },
-  { label: 'two Content-Lengths', bytes: bytesOf(head('POST /api/upload HTTP/1.1', ['Host: 127.0.0.1', 'Content-Length: 3', 'Content-Length: 4']), 'abcd') },
-  { label: 'Content-Length and chunked', bytes: bytesOf(head('POST /api/upload HTTP/1.1', ['Host: 127.0.0.1', 'Content-Length: 3', 'Transfer-Encoding: chunked']), '0\r\n\r\n') },
-  { label: 'Transfer-Encoding gzip', bytes: head('POST /api/upload HTTP/1.1', ['Host: 127.0.0.1', 'Transfer-Encoding: gzip']) },
-  { label: 'bad chunk size', bytes: bytesOf(head('POST /api/upload HTTP/1.1', ['Host: 127.0.0.1', 'Transfer-Encoding: chunked']), 'zz\r\nabc\r\n0\r\n\r\n') },
-  { label: 'bad chunk size, catch-all route', bytes: bytesOf(head('POST /api/authorize/x HTTP/1.1', ['Host: 127.0.0.1', 'Transfer-Encoding: chunked']), '3\r\nabc\r\nzz\r\n\r\n') },
-  { label: 'truncated body, then EOF', bytes: bytesOf(head('POST /api/upload HTTP/1.1', ['Host: 127.0.0.1', 'Content-Length: 100']), 'abc'), halfClose: true },
-  { label: 'truncated chunked body, then EOF', bytes: bytesOf(head('PUT /api/authorize/x HTTP/1.1', ['Host: 127.0.0.1', 'Transfer-Encoding: chunked']), '10\r\nabc'), halfClose: true },
-  { label: 'Expect: 100-continue', bytes: bytesOf(head('POST /api/upload/%ZZ HTTP/1.1', ['Host: 127.0.0.1', 'Expect: 100-continue', 'Content-Length: 3']), 'abc') },
+  {
+    label: 'two Content-Lengths',
+    bytes: bytesOf(
+      head('POST /api/upload HTTP/1.1', ['Host: 127.0.0.1', 'Content-Length: 3', 'Content-Length: 4']),
+      'abcd',
+    ),
+  },
+  {
+    label: 'Content-Length and chunked',
+    bytes: bytesOf(
+      head('POST /api/upload HTTP/1.1', ['Host: 127.0.0.1', 'Content-Length: 3', 'Transfer-Encoding: chunked']),
+      '0\r\n\r\n',
+    ),
+  },
+  {
+    label: 'Transfer-Encoding gzip',
+    bytes: head('POST /api/upload HTTP/1.1', ['Host: 127.0.0.1', 'Transfer-Encoding: gzip']),
+  },
+  {
+    label: 'bad chunk size',
+    bytes: bytesOf(
+      head('POST /api/upload HTTP/1.1', ['Host: 127.0.0.1', 'Transfer-Encoding: chunked']),
+      'zz\r\nabc\r\n0\r\n\r\n',
+    ),
+  },
+  {
+    label: 'bad chunk size, catch-all route',
+    bytes: bytesOf(
+      head('POST /api/authorize/x HTTP/1.1', ['Host: 127.0.0.1', 'Transfer-Encoding: chunked']),
+      '3\r\nabc\r\nzz\r\n\r\n',
+    ),
+  },
+  {
+    label: 'truncated body, then EOF',
+    bytes: bytesOf(head('POST /api/upload HTTP/1.1', ['Host: 127.0.0.1', 'Content-Length: 100']), 'abc'),
+    halfClose: true,
+  },
+  {
+    label: 'truncated chunked body, then EOF',
+    bytes: bytesOf(
+      head('PUT /api/authorize/x HTTP/1.1', ['Host: 127.0.0.1', 'Transfer-Encoding: chunked']),
+      '10\r\nabc',
+    ),
+    halfClose: true,
+  },
+  {
+    label: 'Expect: 100-continue',
+    bytes: bytesOf(
+      head('POST /api/upload/%ZZ HTTP/1.1', ['Host: 127.0.0.1', 'Expect: 100-continue', 'Content-Length: 3']),
+      'abc',
+    ),
+  },
   { label: 'Expect: bogus', bytes: head('GET /api/authorize/x HTTP/1.1', ['Host: 127.0.0.1', 'Expect: bogus']) },
-  { label: 'Upgrade: websocket', bytes: head('GET /api/authorize/%ZZ HTTP/1.1', ['Host: 127.0.0.1', 'Upgrade: websocket', 'Connection: Upgrade']) },
+  {
+    label: 'Upgrade: websocket',
+    bytes: head('GET /api/authorize/%ZZ HTTP/1.1', ['Host: 127.0.0.1', 'Upgrade: websocket', 'Connection: Upgrade']),
+  },
   // Clients that go away: before the answer, mid-body, while the function runs, mid-response.
   { label: 'reset right after the head', bytes: head('GET /api/authorize/x HTTP/1.1'), abandonAfterMs: 0 },
-  { label: 'reset mid-head', bytes: bytesOf('GET /api/authorize/x HTTP/1.1\r\nHost: 127.0.0.1\r\nx-a: '), abandonAfterMs: 5 },
-  { label: 'reset mid-body', bytes: bytesOf(head('POST /api/upload HTTP/1.1', ['Host: 127.0.0.1', 'Content-Length: 100000']), 'a'.repeat(5000)), abandonAfterMs: 5 },
-  { label: 'reset mid-chunked-body', bytes: bytesOf(head('POST /api/authorize/x HTTP/1.1', ['Host: 127.0.0.1', 'Transfer-Encoding: chunked']), '100\r\nabc'), abandonAfterMs: 5 },
-  { label: 'reset after a 100-continue', bytes: head('POST /api/upload HTTP/1.1', ['Host: 127.0.0.1', 'Expect: 100-continue', 'Content-Length: 10']), abandonAfterMs: 20 },
-  { label: 'reset mid-pipeline', bytes: bytesOf('GET /api/authorize/a HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n', head('GET /api/authorize/%ZZ HTTP/1.1')), abandonAfterMs: 1 },
-  { label: 'Upgrade: h2c', bytes: head('GET /api/authorize/x HTTP/1.1', ['Host: a b', 'Upgrade: h2c', 'Connection: Upgrade, HTTP2-Settings', 'HTTP2-Settings: AAMAAABkAAQAAP__']) },
+  {
+    label: 'reset mid-head',
+    bytes: bytesOf('GET /api/authorize/x HTTP/1.1\r\nHost: 127.0.0.1\r\nx-a: '),
+    abandonAfterMs: 5,
+  },
+  {
+    label: 'reset mid-body',
+    bytes: bytesOf(head('POST /api/upload HTTP/1.1', ['Host: 127.0.0.1', 'Content-Length: 100000']), 'a'.repeat(5000)),
+    abandonAfterMs: 5,
+  },
+  {
+    label: 'reset mid-chunked-body',
+    bytes: bytesOf(
+      head('POST /api/authorize/x HTTP/1.1', ['Host: 127.0.0.1', 'Transfer-Encoding: chunked']),
+      '100\r\nabc',
+    ),
+    abandonAfterMs: 5,
+  },
+  {
+    label: 'reset after a 100-continue',
+    bytes: head('POST /api/upload HTTP/1.1', ['Host: 127.0.0.1', 'Expect: 100-continue', 'Content-Length: 10']),
+    abandonAfterMs: 20,
+  },
+  {
+    label: 'reset mid-pipeline',
+    bytes: bytesOf('GET /api/authorize/a HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n', head('GET /api/authorize/%ZZ HTTP/1.1')),
+    abandonAfterMs: 1,
+  },
+  {
+    label: 'Upgrade: h2c',
+    bytes: head('GET /api/authorize/x HTTP/1.1', [
+      'Host: a b',
+      'Upgrade: h2c',
+      'Connection: Upgrade, HTTP2-Settings',
+      'HTTP2-Settings: AAMAAABkAAQAAP__',
+    ]),
+  },
 ];
 
 // Generated cases: fast-check, fixed seed. A plausible request (method, path, version, Host,
 // headers) with one to three parts broken, so that cases get past Node's parser and reach the
 // target checks, the routing and the functions, not only the parser.
-const plausibleSegment = fc.oneof(fc.stringMatching(/^[A-Za-z0-9._~-]{1,8}$/), fc.constantFrom('1', 'a', '%41', '%C3%A4', '%2F', '..', '.'));
+const plausibleSegment = fc.oneof(
+  fc.stringMatching(/^[A-Za-z0-9._~-]{1,8}$/),
+  fc.constantFrom('1', 'a', '%41', '%C3%A4', '%2F', '..', '.'),
+);
 const brokenSegment = fc.oneof(
   { weight: 8, arbitrary: fc.constantFrom(...PERCENT, '?code=%ZZ', '#', ';', '@', ':', '%2e%2e', '\\', '') },
   // Raw controls and non-ASCII: Node's parser refuses these, so they are fewer.
   { weight: 1, arbitrary: fc.string({ unit: 'binary-ascii', minLength: 1, maxLength: 6 }) },
   { weight: 1, arbitrary: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 3 }) },
 );
-const plausible = fc.record({
-  method: fc.constantFrom('GET', 'GET', 'GET', 'POST', 'HEAD', 'DELETE', 'PUT', 'OPTIONS'),
-  prefix: fc.constantFrom('/api/authorize/', '/api/items/', '/api/items/1/', '/api/keyed/', '/api/upload/', '/api/'),
-  segments: fc.array(plausibleSegment, { maxLength: 3 }),
-  version: fc.constantFrom('HTTP/1.1', 'HTTP/1.1', 'HTTP/1.0'),
-  hosts: fc.constantFrom(['127.0.0.1'], ['localhost:7071'], ['[::1]'], ['contoso.example']),
-  headers: fc.uniqueArray(fc.constantFrom('x-a: 1', 'Content-Length: 0', 'x-functions-key: fuzz', 'Accept: */*', 'Cookie: a=b'), { maxLength: 2 }),
-}).map((r): Plausible => ({ ...r, hosts: [...r.hosts] }));
-type Plausible = { method: string; prefix: string; segments: string[]; version: string; hosts: string[]; headers: string[] };
+const plausible = fc
+  .record({
+    method: fc.constantFrom('GET', 'GET', 'GET', 'POST', 'HEAD', 'DELETE', 'PUT', 'OPTIONS'),
+    prefix: fc.constantFrom('/api/authorize/', '/api/items/', '/api/items/1/', '/api/keyed/', '/api/upload/', '/api/'),
+    segments: fc.array(plausibleSegment, { maxLength: 3 }),
+    version: fc.constantFrom('HTTP/1.1', 'HTTP/1.1', 'HTTP/1.0'),
+    hosts: fc.constantFrom(['127.0.0.1'], ['localhost:7071'], ['[::1]'], ['contoso.example']),
+    headers: fc.uniqueArray(
+      fc.constantFrom('x-a: 1', 'Content-Length: 0', 'x-functions-key: fuzz', 'Accept: */*', 'Cookie: a=b'),
+      { maxLength: 2 },
+    ),
+  })
+  .map((r): Plausible => ({ ...r, hosts: [...r.hosts] }));
+type Plausible = {
+  method: string;
+  prefix: string;
+  segments: string[];
+  version: string;
+  hosts: string[];
+  headers: string[];
+};
 type Breakage = (request: Plausible) => Plausible;
 const breakage: fc.Arbitrary<Breakage> = fc.oneof(
-  { weight: 2, arbitrary: fc.constantFrom('TRACE', 'PROPFIND', 'M-SEARCH', 'PURGE', 'get', 'GETT', 'FOO', '', 'G\x00T', 'CONNECT').map((method): Breakage => (r) => ({ ...r, method })) },
-  { weight: 4, arbitrary: fc.tuple(brokenSegment, fc.nat()).map(([segment, at]): Breakage => (r) => ({ ...r, segments: r.segments.toSpliced(at % (r.segments.length + 1), 0, segment) })) },
-  { weight: 2, arbitrary: fc.constantFrom('', '*', '//', 'http://a b/', 'https://[::1/', 'api/authorize/', 'http://evil.example/api/authorize/', 'ftp://x/').map((prefix): Breakage => (r) => ({ ...r, prefix })) },
-  { weight: 1, arbitrary: fc.constantFrom('HTTP/1.2', 'HTTP/2.0', 'HTTP/0.9', 'http/1.1', 'HTTP/1.1 x', '').map((version): Breakage => (r) => ({ ...r, version })) },
-  { weight: 4, arbitrary: fc
-    .oneof(
-      { weight: 3, arbitrary: fc.constantFrom('a b', '', '[::1', '::1', 'a:b:c', 'a/b', '%41', '1.2.3.4.5', 'x'.repeat(3000), 'a\tb', 'a:99999', 'user@a', 'a,b', '[::1]:x', 'a\\b') },
-      { weight: 1, arbitrary: fc.string({ unit: 'binary-ascii', minLength: 1, maxLength: 12 }) },
-      { weight: 1, arbitrary: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 6 }) },
-    )
-    .chain((host) => fc.constantFrom<Breakage>((r) => ({ ...r, hosts: [host] }), (r) => ({ ...r, hosts: [...r.hosts, host] }), (r) => ({ ...r, hosts: [] }))) },
-  { weight: 4, arbitrary: fc
-    .tuple(
-      fc.constantFrom('x-a', '__proto__', 'constructor', 'toString', 'x-client-certificate', 'x-forwarded-for', 'x-functions-key', 'x a', '', 'Content-Length', 'Transfer-Encoding', 'Expect', 'Upgrade'),
-      fc.oneof(fc.constantFrom('abc', '-1', 'gzip', 'chunked, gzip', '100-continue', 'nope', 'websocket'), fc.stringMatching(/^[ -~]{0,12}$/), fc.string({ unit: 'binary', maxLength: 8 })),
-    )
-    .map(([name, value]): Breakage => (r) => ({ ...r, headers: [...r.headers, `${name}: ${value}`] })) },
+  {
+    weight: 2,
+    arbitrary: fc
+      .constantFrom('TRACE', 'PROPFIND', 'M-SEARCH', 'PURGE', 'get', 'GETT', 'FOO', '', 'G\x00T', 'CONNECT')
+      .map((method): Breakage => (r) => ({ ...r, method })),
+  },
+  {
+    weight: 4,
+    arbitrary: fc.tuple(brokenSegment, fc.nat()).map(([segment, at]): Breakage => (r) => ({
+      ...r,
+      segments: r.segments.toSpliced(at % (r.segments.length + 1), 0, segment),
+    })),
+  },
+  {
+    weight: 2,
+    arbitrary: fc
+      .constantFrom(
+        '',
+        '*',
+        '//',
+        'http://a b/',
+        'https://[::1/',
+        'api/authorize/',
+        'http://evil.example/api/authorize/',
+        'ftp://x/',
+      )
+      .map((prefix): Breakage => (r) => ({ ...r, prefix })),
+  },
+  {
+    weight: 1,
+    arbitrary: fc
+      .constantFrom('HTTP/1.2', 'HTTP/2.0', 'HTTP/0.9', 'http/1.1', 'HTTP/1.1 x', '')
+      .map((version): Breakage => (r) => ({ ...r, version })),
+  },
+  {
+    weight: 4,
+    arbitrary: fc
+      .oneof(
+        {
+          weight: 3,
+          arbitrary: fc.constantFrom(
+            'a b',
+            '',
+            '[::1',
+            '::1',
+            'a:b:c',
+            'a/b',
+            '%41',
+            '1.2.3.4.5',
+            'x'.repeat(3000),
+            'a\tb',
+            'a:99999',
+            'user@a',
+            'a,b',
+            '[::1]:x',
+            'a\\b',
+          ),
+        },
+        { weight: 1, arbitrary: fc.string({ unit: 'binary-ascii', minLength: 1, maxLength: 12 }) },
+        { weight: 1, arbitrary: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 6 }) },
+      )
+      .chain((host) =>
+        fc.constantFrom<Breakage>(
+          (r) => ({ ...r, hosts: [host] }),
+          (r) => ({ ...r, hosts: [...r.hosts, host] }),
+          (r) => ({ ...r, hosts: [] }),
+        ),
+      ),
+  },
+  {
+    weight: 4,
+    arbitrary: fc
+      .tuple(
+        fc.constantFrom(
+          'x-a',
+          '__proto__',
+          'constructor',
+          'toString',
+          'x-client-certificate',
+          'x-forwarded-for',
+          'x-functions-key',
+          'x a',
+          '',
+          'Content-Length',
+          'Transfer-Encoding',
+          'Expect',
+          'Upgrade',
+        ),
+        fc.oneof(
+          fc.constantFrom('abc', '-1', 'gzip', 'chunked, gzip', '100-continue', 'nope', 'websocket'),
+          fc.stringMatching(/^[ -~]{0,12}$/),
+          fc.string({ unit: 'binary', maxLength: 8 }),
+        ),
+      )
+      .map(([name, value]): Breakage => (r) => ({ ...r, headers: [...r.headers, `${name}: ${value}`] })),
+  },
 );
 /** CR and LF are left to the explicit cases: here they would only change where the head ends. */
 const line = (text: string) => utf8(text.replace(/[\r\n]/g, ' '));
-const generatedRequest = fc.tuple(plausible, fc.array(breakage, { minLength: 1, maxLength: 3 })).map(([base, breaks]) => {
-  const r = breaks.reduce((request, apply) => apply(request), base);
-  const requestLine = `${r.method} ${r.prefix}${r.segments.join('/')}${r.version === '' ? '' : ` ${r.version}`}`;
-  const headerLines = [...r.hosts.map((h) => `Host: ${h}`), ...r.headers];
-  return { label: `generated ${JSON.stringify([requestLine, ...headerLines].join(' | ')).slice(0, 240)}`, bytes: head(line(requestLine), headerLines.map(line)) };
-});
+const generatedRequest = fc
+  .tuple(plausible, fc.array(breakage, { minLength: 1, maxLength: 3 }))
+  .map(([base, breaks]) => {
+    const r = breaks.reduce((request, apply) => apply(request), base);
+    const requestLine = `${r.method} ${r.prefix}${r.segments.join('/')}${r.version === '' ? '' : ` ${r.version}`}`;
+    const headerLines = [...r.hosts.map((h) => `Host: ${h}`), ...r.headers];
+    return {
+      label: `generated ${JSON.stringify([requestLine, ...headerLines].join(' | ')).slice(0, 240)}`,
+      bytes: head(line(requestLine), headerLines.map(line)),
+    };
+  });
 const GENERATED: FuzzCase[] = fc.sample(generatedRequest, { seed: 20_240_610, numRuns: 160 });
 
-/** The final response (interim 1xx answers such as 100 Continue skipped): its status, the text from its status line, its body. */
+/**
+ * The final response (interim 1xx answers such as 100 Continue skipped): its status, the text from its status line, its
+ * body.
+ */
 function finalResponse(answer: RawAnswer): { status: number; text: string; body: string } {
   let text = `${answer.head}\r\n\r\n${answer.body}`;
   while (/^HTTP\/1\.[01] 1\d\d /.test(text)) text = text.slice(text.indexOf('\r\n\r\n') + 4);
   const split = text.indexOf('\r\n\r\n');
-  return { status: Number(/^HTTP\/1\.[01] (\d{3})/.exec(text)?.[1] ?? NaN), text, body: split >= 0 ? text.slice(split + 4) : '' };
+  return {
+    status: Number(/^HTTP\/1\.[01] (\d{3})/.exec(text)?.[1] ?? NaN),
+    text,
+    body: split >= 0 ? text.slice(split + 4) : '',
+  };
 }
 
 /** What is wrong with an answer, or undefined when it is an acceptable refusal. */
@@ -235,7 +476,8 @@ function problemWith(fuzz: FuzzCase, answer: RawAnswer): string | undefined {
   if (status === 400 && !fuzz.bytes.subarray(0, 5).equals(Buffer.from('HEAD '))) {
     try {
       const parsed = JSON.parse(body) as { error?: { code?: unknown; message?: unknown } };
-      if (typeof parsed.error?.code !== 'string' || typeof parsed.error.message !== 'string') return `400 without { error: { code, message } }: ${body.slice(0, 200)}`;
+      if (typeof parsed.error?.code !== 'string' || typeof parsed.error.message !== 'string')
+        return `400 without { error: { code, message } }: ${body.slice(0, 200)}`;
     } catch {
       return `400 without a JSON body: ${text.slice(0, 300)}`;
     }
@@ -249,7 +491,9 @@ let pkiArgs: [string, string, string];
 let servers: DevServers;
 const processFailures: string[] = [];
 const recordRejection = (reason: unknown) => {
-  processFailures.push(`unhandled rejection: ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`);
+  processFailures.push(
+    `unhandled rejection: ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`,
+  );
 };
 const recordException = (error: Error) => {
   processFailures.push(`uncaught exception: ${error.stack ?? error.message}`);
@@ -292,7 +536,9 @@ async function stillServing(targets: readonly RawTarget[], after: string): Promi
     }
     const expected = t.name === 'gateway' ? { ok: true, verification: 'NONE' } : { ok: true, verification: null };
     if (answer.status !== 200 || body.ok !== expected.ok || body.verification !== expected.verification) {
-      problems.push(`after ${after}: the ${t.name} answered a normal request with ${String(answer.status)} (${answer.ending}) ${answer.body.slice(0, 200)}`);
+      problems.push(
+        `after ${after}: the ${t.name} answered a normal request with ${String(answer.status)} (${answer.ending}) ${answer.body.slice(0, 200)}`,
+      );
     }
   }
   return problems;
@@ -303,7 +549,11 @@ async function expectStillServing(targets: readonly RawTarget[], after: string):
 }
 
 /** Sends every case to every target, `concurrency` at a time; a probe follows every batch. */
-async function fuzz(cases: readonly FuzzCase[], targets: readonly RawTarget[], concurrency = 12): Promise<{ failures: string[]; statuses: Record<string, Record<string, number>> }> {
+async function fuzz(
+  cases: readonly FuzzCase[],
+  targets: readonly RawTarget[],
+  concurrency = 12,
+): Promise<{ failures: string[]; statuses: Record<string, Record<string, number>> }> {
   const failures: string[] = [];
   const statuses: Record<string, Record<string, number>> = {};
   for (let start = 0; start < cases.length; start += concurrency) {
@@ -311,7 +561,10 @@ async function fuzz(cases: readonly FuzzCase[], targets: readonly RawTarget[], c
     await Promise.all(
       batch.flatMap((fuzzCase) =>
         targets.map(async (t) => {
-          const answer = await rawExchange(t, fuzzCase.bytes, { halfClose: fuzzCase.halfClose ?? false, ...(fuzzCase.abandonAfterMs === undefined ? {} : { abandonAfterMs: fuzzCase.abandonAfterMs }) });
+          const answer = await rawExchange(t, fuzzCase.bytes, {
+            halfClose: fuzzCase.halfClose ?? false,
+            ...(fuzzCase.abandonAfterMs === undefined ? {} : { abandonAfterMs: fuzzCase.abandonAfterMs }),
+          });
           const problem = problemWith(fuzzCase, answer);
           if (problem !== undefined) failures.push(`${t.name} ← ${fuzzCase.label}: ${problem}`);
           const seen = (statuses[t.name] ??= {});
@@ -323,7 +576,9 @@ async function fuzz(cases: readonly FuzzCase[], targets: readonly RawTarget[], c
       ),
     );
     failures.push(...(await stillServing(targets, `batch ${start / concurrency + 1} (${batch[0]?.label ?? ''} …)`)));
-    failures.push(...processFailures.splice(0).map((failure) => `batch ${start / concurrency + 1}: ${failure.slice(0, 400)}`));
+    failures.push(
+      ...processFailures.splice(0).map((failure) => `batch ${start / concurrency + 1}: ${failure.slice(0, 400)}`),
+    );
   }
   return { failures, statuses };
 }
@@ -336,8 +591,13 @@ describe('dev servers under malformed requests', () => {
   it(`${EXPLICIT.length} hand-written malformed requests: each a 4xx, the stack keeps serving`, async () => {
     const { failures, statuses } = await fuzz(EXPLICIT, targetsOf(servers.host.port, servers.gateway.port));
     expect(failures).toEqual([]);
-    // The cases reach every layer: the parser (400, 431), the target checks (400), routing (404), the functions (403), TRACE (405).
-    for (const name of ['host', 'gateway']) expect(Object.keys(statuses[name] ?? {}).map((key) => key.slice(0, 3)), name).toEqual(expect.arrayContaining(['400', '403', '404', '405', '431']));
+    // The cases reach every layer: the parser (400, 431), the target checks (400), routing (404), the functions (403),
+    // TRACE (405).
+    for (const name of ['host', 'gateway'])
+      expect(
+        Object.keys(statuses[name] ?? {}).map((key) => key.slice(0, 3)),
+        name,
+      ).toEqual(expect.arrayContaining(['400', '403', '404', '405', '431']));
   }, 180_000);
 
   it(`${GENERATED.length} generated malformed requests (fast-check, fixed seed): each a 4xx, the stack keeps serving`, async () => {
@@ -345,7 +605,16 @@ describe('dev servers under malformed requests', () => {
     expect(failures).toEqual([]);
     // Most cases get past Node's parser: to the target checks, the routing and the functions.
     for (const name of ['host', 'gateway']) {
-      expect(Object.keys(statuses[name] ?? {}), name).toEqual(expect.arrayContaining(['403', '404', '400 malformed-request', '400 invalid-host-header', '400 duplicate-host-header', '400 invalid-percent-encoding']));
+      expect(Object.keys(statuses[name] ?? {}), name).toEqual(
+        expect.arrayContaining([
+          '403',
+          '404',
+          '400 malformed-request',
+          '400 invalid-host-header',
+          '400 duplicate-host-header',
+          '400 invalid-percent-encoding',
+        ]),
+      );
     }
   }, 180_000);
 
@@ -362,7 +631,7 @@ describe('dev servers under malformed requests', () => {
   });
 });
 
-describe('dev servers in their own process (Node\'s default: an unhandled rejection ends it)', () => {
+describe("dev servers in their own process (Node's default: an unhandled rejection ends it)", () => {
   let child: ChildProcess | undefined;
   afterAll(async () => {
     if (child && child.exitCode === null) {
@@ -388,14 +657,17 @@ describe('dev servers in their own process (Node\'s default: an unhandled reject
       });
     });
     const targets = targetsOf(ports.host, ports.gateway);
-    const killers = EXPLICIT.filter((c) => /%ZZ|Host a b|TRACE|__proto__|constructor|truncated|bad chunk/.test(c.label));
+    const killers = EXPLICIT.filter((c) =>
+      /%ZZ|Host a b|TRACE|__proto__|constructor|truncated|bad chunk/.test(c.label),
+    );
     const failures: string[] = [];
     for (const killer of killers) {
       for (const t of targets) {
         const answer = await rawExchange(t, killer.bytes, { halfClose: killer.halfClose ?? false, timeoutMs: 3000 });
         const problem = problemWith(killer, answer);
         if (problem !== undefined) failures.push(`${t.name} ← ${killer.label}: ${problem}`);
-        if (child.exitCode !== null) failures.push(`the process ended (${String(child.exitCode)}) after ${t.name} ← ${killer.label}`);
+        if (child.exitCode !== null)
+          failures.push(`the process ended (${String(child.exitCode)}) after ${t.name} ← ${killer.label}`);
         if (child.exitCode !== null) break;
       }
       if (child.exitCode !== null) break;

@@ -9,7 +9,8 @@ import { ensureDevPki } from '../../dev/pki/index.js';
 import { startDevServers } from './devServersUnderTest.js';
 
 const [dir, crlBaseUrl, now] = process.argv.slice(2);
-if (dir === undefined || crlBaseUrl === undefined || now === undefined) throw new Error('usage: devServersProcess.ts <pki dir> <crl base url> <now>');
+if (dir === undefined || crlBaseUrl === undefined || now === undefined)
+  throw new Error('usage: devServersProcess.ts <pki dir> <crl base url> <now>');
 const pki = await ensureDevPki({ dir, crlBaseUrl, now: new Date(now) });
 const servers = await startDevServers(pki);
 process.stdout.write(`READY ${JSON.stringify({ host: servers.host.port, gateway: servers.gateway.port })}\n`);

@@ -34,33 +34,49 @@ function registerFunctions(): void {
     methods: ['GET'],
     authLevel: 'anonymous',
     route: 'probe',
-    handler: (request: HttpRequest) => ({ jsonBody: { ok: true, verification: request.headers.get('x-client-certificate-verification') } }),
+    handler: (request: HttpRequest) => ({
+      jsonBody: { ok: true, verification: request.headers.get('x-client-certificate-verification') },
+    }),
   });
   app.http('gate', {
     methods: ['GET', 'POST', 'HEAD', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE'],
     authLevel: 'anonymous',
     route: 'authorize/{*path}',
-    handler: (request: HttpRequest) => ({ status: 403, jsonBody: { decision: 'deny', path: request.params.path ?? null } }),
+    handler: (request: HttpRequest) => ({
+      status: 403,
+      jsonBody: { decision: 'deny', path: request.params.path ?? null },
+    }),
   });
   app.http('items', {
     methods: ['GET', 'DELETE'],
     authLevel: 'anonymous',
     route: 'items/{id}/{name?}',
-    handler: (request: HttpRequest) => ({ status: 404, jsonBody: { error: { code: 'item-not-found', message: `no item ${request.params.id ?? ''}` } } }),
+    handler: (request: HttpRequest) => ({
+      status: 404,
+      jsonBody: { error: { code: 'item-not-found', message: `no item ${request.params.id ?? ''}` } },
+    }),
   });
   app.http('keyed', { methods: ['GET'], authLevel: 'function', route: 'keyed/{id}', handler: () => ({ status: 204 }) });
   app.http('upload', {
     methods: ['POST', 'PUT'],
     authLevel: 'anonymous',
     route: 'upload/{id?}',
-    handler: async (request: HttpRequest) => ({ status: 422, jsonBody: { error: { code: 'upload-refused', message: `${(await request.text()).length} bytes refused` } } }),
+    handler: async (request: HttpRequest) => ({
+      status: 422,
+      jsonBody: { error: { code: 'upload-refused', message: `${(await request.text()).length} bytes refused` } },
+    }),
   });
 }
 
 /** Starts the host (port 0) and the gateway (port 0, passthrough) in front of it. */
 export async function startDevServers(pki: DevPki): Promise<DevServers> {
   registerFunctions();
-  const host = await startFunctionsHost({ functions: registeredFunctions(), port: 0, functionKeys: ['fuzz-function-key'], masterKey: 'fuzz-master-key' });
+  const host = await startFunctionsHost({
+    functions: registeredFunctions(),
+    port: 0,
+    functionKeys: ['fuzz-function-key'],
+    masterKey: 'fuzz-master-key',
+  });
   const gateway = await startLocalGateway({
     host: '127.0.0.1',
     port: 0,
@@ -105,12 +121,22 @@ export interface RawAnswer {
  * after a while), and collects what comes
  * back until the server closes the connection or `timeoutMs` passes.
  */
-export function rawExchange(target: RawTarget, bytes: Buffer, options: { timeoutMs?: number; halfClose?: boolean; abandonAfterMs?: number } = {}): Promise<RawAnswer> {
+export function rawExchange(
+  target: RawTarget,
+  bytes: Buffer,
+  options: { timeoutMs?: number; halfClose?: boolean; abandonAfterMs?: number } = {},
+): Promise<RawAnswer> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let ending: RawAnswer['ending'] = 'closed';
     const socket: Socket = target.tls
-      ? tlsConnect({ host: '127.0.0.1', port: target.port, ca: target.ca, servername: 'localhost', rejectUnauthorized: false })
+      ? tlsConnect({
+          host: '127.0.0.1',
+          port: target.port,
+          ca: target.ca,
+          servername: 'localhost',
+          rejectUnauthorized: false,
+        })
       : tcpConnect({ host: '127.0.0.1', port: target.port });
     const timer = setTimeout(() => {
       ending = 'timeout';
@@ -138,7 +164,12 @@ export function rawExchange(target: RawTarget, bytes: Buffer, options: { timeout
       const split = text.indexOf('\r\n\r\n');
       const head = split >= 0 ? text.slice(0, split) : text;
       const status = /^HTTP\/1\.[01] (\d{3})/.exec(head)?.[1];
-      resolve({ status: status === undefined ? undefined : Number(status), head, body: split >= 0 ? text.slice(split + 4) : '', ending });
+      resolve({
+        status: status === undefined ? undefined : Number(status),
+        head,
+        body: split >= 0 ? text.slice(split + 4) : '',
+        ending,
+      });
     });
   });
 }

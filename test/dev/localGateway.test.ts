@@ -55,7 +55,13 @@ beforeAll(async () => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      const echo: Echo = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, rawHeaders: req.rawHeaders, body: Buffer.concat(chunks).toString('utf8') };
+      const echo: Echo = {
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        rawHeaders: req.rawHeaders,
+        body: Buffer.concat(chunks).toString('utf8'),
+      };
       res.writeHead(200, { 'content-type': 'application/json', 'x-upstream': 'echo' });
       res.end(JSON.stringify(echo));
     });
@@ -91,7 +97,11 @@ async function gateway(options: Partial<LocalGatewayOptions> = {}): Promise<Loca
   return started;
 }
 
-function send(target: LocalGateway, client: string | undefined, init: { path?: string; method?: string; headers?: Record<string, string | string[]>; body?: string } = {}): Promise<Answer> {
+function send(
+  target: LocalGateway,
+  client: string | undefined,
+  init: { path?: string; method?: string; headers?: Record<string, string | string[]>; body?: string } = {},
+): Promise<Answer> {
   const certificate = client === undefined ? undefined : pki.users[client];
   if (client !== undefined && !certificate) throw new Error(`dev PKI has no ${client}`);
   return new Promise((resolve, reject) => {
@@ -133,7 +143,12 @@ function received(echo: Echo, name: string): string[] {
 }
 
 function asForwardedRequest(echo: Echo) {
-  return { headers: { get: (name: string) => (received(echo, name).length > 0 ? received(echo, name).join(', ') : null), getAll: (name: string) => received(echo, name) } };
+  return {
+    headers: {
+      get: (name: string) => (received(echo, name).length > 0 ? received(echo, name).join(', ') : null),
+      getAll: (name: string) => received(echo, name),
+    },
+  };
 }
 
 describe('local gateway, App Gateway format, passthrough', () => {
@@ -144,7 +159,9 @@ describe('local gateway, App Gateway format, passthrough', () => {
 
   it('forwards alice with her certificate encoded as App Gateway does, SUCCESS and the secret', async () => {
     const echo = echoOf(await send(target, 'alice'));
-    const expected = encodeForwardedCertificate('app-gateway', pki.users.alice!.certDer, [], { verification: { status: 'success' } });
+    const expected = encodeForwardedCertificate('app-gateway', pki.users.alice!.certDer, [], {
+      verification: { status: 'success' },
+    });
     expect(received(echo, 'x-client-certificate')).toEqual([expected['X-Client-Certificate']]);
     expect(decodeURIComponent(received(echo, 'x-client-certificate')[0] ?? '')).toBe(pki.users.alice!.certPem);
     expect(received(echo, 'x-client-certificate-verification')).toEqual(['SUCCESS']);
@@ -156,7 +173,9 @@ describe('local gateway, App Gateway format, passthrough', () => {
 
   it('the intake accepts what the gateway forwarded and finds alice as the leaf', async () => {
     const echo = echoOf(await send(target, 'alice'));
-    const result = readForwardedCertificate(asForwardedRequest(echo), [{ kind: 'app-gateway', secrets: [SECRET], secretHeader: SECRET_HEADER }]);
+    const result = readForwardedCertificate(asForwardedRequest(echo), [
+      { kind: 'app-gateway', secrets: [SECRET], secretHeader: SECRET_HEADER },
+    ]);
     expect(result.kind).toBe('present');
     if (result.kind === 'present') {
       expect(Buffer.from(result.leaf).equals(Buffer.from(pki.users.alice!.certDer))).toBe(true);
@@ -171,16 +190,26 @@ describe('local gateway, App Gateway format, passthrough', () => {
     expect(received(echo, SECRET_HEADER)).toEqual([SECRET]);
   });
 
-  it.each(['untrusted', 'expired', 'not-yet-valid'])('%s: FAILED:<reason>, still forwarded with the certificate', async (name) => {
-    const echo = echoOf(await send(target, name));
-    const [verification] = received(echo, 'x-client-certificate-verification');
-    expect(verification).toMatch(/^FAILED:.+/);
-    expect(decodeURIComponent(received(echo, 'x-client-certificate')[0] ?? '')).toBe(pki.users[name]!.certPem);
-  });
+  it.each(['untrusted', 'expired', 'not-yet-valid'])(
+    '%s: FAILED:<reason>, still forwarded with the certificate',
+    async (name) => {
+      const echo = echoOf(await send(target, name));
+      const [verification] = received(echo, 'x-client-certificate-verification');
+      expect(verification).toMatch(/^FAILED:.+/);
+      expect(decodeURIComponent(received(echo, 'x-client-certificate')[0] ?? '')).toBe(pki.users[name]!.certPem);
+    },
+  );
 
   it('forwards method, path with query, body and ordinary headers; streams the response back', async () => {
     const body = JSON.stringify({ activity: 'download', file: 'report.pdf' }).repeat(200);
-    const echo = echoOf(await send(target, 'bob', { method: 'POST', path: '/api/session/download?file=a%20b', headers: { 'content-type': 'application/json', 'x-custom': 'kept', 'user-agent': 'certgate-test' }, body }));
+    const echo = echoOf(
+      await send(target, 'bob', {
+        method: 'POST',
+        path: '/api/session/download?file=a%20b',
+        headers: { 'content-type': 'application/json', 'x-custom': 'kept', 'user-agent': 'certgate-test' },
+        body,
+      }),
+    );
     expect(echo.method).toBe('POST');
     expect(echo.url).toBe('/api/session/download?file=a%20b');
     expect(echo.body).toBe(body);
@@ -188,7 +217,7 @@ describe('local gateway, App Gateway format, passthrough', () => {
     expect(received(echo, 'user-agent')).toEqual(['certgate-test']);
   });
 
-  describe('forged headers are stripped; the gateway\'s own values win', () => {
+  describe("forged headers are stripped; the gateway's own values win", () => {
     const forgedNames = [
       ...new Set([
         ...GATEWAY_KINDS.flatMap((kind) => Object.values(DEFAULT_HEADER_NAMES[kind])),
@@ -206,7 +235,12 @@ describe('local gateway, App Gateway format, passthrough', () => {
       ]),
     ];
     // Mixed case and repeated, as an attacker would send them.
-    const forged = Object.fromEntries(forgedNames.map((name, index) => [index % 2 === 0 ? name.toUpperCase() : name.toLowerCase(), ['forged-1', 'forged-2']]));
+    const forged = Object.fromEntries(
+      forgedNames.map((name, index) => [
+        index % 2 === 0 ? name.toUpperCase() : name.toLowerCase(),
+        ['forged-1', 'forged-2'],
+      ]),
+    );
 
     it.each([
       { label: 'with alice', client: 'alice', verification: 'SUCCESS' },
@@ -214,7 +248,10 @@ describe('local gateway, App Gateway format, passthrough', () => {
     ])('$label', async ({ client, verification }) => {
       const echo = echoOf(await send(target, client, { headers: { ...forged, 'x-custom': 'kept' } }));
       for (const name of forgedNames) {
-        expect(received(echo, name).filter((value) => value.startsWith('forged')), name).toEqual([]);
+        expect(
+          received(echo, name).filter((value) => value.startsWith('forged')),
+          name,
+        ).toEqual([]);
       }
       expect(received(echo, 'x-client-certificate-verification')).toEqual([verification]);
       expect(received(echo, SECRET_HEADER)).toEqual([SECRET]);
@@ -232,13 +269,19 @@ describe('local gateway, App Gateway format, passthrough', () => {
 });
 
 describe('local gateway, every format the intake reads', () => {
-  it.each(GATEWAY_KINDS.map((kind) => ({ kind })))('$kind: the intake decodes alice from what the gateway forwarded', async ({ kind }: { kind: GatewayKind }) => {
-    const target = await gateway({ format: kind });
-    const echo = echoOf(await send(target, 'alice'));
-    const result = readForwardedCertificate(asForwardedRequest(echo), [{ kind, secrets: [SECRET], secretHeader: SECRET_HEADER }]);
-    expect(result.kind).toBe('present');
-    if (result.kind === 'present') expect(Buffer.from(result.leaf).equals(Buffer.from(pki.users.alice!.certDer))).toBe(true);
-  });
+  it.each(GATEWAY_KINDS.map((kind) => ({ kind })))(
+    '$kind: the intake decodes alice from what the gateway forwarded',
+    async ({ kind }: { kind: GatewayKind }) => {
+      const target = await gateway({ format: kind });
+      const echo = echoOf(await send(target, 'alice'));
+      const result = readForwardedCertificate(asForwardedRequest(echo), [
+        { kind, secrets: [SECRET], secretHeader: SECRET_HEADER },
+      ]);
+      expect(result.kind).toBe('present');
+      if (result.kind === 'present')
+        expect(Buffer.from(result.leaf).equals(Buffer.from(pki.users.alice!.certDer))).toBe(true);
+    },
+  );
 });
 
 describe('local gateway, strict mode', () => {
@@ -302,9 +345,18 @@ describe('local gateway, malformed input (answered, never a crash)', () => {
   /** Writes raw bytes over TLS (no client certificate) and reads until the gateway closes the connection. */
   function rawTls(bytes: string): Promise<string> {
     return new Promise((resolve, reject) => {
-      const socket = tlsConnect({ host: '127.0.0.1', port: target.port, ca: pki.root.certPem, servername: 'localhost', rejectUnauthorized: false }, () => {
-        socket.write(bytes, 'latin1');
-      });
+      const socket = tlsConnect(
+        {
+          host: '127.0.0.1',
+          port: target.port,
+          ca: pki.root.certPem,
+          servername: 'localhost',
+          rejectUnauthorized: false,
+        },
+        () => {
+          socket.write(bytes, 'latin1');
+        },
+      );
       const chunks: Buffer[] = [];
       socket.on('data', (chunk: Buffer) => chunks.push(chunk));
       socket.on('error', reject);
@@ -333,7 +385,9 @@ describe('local gateway, malformed input (answered, never a crash)', () => {
   }
 
   it('headers named like Object.prototype members are forwarded as ordinary headers', async () => {
-    const answer = await rawTls('GET /api/authorize HTTP/1.1\r\nHost: 127.0.0.1\r\n__proto__: p\r\nconstructor: c\r\nconstructor: d\r\nConnection: close\r\n\r\n');
+    const answer = await rawTls(
+      'GET /api/authorize HTTP/1.1\r\nHost: 127.0.0.1\r\n__proto__: p\r\nconstructor: c\r\nconstructor: d\r\nConnection: close\r\n\r\n',
+    );
     expect(answer).toMatch(/^HTTP\/1\.1 200 /);
     const echo = bodyOf(answer) as Echo;
     expect(received(echo, '__proto__')).toEqual(['p']);
@@ -341,20 +395,32 @@ describe('local gateway, malformed input (answered, never a crash)', () => {
   });
 
   it('an absolute-form target is forwarded in origin form; one naming another authority is refused', async () => {
-    const same = await rawTls(`GET https://127.0.0.1:${target.port}/api/authorize?x=1 HTTP/1.1\r\nHost: 127.0.0.1:${target.port}\r\nConnection: close\r\n\r\n`);
+    const same = await rawTls(
+      `GET https://127.0.0.1:${target.port}/api/authorize?x=1 HTTP/1.1\r\nHost: 127.0.0.1:${target.port}\r\nConnection: close\r\n\r\n`,
+    );
     expect(same).toMatch(/^HTTP\/1\.1 200 /);
     expect((bodyOf(same) as Echo).url).toBe('/api/authorize?x=1');
-    const other = await rawTls('GET http://evil.example/api/authorize HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n');
+    const other = await rawTls(
+      'GET http://evil.example/api/authorize HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n',
+    );
     expect(other).toMatch(/^HTTP\/1\.1 400 /);
     expect(bodyOf(other)).toMatchObject({ error: { code: 'host-header-mismatch' } });
   });
 
   it.each([
     { label: 'Host a b', request: 'GET /api/authorize HTTP/1.1\r\nHost: a b\r\n', code: 'invalid-host-header' },
-    { label: 'two Hosts', request: 'GET /api/authorize HTTP/1.1\r\nHost: 127.0.0.1\r\nHost: evil.example\r\n', code: 'duplicate-host-header' },
+    {
+      label: 'two Hosts',
+      request: 'GET /api/authorize HTTP/1.1\r\nHost: 127.0.0.1\r\nHost: evil.example\r\n',
+      code: 'duplicate-host-header',
+    },
     { label: 'no Host', request: 'GET /api/authorize HTTP/1.1\r\n', code: 'missing-host-header' },
     { label: 'asterisk target', request: 'GET * HTTP/1.1\r\nHost: 127.0.0.1\r\n', code: 'invalid-request-target' },
-    { label: 'unknown method', request: 'FOO /api/authorize HTTP/1.1\r\nHost: 127.0.0.1\r\n', code: 'malformed-request' },
+    {
+      label: 'unknown method',
+      request: 'FOO /api/authorize HTTP/1.1\r\nHost: 127.0.0.1\r\n',
+      code: 'malformed-request',
+    },
     { label: 'HTTP/9.9', request: 'GET /api/authorize HTTP/9.9\r\nHost: 127.0.0.1\r\n', code: 'malformed-request' },
   ])('$label → 400 $code from the gateway itself, nothing forwarded', async ({ request, code }) => {
     const answer = await rawTls(`${request}Connection: close\r\n\r\n`);
@@ -363,8 +429,12 @@ describe('local gateway, malformed input (answered, never a crash)', () => {
     expect(bodyOf(answer)).toMatchObject({ error: { code, message: expect.any(String) } });
   });
 
-  it('a head over Node\'s limit → 431; CONNECT → 405; the gateway keeps serving', async () => {
-    expect(await rawTls(`GET /api/authorize HTTP/1.1\r\nHost: 127.0.0.1\r\nx-big: ${'b'.repeat(20_000)}\r\nConnection: close\r\n\r\n`)).toMatch(/^HTTP\/1\.1 431 /);
+  it("a head over Node's limit → 431; CONNECT → 405; the gateway keeps serving", async () => {
+    expect(
+      await rawTls(
+        `GET /api/authorize HTTP/1.1\r\nHost: 127.0.0.1\r\nx-big: ${'b'.repeat(20_000)}\r\nConnection: close\r\n\r\n`,
+      ),
+    ).toMatch(/^HTTP\/1\.1 431 /);
     expect(await rawTls('CONNECT 127.0.0.1:443 HTTP/1.1\r\nHost: 127.0.0.1:443\r\n\r\n')).toMatch(/^HTTP\/1\.1 405 /);
     expect((await send(target, 'alice')).status).toBe(200);
   });

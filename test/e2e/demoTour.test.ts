@@ -30,9 +30,16 @@ describe('the tour with the demo policies', () => {
   });
 
   it('the Conditional Access posture report, from the Graph stand-in, matches the demo apps', async () => {
-    const res = await fetch(`${stack.hostUrl}/api/manage/posture`, { method: 'POST', headers: { 'x-functions-key': stack.functionKey, authorization: `Bearer ${stack.tokens.adminToken}` } });
+    const res = await fetch(`${stack.hostUrl}/api/manage/posture`, {
+      method: 'POST',
+      headers: { 'x-functions-key': stack.functionKey, authorization: `Bearer ${stack.tokens.adminToken}` },
+    });
     expect(res.status).toBe(200);
-    const report = (await res.json()) as { summary: { status: string }; protectedApps: { appId: string; coverage: string; routedBy: string[]; withoutSessionControl: string[] }[]; unidentifiedApps: { reason: string }[] };
+    const report = (await res.json()) as {
+      summary: { status: string };
+      protectedApps: { appId: string; coverage: string; routedBy: string[]; withoutSessionControl: string[] }[];
+      unidentifiedApps: { reason: string }[];
+    };
     expect(report.summary.status).toBe('complete');
     const portal = report.protectedApps.find((app) => app.appId === CONTOSO_PORTAL_APP_ID);
     expect(portal).toMatchObject({ coverage: 'full' });
@@ -42,7 +49,9 @@ describe('the tour with the demo policies', () => {
     expect(report.protectedApps.map((app) => app.appId)).toContain(VENDOR_ADMIN_APP_ID);
     // Every app a demo policy names is registered with its Entra app id: only the all-apps policies stay unidentified.
     expect(new Set(report.unidentifiedApps.map((app) => app.reason))).toEqual(new Set(['all-apps']));
-    const latest = await fetch(`${stack.hostUrl}/api/manage/posture`, { headers: { 'x-functions-key': stack.functionKey, authorization: `Bearer ${stack.tokens.adminToken}` } });
+    const latest = await fetch(`${stack.hostUrl}/api/manage/posture`, {
+      headers: { 'x-functions-key': stack.functionKey, authorization: `Bearer ${stack.tokens.adminToken}` },
+    });
     expect(latest.status).toBe(200);
   });
 });

@@ -55,7 +55,11 @@ describe.each(GATEWAY_KINDS.map((kind) => ({ kind })))('through a $kind gateway'
     for (const scenario of scenarios) {
       const client = scenario.client ? stack.pki.users[scenario.client] : undefined;
       const { status, body } = await gatewayRequest(viaThisGateway, '/api/authorize', client);
-      expect({ kind, client: scenario.client, status }).toEqual({ kind, client: scenario.client, status: scenario.status });
+      expect({ kind, client: scenario.client, status }).toEqual({
+        kind,
+        client: scenario.client,
+        status: scenario.status,
+      });
       expect(body).toMatchObject({ reasons: expect.arrayContaining(scenario.reasons) });
     }
   });

@@ -13,46 +13,74 @@ const secret = 'forwarded-facts-gateway-secret-0123456789';
 const key = () => ({ 'x-functions-key': stack.functionKey, authorization: `Bearer ${stack.tokens.adminToken}` });
 
 beforeAll(async () => {
-  stack = await startEphemeralStack('forwardedfacts', { CERTGATE_GATEWAY_SECRETS: secret, CERTGATE_TRUSTED_PROXIES: '127.0.0.1/32', CERTGATE_CONFIG_REFRESH_SECONDS: '0' });
+  stack = await startEphemeralStack('forwardedfacts', {
+    CERTGATE_GATEWAY_SECRETS: secret,
+    CERTGATE_TRUSTED_PROXIES: '127.0.0.1/32',
+    CERTGATE_CONFIG_REFRESH_SECONDS: '0',
+  });
 }, 120_000);
 afterAll(async () => {
   await stack.close();
 });
 
 async function manage(method: string, path: string, body: unknown) {
-  const res = await fetch(`${stack.hostUrl}/api/manage/${path}`, { method, headers: { ...key(), 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(`${stack.hostUrl}/api/manage/${path}`, {
+    method,
+    headers: { ...key(), 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   return res.status;
 }
 
 /** GET /api/authorize over node:http (fetch will not send a Host header other than the URL's). */
-function authorize(headers: Record<string, string>): Promise<{ status: number; body: { decision: string; reasons: string[] } }> {
+function authorize(
+  headers: Record<string, string>,
+): Promise<{ status: number; body: { decision: string; reasons: string[] } }> {
   return new Promise((resolve, reject) => {
     // Host names the app directly: without proof X-Forwarded-Host is dropped too, and the app must still resolve.
-    const request = http.get(`${stack.hostUrl}/api/authorize`, { headers: { accept: 'application/json', host: 'portal.contoso.example', ...headers } }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => {
-        chunks.push(chunk);
-      });
-      response.on('end', () => {
-        resolve({ status: response.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as { decision: string; reasons: string[] } });
-      });
-      response.on('error', reject);
-    });
+    const request = http.get(
+      `${stack.hostUrl}/api/authorize`,
+      { headers: { accept: 'application/json', host: 'portal.contoso.example', ...headers } },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => {
+          chunks.push(chunk);
+        });
+        response.on('end', () => {
+          resolve({
+            status: response.statusCode ?? 0,
+            body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as { decision: string; reasons: string[] },
+          });
+        });
+        response.on('error', reject);
+      },
+    );
     request.on('error', reject);
   });
 }
 
 describe('forwarded client IP needs the gateway proof', () => {
   it('the office address in X-Forwarded-For is ignored without the secret, and honoured with it', async () => {
-    expect(await manage('PUT', 'locations/corporate', { name: 'Corporate network', ranges: ['10.20.0.0/16'], tags: ['corporate'] })).toBe(201);
-    expect(await manage('PUT', 'apps/portal', { name: 'Portal', hosts: [{ host: 'portal.contoso.example' }] })).toBe(201);
+    expect(
+      await manage('PUT', 'locations/corporate', {
+        name: 'Corporate network',
+        ranges: ['10.20.0.0/16'],
+        tags: ['corporate'],
+      }),
+    ).toBe(201);
+    expect(await manage('PUT', 'apps/portal', { name: 'Portal', hosts: [{ host: 'portal.contoso.example' }] })).toBe(
+      201,
+    );
     expect(await manage('PUT', 'settings', { baseline: 'allow', failMode: 'closed' })).toBe(200);
     expect(
       await manage('PUT', 'policies/require-cert-outside', {
         name: 'Require a certificate outside the corporate network',
         state: 'enabled',
         priority: 10,
-        conditions: { locations: { include: ['any'], exclude: ['tag:corporate'] }, deviceTags: { notEquals: ['valid-client-certificate'] } },
+        conditions: {
+          locations: { include: ['any'], exclude: ['tag:corporate'] },
+          deviceTags: { notEquals: ['valid-client-certificate'] },
+        },
         action: 'block',
       }),
     ).toBe(201);

@@ -28,7 +28,11 @@ const configuration = (failMode: 'closed' | 'open') => ({
       name: 'Finance needs a compliant device',
       state: 'enabled',
       priority: 10,
-      conditions: { apps: { include: [{ appId: 'finance-app' }] }, users: { include: { groups: [FINANCE] } }, deviceTags: { notEquals: ['compliant'] } },
+      conditions: {
+        apps: { include: [{ appId: 'finance-app' }] },
+        users: { include: { groups: [FINANCE] } },
+        deviceTags: { notEquals: ['compliant'] },
+      },
       action: 'block',
       blockMessage: 'Finance apps need a compliant device.',
     },
@@ -46,7 +50,11 @@ const configuration = (failMode: 'closed' | 'open') => ({
 async function manage(method: string, path: string, body?: unknown) {
   const res = await fetch(`${stack.hostUrl}/api/manage/${path}`, {
     method,
-    headers: { 'x-functions-key': stack.functionKey, authorization: `Bearer ${stack.tokens.adminToken}`, 'content-type': 'application/json' },
+    headers: {
+      'x-functions-key': stack.functionKey,
+      authorization: `Bearer ${stack.tokens.adminToken}`,
+      'content-type': 'application/json',
+    },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const text = await res.text();
@@ -56,8 +64,14 @@ async function manage(method: string, path: string, body?: unknown) {
 type Body = { decision: string; reasons: string[]; decidedBy?: string; deviceTags: string[] };
 async function decide(app: string, upn: string, certificate?: 'device' | 'alice') {
   const token = await stack.tokens.mint(upn, [], DEV_APP_AUDIENCE);
-  const client = certificate ? { certPath: stack.pki.users[certificate]!.certPath, keyPath: stack.pki.users[certificate]!.keyPath } : undefined;
-  const result = await gatewayRequest(stack, '/api/authorize', client, { host: `${app}.contoso.example`, authorization: `Bearer ${token}`, accept: 'application/json' });
+  const client = certificate
+    ? { certPath: stack.pki.users[certificate]!.certPath, keyPath: stack.pki.users[certificate]!.keyPath }
+    : undefined;
+  const result = await gatewayRequest(stack, '/api/authorize', client, {
+    host: `${app}.contoso.example`,
+    authorization: `Bearer ${token}`,
+    accept: 'application/json',
+  });
   return { status: result.status, body: result.body as Body };
 }
 
@@ -85,7 +99,13 @@ describe('device certificates', () => {
     });
     const token = await stack.tokens.mint('bob@contoso.example', [], DEV_APP_AUDIENCE);
     const res = await fetch(`${stack.hostUrl}/api/authorize`, {
-      headers: { 'x-forwarded-host': 'finance-app.contoso.example', 'x-client-certificate': encodeURIComponent(issued.cert.pem), [stack.config.gateway.secretHeader]: stack.config.gateway.secrets[0]!, authorization: `Bearer ${token}`, accept: 'application/json' },
+      headers: {
+        'x-forwarded-host': 'finance-app.contoso.example',
+        'x-client-certificate': encodeURIComponent(issued.cert.pem),
+        [stack.config.gateway.secretHeader]: stack.config.gateway.secrets[0]!,
+        authorization: `Bearer ${token}`,
+        accept: 'application/json',
+      },
     });
     // The policies decide the effect (bob is not in Finance: default allow), but the certificate
     // does not count as his: no valid-client-certificate tag, and the reason says why.
@@ -99,13 +119,18 @@ describe('policies on Graph data, through the gateway', () => {
   it('a nested Finance member on the compliant, hybrid-joined device is allowed; the device tags come from Graph', async () => {
     const result = await decide('finance-app', 'dave@contoso.example', 'device');
     expect(result.status).toBe(200);
-    expect(result.body.deviceTags).toEqual(expect.arrayContaining(['valid-client-certificate', 'compliant', 'hybrid-joined']));
+    expect(result.body.deviceTags).toEqual(
+      expect.arrayContaining(['valid-client-certificate', 'compliant', 'hybrid-joined']),
+    );
   });
 
   it('the same member without the device is blocked by the Finance policy', async () => {
     const result = await decide('finance-app', 'dave@contoso.example');
     expect(result.status).toBe(403);
-    expect(result.body).toMatchObject({ reasons: expect.arrayContaining(['policy-block']), decidedBy: 'finance-needs-compliant-device' });
+    expect(result.body).toMatchObject({
+      reasons: expect.arrayContaining(['policy-block']),
+      decidedBy: 'finance-needs-compliant-device',
+    });
   });
 
   it('a user outside Finance is not targeted; a vendor is blocked from HR by group', async () => {
@@ -146,10 +171,21 @@ describe('policies on Graph data, through the gateway', () => {
 describe('group ids are checked against Graph when a policy is saved', () => {
   it('an unknown group id is a 422 naming it; an existing one is accepted', async () => {
     const typo = '2d8e4f60-7a1b-4c3d-8e9f-0a1b2c3d4e50';
-    const policy = (group: string) => ({ name: 'Typo test', state: 'report-only', priority: 90, conditions: { users: { include: { groups: [group] } } }, action: 'monitor' });
+    const policy = (group: string) => ({
+      name: 'Typo test',
+      state: 'report-only',
+      priority: 90,
+      conditions: { users: { include: { groups: [group] } } },
+      action: 'monitor',
+    });
     const refused = await manage('PUT', 'policies/typo-test', policy(typo));
     expect(refused.status).toBe(422);
-    expect(refused.body).toMatchObject({ error: { code: 'policy-unknown-group', issues: [{ path: 'conditions.users.include.groups[0]', code: 'unknown-group' }] } });
+    expect(refused.body).toMatchObject({
+      error: {
+        code: 'policy-unknown-group',
+        issues: [{ path: 'conditions.users.include.groups[0]', code: 'unknown-group' }],
+      },
+    });
     expect((await manage('PUT', 'policies/typo-test', policy(FINANCE))).status).toBe(201);
   });
 });

@@ -11,7 +11,10 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 let stack: Stack;
 
 beforeAll(async () => {
-  stack = await startEphemeralStack('e2e', { CERTGATE_GATEWAY_SECRETS: 'e2e-gateway-secret-0123456789,e2e-gateway-secret-rotated-0123456789', CERTGATE_CONFIG_REFRESH_SECONDS: '0' });
+  stack = await startEphemeralStack('e2e', {
+    CERTGATE_GATEWAY_SECRETS: 'e2e-gateway-secret-0123456789,e2e-gateway-secret-rotated-0123456789',
+    CERTGATE_CONFIG_REFRESH_SECONDS: '0',
+  });
 }, 120_000);
 
 afterAll(async () => {
@@ -35,7 +38,10 @@ describe('authorize through the gateway', () => {
     expect(body).toMatchObject({
       decision: 'allow',
       deviceTags: ['valid-client-certificate'],
-      certificate: { subject: expect.stringContaining('alice'), sha256Thumbprint: expect.stringMatching(/^[0-9a-f]{64}$/) },
+      certificate: {
+        subject: expect.stringContaining('alice'),
+        sha256Thumbprint: expect.stringMatching(/^[0-9a-f]{64}$/),
+      },
       correlationId: expect.any(String),
     });
   });
@@ -50,12 +56,19 @@ describe('authorize through the gateway', () => {
     for (const c of cases) {
       const { status, body } = await gatewayRequest(stack, '/api/authorize', stack.pki.users[c.name]);
       expect(status, c.name).toBe(403);
-      expect(body, c.name).toMatchObject({ decision: 'block', reasons: ['client-certificate-invalid', c.reason], failedCheck: expect.any(String), deviceTags: [] });
+      expect(body, c.name).toMatchObject({
+        decision: 'block',
+        reasons: ['client-certificate-invalid', c.reason],
+        failedCheck: expect.any(String),
+        deviceTags: [],
+      });
     }
   });
 
   it('shows a browser the block page, with the correlation id and nothing internal', async () => {
-    const { status, body } = await gatewayRequest(stack, '/api/authorize', stack.pki.users.expired, { accept: 'text/html,application/xhtml+xml' });
+    const { status, body } = await gatewayRequest(stack, '/api/authorize', stack.pki.users.expired, {
+      accept: 'text/html,application/xhtml+xml',
+    });
     expect(status).toBe(403);
     expect(String(body)).toContain('<h1>Access blocked</h1>');
     expect(String(body)).toContain('has expired');
@@ -64,24 +77,37 @@ describe('authorize through the gateway', () => {
 
   it('strips a forged X-Client-Certificate: the TLS certificate wins', async () => {
     const forged = encodeURIComponent(stack.pki.users.alice!.certPem);
-    const withoutCert = await gatewayRequest(stack, '/api/authorize', undefined, { 'X-Client-Certificate': forged, [stack.config.gateway.secretHeader]: 'guessing-the-secret-000' });
+    const withoutCert = await gatewayRequest(stack, '/api/authorize', undefined, {
+      'X-Client-Certificate': forged,
+      [stack.config.gateway.secretHeader]: 'guessing-the-secret-000',
+    });
     expect(withoutCert.status).toBe(403);
     expect(withoutCert.body).toMatchObject({ reasons: ['client-certificate-required'] });
-    const asExpired = await gatewayRequest(stack, '/api/authorize', stack.pki.users.expired, { 'X-Client-Certificate': forged });
+    const asExpired = await gatewayRequest(stack, '/api/authorize', stack.pki.users.expired, {
+      'X-Client-Certificate': forged,
+    });
     expect(asExpired.body).toMatchObject({ reasons: ['client-certificate-invalid', 'certificate-expired'] });
   });
 });
 
 describe('the functions without the gateway', () => {
   it('refuses a certificate header that lacks the gateway secret (401)', async () => {
-    const res = await fetch(`${stack.hostUrl}/api/authorize`, { headers: { 'x-client-certificate': encodeURIComponent(stack.pki.users.alice!.certPem) } });
+    const res = await fetch(`${stack.hostUrl}/api/authorize`, {
+      headers: { 'x-client-certificate': encodeURIComponent(stack.pki.users.alice!.certPem) },
+    });
     expect(res.status).toBe(401);
-    expect(await res.json()).toMatchObject({ decision: 'block', reasons: ['forwarded-certificate-rejected', 'forwarded-certificate-untrusted-forwarder'] });
+    expect(await res.json()).toMatchObject({
+      decision: 'block',
+      reasons: ['forwarded-certificate-rejected', 'forwarded-certificate-untrusted-forwarder'],
+    });
   });
 
   it('accepts the same header with the secret (what the gateway adds)', async () => {
     const res = await fetch(`${stack.hostUrl}/api/authorize`, {
-      headers: { 'x-client-certificate': encodeURIComponent(stack.pki.users.alice!.certPem), [stack.config.gateway.secretHeader]: stack.config.gateway.secrets[0]! },
+      headers: {
+        'x-client-certificate': encodeURIComponent(stack.pki.users.alice!.certPem),
+        [stack.config.gateway.secretHeader]: stack.config.gateway.secrets[0]!,
+      },
     });
     expect(res.status).toBe(200);
   });
@@ -89,15 +115,29 @@ describe('the functions without the gateway', () => {
   it('accepts both secrets during a rotation, and nothing else', async () => {
     const pem = encodeURIComponent(stack.pki.users.alice!.certPem);
     const statusWith = async (secret: string) =>
-      (await fetch(`${stack.hostUrl}/api/authorize`, { headers: { 'x-client-certificate': pem, [stack.config.gateway.secretHeader]: secret } })).status;
+      (
+        await fetch(`${stack.hostUrl}/api/authorize`, {
+          headers: { 'x-client-certificate': pem, [stack.config.gateway.secretHeader]: secret },
+        })
+      ).status;
     expect(await statusWith('e2e-gateway-secret-0123456789')).toBe(200);
     expect(await statusWith('e2e-gateway-secret-rotated-0123456789')).toBe(200);
     expect(await statusWith('e2e-gateway-secret-012345678')).toBe(401);
   });
 
   it('answers garbage in the header with a 400 and a reason, never a 500', async () => {
-    for (const value of ['%%%', '-----BEGIN CERTIFICATE----- not base64 -----END CERTIFICATE-----', 'A'.repeat(20_000), '']) {
-      const res = await fetch(`${stack.hostUrl}/api/authorize`, { headers: { 'x-client-certificate': value, [stack.config.gateway.secretHeader]: stack.config.gateway.secrets[0]! } });
+    for (const value of [
+      '%%%',
+      '-----BEGIN CERTIFICATE----- not base64 -----END CERTIFICATE-----',
+      'A'.repeat(20_000),
+      '',
+    ]) {
+      const res = await fetch(`${stack.hostUrl}/api/authorize`, {
+        headers: {
+          'x-client-certificate': value,
+          [stack.config.gateway.secretHeader]: stack.config.gateway.secrets[0]!,
+        },
+      });
       expect(res.status, value.slice(0, 20)).toBeLessThan(500);
       const body = (await res.json()) as { reasons: string[] };
       expect(body.reasons.length).toBeGreaterThan(0);
@@ -107,7 +147,12 @@ describe('the functions without the gateway', () => {
   it('reports health with the version and storage reachability', async () => {
     const res = await fetch(`${stack.hostUrl}/api/health`);
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ status: 'healthy', version: expect.any(String), storage: { reachable: true }, graph: { enabled: true, circuit: 'closed' } });
+    expect(await res.json()).toMatchObject({
+      status: 'healthy',
+      version: expect.any(String),
+      storage: { reachable: true },
+      graph: { enabled: true, circuit: 'closed' },
+    });
   });
 });
 
@@ -122,19 +167,40 @@ describe('managing trusted CAs', () => {
   });
 
   it("binding rules are the issuing CA's: with SKI only, alice's UPN no longer binds her certificate", async () => {
-    const list = (await (await fetch(`${stack.hostUrl}/api/manage/cas`, { headers: key() })).json()) as { cas: { thumbprint: string; kind: string; etag: string; bindingRules: string[] }[] };
+    const list = (await (await fetch(`${stack.hostUrl}/api/manage/cas`, { headers: key() })).json()) as {
+      cas: { thumbprint: string; kind: string; etag: string; bindingRules: string[] }[];
+    };
     const issuing = list.cas.find((c) => c.kind === 'intermediate')!;
     expect(issuing.bindingRules).toEqual(['PrincipalName', 'RFC822Name', 'SKI', 'SHA1PublicKey']);
     const token = await stack.tokens.mint('alice@contoso.example', [], 'api://contoso-portal', []);
-    const asAlice = () => gatewayRequest(stack, '/api/authorize', stack.pki.users.alice, { authorization: `Bearer ${token}` });
+    const asAlice = () =>
+      gatewayRequest(stack, '/api/authorize', stack.pki.users.alice, { authorization: `Bearer ${token}` });
     expect((await asAlice()).status).toBe(200);
     const url = `${stack.hostUrl}/api/manage/cas/${issuing.thumbprint}`;
-    const skiOnly = await fetch(url, { method: 'PATCH', headers: { ...key(), 'content-type': 'application/json', 'if-match': issuing.etag }, body: JSON.stringify({ bindingRules: ['SKI'] }) });
+    const skiOnly = await fetch(url, {
+      method: 'PATCH',
+      headers: { ...key(), 'content-type': 'application/json', 'if-match': issuing.etag },
+      body: JSON.stringify({ bindingRules: ['SKI'] }),
+    });
     expect(skiOnly.status).toBe(200);
-    expect((await asAlice()).body).toMatchObject({ reasons: ['client-certificate-not-bound-to-user', 'certificate-valid'] });
-    const restored = await fetch(url, { method: 'PATCH', headers: { ...key(), 'content-type': 'application/json', 'if-match': skiOnly.headers.get('etag')! }, body: JSON.stringify({ bindingRules: ['PrincipalName', 'RFC822Name', 'SKI', 'SHA1PublicKey'] }) });
+    expect((await asAlice()).body).toMatchObject({
+      reasons: ['client-certificate-not-bound-to-user', 'certificate-valid'],
+    });
+    const restored = await fetch(url, {
+      method: 'PATCH',
+      headers: { ...key(), 'content-type': 'application/json', 'if-match': skiOnly.headers.get('etag')! },
+      body: JSON.stringify({ bindingRules: ['PrincipalName', 'RFC822Name', 'SKI', 'SHA1PublicKey'] }),
+    });
     expect(restored.status).toBe(200);
-    expect((await fetch(url, { method: 'PATCH', headers: { ...key(), 'content-type': 'application/json', 'if-match': '*' }, body: JSON.stringify({ bindingRules: ['Fingerprint'] }) })).status).toBe(400);
+    expect(
+      (
+        await fetch(url, {
+          method: 'PATCH',
+          headers: { ...key(), 'content-type': 'application/json', 'if-match': '*' },
+          body: JSON.stringify({ bindingRules: ['Fingerprint'] }),
+        })
+      ).status,
+    ).toBe(400);
   });
 
   it('needs a token with the right app role as well as the function key', async () => {
@@ -142,11 +208,24 @@ describe('managing trusted CAs', () => {
     const noToken = await fetch(url, { headers: { 'x-functions-key': 'e2e-function-key' } });
     expect(noToken.status).toBe(401);
     expect(await noToken.json()).toMatchObject({ error: { code: 'token-missing' } });
-    const garbage = await fetch(url, { headers: { 'x-functions-key': 'e2e-function-key', authorization: 'Bearer not.a.jwt' } });
+    const garbage = await fetch(url, {
+      headers: { 'x-functions-key': 'e2e-function-key', authorization: 'Bearer not.a.jwt' },
+    });
     expect(garbage.status).toBe(401);
     const reader = await stack.tokens.mint('reader@contoso.example', ['Certgate.Reader']);
-    expect((await fetch(url, { headers: { 'x-functions-key': 'e2e-function-key', authorization: `Bearer ${reader}` } })).status).toBe(200);
-    const write = await fetch(url, { method: 'POST', headers: { 'x-functions-key': 'e2e-function-key', authorization: `Bearer ${reader}`, 'content-type': 'application/x-pem-file' }, body: stack.pki.root.certPem });
+    expect(
+      (await fetch(url, { headers: { 'x-functions-key': 'e2e-function-key', authorization: `Bearer ${reader}` } }))
+        .status,
+    ).toBe(200);
+    const write = await fetch(url, {
+      method: 'POST',
+      headers: {
+        'x-functions-key': 'e2e-function-key',
+        authorization: `Bearer ${reader}`,
+        'content-type': 'application/x-pem-file',
+      },
+      body: stack.pki.root.certPem,
+    });
     expect(write.status).toBe(403);
     expect(await write.json()).toMatchObject({ error: { code: 'role-missing' } });
   });
@@ -157,22 +236,36 @@ describe('managing trusted CAs', () => {
     { label: 'not a certificate', body: () => 'hello', status: 400, code: 'ca-malformed' },
     { label: 'nothing', body: () => '', status: 400, code: 'ca-bundle-empty' },
   ])('refuses $label with $code', async ({ body, status, code }) => {
-    const res = await fetch(`${stack.hostUrl}/api/manage/cas`, { method: 'POST', headers: { ...key(), 'content-type': 'application/x-pem-file' }, body: body() });
+    const res = await fetch(`${stack.hostUrl}/api/manage/cas`, {
+      method: 'POST',
+      headers: { ...key(), 'content-type': 'application/x-pem-file' },
+      body: body(),
+    });
     expect(res.status).toBe(status);
     expect(await res.json()).toMatchObject({ error: { code } });
   });
 
   it('disabling the intermediate with If-Match blocks alice; a stale ETag gets 412; re-enabling allows again', async () => {
-    const list = (await (await fetch(`${stack.hostUrl}/api/manage/cas`, { headers: key() })).json()) as { cas: { thumbprint: string; kind: string; etag: string }[] };
+    const list = (await (await fetch(`${stack.hostUrl}/api/manage/cas`, { headers: key() })).json()) as {
+      cas: { thumbprint: string; kind: string; etag: string }[];
+    };
     const intermediate = list.cas.find((c) => c.kind === 'intermediate')!;
     const root = list.cas.find((c) => c.kind === 'root')!;
     const url = `${stack.hostUrl}/api/manage/cas/${intermediate.thumbprint}`;
     const patch = (etag: string | undefined, enabled: boolean) =>
-      fetch(url, { method: 'PATCH', headers: { ...key(), 'content-type': 'application/json', ...(etag ? { 'if-match': etag } : {}) }, body: JSON.stringify({ enabled }) });
+      fetch(url, {
+        method: 'PATCH',
+        headers: { ...key(), 'content-type': 'application/json', ...(etag ? { 'if-match': etag } : {}) },
+        body: JSON.stringify({ enabled }),
+      });
 
     expect((await patch(undefined, false)).status).toBe(428);
     // Disabling the root as well: with neither anchor enabled, alice has no path.
-    const rootRes = await fetch(`${stack.hostUrl}/api/manage/cas/${root.thumbprint}`, { method: 'PATCH', headers: { ...key(), 'content-type': 'application/json', 'if-match': root.etag }, body: JSON.stringify({ enabled: false }) });
+    const rootRes = await fetch(`${stack.hostUrl}/api/manage/cas/${root.thumbprint}`, {
+      method: 'PATCH',
+      headers: { ...key(), 'content-type': 'application/json', 'if-match': root.etag },
+      body: JSON.stringify({ enabled: false }),
+    });
     expect(rootRes.status).toBe(200);
     const disabled = await patch(intermediate.etag, false);
     expect(disabled.status).toBe(200);

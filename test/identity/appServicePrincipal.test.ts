@@ -30,34 +30,115 @@ function headers(values: Record<string, string>): Headers {
 
 describe('principalFromAppServiceHeaders', () => {
   it('reads the principal App Service Authentication signed in', () => {
-    const result = principalFromAppServiceHeaders(headers({ 'X-MS-CLIENT-PRINCIPAL': encode(USER_PRINCIPAL), 'X-MS-CLIENT-PRINCIPAL-ID': OID, 'X-MS-CLIENT-PRINCIPAL-NAME': 'alice@contoso.example' }), {
-      trustAppServiceAuthentication: true,
-    });
+    const result = principalFromAppServiceHeaders(
+      headers({
+        'X-MS-CLIENT-PRINCIPAL': encode(USER_PRINCIPAL),
+        'X-MS-CLIENT-PRINCIPAL-ID': OID,
+        'X-MS-CLIENT-PRINCIPAL-NAME': 'alice@contoso.example',
+      }),
+      {
+        trustAppServiceAuthentication: true,
+      },
+    );
     expect(result).toEqual({
       ok: true,
-      principal: { objectId: OID, tenantId: TID, upn: 'alice@contoso.example', name: 'Alice', roles: ['Certgate.Reader', 'Certgate.Admin'], groups: ['g-1'], kind: 'user' },
+      principal: {
+        objectId: OID,
+        tenantId: TID,
+        upn: 'alice@contoso.example',
+        name: 'Alice',
+        roles: ['Certgate.Reader', 'Certgate.Admin'],
+        groups: ['g-1'],
+        kind: 'user',
+      },
     });
   });
 
   it('treats a principal without a user name and with idtyp app as an application', () => {
-    const app = { auth_typ: 'aad', claims: [{ typ: 'oid', val: OID }, { typ: 'tid', val: TID }, { typ: 'roles', val: 'Certgate.Reader' }, { typ: 'azp', val: 'client-1' }, { typ: 'idtyp', val: 'app' }] };
-    const result = principalFromAppServiceHeaders(headers({ 'X-MS-CLIENT-PRINCIPAL': encode(app) }), { trustAppServiceAuthentication: true });
+    const app = {
+      auth_typ: 'aad',
+      claims: [
+        { typ: 'oid', val: OID },
+        { typ: 'tid', val: TID },
+        { typ: 'roles', val: 'Certgate.Reader' },
+        { typ: 'azp', val: 'client-1' },
+        { typ: 'idtyp', val: 'app' },
+      ],
+    };
+    const result = principalFromAppServiceHeaders(headers({ 'X-MS-CLIENT-PRINCIPAL': encode(app) }), {
+      trustAppServiceAuthentication: true,
+    });
     expect(result.ok && result.principal).toMatchObject({ kind: 'app', appId: 'client-1', roles: ['Certgate.Reader'] });
   });
 
-  const refusals: { label: string; values: Record<string, string>; trusted: boolean; expected: AppServicePrincipalReason }[] = [
-    { label: 'headers sent to an app not behind App Service auth (spoofing)', values: { 'X-MS-CLIENT-PRINCIPAL': encode(USER_PRINCIPAL) }, trusted: false, expected: 'app-service-principal-untrusted' },
-    { label: 'only the id header, untrusted', values: { 'X-MS-CLIENT-PRINCIPAL-ID': OID }, trusted: false, expected: 'app-service-principal-untrusted' },
+  const refusals: {
+    label: string;
+    values: Record<string, string>;
+    trusted: boolean;
+    expected: AppServicePrincipalReason;
+  }[] = [
+    {
+      label: 'headers sent to an app not behind App Service auth (spoofing)',
+      values: { 'X-MS-CLIENT-PRINCIPAL': encode(USER_PRINCIPAL) },
+      trusted: false,
+      expected: 'app-service-principal-untrusted',
+    },
+    {
+      label: 'only the id header, untrusted',
+      values: { 'X-MS-CLIENT-PRINCIPAL-ID': OID },
+      trusted: false,
+      expected: 'app-service-principal-untrusted',
+    },
     { label: 'nothing, untrusted', values: {}, trusted: false, expected: 'app-service-principal-missing' },
     { label: 'nothing, trusted', values: {}, trusted: true, expected: 'app-service-principal-missing' },
-    { label: 'id without the principal', values: { 'X-MS-CLIENT-PRINCIPAL-ID': OID }, trusted: true, expected: 'app-service-principal-missing' },
-    { label: 'not base64', values: { 'X-MS-CLIENT-PRINCIPAL': '{"claims":[]}' }, trusted: true, expected: 'app-service-principal-malformed' },
-    { label: 'base64 of non-JSON', values: { 'X-MS-CLIENT-PRINCIPAL': Buffer.from('hello there').toString('base64') }, trusted: true, expected: 'app-service-principal-malformed' },
-    { label: 'JSON of the wrong shape', values: { 'X-MS-CLIENT-PRINCIPAL': encode({ claims: 'none' }) }, trusted: true, expected: 'app-service-principal-malformed' },
-    { label: 'claims without oid', values: { 'X-MS-CLIENT-PRINCIPAL': encode({ claims: [{ typ: 'tid', val: TID }] }) }, trusted: true, expected: 'app-service-principal-malformed' },
-    { label: 'another identity provider', values: { 'X-MS-CLIENT-PRINCIPAL': encode({ ...USER_PRINCIPAL, auth_typ: 'github' }) }, trusted: true, expected: 'app-service-principal-malformed' },
-    { label: 'id header disagrees', values: { 'X-MS-CLIENT-PRINCIPAL': encode(USER_PRINCIPAL), 'X-MS-CLIENT-PRINCIPAL-ID': 'someone-else' }, trusted: true, expected: 'app-service-principal-malformed' },
-    { label: 'oversized', values: { 'X-MS-CLIENT-PRINCIPAL': 'A'.repeat(70_000) }, trusted: true, expected: 'app-service-principal-malformed' },
+    {
+      label: 'id without the principal',
+      values: { 'X-MS-CLIENT-PRINCIPAL-ID': OID },
+      trusted: true,
+      expected: 'app-service-principal-missing',
+    },
+    {
+      label: 'not base64',
+      values: { 'X-MS-CLIENT-PRINCIPAL': '{"claims":[]}' },
+      trusted: true,
+      expected: 'app-service-principal-malformed',
+    },
+    {
+      label: 'base64 of non-JSON',
+      values: { 'X-MS-CLIENT-PRINCIPAL': Buffer.from('hello there').toString('base64') },
+      trusted: true,
+      expected: 'app-service-principal-malformed',
+    },
+    {
+      label: 'JSON of the wrong shape',
+      values: { 'X-MS-CLIENT-PRINCIPAL': encode({ claims: 'none' }) },
+      trusted: true,
+      expected: 'app-service-principal-malformed',
+    },
+    {
+      label: 'claims without oid',
+      values: { 'X-MS-CLIENT-PRINCIPAL': encode({ claims: [{ typ: 'tid', val: TID }] }) },
+      trusted: true,
+      expected: 'app-service-principal-malformed',
+    },
+    {
+      label: 'another identity provider',
+      values: { 'X-MS-CLIENT-PRINCIPAL': encode({ ...USER_PRINCIPAL, auth_typ: 'github' }) },
+      trusted: true,
+      expected: 'app-service-principal-malformed',
+    },
+    {
+      label: 'id header disagrees',
+      values: { 'X-MS-CLIENT-PRINCIPAL': encode(USER_PRINCIPAL), 'X-MS-CLIENT-PRINCIPAL-ID': 'someone-else' },
+      trusted: true,
+      expected: 'app-service-principal-malformed',
+    },
+    {
+      label: 'oversized',
+      values: { 'X-MS-CLIENT-PRINCIPAL': 'A'.repeat(70_000) },
+      trusted: true,
+      expected: 'app-service-principal-malformed',
+    },
   ];
   it.each(refusals)('$label → $expected', ({ values, trusted, expected }) => {
     const result = principalFromAppServiceHeaders(headers(values), { trustAppServiceAuthentication: trusted });

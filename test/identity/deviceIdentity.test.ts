@@ -12,13 +12,48 @@ const sanFirst: DeviceIdSource[] = [{ kind: 'san-uri', prefix: 'AzureADDeviceId:
 
 describe('deviceIdOf', () => {
   it.each([
-    ['subject CN', { subject: `CN=${ID}, O=Contoso`, subjectAltNames: [] }, both, { deviceId: ID, source: 'subject-cn' }],
-    ['upper-case GUID in the CN', { subject: `CN=${ID.toUpperCase()}, O=Contoso`, subjectAltNames: [] }, both, { deviceId: ID, source: 'subject-cn' }],
-    ['SAN URI', { subject: 'CN=alice, O=Contoso', subjectAltNames: [`uri:AzureADDeviceId://${ID}`] }, both, { deviceId: ID, source: 'san-uri:AzureADDeviceId://' }],
-    ['sources in order', { subject: `CN=${OTHER}`, subjectAltNames: [`uri:azureaddeviceid://${ID}`] }, sanFirst, { deviceId: ID, source: 'san-uri:AzureADDeviceId://' }],
-    ['a user name in the CN is no device', { subject: 'CN=alice@contoso.example, O=Contoso', subjectAltNames: [] }, both, undefined],
-    ['another URI scheme does not count', { subject: 'CN=x', subjectAltNames: [`uri:IntuneDeviceId://${ID}`] }, both, undefined],
-    ['not a GUID after the prefix', { subject: 'CN=x', subjectAltNames: ['uri:AzureADDeviceId://laptop-7'] }, both, undefined],
+    [
+      'subject CN',
+      { subject: `CN=${ID}, O=Contoso`, subjectAltNames: [] },
+      both,
+      { deviceId: ID, source: 'subject-cn' },
+    ],
+    [
+      'upper-case GUID in the CN',
+      { subject: `CN=${ID.toUpperCase()}, O=Contoso`, subjectAltNames: [] },
+      both,
+      { deviceId: ID, source: 'subject-cn' },
+    ],
+    [
+      'SAN URI',
+      { subject: 'CN=alice, O=Contoso', subjectAltNames: [`uri:AzureADDeviceId://${ID}`] },
+      both,
+      { deviceId: ID, source: 'san-uri:AzureADDeviceId://' },
+    ],
+    [
+      'sources in order',
+      { subject: `CN=${OTHER}`, subjectAltNames: [`uri:azureaddeviceid://${ID}`] },
+      sanFirst,
+      { deviceId: ID, source: 'san-uri:AzureADDeviceId://' },
+    ],
+    [
+      'a user name in the CN is no device',
+      { subject: 'CN=alice@contoso.example, O=Contoso', subjectAltNames: [] },
+      both,
+      undefined,
+    ],
+    [
+      'another URI scheme does not count',
+      { subject: 'CN=x', subjectAltNames: [`uri:IntuneDeviceId://${ID}`] },
+      both,
+      undefined,
+    ],
+    [
+      'not a GUID after the prefix',
+      { subject: 'CN=x', subjectAltNames: ['uri:AzureADDeviceId://laptop-7'] },
+      both,
+      undefined,
+    ],
     ['no sources configured', { subject: `CN=${ID}`, subjectAltNames: [] }, [], undefined],
     ['unparseable subject', { subject: 'garbage without equals', subjectAltNames: [] }, both, undefined],
   ] as const)('%s', (_name, certificate, sources, expected) => {

@@ -1,15 +1,30 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SignJWT, base64url, decodeJwt } from 'jose';
-import { createTokenVerifier, TokenVerifierConfigError, type TokenVerifier } from '../../shared/adapters/jwksTokenVerifier.js';
+import {
+  createTokenVerifier,
+  TokenVerifierConfigError,
+  type TokenVerifier,
+} from '../../shared/adapters/jwksTokenVerifier.js';
 import { TOKEN_REASONS, requireRole, type Principal, type TokenReason } from '../../shared/identity/index.js';
-import { DEV_TOKEN_AUDIENCE, generateDevSigningKey, mintDevToken, startDevTokenIssuer, type DevTokenIssuer } from '../../dev/tokens/index.js';
+import {
+  DEV_TOKEN_AUDIENCE,
+  generateDevSigningKey,
+  mintDevToken,
+  startDevTokenIssuer,
+  type DevTokenIssuer,
+} from '../../dev/tokens/index.js';
 
 const TENANT = '11111111-2222-4333-8444-555555555555';
 const T0 = new Date('2030-03-01T12:00:00Z');
 const LIFETIME = 3600;
 const TOLERANCE = 60;
-const ALICE = { oid: 'a11ce000-0000-4000-8000-000000000001', upn: 'alice@contoso.example', name: 'Alice', audience: DEV_TOKEN_AUDIENCE };
+const ALICE = {
+  oid: 'a11ce000-0000-4000-8000-000000000001',
+  upn: 'alice@contoso.example',
+  name: 'Alice',
+  audience: DEV_TOKEN_AUDIENCE,
+};
 
 let issuer: DevTokenIssuer;
 let verifier: TokenVerifier;
@@ -23,7 +38,13 @@ function bearer(token: string): string {
 }
 
 function verifierFor(jwksUri: string, extra: Partial<Parameters<typeof createTokenVerifier>[0]> = {}): TokenVerifier {
-  return createTokenVerifier({ issuer: issuer.issuer, audience: [DEV_TOKEN_AUDIENCE, 'c0ffee00-0000-4000-8000-0000000000aa'], jwksUri, clockToleranceSeconds: TOLERANCE, ...extra });
+  return createTokenVerifier({
+    issuer: issuer.issuer,
+    audience: [DEV_TOKEN_AUDIENCE, 'c0ffee00-0000-4000-8000-0000000000aa'],
+    jwksUri,
+    clockToleranceSeconds: TOLERANCE,
+    ...extra,
+  });
 }
 
 function reasonOf(result: Awaited<ReturnType<TokenVerifier['verify']>>): TokenReason | 'ok' {
@@ -41,12 +62,19 @@ afterAll(async () => {
 
 describe('dev token issuer', () => {
   it('serves OpenID discovery and a JWKS on loopback', async () => {
-    const discovery = (await (await fetch(`${issuer.url}/${TENANT}/v2.0/.well-known/openid-configuration`)).json()) as { issuer: string; jwks_uri: string };
+    const discovery = (await (await fetch(`${issuer.url}/${TENANT}/v2.0/.well-known/openid-configuration`)).json()) as {
+      issuer: string;
+      jwks_uri: string;
+    };
     expect(discovery.issuer).toBe(issuer.issuer);
     expect(discovery.jwks_uri).toBe(issuer.jwksUri);
-    const rootDiscovery = (await (await fetch(`${issuer.url}/.well-known/openid-configuration`)).json()) as { issuer: string };
+    const rootDiscovery = (await (await fetch(`${issuer.url}/.well-known/openid-configuration`)).json()) as {
+      issuer: string;
+    };
     expect(rootDiscovery.issuer).toBe(issuer.issuer);
-    const jwks = (await (await fetch(`${issuer.url}/discovery/v2.0/keys`)).json()) as { keys: { kid: string; kty: string; d?: string }[] };
+    const jwks = (await (await fetch(`${issuer.url}/discovery/v2.0/keys`)).json()) as {
+      keys: { kid: string; kty: string; d?: string }[];
+    };
     expect(jwks.keys).toHaveLength(1);
     expect(jwks.keys[0]).toMatchObject({ kid: issuer.signingKey.kid, kty: 'RSA' });
     expect(jwks.keys[0]?.d).toBeUndefined();
@@ -83,8 +111,16 @@ describe('createTokenVerifier against the dev issuer over HTTP', () => {
   const expiry = LIFETIME;
   const timeCases: TimeCase[] = [
     { label: 'valid, just issued', now: at(10), expected: 'ok' },
-    { label: 'exp passed but within tolerance (exp + tolerance - 1 s)', now: at(expiry + TOLERANCE - 1), expected: 'ok' },
-    { label: 'fraction of a second before the boundary still counts as the previous second', now: new Date(at(expiry + TOLERANCE).getTime() - 1), expected: 'ok' },
+    {
+      label: 'exp passed but within tolerance (exp + tolerance - 1 s)',
+      now: at(expiry + TOLERANCE - 1),
+      expected: 'ok',
+    },
+    {
+      label: 'fraction of a second before the boundary still counts as the previous second',
+      now: new Date(at(expiry + TOLERANCE).getTime() - 1),
+      expected: 'ok',
+    },
     { label: 'exactly exp + tolerance', now: at(expiry + TOLERANCE), expected: 'token-expired' },
     { label: 'long expired', now: at(expiry + 86_400), expected: 'token-expired' },
     { label: 'nbf in the future within tolerance (nbf - tolerance)', now: at(-TOLERANCE), expected: 'ok' },
@@ -96,7 +132,12 @@ describe('createTokenVerifier against the dev issuer over HTTP', () => {
   });
 
   it('returns the principal of a valid user token', async () => {
-    const token = await issuer.mint({ ...ALICE, roles: ['Certgate.Admin'], groups: ['group-a', 'group-b'], issuedAt: T0 });
+    const token = await issuer.mint({
+      ...ALICE,
+      roles: ['Certgate.Admin'],
+      groups: ['group-a', 'group-b'],
+      issuedAt: T0,
+    });
     const result = await verifier.verify(bearer(token), at(1));
     expect(result).toEqual({
       ok: true,
@@ -114,9 +155,20 @@ describe('createTokenVerifier against the dev issuer over HTTP', () => {
   });
 
   it('tells application tokens from user tokens', async () => {
-    const token = await issuer.mint({ oid: 'app-oid', audience: DEV_TOKEN_AUDIENCE, kind: 'app', roles: ['Certgate.Reader'], appId: 'automation-client', issuedAt: T0 });
+    const token = await issuer.mint({
+      oid: 'app-oid',
+      audience: DEV_TOKEN_AUDIENCE,
+      kind: 'app',
+      roles: ['Certgate.Reader'],
+      appId: 'automation-client',
+      issuedAt: T0,
+    });
     const result = await verifier.verify(bearer(token), at(1));
-    expect(result.ok && result.principal).toMatchObject({ kind: 'app', appId: 'automation-client', roles: ['Certgate.Reader'] });
+    expect(result.ok && result.principal).toMatchObject({
+      kind: 'app',
+      appId: 'automation-client',
+      roles: ['Certgate.Reader'],
+    });
     expect(result.ok && result.principal.upn).toBeUndefined();
   });
 
@@ -131,16 +183,28 @@ describe('createTokenVerifier against the dev issuer over HTTP', () => {
     readonly expected: TokenReason;
   }
   const forged: ForgedCase[] = [
-    { label: 'wrong audience', token: () => issuer.mint({ ...ALICE, audience: 'api://someone-else', issuedAt: T0 }), expected: 'token-audience-invalid' },
+    {
+      label: 'wrong audience',
+      token: () => issuer.mint({ ...ALICE, audience: 'api://someone-else', issuedAt: T0 }),
+      expected: 'token-audience-invalid',
+    },
     {
       label: 'wrong issuer (same key, other tenant)',
-      token: () => mintDevToken(issuer.signingKey, 'https://login.microsoftonline.com/99999999-9999-4999-8999-999999999999/v2.0', TENANT, { ...ALICE, issuedAt: T0 }),
+      token: () =>
+        mintDevToken(
+          issuer.signingKey,
+          'https://login.microsoftonline.com/99999999-9999-4999-8999-999999999999/v2.0',
+          TENANT,
+          { ...ALICE, issuedAt: T0 },
+        ),
       expected: 'token-issuer-invalid',
     },
     {
       label: 'tampered payload (role added after signing)',
       token: async () => {
-        const [header, payload, signature] = (await issuer.mint({ ...ALICE, roles: ['Certgate.Reader'], issuedAt: T0 })).split('.');
+        const [header, payload, signature] = (
+          await issuer.mint({ ...ALICE, roles: ['Certgate.Reader'], issuedAt: T0 })
+        ).split('.');
         const claims = JSON.parse(new TextDecoder().decode(base64url.decode(payload!))) as Record<string, unknown>;
         claims.roles = ['Certgate.Admin'];
         return `${header}.${base64url.encode(JSON.stringify(claims))}.${signature}`;
@@ -170,7 +234,9 @@ describe('createTokenVerifier against the dev issuer over HTTP', () => {
       token: async () => {
         const jwksText = await (await fetch(issuer.jwksUri)).text();
         const claims = decodeJwt(await issuer.mint({ ...ALICE, issuedAt: T0 }));
-        return new SignJWT(claims).setProtectedHeader({ alg: 'HS256', kid: issuer.signingKey.kid }).sign(new TextEncoder().encode(jwksText));
+        return new SignJWT(claims)
+          .setProtectedHeader({ alg: 'HS256', kid: issuer.signingKey.kid })
+          .sign(new TextEncoder().encode(jwksText));
       },
       expected: 'token-algorithm-not-allowed',
     },
@@ -178,25 +244,37 @@ describe('createTokenVerifier against the dev issuer over HTTP', () => {
       label: 'RS512 (not what Entra signs with)',
       token: async () => {
         const claims = decodeJwt(await issuer.mint({ ...ALICE, issuedAt: T0 }));
-        return new SignJWT(claims).setProtectedHeader({ alg: 'RS512', kid: issuer.signingKey.kid }).sign(issuer.signingKey.privateKey);
+        return new SignJWT(claims)
+          .setProtectedHeader({ alg: 'RS512', kid: issuer.signingKey.kid })
+          .sign(issuer.signingKey.privateKey);
       },
       expected: 'token-algorithm-not-allowed',
     },
     {
       label: 'unknown kid (a key the issuer does not publish)',
-      token: async () => mintDevToken({ ...(await generateDevSigningKey()), kid: 'not-published' }, issuer.issuer, TENANT, { ...ALICE, issuedAt: T0 }),
+      token: async () =>
+        mintDevToken({ ...(await generateDevSigningKey()), kid: 'not-published' }, issuer.issuer, TENANT, {
+          ...ALICE,
+          issuedAt: T0,
+        }),
       expected: 'token-signature-invalid',
     },
     {
       label: 'published kid, but signed by another key',
-      token: async () => mintDevToken({ ...(await generateDevSigningKey()), kid: issuer.signingKey.kid }, issuer.issuer, TENANT, { ...ALICE, issuedAt: T0 }),
+      token: async () =>
+        mintDevToken({ ...(await generateDevSigningKey()), kid: issuer.signingKey.kid }, issuer.issuer, TENANT, {
+          ...ALICE,
+          issuedAt: T0,
+        }),
       expected: 'token-signature-invalid',
     },
     {
       label: 'no oid claim',
       token: async () => {
         const { oid: _oid, ...claims } = decodeJwt(await issuer.mint({ ...ALICE, issuedAt: T0 }));
-        return new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: issuer.signingKey.kid }).sign(issuer.signingKey.privateKey);
+        return new SignJWT(claims)
+          .setProtectedHeader({ alg: 'RS256', kid: issuer.signingKey.kid })
+          .sign(issuer.signingKey.privateKey);
       },
       expected: 'token-malformed',
     },
@@ -204,7 +282,9 @@ describe('createTokenVerifier against the dev issuer over HTTP', () => {
       label: 'no exp claim',
       token: async () => {
         const { exp: _exp, ...claims } = decodeJwt(await issuer.mint({ ...ALICE, issuedAt: T0 }));
-        return new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: issuer.signingKey.kid }).sign(issuer.signingKey.privateKey);
+        return new SignJWT(claims)
+          .setProtectedHeader({ alg: 'RS256', kid: issuer.signingKey.kid })
+          .sign(issuer.signingKey.privateKey);
       },
       expected: 'token-malformed',
     },
@@ -212,7 +292,9 @@ describe('createTokenVerifier against the dev issuer over HTTP', () => {
       label: 'roles claim not a list of strings',
       token: async () => {
         const claims = decodeJwt(await issuer.mint({ ...ALICE, issuedAt: T0 }));
-        return new SignJWT({ ...claims, roles: [1, 2] }).setProtectedHeader({ alg: 'RS256', kid: issuer.signingKey.kid }).sign(issuer.signingKey.privateKey);
+        return new SignJWT({ ...claims, roles: [1, 2] })
+          .setProtectedHeader({ alg: 'RS256', kid: issuer.signingKey.kid })
+          .sign(issuer.signingKey.privateKey);
       },
       expected: 'token-malformed',
     },
@@ -228,7 +310,11 @@ describe('createTokenVerifier against the dev issuer over HTTP', () => {
     { label: 'Bearer without a token', header: 'Bearer', expected: 'token-malformed' },
     { label: 'not three segments', header: 'Bearer abc.def', expected: 'token-malformed' },
     { label: 'non-base64url characters', header: 'Bearer a$c.def.ghi', expected: 'token-malformed' },
-    { label: 'header segment not JSON', header: `Bearer ${base64url.encode('not json')}.e30.sig`, expected: 'token-malformed' },
+    {
+      label: 'header segment not JSON',
+      header: `Bearer ${base64url.encode('not json')}.e30.sig`,
+      expected: 'token-malformed',
+    },
     { label: 'oversized', header: `Bearer ${'a'.repeat(20_000)}.b.c`, expected: 'token-malformed' },
   ];
   it.each(headers)('Authorization: $label → $expected', async ({ header, expected }) => {
@@ -241,14 +327,23 @@ describe('createTokenVerifier against the dev issuer over HTTP', () => {
   });
 
   it('uses every reason code it declares', () => {
-    const produced = new Set<string>([...timeCases.map((c) => c.expected), ...forged.map((c) => c.expected), ...headers.map((c) => c.expected), 'token-keys-unavailable']);
+    const produced = new Set<string>([
+      ...timeCases.map((c) => c.expected),
+      ...forged.map((c) => c.expected),
+      ...headers.map((c) => c.expected),
+      'token-keys-unavailable',
+    ]);
     expect(Object.keys(TOKEN_REASONS).filter((code) => !produced.has(code))).toEqual([]);
   });
 });
 
 describe('JWKS availability', () => {
   it('answers token-keys-unavailable when the JWKS endpoint is down', async () => {
-    const doomed = await startDevTokenIssuer({ tenantId: TENANT, signingKey: issuer.signingKey, issuer: issuer.issuer });
+    const doomed = await startDevTokenIssuer({
+      tenantId: TENANT,
+      signingKey: issuer.signingKey,
+      issuer: issuer.issuer,
+    });
     const jwksUri = doomed.jwksUri;
     await doomed.close();
     const offline = verifierFor(jwksUri, { timeoutMs: 2000 });
@@ -260,7 +355,10 @@ describe('JWKS availability', () => {
     { label: 'HTTP 500', respond: () => new Response('oops', { status: 500 }) },
     { label: 'not JSON', respond: () => new Response('<html>', { status: 200 }) },
     { label: 'not a key set', respond: () => Response.json({ keys: 'none' }) },
-    { label: 'redirect', respond: () => new Response(null, { status: 302, headers: { location: 'https://elsewhere.example/keys' } }) },
+    {
+      label: 'redirect',
+      respond: () => new Response(null, { status: 302, headers: { location: 'https://elsewhere.example/keys' } }),
+    },
   ];
   it.each(broken)('answers token-keys-unavailable when the JWKS response is $label', async ({ respond }) => {
     const faulty = verifierFor(issuer.jwksUri, { fetchJwks: () => Promise.resolve(respond()) });
@@ -344,7 +442,9 @@ describe('RS256 keys of other shapes', () => {
   it('refuses a token whose kid names the published key but whose signature is from an unrelated RSA key', async () => {
     const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const claims = decodeJwt(await issuer.mint({ ...ALICE, issuedAt: T0 }));
-    const token = await new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: issuer.signingKey.kid }).sign(privateKey);
+    const token = await new SignJWT(claims)
+      .setProtectedHeader({ alg: 'RS256', kid: issuer.signingKey.kid })
+      .sign(privateKey);
     expect(reasonOf(await verifier.verify(bearer(token), at(1)))).toBe('token-signature-invalid');
   });
 });

@@ -9,7 +9,16 @@ import type { TokenResult } from '../../shared/identity/index.js';
 const T0 = Date.parse('2026-11-22T10:00:00Z');
 const segment = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
 const bearer = (claims: object) => `Bearer ${segment({ alg: 'RS256' })}.${segment(claims)}.c2ln`;
-const ok: TokenResult = { ok: true, principal: { objectId: '4cc642ed-2866-5548-af61-198b1ae17fc2', tenantId: 't', upn: 'alice@contoso.example', roles: [], kind: 'user' } as never };
+const ok: TokenResult = {
+  ok: true,
+  principal: {
+    objectId: '4cc642ed-2866-5548-af61-198b1ae17fc2',
+    tenantId: 't',
+    upn: 'alice@contoso.example',
+    roles: [],
+    kind: 'user',
+  } as never,
+};
 
 function counting(results: TokenResult[]) {
   let calls = 0;

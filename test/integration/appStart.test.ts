@@ -24,7 +24,11 @@ afterAll(() => {
 });
 
 function context(lines: string[]): InvocationContext {
-  return new InvocationContext({ invocationId: 'start-up', functionName: 'test', logHandler: (level, ...args) => lines.push(`${level}: ${args.map(String).join(' ')}`) });
+  return new InvocationContext({
+    invocationId: 'start-up',
+    functionName: 'test',
+    logHandler: (level, ...args) => lines.push(`${level}: ${args.map(String).join(' ')}`),
+  });
 }
 
 describe('start-up', () => {
@@ -32,19 +36,32 @@ describe('start-up', () => {
     await import('../../functions/appStart.js');
     await import('../../functions/health.js');
     await import('../../functions/authorize.js');
-    const failure = await runAppStartHooks().then(() => undefined, (error: unknown) => error);
+    const failure = await runAppStartHooks().then(
+      () => undefined,
+      (error: unknown) => error,
+    );
     expect(failure).toBeInstanceOf(ConfigError);
     expect((failure as ConfigError).setting).toBe('CERTGATE_OCSP_TIMEOUT_MS');
     expect((failure as ConfigError).code).toBe('config-invalid');
 
     // Fixing the environment afterwards changes nothing: the worker started with what it had.
     process.env.CERTGATE_OCSP_TIMEOUT_MS = '3000';
-    const handler = (name: string) => registeredFunctions().find((fn) => fn.name === name)!.handler as (request: HttpRequest, context: InvocationContext) => Promise<{ status?: number; jsonBody?: unknown }>;
+    const handler = (name: string) =>
+      registeredFunctions().find((fn) => fn.name === name)!.handler as (
+        request: HttpRequest,
+        context: InvocationContext,
+      ) => Promise<{ status?: number; jsonBody?: unknown }>;
     const lines: string[] = [];
-    const health = await handler('health')(new HttpRequest({ method: 'GET', url: 'http://localhost/api/health' }), context(lines));
+    const health = await handler('health')(
+      new HttpRequest({ method: 'GET', url: 'http://localhost/api/health' }),
+      context(lines),
+    );
     expect(health.status).toBe(503);
     expect(health.jsonBody).toMatchObject({ status: 'unhealthy', config: { ok: false, code: 'config-invalid' } });
-    const decision = await handler('authorize')(new HttpRequest({ method: 'GET', url: 'http://localhost/api/authorize' }), context(lines));
+    const decision = await handler('authorize')(
+      new HttpRequest({ method: 'GET', url: 'http://localhost/api/authorize' }),
+      context(lines),
+    );
     expect(decision.status).toBe(503);
     expect(decision.jsonBody).toMatchObject({ decision: 'block', reasons: ['decision-unavailable'] });
     expect(lines.filter((line) => line.includes('CERTGATE_OCSP_TIMEOUT_MS'))).toHaveLength(2);

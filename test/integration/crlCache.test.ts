@@ -13,14 +13,24 @@ import { startAzurite, type Azurite } from '../../dev/azurite.js';
 import { BlobCrlArchive } from '../../shared/adapters/blobCrlArchive.js';
 import { HttpCrlFetcher } from '../../shared/adapters/httpCrlFetcher.js';
 import { createContainerClient } from '../../shared/adapters/storageClients.js';
-import { createTrustStore, parseCertificates, validateCertificatePath, type TrustStore } from '../../shared/cert/validation/index.js';
+import {
+  createTrustStore,
+  parseCertificates,
+  validateCertificatePath,
+  type TrustStore,
+} from '../../shared/cert/validation/index.js';
 import { CrlCache } from '../../shared/trust/crlCache.js';
 import { crlUrlsOf } from '../../shared/trust/revocationPolicy.js';
 import { CrlParser } from '../../shared/trust/crlParser.js';
 
 const DAY = 86_400_000;
 const start = new Date('2026-11-22T12:00:00Z');
-const clock = { current: start, now() { return this.current; } };
+const clock = {
+  current: start,
+  now() {
+    return this.current;
+  },
+};
 
 let azurite: Azurite;
 let server: Server;
@@ -35,12 +45,24 @@ let trust: TrustStore;
 /** A distribution point that accepts the connection and never answers. */
 let silent: Server;
 let silentUrl: string;
-const LDAP_CDP = 'ldap:///CN=CRL%20Test%20Issuing,CN=ca01,CN=CDP,CN=Public%20Key%20Services,CN=Services,CN=Configuration,DC=contoso,DC=example?certificateRevocationList?base?objectClass=cRLDistributionPoint';
+const LDAP_CDP =
+  'ldap:///CN=CRL%20Test%20Issuing,CN=ca01,CN=CDP,CN=Public%20Key%20Services,CN=Services,CN=Configuration,DC=contoso,DC=example?certificateRevocationList?base?objectClass=cRLDistributionPoint';
 const parser = new CrlParser();
 const cdp = { body: new Uint8Array() as Uint8Array, mode: 'normal' as 'normal' | 'down', requests: 0, notModified: 0 };
 
-async function publish(revokedSerials: string[], crlNumber: number, thisUpdate = clock.current, nextUpdate = new Date(clock.current.getTime() + DAY)): Promise<void> {
-  const crl = await issueCrl({ issuer: issuing.credentials, revoked: revokedSerials.map((serial) => ({ serial, date: thisUpdate })), thisUpdate, nextUpdate, crlNumber });
+async function publish(
+  revokedSerials: string[],
+  crlNumber: number,
+  thisUpdate = clock.current,
+  nextUpdate = new Date(clock.current.getTime() + DAY),
+): Promise<void> {
+  const crl = await issueCrl({
+    issuer: issuing.credentials,
+    revoked: revokedSerials.map((serial) => ({ serial, date: thisUpdate })),
+    thisUpdate,
+    nextUpdate,
+    crlNumber,
+  });
   cdp.body = crl.der;
 }
 
@@ -48,7 +70,9 @@ function newCache(archiveName = 'crl-archive'): CrlCache {
   return new CrlCache(
     {
       fetcher: new HttpCrlFetcher({ timeoutMs: 2_000, maxBytes: 1024 * 1024 }),
-      archive: new BlobCrlArchive(createContainerClient({ kind: 'connection-string', connectionString: azurite.connectionString }, archiveName)),
+      archive: new BlobCrlArchive(
+        createContainerClient({ kind: 'connection-string', connectionString: azurite.connectionString }, archiveName),
+      ),
       parse: (bytes) => parser.parse(bytes),
       clock,
     },
@@ -56,8 +80,21 @@ function newCache(archiveName = 'crl-archive'): CrlCache {
   );
 }
 
-function verdict(cache: CrlCache, leaf: IssuedCertificate, revocation: 'preferred' | 'required' = 'required', crlGraceSeconds = 0) {
-  return validateCertificatePath({ leaf: leaf.cert.der, trustStore: trust, time: clock.now(), revocation: 'off', revocationModeFor: () => revocation, parsedCrls: cache.current(), crlGraceSeconds });
+function verdict(
+  cache: CrlCache,
+  leaf: IssuedCertificate,
+  revocation: 'preferred' | 'required' = 'required',
+  crlGraceSeconds = 0,
+) {
+  return validateCertificatePath({
+    leaf: leaf.cert.der,
+    trustStore: trust,
+    time: clock.now(),
+    revocation: 'off',
+    revocationModeFor: () => revocation,
+    parsedCrls: cache.current(),
+    crlGraceSeconds,
+  });
 }
 
 beforeAll(async () => {
@@ -83,9 +120,31 @@ beforeAll(async () => {
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/issuing.crl`;
   const notBefore = new Date(start.getTime() - 30 * DAY);
   const notAfter = new Date(start.getTime() + 365 * DAY);
-  root = await issueCertificate({ subject: 'CN=CRL Test Root', keyAlgorithm: 'ecdsa-p256', notBefore, notAfter, ca: {} });
-  issuing = await issueCertificate({ subject: 'CN=CRL Test Issuing', issuer: root.credentials, keyAlgorithm: 'ecdsa-p256', notBefore, notAfter, ca: { pathLength: 0 } });
-  const leaf = (name: string) => issueCertificate({ subject: `CN=${name}`, issuer: issuing.credentials, keyAlgorithm: 'ecdsa-p256', notBefore, notAfter, extKeyUsage: ['clientAuth'], crlDistributionUrl: url });
+  root = await issueCertificate({
+    subject: 'CN=CRL Test Root',
+    keyAlgorithm: 'ecdsa-p256',
+    notBefore,
+    notAfter,
+    ca: {},
+  });
+  issuing = await issueCertificate({
+    subject: 'CN=CRL Test Issuing',
+    issuer: root.credentials,
+    keyAlgorithm: 'ecdsa-p256',
+    notBefore,
+    notAfter,
+    ca: { pathLength: 0 },
+  });
+  const leaf = (name: string) =>
+    issueCertificate({
+      subject: `CN=${name}`,
+      issuer: issuing.credentials,
+      keyAlgorithm: 'ecdsa-p256',
+      notBefore,
+      notAfter,
+      extKeyUsage: ['clientAuth'],
+      crlDistributionUrl: url,
+    });
   good = await leaf('good');
   revoked = await leaf('revoked');
   adcsStyle = await issueCertificate({
@@ -183,7 +242,9 @@ describe('CRL cache with a real distribution point', () => {
     cdp.mode = 'down';
     const restarted = newCache();
     await restarted.refresh();
-    expect(restarted.status()).toEqual([expect.objectContaining({ url, crlNumber: '0b', lastError: expect.stringMatching(/^crl-fetch-failed/) })]);
+    expect(restarted.status()).toEqual([
+      expect.objectContaining({ url, crlNumber: '0b', lastError: expect.stringMatching(/^crl-fetch-failed/) }),
+    ]);
     expect(verdict(restarted, good).reason).toBe('certificate-revoked');
     cdp.mode = 'normal';
   });
@@ -191,7 +252,9 @@ describe('CRL cache with a real distribution point', () => {
   it('does not fetch URLs that are not http(s), and says so in the status', () => {
     expect(cache().track(['ldap://dc1/CN=CRL', 'file:///etc/passwd'])).toBe(false);
     expect(cache().isDue()).toBe(false);
-    const skipped = cache().status().filter((source) => source.skipped !== undefined);
+    const skipped = cache()
+      .status()
+      .filter((source) => source.skipped !== undefined);
     expect(skipped.map((source) => source.url)).toEqual(['ldap://dc1/CN=CRL', 'file:///etc/passwd']);
     expect(skipped[0]?.skipped).toMatch(/^ldap: distribution points are not fetched .*http/);
   });
@@ -208,7 +271,10 @@ describe('a certificate that names an ldap:// distribution point before its http
     const report = await cache.refresh();
     expect(report).toMatchObject({ checked: 1, updated: 1, failed: 0 });
     expect(cache.status()).toEqual([
-      expect.objectContaining({ url: LDAP_CDP, skipped: expect.stringMatching(/^ldap: distribution points are not fetched/) }),
+      expect.objectContaining({
+        url: LDAP_CDP,
+        skipped: expect.stringMatching(/^ldap: distribution points are not fetched/),
+      }),
       expect.objectContaining({ url, crlNumber: '1e', entries: 1 }),
     ]);
     expect(verdict(cache, adcsStyle)).toMatchObject({ ok: true, reason: 'certificate-valid' });
@@ -222,8 +288,20 @@ describe('loading distribution points now (a CA was just added)', () => {
     const cache = newCache('crl-archive-load');
     const outcomes = await cache.loadNow([url, 'ldap://dc1/CN=CRL'], { deadlineMs: 5_000 });
     expect(outcomes).toEqual([
-      { url, loaded: true, crlNumber: '1f', thisUpdate: start.toISOString(), nextUpdate: new Date(start.getTime() + DAY).toISOString(), entries: 1 },
-      { url: 'ldap://dc1/CN=CRL', loaded: false, skipped: true, error: expect.stringMatching(/^crl-url-unsupported: ldap: /) },
+      {
+        url,
+        loaded: true,
+        crlNumber: '1f',
+        thisUpdate: start.toISOString(),
+        nextUpdate: new Date(start.getTime() + DAY).toISOString(),
+        entries: 1,
+      },
+      {
+        url: 'ldap://dc1/CN=CRL',
+        loaded: false,
+        skipped: true,
+        error: expect.stringMatching(/^crl-url-unsupported: ldap: /),
+      },
     ]);
     // The first request after the load sees the CRL: no revocation-unknown.
     expect(verdict(cache, good)).toMatchObject({ ok: true, reason: 'certificate-valid' });
@@ -235,7 +313,11 @@ describe('loading distribution points now (a CA was just added)', () => {
     const began = performance.now();
     const [outcome] = await cache.loadNow([silentUrl], { deadlineMs: 300 });
     expect(performance.now() - began).toBeLessThan(1_500);
-    expect(outcome).toEqual({ url: silentUrl, loaded: false, error: expect.stringMatching(/^crl-fetch-timeout: no answer within 0\.3 s/) });
+    expect(outcome).toEqual({
+      url: silentUrl,
+      loaded: false,
+      error: expect.stringMatching(/^crl-fetch-timeout: no answer within 0\.3 s/),
+    });
     // The fetcher's own time-out (2 s here) ends the attempt; the status then says why.
     await expect.poll(() => cache.status()[0]?.lastError, { timeout: 5_000 }).toMatch(/^crl-fetch-(timeout|failed)/);
   });

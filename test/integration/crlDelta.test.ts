@@ -39,7 +39,12 @@ beforeAll(async () => {
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   root = await issue({ subject: 'CN=Delta Root', ca: {} });
   ca = await issue({ subject: 'CN=Delta CA', issuer: root.credentials, ca: {} });
-  leaf = await issue({ subject: 'CN=delta leaf', issuer: ca.credentials, extKeyUsage: ['clientAuth'], crlDistributionUrl: `${base}/ca.crl` });
+  leaf = await issue({
+    subject: 'CN=delta leaf',
+    issuer: ca.credentials,
+    extKeyUsage: ['clientAuth'],
+    crlDistributionUrl: `${base}/ca.crl`,
+  });
 });
 
 afterAll(async () => {
@@ -53,9 +58,27 @@ afterAll(async () => {
 
 describe('delta CRLs through the CRL cache (RFC 5280 §5.2.6 freshestCRL)', () => {
   it('fetches the delta CRL the complete CRL points at, and a revocation published only in the delta blocks', async () => {
-    bodies.set('/ca.crl', await signCrl({ signer: ca.credentials, crlNumber: 5, freshestUris: [`${base}/ca-delta.crl`] }));
-    bodies.set('/ca-delta.crl', await signCrl({ signer: ca.credentials, crlNumber: 6, deltaOf: 5, entries: [{ serial: leaf.cert.parsed.serialNumber, reason: X509CrlReason.keyCompromise }] }));
-    const cache = new CrlCache({ fetcher: new HttpCrlFetcher({ timeoutMs: 2_000, maxBytes: 1024 * 1024 }), parse: (bytes) => parser.parse(bytes), clock }, 300);
+    bodies.set(
+      '/ca.crl',
+      await signCrl({ signer: ca.credentials, crlNumber: 5, freshestUris: [`${base}/ca-delta.crl`] }),
+    );
+    bodies.set(
+      '/ca-delta.crl',
+      await signCrl({
+        signer: ca.credentials,
+        crlNumber: 6,
+        deltaOf: 5,
+        entries: [{ serial: leaf.cert.parsed.serialNumber, reason: X509CrlReason.keyCompromise }],
+      }),
+    );
+    const cache = new CrlCache(
+      {
+        fetcher: new HttpCrlFetcher({ timeoutMs: 2_000, maxBytes: 1024 * 1024 }),
+        parse: (bytes) => parser.parse(bytes),
+        clock,
+      },
+      300,
+    );
     const parsedLeaf = parseCertificates(leaf.cert.der);
     if (!parsedLeaf.ok || parsedLeaf.certificates[0] === undefined) throw new Error('leaf');
     cache.track(crlUrlsOf(parsedLeaf.certificates[0]));

@@ -44,13 +44,30 @@ async function linesOf(headers: Record<string, string>): Promise<{ level: string
 describe('decision log and alerts through the invocation', () => {
   it('logs a block as a warning certgate.decision line with the whole decision', async () => {
     const lines = await linesOf({ 'x-certgate-gateway-secret': 'decision-lines-secret-0123456789' });
-    expect(lines).toEqual([{ level: 'warning', line: expect.objectContaining({ event: 'certgate.decision', effect: 'block', reasons: expect.arrayContaining(['client-certificate-required']), trace: [], correlationId: expect.any(String), client: expect.any(Object) }) }]);
+    expect(lines).toEqual([
+      {
+        level: 'warning',
+        line: expect.objectContaining({
+          event: 'certgate.decision',
+          effect: 'block',
+          reasons: expect.arrayContaining(['client-certificate-required']),
+          trace: [],
+          correlationId: expect.any(String),
+          client: expect.any(Object),
+        }),
+      },
+    ]);
   });
 
   it('raises the untrusted-forwarder alert for a certificate header without the gateway proof', async () => {
     const lines = await linesOf({ 'x-client-certificate': 'not-a-certificate' });
-    expect(lines.map(({ level, line }) => `${level} ${String(line.event)}`)).toEqual(['warning certgate.alert.untrusted-forwarder', 'warning certgate.decision']);
+    expect(lines.map(({ level, line }) => `${level} ${String(line.event)}`)).toEqual([
+      'warning certgate.alert.untrusted-forwarder',
+      'warning certgate.decision',
+    ]);
     expect(Object.keys(lines[0]!.line)).toEqual(['event', 'correlationId', 'detail', 'client']);
-    expect(lines[1]!.line).toMatchObject({ reasons: ['forwarded-certificate-rejected', 'forwarded-certificate-untrusted-forwarder'] });
+    expect(lines[1]!.line).toMatchObject({
+      reasons: ['forwarded-certificate-rejected', 'forwarded-certificate-untrusted-forwarder'],
+    });
   });
 });

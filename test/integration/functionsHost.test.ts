@@ -14,14 +14,32 @@ beforeAll(async () => {
     authLevel: 'anonymous',
     route: 'echo/{id}/{*rest}',
     handler: async (request: HttpRequest) => ({
-      jsonBody: { params: request.params, query: Object.fromEntries(request.query), body: await request.text(), xff: request.headers.get('x-forwarded-for'), dup: request.headers.get('x-dup') },
+      jsonBody: {
+        params: request.params,
+        query: Object.fromEntries(request.query),
+        body: await request.text(),
+        xff: request.headers.get('x-forwarded-for'),
+        dup: request.headers.get('x-dup'),
+      },
     }),
   });
   app.http('keyed', { methods: ['GET'], authLevel: 'function', route: 'keyed', handler: () => ({ status: 204 }) });
   app.http('mastered', { methods: ['GET'], authLevel: 'admin', route: 'mastered', handler: () => ({ status: 204 }) });
   app.http('defaultRoute', { methods: ['GET'], authLevel: 'anonymous', handler: () => ({ body: 'named' }) });
-  app.http('boom', { methods: ['GET'], authLevel: 'anonymous', route: 'boom', handler: () => { throw new Error('handler bug'); } });
-  host = await startFunctionsHost({ functions: registeredFunctions(), port: 0, functionKeys: ['fkey'], masterKey: 'mkey' });
+  app.http('boom', {
+    methods: ['GET'],
+    authLevel: 'anonymous',
+    route: 'boom',
+    handler: () => {
+      throw new Error('handler bug');
+    },
+  });
+  host = await startFunctionsHost({
+    functions: registeredFunctions(),
+    port: 0,
+    functionKeys: ['fkey'],
+    masterKey: 'mkey',
+  });
 });
 afterAll(async () => {
   await host.close();
@@ -34,7 +52,11 @@ describe('local Functions host', () => {
   });
 
   it('routes templates with parameters and catch-alls, case-insensitively', async () => {
-    const res = await fetch(`${host.url}/API/Echo/42/a/b?x=1`, { method: 'POST', body: 'hi', headers: { 'x-forwarded-for': '203.0.113.9' } });
+    const res = await fetch(`${host.url}/API/Echo/42/a/b?x=1`, {
+      method: 'POST',
+      body: 'hi',
+      headers: { 'x-forwarded-for': '203.0.113.9' },
+    });
     expect(res.status).toBe(200);
     const body = (await res.json()) as Record<string, unknown>;
     expect(body).toMatchObject({ params: { id: '42', rest: 'a/b' }, query: { x: '1' }, body: 'hi' });
@@ -71,7 +93,12 @@ describe('local Functions host', () => {
 
   it('refuses routes the real host reserves (admin…)', async () => {
     await expect(
-      startFunctionsHost({ functions: [{ name: 'x', trigger: { type: 'httpTrigger', route: 'admin/things' }, handler: () => undefined }], port: 0, functionKeys: [], masterKey: 'm' }),
+      startFunctionsHost({
+        functions: [{ name: 'x', trigger: { type: 'httpTrigger', route: 'admin/things' }, handler: () => undefined }],
+        port: 0,
+        functionKeys: [],
+        masterKey: 'm',
+      }),
     ).rejects.toThrow(/admin/);
   });
 
@@ -85,15 +112,28 @@ describe('local Functions host', () => {
 
 describe('local Functions host, malformed input (answered, never a crash)', () => {
   /** Sends through node:http, which lets a test set Host and an absolute-form path. */
-  function nodeRequest(path: string, init: { method?: string; headers?: Record<string, string> } = {}): Promise<{ status: number; body: string }> {
+  function nodeRequest(
+    path: string,
+    init: { method?: string; headers?: Record<string, string> } = {},
+  ): Promise<{ status: number; body: string }> {
     return new Promise((resolve, reject) => {
-      const req = httpRequest({ host: '127.0.0.1', port: host.port, path, method: init.method ?? 'GET', headers: init.headers ?? {}, agent: false }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => {
-          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') });
-        });
-      });
+      const req = httpRequest(
+        {
+          host: '127.0.0.1',
+          port: host.port,
+          path,
+          method: init.method ?? 'GET',
+          headers: init.headers ?? {},
+          agent: false,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () => {
+            resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') });
+          });
+        },
+      );
       req.on('error', reject);
       req.end();
     });
@@ -115,12 +155,17 @@ describe('local Functions host, malformed input (answered, never a crash)', () =
     });
   }
 
-  it.each(['%ZZ', '%', '%E0%A4%A', '%C0%AF'])('a route value with %s → 400 invalid-percent-encoding; the host keeps serving', async (encoding) => {
-    const res = await fetch(`${host.url}/api/echo/${encoding}/x`);
-    expect(res.status).toBe(400);
-    expect(await res.json()).toMatchObject({ error: { code: 'invalid-percent-encoding', message: expect.any(String) } });
-    expect((await fetch(`${host.url}/api/defaultRoute`)).status).toBe(200);
-  });
+  it.each(['%ZZ', '%', '%E0%A4%A', '%C0%AF'])(
+    'a route value with %s → 400 invalid-percent-encoding; the host keeps serving',
+    async (encoding) => {
+      const res = await fetch(`${host.url}/api/echo/${encoding}/x`);
+      expect(res.status).toBe(400);
+      expect(await res.json()).toMatchObject({
+        error: { code: 'invalid-percent-encoding', message: expect.any(String) },
+      });
+      expect((await fetch(`${host.url}/api/defaultRoute`)).status).toBe(200);
+    },
+  );
 
   it.each(['a b', '[::1', 'a/b', 'user@a', '1.2.3.4.5'])('Host %j → 400 invalid-host-header', async (value) => {
     const res = await nodeRequest('/api/defaultRoute', { headers: { host: value } });
@@ -139,10 +184,12 @@ describe('local Functions host, malformed input (answered, never a crash)', () =
     expect((await nodeRequest('//evil.example/api/defaultRoute')).status).toBe(404);
   });
 
-  it('a request line Node refuses → 400 with the host\'s JSON body, not a bare close', async () => {
+  it("a request line Node refuses → 400 with the host's JSON body, not a bare close", async () => {
     const answer = await raw('GET /api/defaultRoute HTTP/9.9\r\nHost: 127.0.0.1\r\n\r\n');
     expect(answer).toMatch(/^HTTP\/1\.1 400 /);
-    expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toMatchObject({ error: { code: 'malformed-request' } });
+    expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toMatchObject({
+      error: { code: 'malformed-request' },
+    });
   });
 
   it('CONNECT → 405, not a dropped connection', async () => {

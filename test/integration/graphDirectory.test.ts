@@ -18,11 +18,17 @@ import { startGraphStandIn, type GraphStandIn } from '../../dev/graph/index.js';
 import { DEV_DEVICE } from '../../dev/pki/index.js';
 import { devObjectIdFor } from '../../dev/tokens/mint.js';
 import { createGraphDirectory } from '../../shared/adapters/graphDirectory.js';
-import { directoryErrorForStatus, isTransientDirectoryError, parseRetryAfter } from '../../shared/adapters/graphErrors.js';
+import {
+  directoryErrorForStatus,
+  isTransientDirectoryError,
+  parseRetryAfter,
+} from '../../shared/adapters/graphErrors.js';
 import { loadConfig, type AppConfig } from '../../shared/config.js';
 import { DirectoryError, type Directory, type DirectoryOutcome, type DirectoryQuestion } from '../../shared/ports.js';
 
-/** Every host a socket of this process was asked to connect to (http, https and fetch all go through Socket#connect). */
+/**
+ * Every host a socket of this process was asked to connect to (http, https and fetch all go through Socket#connect).
+ */
 const connectTargets = new Set<string>();
 // Kept to call through and to put back; it is always called with a socket as `this`.
 // eslint-disable-next-line @typescript-eslint/unbound-method
@@ -77,7 +83,10 @@ function setEnvironment(values: Readonly<Record<string, string>>): void {
  * host) when it asks for a token, so it cannot be switched per adapter.
  */
 function directoryFor(target: GraphStandIn, clientSecret: string = target.clientSecret): Directory {
-  const credential = new ClientSecretCredential(target.tenantId, target.clientId, clientSecret, { authorityHost: target.url, disableInstanceDiscovery: true });
+  const credential = new ClientSecretCredential(target.tenantId, target.clientId, clientSecret, {
+    authorityHost: target.url,
+    disableInstanceDiscovery: true,
+  });
   return createGraphDirectory(graphSettings(target.url), credential);
 }
 
@@ -96,12 +105,17 @@ async function rejection(promise: Promise<unknown>): Promise<DirectoryError> {
   throw new Error('expected a DirectoryError');
 }
 
-const memberGroups = (userId: string, groupIds: readonly string[]): DirectoryQuestion => ({ kind: 'member-groups', userId, groupIds });
+const memberGroups = (userId: string, groupIds: readonly string[]): DirectoryQuestion => ({
+  kind: 'member-groups',
+  userId,
+  groupIds,
+});
 const device = (deviceId: string): DirectoryQuestion => ({ kind: 'device', deviceId });
 const certificateUserIds = (userId: string): DirectoryQuestion => ({ kind: 'certificate-user-ids', userId });
 
 beforeAll(async () => {
-  if (process.env.NODE_EXTRA_CA_CERTS === undefined) throw new Error('run with NODE_EXTRA_CA_CERTS=dev/graph/tls/ca.crt (the npm scripts set it)');
+  if (process.env.NODE_EXTRA_CA_CERTS === undefined)
+    throw new Error('run with NODE_EXTRA_CA_CERTS=dev/graph/tls/ca.crt (the npm scripts set it)');
   standIn = await startGraphStandIn();
   setEnvironment(standIn.credentialEnvironment());
   directory = createGraphDirectory(graphSettings(standIn.url));
@@ -123,12 +137,18 @@ afterEach(() => {
 
 describe('questions on the decision path', () => {
   it.each([
-    { label: 'dave, through two levels of nesting', user: 'dave@contoso.example', expected: [ALL_STAFF, FINANCE_GROUP_ID, FINANCE_APPROVERS] },
+    {
+      label: 'dave, through two levels of nesting',
+      user: 'dave@contoso.example',
+      expected: [ALL_STAFF, FINANCE_GROUP_ID, FINANCE_APPROVERS],
+    },
     { label: 'carol, through Finance', user: 'carol@contoso.example', expected: [ALL_STAFF, FINANCE_GROUP_ID] },
     { label: 'alice, by object id', user: ALICE, expected: [ALL_STAFF] },
     { label: 'an unknown user (404): no group', user: NOBODY, expected: [] },
   ])('member-groups is transitive: $label', async ({ user, expected }) => {
-    const [outcome] = await directory.answer([memberGroups(user, [ALL_STAFF, FINANCE_GROUP_ID, FINANCE_APPROVERS, VENDORS_GROUP_ID])]);
+    const [outcome] = await directory.answer([
+      memberGroups(user, [ALL_STAFF, FINANCE_GROUP_ID, FINANCE_APPROVERS, VENDORS_GROUP_ID]),
+    ]);
     expect(outcome).toEqual({ ok: true, value: expected });
     expect(standIn.calls()).toMatchObject({ total: 1, byRoute: { checkMemberGroups: 1 } });
   });
@@ -150,10 +170,22 @@ describe('questions on the decision path', () => {
   });
 
   it.each([
-    { label: "the dev PKI's device: compliant, hybrid joined", deviceId: DEV_DEVICE.entraDeviceId, expected: { accountEnabled: true, isCompliant: true, isManaged: true, trustType: 'ServerAd' } },
-    { label: 'a non-compliant device', deviceId: NON_COMPLIANT_DEVICE, expected: { accountEnabled: true, isCompliant: false, trustType: 'AzureAd' } },
+    {
+      label: "the dev PKI's device: compliant, hybrid joined",
+      deviceId: DEV_DEVICE.entraDeviceId,
+      expected: { accountEnabled: true, isCompliant: true, isManaged: true, trustType: 'ServerAd' },
+    },
+    {
+      label: 'a non-compliant device',
+      deviceId: NON_COMPLIANT_DEVICE,
+      expected: { accountEnabled: true, isCompliant: false, trustType: 'AzureAd' },
+    },
     { label: 'a disabled device', deviceId: DISABLED_DEVICE, expected: { accountEnabled: false } },
-    { label: 'a registered, unmanaged device (nulls)', deviceId: REGISTERED_DEVICE, expected: { isCompliant: null, isManaged: null, trustType: 'Workplace' } },
+    {
+      label: 'a registered, unmanaged device (nulls)',
+      deviceId: REGISTERED_DEVICE,
+      expected: { isCompliant: null, isManaged: null, trustType: 'Workplace' },
+    },
   ])('device: $label', async ({ deviceId, expected }) => {
     const [outcome] = await directory.answer([device(deviceId)]);
     expect(outcome?.ok).toBe(true);
@@ -169,7 +201,9 @@ describe('questions on the decision path', () => {
 
   it('certificate-user-ids: the list, empty, or null for an unknown user', async () => {
     const outcomes = await directory.answer([certificateUserIds(ALICE)]);
-    expect(outcomes).toEqual([{ ok: true, value: ['X509:<PN>alice@contoso.example', 'X509:<RFC822>alice@contoso.example'] }]);
+    expect(outcomes).toEqual([
+      { ok: true, value: ['X509:<PN>alice@contoso.example', 'X509:<RFC822>alice@contoso.example'] },
+    ]);
     expect(await directory.answer([certificateUserIds('carol@contoso.example')])).toEqual([{ ok: true, value: [] }]);
     expect(await directory.answer([certificateUserIds('nobody@contoso.example')])).toEqual([{ ok: true, value: null }]);
   });
@@ -191,7 +225,11 @@ describe('questions on the decision path', () => {
     expect(outcomes[4]).toEqual({ ok: true, value: [] });
     expect(outcomes[5]).toEqual({ ok: true, value: [] });
     expect(errorOf(outcomes[6]).kind).toBe('invalid');
-    expect(standIn.calls()).toMatchObject({ total: 1, byRoute: { batch: 1 }, inBatch: { checkMemberGroups: 2, devices: 2, user: 1 } });
+    expect(standIn.calls()).toMatchObject({
+      total: 1,
+      byRoute: { batch: 1 },
+      inBatch: { checkMemberGroups: 2, devices: 2, user: 1 },
+    });
   });
 
   it('keeps its connections alive across calls', async () => {
@@ -224,7 +262,11 @@ describe('failures on the decision path: a DirectoryError of the right kind, nev
   it.each([
     { label: '503', fault: { status: 503 as const }, expected: { kind: 'unavailable', status: 503 } },
     { label: '500', fault: { status: 500 as const }, expected: { kind: 'unavailable', status: 500 } },
-    { label: '503 with Retry-After', fault: { status: 503 as const, retryAfterSeconds: 3 }, expected: { kind: 'throttled', status: 503, retryAfterSeconds: 3 } },
+    {
+      label: '503 with Retry-After',
+      fault: { status: 503 as const, retryAfterSeconds: 3 },
+      expected: { kind: 'throttled', status: 503, retryAfterSeconds: 3 },
+    },
   ])('$label → $expected.kind, directly and inside a batch', async ({ fault, expected }) => {
     standIn.faults.set({ serverError: fault });
     expect(errorOf((await directory.answer([device(DEV_DEVICE.entraDeviceId)]))[0])).toMatchObject(expected);
@@ -234,20 +276,27 @@ describe('failures on the decision path: a DirectoryError of the right kind, nev
 
   it('an answer later than the time-out → timeout (the round trip rejects)', async () => {
     standIn.faults.set({ latency: { delayMs: 10_000 } });
-    expect((await rejection(directory.answer([device(DEV_DEVICE.entraDeviceId)], { timeoutMs: 150 }))).kind).toBe('timeout');
+    expect((await rejection(directory.answer([device(DEV_DEVICE.entraDeviceId)], { timeoutMs: 150 }))).kind).toBe(
+      'timeout',
+    );
     expect((await rejection(directory.answer(pair, { timeoutMs: 150 }))).kind).toBe('timeout');
   });
 
   it('malformed JSON → unavailable, directly, inside a batch, and for the batch envelope', async () => {
     standIn.faults.set({ malformed: {} });
     expect(errorOf((await directory.answer([device(DEV_DEVICE.entraDeviceId)]))[0]).kind).toBe('unavailable');
-    expect((await directory.answer(pair)).map((outcome) => errorOf(outcome).kind)).toEqual(['unavailable', 'unavailable']);
+    expect((await directory.answer(pair)).map((outcome) => errorOf(outcome).kind)).toEqual([
+      'unavailable',
+      'unavailable',
+    ]);
     standIn.faults.set({ malformed: { routes: ['batch'] } });
     expect((await rejection(directory.answer(pair))).kind).toBe('unavailable');
   });
 
   it('a missing Graph permission → denied; a credential that cannot sign in → unavailable (no token)', async () => {
-    const limited = await startGraphStandIn({ directory: { ...standIn.directory, application: { ...standIn.directory.application, roles: ['User.Read.All'] } } });
+    const limited = await startGraphStandIn({
+      directory: { ...standIn.directory, application: { ...standIn.directory.application, roles: ['User.Read.All'] } },
+    });
     try {
       const outcomes = await directoryFor(limited).answer([device(DEV_DEVICE.entraDeviceId)]);
       expect(errorOf(outcomes[0])).toMatchObject({ kind: 'denied', status: 403 });
@@ -266,7 +315,16 @@ describe('off the decision path', () => {
     const unknown = Array.from({ length: 38 }, (_, i) => `00000000-0000-4000-9000-${String(i).padStart(12, '0')}`);
     const devDevice = standIn.directory.devices.find((candidate) => candidate.deviceId === DEV_DEVICE.entraDeviceId);
     if (devDevice === undefined) throw new Error('the dev directory lost the dev PKI device');
-    const ids = [ALL_STAFF.toUpperCase(), ...unknown, ALICE, devDevice.id, devDevice.deviceId, 'not-a-guid', VENDORS_GROUP_ID, VENDORS_GROUP_ID];
+    const ids = [
+      ALL_STAFF.toUpperCase(),
+      ...unknown,
+      ALICE,
+      devDevice.id,
+      devDevice.deviceId,
+      'not-a-guid',
+      VENDORS_GROUP_ID,
+      VENDORS_GROUP_ID,
+    ];
     expect(ids).toHaveLength(45);
     const found = await directory.findGroups(ids);
     expect(new Map(found)).toEqual(
@@ -280,16 +338,31 @@ describe('off the decision path', () => {
     expect(standIn.calls().inBatch.group).toBe(43);
     expect(await directory.findGroups([])).toEqual(new Map());
     expect(standIn.calls().byRoute.batch).toBe(3);
-    const groupReader = await startGraphStandIn({ directory: { ...standIn.directory, application: { ...standIn.directory.application, roles: ['GroupMember.Read.All'] } } });
+    const groupReader = await startGraphStandIn({
+      directory: {
+        ...standIn.directory,
+        application: { ...standIn.directory.application, roles: ['GroupMember.Read.All'] },
+      },
+    });
     try {
-      expect(new Map(await directoryFor(groupReader).findGroups([VENDORS_GROUP_ID]))).toEqual(new Map([[VENDORS_GROUP_ID, 'Vendors']]));
+      expect(new Map(await directoryFor(groupReader).findGroups([VENDORS_GROUP_ID]))).toEqual(
+        new Map([[VENDORS_GROUP_ID, 'Vendors']]),
+      );
     } finally {
       await groupReader.close();
     }
   });
 
   it('findGroups without a group-reading permission: denied, not retried, even when another item of the batch was throttled', async () => {
-    const limited = await startGraphStandIn({ directory: { ...standIn.directory, application: { ...standIn.directory.application, roles: ['User.Read.All', 'Device.Read.All', 'Policy.Read.All'] } } });
+    const limited = await startGraphStandIn({
+      directory: {
+        ...standIn.directory,
+        application: {
+          ...standIn.directory.application,
+          roles: ['User.Read.All', 'Device.Read.All', 'Policy.Read.All'],
+        },
+      },
+    });
     try {
       const error = await rejection(directoryFor(limited).findGroups([ALL_STAFF]));
       expect(error).toMatchObject({ kind: 'denied', status: 403 });
@@ -304,28 +377,44 @@ describe('off the decision path', () => {
     }
   });
 
-  it('listConditionalAccessPolicies follows every @odata.nextLink and maps Graph\'s shape', async () => {
+  it("listConditionalAccessPolicies follows every @odata.nextLink and maps Graph's shape", async () => {
     const policies = await directory.listConditionalAccessPolicies();
-    expect(policies.map((policy) => policy.id)).toEqual(standIn.directory.conditionalAccessPolicies.map((policy) => policy.id));
-    expect(standIn.calls().byRoute.conditionalAccessPolicies).toBe(Math.ceil(policies.length / standIn.directory.conditionalAccessPageSize));
+    expect(policies.map((policy) => policy.id)).toEqual(
+      standIn.directory.conditionalAccessPolicies.map((policy) => policy.id),
+    );
+    expect(standIn.calls().byRoute.conditionalAccessPolicies).toBe(
+      Math.ceil(policies.length / standIn.directory.conditionalAccessPageSize),
+    );
     const routed = policies.find((policy) => policy.displayName === 'certgate: route Contoso Portal sessions');
     expect(routed).toMatchObject({
       state: 'enabled',
-      conditions: { applications: { includeApplications: ['fe2b3f77-ef40-4f03-b910-a5b109d4b849'] }, clientAppTypes: ['browser', 'mobileAppsAndDesktopClients'] },
+      conditions: {
+        applications: { includeApplications: ['fe2b3f77-ef40-4f03-b910-a5b109d4b849'] },
+        clientAppTypes: ['browser', 'mobileAppsAndDesktopClients'],
+      },
       grantControls: null,
       sessionControls: { cloudAppSecurity: { isEnabled: true, cloudAppSecurityType: 'mcasConfigured' } },
     });
-    expect(new Set(policies.map((policy) => policy.state))).toEqual(new Set(['enabled', 'disabled', 'enabledForReportingButNotEnforced']));
+    expect(new Set(policies.map((policy) => policy.state))).toEqual(
+      new Set(['enabled', 'disabled', 'enabledForReportingButNotEnforced']),
+    );
   });
 
   it('retries a throttled call after its Retry-After and succeeds', async () => {
     standIn.faults.set({ throttle: { requests: 1, retryAfterSeconds: 1, routes: ['conditionalAccessPolicies'] } });
     const policies = await directory.listConditionalAccessPolicies();
     expect(policies).toHaveLength(standIn.directory.conditionalAccessPolicies.length);
-    expect(standIn.calls().byRoute.conditionalAccessPolicies).toBe(Math.ceil(policies.length / standIn.directory.conditionalAccessPageSize) + 1);
+    expect(standIn.calls().byRoute.conditionalAccessPolicies).toBe(
+      Math.ceil(policies.length / standIn.directory.conditionalAccessPageSize) + 1,
+    );
     standIn.reset();
     standIn.faults.set({ throttle: { requests: 1, retryAfterSeconds: 1, routes: ['group'] } });
-    expect(new Map(await directory.findGroups([VENDORS_GROUP_ID, ALL_STAFF]))).toEqual(new Map([[VENDORS_GROUP_ID, 'Vendors'], [ALL_STAFF, 'All Staff']]));
+    expect(new Map(await directory.findGroups([VENDORS_GROUP_ID, ALL_STAFF]))).toEqual(
+      new Map([
+        [VENDORS_GROUP_ID, 'Vendors'],
+        [ALL_STAFF, 'All Staff'],
+      ]),
+    );
     // One item of the first batch was throttled: the whole chunk is asked again, once.
     expect(standIn.calls().byRoute.batch).toBe(2);
     expect(standIn.calls().inBatch.group).toBe(4);
@@ -341,7 +430,12 @@ describe('off the decision path', () => {
   });
 
   it('does not retry what another try cannot fix (denied)', async () => {
-    const limited = await startGraphStandIn({ directory: { ...standIn.directory, application: { ...standIn.directory.application, roles: ['Device.Read.All'] } } });
+    const limited = await startGraphStandIn({
+      directory: {
+        ...standIn.directory,
+        application: { ...standIn.directory.application, roles: ['Device.Read.All'] },
+      },
+    });
     try {
       const error = await rejection(directoryFor(limited).listConditionalAccessPolicies());
       expect(error.kind).toBe('denied');
@@ -379,7 +473,11 @@ describe('error mapping', () => {
     { status: 400, retryAfter: undefined, kind: 'invalid' },
     { status: 404, retryAfter: undefined, kind: 'invalid' },
   ])('HTTP $status (Retry-After $retryAfter) → $kind', ({ status, retryAfter, kind }) => {
-    expect(directoryErrorForStatus(status, retryAfter, { error: { code: 'x', message: 'y' } }, 'test')).toMatchObject({ kind, status, retryAfterSeconds: retryAfter });
+    expect(directoryErrorForStatus(status, retryAfter, { error: { code: 'x', message: 'y' } }, 'test')).toMatchObject({
+      kind,
+      status,
+      retryAfterSeconds: retryAfter,
+    });
   });
 });
 

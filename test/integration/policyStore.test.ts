@@ -7,12 +7,22 @@ import { splitText, TablePolicyStore } from '../../shared/adapters/tablePolicySt
 
 let azurite: Azurite;
 let store: TablePolicyStore;
-const clock = { t: Date.parse('2026-11-22T12:00:00.000Z'), now() { this.t += 1000; return new Date(this.t); } };
+const clock = {
+  t: Date.parse('2026-11-22T12:00:00.000Z'),
+  now() {
+    this.t += 1000;
+    return new Date(this.t);
+  },
+};
 
 beforeAll(async () => {
   azurite = await startAzurite();
   const storage = { kind: 'connection-string' as const, connectionString: azurite.connectionString };
-  store = new TablePolicyStore(createTableClient(storage, 'storeTestPolicies'), createTableClient(storage, 'storeTestAudit'), clock);
+  store = new TablePolicyStore(
+    createTableClient(storage, 'storeTestPolicies'),
+    createTableClient(storage, 'storeTestAudit'),
+    clock,
+  );
 });
 afterAll(async () => {
   await azurite.close();
@@ -27,14 +37,25 @@ describe('TablePolicyStore against Azurite', () => {
     expect(await storeCodeOf(store.put('policy', 'block-outside', { id: 'block-outside' }, 'bob'))).toBe('conflict');
     await store.put('location', 'corporate', { id: 'corporate', ranges: ['10.20.0.0/16'] }, 'alice');
     expect(await store.version()).not.toBe(v1);
-    expect((await store.list()).map((d) => `${d.kind}/${d.id}`).sort()).toEqual(['location/corporate', 'policy/block-outside']);
+    expect((await store.list()).map((d) => `${d.kind}/${d.id}`).sort()).toEqual([
+      'location/corporate',
+      'policy/block-outside',
+    ]);
   });
 
   it('replaces with the current ETag, refuses a stale one, and one of two concurrent writers wins', async () => {
     const current = (await store.get('policy', 'block-outside'))!;
-    const updated = await store.put('policy', 'block-outside', { id: 'block-outside', action: 'monitor' }, 'carol', current.etag);
+    const updated = await store.put(
+      'policy',
+      'block-outside',
+      { id: 'block-outside', action: 'monitor' },
+      'carol',
+      current.etag,
+    );
     expect(updated.document).toEqual({ id: 'block-outside', action: 'monitor' });
-    expect(await storeCodeOf(store.put('policy', 'block-outside', { lost: true }, 'dave', current.etag))).toBe('precondition-failed');
+    expect(await storeCodeOf(store.put('policy', 'block-outside', { lost: true }, 'dave', current.etag))).toBe(
+      'precondition-failed',
+    );
     const fresh = (await store.get('policy', 'block-outside'))!;
     const results = await Promise.all([
       storeCodeOf(store.put('policy', 'block-outside', { writer: 1 }, 'w1', fresh.etag)),
@@ -54,9 +75,18 @@ describe('TablePolicyStore against Azurite', () => {
 
   it('keeps an audit trail of every change with who, when, before and after, newest first', async () => {
     const entries = await store.audit(50);
-    expect(entries[0]).toMatchObject({ action: 'delete', kind: 'location', id: 'corporate', actor: 'alice', before: { id: 'corporate', ranges: ['10.0.0.0/8'] } });
+    expect(entries[0]).toMatchObject({
+      action: 'delete',
+      kind: 'location',
+      id: 'corporate',
+      actor: 'alice',
+      before: { id: 'corporate', ranges: ['10.0.0.0/8'] },
+    });
     const update = entries.find((e) => e.action === 'update' && e.actor === 'carol');
-    expect(update).toMatchObject({ before: { id: 'block-outside', action: 'block' }, after: { id: 'block-outside', action: 'monitor' } });
+    expect(update).toMatchObject({
+      before: { id: 'block-outside', action: 'block' },
+      after: { id: 'block-outside', action: 'monitor' },
+    });
     expect(entries.map((e) => e.at)).toEqual([...entries.map((e) => e.at)].sort().reverse());
     expect(entries.filter((e) => e.action === 'create')).toHaveLength(2);
   });
@@ -66,17 +96,41 @@ describe('propagation to other instances', () => {
   it('a second worker sees a change within its refresh interval, with one point read per interval', async () => {
     const { PolicyCache } = await import('../../shared/trust/policyCache.js');
     const storage = { kind: 'connection-string' as const, connectionString: azurite.connectionString };
-    const shared = { t: Date.parse('2026-11-22T13:00:00.000Z'), now() { return new Date(this.t); } };
-    const instanceA = new TablePolicyStore(createTableClient(storage, 'propPolicies'), createTableClient(storage, 'propAudit'), shared);
-    const instanceB = new TablePolicyStore(createTableClient(storage, 'propPolicies'), createTableClient(storage, 'propAudit'), shared);
+    const shared = {
+      t: Date.parse('2026-11-22T13:00:00.000Z'),
+      now() {
+        return new Date(this.t);
+      },
+    };
+    const instanceA = new TablePolicyStore(
+      createTableClient(storage, 'propPolicies'),
+      createTableClient(storage, 'propAudit'),
+      shared,
+    );
+    const instanceB = new TablePolicyStore(
+      createTableClient(storage, 'propPolicies'),
+      createTableClient(storage, 'propAudit'),
+      shared,
+    );
     let listsOnB = 0;
     const countingB = Object.assign(Object.create(instanceB) as TablePolicyStore, {
-      list: async () => { listsOnB++; return instanceB.list(); },
-      snapshot: async () => { listsOnB++; return instanceB.snapshot(); },
+      list: async () => {
+        listsOnB++;
+        return instanceB.list();
+      },
+      snapshot: async () => {
+        listsOnB++;
+        return instanceB.snapshot();
+      },
     });
     const cacheB = new PolicyCache(countingB, shared, 10);
     expect((await cacheB.get()).configuration.policies).toHaveLength(0);
-    await instanceA.put('policy', 'p1', { id: 'p1', name: 'P1', state: 'enabled', priority: 1, conditions: {}, action: 'block' }, 'admin');
+    await instanceA.put(
+      'policy',
+      'p1',
+      { id: 'p1', name: 'P1', state: 'enabled', priority: 1, conditions: {}, action: 'block' },
+      'admin',
+    );
     shared.t += 9_999;
     expect((await cacheB.get()).configuration.policies).toHaveLength(0);
     shared.t += 1;
@@ -94,7 +148,11 @@ describe('atomic commits, documents of any size, the earlier layout', () => {
   let tables = 0;
   const freshStore = () => {
     tables++;
-    return new TablePolicyStore(createTableClient(storage(), `atomicPolicies${tables}`), createTableClient(storage(), `atomicAudit${tables}`), clock);
+    return new TablePolicyStore(
+      createTableClient(storage(), `atomicPolicies${tables}`),
+      createTableClient(storage(), `atomicAudit${tables}`),
+      clock,
+    );
   };
 
   it('two commits made against the same version: exactly one is applied, the other is precondition-failed with nothing of it visible', async () => {
@@ -102,13 +160,20 @@ describe('atomic commits, documents of any size, the earlier layout', () => {
     await fresh.put('policy', 'base', { id: 'base' }, 'alice');
     for (const size of [3, 150]) {
       const { version } = await fresh.snapshot();
-      const changes = (writer: string) => Array.from({ length: size }, (_, index) => ({ kind: 'policy' as const, id: `p-${index}`, document: { id: `p-${index}`, writer } }));
+      const changes = (writer: string) =>
+        Array.from({ length: size }, (_, index) => ({
+          kind: 'policy' as const,
+          id: `p-${index}`,
+          document: { id: `p-${index}`, writer },
+        }));
       const results = await Promise.all([
         storeCodeOf(fresh.commit(changes('w1'), { actor: 'w1', baseVersion: version })),
         storeCodeOf(fresh.commit(changes('w2'), { actor: 'w2', baseVersion: version })),
       ]);
       expect(results.sort()).toEqual(['precondition-failed', 'resolved']);
-      const writers = new Set((await fresh.list()).filter((d) => d.id.startsWith('p-')).map((d) => (d.document as { writer: string }).writer));
+      const writers = new Set(
+        (await fresh.list()).filter((d) => d.id.startsWith('p-')).map((d) => (d.document as { writer: string }).writer),
+      );
       expect(writers.size).toBe(1);
     }
   });
@@ -117,9 +182,22 @@ describe('atomic commits, documents of any size, the earlier layout', () => {
     const fresh = freshStore();
     const { version } = await fresh.snapshot();
     await fresh.put('location', 'corporate', { id: 'corporate' }, 'alice');
-    expect(await storeCodeOf(fresh.commit([{ kind: 'policy', id: 'late', document: { id: 'late' } }], { actor: 'bob', baseVersion: version }))).toBe('precondition-failed');
+    expect(
+      await storeCodeOf(
+        fresh.commit([{ kind: 'policy', id: 'late', document: { id: 'late' } }], {
+          actor: 'bob',
+          baseVersion: version,
+        }),
+      ),
+    ).toBe('precondition-failed');
     const now = await fresh.snapshot();
-    expect(await fresh.commit([{ kind: 'policy', id: 'dry', document: { id: 'dry' } }], { actor: 'bob', baseVersion: now.version, dryRun: true })).toEqual({ version: now.version, documents: [] });
+    expect(
+      await fresh.commit([{ kind: 'policy', id: 'dry', document: { id: 'dry' } }], {
+        actor: 'bob',
+        baseVersion: now.version,
+        dryRun: true,
+      }),
+    ).toEqual({ version: now.version, documents: [] });
     expect((await fresh.snapshot()).version).toBe(now.version);
     expect(await fresh.get('policy', 'dry')).toBeUndefined();
   });
@@ -155,8 +233,20 @@ describe('atomic commits, documents of any size, the earlier layout', () => {
     tables++;
     const documents = createTableClient(storage(), `legacyPolicies${tables}`);
     await documents.createTable();
-    await documents.createEntity({ partitionKey: 'policy', rowKey: 'old-policy', document: JSON.stringify({ id: 'old-policy', action: 'block' }), updatedAt: '2025-01-01T00:00:00.000Z', updatedBy: 'alice' });
-    await documents.createEntity({ partitionKey: 'location', rowKey: 'old-location', document: JSON.stringify({ id: 'old-location' }), updatedAt: '2025-01-01T00:00:00.000Z', updatedBy: 'bob' });
+    await documents.createEntity({
+      partitionKey: 'policy',
+      rowKey: 'old-policy',
+      document: JSON.stringify({ id: 'old-policy', action: 'block' }),
+      updatedAt: '2025-01-01T00:00:00.000Z',
+      updatedBy: 'alice',
+    });
+    await documents.createEntity({
+      partitionKey: 'location',
+      rowKey: 'old-location',
+      document: JSON.stringify({ id: 'old-location' }),
+      updatedAt: '2025-01-01T00:00:00.000Z',
+      updatedBy: 'bob',
+    });
     await documents.createEntity({ partitionKey: 'meta', rowKey: 'version', stamp: 'old' });
     const migrated = new TablePolicyStore(documents, createTableClient(storage(), `legacyAudit${tables}`), clock);
     const listed = await migrated.list();
@@ -173,7 +263,10 @@ describe('atomic commits, documents of any size, the earlier layout', () => {
 describe('writes whose outcome the client did not see', () => {
   const storage = () => ({ kind: 'connection-string' as const, connectionString: azurite.connectionString });
   let tables = 0;
-  /** A documents table whose chosen writes reach the service but answer with a lost connection (a deadline that fired too late). */
+  /**
+   * A documents table whose chosen writes reach the service but answer with a lost connection (a deadline that fired
+   * too late).
+   */
   const lossyStore = (lose: (method: string, args: unknown[]) => boolean) => {
     tables++;
     const table = createTableClient(storage(), `lossyPolicies${tables}`);
@@ -181,14 +274,24 @@ describe('writes whose outcome the client did not see', () => {
       const original = (table[method] as (...args: unknown[]) => Promise<unknown>).bind(table);
       return async (...args: unknown[]) => {
         const result = await original(...args);
-        if (lose(method, args)) throw Object.assign(new Error('injected: socket hang up after the request was sent'), { code: 'ECONNRESET' });
+        if (lose(method, args))
+          throw Object.assign(new Error('injected: socket hang up after the request was sent'), { code: 'ECONNRESET' });
         return result;
       };
     };
-    const wrapped = Object.assign(Object.create(table) as TableClient, { submitTransaction: lossy('submitTransaction'), updateEntity: lossy('updateEntity'), createEntity: lossy('createEntity') });
+    const wrapped = Object.assign(Object.create(table) as TableClient, {
+      submitTransaction: lossy('submitTransaction'),
+      updateEntity: lossy('updateEntity'),
+      createEntity: lossy('createEntity'),
+    });
     return new TablePolicyStore(wrapped, createTableClient(storage(), `lossyAudit${tables}`), clock);
   };
-  const many = (mark: string) => Array.from({ length: 150 }, (_, index) => ({ kind: 'policy' as const, id: `p-${index}`, document: { id: `p-${index}`, mark } }));
+  const many = (mark: string) =>
+    Array.from({ length: 150 }, (_, index) => ({
+      kind: 'policy' as const,
+      id: `p-${index}`,
+      document: { id: `p-${index}`, mark },
+    }));
   const isMeta = (args: unknown[]) => (args[0] as { rowKey?: string }).rowKey === 'meta';
 
   it('a generation flip that landed although the answer was lost: the commit succeeds and the configuration stays whole', async () => {
@@ -200,7 +303,9 @@ describe('writes whose outcome the client did not see', () => {
     loseFlip = false;
     const after = await store.snapshot();
     expect(after.version).toBe(result.version);
-    expect(after.documents.map((d) => (d.document as { mark: string }).mark)).toEqual(Array.from({ length: 150 }, () => 'B'));
+    expect(after.documents.map((d) => (d.document as { mark: string }).mark)).toEqual(
+      Array.from({ length: 150 }, () => 'B'),
+    );
   });
 
   it('a small commit that landed although the answer was lost: the commit succeeds, audited once', async () => {

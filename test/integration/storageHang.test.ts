@@ -55,14 +55,25 @@ async function timed<T>(call: () => Promise<T>): Promise<{ ms: number; value: T 
 
 async function authorize(user: 'alice' | 'bob' | 'untrusted') {
   const res = await fetch(`${host.url}/api/authorize`, {
-    headers: { 'x-certgate-gateway-secret': secret, 'x-client-certificate': encodeURIComponent(pki.users[user]!.certPem), accept: 'application/json' },
+    headers: {
+      'x-certgate-gateway-secret': secret,
+      'x-client-certificate': encodeURIComponent(pki.users[user]!.certPem),
+      accept: 'application/json',
+    },
   });
   return { status: res.status, body: (await res.json()) as { decision: string; reasons: string[] } };
 }
 
 async function health() {
   const res = await fetch(`${host.url}/api/health`);
-  return { status: res.status, body: (await res.json()) as { status: string; reasons?: string[]; storage: { reachable: boolean; since?: string; code?: string } } };
+  return {
+    status: res.status,
+    body: (await res.json()) as {
+      status: string;
+      reasons?: string[];
+      storage: { reachable: boolean; since?: string; code?: string };
+    },
+  };
 }
 
 async function manage(method: string, path: string, body?: unknown) {
@@ -113,10 +124,22 @@ beforeAll(async () => {
   });
   installFunctionsCore();
   const dir = fileURLToPath(new URL('../../functions', import.meta.url));
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.ts')).sort()) await import(pathToFileURL(join(dir, file)).href);
-  host = await startFunctionsHost({ functions: registeredFunctions(), port: 0, functionKeys: [functionKey], masterKey: 'hang-master-key' });
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith('.ts'))
+    .sort())
+    await import(pathToFileURL(join(dir, file)).href);
+  host = await startFunctionsHost({
+    functions: registeredFunctions(),
+    port: 0,
+    functionKeys: [functionKey],
+    masterKey: 'hang-master-key',
+  });
   for (const ca of [pki.root, pki.intermediate]) {
-    const added = await manage('POST', 'cas', { pem: ca.certPem, label: 'dev', revocation: { mode: 'off', unknown: 'allow-and-alert' } });
+    const added = await manage('POST', 'cas', {
+      pem: ca.certPem,
+      label: 'dev',
+      revocation: { mode: 'off', unknown: 'allow-and-alert' },
+    });
     expect(added.status).toBe(201);
   }
 }, 120_000);
@@ -144,7 +167,12 @@ describe('every storage adapter gives up at its deadline', () => {
     const stores = adapters(deadlineMs);
     hang(true);
     try {
-      const { ms, value } = await timed(() => call(stores).then(() => undefined, (error: unknown) => error));
+      const { ms, value } = await timed(() =>
+        call(stores).then(
+          () => undefined,
+          (error: unknown) => error,
+        ),
+      );
       expect(value).toBeInstanceOf(StoreError);
       expect((value as StoreError).code).toBe('unavailable');
       expect((value as StoreError).message).toMatch(/deadline exceeded/);
@@ -160,7 +188,11 @@ function adapters(deadlineMs: number) {
   const clock = { now: () => new Date() };
   const options = { deadlineMs };
   return {
-    policies: new TablePolicyStore(createTableClient(storage, 'deadlinePolicies', options), createTableClient(storage, 'deadlineAudit', options), clock),
+    policies: new TablePolicyStore(
+      createTableClient(storage, 'deadlinePolicies', options),
+      createTableClient(storage, 'deadlineAudit', options),
+      clock,
+    ),
     cas: new TableTrustedCaStore(createTableClient(storage, 'deadlineCas', options)),
     crls: new BlobCrlArchive(createContainerClient(storage, 'deadline-crls'), options),
     posture: new BlobPostureReports(createContainerClient(storage, 'deadline-reports'), options),
@@ -184,7 +216,10 @@ describe('storage hangs', () => {
       await eventually(async () => {
         const answer = await health();
         expect(answer.status).toBe(200);
-        expect(answer.body).toMatchObject({ status: 'degraded', storage: { reachable: false, since: expect.any(String) } });
+        expect(answer.body).toMatchObject({
+          status: 'degraded',
+          storage: { reachable: false, since: expect.any(String) },
+        });
       }, 5_000);
     } finally {
       hang(false);
@@ -202,7 +237,11 @@ describe('storage hangs', () => {
       // Long enough for every cache to be due for a refresh (1 s) several times over.
       const until = performance.now() + 3_500;
       while (performance.now() < until) {
-        for (const [user, status] of [['alice', 200], ['bob', 200], ['untrusted', 403]] as const) {
+        for (const [user, status] of [
+          ['alice', 200],
+          ['bob', 200],
+          ['untrusted', 403],
+        ] as const) {
           const { ms, value } = await timed(() => authorize(user));
           expect({ user, status: value.status }).toEqual({ user, status });
           expect(ms).toBeLessThan(NO_STORAGE_WAIT_MS);
@@ -227,7 +266,10 @@ describe('storage hangs', () => {
 });
 
 describe('health under load', () => {
-  it.each([{ hanging: false, status: 'healthy' }, { hanging: true, status: 'degraded' }])(
+  it.each([
+    { hanging: false, status: 'healthy' },
+    { hanging: true, status: 'degraded' },
+  ])(
     '500 concurrent calls (storage hanging: $hanging): all 200 $status, at most one storage probe',
     async ({ hanging, status }) => {
       await eventually(async () => {
@@ -246,7 +288,8 @@ describe('health under load', () => {
         const answers = await Promise.all(Array.from({ length: 500 }, () => health()));
         expect(answers.filter((a) => a.status !== 200)).toEqual([]);
         expect(new Set(answers.map((a) => a.body.status))).toEqual(new Set([status]));
-        // Healthy, the expired result needs exactly one new probe; hanging, the probe may still be in flight from before.
+        // Healthy, the expired result needs exactly one new probe; hanging, the probe may still be in flight from
+        // before.
         if (hanging) expect(probesSeen() - before).toBeLessThanOrEqual(1);
         else expect(probesSeen() - before).toBe(1);
       } finally {

@@ -28,7 +28,9 @@ const ca = (thumbprint: string): Omit<TrustedCa, 'etag'> => ({
 
 beforeAll(async () => {
   azurite = await startAzurite();
-  store = new TableTrustedCaStore(createTableClient({ kind: 'connection-string', connectionString: azurite.connectionString }, 'storeTestCas'));
+  store = new TableTrustedCaStore(
+    createTableClient({ kind: 'connection-string', connectionString: azurite.connectionString }, 'storeTestCas'),
+  );
 });
 afterAll(async () => {
   await azurite.close();
@@ -60,7 +62,11 @@ describe('TableTrustedCaStore against Azurite', () => {
 
   it('updates with the current ETag and refuses a stale one with precondition-failed', async () => {
     const current = await store.get(a);
-    const updated = await store.update(a, { label: 'renamed', enabled: false, revocation: { mode: 'off', unknown: 'block' }, crlUrls: [] }, current!.etag);
+    const updated = await store.update(
+      a,
+      { label: 'renamed', enabled: false, revocation: { mode: 'off', unknown: 'block' }, crlUrls: [] },
+      current!.etag,
+    );
     expect(updated.revocation).toEqual({ mode: 'off', unknown: 'block' });
     expect(updated.crlUrls).toEqual([]);
     expect(updated.label).toBe('renamed');
@@ -90,7 +96,16 @@ describe('TableTrustedCaStore against Azurite', () => {
 
   it('reports unavailable when storage does not answer', async () => {
     const dead = new TableTrustedCaStore(
-      createTableClient({ kind: 'connection-string', connectionString: azurite.connectionString.replace(/TableEndpoint=http:\/\/127\.0\.0\.1:\d+/, 'TableEndpoint=http://127.0.0.1:9') }, 'deadCas'),
+      createTableClient(
+        {
+          kind: 'connection-string',
+          connectionString: azurite.connectionString.replace(
+            /TableEndpoint=http:\/\/127\.0\.0\.1:\d+/,
+            'TableEndpoint=http://127.0.0.1:9',
+          ),
+        },
+        'deadCas',
+      ),
     );
     expect(await storeCodeOf(dead.list())).toBe('unavailable');
   }, 60_000);

@@ -23,7 +23,15 @@ describe('policy condition registry', () => {
   });
 
   it('the seven original conditions keep their evaluation order; new ones come after', () => {
-    expect(CONDITION_NAMES.slice(0, 7)).toEqual(['apps', 'clientApps', 'users', 'deviceTags', 'locations', 'userAgents', 'certificate']);
+    expect(CONDITION_NAMES.slice(0, 7)).toEqual([
+      'apps',
+      'clientApps',
+      'users',
+      'deviceTags',
+      'locations',
+      'userAgents',
+      'certificate',
+    ]);
     expect(new Set(CONDITION_NAMES).size).toBe(CONDITION_NAMES.length);
   });
 
@@ -31,28 +39,58 @@ describe('policy condition registry', () => {
     expect(Object.keys(PolicyConditionsSchema.shape)).toEqual(CONDITION_NAMES);
   });
 
-  it.each(POLICY_CONDITIONS.map((condition) => ({ name: condition.name, condition })))('$name: its example validates and its docs are filled in', ({ name, condition }) => {
-    expect(condition.schema.safeParse(condition.example).success).toBe(true);
-    expect(validateAccessPolicy({ id: 'p', name: 'P', state: 'enabled', priority: 1, conditions: { [name]: condition.example }, action: 'block' }).ok).toBe(true);
-    expect(condition.docs.shape.trim()).not.toBe('');
-    expect(condition.docs.matchesWhen.trim()).not.toBe('');
-    expect(condition.reads.length).toBeGreaterThan(0);
-  });
+  it.each(POLICY_CONDITIONS.map((condition) => ({ name: condition.name, condition })))(
+    '$name: its example validates and its docs are filled in',
+    ({ name, condition }) => {
+      expect(condition.schema.safeParse(condition.example).success).toBe(true);
+      expect(
+        validateAccessPolicy({
+          id: 'p',
+          name: 'P',
+          state: 'enabled',
+          priority: 1,
+          conditions: { [name]: condition.example },
+          action: 'block',
+        }).ok,
+      ).toBe(true);
+      expect(condition.docs.shape.trim()).not.toBe('');
+      expect(condition.docs.matchesWhen.trim()).not.toBe('');
+      expect(condition.reads.length).toBeGreaterThan(0);
+    },
+  );
 
   it('a policy listing every condition traces them in registry order, whatever the document order', () => {
     const reversed = Object.fromEntries(Object.entries(examples).reverse());
-    const compiled = compilePolicyConfiguration({ schemaVersion: 1, locations, policies: [{ id: 'every-condition', name: 'Every condition', state: 'enabled', priority: 1, conditions: reversed, action: 'block' }] });
+    const compiled = compilePolicyConfiguration({
+      schemaVersion: 1,
+      locations,
+      policies: [
+        {
+          id: 'every-condition',
+          name: 'Every condition',
+          state: 'enabled',
+          priority: 1,
+          conditions: reversed,
+          action: 'block',
+        },
+      ],
+    });
     const [trace] = evaluateAccess(accessRequest(), compiled).policies;
     expect(trace?.conditions.map((entry) => entry.condition)).toEqual(CONDITION_NAMES);
   });
 
-  it('docs/policies.md has each condition\'s row, as its file states it, and no other', () => {
+  it("docs/policies.md has each condition's row, as its file states it, and no other", () => {
     const doc = readFileSync(new URL('../../docs/policies.md', import.meta.url), 'utf8');
     const table = doc.slice(doc.indexOf('| condition | shape | matches when |'));
     const lines = table.split('\n');
-    const rows = lines.slice(2, lines.findIndex((line) => !line.startsWith('|')));
+    const rows = lines.slice(
+      2,
+      lines.findIndex((line) => !line.startsWith('|')),
+    );
     for (const condition of POLICY_CONDITIONS) {
-      expect(rows, condition.name).toContain(`| \`${condition.name}\` | ${condition.docs.shape} | ${condition.docs.matchesWhen} |`);
+      expect(rows, condition.name).toContain(
+        `| \`${condition.name}\` | ${condition.docs.shape} | ${condition.docs.matchesWhen} |`,
+      );
     }
     expect(rows.map((row) => /^\| `([A-Za-z]+)`/.exec(row)?.[1])).toEqual(CONDITION_NAMES);
   });

@@ -20,8 +20,16 @@ const APPS = [
 
 const conditions: fc.Arbitrary<AccessPolicy['conditions']> = fc.record(
   {
-    apps: fc.constantFrom({ include: 'all' as const }, { include: [{ appId: 'portal' }] }, { include: [{ appId: 'payroll' }] }),
-    deviceTags: fc.constantFrom({ equals: ['valid-client-certificate' as const] }, { notEquals: ['valid-client-certificate' as const] }, { equals: ['compliant' as const] }),
+    apps: fc.constantFrom(
+      { include: 'all' as const },
+      { include: [{ appId: 'portal' }] },
+      { include: [{ appId: 'payroll' }] },
+    ),
+    deviceTags: fc.constantFrom(
+      { equals: ['valid-client-certificate' as const] },
+      { notEquals: ['valid-client-certificate' as const] },
+      { equals: ['compliant' as const] },
+    ),
     users: fc.constantFrom({ include: { all: true as const } }, { include: { groups: [GROUP] } }),
     locations: fc.constantFrom({ include: ['tag:corporate'] }, { include: ['any'], exclude: ['tag:corporate'] }),
   },
@@ -39,12 +47,19 @@ function policyArbitrary(states: readonly AccessPolicy['state'][]): fc.Arbitrary
   });
 }
 
-const settings = fc.record({ baseline: fc.constantFrom(...BASELINES), failMode: fc.constantFrom('closed' as const, 'open' as const) });
+const settings = fc.record({
+  baseline: fc.constantFrom(...BASELINES),
+  failMode: fc.constantFrom('closed' as const, 'open' as const),
+});
 
 const request: fc.Arbitrary<AccessRequest> = fc.record({
   app: fc.constantFrom({ id: 'portal' }, { id: 'payroll' }, {}),
   clientIp: fc.constantFrom('10.20.1.1', '203.0.113.5'),
-  user: fc.constantFrom({ id: 'u1', groups: new Set([GROUP]) }, { id: 'u2', groups: new Set<string>() }, { id: 'u3', groupsUnknown: true }),
+  user: fc.constantFrom(
+    { id: 'u1', groups: new Set([GROUP]) },
+    { id: 'u2', groups: new Set<string>() },
+    { id: 'u3', groupsUnknown: true },
+  ),
   deviceTags: fc.subarray(['valid-client-certificate', 'compliant'] as const).map((tags) => new Set(tags)),
 });
 
@@ -52,15 +67,33 @@ const request: fc.Arbitrary<AccessRequest> = fc.record({
 function certificateDecisionFor(input: AccessRequest): Decision {
   const valid = input.deviceTags.has('valid-client-certificate');
   return valid
-    ? { effect: 'allow', reasons: ['client-certificate-valid', 'certificate-valid'], deviceTags: ['valid-client-certificate'], correlationId: 'c', decidedAt: 'now', trace: [] }
-    : { effect: 'block', reasons: ['client-certificate-invalid', 'certificate-revoked'], failedCheck: 'revocation', deviceTags: [], correlationId: 'c', decidedAt: 'now', trace: [] };
+    ? {
+        effect: 'allow',
+        reasons: ['client-certificate-valid', 'certificate-valid'],
+        deviceTags: ['valid-client-certificate'],
+        correlationId: 'c',
+        decidedAt: 'now',
+        trace: [],
+      }
+    : {
+        effect: 'block',
+        reasons: ['client-certificate-invalid', 'certificate-revoked'],
+        failedCheck: 'revocation',
+        deviceTags: [],
+        correlationId: 'c',
+        decidedAt: 'now',
+        trace: [],
+      };
 }
 
 function uniqueIds(policies: readonly AccessPolicy[], prefix: string): AccessPolicy[] {
   return policies.map((policy, index) => ({ ...policy, id: `${prefix}-${index}-${policy.id}` }));
 }
 
-function decide(configuration: PolicyConfigurationInput, input: AccessRequest): Pick<Decision, 'effect'> & { verdict: string } {
+function decide(
+  configuration: PolicyConfigurationInput,
+  input: AccessRequest,
+): Pick<Decision, 'effect'> & { verdict: string } {
   const verdict = evaluateAccess(input, compilePolicyConfiguration(configuration));
   return { effect: applyPolicyDecision(certificateDecisionFor(input), verdict).effect, verdict: verdict.effect };
 }
@@ -75,10 +108,21 @@ describe('report-only and disabled policies never change an effect', () => {
         settings,
         request,
         (enforced, dormant, editedDormant, chosen, input) => {
-          const base = { schemaVersion: 1 as const, apps: APPS, locations: [{ id: 'office', name: 'Office', ranges: ['10.20.0.0/16'], tags: ['corporate'] }], settings: chosen };
+          const base = {
+            schemaVersion: 1 as const,
+            apps: APPS,
+            locations: [{ id: 'office', name: 'Office', ranges: ['10.20.0.0/16'], tags: ['corporate'] }],
+            settings: chosen,
+          };
           const enforcedOnly = decide({ ...base, policies: uniqueIds(enforced, 'e') }, input);
-          const withDormant = decide({ ...base, policies: [...uniqueIds(enforced, 'e'), ...uniqueIds(dormant, 'd')] }, input);
-          const edited = decide({ ...base, policies: [...uniqueIds(enforced, 'e'), ...uniqueIds(editedDormant, 'd')] }, input);
+          const withDormant = decide(
+            { ...base, policies: [...uniqueIds(enforced, 'e'), ...uniqueIds(dormant, 'd')] },
+            input,
+          );
+          const edited = decide(
+            { ...base, policies: [...uniqueIds(enforced, 'e'), ...uniqueIds(editedDormant, 'd')] },
+            input,
+          );
           expect(withDormant).toEqual(enforcedOnly);
           expect(edited).toEqual(enforcedOnly);
         },
@@ -89,10 +133,22 @@ describe('report-only and disabled policies never change an effect', () => {
 
   it('with no enforced policy the baseline decides, and require-valid-certificate is exactly the certificate rule', () => {
     fc.assert(
-      fc.property(fc.array(policyArbitrary(['report-only', 'disabled']), { maxLength: 5 }), request, (dormant, input) => {
-        const decision = decide({ schemaVersion: 1, apps: APPS, locations: [{ id: 'office', name: 'Office', ranges: ['10.20.0.0/16'], tags: ['corporate'] }], policies: uniqueIds(dormant, 'd') }, input);
-        expect(decision.effect).toBe(certificateDecisionFor(input).effect);
-      }),
+      fc.property(
+        fc.array(policyArbitrary(['report-only', 'disabled']), { maxLength: 5 }),
+        request,
+        (dormant, input) => {
+          const decision = decide(
+            {
+              schemaVersion: 1,
+              apps: APPS,
+              locations: [{ id: 'office', name: 'Office', ranges: ['10.20.0.0/16'], tags: ['corporate'] }],
+              policies: uniqueIds(dormant, 'd'),
+            },
+            input,
+          );
+          expect(decision.effect).toBe(certificateDecisionFor(input).effect);
+        },
+      ),
       { numRuns: 1000 },
     );
   });

@@ -29,14 +29,62 @@ interface Case {
 
 describe('app hints', () => {
   it.each<Case>([
-    { label: 'off by default, even with the proof', env: {}, url: 'http://h/api/authorize?app=payroll', headers: proven, expected: undefined },
-    { label: 'on, with the proof, from the query', env: { CERTGATE_GATEWAY_APP_HINTS: 'on' }, url: 'http://h/api/authorize?app=payroll', headers: proven, expected: 'payroll' },
-    { label: 'on, with the proof, from the header', env: { CERTGATE_GATEWAY_APP_HINTS: 'on' }, url: 'http://h/api/authorize', headers: { ...proven, 'x-certgate-app': 'payroll' }, expected: 'payroll' },
-    { label: 'on, without the proof', env: { CERTGATE_GATEWAY_APP_HINTS: 'on' }, url: 'http://h/api/authorize?app=payroll', headers: {}, expected: undefined },
-    { label: 'on, with a wrong secret', env: { CERTGATE_GATEWAY_APP_HINTS: 'on' }, url: 'http://h/api/authorize?app=payroll', headers: { 'x-certgate-gateway-secret': 'wrong-secret-000000000000' }, expected: undefined },
-    { label: 'on, repeated in the query', env: { CERTGATE_GATEWAY_APP_HINTS: 'on' }, url: 'http://h/api/authorize?app=payroll&app=wiki', headers: proven, expected: undefined },
-    { label: 'on, in both query and header', env: { CERTGATE_GATEWAY_APP_HINTS: 'on' }, url: 'http://h/api/authorize?app=payroll', headers: { ...proven, 'x-certgate-app': 'payroll' }, expected: undefined },
-    { label: 'on, a joined repeated header', env: { CERTGATE_GATEWAY_APP_HINTS: 'on' }, url: 'http://h/api/authorize', headers: { ...proven, 'x-certgate-app': 'payroll, wiki' }, expected: undefined },
+    {
+      label: 'off by default, even with the proof',
+      env: {},
+      url: 'http://h/api/authorize?app=payroll',
+      headers: proven,
+      expected: undefined,
+    },
+    {
+      label: 'on, with the proof, from the query',
+      env: { CERTGATE_GATEWAY_APP_HINTS: 'on' },
+      url: 'http://h/api/authorize?app=payroll',
+      headers: proven,
+      expected: 'payroll',
+    },
+    {
+      label: 'on, with the proof, from the header',
+      env: { CERTGATE_GATEWAY_APP_HINTS: 'on' },
+      url: 'http://h/api/authorize',
+      headers: { ...proven, 'x-certgate-app': 'payroll' },
+      expected: 'payroll',
+    },
+    {
+      label: 'on, without the proof',
+      env: { CERTGATE_GATEWAY_APP_HINTS: 'on' },
+      url: 'http://h/api/authorize?app=payroll',
+      headers: {},
+      expected: undefined,
+    },
+    {
+      label: 'on, with a wrong secret',
+      env: { CERTGATE_GATEWAY_APP_HINTS: 'on' },
+      url: 'http://h/api/authorize?app=payroll',
+      headers: { 'x-certgate-gateway-secret': 'wrong-secret-000000000000' },
+      expected: undefined,
+    },
+    {
+      label: 'on, repeated in the query',
+      env: { CERTGATE_GATEWAY_APP_HINTS: 'on' },
+      url: 'http://h/api/authorize?app=payroll&app=wiki',
+      headers: proven,
+      expected: undefined,
+    },
+    {
+      label: 'on, in both query and header',
+      env: { CERTGATE_GATEWAY_APP_HINTS: 'on' },
+      url: 'http://h/api/authorize?app=payroll',
+      headers: { ...proven, 'x-certgate-app': 'payroll' },
+      expected: undefined,
+    },
+    {
+      label: 'on, a joined repeated header',
+      env: { CERTGATE_GATEWAY_APP_HINTS: 'on' },
+      url: 'http://h/api/authorize',
+      headers: { ...proven, 'x-certgate-app': 'payroll, wiki' },
+      expected: undefined,
+    },
   ])('$label', ({ env, url, headers, expected }) => {
     expect(hintOf(env, url, headers)).toBe(expected);
   });

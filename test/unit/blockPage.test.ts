@@ -5,7 +5,11 @@ import { decideCertificateAccess } from '../../shared/policy/certificateDecision
 
 describe('block page', () => {
   it('explains, gives the correlation id, escapes the custom message, and leaks nothing internal', () => {
-    const html = renderBlockPage({ reasons: ['client-certificate-invalid', 'certificate-expired'], correlationId: 'corr-1234', customMessage: '<script>alert(1)</script> Call 555' });
+    const html = renderBlockPage({
+      reasons: ['client-certificate-invalid', 'certificate-expired'],
+      correlationId: 'corr-1234',
+      customMessage: '<script>alert(1)</script> Call 555',
+    });
     expect(html).toContain('<html lang="en">');
     expect(html).toContain('<h1>Access blocked</h1>');
     expect(html).toContain('has expired');
@@ -16,7 +20,10 @@ describe('block page', () => {
   });
 
   it('says a CA certificate is not a personal or device certificate (certificate-leaf-is-ca)', () => {
-    const html = renderBlockPage({ reasons: ['client-certificate-invalid', 'certificate-leaf-is-ca'], correlationId: 'corr-ca' });
+    const html = renderBlockPage({
+      reasons: ['client-certificate-invalid', 'certificate-leaf-is-ca'],
+      correlationId: 'corr-ca',
+    });
     expect(html).toContain('certificate authority');
     expect(html).not.toContain('certificate-leaf-is-ca');
   });
@@ -33,7 +40,11 @@ describe('block page', () => {
 
   it('is served for a blocked browser with the decision status; allowed requests stay JSON', () => {
     const now = new Date('2026-11-22T12:00:00Z');
-    const blocked = decideCertificateAccess({ intake: { kind: 'absent', trusted: true }, correlationId: 'c-html', now });
+    const blocked = decideCertificateAccess({
+      intake: { kind: 'absent', trusted: true },
+      correlationId: 'c-html',
+      now,
+    });
     const page = decisionResponse(blocked, { html: true });
     expect(page.status).toBe(403);
     expect(page.headers).toMatchObject({ 'content-type': 'text/html; charset=utf-8', 'x-correlation-id': 'c-html' });

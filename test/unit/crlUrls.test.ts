@@ -5,9 +5,17 @@ import { issueCertificate, type IssuedCertificate } from '../../dev/pki/index.js
 import { parseCertificates, type ParsedCertificate } from '../../shared/cert/validation/index.js';
 import { DEFAULT_BINDING_RULE_NAMES, DEFAULT_REVOCATION_POLICY, type TrustedCa } from '../../shared/ports.js';
 import { crlUrlsToLoad } from '../../shared/trust/caAdmission.js';
-import { crlUrlsForPath, crlUrlsOf, firstUnsupportedCrlUrl, isFetchableCrlUrl, thumbprintOf, unsupportedCrlUrlScheme } from '../../shared/trust/revocationPolicy.js';
+import {
+  crlUrlsForPath,
+  crlUrlsOf,
+  firstUnsupportedCrlUrl,
+  isFetchableCrlUrl,
+  thumbprintOf,
+  unsupportedCrlUrlScheme,
+} from '../../shared/trust/revocationPolicy.js';
 
-const LDAP = 'ldap:///CN=Contoso%20Issuing,CN=ca01,CN=CDP,CN=Public%20Key%20Services,CN=Services,CN=Configuration,DC=contoso,DC=com?certificateRevocationList?base?objectClass=cRLDistributionPoint';
+const LDAP =
+  'ldap:///CN=Contoso%20Issuing,CN=ca01,CN=CDP,CN=Public%20Key%20Services,CN=Services,CN=Configuration,DC=contoso,DC=com?certificateRevocationList?base?objectClass=cRLDistributionPoint';
 const HTTP = 'http://pki.contoso.com/CertEnroll/Contoso%20Issuing.crl';
 const now = new Date('2026-11-22T12:00:00Z');
 const year = 365 * 86_400_000;
@@ -49,9 +57,21 @@ beforeAll(async () => {
     keyAlgorithm: 'ecdsa-p256',
     ...window,
     ca: { pathLength: 0 },
-    extraExtensions: [new x509.CRLDistributionPointsExtension(['ldap:///CN=Contoso%20Root?certificateRevocationList', 'http://pki.contoso.com/root.crl'], false)],
+    extraExtensions: [
+      new x509.CRLDistributionPointsExtension(
+        ['ldap:///CN=Contoso%20Root?certificateRevocationList', 'http://pki.contoso.com/root.crl'],
+        false,
+      ),
+    ],
   });
-  leaf = await issueCertificate({ subject: 'CN=leaf', issuer: issuing.credentials, keyAlgorithm: 'ecdsa-p256', ...window, extKeyUsage: ['clientAuth'], extraExtensions: [new x509.CRLDistributionPointsExtension([LDAP, HTTP], false)] });
+  leaf = await issueCertificate({
+    subject: 'CN=leaf',
+    issuer: issuing.credentials,
+    keyAlgorithm: 'ecdsa-p256',
+    ...window,
+    extKeyUsage: ['clientAuth'],
+    extraExtensions: [new x509.CRLDistributionPointsExtension([LDAP, HTTP], false)],
+  });
 });
 
 describe('which CRL URLs certgate fetches', () => {
@@ -82,11 +102,15 @@ describe('distribution points certificates name', () => {
   });
 
   it('a CA being added: its configured URLs, then those its certificate names, without repeats', () => {
-    expect(crlUrlsToLoad({ der: issuing.cert.der, crlUrls: [HTTP, 'http://pki.contoso.com/root.crl'] })).toEqual([HTTP, 'http://pki.contoso.com/root.crl', 'ldap:///CN=Contoso%20Root?certificateRevocationList']);
+    expect(crlUrlsToLoad({ der: issuing.cert.der, crlUrls: [HTTP, 'http://pki.contoso.com/root.crl'] })).toEqual([
+      HTTP,
+      'http://pki.contoso.com/root.crl',
+      'ldap:///CN=Contoso%20Root?certificateRevocationList',
+    ]);
     expect(crlUrlsToLoad({ der: root.cert.der, crlUrls: [] })).toEqual([]);
   });
 
-  it('a path: the leaf\'s, the stored CAs\' configured ones and their certificates\' — not other CAs\'', () => {
+  it("a path: the leaf's, the stored CAs' configured ones and their certificates' — not other CAs'", () => {
     const other = 'http://other-ca.example/ca.crl';
     const cas = new Map([
       [thumbprintOf(parsed(issuing)), stored(issuing, ['http://pki.contoso.com/issuing-configured.crl'])],
@@ -95,7 +119,13 @@ describe('distribution points certificates name', () => {
     ]);
     const path = [thumbprintOf(parsed(leaf)), thumbprintOf(parsed(issuing)), thumbprintOf(parsed(root))];
     const urls = crlUrlsForPath(parsed(leaf), path, cas, [parsed(root), parsed(issuing)]);
-    expect(urls).toEqual([LDAP, HTTP, 'http://pki.contoso.com/issuing-configured.crl', 'ldap:///CN=Contoso%20Root?certificateRevocationList', 'http://pki.contoso.com/root.crl']);
+    expect(urls).toEqual([
+      LDAP,
+      HTTP,
+      'http://pki.contoso.com/issuing-configured.crl',
+      'ldap:///CN=Contoso%20Root?certificateRevocationList',
+      'http://pki.contoso.com/root.crl',
+    ]);
     expect(urls).not.toContain(other);
   });
 });

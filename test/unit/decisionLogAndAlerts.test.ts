@@ -12,7 +12,14 @@ import { applyPolicyDecision, decideCertificateAccess } from '../../shared/polic
 import type { Alert, LogWriter } from '../../shared/ports.js';
 
 const now = new Date('2026-11-22T12:00:00Z');
-const client: ClientContext = { clientIp: '203.0.113.7', host: 'portal.contoso.example', path: '/', userAgent: 'curl/8', proven: true, dropped: [] };
+const client: ClientContext = {
+  clientIp: '203.0.113.7',
+  host: 'portal.contoso.example',
+  path: '/',
+  userAgent: 'curl/8',
+  proven: true,
+  dropped: [],
+};
 const leaf: CertificateSummary = {
   subject: 'CN=alice',
   issuer: 'CN=Issuing CA',
@@ -25,13 +32,28 @@ const leaf: CertificateSummary = {
 };
 const allowed = applyPolicyDecision(
   decideCertificateAccess({
-    intake: { kind: 'present', gateway: 'app-gateway', leaf: new Uint8Array([0x30, 0x00]), chain: [], gatewayVerification: { status: 'success' }, trace: [] },
-    validation: { ok: true, reason: 'certificate-valid', trace: [{ check: 'signature', certificate: 'leaf', outcome: 'pass' }], leaf },
+    intake: {
+      kind: 'present',
+      gateway: 'app-gateway',
+      leaf: new Uint8Array([0x30, 0x00]),
+      chain: [],
+      gatewayVerification: { status: 'success' },
+      trace: [],
+    },
+    validation: {
+      ok: true,
+      reason: 'certificate-valid',
+      trace: [{ check: 'signature', certificate: 'leaf', outcome: 'pass' }],
+      leaf,
+    },
     correlationId: 'c-allow',
     now,
   }),
   { effect: 'allow', reason: 'policy-allow', decidedBy: 'portal', alerts: [], policies: [] },
-  { deviceTags: ['compliant'], trace: { groups: { source: 'token', asked: 1 }, device: { source: 'not-in-certificate' } } },
+  {
+    deviceTags: ['compliant'],
+    trace: { groups: { source: 'token', asked: 1 }, device: { source: 'not-in-certificate' } },
+  },
 );
 const blocked = decideCertificateAccess({ intake: { kind: 'absent', trusted: true }, correlationId: 'c-block', now });
 
@@ -52,7 +74,9 @@ describe('LogLineDecisionLog', () => {
       reasons: allowed.reasons,
       decidedBy: allowed.policy?.decidedBy,
       deviceTags: allowed.deviceTags,
-      certificate: allowed.certificate ? { sha256Thumbprint: allowed.certificate.sha256Thumbprint, subject: allowed.certificate.subject } : undefined,
+      certificate: allowed.certificate
+        ? { sha256Thumbprint: allowed.certificate.sha256Thumbprint, subject: allowed.certificate.subject }
+        : undefined,
       directory: directory ? { groups: directory.groups?.source, device: directory.device?.source } : undefined,
       correlationId: allowed.correlationId,
       decidedAt: allowed.decidedAt,
@@ -60,13 +84,19 @@ describe('LogLineDecisionLog', () => {
       user: 'alice@contoso.example',
     });
     expect(lines.lines).toEqual([`info ${before}`]);
-    expect(JSON.parse(before)).toMatchObject({ decidedBy: 'portal', directory: { groups: 'token', device: 'not-in-certificate' }, certificate: { subject: 'CN=alice' } });
+    expect(JSON.parse(before)).toMatchObject({
+      decidedBy: 'portal',
+      directory: { groups: 'token', device: 'not-in-certificate' },
+      certificate: { subject: 'CN=alice' },
+    });
   });
 
   it('writes a block as the whole decision at warning level', () => {
     const lines = recording();
     new LogLineDecisionLog(lines).record({ decision: blocked, client });
-    expect(lines.lines).toEqual([`warn ${JSON.stringify({ event: 'certgate.decision', ...blocked, client, user: undefined })}`]);
+    expect(lines.lines).toEqual([
+      `warn ${JSON.stringify({ event: 'certgate.decision', ...blocked, client, user: undefined })}`,
+    ]);
   });
 
   it('writes through the invocation it is bound to, and stays as it was', () => {
@@ -83,18 +113,48 @@ describe('LogLineAlertSink', () => {
   it.each<{ label: string; alert: Alert; line: string }>([
     {
       label: 'untrusted forwarder',
-      alert: { event: 'certgate.alert.untrusted-forwarder', correlationId: 'c1', detail: 'no gateway secret', remoteAddress: '198.51.100.4', client },
-      line: JSON.stringify({ event: 'certgate.alert.untrusted-forwarder', correlationId: 'c1', detail: 'no gateway secret', remoteAddress: '198.51.100.4', client }),
+      alert: {
+        event: 'certgate.alert.untrusted-forwarder',
+        correlationId: 'c1',
+        detail: 'no gateway secret',
+        remoteAddress: '198.51.100.4',
+        client,
+      },
+      line: JSON.stringify({
+        event: 'certgate.alert.untrusted-forwarder',
+        correlationId: 'c1',
+        detail: 'no gateway secret',
+        remoteAddress: '198.51.100.4',
+        client,
+      }),
     },
     {
       label: 'policy alert',
-      alert: { event: 'certgate.alert.policy', correlationId: 'c2', policyId: 'block-legacy', severity: 'high', effect: 'block', client },
-      line: JSON.stringify({ event: 'certgate.alert.policy', correlationId: 'c2', policyId: 'block-legacy', severity: 'high', effect: 'block', client }),
+      alert: {
+        event: 'certgate.alert.policy',
+        correlationId: 'c2',
+        policyId: 'block-legacy',
+        severity: 'high',
+        effect: 'block',
+        client,
+      },
+      line: JSON.stringify({
+        event: 'certgate.alert.policy',
+        correlationId: 'c2',
+        policyId: 'block-legacy',
+        severity: 'high',
+        effect: 'block',
+        client,
+      }),
     },
     {
       label: 'revocation unknown',
       alert: { event: 'certgate.alert.revocation-unknown', correlationId: 'c3', certificate: 'ab'.repeat(32) },
-      line: JSON.stringify({ event: 'certgate.alert.revocation-unknown', correlationId: 'c3', certificate: 'ab'.repeat(32) }),
+      line: JSON.stringify({
+        event: 'certgate.alert.revocation-unknown',
+        correlationId: 'c3',
+        certificate: 'ab'.repeat(32),
+      }),
     },
   ])('writes the alert line at warning level: $label', ({ alert, line }) => {
     const lines = recording();
@@ -105,8 +165,12 @@ describe('LogLineAlertSink', () => {
   it('writes through the invocation it is bound to', () => {
     const worker = recording();
     const invocation = recording();
-    new LogLineAlertSink(worker).forInvocation(invocation).raise({ event: 'certgate.alert.revocation-unknown', correlationId: 'c4', certificate: undefined });
-    expect(invocation.lines).toEqual([`warn ${JSON.stringify({ event: 'certgate.alert.revocation-unknown', correlationId: 'c4' })}`]);
+    new LogLineAlertSink(worker)
+      .forInvocation(invocation)
+      .raise({ event: 'certgate.alert.revocation-unknown', correlationId: 'c4', certificate: undefined });
+    expect(invocation.lines).toEqual([
+      `warn ${JSON.stringify({ event: 'certgate.alert.revocation-unknown', correlationId: 'c4' })}`,
+    ]);
     expect(worker.lines).toEqual([]);
   });
 });

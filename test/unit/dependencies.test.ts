@@ -18,7 +18,10 @@ function sources(directory: string): string[] {
   });
 }
 
-/** The package a bare import specifier names (`@scope/name/sub` → `@scope/name`), or undefined for a relative or node: import. */
+/**
+ * The package a bare import specifier names (`@scope/name/sub` → `@scope/name`), or undefined for a relative or node:
+ * import.
+ */
 function packageOf(specifier: string): string | undefined {
   if (specifier.startsWith('.') || specifier.startsWith('node:')) return undefined;
   const parts = specifier.split('/');
@@ -28,7 +31,9 @@ function packageOf(specifier: string): string | undefined {
 /** The dependencies no source imports. */
 function unimported(dependencies: readonly string[], files: readonly string[]): string[] {
   const imported = new Set(
-    files.flatMap((file) => ts.preProcessFile(readFileSync(file, 'utf8'), true, true).importedFiles.map((entry) => packageOf(entry.fileName))),
+    files.flatMap((file) =>
+      ts.preProcessFile(readFileSync(file, 'utf8'), true, true).importedFiles.map((entry) => packageOf(entry.fileName)),
+    ),
   );
   return dependencies.filter((name) => !imported.has(name));
 }
@@ -42,7 +47,9 @@ describe('runtime dependencies', () => {
   });
 
   it('are all imported by shared/ or functions/', () => {
-    const { dependencies } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    const { dependencies } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+    };
     const files = ['shared', 'functions'].flatMap((directory) => sources(join(ROOT, directory)));
     expect(unimported(Object.keys(dependencies), files)).toEqual([]);
   });

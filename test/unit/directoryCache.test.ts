@@ -1,7 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DIRECTORY_BATCH_LIMIT, DirectoryError } from '../../shared/ports.js';
-import type { ConditionalAccessPolicy, Directory, DirectoryDevice, DirectoryErrorKind, DirectoryOutcome, DirectoryQuestion } from '../../shared/ports.js';
+import type {
+  ConditionalAccessPolicy,
+  Directory,
+  DirectoryDevice,
+  DirectoryErrorKind,
+  DirectoryOutcome,
+  DirectoryQuestion,
+} from '../../shared/ports.js';
 import { DirectoryCache, GRAPH_DISABLED_DETAIL } from '../../shared/trust/directoryCache.js';
 import type { DirectoryCacheOptions, DirectoryFacts } from '../../shared/trust/directoryCache.js';
 
@@ -41,7 +48,10 @@ class FakeDirectory implements Directory {
   /** When set, answers instead of the in-memory directory. */
   script: Answerer | undefined;
 
-  answer(questions: readonly DirectoryQuestion[], options?: { readonly timeoutMs?: number }): Promise<DirectoryOutcome[]> {
+  answer(
+    questions: readonly DirectoryQuestion[],
+    options?: { readonly timeoutMs?: number },
+  ): Promise<DirectoryOutcome[]> {
     this.calls.push([...questions]);
     this.timeouts.push(options?.timeoutMs);
     if (this.script) return Promise.resolve(this.script(questions));
@@ -65,7 +75,13 @@ class FakeDirectory implements Directory {
   hold(): void {
     this.script = (questions) =>
       new Promise<DirectoryOutcome[]>((resolve, reject) => {
-        this.held.push({ questions, release: () => { resolve(questions.map((question) => this.truth(question))); }, fail: reject });
+        this.held.push({
+          questions,
+          release: () => {
+            resolve(questions.map((question) => this.truth(question)));
+          },
+          fail: reject,
+        });
       });
   }
 
@@ -76,7 +92,11 @@ class FakeDirectory implements Directory {
 
   /** Every next call answers each question with an error of `kind`. */
   answerWith(kind: DirectoryErrorKind, retryAfterSeconds?: number, status?: number): void {
-    this.script = (questions) => questions.map(() => ({ ok: false, error: new DirectoryError(kind, `${kind} from the fake`, retryAfterSeconds, status) }));
+    this.script = (questions) =>
+      questions.map(() => ({
+        ok: false,
+        error: new DirectoryError(kind, `${kind} from the fake`, retryAfterSeconds, status),
+      }));
   }
 
   healthy(): void {
@@ -93,7 +113,14 @@ class FakeDirectory implements Directory {
 }
 
 function device(deviceId: string, isCompliant = true): DirectoryDevice {
-  return { objectId: `obj-${deviceId}`, deviceId, accountEnabled: true, isCompliant, isManaged: true, trustType: 'AzureAd' };
+  return {
+    objectId: `obj-${deviceId}`,
+    deviceId,
+    accountEnabled: true,
+    isCompliant,
+    isManaged: true,
+    trustType: 'AzureAd',
+  };
 }
 
 function setup(options: Partial<DirectoryCacheOptions> = {}) {
@@ -124,7 +151,15 @@ describe('DirectoryCache: hits, expiry, single flight', () => {
     expect(again).toMatchObject({ source: 'cache', ageSeconds: 120, value: { deviceId: 'd1' } });
     expect(directory.calls).toHaveLength(1);
     expect(directory.timeouts).toEqual([60_000]);
-    expect(cache.stats()).toMatchObject({ calls: 1, questions: 1, hits: 1, misses: 1, stale: 0, unavailable: 0, breaker: 'closed' });
+    expect(cache.stats()).toMatchObject({
+      calls: 1,
+      questions: 1,
+      hits: 1,
+      misses: 1,
+      stale: 0,
+      unavailable: 0,
+      breaker: 'closed',
+    });
   });
 
   it.each([
@@ -144,7 +179,10 @@ describe('DirectoryCache: hits, expiry, single flight', () => {
   it('caches certificate user ids, and an unknown user for the negative TTL', async () => {
     const { clock, directory, cache } = setup();
     directory.certificateUserIds.set('alice@contoso.com', ['X509:<PN>alice@contoso.com']);
-    expect(await cache.certificateUserIds('Alice@contoso.com')).toMatchObject({ source: 'directory', value: ['X509:<PN>alice@contoso.com'] });
+    expect(await cache.certificateUserIds('Alice@contoso.com')).toMatchObject({
+      source: 'directory',
+      value: ['X509:<PN>alice@contoso.com'],
+    });
     expect(await cache.certificateUserIds('nobody@contoso.com')).toMatchObject({ source: 'directory', value: null });
     clock.at(NEGATIVE_TTL * 1000);
     expect((await cache.certificateUserIds('alice@contoso.com')).source).toBe('cache');
@@ -168,7 +206,9 @@ describe('DirectoryCache: hits, expiry, single flight', () => {
 
   it('coalesces the misses of one event-loop turn: 50 users → 3 round trips (20, 20, 10); a later turn asks again', async () => {
     const { directory, cache } = setup();
-    const first = await Promise.all(Array.from({ length: 50 }, (_, index) => cache.certificateUserIds(`user-${index}`)));
+    const first = await Promise.all(
+      Array.from({ length: 50 }, (_, index) => cache.certificateUserIds(`user-${index}`)),
+    );
     expect(first.every((facts) => facts.source === 'directory')).toBe(true);
     expect(directory.calls.map((call) => call.length)).toEqual([20, 20, 10]);
     await cache.certificateUserIds('user-50');
@@ -228,7 +268,7 @@ describe('DirectoryCache: hits, expiry, single flight', () => {
 });
 
 describe('DirectoryCache: group membership', () => {
-  it('asks more than 20 groups as two questions in one call and answers in the caller\'s spelling', async () => {
+  it("asks more than 20 groups as two questions in one call and answers in the caller's spelling", async () => {
     const { directory, cache } = setup();
     directory.memberships.set('u1', new Set([groupId(3), groupId(24)]));
     const asked = Array.from({ length: 25 }, (_, index) => groupId(index).toUpperCase());
@@ -236,9 +276,17 @@ describe('DirectoryCache: group membership', () => {
     expect(facts).toMatchObject({ source: 'directory' });
     expect(facts.value).toEqual(new Set([groupId(3).toUpperCase(), groupId(24).toUpperCase()]));
     expect(directory.calls).toHaveLength(1);
-    expect(directory.calls[0]!.map((question) => question.kind === 'member-groups' && question.groupIds.length)).toEqual([20, 5]);
+    expect(
+      directory.calls[0]!.map((question) => question.kind === 'member-groups' && question.groupIds.length),
+    ).toEqual([20, 5]);
     // The same set, in another order and case, with a duplicate: the same entries.
-    const again = await cache.memberGroups('u1', [...asked].reverse().map((id) => id.toLowerCase()).concat(groupId(3)));
+    const again = await cache.memberGroups(
+      'u1',
+      [...asked]
+        .reverse()
+        .map((id) => id.toLowerCase())
+        .concat(groupId(3)),
+    );
     expect(again.source).toBe('cache');
     expect(again.value).toEqual(new Set([groupId(3), groupId(24)]));
     expect(directory.calls).toHaveLength(1);
@@ -246,7 +294,10 @@ describe('DirectoryCache: group membership', () => {
 
   it('splits more than 20 questions into several calls', async () => {
     const { directory, cache } = setup();
-    const facts = await cache.memberGroups('u1', Array.from({ length: 21 * 20 }, (_, index) => groupId(index)));
+    const facts = await cache.memberGroups(
+      'u1',
+      Array.from({ length: 21 * 20 }, (_, index) => groupId(index)),
+    );
     expect(facts).toMatchObject({ source: 'directory', value: new Set() });
     expect(directory.calls.map((call) => call.length)).toEqual([20, 1]);
   });
@@ -259,8 +310,16 @@ describe('DirectoryCache: group membership', () => {
 
   it('is unavailable when any chunk is (partial knowledge is no knowledge)', async () => {
     const { directory, cache } = setup();
-    directory.script = (questions) => questions.map((question, index) => (index === 0 ? directory.truth(question) : { ok: false, error: new DirectoryError('unavailable', 'boom', undefined, 503) }));
-    const facts = await cache.memberGroups('u1', Array.from({ length: 25 }, (_, index) => groupId(index)));
+    directory.script = (questions) =>
+      questions.map((question, index) =>
+        index === 0
+          ? directory.truth(question)
+          : { ok: false, error: new DirectoryError('unavailable', 'boom', undefined, 503) },
+      );
+    const facts = await cache.memberGroups(
+      'u1',
+      Array.from({ length: 25 }, (_, index) => groupId(index)),
+    );
     expect(facts.source).toBe('unavailable');
     expect(facts.value).toBeUndefined();
     expect(facts.detail).toContain('HTTP 503');
@@ -273,7 +332,12 @@ describe('DirectoryCache: failures', () => {
     await cache.device('d1');
     directory.failWith(new DirectoryError('unavailable', 'service down', undefined, 503));
     clock.at(TTL * 1000);
-    expect(await cache.device('d1')).toMatchObject({ source: 'stale', value: { deviceId: 'd1' }, ageSeconds: TTL, detail: expect.stringContaining('HTTP 503') });
+    expect(await cache.device('d1')).toMatchObject({
+      source: 'stale',
+      value: { deviceId: 'd1' },
+      ageSeconds: TTL,
+      detail: expect.stringContaining('HTTP 503'),
+    });
     clock.at((TTL + STALE) * 1000 - 1);
     expect((await cache.device('d1')).source).toBe('stale');
     clock.at((TTL + STALE) * 1000);
@@ -298,10 +362,18 @@ describe('DirectoryCache: failures', () => {
   });
 
   it.each([
-    { label: 'a synchronous throw', script: (): DirectoryOutcome[] => { throw new TypeError('adapter bug'); } },
+    {
+      label: 'a synchronous throw',
+      script: (): DirectoryOutcome[] => {
+        throw new TypeError('adapter bug');
+      },
+    },
     { label: 'fewer answers than questions', script: (): DirectoryOutcome[] => [] },
     { label: 'no list at all', script: () => ({}) as unknown as DirectoryOutcome[] },
-    { label: 'a membership that is not a list', script: (): DirectoryOutcome[] => [{ ok: true, value: 'g1' as unknown as string[] }] },
+    {
+      label: 'a membership that is not a list',
+      script: (): DirectoryOutcome[] => [{ ok: true, value: 'g1' as unknown as string[] }],
+    },
     { label: 'a rejection that is not a DirectoryError', script: () => Promise.reject(new Error('socket hang up')) },
   ])('never rejects: $label is unavailable', async ({ script }) => {
     const { directory, cache } = setup();
@@ -319,7 +391,9 @@ describe('DirectoryCache: failures', () => {
       expect(facts.source).toBe('unavailable');
       expect(facts.detail).toContain('denied');
     }
-    expect(events.filter((event) => event.event === 'certgate.graph.denied')).toEqual([expect.objectContaining({ question: 'device', status: 403 })]);
+    expect(events.filter((event) => event.event === 'certgate.graph.denied')).toEqual([
+      expect.objectContaining({ question: 'device', status: 403 }),
+    ]);
     expect(cache.stats().breaker).toBe('closed');
     expect(directory.calls).toHaveLength(10);
     clock.at(NEGATIVE_TTL * 1000 - 1);
@@ -333,12 +407,23 @@ describe('DirectoryCache: failures', () => {
 
   it('answers the good questions of a batch in which one is invalid', async () => {
     const { directory, cache, events } = setup();
-    directory.script = (questions) => questions.map((question, index) => (index === 1 ? { ok: false, error: new DirectoryError('invalid', 'bad id', undefined, 400) } : directory.truth(question)));
-    const facts = await cache.memberGroups('u1', Array.from({ length: 25 }, (_, index) => groupId(index)));
+    directory.script = (questions) =>
+      questions.map((question, index) =>
+        index === 1
+          ? { ok: false, error: new DirectoryError('invalid', 'bad id', undefined, 400) }
+          : directory.truth(question),
+      );
+    const facts = await cache.memberGroups(
+      'u1',
+      Array.from({ length: 25 }, (_, index) => groupId(index)),
+    );
     expect(facts.source).toBe('unavailable');
     expect(events.map((event) => event.event)).toEqual(['certgate.graph.invalid']);
     directory.healthy();
-    await cache.memberGroups('u1', Array.from({ length: 20 }, (_, index) => groupId(index)));
+    await cache.memberGroups(
+      'u1',
+      Array.from({ length: 20 }, (_, index) => groupId(index)),
+    );
     expect(cache.stats()).toMatchObject({ hits: 1, breaker: 'closed' });
   });
 });
@@ -354,7 +439,10 @@ describe('DirectoryCache: Retry-After', () => {
     directory.healthy();
     clock.at(TTL * 1000 + 29_999);
     expect(await cache.device('d1')).toMatchObject({ source: 'stale', detail: 'Graph throttled; retry after 1 s' });
-    expect(await cache.device('d2')).toMatchObject({ source: 'unavailable', detail: 'Graph throttled; retry after 1 s' });
+    expect(await cache.device('d2')).toMatchObject({
+      source: 'unavailable',
+      detail: 'Graph throttled; retry after 1 s',
+    });
     expect(await cache.memberGroups('u1', [groupId(1)])).toMatchObject({ source: 'unavailable' });
     expect(await cache.refreshAhead()).toEqual({ questions: 0, calls: 0 });
     expect(directory.calls).toHaveLength(2);
@@ -374,16 +462,31 @@ describe('DirectoryCache: Retry-After', () => {
     const users = Array.from({ length: 50 }, (_, index) => cache.certificateUserIds(`user-${index}`));
     const [stale, ...unavailable] = await Promise.all([cache.device('d1'), ...users]);
     expect(directory.calls).toHaveLength(2);
-    expect(stale).toMatchObject({ source: 'stale', detail: 'Graph throttled; retry after 30 s', value: { deviceId: 'd1' } });
+    expect(stale).toMatchObject({
+      source: 'stale',
+      detail: 'Graph throttled; retry after 30 s',
+      value: { deviceId: 'd1' },
+    });
     expect(unavailable).toHaveLength(50);
-    for (const facts of unavailable) expect(facts).toEqual({ source: 'unavailable', detail: 'Graph throttled; retry after 30 s' });
+    for (const facts of unavailable)
+      expect(facts).toEqual({ source: 'unavailable', detail: 'Graph throttled; retry after 30 s' });
     expect(cache.stats()).toMatchObject({ calls: 2, misses: 53, stale: 2, unavailable: 50 });
   });
 
   it('honours a Retry-After given for one question of a batch', async () => {
     const { clock, directory, cache } = setup();
-    directory.script = (questions) => questions.map((question, index) => (index === 0 ? directory.truth(question) : { ok: false, error: new DirectoryError('throttled', '429', 10, 429) }));
-    expect((await cache.memberGroups('u1', Array.from({ length: 25 }, (_, index) => groupId(index)))).source).toBe('unavailable');
+    directory.script = (questions) =>
+      questions.map((question, index) =>
+        index === 0 ? directory.truth(question) : { ok: false, error: new DirectoryError('throttled', '429', 10, 429) },
+      );
+    expect(
+      (
+        await cache.memberGroups(
+          'u1',
+          Array.from({ length: 25 }, (_, index) => groupId(index)),
+        )
+      ).source,
+    ).toBe('unavailable');
     directory.healthy();
     clock.at(9_999);
     expect((await cache.device('d1')).detail).toBe('Graph throttled; retry after 1 s');
@@ -397,14 +500,18 @@ describe('DirectoryCache: circuit breaker', () => {
   async function openCircuit(failures = 5) {
     const context = setup({ breaker: { failures, cooldownSeconds: 30 } });
     context.directory.failWith(new DirectoryError('unavailable', 'down', undefined, 503));
-    for (let index = 0; index < failures; index++) expect((await context.cache.device(`d${index}`)).source).toBe('unavailable');
+    for (let index = 0; index < failures; index++)
+      expect((await context.cache.device(`d${index}`)).source).toBe('unavailable');
     return context;
   }
 
   it('opens after N failed round trips in a row and then makes no calls', async () => {
     const { directory, cache, events } = await openCircuit();
     expect(cache.stats().breaker).toBe('open');
-    expect(await cache.device('d50')).toEqual({ source: 'unavailable', detail: 'circuit open after 5 failures; next try in 30 s' });
+    expect(await cache.device('d50')).toEqual({
+      source: 'unavailable',
+      detail: 'circuit open after 5 failures; next try in 30 s',
+    });
     expect(directory.calls).toHaveLength(5);
     expect(events.map((event) => event.event)).toEqual(['certgate.graph.circuit-opened']);
   });
@@ -441,7 +548,10 @@ describe('DirectoryCache: circuit breaker', () => {
     expect(cache.stats().breaker).toBe('closed');
     directory.healthy();
     expect((await cache.device('d62')).source).toBe('directory');
-    expect(events.map((event) => event.event)).toEqual(['certgate.graph.circuit-opened', 'certgate.graph.circuit-closed']);
+    expect(events.map((event) => event.event)).toEqual([
+      'certgate.graph.circuit-opened',
+      'certgate.graph.circuit-closed',
+    ]);
   });
 
   it('when half-open, sends the first batch of a flush as the one probe; the other batches fall back', async () => {
@@ -453,18 +563,32 @@ describe('DirectoryCache: circuit breaker', () => {
     expect(cache.stats().breaker).toBe('open');
     clock.at(TTL * 1000 + 30_000);
     directory.hold();
-    const asks = [...Array.from({ length: 49 }, (_, index) => cache.certificateUserIds(`user-${index}`)), cache.device('d1')];
+    const asks = [
+      ...Array.from({ length: 49 }, (_, index) => cache.certificateUserIds(`user-${index}`)),
+      cache.device('d1'),
+    ];
     await tick();
     expect(directory.calls).toHaveLength(3);
     expect(directory.calls[2]).toHaveLength(20);
     const refused = await Promise.all(asks.slice(20));
-    expect(refused.slice(0, 29).every((facts) => facts.source === 'unavailable' && /^circuit half-open/.test(facts.detail ?? ''))).toBe(true);
-    expect(refused[29]).toMatchObject({ source: 'stale', value: { deviceId: 'd1' }, detail: expect.stringMatching(/^circuit half-open/) });
+    expect(
+      refused
+        .slice(0, 29)
+        .every((facts) => facts.source === 'unavailable' && /^circuit half-open/.test(facts.detail ?? '')),
+    ).toBe(true);
+    expect(refused[29]).toMatchObject({
+      source: 'stale',
+      value: { deviceId: 'd1' },
+      detail: expect.stringMatching(/^circuit half-open/),
+    });
     directory.held[0]!.release();
     expect((await Promise.all(asks.slice(0, 20))).every((facts) => facts.source === 'directory')).toBe(true);
     expect(directory.calls).toHaveLength(3);
     expect(cache.stats().breaker).toBe('closed');
-    expect(events.map((event) => event.event)).toEqual(['certgate.graph.circuit-opened', 'certgate.graph.circuit-closed']);
+    expect(events.map((event) => event.event)).toEqual([
+      'certgate.graph.circuit-opened',
+      'certgate.graph.circuit-closed',
+    ]);
   });
 
   it('re-opens when the probe fails', async () => {
@@ -595,7 +719,12 @@ describe('DirectoryCache: refresh-ahead', () => {
 describe('DirectoryCache: Graph turned off', () => {
   it('answers every question as disabled and never calls', async () => {
     const clock = new FakeClock();
-    const cache = new DirectoryCache(undefined, clock, { ttlSeconds: TTL, negativeTtlSeconds: NEGATIVE_TTL, staleSeconds: STALE, timeoutMs: 2000 });
+    const cache = new DirectoryCache(undefined, clock, {
+      ttlSeconds: TTL,
+      negativeTtlSeconds: NEGATIVE_TTL,
+      staleSeconds: STALE,
+      timeoutMs: 2000,
+    });
     const disabled = { source: 'disabled', detail: GRAPH_DISABLED_DETAIL };
     expect(await cache.memberGroups('u1', [groupId(1)])).toEqual(disabled);
     expect(await cache.device('d1')).toEqual(disabled);
@@ -609,7 +738,12 @@ describe('DirectoryCache: Graph turned off', () => {
 
 describe('DirectoryCache: property', () => {
   type Step =
-    | { readonly op: 'ask'; readonly method: 'device' | 'memberGroups' | 'certificateUserIds'; readonly key: number; readonly sameTurn: boolean }
+    | {
+        readonly op: 'ask';
+        readonly method: 'device' | 'memberGroups' | 'certificateUserIds';
+        readonly key: number;
+        readonly sameTurn: boolean;
+      }
     | { readonly op: 'advance'; readonly ms: number }
     | { readonly op: 'behave'; readonly as: 'truth' | 'hold' | 'reject' | DirectoryErrorKind }
     | { readonly op: 'settle' }
@@ -617,20 +751,48 @@ describe('DirectoryCache: property', () => {
 
   const step: fc.Arbitrary<Step> = fc.oneof(
     // `sameTurn`: the next step runs in the same event-loop turn, so their misses are coalesced.
-    { weight: 6, arbitrary: fc.record({ op: fc.constant('ask' as const), method: fc.constantFrom('device' as const, 'memberGroups' as const, 'certificateUserIds' as const), key: fc.integer({ min: 0, max: 3 }), sameTurn: fc.boolean() }) },
+    {
+      weight: 6,
+      arbitrary: fc.record({
+        op: fc.constant('ask' as const),
+        method: fc.constantFrom('device' as const, 'memberGroups' as const, 'certificateUserIds' as const),
+        key: fc.integer({ min: 0, max: 3 }),
+        sameTurn: fc.boolean(),
+      }),
+    },
     fc.record({ op: fc.constant('advance' as const), ms: fc.integer({ min: 0, max: 400_000 }) }),
-    fc.record({ op: fc.constant('behave' as const), as: fc.constantFrom('truth' as const, 'hold' as const, 'reject' as const, 'throttled' as const, 'unavailable' as const, 'timeout' as const, 'denied' as const, 'invalid' as const) }),
+    fc.record({
+      op: fc.constant('behave' as const),
+      as: fc.constantFrom(
+        'truth' as const,
+        'hold' as const,
+        'reject' as const,
+        'throttled' as const,
+        'unavailable' as const,
+        'timeout' as const,
+        'denied' as const,
+        'invalid' as const,
+      ),
+    }),
     fc.constant({ op: 'settle' as const }),
     fc.constant({ op: 'sweep' as const }),
   );
 
   const keyOf = (question: DirectoryQuestion) =>
-    question.kind === 'member-groups' ? `g|${question.userId}|${question.groupIds.join()}` : question.kind === 'device' ? `d|${question.deviceId}` : `c|${question.userId}`;
+    question.kind === 'member-groups'
+      ? `g|${question.userId}|${question.groupIds.join()}`
+      : question.kind === 'device'
+        ? `d|${question.deviceId}`
+        : `c|${question.userId}`;
 
   it('never rejects, always answers a well-formed fact, never sends more than 20 questions a call, and never has two calls in flight for one question', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(step, { maxLength: 60 }), async (steps) => {
-        const { clock, directory, cache } = setup({ breaker: { failures: 2, cooldownSeconds: 10 }, negativeTtlSeconds: 5, staleSeconds: 100 });
+        const { clock, directory, cache } = setup({
+          breaker: { failures: 2, cooldownSeconds: 10 },
+          negativeTtlSeconds: 5,
+          staleSeconds: 100,
+        });
         const inFlight = new Set<string>();
         let overlaps = 0;
         let oversized = 0;
@@ -641,24 +803,50 @@ describe('DirectoryCache: property', () => {
             if (inFlight.has(keyOf(question))) overlaps++;
             inFlight.add(keyOf(question));
           }
-          const done = () => { for (const question of questions) inFlight.delete(keyOf(question)); };
-          return Promise.resolve(behaviour ? behaviour(questions) : questions.map((question) => directory.truth(question))).finally(done);
+          const done = () => {
+            for (const question of questions) inFlight.delete(keyOf(question));
+          };
+          return Promise.resolve(
+            behaviour ? behaviour(questions) : questions.map((question) => directory.truth(question)),
+          ).finally(done);
         };
         const answers: Promise<DirectoryFacts<unknown>>[] = [];
         for (const current of steps) {
           if (current.op === 'ask') {
             const key = `k${current.key}`;
-            answers.push(current.method === 'device' ? cache.device(key) : current.method === 'memberGroups' ? cache.memberGroups(key, [groupId(current.key), groupId(9)]) : cache.certificateUserIds(key));
+            answers.push(
+              current.method === 'device'
+                ? cache.device(key)
+                : current.method === 'memberGroups'
+                  ? cache.memberGroups(key, [groupId(current.key), groupId(9)])
+                  : cache.certificateUserIds(key),
+            );
             if (current.sameTurn) continue;
           } else if (current.op === 'advance') {
             clock.t += current.ms;
           } else if (current.op === 'behave') {
             const as = current.as;
             behaviour =
-              as === 'truth' ? undefined
-              : as === 'hold' ? (questions) => new Promise<DirectoryOutcome[]>((resolve) => { directory.held.push({ questions, release: () => { resolve(questions.map((question) => directory.truth(question))); }, fail: () => undefined }); })
-              : as === 'reject' ? () => Promise.reject(new DirectoryError('unavailable', 'down', undefined, 503))
-              : (questions) => questions.map(() => ({ ok: false as const, error: new DirectoryError(as, as, as === 'throttled' ? 7 : undefined) }));
+              as === 'truth'
+                ? undefined
+                : as === 'hold'
+                  ? (questions) =>
+                      new Promise<DirectoryOutcome[]>((resolve) => {
+                        directory.held.push({
+                          questions,
+                          release: () => {
+                            resolve(questions.map((question) => directory.truth(question)));
+                          },
+                          fail: () => undefined,
+                        });
+                      })
+                  : as === 'reject'
+                    ? () => Promise.reject(new DirectoryError('unavailable', 'down', undefined, 503))
+                    : (questions) =>
+                        questions.map(() => ({
+                          ok: false as const,
+                          error: new DirectoryError(as, as, as === 'throttled' ? 7 : undefined),
+                        }));
           } else if (current.op === 'settle') {
             for (const held of directory.held.splice(0)) held.release();
           } else {
@@ -694,19 +882,25 @@ describe('DirectoryCache: time-window boundaries (each window closes at its boun
   it.each([
     { label: 'a positive answer', id: 'd1', lifetimeMs: TTL * 1000 },
     { label: 'no such device', id: 'unknown', lifetimeMs: NEGATIVE_TTL * 1000 },
-  ])('stale window of $label: stale until 1 ms before its lifetime + staleSeconds, unavailable at it', async ({ id, lifetimeMs }) => {
-    const { clock, directory, cache } = setup();
-    await cache.device(id);
-    directory.failWith(new DirectoryError('unavailable', 'down', undefined, 503));
-    clock.at(lifetimeMs - 1);
-    expect((await cache.device(id)).source).toBe('cache');
-    clock.at(lifetimeMs);
-    expect(await cache.device(id)).toMatchObject({ source: 'stale', ageSeconds: lifetimeMs / 1000 });
-    clock.at(lifetimeMs + STALE * 1000 - 1);
-    expect(await cache.device(id)).toMatchObject({ source: 'stale', ageSeconds: lifetimeMs / 1000 + STALE - 1 });
-    clock.at(lifetimeMs + STALE * 1000);
-    expect(await cache.device(id)).toMatchObject({ source: 'unavailable', detail: expect.stringContaining('HTTP 503') });
-  });
+  ])(
+    'stale window of $label: stale until 1 ms before its lifetime + staleSeconds, unavailable at it',
+    async ({ id, lifetimeMs }) => {
+      const { clock, directory, cache } = setup();
+      await cache.device(id);
+      directory.failWith(new DirectoryError('unavailable', 'down', undefined, 503));
+      clock.at(lifetimeMs - 1);
+      expect((await cache.device(id)).source).toBe('cache');
+      clock.at(lifetimeMs);
+      expect(await cache.device(id)).toMatchObject({ source: 'stale', ageSeconds: lifetimeMs / 1000 });
+      clock.at(lifetimeMs + STALE * 1000 - 1);
+      expect(await cache.device(id)).toMatchObject({ source: 'stale', ageSeconds: lifetimeMs / 1000 + STALE - 1 });
+      clock.at(lifetimeMs + STALE * 1000);
+      expect(await cache.device(id)).toMatchObject({
+        source: 'unavailable',
+        detail: expect.stringContaining('HTTP 503'),
+      });
+    },
+  );
 
   it('negative TTL 0: "no such device" is never fresh, not even in the same millisecond, but is kept for stale-if-error', async () => {
     const { directory, cache } = setup({ negativeTtlSeconds: 0 });
@@ -741,7 +935,11 @@ describe('DirectoryCache: time-window boundaries (each window closes at its boun
     await cache.device('d1');
     clock.at(TTL * 1000);
     directory.answerWith('denied', undefined, 403);
-    expect(await cache.device('d1')).toMatchObject({ source: 'stale', value: { deviceId: 'd1' }, detail: expect.stringContaining('denied') });
+    expect(await cache.device('d1')).toMatchObject({
+      source: 'stale',
+      value: { deviceId: 'd1' },
+      detail: expect.stringContaining('denied'),
+    });
     directory.healthy();
     clock.at(TTL * 1000 + NEGATIVE_TTL * 1000 - 1);
     expect(await cache.device('d1')).toMatchObject({ source: 'stale', detail: expect.stringContaining('denied') });

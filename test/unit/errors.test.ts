@@ -28,13 +28,29 @@ describe('CertgateError', () => {
   const cause = new Error('socket hang up');
   it.each([
     { label: 'a setting', error: new ConfigError('CERTGATE_TABLE_PREFIX', 'bad'), code: 'config-invalid' },
-    { label: 'a store answer', error: new StoreError('precondition-failed', 'stale', { cause }), code: 'precondition-failed' },
+    {
+      label: 'a store answer',
+      error: new StoreError('precondition-failed', 'stale', { cause }),
+      code: 'precondition-failed',
+    },
     { label: 'the directory', error: new DirectoryError('throttled', 'slow down', 7), code: 'directory-throttled' },
-    { label: 'a storage deadline', error: new StorageDeadlineError(2000, { cause }), code: 'storage-deadline-exceeded' },
-    { label: 'an OCSP request', error: new OcspRequestError('ocsp-request-nonce-invalid', 'short'), code: 'ocsp-request-nonce-invalid' },
+    {
+      label: 'a storage deadline',
+      error: new StorageDeadlineError(2000, { cause }),
+      code: 'storage-deadline-exceeded',
+    },
+    {
+      label: 'an OCSP request',
+      error: new OcspRequestError('ocsp-request-nonce-invalid', 'short'),
+      code: 'ocsp-request-nonce-invalid',
+    },
     { label: 'DER', error: new DerStructureError('truncated'), code: 'der-structure-invalid' },
     { label: 'a policy document', error: new PolicyConfigurationError([]), code: 'policy-configuration-invalid' },
-    { label: 'a token verifier option', error: new TokenVerifierConfigError('issuer', 'not a URL'), code: 'token-verifier-config-invalid' },
+    {
+      label: 'a token verifier option',
+      error: new TokenVerifierConfigError('issuer', 'not a URL'),
+      code: 'token-verifier-config-invalid',
+    },
   ])('is the base of every exception, with its code: $label', ({ error, code }) => {
     expect(error).toBeInstanceOf(CertgateError);
     expect(error).toBeInstanceOf(Error);

@@ -61,13 +61,30 @@ function cyclesOf(graph: ReadonlyMap<string, readonly string[]>): string[][] {
 
 describe('import graph', () => {
   it('finds a cycle when there is one (the walk itself)', () => {
-    const graph = new Map([['a', ['b']], ['b', ['c']], ['c', ['a']], ['d', ['a']]]);
+    const graph = new Map([
+      ['a', ['b']],
+      ['b', ['c']],
+      ['c', ['a']],
+      ['d', ['a']],
+    ]);
     expect(cyclesOf(graph)).toEqual([['a', 'b', 'c', 'a']]);
-    expect(cyclesOf(new Map([['a', ['b']], ['b', []], ['c', ['a', 'b']]]))).toEqual([]);
+    expect(
+      cyclesOf(
+        new Map([
+          ['a', ['b']],
+          ['b', []],
+          ['c', ['a', 'b']],
+        ]),
+      ),
+    ).toEqual([]);
   });
 
   it('sees type-only and inline type imports', () => {
-    const { importedFiles } = ts.preProcessFile("import type { A } from './a.js';\nlet b: import('./b.js').B;\n// import './c.js'\n", true, true);
+    const { importedFiles } = ts.preProcessFile(
+      "import type { A } from './a.js';\nlet b: import('./b.js').B;\n// import './c.js'\n",
+      true,
+      true,
+    );
     expect(importedFiles.map((imported) => imported.fileName)).toEqual(['./a.js', './b.js']);
   });
 

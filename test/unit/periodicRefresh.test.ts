@@ -2,13 +2,22 @@ import { describe, expect, it } from 'vitest';
 import { PeriodicRefresh } from '../../shared/trust/periodicRefresh.js';
 
 function setup(loadResults: (() => Promise<number>)[]) {
-  const clock = { t: 0, now() { return new Date(this.t); } };
+  const clock = {
+    t: 0,
+    now() {
+      return new Date(this.t);
+    },
+  };
   let loads = 0;
-  const refresh = new PeriodicRefresh<number>(() => {
-    const next = loadResults[Math.min(loads, loadResults.length - 1)]!;
-    loads++;
-    return next();
-  }, clock, 5);
+  const refresh = new PeriodicRefresh<number>(
+    () => {
+      const next = loadResults[Math.min(loads, loadResults.length - 1)]!;
+      loads++;
+      return next();
+    },
+    clock,
+    5,
+  );
   return { clock, refresh, loads: () => loads };
 }
 
@@ -24,7 +33,14 @@ describe('PeriodicRefresh', () => {
   });
 
   it('shares one load between concurrent callers', async () => {
-    const { refresh, loads } = setup([() => new Promise((resolve) => setTimeout(() => { resolve(7); }, 10))]);
+    const { refresh, loads } = setup([
+      () =>
+        new Promise((resolve) =>
+          setTimeout(() => {
+            resolve(7);
+          }, 10),
+        ),
+    ]);
     expect(await Promise.all([refresh.get(), refresh.get(), refresh.get()])).toEqual([7, 7, 7]);
     expect(loads()).toBe(1);
   });
@@ -46,7 +62,12 @@ describe('PeriodicRefresh while the source is slow or down', () => {
   const never = () => new Promise<number>(() => undefined);
 
   it('a request holding a good value is not held by a refresh that hangs: it gets the value after its patience', async () => {
-    const clock = { t: 0, now() { return new Date(this.t); } };
+    const clock = {
+      t: 0,
+      now() {
+        return new Date(this.t);
+      },
+    };
     let loads = 0;
     const results = [() => Promise.resolve(1), never];
     const refresh = new PeriodicRefresh<number>(() => results[Math.min(loads++, 1)]!(), clock, 5, { patienceMs: 5 });
@@ -58,9 +79,18 @@ describe('PeriodicRefresh while the source is slow or down', () => {
   });
 
   it('while the last load failed, a request with a value does not wait at all, and loads are retried once per interval', async () => {
-    const clock = { t: 0, now() { return new Date(this.t); } };
+    const clock = {
+      t: 0,
+      now() {
+        return new Date(this.t);
+      },
+    };
     let loads = 0;
-    const refresh = new PeriodicRefresh<number>(() => (loads++ === 0 ? Promise.resolve(1) : Promise.reject(new Error('store down'))), clock, 5);
+    const refresh = new PeriodicRefresh<number>(
+      () => (loads++ === 0 ? Promise.resolve(1) : Promise.reject(new Error('store down'))),
+      clock,
+      5,
+    );
     expect(await refresh.get()).toBe(1);
     clock.t = 5_000;
     expect(await refresh.get()).toBe(1);
@@ -75,7 +105,12 @@ describe('PeriodicRefresh while the source is slow or down', () => {
   });
 
   it('a failing source is not waited for even when its load hangs (no patience given)', async () => {
-    const clock = { t: 0, now() { return new Date(this.t); } };
+    const clock = {
+      t: 0,
+      now() {
+        return new Date(this.t);
+      },
+    };
     let loads = 0;
     const results = [() => Promise.resolve(1), () => Promise.reject(new Error('timed out')), never];
     const refresh = new PeriodicRefresh<number>(() => results[Math.min(loads++, 2)]!(), clock, 1);
@@ -88,7 +123,12 @@ describe('PeriodicRefresh while the source is slow or down', () => {
   });
 
   it('recovers by itself: the first successful load after failures is served', async () => {
-    const clock = { t: 0, now() { return new Date(this.t); } };
+    const clock = {
+      t: 0,
+      now() {
+        return new Date(this.t);
+      },
+    };
     let loads = 0;
     const results = [() => Promise.resolve(1), () => Promise.reject(new Error('down')), () => Promise.resolve(2)];
     const refresh = new PeriodicRefresh<number>(() => results[Math.min(loads++, 2)]!(), clock, 1);
@@ -104,9 +144,18 @@ describe('PeriodicRefresh while the source is slow or down', () => {
   });
 
   it('with nothing loaded, a failure answers the requests right after it at once (no pile-up), and a later one tries again', async () => {
-    const clock = { t: 0, now() { return new Date(this.t); } };
+    const clock = {
+      t: 0,
+      now() {
+        return new Date(this.t);
+      },
+    };
     let loads = 0;
-    const refresh = new PeriodicRefresh<number>(() => (loads++ === 0 ? Promise.reject(new Error('store down')) : Promise.resolve(3)), clock, 5);
+    const refresh = new PeriodicRefresh<number>(
+      () => (loads++ === 0 ? Promise.reject(new Error('store down')) : Promise.resolve(3)),
+      clock,
+      5,
+    );
     await expect(refresh.get()).rejects.toThrow('store down');
     clock.t = 500;
     await expect(refresh.get()).rejects.toThrow('store down');
@@ -117,9 +166,24 @@ describe('PeriodicRefresh while the source is slow or down', () => {
   });
 
   it('after invalidate (a change made through this worker) the next request waits for the load', async () => {
-    const clock = { t: 0, now() { return new Date(this.t); } };
+    const clock = {
+      t: 0,
+      now() {
+        return new Date(this.t);
+      },
+    };
     let loads = 0;
-    const refresh = new PeriodicRefresh<number>(() => new Promise((resolve) => setTimeout(() => { resolve(++loads); }, 20)), clock, 5, { patienceMs: 0 });
+    const refresh = new PeriodicRefresh<number>(
+      () =>
+        new Promise((resolve) =>
+          setTimeout(() => {
+            resolve(++loads);
+          }, 20),
+        ),
+      clock,
+      5,
+      { patienceMs: 0 },
+    );
     expect(await refresh.get()).toBe(1);
     refresh.invalidate();
     expect(await refresh.get()).toBe(2);

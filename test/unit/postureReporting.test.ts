@@ -6,7 +6,13 @@ import { describe, expect, it } from 'vitest';
 import type { PostureReport } from '../../shared/policy/conditionalAccessPosture.js';
 import { validatePolicyConfiguration, type PolicyConfiguration } from '../../shared/policy/model.js';
 import { runPostureReport } from '../../shared/postureReporting.js';
-import { DirectoryError, StoreError, type ConditionalAccessPolicy, type Directory, type PostureReportStore } from '../../shared/ports.js';
+import {
+  DirectoryError,
+  StoreError,
+  type ConditionalAccessPolicy,
+  type Directory,
+  type PostureReportStore,
+} from '../../shared/ports.js';
 import { storeCodeOf } from '../support/storeErrors.js';
 
 const APP = 'aaaaaaaa-0000-4000-8000-000000000001';
@@ -16,7 +22,16 @@ function configuration(): PolicyConfiguration {
   const validated = validatePolicyConfiguration({
     schemaVersion: 1,
     apps: [{ id: 'portal', name: 'Portal', hosts: [{ host: 'portal.contoso.example' }], entraAppId: APP }],
-    policies: [{ id: 'portal', name: 'Portal', state: 'enabled', priority: 1, conditions: { apps: { include: [{ appId: 'portal' }] } }, action: 'block' }],
+    policies: [
+      {
+        id: 'portal',
+        name: 'Portal',
+        state: 'enabled',
+        priority: 1,
+        conditions: { apps: { include: [{ appId: 'portal' }] } },
+        action: 'block',
+      },
+    ],
   });
   if (!validated.ok) throw new Error('test configuration invalid');
   return validated.value;
@@ -48,15 +63,29 @@ const routing: ConditionalAccessPolicy = {
   id: 'ca-1',
   displayName: 'Route sessions',
   state: 'enabled',
-  conditions: { applications: { includeApplications: [APP] }, users: { includeUsers: ['All'] }, clientAppTypes: ['browser'] },
+  conditions: {
+    applications: { includeApplications: [APP] },
+    users: { includeUsers: ['All'] },
+    clientAppTypes: ['browser'],
+  },
   sessionControls: { cloudAppSecurity: { isEnabled: true, cloudAppSecurityType: 'mcasConfigured' } },
 };
 
 describe('runPostureReport', () => {
   it('reads, analyses and saves a complete report', async () => {
     const store = new MemoryReports();
-    const report = await runPostureReport({ directory: directoryListing(() => Promise.resolve([routing])), policies, store, clock });
-    expect(report.summary).toMatchObject({ status: 'complete', generatedAt: '2026-11-22T13:07:00.000Z', fullyRoutedApps: 1, gaps: { high: 0, medium: 0 } });
+    const report = await runPostureReport({
+      directory: directoryListing(() => Promise.resolve([routing])),
+      policies,
+      store,
+      clock,
+    });
+    expect(report.summary).toMatchObject({
+      status: 'complete',
+      generatedAt: '2026-11-22T13:07:00.000Z',
+      fullyRoutedApps: 1,
+      gaps: { high: 0, medium: 0 },
+    });
     expect(store.saved).toEqual([report]);
   });
 
@@ -74,26 +103,51 @@ describe('runPostureReport', () => {
     { kind: 'timeout' as const, status: undefined, retryAfterSeconds: undefined },
     { kind: 'denied' as const, status: 403, retryAfterSeconds: undefined },
     { kind: 'invalid' as const, status: 400, retryAfterSeconds: undefined },
-  ])('a DirectoryError $kind is recorded in a failed report, not a verdict', async ({ kind, status, retryAfterSeconds }) => {
-    const store = new MemoryReports();
-    const report = await runPostureReport({ directory: directoryListing(() => Promise.reject(new DirectoryError(kind, `graph said ${kind}`, retryAfterSeconds, status))), policies, store, clock });
-    expect(report.summary).toMatchObject({ status: 'failed', error: { kind, message: `graph said ${kind}` }, gaps: { high: 0, medium: 0 } });
-    if (report.summary.status !== 'failed') throw new Error('expected a failed report');
-    expect(report.summary.error.status).toBe(status);
-    expect(report.summary.error.retryAfterSeconds).toBe(retryAfterSeconds);
-    expect(store.saved).toEqual([report]);
-  });
+  ])(
+    'a DirectoryError $kind is recorded in a failed report, not a verdict',
+    async ({ kind, status, retryAfterSeconds }) => {
+      const store = new MemoryReports();
+      const report = await runPostureReport({
+        directory: directoryListing(() =>
+          Promise.reject(new DirectoryError(kind, `graph said ${kind}`, retryAfterSeconds, status)),
+        ),
+        policies,
+        store,
+        clock,
+      });
+      expect(report.summary).toMatchObject({
+        status: 'failed',
+        error: { kind, message: `graph said ${kind}` },
+        gaps: { high: 0, medium: 0 },
+      });
+      if (report.summary.status !== 'failed') throw new Error('expected a failed report');
+      expect(report.summary.error.status).toBe(status);
+      expect(report.summary.error.retryAfterSeconds).toBe(retryAfterSeconds);
+      expect(store.saved).toEqual([report]);
+    },
+  );
 
   it('anything else from the directory is a malfunction: rejected, nothing saved', async () => {
     const store = new MemoryReports();
-    await expect(runPostureReport({ directory: directoryListing(() => Promise.reject(new TypeError('bug'))), policies, store, clock })).rejects.toThrow(TypeError);
+    await expect(
+      runPostureReport({
+        directory: directoryListing(() => Promise.reject(new TypeError('bug'))),
+        policies,
+        store,
+        clock,
+      }),
+    ).rejects.toThrow(TypeError);
     expect(store.saved).toEqual([]);
   });
 
   it('a report store that does not answer rejects with its StoreError', async () => {
     const store = new MemoryReports();
     store.down = true;
-    expect(await storeCodeOf(runPostureReport({ directory: directoryListing(() => Promise.resolve([routing])), policies, store, clock }))).toBe('unavailable');
+    expect(
+      await storeCodeOf(
+        runPostureReport({ directory: directoryListing(() => Promise.resolve([routing])), policies, store, clock }),
+      ),
+    ).toBe('unavailable');
   });
 
   it('a policy configuration that cannot be loaded rejects before Graph is called', async () => {
@@ -103,14 +157,18 @@ describe('runPostureReport', () => {
       called++;
       return Promise.resolve([]);
     });
-    expect(await storeCodeOf(runPostureReport({ directory, policies: broken, store: new MemoryReports(), clock }))).toBe('unavailable');
+    expect(
+      await storeCodeOf(runPostureReport({ directory, policies: broken, store: new MemoryReports(), clock })),
+    ).toBe('unavailable');
     expect(called).toBe(0);
   });
 
   it('a failed run keeps the last complete report as the latest, marked with the failed run', async () => {
     const store = new MemoryReports();
     const working = directoryListing(() => Promise.resolve([routing]));
-    const failing = directoryListing(() => Promise.reject(new DirectoryError('throttled', 'graph said throttled', 30, 429)));
+    const failing = directoryListing(() =>
+      Promise.reject(new DirectoryError('throttled', 'graph said throttled', 30, 429)),
+    );
     const complete = await runPostureReport({ directory: working, policies, store, clock });
     expect(complete.summary.status).toBe('complete');
     const failed = await runPostureReport({ directory: failing, policies, store, clock });

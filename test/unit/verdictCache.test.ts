@@ -4,15 +4,31 @@ import { VerdictCache } from '../../shared/trust/verdictCache.js';
 
 const t0 = new Date('2026-11-22T12:00:00.000Z');
 const at = (ms: number) => new Date(t0.getTime() + ms);
-const summary = (notAfter: string) => ({ subject: 'CN=x', issuer: 'CN=y', serialNumber: '01', sha256Thumbprint: '00', notBefore: '2026-01-01T00:00:00.000Z', notAfter, subjectAltNames: [], policyOids: [] });
-const ok = (notAfter = '2027-01-01T00:00:00.000Z'): ValidationResult => ({ ok: true, reason: 'certificate-valid', trace: [], path: [summary(notAfter)] });
+const summary = (notAfter: string) => ({
+  subject: 'CN=x',
+  issuer: 'CN=y',
+  serialNumber: '01',
+  sha256Thumbprint: '00',
+  notBefore: '2026-01-01T00:00:00.000Z',
+  notAfter,
+  subjectAltNames: [],
+  policyOids: [],
+});
+const ok = (notAfter = '2027-01-01T00:00:00.000Z'): ValidationResult => ({
+  ok: true,
+  reason: 'certificate-valid',
+  trace: [],
+  path: [summary(notAfter)],
+});
 const failed: ValidationResult = { ok: false, reason: 'certificate-expired', trace: [] };
 
 describe('VerdictCache', () => {
   it('keys on the leaf and the chain', () => {
     const leaf = new Uint8Array([1, 2, 3]);
     expect(VerdictCache.keyOf(leaf, [])).not.toBe(VerdictCache.keyOf(leaf, [new Uint8Array([4])]));
-    expect(VerdictCache.keyOf(leaf, [new Uint8Array([4])])).toBe(VerdictCache.keyOf(new Uint8Array([1, 2, 3]), [new Uint8Array([4])]));
+    expect(VerdictCache.keyOf(leaf, [new Uint8Array([4])])).toBe(
+      VerdictCache.keyOf(new Uint8Array([1, 2, 3]), [new Uint8Array([4])]),
+    );
   });
 
   it('keeps a success for its TTL, up to but not including the expiry instant', () => {

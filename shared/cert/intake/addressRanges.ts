@@ -39,13 +39,19 @@ function ipv6Groups(address: string): number[] {
   const headGroups = head === '' ? [] : head.split(':').map((group) => parseInt(group, 16));
   const restGroups = rest === undefined || rest === '' ? [] : rest.split(':').map((group) => parseInt(group, 16));
   const missing = 8 - tail.length - headGroups.length - restGroups.length;
-  return [...headGroups, ...(rest === undefined ? [] : new Array<number>(Math.max(0, missing)).fill(0)), ...restGroups, ...tail];
+  return [
+    ...headGroups,
+    ...(rest === undefined ? [] : new Array<number>(Math.max(0, missing)).fill(0)),
+    ...restGroups,
+    ...tail,
+  ];
 }
 
 function ipv6Words(address: string): number[] {
   const groups = ipv6Groups(address);
   const words: number[] = [];
-  for (let index = 0; index < 8; index += 2) words.push((((groups[index] ?? 0) << 16) | (groups[index + 1] ?? 0)) >>> 0);
+  for (let index = 0; index < 8; index += 2)
+    words.push((((groups[index] ?? 0) << 16) | (groups[index + 1] ?? 0)) >>> 0);
   return words;
 }
 
@@ -58,11 +64,16 @@ export function parseIpAddress(text: string): IpAddress | undefined {
   if (plain) {
     // the common case, without node:net: four octets, an optional port
     const texts = [plain[1] ?? '', plain[2] ?? '', plain[3] ?? '', plain[4] ?? ''];
-    if (texts.some((text) => text.length > 1 && text.startsWith('0'))) return undefined; // no leading zeros, as node:net
+    // no leading zeros, as node:net
+    if (texts.some((text) => text.length > 1 && text.startsWith('0'))) return undefined;
     const octets = texts.map(Number) as [number, number, number, number];
     if (octets.some((octet) => octet > 255)) return undefined;
     const address = octets.join('.');
-    return { address, family: 'ipv4', words: [((octets[0] << 24) | (octets[1] << 16) | (octets[2] << 8) | octets[3]) >>> 0] };
+    return {
+      address,
+      family: 'ipv4',
+      words: [((octets[0] << 24) | (octets[1] << 16) | (octets[2] << 8) | octets[3]) >>> 0],
+    };
   }
   const bracketed = /^\[([^\]]+)\](?::\d{1,5})?$/.exec(candidate);
   if (bracketed?.[1] !== undefined) candidate = bracketed[1];
@@ -107,10 +118,17 @@ function parseRange(cidr: string): Range | undefined {
   const prefix = prefixText === undefined ? maxPrefix : /^\d{1,3}$/.test(prefixText) ? Number(prefixText) : Number.NaN;
   if (!Number.isInteger(prefix) || prefix < 0 || prefix > maxPrefix) return undefined;
   const masks = address.words.map((_, index) => maskWord(prefix - 32 * index));
-  return { family: address.family, masks, words: address.words.map((word, index) => (word & (masks[index] ?? 0)) >>> 0) };
+  return {
+    family: address.family,
+    masks,
+    words: address.words.map((word, index) => (word & (masks[index] ?? 0)) >>> 0),
+  };
 }
 
-/** Compiles CIDR strings (`10.0.0.0/8`, `2001:db8::/32`, or a bare address for one host); entries that do not parse never match. */
+/**
+ * Compiles CIDR strings (`10.0.0.0/8`, `2001:db8::/32`, or a bare address for one host); entries that do not parse
+ * never match.
+ */
 export function compileAddressRanges(cidrs: readonly string[]): AddressRanges {
   const ranges = cidrs.map(parseRange).filter((range): range is Range => range !== undefined);
   return {
@@ -120,7 +138,7 @@ export function compileAddressRanges(cidrs: readonly string[]): AddressRanges {
         if (range.family !== address.family) continue;
         let inside = true;
         for (let index = 0; index < range.words.length; index++) {
-          if ((((address.words[index] ?? 0) & (range.masks[index] ?? 0)) >>> 0) !== range.words[index]) {
+          if (((address.words[index] ?? 0) & (range.masks[index] ?? 0)) >>> 0 !== range.words[index]) {
             inside = false;
             break;
           }

@@ -11,7 +11,11 @@ const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
 /** Decodes standard base64 text (no whitespace) to bytes, or rejects it. */
 export function decodeStrictBase64(text: string): IntakeStep<Uint8Array> {
-  if (!BASE64.test(text)) return stepFail('forwarded-certificate-malformed-encoding', 'not base64: character outside the alphabet or misplaced padding');
+  if (!BASE64.test(text))
+    return stepFail(
+      'forwarded-certificate-malformed-encoding',
+      'not base64: character outside the alphabet or misplaced padding',
+    );
   const padded = text.endsWith('=');
   if ((padded && text.length % 4 !== 0) || (!padded && text.length % 4 === 1)) {
     return stepFail('forwarded-certificate-malformed-encoding', 'not base64: wrong length');

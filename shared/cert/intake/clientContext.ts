@@ -48,12 +48,19 @@ const MAX_USER_AGENT = 1024;
 function headerValues(request: ForwardedRequest, name: string): string[] {
   const all = request.headers.getAll?.(name);
   const joined = all ? all.join(',') : request.headers.get(name);
-  return joined === null ? [] : joined.split(',').map((item) => item.trim()).filter((item) => item !== '');
+  return joined === null
+    ? []
+    : joined
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item !== '');
 }
 
 /** The X-Forwarded-For entries the peer forwarded (the peer itself excluded when the caller split it off). */
 function forwardedChain(request: ForwardedRequest): string[] {
-  return request.forwardedFor ? request.forwardedFor.filter((entry) => entry.trim() !== '') : forwardedForEntries(request.headers).filter((entry) => entry !== '');
+  return request.forwardedFor
+    ? request.forwardedFor.filter((entry) => entry.trim() !== '')
+    : forwardedForEntries(request.headers).filter((entry) => entry !== '');
 }
 
 /**
@@ -62,7 +69,11 @@ function forwardedChain(request: ForwardedRequest): string[] {
  * inside the trusted ranges is skipped, the first hop that is not is the client. An unknown peer,
  * or an entry that is not an IP address where the walk needs one, gives no answer.
  */
-function clientIpOf(request: ForwardedRequest, gateways: readonly GatewayConfig[], proven: boolean): string | undefined {
+function clientIpOf(
+  request: ForwardedRequest,
+  gateways: readonly GatewayConfig[],
+  proven: boolean,
+): string | undefined {
   const peer = request.remoteAddress === undefined ? undefined : parseIpAddress(request.remoteAddress);
   if (!proven || !peer) return peer?.address;
   if (!isTrustedProxyAddress(gateways, peer)) return peer.address;
@@ -79,7 +90,10 @@ function clientIpOf(request: ForwardedRequest, gateways: readonly GatewayConfig[
 function forwardedFactsOf(request: ForwardedRequest & { readonly url: string }, url: URL | undefined): ForwardedFact[] {
   const facts: ForwardedFact[] = [];
   for (const name of FORWARDED_FACT_HEADERS) {
-    const present = name === 'x-forwarded-for' ? forwardedChain(request).length > 0 : (request.headers.get(name)?.trim() ?? '') !== '';
+    const present =
+      name === 'x-forwarded-for'
+        ? forwardedChain(request).length > 0
+        : (request.headers.get(name)?.trim() ?? '') !== '';
     if (present) facts.push(name);
   }
   if (url?.searchParams.has(APP_HINT_QUERY)) facts.push(`?${APP_HINT_QUERY}`);
@@ -106,7 +120,10 @@ function pathOf(value: string | undefined): string | undefined {
 }
 
 /** Reads the client context of a request, believing forwarded facts only on a configured gateway's proof. */
-export function readClientContext(request: ForwardedRequest & { readonly url: string }, gateways: readonly GatewayConfig[]): ForwardedClientContext {
+export function readClientContext(
+  request: ForwardedRequest & { readonly url: string },
+  gateways: readonly GatewayConfig[],
+): ForwardedClientContext {
   let checked: CheckedGateway[];
   try {
     checked = checkGateways(request, gateways);
@@ -116,18 +133,27 @@ export function readClientContext(request: ForwardedRequest & { readonly url: st
   return clientContextOf(request, gateways, checked);
 }
 
-/** The client context when the gateways have already been checked (readForwardedRequest: one proof for the certificate and the context). */
-export function clientContextOf(request: ForwardedRequest & { readonly url: string }, gateways: readonly GatewayConfig[], checked: readonly CheckedGateway[]): ForwardedClientContext {
+/**
+ * The client context when the gateways have already been checked (readForwardedRequest: one proof for the certificate
+ * and the context).
+ */
+export function clientContextOf(
+  request: ForwardedRequest & { readonly url: string },
+  gateways: readonly GatewayConfig[],
+  checked: readonly CheckedGateway[],
+): ForwardedClientContext {
   const provenBy = chosenGateway(checked)?.gateway.kind;
   const proven = provenBy !== undefined;
   try {
     const url = parsedUrl(request.url);
     const forwardedHost = proven
-      ? validHost(headerValues(request, 'x-forwarded-host').at(-1)) ?? validHost(request.headers.get('x-original-host')?.trim())
+      ? (validHost(headerValues(request, 'x-forwarded-host').at(-1)) ??
+        validHost(request.headers.get('x-original-host')?.trim()))
       : undefined;
     const host = forwardedHost ?? validHost(request.headers.get('host')?.trim()) ?? validHost(url?.host || undefined);
     const forwardedPath = proven
-      ? pathOf(request.headers.get('x-original-url')?.trim()) ?? pathOf(request.headers.get('x-forwarded-uri')?.trim())
+      ? (pathOf(request.headers.get('x-original-url')?.trim()) ??
+        pathOf(request.headers.get('x-forwarded-uri')?.trim()))
       : undefined;
     const path = forwardedPath ?? (url?.pathname.startsWith('/') ? url.pathname : undefined);
     const clientIp = clientIpOf(request, gateways, proven);

@@ -12,10 +12,14 @@ export function checkDerSequence(bytes: Uint8Array): IntakeStep<Uint8Array> {
   if (bytes[0] !== 0x30) return stepFail('forwarded-certificate-not-der', 'does not start with a SEQUENCE tag');
   try {
     const node = decodeDer(bytes);
-    if (node.tagClass !== 'universal' || node.tag !== UniversalTag.sequence) return stepFail('forwarded-certificate-not-der', 'not a SEQUENCE');
+    if (node.tagClass !== 'universal' || node.tag !== UniversalTag.sequence)
+      return stepFail('forwarded-certificate-not-der', 'not a SEQUENCE');
     return stepOk(bytes);
   } catch (error) {
     // Indefinite or non-minimal lengths, truncation, trailing bytes, too many nodes: garbage, not a malfunction.
-    return stepFail('forwarded-certificate-not-der', error instanceof DerStructureError ? error.message : 'unparseable ASN.1');
+    return stepFail(
+      'forwarded-certificate-not-der',
+      error instanceof DerStructureError ? error.message : 'unparseable ASN.1',
+    );
   }
 }

@@ -19,7 +19,11 @@ export interface ForwardedCertificateEncodingOptions {
 
 type HeaderSetter = (role: HeaderRole, value: string) => void;
 
-function headerSetter(kind: GatewayKind, options: ForwardedCertificateEncodingOptions, headers: Record<string, string>): HeaderSetter {
+function headerSetter(
+  kind: GatewayKind,
+  options: ForwardedCertificateEncodingOptions,
+  headers: Record<string, string>,
+): HeaderSetter {
   const defaults = gatewayFormatOf(kind).headers;
   return (role, value) => {
     const name = options.headers?.[role] ?? defaults[role];
@@ -44,7 +48,8 @@ export function encodeForwardedCertificate(
 ): Record<string, string> {
   const headers: Record<string, string> = {};
   const set = headerSetter(kind, options, headers);
-  for (const [role, value] of Object.entries(gatewayFormatOf(kind).encode(leafDer, chainDer)) as [HeaderRole, string][]) set(role, value);
+  for (const [role, value] of Object.entries(gatewayFormatOf(kind).encode(leafDer, chainDer)) as [HeaderRole, string][])
+    set(role, value);
   setVerification(kind, options.verification, set);
   return headers;
 }
@@ -53,7 +58,11 @@ export function encodeForwardedCertificate(
  * The headers a gateway of `kind` sends when there is no certificate to forward: only its verdict
  * (e.g. App Gateway's `NONE`), in the format's grammar; none when the format sends nothing then.
  */
-export function encodeGatewayVerification(kind: GatewayKind, verification: GatewayVerification, options: Pick<ForwardedCertificateEncodingOptions, 'headers'> = {}): Record<string, string> {
+export function encodeGatewayVerification(
+  kind: GatewayKind,
+  verification: GatewayVerification,
+  options: Pick<ForwardedCertificateEncodingOptions, 'headers'> = {},
+): Record<string, string> {
   const headers: Record<string, string> = {};
   setVerification(kind, verification, headerSetter(kind, options, headers));
   return headers;

@@ -41,14 +41,20 @@ export function base64Der(value: string): IntakeStep<Uint8Array> {
 export function exactlyOne(certificates: Uint8Array[], what: string): IntakeStep<Uint8Array> {
   const [leaf] = certificates;
   if (leaf === undefined) return stepFail('forwarded-certificate-empty', `${what} carries no certificate`);
-  if (certificates.length > 1) return stepFail('forwarded-certificate-multiple-leaves', `${what} carries ${certificates.length} certificates where one leaf is expected`);
+  if (certificates.length > 1)
+    return stepFail(
+      'forwarded-certificate-multiple-leaves',
+      `${what} carries ${certificates.length} certificates where one leaf is expected`,
+    );
   return stepOk(leaf);
 }
 
 /** A list read leaf first. */
 export function leafFirst(certificates: Uint8Array[], encoding: string): Decoded {
   const [leaf, ...chain] = certificates;
-  return leaf === undefined ? stepFail('forwarded-certificate-empty', 'no certificate') : stepOk({ leaf, chain, encoding });
+  return leaf === undefined
+    ? stepFail('forwarded-certificate-empty', 'no certificate')
+    : stepOk({ leaf, chain, encoding });
 }
 
 /** A leaf-only value: exactly one certificate, no chain. */

@@ -12,10 +12,15 @@ import type { ForwardedRequest } from './types.js';
 
 /** The entries of a comma-separated list header, trimmed, in order (empty entries kept, as ''). */
 function listEntries(value: string | null | undefined): string[] {
-  return value === null || value === undefined || value.trim() === '' ? [] : value.split(',').map((entry) => entry.trim());
+  return value === null || value === undefined || value.trim() === ''
+    ? []
+    : value.split(',').map((entry) => entry.trim());
 }
 
-/** X-Forwarded-For of a request as one list: every line, in order (repeated lines are one list); empty entries kept as ''. */
+/**
+ * X-Forwarded-For of a request as one list: every line, in order (repeated lines are one list); empty entries kept as
+ * ''.
+ */
 export function forwardedForEntries(headers: ForwardedRequest['headers']): string[] {
   const lines = headers.getAll?.('x-forwarded-for');
   return lines ? lines.flatMap(listEntries) : listEntries(headers.get('x-forwarded-for'));
@@ -40,7 +45,11 @@ export function peerAddressOf(xForwardedFor: string | null | undefined): string 
 export function forwardedRequestOf<RequestHeaders extends ForwardedRequest['headers']>(
   headers: RequestHeaders,
   url: string,
-): ForwardedRequest & { readonly headers: RequestHeaders; readonly url: string; readonly forwardedFor: readonly string[] } {
+): ForwardedRequest & {
+  readonly headers: RequestHeaders;
+  readonly url: string;
+  readonly forwardedFor: readonly string[];
+} {
   let entries: string[];
   try {
     entries = forwardedForEntries(headers);
@@ -48,5 +57,10 @@ export function forwardedRequestOf<RequestHeaders extends ForwardedRequest['head
     entries = []; // a headers object that throws: no peer, and the intake reports the headers unreadable
   }
   const remoteAddress = peerAddressOf(entries.at(-1));
-  return { headers, url, forwardedFor: entries.slice(0, -1).filter((entry) => entry !== ''), ...(remoteAddress !== undefined ? { remoteAddress } : {}) };
+  return {
+    headers,
+    url,
+    forwardedFor: entries.slice(0, -1).filter((entry) => entry !== ''),
+    ...(remoteAddress !== undefined ? { remoteAddress } : {}),
+  };
 }

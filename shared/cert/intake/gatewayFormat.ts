@@ -15,7 +15,8 @@ import type { IntakeStep } from './intakeStep.js';
  * - `certificate`: the main certificate header (for `aws-alb` the full chain, for `rfc9440` Client-Cert)
  * - `chain`: a separate chain header (`rfc9440` Client-Cert-Chain)
  * - `leaf`: a separate leaf-only header (`aws-alb` X-Amzn-Mtls-Clientcert-Leaf)
- * - `verification`: the gateway's own verdict (`SUCCESS` | `FAILED:<reason>` | `NONE`, unless the format says otherwise)
+ * - `verification`: the gateway's own verdict (`SUCCESS` | `FAILED:<reason>` | `NONE`, unless the format says
+ * otherwise)
  * - `frontDoorId`: the Front Door profile id (`X-Azure-FDID`)
  */
 export type HeaderRole = 'certificate' | 'chain' | 'leaf' | 'verification' | 'frontDoorId';

@@ -44,7 +44,9 @@ function compile(gateway: GatewayConfig): CompiledGateway {
     ...(frontDoorId && frontDoorIdHeader ? { frontDoorIdDigest: digest(frontDoorId), frontDoorIdHeader } : {}),
     proxies,
     configuredFactors:
-      (secretDigests.length > 0 ? 1 : 0) + (frontDoorId && frontDoorIdHeader ? 1 : 0) + ((gateway.trustedProxies ?? []).length > 0 ? 1 : 0),
+      (secretDigests.length > 0 ? 1 : 0) +
+      (frontDoorId && frontDoorIdHeader ? 1 : 0) +
+      ((gateway.trustedProxies ?? []).length > 0 ? 1 : 0),
   };
   compiledGateways.set(gateway, compiled);
   return compiled;
@@ -71,12 +73,14 @@ function matchSecret(presented: string, secretDigests: readonly Buffer[]): numbe
 export function proveGateway(gateway: GatewayConfig, request: ForwardedRequest): GatewayProof {
   const compiled = compile(gateway);
   const notes: string[] = [];
-  if (compiled.configuredFactors === 0) return { proven: false, notes: [`${gateway.kind}: no proof configured (secrets, frontDoorId or trustedProxies)`] };
+  if (compiled.configuredFactors === 0)
+    return { proven: false, notes: [`${gateway.kind}: no proof configured (secrets, frontDoorId or trustedProxies)`] };
   let proven = true;
   if (compiled.secretDigests.length > 0) {
     const presented = singleHeader(request, compiled.secretHeader);
     const matched = presented === null ? 0 : matchSecret(presented, compiled.secretDigests);
-    if (matched > 0) notes.push(`${gateway.kind}: gateway secret #${matched} of ${compiled.secretDigests.length} accepted`);
+    if (matched > 0)
+      notes.push(`${gateway.kind}: gateway secret #${matched} of ${compiled.secretDigests.length} accepted`);
     else {
       proven = false;
       notes.push(`${gateway.kind}: gateway secret ${presented === null ? 'missing or repeated' : 'wrong'}`);
@@ -108,7 +112,10 @@ export function isTrustedProxyAddress(gateways: readonly GatewayConfig[], addres
   return parsed !== undefined && gateways.some((gateway) => compile(gateway).proxies.contains(parsed));
 }
 
-/** One configured gateway checked against a request: its proof and the certificate headers of its kind the request carries. */
+/**
+ * One configured gateway checked against a request: its proof and the certificate headers of its kind the request
+ * carries.
+ */
 export interface CheckedGateway {
   readonly gateway: GatewayConfig;
   readonly proof: GatewayProof;
@@ -127,7 +134,11 @@ function presentCertificateHeaders(request: ForwardedRequest, gateway: GatewayCo
 
 /** Checks every configured gateway against the request, once (may throw if the headers object does). */
 export function checkGateways(request: ForwardedRequest, gateways: readonly GatewayConfig[]): CheckedGateway[] {
-  return gateways.map((gateway) => ({ gateway, proof: proveGateway(gateway, request), headers: presentCertificateHeaders(request, gateway) }));
+  return gateways.map((gateway) => ({
+    gateway,
+    proof: proveGateway(gateway, request),
+    headers: presentCertificateHeaders(request, gateway),
+  }));
 }
 
 /**

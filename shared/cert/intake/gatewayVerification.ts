@@ -20,10 +20,16 @@ export function parseGatewayVerification(value: string | null): IntakeStep<Gatew
   if (upper === 'SUCCESS') return stepOk({ status: 'success' });
   if (upper === 'NONE') return stepOk({ status: 'none' });
   if (upper === 'FAILED' || upper.startsWith('FAILED:')) {
-    const detail = text.slice('FAILED'.length + 1).trim().slice(0, 256);
+    const detail = text
+      .slice('FAILED'.length + 1)
+      .trim()
+      .slice(0, 256);
     return stepOk(detail ? { status: 'failed', detail } : { status: 'failed' });
   }
-  return stepFail('forwarded-certificate-verification-unrecognised', 'verification header is not SUCCESS, NONE or FAILED:<reason>');
+  return stepFail(
+    'forwarded-certificate-verification-unrecognised',
+    'verification header is not SUCCESS, NONE or FAILED:<reason>',
+  );
 }
 
 /** Formats a verdict the way a gateway sends it. */
@@ -41,4 +47,7 @@ export function formatGatewayVerification(verification: GatewayVerification): st
 }
 
 /** The nginx verdict grammar as a format's verification codec (the default). */
-export const NGINX_VERDICTS: VerificationCodec = Object.freeze({ parse: parseGatewayVerification, format: formatGatewayVerification });
+export const NGINX_VERDICTS: VerificationCodec = Object.freeze({
+  parse: parseGatewayVerification,
+  format: formatGatewayVerification,
+});

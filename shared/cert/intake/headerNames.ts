@@ -40,7 +40,14 @@ export const APP_HINT_QUERY = 'app';
  * certificate headers); without it, it is dropped and named in the client context's `dropped`.
  * The app hint may also come as the `?app=` query parameter, named `?app` there.
  */
-export const FORWARDED_FACT_HEADERS = ['x-forwarded-for', 'x-forwarded-host', 'x-original-host', 'x-original-url', 'x-forwarded-uri', APP_HINT_HEADER] as const;
+export const FORWARDED_FACT_HEADERS = [
+  'x-forwarded-for',
+  'x-forwarded-host',
+  'x-original-host',
+  'x-original-url',
+  'x-forwarded-uri',
+  APP_HINT_HEADER,
+] as const;
 
 /** A forwarded fact's name in `ClientContext.dropped`. */
 export type ForwardedFact = (typeof FORWARDED_FACT_HEADERS)[number] | `?${typeof APP_HINT_QUERY}`;

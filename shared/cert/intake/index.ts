@@ -12,10 +12,21 @@ export { readForwardedCertificate, readForwardedRequest } from './readForwardedC
 export { readClientContext, type ClientContext, type ForwardedClientContext } from './clientContext.js';
 export { forwardedRequestOf, peerAddressOf } from './forwardedRequest.js';
 export { HEADER_REPEAT_RULES, type HeaderRepeatRule } from './repeatedHeaders.js';
-export { encodeForwardedCertificate, encodeGatewayVerification, type ForwardedCertificateEncodingOptions } from './encodeForwardedCertificate.js';
+export {
+  encodeForwardedCertificate,
+  encodeGatewayVerification,
+  type ForwardedCertificateEncodingOptions,
+} from './encodeForwardedCertificate.js';
 export { GATEWAY_FORMATS, gatewayFormatOf } from './formats/index.js';
 export { HEADER_ROLES, type GatewayFormat, type VerificationCodec } from './gatewayFormat.js';
-export { APP_HINT_HEADER, APP_HINT_QUERY, DEFAULT_HEADER_NAMES, DEFAULT_SECRET_HEADER, FORWARDED_FACT_HEADERS, type ForwardedFact } from './headerNames.js';
+export {
+  APP_HINT_HEADER,
+  APP_HINT_QUERY,
+  DEFAULT_HEADER_NAMES,
+  DEFAULT_SECRET_HEADER,
+  FORWARDED_FACT_HEADERS,
+  type ForwardedFact,
+} from './headerNames.js';
 export { INTAKE_REASONS, isIntakeReason, type IntakeReason } from './reasons.js';
 export {
   DEFAULT_INTAKE_LIMITS,

@@ -8,7 +8,9 @@
 import type { IntakeReason } from './reasons.js';
 
 /** An intermediate step's outcome: a value, or a rejection with its code. */
-export type IntakeStep<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: IntakeReason; readonly detail: string };
+export type IntakeStep<T> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly reason: IntakeReason; readonly detail: string };
 
 /** A successful {@link IntakeStep}. */
 export function stepOk<T>(value: T): IntakeStep<T> {

@@ -23,7 +23,8 @@ export function parsePemCertificates(text: string): IntakeStep<Uint8Array[]> {
   for (;;) {
     const begin = text.indexOf(BEGIN, position);
     const gap = text.slice(position, begin === -1 ? text.length : begin);
-    if (gap.trim() !== '') return stepFail('forwarded-certificate-malformed-pem', 'text outside the CERTIFICATE blocks');
+    if (gap.trim() !== '')
+      return stepFail('forwarded-certificate-malformed-pem', 'text outside the CERTIFICATE blocks');
     if (begin === -1) break;
     const bodyStart = begin + BEGIN.length;
     const end = text.indexOf(END, bodyStart);

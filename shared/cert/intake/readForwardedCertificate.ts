@@ -49,16 +49,26 @@ function effectiveLimits(limits: Partial<IntakeLimits> | undefined): IntakeLimit
  * Reads one header for a role under its format's repeat rule (repeatedHeaders.ts): lines kept
  * apart are counted, a joined repeat is recognised by the rule; then the size cap.
  */
-function readHeader(request: ForwardedRequest, gateway: GatewayConfig, role: HeaderRole, limits: IntakeLimits): IntakeStep<string | null> {
+function readHeader(
+  request: ForwardedRequest,
+  gateway: GatewayConfig,
+  role: HeaderRole,
+  limits: IntakeLimits,
+): IntakeStep<string | null> {
   const name = headerNameFor(gateway, role);
   if (name === undefined) return stepOk(null);
   const rule = repeatRuleFor(gateway.kind, role);
   const all = request.headers.getAll?.(name);
-  if (all && all.length > 1 && !repeatsAllowed(rule)) return stepFail('forwarded-certificate-duplicate-header', `${name} appears ${all.length} times`);
+  if (all && all.length > 1 && !repeatsAllowed(rule))
+    return stepFail('forwarded-certificate-duplicate-header', `${name} appears ${all.length} times`);
   const value = request.headers.get(name);
   if (value === null) return stepOk(null);
   const bytes = Buffer.byteLength(value, 'utf8');
-  if (bytes > limits.maxHeaderBytes) return stepFail('forwarded-certificate-header-too-large', `${name} is ${bytes} bytes, over the cap of ${limits.maxHeaderBytes}`);
+  if (bytes > limits.maxHeaderBytes)
+    return stepFail(
+      'forwarded-certificate-header-too-large',
+      `${name} is ${bytes} bytes, over the cap of ${limits.maxHeaderBytes}`,
+    );
   const joined = joinedRepeatIn(rule, value);
   if (joined !== undefined) return stepFail('forwarded-certificate-duplicate-header', `${name} ${joined}`);
   return stepOk(value);
@@ -92,9 +102,19 @@ function decodeMemoised(gateway: GatewayConfig, values: CertificateHeaderValues)
   return decoded;
 }
 
-function readFromGateway(request: ForwardedRequest, gateway: GatewayConfig, proof: GatewayProof, limits: IntakeLimits): IntakeResult {
+function readFromGateway(
+  request: ForwardedRequest,
+  gateway: GatewayConfig,
+  proof: GatewayProof,
+  limits: IntakeLimits,
+): IntakeResult {
   const kind = gateway.kind;
-  const fail = (step: { readonly reason: IntakeReason; readonly detail: string }): IntakeResult => ({ kind: 'rejected', reason: step.reason, gateway: kind, detail: step.detail });
+  const fail = (step: { readonly reason: IntakeReason; readonly detail: string }): IntakeResult => ({
+    kind: 'rejected',
+    reason: step.reason,
+    gateway: kind,
+    detail: step.detail,
+  });
 
   const verificationHeader = readHeader(request, gateway, 'verification', limits);
   if (!verificationHeader.ok) return fail(verificationHeader);
@@ -104,11 +124,17 @@ function readFromGateway(request: ForwardedRequest, gateway: GatewayConfig, proo
     if (!value.ok) return fail(value);
     values[role] = value.value;
   }
-  const verification = verificationHeader.value === null ? stepOk(VERIFICATION_NOT_PROVIDED) : verificationCodecOf(kind).parse(verificationHeader.value);
+  const verification =
+    verificationHeader.value === null
+      ? stepOk(VERIFICATION_NOT_PROVIDED)
+      : verificationCodecOf(kind).parse(verificationHeader.value);
   if (!verification.ok) return fail(verification);
   const gatewayVerification = verification.value;
   if (gateway.mode === 'strict' && gatewayVerification.status === 'failed') {
-    return fail({ reason: 'forwarded-certificate-gateway-verification-failed', detail: `gateway verdict FAILED${gatewayVerification.detail ? `: ${gatewayVerification.detail}` : ''}` });
+    return fail({
+      reason: 'forwarded-certificate-gateway-verification-failed',
+      detail: `gateway verdict FAILED${gatewayVerification.detail ? `: ${gatewayVerification.detail}` : ''}`,
+    });
   }
 
   const supplied = CERTIFICATE_ROLES.filter((role) => values[role] != null);
@@ -116,7 +142,8 @@ function readFromGateway(request: ForwardedRequest, gateway: GatewayConfig, proo
   const allEmpty = supplied.every((role) => (values[role] ?? '').trim() === '');
   if (allEmpty) {
     // App Gateway sends an empty certificate variable with NONE when the client sent no certificate.
-    if (gatewayVerification.status === 'none') return { kind: 'absent', gateway: kind, trusted: true, gatewayVerification };
+    if (gatewayVerification.status === 'none')
+      return { kind: 'absent', gateway: kind, trusted: true, gatewayVerification };
     return fail({ reason: 'forwarded-certificate-empty', detail: 'the certificate header is present but empty' });
   }
   const nonEmpty: CertificateHeaderValues = Object.fromEntries(
@@ -127,7 +154,10 @@ function readFromGateway(request: ForwardedRequest, gateway: GatewayConfig, proo
   if (!decoded.ok) return fail(decoded);
   const { leaf, chain, encoding } = decoded.value;
   if (chain.length > limits.maxChainLength) {
-    return fail({ reason: 'forwarded-certificate-chain-too-long', detail: `${chain.length} chain certificates, over the cap of ${limits.maxChainLength}` });
+    return fail({
+      reason: 'forwarded-certificate-chain-too-long',
+      detail: `${chain.length} chain certificates, over the cap of ${limits.maxChainLength}`,
+    });
   }
   const trace = [
     ...proof.notes,
@@ -137,7 +167,11 @@ function readFromGateway(request: ForwardedRequest, gateway: GatewayConfig, proo
   return { kind: 'present', gateway: kind, leaf, chain, gatewayVerification, trace };
 }
 
-function readUnguarded(request: ForwardedRequest, checked: readonly CheckedGateway[], limits: IntakeLimits): IntakeResult {
+function readUnguarded(
+  request: ForwardedRequest,
+  checked: readonly CheckedGateway[],
+  limits: IntakeLimits,
+): IntakeResult {
   const chosen = chosenGateway(checked);
   if (chosen) return readFromGateway(request, chosen.gateway, chosen.proof, limits);
   const spoofed = checked.find((entry) => entry.headers.length > 0);
@@ -154,7 +188,11 @@ function readUnguarded(request: ForwardedRequest, checked: readonly CheckedGatew
  * Reads the forwarded client certificate of a request behind the configured gateways. The bytes
  * of a `present` result are unvalidated; a `rejected` result carries a stable reason code.
  */
-export function readForwardedCertificate(request: ForwardedRequest, gateways: readonly GatewayConfig[], limits?: Partial<IntakeLimits>): IntakeResult {
+export function readForwardedCertificate(
+  request: ForwardedRequest,
+  gateways: readonly GatewayConfig[],
+  limits?: Partial<IntakeLimits>,
+): IntakeResult {
   try {
     return readUnguarded(request, checkGateways(request, gateways), effectiveLimits(limits));
   } catch (error) {

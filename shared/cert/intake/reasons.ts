@@ -14,12 +14,15 @@ export const INTAKE_REASONS = {
   'forwarded-certificate-header-too-large': 'A forwarded-certificate header is larger than the configured size cap.',
   'forwarded-certificate-empty': 'The forwarded-certificate header is present but carries no certificate.',
   'forwarded-certificate-malformed-encoding':
-    'The header value is not valid in the gateway\'s encoding (bad percent-encoding, bad base64, bad structured field or XFCC syntax).',
-  'forwarded-certificate-malformed-pem': 'The PEM armour is wrong (missing, unbalanced, or text outside the certificate blocks).',
-  'forwarded-certificate-not-der': 'The decoded bytes are not the DER encoding of an ASN.1 SEQUENCE, so they cannot be a certificate.',
+    "The header value is not valid in the gateway's encoding (bad percent-encoding, bad base64, bad structured field or XFCC syntax).",
+  'forwarded-certificate-malformed-pem':
+    'The PEM armour is wrong (missing, unbalanced, or text outside the certificate blocks).',
+  'forwarded-certificate-not-der':
+    'The decoded bytes are not the DER encoding of an ASN.1 SEQUENCE, so they cannot be a certificate.',
   'forwarded-certificate-multiple-leaves':
     'More than one client (leaf) certificate was forwarded where exactly one is expected, or two headers disagree on the leaf.',
-  'forwarded-certificate-chain-too-long': 'The forwarded certificate chain has more certificates than the configured cap.',
+  'forwarded-certificate-chain-too-long':
+    'The forwarded certificate chain has more certificates than the configured cap.',
   'forwarded-certificate-verification-unrecognised':
     'The gateway verification header holds a value other than SUCCESS, NONE or FAILED:<reason>.',
   'forwarded-certificate-gateway-verification-failed':

@@ -19,7 +19,10 @@ import { HEADER_REPEAT_RULES, type GatewayKind } from './formats/index.js';
 export { HEADER_REPEAT_RULES };
 export type { HeaderRepeatRule };
 
-/** The repeat rule of a role; a role a kind does not send by default (a header-name override) is `single-value`, a verdict `verdict`. */
+/**
+ * The repeat rule of a role; a role a kind does not send by default (a header-name override) is `single-value`, a
+ * verdict `verdict`.
+ */
 export function repeatRuleFor(kind: GatewayKind, role: HeaderRole): HeaderRepeatRule {
   return HEADER_REPEAT_RULES[kind][role] ?? (role === 'verification' ? 'verdict' : 'single-value');
 }
@@ -57,9 +60,13 @@ const SECOND_VERDICT = /,\s*(?:(?:SUCCESS|NONE)\s*(?:,|$)|FAILED(?::|\s*(?:,|$))
 export function joinedRepeatIn(rule: HeaderRepeatRule, value: string): string | undefined {
   switch (rule) {
     case 'single-value':
-      return value.includes(',') ? 'contains a comma, which its format never does: a repeated header joined by the HTTP stack' : undefined;
+      return value.includes(',')
+        ? 'contains a comma, which its format never does: a repeated header joined by the HTTP stack'
+        : undefined;
     case 'tight-list':
-      return spacedSeparatorOutsideQuotes(value) ? 'has ", " between members, which the gateway never writes: a repeated header joined by the HTTP stack' : undefined;
+      return spacedSeparatorOutsideQuotes(value)
+        ? 'has ", " between members, which the gateway never writes: a repeated header joined by the HTTP stack'
+        : undefined;
     case 'structured-list':
       return undefined;
     case 'verdict':

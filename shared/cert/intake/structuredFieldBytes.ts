@@ -13,7 +13,8 @@ const BYTE_SEQUENCE = /^:([A-Za-z0-9+/=]*):$/;
 export function parseByteSequenceItem(value: string): IntakeStep<Uint8Array> {
   const match = BYTE_SEQUENCE.exec(value.trim());
   const base64 = match?.[1];
-  if (base64 === undefined) return stepFail('forwarded-certificate-malformed-encoding', 'not a structured-field byte sequence (:base64:)');
+  if (base64 === undefined)
+    return stepFail('forwarded-certificate-malformed-encoding', 'not a structured-field byte sequence (:base64:)');
   if (base64 === '') return stepFail('forwarded-certificate-empty', 'empty byte sequence');
   return decodeStrictBase64(base64);
 }

@@ -69,7 +69,12 @@ export interface ForwardedRequest {
 
 /** What the intake found. `present` bytes are unvalidated: the validator decides trust. */
 export type IntakeResult =
-  | { readonly kind: 'absent'; readonly gateway?: GatewayKind; readonly trusted: boolean; readonly gatewayVerification?: GatewayVerification }
+  | {
+      readonly kind: 'absent';
+      readonly gateway?: GatewayKind;
+      readonly trusted: boolean;
+      readonly gatewayVerification?: GatewayVerification;
+    }
   | {
       readonly kind: 'present';
       readonly gateway: GatewayKind;
@@ -81,4 +86,9 @@ export type IntakeResult =
       /** How the intake reached this result, for the admin trace. */
       readonly trace: string[];
     }
-  | { readonly kind: 'rejected'; readonly reason: IntakeReason; readonly gateway?: GatewayKind; readonly detail: string };
+  | {
+      readonly kind: 'rejected';
+      readonly reason: IntakeReason;
+      readonly gateway?: GatewayKind;
+      readonly detail: string;
+    };

@@ -10,7 +10,8 @@ import { stepFail, stepOk, type IntakeStep } from './intakeStep.js';
 /** One XFCC element: lower-cased key → its values in order. */
 export type XfccElement = ReadonlyMap<string, readonly string[]>;
 
-const malformed = (detail: string): IntakeStep<never> => stepFail('forwarded-certificate-malformed-encoding', `XFCC: ${detail}`);
+const malformed = (detail: string): IntakeStep<never> =>
+  stepFail('forwarded-certificate-malformed-encoding', `XFCC: ${detail}`);
 
 /** Parses a whole XFCC header value into its elements, in header order. */
 export function parseXfcc(value: string): IntakeStep<XfccElement[]> {

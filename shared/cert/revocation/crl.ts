@@ -164,7 +164,11 @@ function readExtensionList(sequence: DerNode): ExtensionField[] {
       critical = readBoolean(second, 'crl extension critical');
       valueNode = third;
     }
-    return { oid, critical, value: expectUniversal(valueNode, UniversalTag.octetString, 'crl extension value').content };
+    return {
+      oid,
+      critical,
+      value: expectUniversal(valueNode, UniversalTag.octetString, 'crl extension value').content,
+    };
   });
 }
 
@@ -174,9 +178,18 @@ function implicitBoolean(node: DerNode, what: string): boolean {
 
 function decodeIssuingDistributionPoint(value: Uint8Array, critical: boolean): IssuingDistributionPoint {
   const sequence = expectUniversal(decodeDer(value), UniversalTag.sequence, 'issuingDistributionPoint');
-  let name: Pick<DistributionPoint, 'fullName' | 'nameRelativeToCrlIssuer'> = { fullName: undefined, nameRelativeToCrlIssuer: undefined };
+  let name: Pick<DistributionPoint, 'fullName' | 'nameRelativeToCrlIssuer'> = {
+    fullName: undefined,
+    nameRelativeToCrlIssuer: undefined,
+  };
   let reasons: number | undefined;
-  const flags = { onlyContainsUserCerts: false, onlyContainsCACerts: false, onlySomeReasons: false, indirectCrl: false, onlyContainsAttributeCerts: false };
+  const flags = {
+    onlyContainsUserCerts: false,
+    onlyContainsCACerts: false,
+    onlySomeReasons: false,
+    indirectCrl: false,
+    onlyContainsAttributeCerts: false,
+  };
   for (const field of sequence.children) {
     if (isContextTag(field, 0)) name = decodeDistributionPointName(field);
     else if (isContextTag(field, 1)) flags.onlyContainsUserCerts = implicitBoolean(field, 'onlyContainsUserCerts');
@@ -185,10 +198,18 @@ function decodeIssuingDistributionPoint(value: Uint8Array, critical: boolean): I
       flags.onlySomeReasons = true;
       reasons = reasonMaskFromBytes(bitStringFromContent(field.content, 'onlySomeReasons').bytes);
     } else if (isContextTag(field, 4)) flags.indirectCrl = implicitBoolean(field, 'indirectCRL');
-    else if (isContextTag(field, 5)) flags.onlyContainsAttributeCerts = implicitBoolean(field, 'onlyContainsAttributeCerts');
+    else if (isContextTag(field, 5))
+      flags.onlyContainsAttributeCerts = implicitBoolean(field, 'onlyContainsAttributeCerts');
     else throw new DerStructureError('issuingDistributionPoint: unexpected field');
   }
-  return { critical, fullName: name.fullName, nameRelativeToCrlIssuer: name.nameRelativeToCrlIssuer, reasons, valueHex: toHex(value), ...flags };
+  return {
+    critical,
+    fullName: name.fullName,
+    nameRelativeToCrlIssuer: name.nameRelativeToCrlIssuer,
+    reasons,
+    valueHex: toHex(value),
+    ...flags,
+  };
 }
 
 /**
@@ -204,14 +225,19 @@ export function distributionPointUris(value: Uint8Array): string[] {
       if (!isContextTag(field, 0)) continue;
       const [choice] = field.children;
       if (choice === undefined || !isContextTag(choice, 0)) continue;
-      for (const name of decodeImplicitGeneralNames(choice, 'fullName')) if (name.kind === 'uniformResourceIdentifier') found.push(name.value);
+      for (const name of decodeImplicitGeneralNames(choice, 'fullName'))
+        if (name.kind === 'uniformResourceIdentifier') found.push(name.value);
     }
   }
   return found;
 }
 
 function decodeCrlStructure(der: Uint8Array): ParsedCrl {
-  const list = expectUniversal(decodeDer(der, { maxNodes: Math.max(10_000, der.length) }), UniversalTag.sequence, 'certificateList');
+  const list = expectUniversal(
+    decodeDer(der, { maxNodes: Math.max(10_000, der.length) }),
+    UniversalTag.sequence,
+    'certificateList',
+  );
   if (list.children.length !== 3) throw new DerStructureError('certificateList: arity');
   const [tbs, algorithmNode, signatureNode] = list.children as [DerNode, DerNode, DerNode];
   expectUniversal(tbs, UniversalTag.sequence, 'tbsCertList');
@@ -228,7 +254,10 @@ function decodeCrlStructure(der: Uint8Array): ParsedCrl {
   const thisUpdate = readTime(fields.shift(), 'thisUpdate');
   let nextUpdate: Date | undefined;
   const maybeNext = fields[0];
-  if (maybeNext?.tagClass === 'universal' && (maybeNext.tag === UniversalTag.utcTime || maybeNext.tag === UniversalTag.generalizedTime)) {
+  if (
+    maybeNext?.tagClass === 'universal' &&
+    (maybeNext.tag === UniversalTag.utcTime || maybeNext.tag === UniversalTag.generalizedTime)
+  ) {
     nextUpdate = readTime(fields.shift(), 'nextUpdate');
   }
   let revokedNode: DerNode | undefined;
@@ -236,7 +265,8 @@ function decodeCrlStructure(der: Uint8Array): ParsedCrl {
   let extensions: ExtensionField[] = [];
   const extensionsWrapper = fields.shift();
   if (extensionsWrapper !== undefined) {
-    if (!isContextTag(extensionsWrapper, 0) || extensionsWrapper.children[0] === undefined || version !== 2) throw new DerStructureError('crl extensions');
+    if (!isContextTag(extensionsWrapper, 0) || extensionsWrapper.children[0] === undefined || version !== 2)
+      throw new DerStructureError('crl extensions');
     extensions = readExtensionList(extensionsWrapper.children[0]);
   }
   if (fields.length > 0) throw new DerStructureError('tbsCertList: trailing fields');
@@ -252,7 +282,12 @@ function decodeCrlStructure(der: Uint8Array): ParsedCrl {
     switch (extension.oid) {
       case ExtensionOid.crlNumber:
         crlNumberCritical = extension.critical;
-        crlNumber = toHex(integerContent(expectUniversal(decodeDer(extension.value), UniversalTag.integer, 'cRLNumber').content, 'cRLNumber'));
+        crlNumber = toHex(
+          integerContent(
+            expectUniversal(decodeDer(extension.value), UniversalTag.integer, 'cRLNumber').content,
+            'cRLNumber',
+          ),
+        );
         break;
       case ExtensionOid.authorityKeyIdentifier: {
         const aki = expectUniversal(decodeDer(extension.value), UniversalTag.sequence, 'crl authorityKeyIdentifier');
@@ -265,7 +300,12 @@ function decodeCrlStructure(der: Uint8Array): ParsedCrl {
         break;
       case ExtensionOid.deltaCrlIndicator:
         isDelta = true;
-        baseCrlNumber = toHex(integerContent(expectUniversal(decodeDer(extension.value), UniversalTag.integer, 'deltaCRLIndicator').content, 'deltaCRLIndicator'));
+        baseCrlNumber = toHex(
+          integerContent(
+            expectUniversal(decodeDer(extension.value), UniversalTag.integer, 'deltaCRLIndicator').content,
+            'deltaCRLIndicator',
+          ),
+        );
         break;
       case ExtensionOid.freshestCrl:
         freshestCrlUris = distributionPointUris(extension.value);
@@ -283,19 +323,29 @@ function decodeCrlStructure(der: Uint8Array): ParsedCrl {
   for (const entry of revokedNode?.children ?? []) {
     expectUniversal(entry, UniversalTag.sequence, 'revokedCertificate');
     const [serialNode, dateNode, entryExtensionsNode] = entry.children;
-    const serialNumber = toHex(integerContent(expectUniversal(serialNode, UniversalTag.integer, 'revoked serial').content, 'revoked serial'));
+    const serialNumber = toHex(
+      integerContent(expectUniversal(serialNode, UniversalTag.integer, 'revoked serial').content, 'revoked serial'),
+    );
     const revocationDate = readTime(dateNode, 'revocationDate');
     let reason: string | undefined;
     if (entryExtensionsNode !== undefined) {
       for (const extension of readExtensionList(entryExtensionsNode)) {
         if (extension.oid === ExtensionOid.crlReason) {
-          const code = expectUniversal(decodeDer(extension.value), UniversalTag.enumerated, 'reasonCode').content[0] ?? 0;
+          const code =
+            expectUniversal(decodeDer(extension.value), UniversalTag.enumerated, 'reasonCode').content[0] ?? 0;
           reason = CRL_REASON_NAMES[code] ?? `reason-${code}`;
         } else if (extension.oid === ExtensionOid.certificateIssuer) {
           const names = decodeGeneralNames(decodeDer(extension.value), 'certificateIssuer');
           const directory = names.find((name) => name.kind === 'directoryName');
           // An issuer named by anything but a directoryName matches no certificate issuer.
-          entryIssuer = directory?.kind === 'directoryName' ? directory.name : { ...entryIssuer, normalized: `#unmatched:${toHex(extension.value)}`, text: 'non-directory certificate issuer' };
+          entryIssuer =
+            directory?.kind === 'directoryName'
+              ? directory.name
+              : {
+                  ...entryIssuer,
+                  normalized: `#unmatched:${toHex(extension.value)}`,
+                  text: 'non-directory certificate issuer',
+                };
           hasCertificateIssuerEntries = true;
         } else if (extension.oid === '2.5.29.24') {
           // invalidityDate: informational.
@@ -304,10 +354,16 @@ function decodeCrlStructure(der: Uint8Array): ParsedCrl {
         }
       }
     }
-    revoked.set(revocationKey(entryIssuer.normalized, serialNumber), { serialNumber, revocationDate, reason, certificateIssuer: entryIssuer.text });
+    revoked.set(revocationKey(entryIssuer.normalized, serialNumber), {
+      serialNumber,
+      revocationDate,
+      reason,
+      certificateIssuer: entryIssuer.text,
+    });
   }
   const signatureAlgorithm = decodeAlgorithmIdentifier(algorithmNode, 'crl signatureAlgorithm');
-  if (!Buffer.from(signatureAlgorithm.der).equals(Buffer.from(innerAlgorithm.der))) throw new DerStructureError('crl signature algorithms differ');
+  if (!Buffer.from(signatureAlgorithm.der).equals(Buffer.from(innerAlgorithm.der)))
+    throw new DerStructureError('crl signature algorithms differ');
   const { unusedBits, bytes: signatureValue } = readBitString(signatureNode, 'crl signatureValue');
   if (unusedBits !== 0) throw new DerStructureError('crl signatureValue: unused bits');
   return {
@@ -336,7 +392,8 @@ export function parseCrl(input: Uint8Array | string): ParsedCrl | CrlParseFailur
   const blobs = derBlobsFromInput(input, ['X509 CRL', 'CRL']);
   if (!blobs.ok) return { reason: 'certificate-malformed', detail: blobs.detail };
   const [der] = blobs.blobs;
-  if (der === undefined || blobs.blobs.length !== 1) return { reason: 'certificate-malformed', detail: 'expected exactly one CRL' };
+  if (der === undefined || blobs.blobs.length !== 1)
+    return { reason: 'certificate-malformed', detail: 'expected exactly one CRL' };
   try {
     return decodeCrlStructure(der);
   } catch (error) {

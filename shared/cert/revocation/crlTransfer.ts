@@ -54,7 +54,11 @@ export function packCrl(crl: ParsedCrl): { packed: PackedCrl; transfer: ArrayBuf
  * Rebuilds the CRL. `pause` is awaited between slices of `sliceSize` entries (give it
  * `() => new Promise(setImmediate)` on a server; omit it where blocking does not matter).
  */
-export async function unpackCrl(packed: PackedCrl, pause?: () => Promise<void>, sliceSize = 10_000): Promise<ParsedCrl> {
+export async function unpackCrl(
+  packed: PackedCrl,
+  pause?: () => Promise<void>,
+  sliceSize = 10_000,
+): Promise<ParsedCrl> {
   const keys = packed.keys.length === 0 ? [] : packed.keys.split('\n');
   const revoked = new Map<string, RevokedEntry>();
   for (let start = 0; start < keys.length; start += sliceSize) {

@@ -43,7 +43,14 @@
 import { createHash } from 'node:crypto';
 import { isAlgorithmRefusal, verifySignature, type AlgorithmPolicy } from '../validation/signatureVerification.js';
 import { readTime } from '../x509/asn1Time.js';
-import { decodeAlgorithmIdentifier, isCertificateParseFailure, parseCertificateDer, type AlgorithmIdentifier, type ParsedCertificate, type SubjectPublicKeyInfo } from '../x509/certificate.js';
+import {
+  decodeAlgorithmIdentifier,
+  isCertificateParseFailure,
+  parseCertificateDer,
+  type AlgorithmIdentifier,
+  type ParsedCertificate,
+  type SubjectPublicKeyInfo,
+} from '../x509/certificate.js';
 import {
   DerStructureError,
   UniversalTag,
@@ -57,7 +64,14 @@ import {
   toHex,
   type DerNode,
 } from '../x509/derNodes.js';
-import { encodeExplicit, encodeIntegerContent, encodeNull, encodeObjectIdentifier, encodeOctetString, encodeSequence } from '../x509/derWriter.js';
+import {
+  encodeExplicit,
+  encodeIntegerContent,
+  encodeNull,
+  encodeObjectIdentifier,
+  encodeOctetString,
+  encodeSequence,
+} from '../x509/derWriter.js';
 import { decodeDistinguishedName, type DistinguishedName } from '../x509/names.js';
 import { ExtendedKeyUsageOid } from '../x509/oids.js';
 import type { OcspFailureReason, OcspReason } from './ocspReasons.js';
@@ -164,11 +178,15 @@ export const DEFAULT_OCSP_CLOCK_SKEW_SECONDS = 300;
 export const OCSP_SIGNATURE_POLICY: AlgorithmPolicy = { allowSha1: true, minRsaBits: 0 };
 
 /** Why an OCSP request could not be built (bad input from the caller: a malfunction, not a verdict). */
-export type OcspRequestErrorCode = 'ocsp-request-certificate-malformed' | 'ocsp-request-issuer-malformed' | 'ocsp-request-nonce-invalid';
+export type OcspRequestErrorCode =
+  'ocsp-request-certificate-malformed' | 'ocsp-request-issuer-malformed' | 'ocsp-request-nonce-invalid';
 
 /** Thrown by {@link buildOcspRequest} when its input is unusable. */
 export class OcspRequestError extends CertgateError {
-  constructor(readonly code: OcspRequestErrorCode, message: string) {
+  constructor(
+    readonly code: OcspRequestErrorCode,
+    message: string,
+  ) {
     super(message);
     this.name = 'OcspRequestError';
   }
@@ -248,12 +266,16 @@ export function ocspResponderUrls(certDer: Uint8Array): string[] {
  */
 export function buildOcspRequest(input: OcspRequestInput): OcspRequest {
   const certificate = input.certificate ?? parsedCertificate(input.certDer);
-  if (!certificate) throw new OcspRequestError('ocsp-request-certificate-malformed', 'the certificate is not a DER X.509 certificate');
+  if (!certificate)
+    throw new OcspRequestError('ocsp-request-certificate-malformed', 'the certificate is not a DER X.509 certificate');
   const issuer = input.issuer ?? parsedCertificate(input.issuerDer);
   if (!issuer) throw new OcspRequestError('ocsp-request-issuer-malformed', 'the issuer is not a DER X.509 certificate');
   const nonce = input.nonce;
   if (nonce && (nonce.byteLength < 1 || nonce.byteLength > 32)) {
-    throw new OcspRequestError('ocsp-request-nonce-invalid', `a nonce has 1 to 32 octets (RFC 8954), got ${nonce.byteLength}`);
+    throw new OcspRequestError(
+      'ocsp-request-nonce-invalid',
+      `a nonce has 1 to 32 octets (RFC 8954), got ${nonce.byteLength}`,
+    );
   }
   const hashAlgorithm = input.hashAlgorithm ?? 'SHA-1';
   const nodeHash = NODE_HASH_BY_OID[HASH_OID[hashAlgorithm]] ?? 'sha1';
@@ -265,7 +287,8 @@ export function buildOcspRequest(input: OcspRequestInput): OcspRequest {
     serialNumber,
     serialHex: serialHexOf(serialNumber),
   };
-  // OCSPRequest { TBSRequest { requestList { Request { CertID } }, [2] requestExtensions { nonce } } }; v1 and no signature.
+  // OCSPRequest { TBSRequest { requestList { Request { CertID } }, [2] requestExtensions { nonce } } }; v1 and no
+  // signature.
   const certIdDer = encodeSequence(
     encodeSequence(encodeObjectIdentifier(HASH_OID[hashAlgorithm]), encodeNull()),
     encodeOctetString(certId.issuerNameHash),
@@ -274,7 +297,14 @@ export function buildOcspRequest(input: OcspRequestInput): OcspRequest {
   );
   const requestList = encodeSequence(encodeSequence(certIdDer));
   const extensions = nonce
-    ? [encodeExplicit(2, encodeSequence(encodeSequence(encodeObjectIdentifier(ID_PKIX_OCSP_NONCE), encodeOctetString(encodeOctetString(nonce)))))]
+    ? [
+        encodeExplicit(
+          2,
+          encodeSequence(
+            encodeSequence(encodeObjectIdentifier(ID_PKIX_OCSP_NONCE), encodeOctetString(encodeOctetString(nonce))),
+          ),
+        ),
+      ]
     : [];
   const der = encodeSequence(encodeSequence(requestList, ...extensions));
   return { der, certId, ...(nonce ? { nonce: Uint8Array.from(nonce) } : {}) };
@@ -282,7 +312,12 @@ export function buildOcspRequest(input: OcspRequestInput): OcspRequest {
 
 /** A stable string for a CertID (hash algorithm, both hashes, serial), for caches keyed by certificate. */
 export function ocspCertIdKey(certId: OcspCertId): string {
-  return [certId.hashAlgorithm, toHex(certId.issuerNameHash), toHex(certId.issuerKeyHash), toHex(certId.serialNumber)].join(':');
+  return [
+    certId.hashAlgorithm,
+    toHex(certId.issuerNameHash),
+    toHex(certId.issuerKeyHash),
+    toHex(certId.serialNumber),
+  ].join(':');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -295,9 +330,13 @@ interface OcspExtension {
   readonly value: Uint8Array;
 }
 
-type ResponderId = { readonly kind: 'byName'; readonly name: DistinguishedName } | { readonly kind: 'byKey'; readonly keyHash: Uint8Array };
+type ResponderId =
+  | { readonly kind: 'byName'; readonly name: DistinguishedName }
+  | { readonly kind: 'byKey'; readonly keyHash: Uint8Array };
 
-/** CertID ::= SEQUENCE { hashAlgorithm, issuerNameHash OCTET STRING, issuerKeyHash OCTET STRING, serialNumber INTEGER }. */
+/**
+ * CertID ::= SEQUENCE { hashAlgorithm, issuerNameHash OCTET STRING, issuerKeyHash OCTET STRING, serialNumber INTEGER }.
+ */
 interface ResponseCertId {
   readonly hashAlgorithm: string;
   readonly issuerNameHash: Uint8Array;
@@ -327,7 +366,10 @@ interface BasicResponse {
   readonly certificates: readonly ParsedCertificate[];
 }
 
-/** Reads the OCSPResponse envelope and, when successful and basic, the BasicOCSPResponse; a failure verdict otherwise. Throws DerStructureError. */
+/**
+ * Reads the OCSPResponse envelope and, when successful and basic, the BasicOCSPResponse; a failure verdict otherwise.
+ * Throws DerStructureError.
+ */
 function readResponse(responseDer: Uint8Array): BasicResponse | OcspVerdict {
   let outer: DerNode;
   try {
@@ -338,19 +380,28 @@ function readResponse(responseDer: Uint8Array): BasicResponse | OcspVerdict {
   // OCSPResponse ::= SEQUENCE { responseStatus ENUMERATED, responseBytes [0] EXPLICIT ResponseBytes OPTIONAL }
   expectUniversal(outer, UniversalTag.sequence, 'OCSPResponse');
   const [statusNode, bytesWrapper, ...extra] = outer.children;
-  if (extra.length > 0 || (bytesWrapper && !isContextTag(bytesWrapper, 0))) throw new DerStructureError('OCSPResponse: unexpected field');
+  if (extra.length > 0 || (bytesWrapper && !isContextTag(bytesWrapper, 0)))
+    throw new DerStructureError('OCSPResponse: unexpected field');
   const responseStatus = readEnumerated(statusNode, 'responseStatus');
   // ResponseBytes ::= SEQUENCE { responseType OBJECT IDENTIFIER, response OCTET STRING }
   const responseBytes = bytesWrapper ? explicitContent(bytesWrapper, 'responseBytes') : undefined;
-  const responseBytesFields = responseBytes ? expectUniversal(responseBytes, UniversalTag.sequence, 'responseBytes').children : [];
+  const responseBytesFields = responseBytes
+    ? expectUniversal(responseBytes, UniversalTag.sequence, 'responseBytes').children
+    : [];
   if (responseBytes && responseBytesFields.length !== 2) throw new DerStructureError('responseBytes: arity');
   const responseType = responseBytes ? readObjectIdentifier(responseBytesFields[0], 'responseType') : undefined;
-  const response = responseBytes ? expectUniversal(responseBytesFields[1], UniversalTag.octetString, 'response').content : undefined;
+  const response = responseBytes
+    ? expectUniversal(responseBytesFields[1], UniversalTag.octetString, 'response').content
+    : undefined;
 
   if (responseStatus !== 0) {
-    return failure(RESPONSE_STATUS_FAILURES[responseStatus] ?? 'ocsp-responder-unknown-status', `responseStatus ${responseStatus}`);
+    return failure(
+      RESPONSE_STATUS_FAILURES[responseStatus] ?? 'ocsp-responder-unknown-status',
+      `responseStatus ${responseStatus}`,
+    );
   }
-  if (responseType === undefined || response === undefined) return failure('ocsp-response-malformed', 'successful response without responseBytes');
+  if (responseType === undefined || response === undefined)
+    return failure('ocsp-response-malformed', 'successful response without responseBytes');
   if (responseType !== ID_PKIX_OCSP_BASIC) return failure('ocsp-response-not-basic', `responseType ${responseType}`);
   let basic: DerNode;
   try {
@@ -361,49 +412,74 @@ function readResponse(responseDer: Uint8Array): BasicResponse | OcspVerdict {
   return readBasicResponse(basic);
 }
 
-/** BasicOCSPResponse ::= SEQUENCE { tbsResponseData, signatureAlgorithm, signature BIT STRING, certs [0] EXPLICIT SEQUENCE OF Certificate OPTIONAL }. */
+/**
+ * BasicOCSPResponse ::= SEQUENCE { tbsResponseData, signatureAlgorithm, signature BIT STRING, certs [0] EXPLICIT
+ * SEQUENCE OF Certificate OPTIONAL }.
+ */
 function readBasicResponse(node: DerNode): BasicResponse {
   expectUniversal(node, UniversalTag.sequence, 'BasicOCSPResponse');
   const [tbsNode, algorithmNode, signatureNode, certsWrapper, ...extra] = node.children;
-  if (extra.length > 0 || (certsWrapper && !isContextTag(certsWrapper, 0))) throw new DerStructureError('BasicOCSPResponse: unexpected field');
+  if (extra.length > 0 || (certsWrapper && !isContextTag(certsWrapper, 0)))
+    throw new DerStructureError('BasicOCSPResponse: unexpected field');
   const tbs = readResponseData(expectUniversal(tbsNode, UniversalTag.sequence, 'tbsResponseData'));
   const signatureAlgorithm = decodeAlgorithmIdentifier(algorithmNode, 'signatureAlgorithm');
   const signature = expectUniversal(signatureNode, UniversalTag.bitString, 'signature').content;
   if (signature.byteLength === 0) throw new DerStructureError('signature: empty BIT STRING');
   const certificates = certsWrapper
-    ? expectUniversal(explicitContent(certsWrapper, 'certs'), UniversalTag.sequence, 'certs').children.map((certificateNode, index) => {
-        const certificate = parseCertificateDer(certificateNode.encoded);
-        if (isCertificateParseFailure(certificate)) throw new DerStructureError(`included certificate ${index + 1}: ${certificate.detail}`);
-        return certificate;
-      })
+    ? expectUniversal(explicitContent(certsWrapper, 'certs'), UniversalTag.sequence, 'certs').children.map(
+        (certificateNode, index) => {
+          const certificate = parseCertificateDer(certificateNode.encoded);
+          if (isCertificateParseFailure(certificate))
+            throw new DerStructureError(`included certificate ${index + 1}: ${certificate.detail}`);
+          return certificate;
+        },
+      )
     : [];
   return { ...tbs, signatureAlgorithm, signature, certificates };
 }
 
 /**
  * ResponseData ::= SEQUENCE { version [0] EXPLICIT Version DEFAULT v1, responderID ResponderID,
- * producedAt GeneralizedTime, responses SEQUENCE OF SingleResponse, responseExtensions [1] EXPLICIT Extensions OPTIONAL }.
+ * producedAt GeneralizedTime, responses SEQUENCE OF SingleResponse, responseExtensions [1] EXPLICIT Extensions OPTIONAL
+ * }.
  */
 function readResponseData(node: DerNode): Omit<BasicResponse, 'signatureAlgorithm' | 'signature' | 'certificates'> {
   const fields = [...node.children];
   if (isContextTag(fields[0], 0)) {
     // v1 is the only version; DER leaves a DEFAULT value out.
-    const version = readEnumeratedContent(expectUniversal(explicitContent(fields[0], 'version'), UniversalTag.integer, 'version').content, 'version');
+    const version = readEnumeratedContent(
+      expectUniversal(explicitContent(fields[0], 'version'), UniversalTag.integer, 'version').content,
+      'version',
+    );
     throw new DerStructureError(version === 0 ? 'version: explicit default v1' : `version: unknown v${version + 1}`);
   }
   const responderId = readResponderId(fields.shift());
   const producedAt = readGeneralizedTime(fields.shift(), 'producedAt');
-  const responses = expectUniversal(fields.shift(), UniversalTag.sequence, 'responses').children.map(readSingleResponse);
+  const responses = expectUniversal(fields.shift(), UniversalTag.sequence, 'responses').children.map(
+    readSingleResponse,
+  );
   const extensionsWrapper = fields.shift();
-  if (fields.length > 0 || (extensionsWrapper && !isContextTag(extensionsWrapper, 1))) throw new DerStructureError('ResponseData: unexpected field');
-  const extensions = extensionsWrapper ? readExtensions(explicitContent(extensionsWrapper, 'responseExtensions'), 'responseExtensions') : new Map<string, OcspExtension>();
+  if (fields.length > 0 || (extensionsWrapper && !isContextTag(extensionsWrapper, 1)))
+    throw new DerStructureError('ResponseData: unexpected field');
+  const extensions = extensionsWrapper
+    ? readExtensions(explicitContent(extensionsWrapper, 'responseExtensions'), 'responseExtensions')
+    : new Map<string, OcspExtension>();
   return { tbsDer: node.encoded, responderId, producedAt, responses, extensions };
 }
 
 /** ResponderID ::= CHOICE { byName [1] EXPLICIT Name, byKey [2] EXPLICIT KeyHash (OCTET STRING) }. */
 function readResponderId(node: DerNode | undefined): ResponderId {
-  if (isContextTag(node, 1)) return { kind: 'byName', name: decodeDistinguishedName(explicitContent(node, 'responderID byName')) };
-  if (isContextTag(node, 2)) return { kind: 'byKey', keyHash: expectUniversal(explicitContent(node, 'responderID byKey'), UniversalTag.octetString, 'responderID byKey').content };
+  if (isContextTag(node, 1))
+    return { kind: 'byName', name: decodeDistinguishedName(explicitContent(node, 'responderID byName')) };
+  if (isContextTag(node, 2))
+    return {
+      kind: 'byKey',
+      keyHash: expectUniversal(
+        explicitContent(node, 'responderID byKey'),
+        UniversalTag.octetString,
+        'responderID byKey',
+      ).content,
+    };
   throw new DerStructureError('responderID: neither byName nor byKey');
 }
 
@@ -420,19 +496,27 @@ function readSingleResponse(node: DerNode): SingleResponse {
     hashAlgorithm: decodeAlgorithmIdentifier(algorithmNode, 'certID hashAlgorithm').oid,
     issuerNameHash: expectUniversal(nameHashNode, UniversalTag.octetString, 'issuerNameHash').content,
     issuerKeyHash: expectUniversal(keyHashNode, UniversalTag.octetString, 'issuerKeyHash').content,
-    serialNumber: integerContent(expectUniversal(serialNode, UniversalTag.integer, 'serialNumber').content, 'serialNumber'),
+    serialNumber: integerContent(
+      expectUniversal(serialNode, UniversalTag.integer, 'serialNumber').content,
+      'serialNumber',
+    ),
   };
   const certStatus = fields.shift();
   if (certStatus === undefined) throw new DerStructureError('certStatus: missing');
   const thisUpdate = readGeneralizedTime(fields.shift(), 'thisUpdate');
   let nextUpdate: Date | undefined;
-  if (isContextTag(fields[0], 0)) nextUpdate = readGeneralizedTime(explicitContent(fields.shift(), 'nextUpdate'), 'nextUpdate');
-  if (isContextTag(fields[0], 1)) readExtensions(explicitContent(fields.shift(), 'singleExtensions'), 'singleExtensions');
+  if (isContextTag(fields[0], 0))
+    nextUpdate = readGeneralizedTime(explicitContent(fields.shift(), 'nextUpdate'), 'nextUpdate');
+  if (isContextTag(fields[0], 1))
+    readExtensions(explicitContent(fields.shift(), 'singleExtensions'), 'singleExtensions');
   if (fields.length > 0) throw new DerStructureError('SingleResponse: unexpected field');
   return { certId, certStatus, thisUpdate, nextUpdate };
 }
 
-/** Extensions ::= SEQUENCE SIZE (1..MAX) OF Extension { extnID, critical BOOLEAN DEFAULT FALSE, extnValue OCTET STRING }, each OID once. */
+/**
+ * Extensions ::= SEQUENCE SIZE (1..MAX) OF Extension { extnID, critical BOOLEAN DEFAULT FALSE, extnValue OCTET STRING
+ * }, each OID once.
+ */
 function readExtensions(node: DerNode, what: string): ReadonlyMap<string, OcspExtension> {
   const list = expectUniversal(node, UniversalTag.sequence, what).children;
   if (list.length === 0) throw new DerStructureError(`${what}: empty`);
@@ -445,7 +529,10 @@ function readExtensions(node: DerNode, what: string): ReadonlyMap<string, OcspEx
     const critical = hasCritical && readBoolean(fields[1], `${what} ${id} critical`);
     if (hasCritical && !critical) throw new DerStructureError(`${what} ${id}: explicit critical FALSE`);
     if (extensions.has(id)) throw new DerStructureError(`${what}: duplicate extension ${id}`);
-    extensions.set(id, { critical, value: expectUniversal(fields[hasCritical ? 2 : 1], UniversalTag.octetString, `${what} ${id} extnValue`).content });
+    extensions.set(id, {
+      critical,
+      value: expectUniversal(fields[hasCritical ? 2 : 1], UniversalTag.octetString, `${what} ${id} extnValue`).content,
+    });
   }
   return extensions;
 }
@@ -479,7 +566,8 @@ function evaluate(input: OcspEvaluationInput): OcspVerdict {
   // 2. Issuer.
   const issuer = input.issuer ?? parsedCertificate(input.issuerDer);
   if (!issuer) return failure('ocsp-issuer-malformed', 'the issuer is not a DER X.509 certificate');
-  if (!issuer.subjectPublicKeyInfo.publicKey()) return failure('ocsp-issuer-malformed', 'the issuer public key cannot be loaded');
+  if (!issuer.subjectPublicKeyInfo.publicKey())
+    return failure('ocsp-issuer-malformed', 'the issuer public key cannot be loaded');
 
   // 3–4. Signer and signature.
   const signer = authoriseSigner(basic, issuer, nowMs, skewMs);
@@ -492,7 +580,14 @@ function evaluate(input: OcspEvaluationInput): OcspVerdict {
 
   // 5. Our SingleResponse.
   const single = basic.responses.find((candidate) => certIdMatches(candidate.certId, input.certId, issuer));
-  if (!single) return { ...failure('ocsp-cert-id-not-found', `${basic.responses.length} SingleResponse(s), none for serial ${input.certId.serialHex}`), ...signedFields };
+  if (!single)
+    return {
+      ...failure(
+        'ocsp-cert-id-not-found',
+        `${basic.responses.length} SingleResponse(s), none for serial ${input.certId.serialHex}`,
+      ),
+      ...signedFields,
+    };
   const times = {
     thisUpdate: single.thisUpdate,
     ...(single.nextUpdate ? { nextUpdate: single.nextUpdate } : {}),
@@ -501,17 +596,29 @@ function evaluate(input: OcspEvaluationInput): OcspVerdict {
   // 6. Time window.
   const thisUpdateMs = single.thisUpdate.getTime();
   if (thisUpdateMs > nowMs + skewMs) {
-    return { ...failure('ocsp-response-not-yet-valid', `thisUpdate ${single.thisUpdate.toISOString()}`), ...signedFields, ...times };
+    return {
+      ...failure('ocsp-response-not-yet-valid', `thisUpdate ${single.thisUpdate.toISOString()}`),
+      ...signedFields,
+      ...times,
+    };
   }
   if (single.nextUpdate) {
     const nextUpdateMs = single.nextUpdate.getTime();
-    if (nextUpdateMs < thisUpdateMs) return { ...failure('ocsp-response-malformed', 'nextUpdate is before thisUpdate'), ...signedFields };
+    if (nextUpdateMs < thisUpdateMs)
+      return { ...failure('ocsp-response-malformed', 'nextUpdate is before thisUpdate'), ...signedFields };
     if (nextUpdateMs < nowMs - skewMs) {
-      return { ...failure('ocsp-response-stale', `nextUpdate ${single.nextUpdate.toISOString()} has passed`), ...signedFields, ...times };
+      return {
+        ...failure('ocsp-response-stale', `nextUpdate ${single.nextUpdate.toISOString()} has passed`),
+        ...signedFields,
+        ...times,
+      };
     }
   } else if (thisUpdateMs + maxAgeMs < nowMs - skewMs) {
     return {
-      ...failure('ocsp-response-stale', `no nextUpdate and thisUpdate ${single.thisUpdate.toISOString()} is older than ${maxAgeMs / 1000} s`),
+      ...failure(
+        'ocsp-response-stale',
+        `no nextUpdate and thisUpdate ${single.thisUpdate.toISOString()} is older than ${maxAgeMs / 1000} s`,
+      ),
       ...signedFields,
       ...times,
     };
@@ -521,18 +628,35 @@ function evaluate(input: OcspEvaluationInput): OcspVerdict {
   if (input.nonce) {
     const echoed = basic.extensions.get(ID_PKIX_OCSP_NONCE)?.value;
     if (echoed && !nonceMatches(echoed, input.nonce)) {
-      return { ...failure('ocsp-nonce-mismatch', `sent ${toHex(input.nonce)}, got ${toHex(echoed)}`), ...signedFields, ...times };
+      return {
+        ...failure('ocsp-nonce-mismatch', `sent ${toHex(input.nonce)}, got ${toHex(echoed)}`),
+        ...signedFields,
+        ...times,
+      };
     }
   }
 
   // 8. Status.
   const status = readCertStatus(single.certStatus);
-  const delegatedDetail = signer.signedBy === 'delegated-responder' ? `signed by delegated responder ${signer.subject}` : undefined;
+  const delegatedDetail =
+    signer.signedBy === 'delegated-responder' ? `signed by delegated responder ${signer.subject}` : undefined;
   switch (status.kind) {
     case 'good':
-      return { status: 'good', reason: 'ocsp-good', ...signedFields, ...times, ...(delegatedDetail ? { detail: delegatedDetail } : {}) };
+      return {
+        status: 'good',
+        reason: 'ocsp-good',
+        ...signedFields,
+        ...times,
+        ...(delegatedDetail ? { detail: delegatedDetail } : {}),
+      };
     case 'unknown':
-      return { status: 'unknown', reason: 'ocsp-cert-unknown', ...signedFields, ...times, ...(delegatedDetail ? { detail: delegatedDetail } : {}) };
+      return {
+        status: 'unknown',
+        reason: 'ocsp-cert-unknown',
+        ...signedFields,
+        ...times,
+        ...(delegatedDetail ? { detail: delegatedDetail } : {}),
+      };
     case 'revoked':
       return {
         status: 'revoked',
@@ -550,7 +674,12 @@ function evaluate(input: OcspEvaluationInput): OcspVerdict {
 
 type SignerOutcome =
   | { readonly kind: 'authorised'; readonly signedBy: 'issuer'; readonly subject: string }
-  | { readonly kind: 'authorised'; readonly signedBy: 'delegated-responder'; readonly noCheck: boolean; readonly subject: string }
+  | {
+      readonly kind: 'authorised';
+      readonly signedBy: 'delegated-responder';
+      readonly noCheck: boolean;
+      readonly subject: string;
+    }
   | { readonly kind: 'failed'; readonly reason: OcspFailureReason; readonly detail: string };
 
 /**
@@ -559,7 +688,12 @@ type SignerOutcome =
  * certificates that match the responder id, the first that passes every check wins; when none does,
  * the first one's failure is reported.
  */
-function authoriseSigner(basic: BasicResponse, issuer: ParsedCertificate, nowMs: number, skewMs: number): SignerOutcome {
+function authoriseSigner(
+  basic: BasicResponse,
+  issuer: ParsedCertificate,
+  nowMs: number,
+  skewMs: number,
+): SignerOutcome {
   if (responderIdNames(basic.responderId, issuer)) {
     const signature = responseSignature(basic, issuer.subjectPublicKeyInfo);
     return signature ?? { kind: 'authorised', signedBy: 'issuer', subject: issuer.subject.text };
@@ -580,13 +714,29 @@ function authoriseSigner(basic: BasicResponse, issuer: ParsedCertificate, nowMs:
   );
 }
 
-function checkDelegatedResponder(basic: BasicResponse, candidate: ParsedCertificate, issuer: ParsedCertificate, nowMs: number, skewMs: number): SignerOutcome {
+function checkDelegatedResponder(
+  basic: BasicResponse,
+  candidate: ParsedCertificate,
+  issuer: ParsedCertificate,
+  nowMs: number,
+  skewMs: number,
+): SignerOutcome {
   const subject = candidate.subject.text;
   const issuedByCa =
     namesEqual(candidate.issuer, issuer.subject) &&
-    verifySignature(candidate.tbsDer, candidate.signatureValue, candidate.signatureAlgorithm, issuer.subjectPublicKeyInfo, OCSP_SIGNATURE_POLICY).ok;
+    verifySignature(
+      candidate.tbsDer,
+      candidate.signatureValue,
+      candidate.signatureAlgorithm,
+      issuer.subjectPublicKeyInfo,
+      OCSP_SIGNATURE_POLICY,
+    ).ok;
   if (!issuedByCa) {
-    return { kind: 'failed', reason: 'ocsp-signer-not-issued-by-ca', detail: `${subject} is not signed by ${issuer.subject.text}` };
+    return {
+      kind: 'failed',
+      reason: 'ocsp-signer-not-issued-by-ca',
+      detail: `${subject} is not signed by ${issuer.subject.text}`,
+    };
   }
   if (!candidate.extensions.extKeyUsage?.purposes.includes(ExtendedKeyUsageOid.ocspSigning)) {
     return { kind: 'failed', reason: 'ocsp-signer-missing-eku', detail: `${subject} lacks id-kp-OCSPSigning` };
@@ -607,18 +757,26 @@ function checkDelegatedResponder(basic: BasicResponse, candidate: ParsedCertific
 }
 
 /** Undefined when the BasicOCSPResponse signature verifies with `key`, else the failure. */
-function responseSignature(basic: BasicResponse, key: SubjectPublicKeyInfo): Extract<SignerOutcome, { kind: 'failed' }> | undefined {
+function responseSignature(
+  basic: BasicResponse,
+  key: SubjectPublicKeyInfo,
+): Extract<SignerOutcome, { kind: 'failed' }> | undefined {
   const algorithm = basic.signatureAlgorithm;
   // A signature is a whole number of octets; non-zero unused bits would make the encoding malleable.
-  if (basic.signature[0] !== 0) return { kind: 'failed', reason: 'ocsp-signature-invalid', detail: 'signature BIT STRING has unused bits' };
+  if (basic.signature[0] !== 0)
+    return { kind: 'failed', reason: 'ocsp-signature-invalid', detail: 'signature BIT STRING has unused bits' };
   const check = verifySignature(basic.tbsDer, basic.signature.subarray(1), algorithm, key, OCSP_SIGNATURE_POLICY);
   if (check.ok) return undefined;
-  // "weak" under a policy that allows SHA-1 and any RSA size means: an algorithm (or key type) certgate does not implement.
+  // "weak" under a policy that allows SHA-1 and any RSA size means: an algorithm (or key type) certgate does not
+  // implement.
   const reason = isAlgorithmRefusal(check.reason) ? 'ocsp-signature-algorithm-unsupported' : 'ocsp-signature-invalid';
   return { kind: 'failed', reason, detail: `signature algorithm ${algorithm.oid}: ${check.detail}` };
 }
 
-/** Whether the responder id names `certificate`: its subject (byName), or the SHA-1 of its subjectPublicKey bits (byKey). */
+/**
+ * Whether the responder id names `certificate`: its subject (byName), or the SHA-1 of its subjectPublicKey bits
+ * (byKey).
+ */
 function responderIdNames(responderId: ResponderId, certificate: ParsedCertificate): boolean {
   if (responderId.kind === 'byName') return namesEqual(responderId.name, certificate.subject);
   return bytesEqual(responderId.keyHash, digest('sha1', certificate.subjectPublicKeyInfo.keyBytes));
@@ -627,11 +785,15 @@ function responderIdNames(responderId: ResponderId, certificate: ParsedCertifica
 function certIdMatches(candidate: ResponseCertId, ours: OcspCertId, issuer: ParsedCertificate): boolean {
   if (!bytesEqual(candidate.serialNumber, ours.serialNumber)) return false;
   const { hashAlgorithm, issuerNameHash, issuerKeyHash } = candidate;
-  if (hashAlgorithm === HASH_OID[ours.hashAlgorithm]) return bytesEqual(issuerNameHash, ours.issuerNameHash) && bytesEqual(issuerKeyHash, ours.issuerKeyHash);
+  if (hashAlgorithm === HASH_OID[ours.hashAlgorithm])
+    return bytesEqual(issuerNameHash, ours.issuerNameHash) && bytesEqual(issuerKeyHash, ours.issuerKeyHash);
   // Some responders answer with their own hash algorithm; recompute the issuer hashes under it.
   const nodeHash = NODE_HASH_BY_OID[hashAlgorithm];
   if (!nodeHash) return false;
-  return bytesEqual(issuerNameHash, digest(nodeHash, issuer.subject.der)) && bytesEqual(issuerKeyHash, digest(nodeHash, issuer.subjectPublicKeyInfo.keyBytes));
+  return (
+    bytesEqual(issuerNameHash, digest(nodeHash, issuer.subject.der)) &&
+    bytesEqual(issuerKeyHash, digest(nodeHash, issuer.subjectPublicKeyInfo.keyBytes))
+  );
 }
 
 type CertStatus =
@@ -649,15 +811,18 @@ function readCertStatus(certStatus: DerNode): CertStatus {
   switch (certStatus.tag) {
     case 0:
     case 2:
-      if (certStatus.constructed || certStatus.content.byteLength > 0) return { kind: 'malformed', detail: `[${certStatus.tag}] is not an empty NULL` };
+      if (certStatus.constructed || certStatus.content.byteLength > 0)
+        return { kind: 'malformed', detail: `[${certStatus.tag}] is not an empty NULL` };
       return { kind: certStatus.tag === 0 ? 'good' : 'unknown' };
     case 1: {
       if (!certStatus.constructed) return { kind: 'malformed', detail: 'revoked is not constructed' };
       const [time, reason, ...extra] = certStatus.children;
-      if (time?.tagClass !== 'universal' || time.tag !== UniversalTag.generalizedTime) return { kind: 'malformed', detail: 'revocationTime missing' };
+      if (time?.tagClass !== 'universal' || time.tag !== UniversalTag.generalizedTime)
+        return { kind: 'malformed', detail: 'revocationTime missing' };
       try {
         const revokedAt = readGeneralizedTime(time, 'revocationTime');
-        if (extra.length > 0 || (reason && !isContextTag(reason, 0))) return { kind: 'malformed', detail: 'RevokedInfo: unexpected field' };
+        if (extra.length > 0 || (reason && !isContextTag(reason, 0)))
+          return { kind: 'malformed', detail: 'RevokedInfo: unexpected field' };
         if (!reason) return { kind: 'revoked', revokedAt };
         const code = readEnumerated(explicitContent(reason, 'revocationReason'), 'revocationReason');
         return { kind: 'revoked', revokedAt, revocationReason: CRL_REASON_NAMES[code] ?? `unrecognised(${code})` };
@@ -687,7 +852,6 @@ function nonceMatches(echoed: Uint8Array, sent: Uint8Array): boolean {
 function failure(reason: OcspFailureReason, detail?: string): OcspVerdict {
   return { status: 'unknown', reason, ...(detail ? { detail } : {}) };
 }
-
 
 /** A certificate decoded by certgate's strict reader; undefined when it is not one (or not given). */
 function parsedCertificate(der: Uint8Array | undefined): ParsedCertificate | undefined {
@@ -720,7 +884,8 @@ const GENERALIZED_TIME_FRACTION = /^(\d{14})\.(\d*[1-9])Z$/u;
 
 /**
  * A GeneralizedTime in the DER form (UTC `Z`, seconds present): the RFC 5280 profile of ../x509/asn1Time.js,
- * plus the fractional seconds X.690 §11.7 allows (no trailing zeros), which responders may send; kept to the millisecond.
+ * plus the fractional seconds X.690 §11.7 allows (no trailing zeros), which responders may send; kept to the
+ * millisecond.
  */
 function readGeneralizedTime(node: DerNode | undefined, what: string): Date {
   const time = expectUniversal(node, UniversalTag.generalizedTime, what);

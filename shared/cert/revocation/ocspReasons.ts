@@ -21,24 +21,29 @@ export const OCSP_FAILURE_REASONS = {
   'ocsp-responder-internal-error': 'The OCSP responder answered internalError.',
   'ocsp-responder-try-later': 'The OCSP responder answered tryLater: it is temporarily unable to answer.',
   'ocsp-responder-sig-required': 'The OCSP responder answered sigRequired: it wants signed requests.',
-  'ocsp-responder-unauthorized': 'The OCSP responder answered unauthorized: it is not authoritative for this certificate.',
-  'ocsp-responder-unknown-status': 'The OCSP responder answered with a responseStatus value that RFC 6960 does not define.',
+  'ocsp-responder-unauthorized':
+    'The OCSP responder answered unauthorized: it is not authoritative for this certificate.',
+  'ocsp-responder-unknown-status':
+    'The OCSP responder answered with a responseStatus value that RFC 6960 does not define.',
   'ocsp-response-not-basic': 'The OCSP response is not of type id-pkix-ocsp-basic, the only type certgate understands.',
   'ocsp-issuer-malformed': 'The issuer certificate given for the check cannot be parsed.',
   'ocsp-responder-id-mismatch':
     'The responder id (byName / byKey) names neither the issuing CA nor any certificate included in the response.',
   'ocsp-signer-not-issued-by-ca':
     'The delegated responder certificate was not issued (signature-checked) by the CA that issued the certificate being checked.',
-  'ocsp-signer-missing-eku': 'The delegated responder certificate does not carry the id-kp-OCSPSigning extended key usage.',
+  'ocsp-signer-missing-eku':
+    'The delegated responder certificate does not carry the id-kp-OCSPSigning extended key usage.',
   'ocsp-signer-outside-validity': 'The delegated responder certificate is expired or not yet valid.',
   'ocsp-signature-algorithm-unsupported':
     'The response is signed with an algorithm certgate does not verify (supported: RSA PKCS#1 v1.5, RSA-PSS, ECDSA, Ed25519, Ed448).',
-  'ocsp-signature-invalid': 'The signature on the OCSP response does not verify with the signer\'s key.',
-  'ocsp-cert-id-not-found': 'The response holds no SingleResponse for the certificate we asked about (hash algorithm, hashes and serial).',
-  'ocsp-response-not-yet-valid': 'The response\'s thisUpdate lies in the future beyond the allowed clock skew.',
+  'ocsp-signature-invalid': "The signature on the OCSP response does not verify with the signer's key.",
+  'ocsp-cert-id-not-found':
+    'The response holds no SingleResponse for the certificate we asked about (hash algorithm, hashes and serial).',
+  'ocsp-response-not-yet-valid': "The response's thisUpdate lies in the future beyond the allowed clock skew.",
   'ocsp-response-stale':
     'The response is too old: nextUpdate has passed, or (without nextUpdate) thisUpdate is older than the allowed maximum age.',
-  'ocsp-nonce-mismatch': 'The response echoes a nonce different from the one we sent (a replayed or misrouted response).',
+  'ocsp-nonce-mismatch':
+    'The response echoes a nonce different from the one we sent (a replayed or misrouted response).',
 } as const;
 
 /** Codes for why no OCSP response was obtained over the network. */

@@ -98,7 +98,9 @@ export class PolicyProcessor {
     private readonly label: (index: number) => string,
   ) {
     // §6.1.2 (a): a single anyPolicy node of depth 0 with expected_policy_set {anyPolicy}.
-    this.levels = [new Map([[ANY_POLICY_OID, { validPolicy: ANY_POLICY_OID, expectedPolicySet: [ANY_POLICY_OID], parents: [] }]])];
+    this.levels = [
+      new Map([[ANY_POLICY_OID, { validPolicy: ANY_POLICY_OID, expectedPolicySet: [ANY_POLICY_OID], parents: [] }]]),
+    ];
     // §6.1.2 (d)-(f): n+1 unless the relying party set the initial flag.
     this.explicitPolicy = inputs.initialExplicitPolicy ? 0 : length + 1;
     this.inhibitAnyPolicy = inputs.initialAnyPolicyInhibit ? 0 : length + 1;
@@ -134,7 +136,12 @@ export class PolicyProcessor {
         }
         // (d)(1)(i): every parent whose expected_policy_set holds the policy; (ii) else the anyPolicy parent.
         const parents = parentsExpecting.get(policyIdentifier) ?? (anyParent === undefined ? [] : [anyParent]);
-        if (parents.length > 0) level.set(policyIdentifier, { validPolicy: policyIdentifier, expectedPolicySet: [policyIdentifier], parents });
+        if (parents.length > 0)
+          level.set(policyIdentifier, {
+            validPolicy: policyIdentifier,
+            expectedPolicySet: [policyIdentifier],
+            parents,
+          });
       }
       // (d)(2): anyPolicy stands for every expected policy not yet matched, if not inhibited —
       // "or (i<n and the certificate is self-issued)".
@@ -148,7 +155,8 @@ export class PolicyProcessor {
             else parents.push(parent);
           }
         }
-        for (const [policy, parents] of missing) level.set(policy, { validPolicy: policy, expectedPolicySet: [policy], parents });
+        for (const [policy, parents] of missing)
+          level.set(policy, { validPolicy: policy, expectedPolicySet: [policy], parents });
       }
       this.levels.push(level);
       // (d)(3): prune the nodes left without children.
@@ -163,7 +171,11 @@ export class PolicyProcessor {
     }
     // (f): explicit_policy > 0 or the graph is not NULL.
     if (this.explicitPolicy <= 0 && this.levels === undefined) {
-      return { ok: false, rule: 'RFC 5280 §6.1.3 (f)', detail: `an explicit policy is required (by ${this.explicitSource}) but no valid policy remains${emptied === '' ? '' : `: ${emptied}`}` };
+      return {
+        ok: false,
+        rule: 'RFC 5280 §6.1.3 (f)',
+        detail: `an explicit policy is required (by ${this.explicitSource}) but no valid policy remains${emptied === '' ? '' : `: ${emptied}`}`,
+      };
     }
     return OK;
   }
@@ -173,9 +185,15 @@ export class PolicyProcessor {
     const mappings = certificate.extensions.policyMappings?.mappings;
     if (mappings !== undefined) {
       // (a): anyPolicy is never mapped, whether or not mapping is inhibited.
-      const anyMapping = mappings.find((mapping) => mapping.issuerDomainPolicy === ANY_POLICY_OID || mapping.subjectDomainPolicy === ANY_POLICY_OID);
+      const anyMapping = mappings.find(
+        (mapping) => mapping.issuerDomainPolicy === ANY_POLICY_OID || mapping.subjectDomainPolicy === ANY_POLICY_OID,
+      );
       if (anyMapping !== undefined) {
-        return { ok: false, rule: 'RFC 5280 §6.1.4 (a)', detail: `policyMappings maps ${anyMapping.issuerDomainPolicy === ANY_POLICY_OID ? 'from' : 'to'} anyPolicy (${anyMapping.issuerDomainPolicy} → ${anyMapping.subjectDomainPolicy})` };
+        return {
+          ok: false,
+          rule: 'RFC 5280 §6.1.4 (a)',
+          detail: `policyMappings maps ${anyMapping.issuerDomainPolicy === ANY_POLICY_OID ? 'from' : 'to'} anyPolicy (${anyMapping.issuerDomainPolicy} → ${anyMapping.subjectDomainPolicy})`,
+        };
       }
       const level = this.levels?.[index];
       if (level !== undefined) {
@@ -191,7 +209,12 @@ export class PolicyProcessor {
           for (const [issuerPolicy, subjects] of subjectsByIssuer) {
             const node = level.get(issuerPolicy);
             if (node !== undefined) node.expectedPolicySet = subjects;
-            else if (anyNode !== undefined) level.set(issuerPolicy, { validPolicy: issuerPolicy, expectedPolicySet: subjects, parents: anyNode.parents });
+            else if (anyNode !== undefined)
+              level.set(issuerPolicy, {
+                validPolicy: issuerPolicy,
+                expectedPolicySet: subjects,
+                parents: anyNode.parents,
+              });
           }
         } else {
           // (b)(2): mapping inhibited: the mapped policies are deleted, then the graph is pruned.
@@ -212,7 +235,8 @@ export class PolicyProcessor {
       this.explicitPolicy = constraints.requireExplicitPolicy;
       this.explicitSource = `requireExplicitPolicy ${constraints.requireExplicitPolicy} of ${this.label(index)}`;
     }
-    if (constraints?.inhibitPolicyMapping !== undefined && constraints.inhibitPolicyMapping < this.policyMapping) this.policyMapping = constraints.inhibitPolicyMapping;
+    if (constraints?.inhibitPolicyMapping !== undefined && constraints.inhibitPolicyMapping < this.policyMapping)
+      this.policyMapping = constraints.inhibitPolicyMapping;
     const inhibit = certificate.extensions.inhibitAnyPolicy;
     if (inhibit !== undefined && inhibit.skipCerts < this.inhibitAnyPolicy) this.inhibitAnyPolicy = inhibit.skipCerts;
     return OK;
@@ -230,7 +254,8 @@ export class PolicyProcessor {
     const authorities = new Set<string>();
     for (const level of this.levels ?? []) {
       for (const node of level.values()) {
-        if (node.validPolicy !== ANY_POLICY_OID && node.parents.some((parent) => parent.validPolicy === ANY_POLICY_OID)) authorities.add(node.validPolicy);
+        if (node.validPolicy !== ANY_POLICY_OID && node.parents.some((parent) => parent.validPolicy === ANY_POLICY_OID))
+          authorities.add(node.validPolicy);
       }
     }
     if (this.levels?.[this.depth]?.has(ANY_POLICY_OID) === true) authorities.add(ANY_POLICY_OID);
@@ -242,14 +267,18 @@ export class PolicyProcessor {
       if (authorities.has(ANY_POLICY_OID)) for (const policy of this.initialSet) user.add(policy);
     }
     if (this.explicitPolicy <= 0 && user.size === 0) {
-      const offered = authorities.size === 0 ? 'the path is valid for no policy' : `the path is valid for ${list(authorities)}`;
+      const offered =
+        authorities.size === 0 ? 'the path is valid for no policy' : `the path is valid for ${list(authorities)}`;
       return {
         ok: false,
         rule: 'RFC 5280 §6.1.5 (g)',
         detail: `an explicit policy is required (by ${this.explicitSource}) but no acceptable policy remains: ${offered}${this.anyPolicyInput ? '' : `, the relying party accepts ${list(this.initialSet)}`}`,
       };
     }
-    return { ok: true, output: { authoritiesConstrainedPolicySet: [...authorities], userConstrainedPolicySet: [...user] } };
+    return {
+      ok: true,
+      output: { authoritiesConstrainedPolicySet: [...authorities], userConstrainedPolicySet: [...user] },
+    };
   }
 
   /**

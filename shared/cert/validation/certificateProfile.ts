@@ -2,7 +2,8 @@
  * RFC 5280 profile rules a certificate must meet to take part in a path, beyond the §6.1
  * algorithm: serial number form, criticality of basicConstraints / name constraints /
  * policyConstraints / key identifiers / AIA, mandatory key identifiers, non-empty CA subjects,
- * SAN criticality with an empty subject, well-formed dNSName SANs, v3 for non-anchors, and the CA-only extensions (pathLenConstraint, keyCertSign, name constraints).
+ * SAN criticality with an empty subject, well-formed dNSName SANs, v3 for non-anchors, and the CA-only extensions
+ * (pathLenConstraint, keyCertSign, name constraints).
  * Trust anchors get the subset that concerns how they constrain the path (documented in
  * docs/conformance.md). Also the leaf profiles: what the certificate in the leaf position must be
  * (the client-certificate profile refuses CA certificates there).
@@ -83,24 +84,34 @@ export function profileViolation(certificate: ParsedCertificate, role: PathRole)
   if (extensions.basicConstraints?.pathLength !== undefined && !isCa) return 'pathLenConstraint without cA';
   if (extensions.keyUsage?.usages.has('keyCertSign') === true && !isCa) return 'keyCertSign without cA';
   if (extensions.nameConstraints !== undefined && !isCa) return 'name constraints in a non-CA certificate';
-  if (isIssuer && isCa && present.get(ExtensionOid.basicConstraints) === false) return 'basicConstraints of a CA is not critical';
-  if (extensions.nameConstraints !== undefined && !extensions.nameConstraints.critical) return 'name constraints are not critical';
-  if (extensions.policyConstraints !== undefined && !extensions.policyConstraints.critical) return 'policyConstraints is not critical';
+  if (isIssuer && isCa && present.get(ExtensionOid.basicConstraints) === false)
+    return 'basicConstraints of a CA is not critical';
+  if (extensions.nameConstraints !== undefined && !extensions.nameConstraints.critical)
+    return 'name constraints are not critical';
+  if (extensions.policyConstraints !== undefined && !extensions.policyConstraints.critical)
+    return 'policyConstraints is not critical';
   if (present.get(ExtensionOid.authorityKeyIdentifier) === true) return 'authorityKeyIdentifier is critical';
   if (present.get(ExtensionOid.subjectKeyIdentifier) === true) return 'subjectKeyIdentifier is critical';
   if (present.get(ExtensionOid.authorityInfoAccess) === true) return 'authorityInfoAccess is critical';
-  if (isIssuer && isCa && extensions.subjectKeyIdentifier === undefined) return 'CA certificate without subjectKeyIdentifier';
+  if (isIssuer && isCa && extensions.subjectKeyIdentifier === undefined)
+    return 'CA certificate without subjectKeyIdentifier';
   // Key identifiers exist to find issuers: a certificate must name its issuer's key (AKI) unless
   // it is self-signed or an anchor (nothing above an anchor is looked up), and a CA must carry
   // the SKI its subordinates' AKI point at.
-  if (role !== 'anchor' && extensions.authorityKeyIdentifier?.keyIdentifier === undefined && !isSelfSigned(certificate)) {
+  if (
+    role !== 'anchor' &&
+    extensions.authorityKeyIdentifier?.keyIdentifier === undefined &&
+    !isSelfSigned(certificate)
+  ) {
     return 'certificate without authorityKeyIdentifier keyIdentifier';
   }
   if (isIssuer && isCa && certificate.subject.rdns.length === 0) return 'CA certificate with an empty subject';
   const san = extensions.subjectAltName;
-  if (certificate.subject.rdns.length === 0 && (san === undefined || !san.critical)) return 'empty subject without a critical subjectAltName';
+  if (certificate.subject.rdns.length === 0 && (san === undefined || !san.critical))
+    return 'empty subject without a critical subjectAltName';
   for (const name of san?.names ?? []) {
-    if (name.kind === 'dNSName' && !isValidDnsSan(name.value)) return `malformed dNSName SAN ${JSON.stringify(name.value)}`;
+    if (name.kind === 'dNSName' && !isValidDnsSan(name.value))
+      return `malformed dNSName SAN ${JSON.stringify(name.value)}`;
   }
   return undefined;
 }

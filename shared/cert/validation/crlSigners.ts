@@ -18,7 +18,9 @@ export interface CrlSignerSearch {
   /** The trust anchor of the path whose certificates' CRLs are checked. */
   readonly anchor: ParsedCertificate;
   /** Anchors and intermediates with this subject name (comparison form). */
-  readonly certificatesNamed: (normalizedName: string) => readonly { readonly certificate: ParsedCertificate; readonly anchor: boolean }[];
+  readonly certificatesNamed: (
+    normalizedName: string,
+  ) => readonly { readonly certificate: ParsedCertificate; readonly anchor: boolean }[];
   readonly verifyIssuedBy: (child: ParsedCertificate, issuer: ParsedCertificate) => AlgorithmCheck;
   /** Full validation of `chain` (signer first) to `anchor`, with no EKU requirement and no further signer search. */
   readonly validate: (chain: ParsedCertificate[], anchor: ParsedCertificate) => PathValidationResult;

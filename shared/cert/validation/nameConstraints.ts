@@ -16,7 +16,13 @@ export type NameConstraintCheck = { readonly ok: true } | { readonly ok: false; 
 
 type Match = 'match' | 'no-match' | 'unsupported';
 
-const SUPPORTED_KINDS = new Set<GeneralNameKind>(['dNSName', 'rfc822Name', 'uniformResourceIdentifier', 'iPAddress', 'directoryName']);
+const SUPPORTED_KINDS = new Set<GeneralNameKind>([
+  'dNSName',
+  'rfc822Name',
+  'uniformResourceIdentifier',
+  'iPAddress',
+  'directoryName',
+]);
 
 function lower(value: string): string {
   return value.toLowerCase();
@@ -131,7 +137,9 @@ function wildcardReaches(name: GeneralName, base: GeneralName): Match {
   if (name.kind !== 'dNSName' || base.kind !== 'dNSName' || !name.value.startsWith('*.')) return 'no-match';
   const wildcardBase = lower(name.value.slice(2));
   const excluded = lower(base.value);
-  const labelsBelow = excluded.endsWith(`.${wildcardBase}`) ? excluded.slice(0, -wildcardBase.length - 1).split('.').length : 0;
+  const labelsBelow = excluded.endsWith(`.${wildcardBase}`)
+    ? excluded.slice(0, -wildcardBase.length - 1).split('.').length
+    : 0;
   return labelsBelow === 1 ? 'match' : 'no-match';
 }
 
@@ -153,10 +161,13 @@ function describe(name: GeneralName): string {
 /** Whether a constraint set itself is well formed (IP masks contiguous, minimum 0, no maximum). */
 export function checkConstraintsWellFormed(constraints: NameConstraints): NameConstraintCheck {
   for (const subtree of [...constraints.permitted, ...constraints.excluded]) {
-    if (subtree.minimum !== 0 || subtree.maximum !== undefined) return { ok: false, detail: 'name constraint with minimum/maximum' };
-    if (subtree.base.kind === 'iPAddress' && !validIpMask(subtree.base.bytes)) return { ok: false, detail: 'name constraint IP mask is not contiguous' };
+    if (subtree.minimum !== 0 || subtree.maximum !== undefined)
+      return { ok: false, detail: 'name constraint with minimum/maximum' };
+    if (subtree.base.kind === 'iPAddress' && !validIpMask(subtree.base.bytes))
+      return { ok: false, detail: 'name constraint IP mask is not contiguous' };
     // RFC 5280 §4.2.1.10 allows a leading period for URI and rfc822Name constraints only.
-    if (subtree.base.kind === 'dNSName' && subtree.base.value.startsWith('.')) return { ok: false, detail: 'dNSName constraint with a leading period' };
+    if (subtree.base.kind === 'dNSName' && subtree.base.value.startsWith('.'))
+      return { ok: false, detail: 'dNSName constraint with a leading period' };
   }
   return { ok: true };
 }
@@ -165,7 +176,8 @@ export function checkConstraintsWellFormed(constraints: NameConstraints): NameCo
 export function constrainedNames(certificate: ParsedCertificate): GeneralName[] {
   const names: GeneralName[] = [];
   if (certificate.subject.rdns.length > 0) names.push({ kind: 'directoryName', name: certificate.subject });
-  for (const email of attributeValues(certificate.subject, EMAIL_ADDRESS_ATTRIBUTE_OID)) names.push({ kind: 'rfc822Name', value: email });
+  for (const email of attributeValues(certificate.subject, EMAIL_ADDRESS_ATTRIBUTE_OID))
+    names.push({ kind: 'rfc822Name', value: email });
   for (const name of certificate.extensions.subjectAltName?.names ?? []) names.push(name);
   return names;
 }
@@ -178,16 +190,24 @@ export function constrainedNames(certificate: ParsedCertificate): GeneralName[] 
 export const MAX_NAME_CONSTRAINT_COMPARISONS = 1 << 20;
 
 /** Check every constrained name of `certificate` against one CA's `constraints`. */
-export function checkNameConstraints(certificate: ParsedCertificate, constraints: NameConstraints): NameConstraintCheck {
+export function checkNameConstraints(
+  certificate: ParsedCertificate,
+  constraints: NameConstraints,
+): NameConstraintCheck {
   const names = constrainedNames(certificate);
   const comparisons = names.length * (constraints.permitted.length + constraints.excluded.length);
-  if (comparisons > MAX_NAME_CONSTRAINT_COMPARISONS) return { ok: false, detail: `${names.length} names against ${constraints.permitted.length + constraints.excluded.length} constraints exceeds the processing bound` };
+  if (comparisons > MAX_NAME_CONSTRAINT_COMPARISONS)
+    return {
+      ok: false,
+      detail: `${names.length} names against ${constraints.permitted.length + constraints.excluded.length} constraints exceeds the processing bound`,
+    };
   for (const name of names) {
     const permittedOfKind = constraints.permitted.filter((subtree) => subtree.base.kind === name.kind);
     const excludedOfKind = constraints.excluded.filter((subtree) => subtree.base.kind === name.kind);
     if (permittedOfKind.length === 0 && excludedOfKind.length === 0) continue;
     if (!SUPPORTED_KINDS.has(name.kind)) return { ok: false, detail: `${name.kind} is constrained but not supported` };
-    if (name.kind === 'dNSName' && !isValidDnsName(name.value)) return { ok: false, detail: `invalid dNSName ${name.value}` };
+    if (name.kind === 'dNSName' && !isValidDnsName(name.value))
+      return { ok: false, detail: `invalid dNSName ${name.value}` };
     for (const subtree of excludedOfKind) {
       const match = within(name, subtree.base) === 'no-match' ? wildcardReaches(name, subtree.base) : 'match';
       if (match !== 'no-match') return { ok: false, detail: `${describe(name)} is in an excluded subtree` };

@@ -35,7 +35,10 @@ export interface PathValidationSettings {
   /** Per-certificate mode (e.g. each issuing CA's own setting); overrides `revocation` when given. */
   readonly revocationModeFor?: (certificate: ParsedCertificate, issuer: ParsedCertificate) => RevocationMode;
   /** Status from another source (OCSP answers fetched beforehand), consulted when the CRLs say nothing. */
-  readonly revocationStatusFor?: (certificate: ParsedCertificate, issuer: ParsedCertificate) => RevocationStatus | undefined;
+  readonly revocationStatusFor?: (
+    certificate: ParsedCertificate,
+    issuer: ParsedCertificate,
+  ) => RevocationStatus | undefined;
   readonly crls: readonly ParsedCrl[];
   /** CRL signers outside the path (RFC 5280 §6.3.3 (f)), for the path to `anchor`; see ./crlSigners.js. */
   readonly crlSigners?: (anchor: ParsedCertificate) => CrlSignerSource;
@@ -99,7 +102,9 @@ function allowsEkus(purposes: readonly string[], required: readonly string[]): s
   return required.find((oid) => !purposes.includes(oid));
 }
 
-const EKU_NAMES: ReadonlyMap<string, string> = new Map(Object.entries(ExtendedKeyUsageOid).map(([name, oid]) => [oid, name]));
+const EKU_NAMES: ReadonlyMap<string, string> = new Map(
+  Object.entries(ExtendedKeyUsageOid).map(([name, oid]) => [oid, name]),
+);
 
 function ekuLabel(oid: string): string {
   const name = EKU_NAMES.get(oid);
@@ -112,16 +117,24 @@ function ekuLabel(oid: string): string {
  * "any purpose" and lets anyExtendedKeyUsage stand in, but a certificate meant for client
  * authentication says so (Client Authentication must be present).
  */
-function leafEkuViolation(purposes: readonly string[] | undefined, required: readonly string[], profile: LeafProfile): string | undefined {
+function leafEkuViolation(
+  purposes: readonly string[] | undefined,
+  required: readonly string[],
+  profile: LeafProfile,
+): string | undefined {
   if (profile === 'rfc5280') {
     if (purposes === undefined) return undefined;
     const missing = allowsEkus(purposes, required);
-    return missing === undefined ? undefined : `extended key usage ${ekuLabel(missing)} is not allowed by the certificate`;
+    return missing === undefined
+      ? undefined
+      : `extended key usage ${ekuLabel(missing)} is not allowed by the certificate`;
   }
-  if (purposes === undefined) return `the certificate has no extended key usage extension; it must list ${required.map(ekuLabel).join(', ')}`;
+  if (purposes === undefined)
+    return `the certificate has no extended key usage extension; it must list ${required.map(ekuLabel).join(', ')}`;
   const missing = required.find((oid) => !purposes.includes(oid));
   if (missing === undefined) return undefined;
-  if (purposes.includes(ExtendedKeyUsageOid.anyExtendedKeyUsage)) return `the certificate lists anyExtendedKeyUsage but not ${ekuLabel(missing)}; a client certificate must list it`;
+  if (purposes.includes(ExtendedKeyUsageOid.anyExtendedKeyUsage))
+    return `the certificate lists anyExtendedKeyUsage but not ${ekuLabel(missing)}; a client certificate must list it`;
   return `extended key usage ${ekuLabel(missing)} is not listed by the certificate`;
 }
 
@@ -130,21 +143,45 @@ function leafEkuViolation(purposes: readonly string[] | undefined, required: rea
  * The signature of the top of `chain` by `anchor` and of each certificate by the next are checked
  * with `settings.verifyIssuedBy`.
  */
-export function validatePath(chain: readonly ParsedCertificate[], anchor: ParsedCertificate, settings: PathValidationSettings): PathValidationResult {
+export function validatePath(
+  chain: readonly ParsedCertificate[],
+  anchor: ParsedCertificate,
+  settings: PathValidationSettings,
+): PathValidationResult {
   const trace: TraceEntry[] = [];
   const length = chain.length;
   // RFC 5280 validity has second granularity: compare at floor(time) (limbo notafter-fractional).
   const time = Math.floor(settings.time.getTime() / 1000) * 1000;
-  const record = (check: ValidationCheck, position: number, outcome: TraceEntry['outcome'], reason?: CertificateReason, detail?: string): void => {
-    trace.push({ check, certificate: positionLabel(position, length), outcome, ...(reason === undefined ? {} : { reason }), ...(detail === undefined ? {} : { detail }) });
+  const record = (
+    check: ValidationCheck,
+    position: number,
+    outcome: TraceEntry['outcome'],
+    reason?: CertificateReason,
+    detail?: string,
+  ): void => {
+    trace.push({
+      check,
+      certificate: positionLabel(position, length),
+      outcome,
+      ...(reason === undefined ? {} : { reason }),
+      ...(detail === undefined ? {} : { detail }),
+    });
   };
-  const fail = (check: ValidationCheck, position: number, reason: CertificateReason, detail: string, rule = ruleOf(check, reason)): never => {
+  const fail = (
+    check: ValidationCheck,
+    position: number,
+    reason: CertificateReason,
+    detail: string,
+    rule = ruleOf(check, reason),
+  ): never => {
     trace.push({ check, certificate: positionLabel(position, length), outcome: 'fail', reason, detail, rule });
     throw new PathFailure(reason, position);
   };
   const checkValidity = (certificate: ParsedCertificate, position: number): void => {
-    if (certificate.notBefore.getTime() - settings.clockSkewMs > time) fail('validity', position, 'certificate-not-yet-valid', `notBefore ${certificate.notBefore.toISOString()}`);
-    if (certificate.notAfter.getTime() + settings.clockSkewMs < time) fail('validity', position, 'certificate-expired', `notAfter ${certificate.notAfter.toISOString()}`);
+    if (certificate.notBefore.getTime() - settings.clockSkewMs > time)
+      fail('validity', position, 'certificate-not-yet-valid', `notBefore ${certificate.notBefore.toISOString()}`);
+    if (certificate.notAfter.getTime() + settings.clockSkewMs < time)
+      fail('validity', position, 'certificate-expired', `notAfter ${certificate.notAfter.toISOString()}`);
     record('validity', position, 'pass');
   };
   const checkKey = (certificate: ParsedCertificate, position: number): void => {
@@ -154,10 +191,17 @@ export function validatePath(chain: readonly ParsedCertificate[], anchor: Parsed
   };
   const checkIssuerRole = (certificate: ParsedCertificate, position: number, isAnchor: boolean): void => {
     const basic = certificate.extensions.basicConstraints;
-    if (basic?.ca !== true && !(isAnchor && certificate.version < 3)) fail('basic-constraints', position, 'certificate-issuer-not-ca', 'issuer is not a CA (basicConstraints cA missing or false)');
+    if (basic?.ca !== true && !(isAnchor && certificate.version < 3))
+      fail(
+        'basic-constraints',
+        position,
+        'certificate-issuer-not-ca',
+        'issuer is not a CA (basicConstraints cA missing or false)',
+      );
     record('basic-constraints', position, 'pass');
     const keyUsage = certificate.extensions.keyUsage;
-    if (keyUsage !== undefined && !keyUsage.usages.has('keyCertSign')) fail('key-usage', position, 'certificate-key-usage-invalid', 'issuer key usage lacks keyCertSign');
+    if (keyUsage !== undefined && !keyUsage.usages.has('keyCertSign'))
+      fail('key-usage', position, 'certificate-key-usage-invalid', 'issuer key usage lacks keyCertSign');
     record('key-usage', position, 'pass');
   };
   const checkStructure = (certificate: ParsedCertificate, position: number, role: PathRole): void => {
@@ -171,8 +215,16 @@ export function validatePath(chain: readonly ParsedCertificate[], anchor: Parsed
     record('structure', position, 'pass');
   };
   const checkCriticalExtensions = (certificate: ParsedCertificate, position: number): void => {
-    const unknown = certificate.extensions.present.find((extension) => extension.critical && !HANDLED_EXTENSIONS.has(extension.oid));
-    if (unknown !== undefined) fail('critical-extensions', position, 'certificate-unknown-critical-extension', `critical extension ${unknown.oid} is not processed`);
+    const unknown = certificate.extensions.present.find(
+      (extension) => extension.critical && !HANDLED_EXTENSIONS.has(extension.oid),
+    );
+    if (unknown !== undefined)
+      fail(
+        'critical-extensions',
+        position,
+        'certificate-unknown-critical-extension',
+        `critical extension ${unknown.oid} is not processed`,
+      );
     record('critical-extensions', position, 'pass');
   };
 
@@ -190,9 +242,12 @@ export function validatePath(chain: readonly ParsedCertificate[], anchor: Parsed
     let maxPathLength = anchor.extensions.basicConstraints?.pathLength ?? Number.POSITIVE_INFINITY;
     let maxPathLengthSource = `pathLenConstraint ${maxPathLength} of the anchor`;
     // RFC certificate i (1 = issued by the anchor, n = the leaf) sits at position n - i.
-    const policies = new PolicyProcessor(length, settings.policyInputs, (index) => positionLabel(length - index, length));
+    const policies = new PolicyProcessor(length, settings.policyInputs, (index) =>
+      positionLabel(length - index, length),
+    );
     const ekuConstraints: { position: number; purposes: readonly string[] }[] = [];
-    if (anchor.extensions.extKeyUsage !== undefined) ekuConstraints.push({ position: length, purposes: anchor.extensions.extKeyUsage.purposes });
+    if (anchor.extensions.extKeyUsage !== undefined)
+      ekuConstraints.push({ position: length, purposes: anchor.extensions.extKeyUsage.purposes });
 
     for (let position = length - 1; position >= 0; position -= 1) {
       const certificate = chain[position];
@@ -211,7 +266,13 @@ export function validatePath(chain: readonly ParsedCertificate[], anchor: Parsed
       if (isLeaf || !isSelfIssued(certificate)) {
         for (const { position: caPosition, constraints: caConstraints } of constraints) {
           const check = checkNameConstraints(certificate, caConstraints);
-          if (!check.ok) fail('name-constraints', position, 'certificate-name-constraints-violated', `${check.detail} (constraints of ${positionLabel(caPosition, length)})`);
+          if (!check.ok)
+            fail(
+              'name-constraints',
+              position,
+              'certificate-name-constraints-violated',
+              `${check.detail} (constraints of ${positionLabel(caPosition, length)})`,
+            );
         }
         if (constraints.length > 0) record('name-constraints', position, 'pass');
       }
@@ -226,10 +287,12 @@ export function validatePath(chain: readonly ParsedCertificate[], anchor: Parsed
           pathAbove: [...chain.slice(position + 2), anchor],
           ...(settings.crlSigners ? { signers: settings.crlSigners(anchor) } : {}),
         });
-        const status = fromCrls.status === 'unknown' ? (settings.revocationStatusFor?.(certificate, issuer) ?? fromCrls) : fromCrls;
+        const status =
+          fromCrls.status === 'unknown' ? (settings.revocationStatusFor?.(certificate, issuer) ?? fromCrls) : fromCrls;
         if (status.status === 'revoked') fail('revocation', position, 'certificate-revoked', status.detail);
         if (status.status === 'unknown') {
-          if (revocationMode === 'required') fail('revocation', position, 'certificate-revocation-unknown', status.detail);
+          if (revocationMode === 'required')
+            fail('revocation', position, 'certificate-revocation-unknown', status.detail);
           record('revocation', position, 'skip', 'certificate-revocation-unknown', status.detail);
         } else {
           record('revocation', position, 'pass', undefined, status.detail);
@@ -241,7 +304,14 @@ export function validatePath(chain: readonly ParsedCertificate[], anchor: Parsed
         checkIssuerRole(certificate, position, false);
         // §6.1.4 (l): only CAs that are not self-issued count (a key-rollover certificate is free).
         if (!isSelfIssued(certificate)) {
-          if (maxPathLength <= 0) fail('path-length', position, 'certificate-path-length-exceeded', `this CA is one intermediate too many for ${maxPathLengthSource} (self-issued CAs are not counted)`, 'RFC 5280 §6.1.4 (l)');
+          if (maxPathLength <= 0)
+            fail(
+              'path-length',
+              position,
+              'certificate-path-length-exceeded',
+              `this CA is one intermediate too many for ${maxPathLengthSource} (self-issued CAs are not counted)`,
+              'RFC 5280 §6.1.4 (l)',
+            );
           maxPathLength -= 1;
         }
         // §6.1.4 (m): a pathLenConstraint (a self-issued CA's too) can only lower it.
@@ -251,16 +321,29 @@ export function validatePath(chain: readonly ParsedCertificate[], anchor: Parsed
           maxPathLengthSource = `pathLenConstraint ${pathLength} of ${positionLabel(position, length)}`;
         }
         record('path-length', position, 'pass');
-        if (certificate.extensions.nameConstraints !== undefined) constraints.push({ position, constraints: certificate.extensions.nameConstraints });
+        if (certificate.extensions.nameConstraints !== undefined)
+          constraints.push({ position, constraints: certificate.extensions.nameConstraints });
         const preparation = policies.prepareForNext(certificate, length - position);
-        if (!preparation.ok) fail('policies', position, 'certificate-policy-invalid', preparation.detail, preparation.rule);
-        if (certificate.extensions.extKeyUsage !== undefined) ekuConstraints.push({ position, purposes: certificate.extensions.extKeyUsage.purposes });
+        if (!preparation.ok)
+          fail('policies', position, 'certificate-policy-invalid', preparation.detail, preparation.rule);
+        if (certificate.extensions.extKeyUsage !== undefined)
+          ekuConstraints.push({ position, purposes: certificate.extensions.extKeyUsage.purposes });
       } else if (settings.requiredEkus.length > 0) {
-        const leafViolation = leafEkuViolation(certificate.extensions.extKeyUsage?.purposes, settings.requiredEkus, settings.leafProfile);
+        const leafViolation = leafEkuViolation(
+          certificate.extensions.extKeyUsage?.purposes,
+          settings.requiredEkus,
+          settings.leafProfile,
+        );
         if (leafViolation !== undefined) fail('extended-key-usage', 0, 'certificate-eku-missing', leafViolation);
         for (const constraint of ekuConstraints) {
           const missing = allowsEkus(constraint.purposes, settings.requiredEkus);
-          if (missing !== undefined) fail('extended-key-usage', constraint.position, 'certificate-eku-missing', `extended key usage ${ekuLabel(missing)} is not allowed by ${positionLabel(constraint.position, length)}`);
+          if (missing !== undefined)
+            fail(
+              'extended-key-usage',
+              constraint.position,
+              'certificate-eku-missing',
+              `extended key usage ${ekuLabel(missing)} is not allowed by ${positionLabel(constraint.position, length)}`,
+            );
         }
         record('extended-key-usage', 0, 'pass');
       }
@@ -270,7 +353,13 @@ export function validatePath(chain: readonly ParsedCertificate[], anchor: Parsed
     const policyOutcome = policies.wrapUp(leaf);
     if (!policyOutcome.ok) fail('policies', 0, 'certificate-policy-invalid', policyOutcome.detail, policyOutcome.rule);
     const output = policyOutcome.ok ? policyOutcome.output : undefined;
-    record('policies', 0, 'pass', undefined, `user-constrained policy set: ${output === undefined || output.userConstrainedPolicySet.length === 0 ? 'empty' : output.userConstrainedPolicySet.join(', ')}`);
+    record(
+      'policies',
+      0,
+      'pass',
+      undefined,
+      `user-constrained policy set: ${output === undefined || output.userConstrainedPolicySet.length === 0 ? 'empty' : output.userConstrainedPolicySet.join(', ')}`,
+    );
     return { ok: true, reason: 'certificate-valid', trace, ...(output === undefined ? {} : { policies: output }) };
   } catch (error) {
     if (error instanceof PathFailure) return { ok: false, reason: error.reason, trace, failedAt: error.position };

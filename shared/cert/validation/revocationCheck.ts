@@ -26,7 +26,14 @@
  * certificate the CRLs at hand do not cover.
  * May import: ../x509/*, ../revocation/*, ./signatureVerification.js.
  */
-import { ALL_REASONS, findRevokedEntry, reasonMaskFromBytes, reasonMaskNames, type ParsedCrl, type RevokedEntry } from '../revocation/crl.js';
+import {
+  ALL_REASONS,
+  findRevokedEntry,
+  reasonMaskFromBytes,
+  reasonMaskNames,
+  type ParsedCrl,
+  type RevokedEntry,
+} from '../revocation/crl.js';
 import type { ParsedCertificate } from '../x509/certificate.js';
 import type { DistributionPoint } from '../x509/extensions.js';
 import type { GeneralName } from '../x509/generalNames.js';
@@ -109,9 +116,13 @@ function generalNameKey(name: GeneralName): string {
  * The names of a distribution point (RFC 5280 §4.2.1.13): its fullName, or the fragment appended
  * to `base` (the CRL issuer); undefined when the point has no name.
  */
-function pointNameKeys(point: Pick<DistributionPoint, 'fullName' | 'nameRelativeToCrlIssuer'>, base: DistinguishedName): Set<string> | undefined {
+function pointNameKeys(
+  point: Pick<DistributionPoint, 'fullName' | 'nameRelativeToCrlIssuer'>,
+  base: DistinguishedName,
+): Set<string> | undefined {
   if (point.fullName !== undefined) return new Set(point.fullName.map(generalNameKey));
-  if (point.nameRelativeToCrlIssuer !== undefined) return new Set([`dn:${rdnsKey([...base.rdns, point.nameRelativeToCrlIssuer])}`]);
+  if (point.nameRelativeToCrlIssuer !== undefined)
+    return new Set([`dn:${rdnsKey([...base.rdns, point.nameRelativeToCrlIssuer])}`]);
   return undefined;
 }
 
@@ -128,11 +139,14 @@ function directoryNames(names: readonly GeneralName[] | undefined): Distinguishe
 function isCandidateCrl(crl: ParsedCrl, certificate: ParsedCertificate): boolean {
   if (crl.issuer.normalized === certificate.issuer.normalized) return true;
   const points = certificate.extensions.crlDistributionPoints?.points ?? [];
-  return points.some((point) => directoryNames(point.crlIssuer).some((name) => name.normalized === crl.issuer.normalized));
+  return points.some((point) =>
+    directoryNames(point.crlIssuer).some((name) => name.normalized === crl.issuer.normalized),
+  );
 }
 
 function structureProblem(crl: ParsedCrl): string | undefined {
-  if (crl.unknownCriticalExtensions.length > 0) return `unknown critical CRL extension ${crl.unknownCriticalExtensions.join(', ')}`;
+  if (crl.unknownCriticalExtensions.length > 0)
+    return `unknown critical CRL extension ${crl.unknownCriticalExtensions.join(', ')}`;
   if (crl.crlNumber === undefined) return 'CRL has no cRLNumber (RFC 5280 §5.2.3)';
   if (crl.crlNumberCritical) return 'CRL cRLNumber is critical (RFC 5280 §5.2.3)';
   if (crl.hasCertificateIssuerEntries && crl.issuingDistributionPoint?.indirectCrl !== true) {
@@ -145,9 +159,14 @@ function structureProblem(crl: ParsedCrl): string | undefined {
 function crlScope(crl: ParsedCrl, certificate: ParsedCertificate): number | Unusable {
   const idp = crl.issuingDistributionPoint;
   const isCa = certificate.extensions.basicConstraints?.ca === true;
-  if (idp?.onlyContainsAttributeCerts === true) return { problem: 'CRL covers only attribute certificates (RFC 5280 §6.3.3 (b)(2)(iv))' };
-  if (idp?.onlyContainsUserCerts === true && isCa) return { problem: 'CRL covers only end-entity certificates and the certificate is a CA (RFC 5280 §6.3.3 (b)(2)(ii))' };
-  if (idp?.onlyContainsCACerts === true && !isCa) return { problem: 'CRL covers only CA certificates and the certificate is not a CA (RFC 5280 §6.3.3 (b)(2)(iii))' };
+  if (idp?.onlyContainsAttributeCerts === true)
+    return { problem: 'CRL covers only attribute certificates (RFC 5280 §6.3.3 (b)(2)(iv))' };
+  if (idp?.onlyContainsUserCerts === true && isCa)
+    return {
+      problem: 'CRL covers only end-entity certificates and the certificate is a CA (RFC 5280 §6.3.3 (b)(2)(ii))',
+    };
+  if (idp?.onlyContainsCACerts === true && !isCa)
+    return { problem: 'CRL covers only CA certificates and the certificate is not a CA (RFC 5280 §6.3.3 (b)(2)(iii))' };
   const idpReasons = idp?.reasons ?? ALL_REASONS;
   const idpNames = idp === undefined ? undefined : pointNameKeys(idp, crl.issuer);
   const sameIssuer = crl.issuer.normalized === certificate.issuer.normalized;
@@ -162,7 +181,9 @@ function crlScope(crl: ParsedCrl, certificate: ParsedCertificate): number | Unus
       const named = crlIssuers.find((name) => name.normalized === crl.issuer.normalized);
       if (named === undefined) continue;
       if (idp?.indirectCrl !== true) {
-        misses.push('the distribution point names this CRL issuer as cRLIssuer but the CRL is not indirect (RFC 5280 §6.3.3 (b)(1))');
+        misses.push(
+          'the distribution point names this CRL issuer as cRLIssuer but the CRL is not indirect (RFC 5280 §6.3.3 (b)(1))',
+        );
         continue;
       }
       base = named;
@@ -171,31 +192,48 @@ function crlScope(crl: ParsedCrl, certificate: ParsedCertificate): number | Unus
     }
     // (b)(2)(i): the issuing distribution point name must match the distribution point.
     if (idpNames !== undefined) {
-      const names = pointNameKeys(point, base) ?? (point.crlIssuer === undefined ? undefined : new Set(point.crlIssuer.map(generalNameKey)));
+      const names =
+        pointNameKeys(point, base) ??
+        (point.crlIssuer === undefined ? undefined : new Set(point.crlIssuer.map(generalNameKey)));
       if (names === undefined || !intersects(idpNames, names)) {
-        misses.push('CRL issuing distribution point does not match the certificate distribution point (RFC 5280 §6.3.3 (b)(2)(i))');
+        misses.push(
+          'CRL issuing distribution point does not match the certificate distribution point (RFC 5280 §6.3.3 (b)(2)(i))',
+        );
         continue;
       }
     }
     matched = true;
-    covered |= idpReasons & (point.reasonsHex === undefined ? ALL_REASONS : reasonMaskFromBytes(Buffer.from(point.reasonsHex, 'hex')));
+    covered |=
+      idpReasons &
+      (point.reasonsHex === undefined ? ALL_REASONS : reasonMaskFromBytes(Buffer.from(point.reasonsHex, 'hex')));
   }
   if (!matched) {
     // A CRL whose issuing distribution point names no point covers every certificate of its
     // issuer (RFC 5280 §5.2.5), whichever distribution points the certificate lists.
-    if (sameIssuer && idpNames === undefined) return idpReasons === 0 ? { problem: 'CRL covers no reason (RFC 5280 §6.3.3 (d))' } : idpReasons;
+    if (sameIssuer && idpNames === undefined)
+      return idpReasons === 0 ? { problem: 'CRL covers no reason (RFC 5280 §6.3.3 (d))' } : idpReasons;
     if (idpNames !== undefined && (certificate.extensions.crlDistributionPoints?.points.length ?? 0) === 0) {
-      return { problem: 'CRL is partitioned by distribution point and the certificate names none (RFC 5280 §6.3.3 (b)(2)(i))' };
+      return {
+        problem: 'CRL is partitioned by distribution point and the certificate names none (RFC 5280 §6.3.3 (b)(2)(i))',
+      };
     }
-    return { problem: misses[0] ?? 'CRL issuer is not the certificate issuer nor a cRLIssuer of its distribution points (RFC 5280 §6.3.3 (b)(1))' };
+    return {
+      problem:
+        misses[0] ??
+        'CRL issuer is not the certificate issuer nor a cRLIssuer of its distribution points (RFC 5280 §6.3.3 (b)(1))',
+    };
   }
-  if (covered === 0) return { problem: 'CRL covers none of the reasons of the certificate distribution point (RFC 5280 §6.3.3 (d))' };
+  if (covered === 0)
+    return { problem: 'CRL covers none of the reasons of the certificate distribution point (RFC 5280 §6.3.3 (d))' };
   return covered;
 }
 
 function timeProblem(crl: ParsedCrl, context: RevocationContext): string | undefined {
   if (crl.thisUpdate.getTime() - context.clockSkewMs > context.time.getTime()) return 'CRL thisUpdate is in the future';
-  if (crl.nextUpdate !== undefined && crl.nextUpdate.getTime() + context.clockSkewMs + context.crlGraceMs < context.time.getTime()) {
+  if (
+    crl.nextUpdate !== undefined &&
+    crl.nextUpdate.getTime() + context.clockSkewMs + context.crlGraceMs < context.time.getTime()
+  ) {
     return `CRL is past its nextUpdate ${crl.nextUpdate.toISOString()}${context.crlGraceMs > 0 ? ` and the ${context.crlGraceMs / 1000} s grace` : ''}`;
   }
   return undefined;
@@ -208,7 +246,11 @@ function timeProblem(crl: ParsedCrl, context: RevocationContext): string | undef
  */
 const crlSignatureVerdicts = new WeakMap<ParsedCrl, Map<string, string | undefined>>();
 
-function crlSignatureProblem(crl: ParsedCrl, signer: ParsedCertificate, algorithms: AlgorithmPolicy): string | undefined {
+function crlSignatureProblem(
+  crl: ParsedCrl,
+  signer: ParsedCertificate,
+  algorithms: AlgorithmPolicy,
+): string | undefined {
   let verdicts = crlSignatureVerdicts.get(crl);
   if (verdicts === undefined) {
     verdicts = new Map();
@@ -216,7 +258,13 @@ function crlSignatureProblem(crl: ParsedCrl, signer: ParsedCertificate, algorith
   }
   const key = `${Buffer.from(signer.subjectPublicKeyInfo.der).toString('base64')}|${JSON.stringify(algorithms)}`;
   if (verdicts.has(key)) return verdicts.get(key);
-  const signature = verifySignature(crl.tbsDer, crl.signatureValue, crl.signatureAlgorithm, signer.subjectPublicKeyInfo, algorithms);
+  const signature = verifySignature(
+    crl.tbsDer,
+    crl.signatureValue,
+    crl.signatureAlgorithm,
+    signer.subjectPublicKeyInfo,
+    algorithms,
+  );
   const problem = signature.ok ? undefined : `CRL signature: ${signature.detail}`;
   verdicts.set(key, problem);
   return problem;
@@ -227,7 +275,12 @@ function sameCertificate(a: ParsedCertificate, b: ParsedCertificate): boolean {
 }
 
 /** RFC 5280 §6.3.3 (f)-(g): the certificate whose key signed `crl`, or why none qualifies. */
-function crlSigner(crl: ParsedCrl, certificate: ParsedCertificate, issuer: ParsedCertificate, context: RevocationContext): ParsedCertificate | Unusable {
+function crlSigner(
+  crl: ParsedCrl,
+  certificate: ParsedCertificate,
+  issuer: ParsedCertificate,
+  context: RevocationContext,
+): ParsedCertificate | Unusable {
   const candidates: { signer: ParsedCertificate; inPath: boolean }[] = [];
   const add = (signer: ParsedCertificate, inPath: boolean): void => {
     if (signer.subject.normalized !== crl.issuer.normalized) return;
@@ -246,12 +299,16 @@ function crlSigner(crl: ParsedCrl, certificate: ParsedCertificate, issuer: Parse
   for (const { signer, inPath } of candidates) {
     const ski = signer.extensions.subjectKeyIdentifier?.keyIdentifier;
     if (crl.authorityKeyIdentifier !== undefined && ski !== undefined && crl.authorityKeyIdentifier !== ski) {
-      problems.push(`CRL authorityKeyIdentifier does not match the key of ${signer.subject.text}${inPath ? '' : ' (outside the path)'}, and no certificate of the signing key is at hand (RFC 5280 §6.3.3 (f))`);
+      problems.push(
+        `CRL authorityKeyIdentifier does not match the key of ${signer.subject.text}${inPath ? '' : ' (outside the path)'}, and no certificate of the signing key is at hand (RFC 5280 §6.3.3 (f))`,
+      );
       continue;
     }
     const keyUsage = signer.extensions.keyUsage;
     if (keyUsage !== undefined && !keyUsage.usages.has('cRLSign')) {
-      problems.push(inPath ? 'issuer key usage lacks cRLSign' : 'CRL signer key usage lacks cRLSign (RFC 5280 §6.3.3 (f))');
+      problems.push(
+        inPath ? 'issuer key usage lacks cRLSign' : 'CRL signer key usage lacks cRLSign (RFC 5280 §6.3.3 (f))',
+      );
       continue;
     }
     const signature = crlSignatureProblem(crl, signer, context.algorithms);
@@ -282,7 +339,8 @@ function deltaFor(base: UsableCrl, context: RevocationContext): ParsedCrl | unde
   for (const delta of context.crls) {
     if (!delta.isDelta || delta.baseCrlNumber === undefined) continue;
     if (delta.issuer.normalized !== base.crl.issuer.normalized) continue;
-    if ((delta.issuingDistributionPoint?.valueHex ?? '') !== (base.crl.issuingDistributionPoint?.valueHex ?? '')) continue;
+    if ((delta.issuingDistributionPoint?.valueHex ?? '') !== (base.crl.issuingDistributionPoint?.valueHex ?? ''))
+      continue;
     if (structureProblem(delta) !== undefined) continue;
     const deltaNumber = crlNumberOf(delta);
     if (BigInt(`0x${delta.baseCrlNumber}`) > baseNumber || deltaNumber <= baseNumber) continue;
@@ -307,7 +365,11 @@ function revoked(entry: RevokedEntry, source: string): RevocationStatus {
 }
 
 /** Revocation status of `certificate`, issued by `issuer`, from the CRLs of `context` (RFC 5280 §6.3.3). */
-export function checkRevocation(certificate: ParsedCertificate, issuer: ParsedCertificate, context: RevocationContext): RevocationStatus {
+export function checkRevocation(
+  certificate: ParsedCertificate,
+  issuer: ParsedCertificate,
+  context: RevocationContext,
+): RevocationStatus {
   const problems: string[] = [];
   const usable: UsableCrl[] = [];
   for (const crl of context.crls) {
@@ -347,7 +409,8 @@ export function checkRevocation(certificate: ParsedCertificate, issuer: ParsedCe
     const delta = deltaFor(candidate, context);
     const fromDelta = delta === undefined ? undefined : findRevokedEntry(delta, certificate);
     if (fromDelta !== undefined) {
-      if (listed(fromDelta)) return revoked(fromDelta, `delta CRL ${delta?.crlNumber ?? ''} of ${candidate.crl.issuer.text}`);
+      if (listed(fromDelta))
+        return revoked(fromDelta, `delta CRL ${delta?.crlNumber ?? ''} of ${candidate.crl.issuer.text}`);
     } else {
       const entry = findRevokedEntry(candidate.crl, certificate);
       if (listed(entry)) return revoked(entry, `CRL ${candidate.crl.crlNumber ?? ''} of ${candidate.crl.issuer.text}`);
@@ -359,7 +422,10 @@ export function checkRevocation(certificate: ParsedCertificate, issuer: ParsedCe
   const unused = [...new Set(problems)].join('; ');
   if (consulted > 0) {
     const uncovered = reasonMaskNames(ALL_REASONS & ~reasonsMask).join(', ');
-    return { status: 'unknown', detail: `not listed on ${consulted} valid CRL(s), but they do not cover the reasons ${uncovered} (RFC 5280 §6.3.3 (k))${unused === '' ? '' : `; unusable: ${unused}`}` };
+    return {
+      status: 'unknown',
+      detail: `not listed on ${consulted} valid CRL(s), but they do not cover the reasons ${uncovered} (RFC 5280 §6.3.3 (k))${unused === '' ? '' : `; unusable: ${unused}`}`,
+    };
   }
   return { status: 'unknown', detail: unused !== '' ? `no usable CRL: ${unused}` : 'no CRL from this issuer' };
 }

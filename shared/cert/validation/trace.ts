@@ -58,10 +58,15 @@ const RULE_OF_CHECK: Readonly<Record<ValidationCheck, string>> = {
 
 /** The rule a failed `check` implements, for `reason` (algorithm refusals and path-length are finer). */
 export function ruleOf(check: ValidationCheck, reason?: CertificateReason): string {
-  if (reason === 'certificate-signature-algorithm-weak' || reason === 'certificate-signature-algorithm-unsupported' || reason === 'certificate-algorithm-dsa-refused') {
+  if (
+    reason === 'certificate-signature-algorithm-weak' ||
+    reason === 'certificate-signature-algorithm-unsupported' ||
+    reason === 'certificate-algorithm-dsa-refused'
+  ) {
     return 'RFC 5280 §6.1.3 (a)(1) with the certgate algorithm policy';
   }
-  if (reason === 'certificate-signature-invalid' || reason === 'certificate-key-invalid') return 'RFC 5280 §6.1.3 (a)(1)';
+  if (reason === 'certificate-signature-invalid' || reason === 'certificate-key-invalid')
+    return 'RFC 5280 §6.1.3 (a)(1)';
   if (reason === 'certificate-path-too-long') return 'certgate maxChainDepth (intermediates that are not self-issued)';
   if (reason === 'certificate-path-building-exhausted') return 'certgate maxPathBuildingSteps';
   if (reason === 'certificate-untrusted') return 'RFC 5280 §6.1 (no path to a trust anchor)';

@@ -20,7 +20,14 @@ import { ExtendedKeyUsageOid } from '../x509/oids.js';
 import { DEFAULT_POLICY_INPUTS, type PolicyInputs } from './certificatePolicies.js';
 import { certificateAuthorityMarker, LEAF_PROFILES, type LeafProfile } from './certificateProfile.js';
 import { crlSignerSource } from './crlSigners.js';
-import { isSelfIssued, positionLabel, validatePath, type PathValidationResult, type PathValidationSettings, type RevocationMode } from './pathValidation.js';
+import {
+  isSelfIssued,
+  positionLabel,
+  validatePath,
+  type PathValidationResult,
+  type PathValidationSettings,
+  type RevocationMode,
+} from './pathValidation.js';
 import type { CertificateReason } from './reasons.js';
 import { verifySignature, type AlgorithmCheck } from './signatureVerification.js';
 import { ruleOf, type TraceEntry } from './trace.js';
@@ -61,7 +68,10 @@ export interface ValidationInput {
    */
   readonly revocationModeFor?: (certificate: ParsedCertificate, issuer: ParsedCertificate) => RevocationMode;
   /** Revocation status from another source (e.g. OCSP answers fetched beforehand), used when the CRLs give none. */
-  readonly revocationStatusFor?: (certificate: ParsedCertificate, issuer: ParsedCertificate) => RevocationStatus | undefined;
+  readonly revocationStatusFor?: (
+    certificate: ParsedCertificate,
+    issuer: ParsedCertificate,
+  ) => RevocationStatus | undefined;
   /** Accept SHA-1 signatures; default false. */
   readonly allowSha1?: boolean;
   /** Minimum RSA modulus size; default 2048. */
@@ -124,7 +134,10 @@ function inputLength(input: Uint8Array | string): number {
 
 function sameCertificate(a: ParsedCertificate, b: ParsedCertificate): boolean {
   if (a === b) return true;
-  return a.subject.normalized === b.subject.normalized && Buffer.from(a.subjectPublicKeyInfo.der).equals(Buffer.from(b.subjectPublicKeyInfo.der));
+  return (
+    a.subject.normalized === b.subject.normalized &&
+    Buffer.from(a.subjectPublicKeyInfo.der).equals(Buffer.from(b.subjectPublicKeyInfo.der))
+  );
 }
 
 function keyIdentifierRank(child: ParsedCertificate, candidate: ParsedCertificate): number {
@@ -135,19 +148,41 @@ function keyIdentifierRank(child: ParsedCertificate, candidate: ParsedCertificat
 }
 
 function invalidInput(detail: string): ValidationResult {
-  return { ok: false, reason: 'certificate-validation-input-invalid', trace: [{ check: 'parse', certificate: 'leaf', outcome: 'fail', reason: 'certificate-validation-input-invalid', detail }] };
+  return {
+    ok: false,
+    reason: 'certificate-validation-input-invalid',
+    trace: [
+      { check: 'parse', certificate: 'leaf', outcome: 'fail', reason: 'certificate-validation-input-invalid', detail },
+    ],
+  };
 }
 
 /** The policy inputs with RFC 5280's defaults, or why they are not acceptable. */
 function policyInputsOf(input: ValidationInput): PolicyInputs | string {
-  if (input.initialPolicySet === undefined && input.explicitPolicy === undefined && input.policyMappingInhibit === undefined && input.anyPolicyInhibit === undefined) return DEFAULT_POLICY_INPUTS;
+  if (
+    input.initialPolicySet === undefined &&
+    input.explicitPolicy === undefined &&
+    input.policyMappingInhibit === undefined &&
+    input.anyPolicyInhibit === undefined
+  )
+    return DEFAULT_POLICY_INPUTS;
   const initialPolicySet = input.initialPolicySet ?? DEFAULT_POLICY_INPUTS.initialPolicySet;
-  if (!Array.isArray(initialPolicySet) || initialPolicySet.length === 0 || initialPolicySet.length > MAX_INITIAL_POLICIES) {
+  if (
+    !Array.isArray(initialPolicySet) ||
+    initialPolicySet.length === 0 ||
+    initialPolicySet.length > MAX_INITIAL_POLICIES
+  ) {
     return `initialPolicySet must list 1 to ${MAX_INITIAL_POLICIES} policy OIDs (anyPolicy ${DEFAULT_POLICY_INPUTS.initialPolicySet.join('')} for any)`;
   }
-  const badOid = (initialPolicySet as readonly unknown[]).find((oid) => typeof oid !== 'string' || !OID_PATTERN.test(oid));
+  const badOid = (initialPolicySet as readonly unknown[]).find(
+    (oid) => typeof oid !== 'string' || !OID_PATTERN.test(oid),
+  );
   if (badOid !== undefined) return `initialPolicySet: ${JSON.stringify(badOid)} is not a dotted OID`;
-  const flags = { explicitPolicy: input.explicitPolicy, policyMappingInhibit: input.policyMappingInhibit, anyPolicyInhibit: input.anyPolicyInhibit };
+  const flags = {
+    explicitPolicy: input.explicitPolicy,
+    policyMappingInhibit: input.policyMappingInhibit,
+    anyPolicyInhibit: input.anyPolicyInhibit,
+  };
   const badFlag = Object.entries(flags).find(([, value]) => value !== undefined && typeof value !== 'boolean');
   if (badFlag !== undefined) return `${badFlag[0]} must be true or false`;
   return {
@@ -159,25 +194,36 @@ function policyInputsOf(input: ValidationInput): PolicyInputs | string {
 }
 
 function validate(input: ValidationInput): ValidationResult {
-  if (!(input.time instanceof Date) || Number.isNaN(input.time.getTime())) return invalidInput('time is not a valid Date');
+  if (!(input.time instanceof Date) || Number.isNaN(input.time.getTime()))
+    return invalidInput('time is not a valid Date');
   const clockSkewMs = (input.clockSkewSeconds ?? 0) * 1000;
   const maxChainDepth = input.maxChainDepth ?? DEFAULT_MAX_CHAIN_DEPTH;
   const maxSteps = input.maxPathBuildingSteps ?? DEFAULT_MAX_STEPS;
-  if (!Number.isFinite(clockSkewMs) || clockSkewMs < 0 || !(maxChainDepth >= 0) || !(maxSteps > 0)) return invalidInput('clockSkewSeconds, maxChainDepth or maxPathBuildingSteps out of range');
+  if (!Number.isFinite(clockSkewMs) || clockSkewMs < 0 || !(maxChainDepth >= 0) || !(maxSteps > 0))
+    return invalidInput('clockSkewSeconds, maxChainDepth or maxPathBuildingSteps out of range');
   const leafProfile = input.leafProfile ?? 'client-certificate';
-  if (!LEAF_PROFILES.includes(leafProfile)) return invalidInput(`leafProfile must be one of ${LEAF_PROFILES.join(', ')}`);
+  if (!LEAF_PROFILES.includes(leafProfile))
+    return invalidInput(`leafProfile must be one of ${LEAF_PROFILES.join(', ')}`);
   const policyInputs = policyInputsOf(input);
   if (typeof policyInputs === 'string') return invalidInput(policyInputs);
   const trace: TraceEntry[] = [];
 
   if (inputLength(input.leaf) > MAX_CERTIFICATE_INPUT_BYTES) {
-    trace.push({ check: 'parse', certificate: 'leaf', outcome: 'fail', reason: 'certificate-malformed', detail: 'leaf input is too large' });
+    trace.push({
+      check: 'parse',
+      certificate: 'leaf',
+      outcome: 'fail',
+      reason: 'certificate-malformed',
+      detail: 'leaf input is too large',
+    });
     return { ok: false, reason: 'certificate-malformed', trace };
   }
   const leafParse = parseCertificates(input.leaf);
   const leafCertificate = leafParse.ok ? leafParse.certificates[0] : undefined;
   if (!leafParse.ok || leafCertificate === undefined || leafParse.certificates.length !== 1) {
-    const detail = leafParse.ok ? `expected one leaf certificate, found ${leafParse.certificates.length}` : leafParse.detail;
+    const detail = leafParse.ok
+      ? `expected one leaf certificate, found ${leafParse.certificates.length}`
+      : leafParse.detail;
     trace.push({ check: 'parse', certificate: 'leaf', outcome: 'fail', reason: 'certificate-malformed', detail });
     return { ok: false, reason: 'certificate-malformed', trace };
   }
@@ -189,10 +235,18 @@ function validate(input: ValidationInput): ValidationResult {
     // A CA certificate is never a client certificate, whichever path it could be given: checked
     // first so that a trusted CA forwarded as the leaf (which has no path of its own) is named
     // for what it is. An anchor is a CA whatever its extensions say (e.g. a v1 root).
-    const isAnchor = (input.trustStore.bySubject.get(leaf.subject.normalized) ?? []).some((anchor) => sameCertificate(anchor, leaf));
+    const isAnchor = (input.trustStore.bySubject.get(leaf.subject.normalized) ?? []).some((anchor) =>
+      sameCertificate(anchor, leaf),
+    );
     const marker = isAnchor ? 'it is a trusted CA' : certificateAuthorityMarker(leaf);
     if (marker !== undefined) {
-      trace.push({ check: 'leaf-profile', certificate: 'leaf', outcome: 'fail', reason: 'certificate-leaf-is-ca', detail: `a CA certificate cannot be a client certificate: ${marker}` });
+      trace.push({
+        check: 'leaf-profile',
+        certificate: 'leaf',
+        outcome: 'fail',
+        reason: 'certificate-leaf-is-ca',
+        detail: `a CA certificate cannot be a client certificate: ${marker}`,
+      });
       return { ok: false, reason: 'certificate-leaf-is-ca', trace, leaf: leafSummary };
     }
     trace.push({ check: 'leaf-profile', certificate: 'leaf', outcome: 'pass' });
@@ -202,17 +256,34 @@ function validate(input: ValidationInput): ValidationResult {
   const intermediatesBySubject = new Map<string, ParsedCertificate[]>();
   const suppliedCount = input.intermediates?.length ?? 0;
   if (suppliedCount > MAX_INTERMEDIATES) {
-    trace.push({ check: 'parse', certificate: 'supplied', outcome: 'skip', detail: `only the first ${MAX_INTERMEDIATES} of ${suppliedCount} supplied intermediates are considered` });
+    trace.push({
+      check: 'parse',
+      certificate: 'supplied',
+      outcome: 'skip',
+      detail: `only the first ${MAX_INTERMEDIATES} of ${suppliedCount} supplied intermediates are considered`,
+    });
   }
   (input.intermediates ?? []).slice(0, MAX_INTERMEDIATES).forEach((entry, index) => {
     const label = `supplied[${index}]`;
     if (inputLength(entry) > MAX_CERTIFICATE_INPUT_BYTES) {
-      trace.push({ check: 'parse', certificate: label, outcome: 'skip', reason: 'certificate-malformed', detail: 'too large' });
+      trace.push({
+        check: 'parse',
+        certificate: label,
+        outcome: 'skip',
+        reason: 'certificate-malformed',
+        detail: 'too large',
+      });
       return;
     }
     const parsed = parseCertificates(entry);
     if (!parsed.ok) {
-      trace.push({ check: 'parse', certificate: label, outcome: 'skip', reason: 'certificate-malformed', detail: parsed.detail });
+      trace.push({
+        check: 'parse',
+        certificate: label,
+        outcome: 'skip',
+        reason: 'certificate-malformed',
+        detail: parsed.detail,
+      });
       return;
     }
     for (const certificate of parsed.certificates) {
@@ -226,7 +297,14 @@ function validate(input: ValidationInput): ValidationResult {
   const crls: ParsedCrl[] = [...(input.parsedCrls ?? [])];
   (input.crls ?? []).forEach((entry, index) => {
     const parsed = parseCrl(entry);
-    if (isCrlParseFailure(parsed)) trace.push({ check: 'revocation', certificate: `crl[${index}]`, outcome: 'skip', reason: 'certificate-malformed', detail: parsed.detail });
+    if (isCrlParseFailure(parsed))
+      trace.push({
+        check: 'revocation',
+        certificate: `crl[${index}]`,
+        outcome: 'skip',
+        reason: 'certificate-malformed',
+        detail: parsed.detail,
+      });
     else crls.push(parsed);
   });
 
@@ -240,7 +318,13 @@ function validate(input: ValidationInput): ValidationResult {
     }
     let result = byIssuer.get(issuer);
     if (result === undefined) {
-      result = verifySignature(child.tbsDer, child.signatureValue, child.signatureAlgorithm, issuer.subjectPublicKeyInfo, algorithms);
+      result = verifySignature(
+        child.tbsDer,
+        child.signatureValue,
+        child.signatureAlgorithm,
+        issuer.subjectPublicKeyInfo,
+        algorithms,
+      );
       byIssuer.set(issuer, result);
     }
     return result;
@@ -270,8 +354,14 @@ function validate(input: ValidationInput): ValidationResult {
         verifyIssuedBy,
         validate: (chain, signerAnchor) => {
           const { crlSigners: _nested, ...outer } = settings;
-          // The caller's policy inputs are about the client certificate: a CRL signer's path asserts no policy of its own.
-          return validatePath(chain, signerAnchor, { ...outer, requiredEkus: [], leafProfile: 'rfc5280', policyInputs: DEFAULT_POLICY_INPUTS });
+          // The caller's policy inputs are about the client certificate: a CRL signer's path asserts no policy of its
+          // own.
+          return validatePath(chain, signerAnchor, {
+            ...outer,
+            requiredEkus: [],
+            leafProfile: 'rfc5280',
+            policyInputs: DEFAULT_POLICY_INPUTS,
+          });
         },
         maxDepth: maxChainDepth,
         maxSteps,
@@ -279,18 +369,29 @@ function validate(input: ValidationInput): ValidationResult {
   };
 
   // Mutated from the recursive search below; an object so the compiler does not narrow it away.
-  const search: { steps: number; exhausted: boolean; pathsTried: number; best: BestFailure | undefined } = { steps: 0, exhausted: false, pathsTried: 0, best: undefined };
+  const search: { steps: number; exhausted: boolean; pathsTried: number; best: BestFailure | undefined } = {
+    steps: 0,
+    exhausted: false,
+    pathsTried: 0,
+    best: undefined,
+  };
   const consider = (failure: BestFailure): void => {
     if (search.best === undefined || failure.rank > search.best.rank) search.best = failure;
   };
   const candidatesFor = (certificate: ParsedCertificate): { certificate: ParsedCertificate; anchor: boolean }[] => {
-    const byRank = (a: ParsedCertificate, b: ParsedCertificate): number => keyIdentifierRank(certificate, a) - keyIdentifierRank(certificate, b);
+    const byRank = (a: ParsedCertificate, b: ParsedCertificate): number =>
+      keyIdentifierRank(certificate, a) - keyIdentifierRank(certificate, b);
     const anchors = [...(input.trustStore.bySubject.get(certificate.issuer.normalized) ?? [])].sort(byRank);
     const intermediates = [...(intermediatesBySubject.get(certificate.issuer.normalized) ?? [])].sort(byRank);
-    return [...anchors.map((candidate) => ({ certificate: candidate, anchor: true })), ...intermediates.map((candidate) => ({ certificate: candidate, anchor: false }))];
+    return [
+      ...anchors.map((candidate) => ({ certificate: candidate, anchor: true })),
+      ...intermediates.map((candidate) => ({ certificate: candidate, anchor: false })),
+    ];
   };
 
-  const extend = (chain: ParsedCertificate[]): { chain: ParsedCertificate[]; anchor: ParsedCertificate; result: PathValidationResult } | undefined => {
+  const extend = (
+    chain: ParsedCertificate[],
+  ): { chain: ParsedCertificate[]; anchor: ParsedCertificate; result: PathValidationResult } | undefined => {
     const current = chain[chain.length - 1];
     if (current === undefined) return undefined;
     for (const candidate of candidatesFor(current)) {
@@ -302,20 +403,42 @@ function validate(input: ValidationInput): ValidationResult {
       if (chain.some((member) => sameCertificate(member, candidate.certificate))) continue;
       const signature = verifyIssuedBy(current, candidate.certificate);
       if (!signature.ok) {
-        consider({ rank: 1, reason: signature.reason, detail: `${current.subject.text} ← ${candidate.certificate.subject.text}: ${signature.detail}`, chain: [...chain], anchor: undefined, pathResult: undefined });
+        consider({
+          rank: 1,
+          reason: signature.reason,
+          detail: `${current.subject.text} ← ${candidate.certificate.subject.text}: ${signature.detail}`,
+          chain: [...chain],
+          anchor: undefined,
+          pathResult: undefined,
+        });
         continue;
       }
       if (candidate.anchor) {
         search.pathsTried += 1;
         const result = validatePath(chain, candidate.certificate, settings);
         if (result.ok) return { chain: [...chain], anchor: candidate.certificate, result };
-        consider({ rank: 3, reason: result.reason, detail: '', chain: [...chain], anchor: candidate.certificate, pathResult: result });
+        consider({
+          rank: 3,
+          reason: result.reason,
+          detail: '',
+          chain: [...chain],
+          anchor: candidate.certificate,
+          pathResult: result,
+        });
         continue;
       }
       // Depth counts logical intermediates: self-issued certificates (key rollover) are free.
-      const depth = chain.slice(1).filter((member) => !isSelfIssued(member)).length + (isSelfIssued(candidate.certificate) ? 0 : 1);
+      const depth =
+        chain.slice(1).filter((member) => !isSelfIssued(member)).length + (isSelfIssued(candidate.certificate) ? 0 : 1);
       if (depth > maxChainDepth) {
-        consider({ rank: 2, reason: 'certificate-path-too-long', detail: `a path needs more than ${maxChainDepth} intermediates`, chain: [...chain], anchor: undefined, pathResult: undefined });
+        consider({
+          rank: 2,
+          reason: 'certificate-path-too-long',
+          detail: `a path needs more than ${maxChainDepth} intermediates`,
+          chain: [...chain],
+          anchor: undefined,
+          pathResult: undefined,
+        });
         continue;
       }
       chain.push(candidate.certificate);
@@ -328,22 +451,41 @@ function validate(input: ValidationInput): ValidationResult {
 
   const found = extend([leaf]);
   if (found !== undefined) {
-    trace.push({ check: 'path-building', certificate: 'leaf', outcome: 'pass', detail: `path of ${found.chain.length} certificate(s) to ${found.anchor.subject.text} (${search.pathsTried} anchored path(s) tried)` });
+    trace.push({
+      check: 'path-building',
+      certificate: 'leaf',
+      outcome: 'pass',
+      detail: `path of ${found.chain.length} certificate(s) to ${found.anchor.subject.text} (${search.pathsTried} anchored path(s) tried)`,
+    });
     const policies = found.result.policies;
     return {
       ok: true,
       reason: 'certificate-valid',
       trace: [...trace, ...found.result.trace],
       path: [...found.chain, found.anchor].map(certificateSummary),
-      leaf: policies === undefined ? leafSummary : { ...leafSummary, validatedPolicyOids: [...policies.userConstrainedPolicySet] },
-      ...(policies === undefined ? {} : { userConstrainedPolicySet: policies.userConstrainedPolicySet, authoritiesConstrainedPolicySet: policies.authoritiesConstrainedPolicySet }),
+      leaf:
+        policies === undefined
+          ? leafSummary
+          : { ...leafSummary, validatedPolicyOids: [...policies.userConstrainedPolicySet] },
+      ...(policies === undefined
+        ? {}
+        : {
+            userConstrainedPolicySet: policies.userConstrainedPolicySet,
+            authoritiesConstrainedPolicySet: policies.authoritiesConstrainedPolicySet,
+          }),
     };
   }
   const failure = search.best;
   if (failure?.rank === 3 && failure.pathResult !== undefined && failure.anchor !== undefined) {
     const detail = `best path of ${failure.chain.length} certificate(s) to ${failure.anchor.subject.text} failed (${search.pathsTried} anchored path(s) tried${search.exhausted ? ', work bound reached' : ''})`;
     trace.push({ check: 'path-building', certificate: 'leaf', outcome: 'pass', detail });
-    return { ok: false, reason: failure.reason, trace: [...trace, ...failure.pathResult.trace], path: [...failure.chain, failure.anchor].map(certificateSummary), leaf: leafSummary };
+    return {
+      ok: false,
+      reason: failure.reason,
+      trace: [...trace, ...failure.pathResult.trace],
+      path: [...failure.chain, failure.anchor].map(certificateSummary),
+      leaf: leafSummary,
+    };
   }
   let reason: CertificateReason = 'certificate-untrusted';
   let detail = `no path from ${leaf.issuer.text} to a trusted CA`;
@@ -355,9 +497,25 @@ function validate(input: ValidationInput): ValidationResult {
     detail = failure.detail;
   }
   // The certificate the failure is about: for a broken signature, the last of the partial chain.
-  const failedOn = failure === undefined || failure.rank !== 1 ? 'leaf' : positionLabel(failure.chain.length - 1, failure.chain.length + 1);
-  trace.push({ check: 'path-building', certificate: failedOn, outcome: 'fail', reason, detail, rule: ruleOf('path-building', reason) });
-  return { ok: false, reason, trace, ...(failure === undefined ? {} : { path: failure.chain.map(certificateSummary) }), leaf: leafSummary };
+  const failedOn =
+    failure === undefined || failure.rank !== 1
+      ? 'leaf'
+      : positionLabel(failure.chain.length - 1, failure.chain.length + 1);
+  trace.push({
+    check: 'path-building',
+    certificate: failedOn,
+    outcome: 'fail',
+    reason,
+    detail,
+    rule: ruleOf('path-building', reason),
+  });
+  return {
+    ok: false,
+    reason,
+    trace,
+    ...(failure === undefined ? {} : { path: failure.chain.map(certificateSummary) }),
+    leaf: leafSummary,
+  };
 }
 
 /**
@@ -370,6 +528,10 @@ export function validateCertificatePath(input: ValidationInput): ValidationResul
     return validate(input);
   } catch (error) {
     const detail = `unexpected validation failure: ${messageOf(error)}`;
-    return { ok: false, reason: 'certificate-malformed', trace: [{ check: 'parse', certificate: 'leaf', outcome: 'fail', reason: 'certificate-malformed', detail }] };
+    return {
+      ok: false,
+      reason: 'certificate-malformed',
+      trace: [{ check: 'parse', certificate: 'leaf', outcome: 'fail', reason: 'certificate-malformed', detail }],
+    };
   }
 }

@@ -26,7 +26,13 @@ export function readTime(node: DerNode | undefined, what: string): Date {
   } else {
     throw new DerStructureError(`${what}: not a time`);
   }
-  const [month, day, hour, minute, second] = [match[2], match[3], match[4], match[5], match[6]].map(Number) as [number, number, number, number, number];
+  const [month, day, hour, minute, second] = [match[2], match[3], match[4], match[5], match[6]].map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59) {
     throw new DerStructureError(`${what}: out-of-range time field`);
   }

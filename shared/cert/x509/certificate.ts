@@ -71,7 +71,11 @@ export function decodeAlgorithmIdentifier(node: DerNode | undefined, what: strin
   const sequence = expectUniversal(node, UniversalTag.sequence, what);
   const [oidNode, parametersNode] = sequence.children;
   if (sequence.children.length > 2) throw new DerStructureError(`${what}: trailing fields`);
-  return { oid: readObjectIdentifier(oidNode, `${what} oid`), parameters: parametersNode?.encoded, der: sequence.encoded };
+  return {
+    oid: readObjectIdentifier(oidNode, `${what} oid`),
+    parameters: parametersNode?.encoded,
+    der: sequence.encoded,
+  };
 }
 
 function decodeSubjectPublicKeyInfo(node: DerNode | undefined): SubjectPublicKeyInfo {
@@ -90,7 +94,11 @@ function decodeSubjectPublicKeyInfo(node: DerNode | undefined): SubjectPublicKey
       if (!loaded) {
         loaded = true;
         try {
-          key = createPublicKey({ key: Buffer.from(der.buffer, der.byteOffset, der.byteLength), format: 'der', type: 'spki' });
+          key = createPublicKey({
+            key: Buffer.from(der.buffer, der.byteOffset, der.byteLength),
+            format: 'der',
+            type: 'spki',
+          });
         } catch {
           key = undefined;
         }
@@ -133,11 +141,13 @@ function decodeCertificateStructure(der: Uint8Array): ParsedCertificate {
   let extensions: CertificateExtensions = { unknown: [], present: [] };
   let lastTag = 0;
   for (const field of fields) {
-    if (field.tagClass !== 'context' || field.tag <= lastTag || field.tag > 3) throw new DerStructureError('tbsCertificate: unexpected field');
+    if (field.tagClass !== 'context' || field.tag <= lastTag || field.tag > 3)
+      throw new DerStructureError('tbsCertificate: unexpected field');
     lastTag = field.tag;
     if (field.tag === 3) {
       if (version !== 3) throw new DerStructureError('extensions in a non-v3 certificate');
-      if (field.children.length !== 1 || field.children[0] === undefined) throw new DerStructureError('extensions: wrapper');
+      if (field.children.length !== 1 || field.children[0] === undefined)
+        throw new DerStructureError('extensions: wrapper');
       extensions = decodeExtensions(field.children[0]);
     } else if (version === 1) {
       throw new DerStructureError('unique identifiers in a v1 certificate');
@@ -179,6 +189,8 @@ export function parseCertificateDer(der: Uint8Array): ParsedCertificate | Certif
 }
 
 /** Whether a parse result is a failure. */
-export function isCertificateParseFailure(value: ParsedCertificate | CertificateParseFailure): value is CertificateParseFailure {
+export function isCertificateParseFailure(
+  value: ParsedCertificate | CertificateParseFailure,
+): value is CertificateParseFailure {
   return 'reason' in value;
 }

@@ -23,7 +23,8 @@ export function parseCertificates(input: string | Uint8Array): ParseCertificates
   const certificates: ParsedCertificate[] = [];
   for (const [index, der] of blobs.blobs.entries()) {
     const parsed = parseCertificateDer(der);
-    if (isCertificateParseFailure(parsed)) return { ok: false, reason: 'certificate-malformed', detail: `certificate ${index}: ${parsed.detail}` };
+    if (isCertificateParseFailure(parsed))
+      return { ok: false, reason: 'certificate-malformed', detail: `certificate ${index}: ${parsed.detail}` };
     certificates.push(parsed);
   }
   return { ok: true, certificates };
@@ -32,12 +33,18 @@ export function parseCertificates(input: string | Uint8Array): ParseCertificates
 /** Parse input expected to hold exactly one certificate. */
 export function parseSingleCertificate(
   input: string | Uint8Array,
-): { readonly ok: true; readonly certificate: ParsedCertificate } | { readonly ok: false; readonly reason: 'certificate-malformed'; readonly detail: string } {
+):
+  | { readonly ok: true; readonly certificate: ParsedCertificate }
+  | { readonly ok: false; readonly reason: 'certificate-malformed'; readonly detail: string } {
   const result = parseCertificates(input);
   if (!result.ok) return result;
   const [certificate] = result.certificates;
   if (certificate === undefined || result.certificates.length !== 1) {
-    return { ok: false, reason: 'certificate-malformed', detail: `expected one certificate, found ${result.certificates.length}` };
+    return {
+      ok: false,
+      reason: 'certificate-malformed',
+      detail: `expected one certificate, found ${result.certificates.length}`,
+    };
   }
   return { ok: true, certificate };
 }

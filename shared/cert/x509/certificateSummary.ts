@@ -17,7 +17,10 @@ export interface CertificateSummary {
   readonly notAfter: string;
   /** SANs as `dns:…`, `email:…`, `uri:…`, `ip:…`, `upn:…`, `dirname:…`. */
   readonly subjectAltNames: string[];
-  /** Certificate policy OIDs (templates and assurance levels, as enterprise CAs write them), as the certificate lists them. */
+  /**
+   * Certificate policy OIDs (templates and assurance levels, as enterprise CAs write them), as the certificate lists
+   * them.
+   */
   readonly policyOids: string[];
   /**
    * Only on the leaf of a valid path: the user-constrained policy set RFC 5280 §6.1 path
@@ -32,7 +35,8 @@ const summaries = new WeakMap<ParsedCertificate, CertificateSummary>();
 /** Summarise a parsed certificate (memoised per parsed certificate, so anchors cost once). */
 export function certificateSummary(certificate: ParsedCertificate): CertificateSummary {
   const known = summaries.get(certificate);
-  if (known !== undefined) return { ...known, subjectAltNames: [...known.subjectAltNames], policyOids: [...known.policyOids] };
+  if (known !== undefined)
+    return { ...known, subjectAltNames: [...known.subjectAltNames], policyOids: [...known.policyOids] };
   const summary = {
     subject: certificate.subject.text,
     issuer: certificate.issuer.text,

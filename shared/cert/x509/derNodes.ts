@@ -110,13 +110,20 @@ function decodeAt(state: DecodeState, offset: number, end: number, depth: number
   }
   const children: DerNode[] = [];
   if (constructed) {
-    for (let child = position; child < contentEnd; ) {
+    for (let child = position; child < contentEnd;) {
       const node = decodeAt(state, child, contentEnd, depth + 1);
       children.push(node);
       child += node.encoded.length;
     }
   }
-  return { tagClass, tag, constructed, encoded: bytes.subarray(offset, contentEnd), content: bytes.subarray(position, contentEnd), children };
+  return {
+    tagClass,
+    tag,
+    constructed,
+    encoded: bytes.subarray(offset, contentEnd),
+    content: bytes.subarray(position, contentEnd),
+    children,
+  };
 }
 
 /**
@@ -184,7 +191,8 @@ export function objectIdentifierFromContent(content: Uint8Array, what: string): 
 /** Decode a BOOLEAN (DER: 0x00 or 0xFF only). */
 export function readBoolean(node: DerNode | undefined, what: string): boolean {
   const content = expectUniversal(node, UniversalTag.boolean, what).content;
-  if (content.length !== 1 || (content[0] !== 0 && content[0] !== 0xff)) throw new DerStructureError(`${what}: invalid boolean`);
+  if (content.length !== 1 || (content[0] !== 0 && content[0] !== 0xff))
+    throw new DerStructureError(`${what}: invalid boolean`);
   return content[0] === 0xff;
 }
 
@@ -222,7 +230,8 @@ export function bitStringFromContent(content: Uint8Array, what: string): { unuse
   }
   const bytes = content.subarray(1);
   const last = bytes[bytes.length - 1];
-  if (last !== undefined && (last & ((1 << unusedBits) - 1)) !== 0) throw new DerStructureError(`${what}: non-zero padding bits`);
+  if (last !== undefined && (last & ((1 << unusedBits) - 1)) !== 0)
+    throw new DerStructureError(`${what}: non-zero padding bits`);
   return { unusedBits, bytes };
 }
 
@@ -249,14 +258,19 @@ export function readDirectoryString(node: DerNode): string | undefined {
     case UniversalTag.bmpString: {
       if (content.length % 2 !== 0) throw new DerStructureError('invalid BMPString');
       let text = '';
-      for (let index = 0; index < content.length; index += 2) text += String.fromCharCode(((content[index] ?? 0) << 8) | (content[index + 1] ?? 0));
+      for (let index = 0; index < content.length; index += 2)
+        text += String.fromCharCode(((content[index] ?? 0) << 8) | (content[index + 1] ?? 0));
       return text;
     }
     case UniversalTag.universalString: {
       if (content.length % 4 !== 0) throw new DerStructureError('invalid UniversalString');
       let text = '';
       for (let index = 0; index < content.length; index += 4) {
-        const codePoint = (((content[index] ?? 0) << 24) >>> 0) + ((content[index + 1] ?? 0) << 16) + ((content[index + 2] ?? 0) << 8) + (content[index + 3] ?? 0);
+        const codePoint =
+          (((content[index] ?? 0) << 24) >>> 0) +
+          ((content[index + 1] ?? 0) << 16) +
+          ((content[index + 2] ?? 0) << 8) +
+          (content[index + 3] ?? 0);
         if (codePoint > 0x10ffff) throw new DerStructureError('invalid UniversalString');
         text += String.fromCodePoint(codePoint);
       }

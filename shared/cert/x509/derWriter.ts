@@ -59,7 +59,9 @@ export function encodeNull(): Uint8Array {
   return encodeTlv(UniversalTag.null, new Uint8Array());
 }
 
-/** INTEGER from its two's-complement content octets, which must already be minimal (e.g. a certificate's serialNumber). */
+/**
+ * INTEGER from its two's-complement content octets, which must already be minimal (e.g. a certificate's serialNumber).
+ */
 export function encodeIntegerContent(content: Uint8Array): Uint8Array {
   return encodeTlv(UniversalTag.integer, integerContent(content, 'integer'));
 }
@@ -71,7 +73,8 @@ export function encodeObjectIdentifier(dotted: string): Uint8Array {
     return BigInt(arc);
   });
   const [first, second, ...rest] = arcs;
-  if (first === undefined || second === undefined || first > 2n || (first < 2n && second >= 40n)) throw new RangeError(`${dotted} is not a valid object identifier`);
+  if (first === undefined || second === undefined || first > 2n || (first < 2n && second >= 40n))
+    throw new RangeError(`${dotted} is not a valid object identifier`);
   const octets: number[] = [];
   for (const arc of [first * 40n + second, ...rest]) {
     const base128: number[] = [Number(arc & 0x7fn)];

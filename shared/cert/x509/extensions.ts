@@ -164,7 +164,10 @@ function decodeBasicConstraints(der: Uint8Array, critical: boolean): BasicConstr
   }
   const second = node.children[index];
   if (second !== undefined) {
-    pathLength = readSmallInteger(expectUniversal(second, UniversalTag.integer, 'pathLenConstraint').content, 'pathLenConstraint');
+    pathLength = readSmallInteger(
+      expectUniversal(second, UniversalTag.integer, 'pathLenConstraint').content,
+      'pathLenConstraint',
+    );
     index += 1;
   }
   if (index !== node.children.length) throw new DerStructureError('basicConstraints: trailing fields');
@@ -227,7 +230,10 @@ function decodeCertificatePolicies(der: Uint8Array, critical: boolean): Certific
     seen.add(policyIdentifier);
     if (qualifiersNode !== undefined) expectUniversal(qualifiersNode, UniversalTag.sequence, 'policyQualifiers');
     if (policyNode.children.length > 2) throw new DerStructureError('policyInformation: trailing fields');
-    return { policyIdentifier, qualifiersHex: qualifiersNode === undefined ? undefined : toHex(qualifiersNode.encoded) };
+    return {
+      policyIdentifier,
+      qualifiersHex: qualifiersNode === undefined ? undefined : toHex(qualifiersNode.encoded),
+    };
   });
   return { critical, policies };
 }
@@ -237,12 +243,15 @@ function decodePolicyConstraints(der: Uint8Array, critical: boolean): PolicyCons
   let requireExplicitPolicy: number | undefined;
   let inhibitPolicyMapping: number | undefined;
   for (const field of node.children) {
-    if (isContextTag(field, 0) && !field.constructed) requireExplicitPolicy = readSmallInteger(field.content, 'requireExplicitPolicy');
-    else if (isContextTag(field, 1) && !field.constructed) inhibitPolicyMapping = readSmallInteger(field.content, 'inhibitPolicyMapping');
+    if (isContextTag(field, 0) && !field.constructed)
+      requireExplicitPolicy = readSmallInteger(field.content, 'requireExplicitPolicy');
+    else if (isContextTag(field, 1) && !field.constructed)
+      inhibitPolicyMapping = readSmallInteger(field.content, 'inhibitPolicyMapping');
     else throw new DerStructureError('policyConstraints: unexpected field');
   }
   // RFC 5280 §4.2.1.11: conforming CAs MUST NOT issue an empty policyConstraints.
-  if (requireExplicitPolicy === undefined && inhibitPolicyMapping === undefined) throw new DerStructureError('policyConstraints: empty');
+  if (requireExplicitPolicy === undefined && inhibitPolicyMapping === undefined)
+    throw new DerStructureError('policyConstraints: empty');
   return { critical, requireExplicitPolicy, inhibitPolicyMapping };
 }
 
@@ -268,13 +277,21 @@ function decodeInhibitAnyPolicy(der: Uint8Array, critical: boolean): InhibitAnyP
 }
 
 /** Decode one DistributionPoint SEQUENCE (also the shape of IssuingDistributionPoint's name). */
-export function decodeDistributionPointName(field: DerNode): Pick<DistributionPoint, 'fullName' | 'nameRelativeToCrlIssuer'> {
+export function decodeDistributionPointName(
+  field: DerNode,
+): Pick<DistributionPoint, 'fullName' | 'nameRelativeToCrlIssuer'> {
   const [choice] = field.children;
   if (field.children.length !== 1 || choice === undefined) throw new DerStructureError('distributionPointName');
-  if (isContextTag(choice, 0)) return { fullName: decodeImplicitGeneralNames(choice, 'fullName'), nameRelativeToCrlIssuer: undefined };
+  if (isContextTag(choice, 0))
+    return { fullName: decodeImplicitGeneralNames(choice, 'fullName'), nameRelativeToCrlIssuer: undefined };
   if (isContextTag(choice, 1)) {
     const rdnSet = { ...choice, tagClass: 'universal' as const, tag: UniversalTag.set };
-    const name = decodeDistinguishedName({ ...choice, tagClass: 'universal', tag: UniversalTag.sequence, children: [rdnSet] });
+    const name = decodeDistinguishedName({
+      ...choice,
+      tagClass: 'universal',
+      tag: UniversalTag.sequence,
+      children: [rdnSet],
+    });
     return { fullName: undefined, nameRelativeToCrlIssuer: name.rdns[0] ?? [] };
   }
   throw new DerStructureError('distributionPointName: unknown choice');
@@ -285,7 +302,10 @@ function decodeCrlDistributionPoints(der: Uint8Array, critical: boolean): CrlDis
   if (node.children.length === 0) throw new DerStructureError('cRLDistributionPoints: empty');
   const points = node.children.map((pointNode): DistributionPoint => {
     expectUniversal(pointNode, UniversalTag.sequence, 'distributionPoint');
-    let name: Pick<DistributionPoint, 'fullName' | 'nameRelativeToCrlIssuer'> = { fullName: undefined, nameRelativeToCrlIssuer: undefined };
+    let name: Pick<DistributionPoint, 'fullName' | 'nameRelativeToCrlIssuer'> = {
+      fullName: undefined,
+      nameRelativeToCrlIssuer: undefined,
+    };
     let reasonsHex: string | undefined;
     let crlIssuer: GeneralName[] | undefined;
     for (const field of pointNode.children) {
@@ -308,7 +328,8 @@ function decodeAuthorityInfoAccess(der: Uint8Array, critical: boolean): Authorit
     expectUniversal(description, UniversalTag.sequence, 'accessDescription');
     const method = readObjectIdentifier(description.children[0], 'accessMethod');
     const locationNode = description.children[1];
-    if (locationNode === undefined || description.children.length !== 2) throw new DerStructureError('accessDescription: arity');
+    if (locationNode === undefined || description.children.length !== 2)
+      throw new DerStructureError('accessDescription: arity');
     const location = decodeGeneralName(locationNode);
     if (location.kind !== 'uniformResourceIdentifier') continue;
     if (method === AccessMethodOid.ocsp) ocsp.push(location.value);
@@ -321,7 +342,10 @@ function decodeAuthorityInfoAccess(der: Uint8Array, critical: boolean): Authorit
 export function decodeExtensions(sequence: DerNode): CertificateExtensions {
   expectUniversal(sequence, UniversalTag.sequence, 'extensions');
   if (sequence.children.length === 0) throw new DerStructureError('extensions: empty');
-  const decoded: { -readonly [K in keyof CertificateExtensions]: CertificateExtensions[K] } = { unknown: [], present: [] };
+  const decoded: { -readonly [K in keyof CertificateExtensions]: CertificateExtensions[K] } = {
+    unknown: [],
+    present: [],
+  };
   const unknown: RawExtension[] = [];
   const present: { oid: string; critical: boolean }[] = [];
   const seen = new Set<string>();

@@ -47,7 +47,13 @@ export function decodeGeneralName(node: DerNode, inConstraint = false): GeneralN
       if (!node.constructed) throw new DerStructureError('otherName: primitive');
       const [typeNode, valueNode] = node.children;
       const typeId = readObjectIdentifier(typeNode, 'otherName type');
-      if (valueNode === undefined || !isContextTag(valueNode, 0) || !valueNode.constructed || valueNode.children.length !== 1 || node.children.length !== 2) {
+      if (
+        valueNode === undefined ||
+        !isContextTag(valueNode, 0) ||
+        !valueNode.constructed ||
+        valueNode.children.length !== 1 ||
+        node.children.length !== 2
+      ) {
         throw new DerStructureError('otherName: value');
       }
       const inner = valueNode.children[0];
@@ -65,7 +71,8 @@ export function decodeGeneralName(node: DerNode, inConstraint = false): GeneralN
     case 3:
       return { kind: 'x400Address', valueHex: toHex(node.content) };
     case 4: {
-      if (!node.constructed || node.children.length !== 1 || node.children[0] === undefined) throw new DerStructureError('directoryName');
+      if (!node.constructed || node.children.length !== 1 || node.children[0] === undefined)
+        throw new DerStructureError('directoryName');
       return { kind: 'directoryName', name: decodeDistinguishedName(node.children[0]) };
     }
     case 5:
@@ -81,7 +88,13 @@ export function decodeGeneralName(node: DerNode, inConstraint = false): GeneralN
     }
     case 8: {
       if (node.constructed) throw new DerStructureError('registeredID: constructed');
-      return { kind: 'registeredID', oid: readObjectIdentifier({ ...node, tagClass: 'universal', tag: UniversalTag.objectIdentifier }, 'registeredID') };
+      return {
+        kind: 'registeredID',
+        oid: readObjectIdentifier(
+          { ...node, tagClass: 'universal', tag: UniversalTag.objectIdentifier },
+          'registeredID',
+        ),
+      };
     }
     default:
       throw new DerStructureError('general name: unknown tag');
@@ -160,7 +173,8 @@ export function formatGeneralName(name: GeneralName): string {
 export function formatIpAddress(bytes: Uint8Array): string {
   if (bytes.length === 4) return Array.from(bytes).join('.');
   const groups: string[] = [];
-  for (let index = 0; index + 1 < bytes.length; index += 2) groups.push((((bytes[index] ?? 0) << 8) | (bytes[index + 1] ?? 0)).toString(16));
+  for (let index = 0; index + 1 < bytes.length; index += 2)
+    groups.push((((bytes[index] ?? 0) << 8) | (bytes[index + 1] ?? 0)).toString(16));
   return groups.join(':');
 }
 

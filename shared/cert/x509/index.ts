@@ -3,7 +3,12 @@
  * May import: the modules of this folder.
  */
 export { parseCertificateDer, isCertificateParseFailure } from './certificate.js';
-export type { ParsedCertificate, CertificateParseFailure, AlgorithmIdentifier, SubjectPublicKeyInfo } from './certificate.js';
+export type {
+  ParsedCertificate,
+  CertificateParseFailure,
+  AlgorithmIdentifier,
+  SubjectPublicKeyInfo,
+} from './certificate.js';
 export { parseCertificates, parseSingleCertificate } from './certificateInput.js';
 export type { ParseCertificatesResult } from './certificateInput.js';
 export { certificateSummary } from './certificateSummary.js';

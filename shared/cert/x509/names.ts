@@ -4,7 +4,15 @@
  * RFC 4514-style string for logs.
  * May import: ./derNodes.js, ./oids.js.
  */
-import { DerStructureError, UniversalTag, expectUniversal, readDirectoryString, readObjectIdentifier, toHex, type DerNode } from './derNodes.js';
+import {
+  DerStructureError,
+  UniversalTag,
+  expectUniversal,
+  readDirectoryString,
+  readObjectIdentifier,
+  toHex,
+  type DerNode,
+} from './derNodes.js';
 import { EMAIL_ADDRESS_ATTRIBUTE_OID } from './oids.js';
 
 /** One attribute of a relative distinguished name. */
@@ -52,7 +60,10 @@ export function normalizeNameString(value: string): string {
 }
 
 function escapeRfc4514(value: string): string {
-  return value.replace(/([,+"\\<>;=])/gu, '\\$1').replace(/^([ #])/u, '\\$1').replace(/ $/u, '\\ ');
+  return value
+    .replace(/([,+"\\<>;=])/gu, '\\$1')
+    .replace(/^([ #])/u, '\\$1')
+    .replace(/ $/u, '\\ ');
 }
 
 /** Decode a Name node (SEQUENCE OF SET OF AttributeTypeAndValue). Throws DerStructureError. */
@@ -66,17 +77,31 @@ export function decodeDistinguishedName(node: DerNode): DistinguishedName {
     for (const attributeNode of rdnNode.children) {
       expectUniversal(attributeNode, UniversalTag.sequence, 'attribute');
       const [typeNode, valueNode] = attributeNode.children;
-      if (attributeNode.children.length !== 2 || valueNode === undefined) throw new DerStructureError('attribute: wrong arity');
+      if (attributeNode.children.length !== 2 || valueNode === undefined)
+        throw new DerStructureError('attribute: wrong arity');
       const type = readObjectIdentifier(typeNode, 'attribute type');
       const value = readDirectoryString(valueNode);
-      attributes.push({ type, value, comparable: value === undefined ? `#${toHex(valueNode.encoded)}` : normalizeNameString(value) });
+      attributes.push({
+        type,
+        value,
+        comparable: value === undefined ? `#${toHex(valueNode.encoded)}` : normalizeNameString(value),
+      });
     }
     rdns.push(attributes);
   }
-  const normalized = JSON.stringify(rdns.map((rdn) => rdn.map((attribute) => `${attribute.type}=${attribute.comparable}`).sort()));
+  const normalized = JSON.stringify(
+    rdns.map((rdn) => rdn.map((attribute) => `${attribute.type}=${attribute.comparable}`).sort()),
+  );
   const text = [...rdns]
     .reverse()
-    .map((rdn) => rdn.map((attribute) => `${SHORT_NAMES[attribute.type] ?? attribute.type}=${escapeRfc4514(attribute.value ?? attribute.comparable)}`).join('+'))
+    .map((rdn) =>
+      rdn
+        .map(
+          (attribute) =>
+            `${SHORT_NAMES[attribute.type] ?? attribute.type}=${escapeRfc4514(attribute.value ?? attribute.comparable)}`,
+        )
+        .join('+'),
+    )
     .join(', ');
   return { der: node.encoded, rdns, normalized, text };
 }
@@ -96,6 +121,8 @@ export function isNameWithinSubtree(name: DistinguishedName, base: Distinguished
 /** Values of one attribute type, in order. */
 export function attributeValues(name: DistinguishedName, type: string): string[] {
   const values: string[] = [];
-  for (const rdn of name.rdns) for (const attribute of rdn) if (attribute.type === type && attribute.value !== undefined) values.push(attribute.value);
+  for (const rdn of name.rdns)
+    for (const attribute of rdn)
+      if (attribute.type === type && attribute.value !== undefined) values.push(attribute.value);
   return values;
 }

@@ -7,7 +7,8 @@
 const BASE64_BODY = /^[A-Za-z0-9+/=\s]*$/u;
 
 /** Result of splitting input into DER blobs. */
-export type DerBlobsResult = { readonly ok: true; readonly blobs: Uint8Array[] } | { readonly ok: false; readonly detail: string };
+export type DerBlobsResult =
+  { readonly ok: true; readonly blobs: Uint8Array[] } | { readonly ok: false; readonly detail: string };
 
 function decodeBase64Strict(body: string): Uint8Array | undefined {
   const compact = body.replace(/\s+/gu, '');

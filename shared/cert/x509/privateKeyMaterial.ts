@@ -48,12 +48,17 @@ function derKeyKind(bytes: Uint8Array): string | undefined {
   const items = parsed.result.valueBlock.value;
   const [first, second, third] = items;
   const version = integerValue(first);
-  if (version === 3 && startsWithOid(second, PKCS7_DATA_OR_SIGNED)) return 'a PKCS#12 / PFX file (certificate with its private key)';
-  if ((version === 0 || version === 1) && startsWithOid(second) && third instanceof asn1js.OctetString) return 'a PKCS#8 private key (DER)';
+  if (version === 3 && startsWithOid(second, PKCS7_DATA_OR_SIGNED))
+    return 'a PKCS#12 / PFX file (certificate with its private key)';
+  if ((version === 0 || version === 1) && startsWithOid(second) && third instanceof asn1js.OctetString)
+    return 'a PKCS#8 private key (DER)';
   if (version === 1 && second instanceof asn1js.OctetString) return 'an EC private key (SEC 1, DER)';
-  if (version === 0 && items.length >= 9 && items.slice(0, 9).every((item) => item instanceof asn1js.Integer)) return 'an RSA private key (PKCS#1, DER)';
-  if (version === 0 && items.length === 6 && items.every((item) => item instanceof asn1js.Integer)) return 'a DSA private key (DER)';
-  if (items.length === 2 && startsWithOid(first) && second instanceof asn1js.OctetString) return 'an encrypted PKCS#8 private key (DER)';
+  if (version === 0 && items.length >= 9 && items.slice(0, 9).every((item) => item instanceof asn1js.Integer))
+    return 'an RSA private key (PKCS#1, DER)';
+  if (version === 0 && items.length === 6 && items.every((item) => item instanceof asn1js.Integer))
+    return 'a DSA private key (DER)';
+  if (items.length === 2 && startsWithOid(first) && second instanceof asn1js.OctetString)
+    return 'an encrypted PKCS#8 private key (DER)';
   return undefined;
 }
 

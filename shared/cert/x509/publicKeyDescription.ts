@@ -6,7 +6,14 @@
  * May import: ./derNodes.js, ./certificate.js (types).
  */
 import type { SubjectPublicKeyInfo } from './certificate.js';
-import { DerStructureError, UniversalTag, decodeDer, expectUniversal, integerContent, readObjectIdentifier } from './derNodes.js';
+import {
+  DerStructureError,
+  UniversalTag,
+  decodeDer,
+  expectUniversal,
+  integerContent,
+  readObjectIdentifier,
+} from './derNodes.js';
 import { messageOf } from '../../errors.js';
 
 /** A public key's algorithm and size. */
@@ -50,7 +57,8 @@ function describe(spki: SubjectPublicKeyInfo): PublicKeyDescription {
   if (oid === EC_OID) {
     if (parameters === undefined) return { kind: 'invalid', detail: 'EC key without curve' };
     const parametersNode = decodeDer(parameters);
-    if (parametersNode.tagClass !== 'universal' || parametersNode.tag !== UniversalTag.objectIdentifier) return { kind: 'unsupported', detail: 'EC key with explicit curve parameters' };
+    if (parametersNode.tagClass !== 'universal' || parametersNode.tag !== UniversalTag.objectIdentifier)
+      return { kind: 'unsupported', detail: 'EC key with explicit curve parameters' };
     const curveOid = readObjectIdentifier(parametersNode, 'namedCurve');
     const curve = CURVES[curveOid];
     if (curve === undefined) return { kind: 'ec', curve: curveOid };
@@ -62,7 +70,8 @@ function describe(spki: SubjectPublicKeyInfo): PublicKeyDescription {
   }
   if (oid === '1.3.101.112' || oid === '1.3.101.113') {
     const ed25519 = oid === '1.3.101.112';
-    if (parameters !== undefined || spki.keyBytes.length !== (ed25519 ? 32 : 57)) return { kind: 'invalid', detail: 'malformed EdDSA key' };
+    if (parameters !== undefined || spki.keyBytes.length !== (ed25519 ? 32 : 57))
+      return { kind: 'invalid', detail: 'malformed EdDSA key' };
     return { kind: ed25519 ? 'ed25519' : 'ed448' };
   }
   // Recognised so it can be refused by name (its parameters are not read: it is never used).

@@ -10,7 +10,12 @@ import { hostMatches, normaliseHost, normalisePath, normalisePathPrefix, pathUnd
 /** How an app is recognised; every field given must match (at least one is required). */
 export const AppMatcherSchema = z
   .strictObject({
-    appId: checked(z.string(), (value) => APP_ID.test(value), 'invalid-value', 'expected an app id (letters, digits, . _ : -, at most 128 characters)').optional(),
+    appId: checked(
+      z.string(),
+      (value) => APP_ID.test(value),
+      'invalid-value',
+      'expected an app id (letters, digits, . _ : -, at most 128 characters)',
+    ).optional(),
     host: hostName.optional(),
     pathPrefix: pathPrefix.optional(),
   })
@@ -30,12 +35,20 @@ export interface AppsRequest {
 /** Lower-cased host without port or trailing dot. */
 const host = defineFact('host', (request: AppsRequest) => normaliseHost(request.app.host));
 /** Normalised path; undefined when absent, null when it cannot be decoded. */
-const path = defineFact('path', (request: AppsRequest) => (request.app.path === undefined ? undefined : normalisePath(request.app.path)));
+const path = defineFact('path', (request: AppsRequest) =>
+  request.app.path === undefined ? undefined : normalisePath(request.app.path),
+);
 
 type CompiledMatcher = (facts: RequestFacts<AppsRequest>) => ConditionResult;
 
 function describeMatcher(matcher: AppMatcher): string {
-  return [matcher.appId && `appId ${matcher.appId}`, matcher.host && `host ${matcher.host}`, matcher.pathPrefix && `path ${matcher.pathPrefix}`].filter(Boolean).join(', ');
+  return [
+    matcher.appId && `appId ${matcher.appId}`,
+    matcher.host && `host ${matcher.host}`,
+    matcher.pathPrefix && `path ${matcher.pathPrefix}`,
+  ]
+    .filter(Boolean)
+    .join(', ');
 }
 
 /** Every field given must match; a field the request does not carry does not match. */
@@ -70,8 +83,13 @@ export const apps = defineCondition<AppsRequest>()({
   }),
   reads: ['app'],
   compile(condition) {
-    const include = condition.include === 'all' ? 'all' : condition.include.map((matcher) => [describeMatcher(matcher), compileAppMatcher(matcher)] as const);
-    const exclude = (condition.exclude ?? []).map((matcher) => [describeMatcher(matcher), compileAppMatcher(matcher)] as const);
+    const include =
+      condition.include === 'all'
+        ? 'all'
+        : condition.include.map((matcher) => [describeMatcher(matcher), compileAppMatcher(matcher)] as const);
+    const exclude = (condition.exclude ?? []).map(
+      (matcher) => [describeMatcher(matcher), compileAppMatcher(matcher)] as const,
+    );
     return (facts) => {
       let included: ConditionResult = 'no-match';
       let includedBy = 'all apps';
@@ -100,19 +118,29 @@ export const apps = defineCondition<AppsRequest>()({
   references(condition, catalogue) {
     const appIds = catalogue.appIds;
     if (!appIds) return [];
-    const sides = [['include', condition.include === 'all' ? [] : condition.include], ['exclude', condition.exclude ?? []]] as const;
+    const sides = [
+      ['include', condition.include === 'all' ? [] : condition.include],
+      ['exclude', condition.exclude ?? []],
+    ] as const;
     return sides.flatMap(([side, matchers]) =>
       matchers.flatMap((matcher, index) =>
         matcher.appId !== undefined && !appIds.has(matcher.appId.toLowerCase())
-          ? [{ path: `${side}[${index}].appId`, code: 'unknown-app' as const, message: `no registered app has the id ${matcher.appId}` }]
+          ? [
+              {
+                path: `${side}[${index}].appId`,
+                code: 'unknown-app' as const,
+                message: `no registered app has the id ${matcher.appId}`,
+              },
+            ]
           : [],
       ),
     );
   },
   example: { include: [{ host: 'portal.contoso.example', pathPrefix: '/admin' }] },
   docs: {
-    shape: '`{ include: AppMatcher[] \\| "all", exclude?: AppMatcher[] }`, `AppMatcher = { appId?, host?, pathPrefix? }`',
+    shape:
+      '`{ include: AppMatcher[] \\| "all", exclude?: AppMatcher[] }`, `AppMatcher = { appId?, host?, pathPrefix? }`',
     matchesWhen:
-      'an include matcher matches and no exclude matcher does. Every field a matcher gives must match. `appId` is a registered app\'s id (checked when saved: `unknown-app`), compared with the app the request resolved to. `host` is exact or `*.suffix` (subdomains, not the apex), case-insensitive, port and trailing dot ignored. `pathPrefix` matches whole segments (`/admin` matches `/admin`, `/admin/x`, not `/administrator`) on the normalised path: query dropped, percent-decoded, `\\` as `/`, `//` collapsed, `.`/`..` resolved, case-insensitive. A field the request does not carry does not match.',
+      "an include matcher matches and no exclude matcher does. Every field a matcher gives must match. `appId` is a registered app's id (checked when saved: `unknown-app`), compared with the app the request resolved to. `host` is exact or `*.suffix` (subdomains, not the apex), case-insensitive, port and trailing dot ignored. `pathPrefix` matches whole segments (`/admin` matches `/admin`, `/admin/x`, not `/administrator`) on the normalised path: query dropped, percent-decoded, `\\` as `/`, `//` collapsed, `.`/`..` resolved, case-insensitive. A field the request does not carry does not match.",
   },
 });

@@ -34,18 +34,26 @@ function normaliseThumbprint(value: string): string {
 }
 
 /** The certificate's attributes, lower-cased (thumbprints without colons). */
-const normalisedCertificate = defineFact('certificate', (request: CertificateRequest): NormalisedCertificate | undefined => {
-  const certificate = request.certificate;
-  if (certificate === undefined) return undefined;
-  return {
-    issuers: new Set(certificate.issuerThumbprints.map(normaliseThumbprint)),
-    policyOids: new Set(certificate.policyOids),
-    subject: certificate.subject.toLowerCase(),
-    subjectAltNames: certificate.subjectAltNames.map((name) => name.toLowerCase()),
-  };
-});
+const normalisedCertificate = defineFact(
+  'certificate',
+  (request: CertificateRequest): NormalisedCertificate | undefined => {
+    const certificate = request.certificate;
+    if (certificate === undefined) return undefined;
+    return {
+      issuers: new Set(certificate.issuerThumbprints.map(normaliseThumbprint)),
+      policyOids: new Set(certificate.policyOids),
+      subject: certificate.subject.toLowerCase(),
+      subjectAltNames: certificate.subjectAltNames.map((name) => name.toLowerCase()),
+    };
+  },
+);
 
-const NO_CERTIFICATE: NormalisedCertificate = { issuers: new Set(), policyOids: new Set(), subject: '', subjectAltNames: [] };
+const NO_CERTIFICATE: NormalisedCertificate = {
+  issuers: new Set(),
+  policyOids: new Set(),
+  subject: '',
+  subjectAltNames: [],
+};
 
 /** The `certificate` condition. */
 export const certificate = defineCondition<CertificateRequest>()({
@@ -57,16 +65,26 @@ export const certificate = defineCondition<CertificateRequest>()({
           include: z.array(thumbprint).min(1).max(100).optional(),
           exclude: z.array(thumbprint).min(1).max(100).optional(),
         })
-        .refine((issuers) => issuers.include !== undefined || issuers.exclude !== undefined, { message: 'issuers needs include or exclude', params: { code: 'too-short' } })
+        .refine((issuers) => issuers.include !== undefined || issuers.exclude !== undefined, {
+          message: 'issuers needs include or exclude',
+          params: { code: 'too-short' },
+        })
         .optional(),
       policyOids: z.array(oid).min(1).max(100).optional(),
       subjectPattern: pattern.optional(),
       sanPattern: pattern.optional(),
     })
-    .refine((condition) => condition.issuers !== undefined || condition.policyOids !== undefined || condition.subjectPattern !== undefined || condition.sanPattern !== undefined, {
-      message: 'certificate needs issuers, policyOids, subjectPattern or sanPattern',
-      params: { code: 'too-short' },
-    }),
+    .refine(
+      (condition) =>
+        condition.issuers !== undefined ||
+        condition.policyOids !== undefined ||
+        condition.subjectPattern !== undefined ||
+        condition.sanPattern !== undefined,
+      {
+        message: 'certificate needs issuers, policyOids, subjectPattern or sanPattern',
+        params: { code: 'too-short' },
+      },
+    ),
   reads: ['deviceTags', 'unknownDeviceTags', 'certificate'],
   compile(condition) {
     const includeIssuers = condition.issuers?.include?.map(normaliseThumbprint);
@@ -80,23 +98,29 @@ export const certificate = defineCondition<CertificateRequest>()({
       let presented = NO_CERTIFICATE;
       if (tag === 'present') {
         const attributes = facts.get(normalisedCertificate);
-        if (!attributes) return { result: 'unknown', detail: 'valid certificate tagged but its attributes were not provided' };
+        if (!attributes)
+          return { result: 'unknown', detail: 'valid certificate tagged but its attributes were not provided' };
         presented = attributes;
       }
       const prefix = tag === 'present' ? 'certificate' : 'no valid certificate';
-      if (includeIssuers && !includeIssuers.some((issuer) => presented.issuers.has(issuer))) return { result: 'no-match', detail: `${prefix}: not issued by an included CA` };
+      if (includeIssuers && !includeIssuers.some((issuer) => presented.issuers.has(issuer)))
+        return { result: 'no-match', detail: `${prefix}: not issued by an included CA` };
       const excluded = excludeIssuers.find((issuer) => presented.issuers.has(issuer));
       if (excluded !== undefined) return { result: 'no-match', detail: `${prefix}: issued by excluded CA ${excluded}` };
-      if (policyOids && !policyOids.some((policyOid) => presented.policyOids.has(policyOid))) return { result: 'no-match', detail: `${prefix}: none of the policy OIDs ${policyOids.join(', ')}` };
-      if (subject && (tag !== 'present' || !subject.matches(presented.subject))) return { result: 'no-match', detail: `${prefix}: subject does not match ${subject.source}` };
-      if (san && (tag !== 'present' || !presented.subjectAltNames.some((name) => san.matches(name)))) return { result: 'no-match', detail: `${prefix}: no subject alternative name matches ${san.source}` };
+      if (policyOids && !policyOids.some((policyOid) => presented.policyOids.has(policyOid)))
+        return { result: 'no-match', detail: `${prefix}: none of the policy OIDs ${policyOids.join(', ')}` };
+      if (subject && (tag !== 'present' || !subject.matches(presented.subject)))
+        return { result: 'no-match', detail: `${prefix}: subject does not match ${subject.source}` };
+      if (san && (tag !== 'present' || !presented.subjectAltNames.some((name) => san.matches(name))))
+        return { result: 'no-match', detail: `${prefix}: no subject alternative name matches ${san.source}` };
       return { result: 'match', detail: `${prefix}: matches every listed attribute` };
     };
   },
   deviceTags: () => ['valid-client-certificate'],
   example: { issuers: { include: ['720dfe421a83e9eec1d92667f72160219be71fc2229fd0cddaf4c8773a1ed3e0'] } },
   docs: {
-    shape: '`{ issuers?: { include?, exclude? } (SHA-256 thumbprints), policyOids?: OID[], subjectPattern?: glob, sanPattern?: glob }`',
+    shape:
+      '`{ issuers?: { include?, exclude? } (SHA-256 thumbprints), policyOids?: OID[], subjectPattern?: glob, sanPattern?: glob }`',
     matchesWhen:
       'every listed part matches: a CA on the validated path is included / none is excluded; the certificate has any of the policy OIDs; the subject / any SAN matches the glob. Only a **validated** certificate counts (the device has `valid-client-certificate`); without it the certificate has no issuers, OIDs, subject or SANs, so `issuers.exclude` matches and everything else does not.',
   },

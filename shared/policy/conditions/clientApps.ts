@@ -24,7 +24,9 @@ export const clientApps = defineCondition<ClientAppsRequest>()({
     const wantedText = kinds.join(' or ');
     return (facts) => {
       const kind = facts.get(clientApp);
-      return wanted.has(kind) ? { result: 'match', detail: `client app is ${kind}` } : { result: 'no-match', detail: `client app is ${kind}, not ${wantedText}` };
+      return wanted.has(kind)
+        ? { result: 'match', detail: `client app is ${kind}` }
+        : { result: 'no-match', detail: `client app is ${kind}, not ${wantedText}` };
     };
   },
   example: ['browser'],

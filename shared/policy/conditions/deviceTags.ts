@@ -39,7 +39,10 @@ export const deviceTags = defineCondition<DeviceTagsRequest>()({
       equals: z.array(z.enum(DEVICE_TAGS)).min(1).optional(),
       notEquals: z.array(z.enum(DEVICE_TAGS)).min(1).optional(),
     })
-    .refine((tags) => tags.equals !== undefined || tags.notEquals !== undefined, { message: 'deviceTags needs equals or notEquals', params: { code: 'too-short' } }),
+    .refine((tags) => tags.equals !== undefined || tags.notEquals !== undefined, {
+      message: 'deviceTags needs equals or notEquals',
+      params: { code: 'too-short' },
+    }),
   reads: ['deviceTags', 'unknownDeviceTags'],
   compile(condition) {
     const equals = condition.equals ?? [];
@@ -52,12 +55,24 @@ export const deviceTags = defineCondition<DeviceTagsRequest>()({
       if (equals.length > 0) {
         const any = hasAny(request, equals);
         result = and(result, any.result);
-        details.push(any.result === 'match' ? `has ${any.tag ?? ''}` : any.result === 'no-match' ? `has none of ${equalsText}` : `cannot tell whether it has ${equalsText}`);
+        details.push(
+          any.result === 'match'
+            ? `has ${any.tag ?? ''}`
+            : any.result === 'no-match'
+              ? `has none of ${equalsText}`
+              : `cannot tell whether it has ${equalsText}`,
+        );
       }
       if (notEquals.length > 0) {
         const any = hasAny(request, notEquals);
         result = and(result, not(any.result));
-        details.push(any.result === 'match' ? `has ${any.tag ?? ''}` : any.result === 'no-match' ? `has none of ${notEqualsText}` : `cannot tell whether it has ${notEqualsText}`);
+        details.push(
+          any.result === 'match'
+            ? `has ${any.tag ?? ''}`
+            : any.result === 'no-match'
+              ? `has none of ${notEqualsText}`
+              : `cannot tell whether it has ${notEqualsText}`,
+        );
       }
       return { result, detail: `device ${details.join('; ')}` };
     };
@@ -65,7 +80,8 @@ export const deviceTags = defineCondition<DeviceTagsRequest>()({
   deviceTags: (condition) => [...(condition.equals ?? []), ...(condition.notEquals ?? [])],
   example: { notEquals: ['compliant', 'hybrid-joined'] },
   docs: {
-    shape: '`{ equals?: DeviceTag[], notEquals?: DeviceTag[] }`, tags `valid-client-certificate`, `compliant`, `hybrid-joined`',
+    shape:
+      '`{ equals?: DeviceTag[], notEquals?: DeviceTag[] }`, tags `valid-client-certificate`, `compliant`, `hybrid-joined`',
     matchesWhen: '`equals`: the device has **any** of the tags; `notEquals`: it has **none** of them',
   },
 });

@@ -9,7 +9,14 @@
  * May import: zod, the condition contract, the condition files.
  */
 import { z } from 'zod';
-import type { CompileContext, ConditionDefinition, ConditionEvaluator, ConditionGroupReference, ReferenceCatalogue, ReferenceIssue } from '../condition.js';
+import type {
+  CompileContext,
+  ConditionDefinition,
+  ConditionEvaluator,
+  ConditionGroupReference,
+  ReferenceCatalogue,
+  ReferenceIssue,
+} from '../condition.js';
 import type { DeviceTag } from '../fieldSchemas.js';
 import { apps, type AppsRequest } from './apps.js';
 import { certificate } from './certificate.js';
@@ -21,7 +28,16 @@ import { userAgents } from './userAgents.js';
 import { users } from './users.js';
 
 /** Every condition, in the order they are evaluated and traced. */
-export const POLICY_CONDITIONS = [apps, clientApps, users, deviceTags, locations, userAgents, certificate, timeWindow] as const;
+export const POLICY_CONDITIONS = [
+  apps,
+  clientApps,
+  users,
+  deviceTags,
+  locations,
+  userAgents,
+  certificate,
+  timeWindow,
+] as const;
 
 type Registered = (typeof POLICY_CONDITIONS)[number];
 
@@ -34,7 +50,11 @@ export const CONDITION_NAMES: readonly ConditionName[] = POLICY_CONDITIONS.map((
 type ConditionsShape = { [C in Registered as C['name']]: z.ZodOptional<C['schema']> };
 
 /** The conditions of a policy: all optional; a policy applies when every condition it lists matches. */
-export const PolicyConditionsSchema = z.strictObject(Object.fromEntries(POLICY_CONDITIONS.map((condition) => [condition.name, condition.schema.optional()])) as ConditionsShape);
+export const PolicyConditionsSchema = z.strictObject(
+  Object.fromEntries(
+    POLICY_CONDITIONS.map((condition) => [condition.name, condition.schema.optional()]),
+  ) as ConditionsShape,
+);
 
 /** The conditions of an access policy. */
 export type PolicyConditions = z.infer<typeof PolicyConditionsSchema>;
@@ -74,13 +94,26 @@ export function compileConditions(conditions: PolicyConditions, context: Compile
 }
 
 /** References to named locations or registered apps that do not exist; paths start at the policy's `conditions`. */
-export function conditionReferenceIssues(conditions: PolicyConditions, catalogue: ReferenceCatalogue): ReferenceIssue[] {
-  return listed(conditions).flatMap(([condition, value]) => (condition.references?.(value, catalogue) ?? []).map((issue) => ({ ...issue, path: `conditions.${condition.name}.${issue.path}` })));
+export function conditionReferenceIssues(
+  conditions: PolicyConditions,
+  catalogue: ReferenceCatalogue,
+): ReferenceIssue[] {
+  return listed(conditions).flatMap(([condition, value]) =>
+    (condition.references?.(value, catalogue) ?? []).map((issue) => ({
+      ...issue,
+      path: `conditions.${condition.name}.${issue.path}`,
+    })),
+  );
 }
 
 /** The group ids the conditions name; paths start at the policy's `conditions`. */
 export function conditionGroupReferences(conditions: PolicyConditions): ConditionGroupReference[] {
-  return listed(conditions).flatMap(([condition, value]) => (condition.groups?.(value) ?? []).map((reference) => ({ groupId: reference.groupId, path: `conditions.${condition.name}.${reference.path}` })));
+  return listed(conditions).flatMap(([condition, value]) =>
+    (condition.groups?.(value) ?? []).map((reference) => ({
+      groupId: reference.groupId,
+      path: `conditions.${condition.name}.${reference.path}`,
+    })),
+  );
 }
 
 /** The device tags the conditions test. */

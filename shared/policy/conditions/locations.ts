@@ -10,7 +10,11 @@ import { checked, SLUG } from '../fieldSchemas.js';
 
 const locationReference = checked(
   z.string(),
-  (value) => value === 'any' || (value.startsWith('tag:') ? SLUG.test(value.slice(4)) && value.length <= 68 : SLUG.test(value) && value.length <= 64),
+  (value) =>
+    value === 'any' ||
+    (value.startsWith('tag:')
+      ? SLUG.test(value.slice(4)) && value.length <= 68
+      : SLUG.test(value) && value.length <= 64),
   'invalid-location-reference',
   'expected a named-location id, tag:<tag> or any',
 );
@@ -21,13 +25,20 @@ export interface LocationsRequest {
 }
 
 /** The client IP; undefined when absent or not an IP address. */
-const ip = defineFact('ip', (request: LocationsRequest) => (request.clientIp === undefined ? undefined : parseIpAddress(request.clientIp)));
+const ip = defineFact('ip', (request: LocationsRequest) =>
+  request.clientIp === undefined ? undefined : parseIpAddress(request.clientIp),
+);
 
-function resolveLocations(references: readonly string[], locations: readonly LocationRanges[]): { any: boolean; ranges: AddressRanges } {
+function resolveLocations(
+  references: readonly string[],
+  locations: readonly LocationRanges[],
+): { any: boolean; ranges: AddressRanges } {
   if (references.includes('any')) return { any: true, ranges: compileAddressRanges([]) };
   const cidrs: string[] = [];
   for (const reference of references) {
-    const chosen = reference.startsWith('tag:') ? locations.filter((location) => location.tags.includes(reference.slice(4))) : locations.filter((location) => location.id === reference);
+    const chosen = reference.startsWith('tag:')
+      ? locations.filter((location) => location.tags.includes(reference.slice(4)))
+      : locations.filter((location) => location.id === reference);
     for (const location of chosen) cidrs.push(...location.ranges);
   }
   return { any: false, ranges: compileAddressRanges(cidrs) };
@@ -41,21 +52,36 @@ export const locations = defineCondition<LocationsRequest>()({
       include: z.array(locationReference).min(1).max(100).optional(),
       exclude: z.array(locationReference).min(1).max(100).optional(),
     })
-    .refine((where) => where.include !== undefined || where.exclude !== undefined, { message: 'locations needs include or exclude', params: { code: 'too-short' } }),
+    .refine((where) => where.include !== undefined || where.exclude !== undefined, {
+      message: 'locations needs include or exclude',
+      params: { code: 'too-short' },
+    }),
   reads: ['clientIp'],
   compile(condition, context) {
-    const include = condition.include === undefined ? { any: true, ranges: compileAddressRanges([]) } : resolveLocations(condition.include, context.locations);
-    const exclude = condition.exclude === undefined ? undefined : resolveLocations(condition.exclude, context.locations);
+    const include =
+      condition.include === undefined
+        ? { any: true, ranges: compileAddressRanges([]) }
+        : resolveLocations(condition.include, context.locations);
+    const exclude =
+      condition.exclude === undefined ? undefined : resolveLocations(condition.exclude, context.locations);
     const includeText = condition.include?.join(', ') ?? 'any';
     const excludeText = condition.exclude?.join(', ') ?? '';
     return (facts) => {
       const address = facts.get(ip);
       if (address === undefined) {
-        return { result: 'unknown', detail: facts.request.clientIp === undefined ? 'client IP absent' : 'client IP is not an IP address' };
+        return {
+          result: 'unknown',
+          detail: facts.request.clientIp === undefined ? 'client IP absent' : 'client IP is not an IP address',
+        };
       }
-      if (!include.any && !include.ranges.contains(address)) return { result: 'no-match', detail: `${address.address} is not in ${includeText}` };
-      if (exclude && (exclude.any || exclude.ranges.contains(address))) return { result: 'no-match', detail: `${address.address} is in excluded ${excludeText}` };
-      return { result: 'match', detail: `${address.address} is in ${includeText}${exclude ? ` and not in ${excludeText}` : ''}` };
+      if (!include.any && !include.ranges.contains(address))
+        return { result: 'no-match', detail: `${address.address} is not in ${includeText}` };
+      if (exclude && (exclude.any || exclude.ranges.contains(address)))
+        return { result: 'no-match', detail: `${address.address} is in excluded ${excludeText}` };
+      return {
+        result: 'match',
+        detail: `${address.address} is in ${includeText}${exclude ? ` and not in ${excludeText}` : ''}`,
+      };
     };
   },
   references(condition, catalogue) {
@@ -65,7 +91,12 @@ export const locations = defineCondition<LocationsRequest>()({
         const path = `${side}[${index}]`;
         if (reference === 'any') return;
         if (reference.startsWith('tag:')) {
-          if (!catalogue.tags.has(reference.slice(4))) issues.push({ path, code: 'unknown-location-tag', message: `no named location has the tag ${reference.slice(4)}` });
+          if (!catalogue.tags.has(reference.slice(4)))
+            issues.push({
+              path,
+              code: 'unknown-location-tag',
+              message: `no named location has the tag ${reference.slice(4)}`,
+            });
         } else if (!catalogue.ids.has(reference)) {
           issues.push({ path, code: 'unknown-location', message: `no named location has the id ${reference}` });
         }

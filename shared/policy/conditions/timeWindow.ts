@@ -36,7 +36,13 @@ function formatterFor(zone: string): Intl.DateTimeFormat | undefined {
   let formatter = formatters.get(key);
   if (formatter === undefined) {
     try {
-      formatter = new Intl.DateTimeFormat('en-US', { timeZone: zone, weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+      formatter = new Intl.DateTimeFormat('en-US', {
+        timeZone: zone,
+        weekday: 'short',
+        hour: '2-digit',
+        minute: '2-digit',
+        hourCycle: 'h23',
+      });
     } catch {
       return undefined;
     }
@@ -55,12 +61,31 @@ function localTime(formatter: Intl.DateTimeFormat, at: Date): { day: number; min
     else if (part.type === 'hour') hour = part.value;
     else if (part.type === 'minute') minute = part.value;
   }
-  return { day: WEEKDAY_INDEX[weekday] ?? -1, minutes: Number(hour) * 60 + Number(minute), text: `${weekday} ${hour}:${minute}` };
+  return {
+    day: WEEKDAY_INDEX[weekday] ?? -1,
+    minutes: Number(hour) * 60 + Number(minute),
+    text: `${weekday} ${hour}:${minute}`,
+  };
 }
 
-const from = checked(z.string(), (value) => (minutesOf(value) ?? MINUTES_PER_DAY) < MINUTES_PER_DAY, 'invalid-value', 'expected a time of day HH:MM from 00:00 to 23:59');
-const to = checked(z.string(), (value) => minutesOf(value) !== undefined, 'invalid-value', 'expected a time of day HH:MM from 00:00 to 24:00');
-const timeZone = checked(z.string(), (value) => formatterFor(value) !== undefined, 'invalid-value', 'expected an IANA time zone such as Europe/Berlin or UTC');
+const from = checked(
+  z.string(),
+  (value) => (minutesOf(value) ?? MINUTES_PER_DAY) < MINUTES_PER_DAY,
+  'invalid-value',
+  'expected a time of day HH:MM from 00:00 to 23:59',
+);
+const to = checked(
+  z.string(),
+  (value) => minutesOf(value) !== undefined,
+  'invalid-value',
+  'expected a time of day HH:MM from 00:00 to 24:00',
+);
+const timeZone = checked(
+  z.string(),
+  (value) => formatterFor(value) !== undefined,
+  'invalid-value',
+  'expected an IANA time zone such as Europe/Berlin or UTC',
+);
 
 /** What `timeWindow` reads. */
 export interface TimeWindowRequest {
@@ -78,10 +103,25 @@ export const timeWindow = defineCondition<TimeWindowRequest>()({
       to: to.optional(),
       timeZone,
     })
-    .refine((window) => window.days !== undefined || window.from !== undefined || window.to !== undefined, { message: 'timeWindow needs days or from and to', params: { code: 'too-short' } })
-    .refine((window) => window.from === undefined || window.to !== undefined, { path: ['to'], message: 'from needs to', params: { code: 'required' } })
-    .refine((window) => window.to === undefined || window.from !== undefined, { path: ['from'], message: 'to needs from', params: { code: 'required' } })
-    .refine((window) => window.from === undefined || window.from !== window.to, { path: ['to'], message: 'from and to are equal: say 00:00 to 24:00 for the whole day', params: { code: 'invalid-value' } }),
+    .refine((window) => window.days !== undefined || window.from !== undefined || window.to !== undefined, {
+      message: 'timeWindow needs days or from and to',
+      params: { code: 'too-short' },
+    })
+    .refine((window) => window.from === undefined || window.to !== undefined, {
+      path: ['to'],
+      message: 'from needs to',
+      params: { code: 'required' },
+    })
+    .refine((window) => window.to === undefined || window.from !== undefined, {
+      path: ['from'],
+      message: 'to needs from',
+      params: { code: 'required' },
+    })
+    .refine((window) => window.from === undefined || window.from !== window.to, {
+      path: ['to'],
+      message: 'from and to are equal: say 00:00 to 24:00 for the whole day',
+      params: { code: 'invalid-value' },
+    }),
   reads: ['at'],
   compile(window) {
     // Validated: the zone has a formatter and the times parse.
@@ -91,7 +131,12 @@ export const timeWindow = defineCondition<TimeWindowRequest>()({
     const start = window.from === undefined ? undefined : (minutesOf(window.from) ?? 0);
     const end = window.to === undefined ? MINUTES_PER_DAY : (minutesOf(window.to) ?? MINUTES_PER_DAY);
     const onDay = (day: number) => days === undefined || days.has(day);
-    const described = [window.days?.join(', ') ?? (start === undefined ? '' : 'every day'), start === undefined ? '' : `${window.from ?? ''}–${window.to ?? ''}`].filter(Boolean).join(' ');
+    const described = [
+      window.days?.join(', ') ?? (start === undefined ? '' : 'every day'),
+      start === undefined ? '' : `${window.from ?? ''}–${window.to ?? ''}`,
+    ]
+      .filter(Boolean)
+      .join(' ');
     return ({ request }) => {
       const at = request.at;
       if (at === undefined) return { result: 'unknown', detail: 'the request time is not known' };
@@ -102,13 +147,17 @@ export const timeWindow = defineCondition<TimeWindowRequest>()({
       else if (start < end) inside = onDay(local.day) && local.minutes >= start && local.minutes < end;
       // Across midnight: the evening of a listed day, or the early hours after one.
       else inside = (local.minutes >= start && onDay(local.day)) || (local.minutes < end && onDay((local.day + 6) % 7));
-      return { result: inside ? 'match' : 'no-match', detail: `${local.text} in ${zone} is ${inside ? 'in' : 'not in'} ${described}` };
+      return {
+        result: inside ? 'match' : 'no-match',
+        detail: `${local.text} in ${zone} is ${inside ? 'in' : 'not in'} ${described}`,
+      };
     };
   },
   example: { days: ['mon', 'tue', 'wed', 'thu', 'fri'], from: '08:00', to: '18:00', timeZone: 'Europe/Berlin' },
   docs: {
-    shape: '`{ days?: Day[], from?: "HH:MM", to?: "HH:MM", timeZone: string }`, `Day` = `mon` … `sun`, `timeZone` an IANA zone (`Europe/Berlin`, `UTC`)',
+    shape:
+      '`{ days?: Day[], from?: "HH:MM", to?: "HH:MM", timeZone: string }`, `Day` = `mon` … `sun`, `timeZone` an IANA zone (`Europe/Berlin`, `UTC`)',
     matchesWhen:
-      'the request\'s time, in `timeZone` (daylight saving included), is on a listed day (no `days` = every day) and from `from` (inclusive) to `to` (exclusive; `24:00` = end of day; no hours = the whole day). A window whose `to` is before its `from` crosses midnight and belongs to the day it starts: `fri` 22:00–06:00 is Friday 22:00 to Saturday 06:00. Unknown when the request carries no time.',
+      "the request's time, in `timeZone` (daylight saving included), is on a listed day (no `days` = every day) and from `from` (inclusive) to `to` (exclusive; `24:00` = end of day; no hours = the whole day). A window whose `to` is before its `from` crosses midnight and belongs to the day it starts: `fri` 22:00–06:00 is Friday 22:00 to Saturday 06:00. Unknown when the request carries no time.",
   },
 });

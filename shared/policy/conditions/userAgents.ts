@@ -23,7 +23,10 @@ export const userAgents = defineCondition<UserAgentsRequest>()({
       include: z.array(pattern).min(1).max(100).optional(),
       exclude: z.array(pattern).min(1).max(100).optional(),
     })
-    .refine((agents) => agents.include !== undefined || agents.exclude !== undefined, { message: 'userAgents needs include or exclude', params: { code: 'too-short' } }),
+    .refine((agents) => agents.include !== undefined || agents.exclude !== undefined, {
+      message: 'userAgents needs include or exclude',
+      params: { code: 'too-short' },
+    }),
   reads: ['userAgent'],
   compile(condition) {
     const include = condition.include?.map(compileGlob);
@@ -44,6 +47,7 @@ export const userAgents = defineCondition<UserAgentsRequest>()({
   example: { exclude: ['*teams/*'] },
   docs: {
     shape: '`{ include?: glob[], exclude?: glob[] }`',
-    matchesWhen: 'the User-Agent matches an include glob (if any) and no exclude glob. `*` is the only wildcard; case-insensitive; whole-string match; a missing header is the empty string.',
+    matchesWhen:
+      'the User-Agent matches an include glob (if any) and no exclude glob. `*` is the only wildcard; case-insensitive; whole-string match; a missing header is the empty string.',
   },
 });

@@ -4,7 +4,13 @@
  * May import: zod, the condition contract, the field schemas.
  */
 import { z } from 'zod';
-import { defineCondition, defineFact, type ConditionGroupReference, type ConditionResult, type RequestFacts } from '../condition.js';
+import {
+  defineCondition,
+  defineFact,
+  type ConditionGroupReference,
+  type ConditionResult,
+  type RequestFacts,
+} from '../condition.js';
 import { groupId, principal } from '../fieldSchemas.js';
 
 /** What `users` reads: the signed-in user and the memberships known for it. */
@@ -20,7 +26,11 @@ export interface UsersRequest {
 }
 
 /** The user's object id and UPN, lower-cased, when given. */
-const userKeys = defineFact('userKeys', (request: UsersRequest) => [request.user?.id?.toLowerCase(), request.user?.upn?.toLowerCase()].filter((key): key is string => key !== undefined && key !== ''));
+const userKeys = defineFact('userKeys', (request: UsersRequest) =>
+  [request.user?.id?.toLowerCase(), request.user?.upn?.toLowerCase()].filter(
+    (key): key is string => key !== undefined && key !== '',
+  ),
+);
 
 /** Known group memberships, lower-cased. */
 const knownGroups = defineFact('groups', (request: UsersRequest) => {
@@ -33,7 +43,10 @@ function groupsKnown(request: UsersRequest): boolean {
   return request.user?.groups !== undefined && request.user.groupsUnknown !== true;
 }
 
-function inGroups(facts: RequestFacts<UsersRequest>, groups: readonly string[]): { result: ConditionResult; group?: string } {
+function inGroups(
+  facts: RequestFacts<UsersRequest>,
+  groups: readonly string[],
+): { result: ConditionResult; group?: string } {
   if (groups.length === 0) return { result: 'no-match' };
   const known = facts.get(knownGroups);
   if (known) for (const group of groups) if (known.has(group)) return { result: 'match', group };
@@ -79,7 +92,8 @@ export const users = defineCondition<UsersRequest>()({
       const who = user?.upn ?? user?.id ?? '';
       if (keys.some((key) => excludeUsers.has(key))) return { result: 'no-match', detail: `${who} is excluded` };
       const excludedByGroup = inGroups(facts, excludeGroups);
-      if (excludedByGroup.result === 'match') return { result: 'no-match', detail: `${who} is excluded by group ${excludedByGroup.group ?? ''}` };
+      if (excludedByGroup.result === 'match')
+        return { result: 'no-match', detail: `${who} is excluded by group ${excludedByGroup.group ?? ''}` };
       let included: ConditionResult;
       let includedBy: string;
       if (includeAll) {
@@ -93,21 +107,32 @@ export const users = defineCondition<UsersRequest>()({
         included = byGroup.result;
         includedBy = `group ${byGroup.group ?? ''}`;
       }
-      if (included === 'no-match') return { result: 'no-match', detail: `${who} is not an included user or group member` };
-      if (included === 'unknown') return { result: 'unknown', detail: `group memberships of ${who} are unknown (included groups)` };
-      if (excludedByGroup.result === 'unknown') return { result: 'unknown', detail: `group memberships of ${who} are unknown (excluded groups)` };
+      if (included === 'no-match')
+        return { result: 'no-match', detail: `${who} is not an included user or group member` };
+      if (included === 'unknown')
+        return { result: 'unknown', detail: `group memberships of ${who} are unknown (included groups)` };
+      if (excludedByGroup.result === 'unknown')
+        return { result: 'unknown', detail: `group memberships of ${who} are unknown (excluded groups)` };
       return { result: 'match', detail: `${who} is included (${includedBy})` };
     };
   },
   groups(condition) {
     const references: ConditionGroupReference[] = [];
-    (condition.include.groups ?? []).forEach((id, position) => references.push({ groupId: id, path: `include.groups[${position}]` }));
-    (condition.exclude?.groups ?? []).forEach((id, position) => references.push({ groupId: id, path: `exclude.groups[${position}]` }));
+    (condition.include.groups ?? []).forEach((id, position) =>
+      references.push({ groupId: id, path: `include.groups[${position}]` }),
+    );
+    (condition.exclude?.groups ?? []).forEach((id, position) =>
+      references.push({ groupId: id, path: `exclude.groups[${position}]` }),
+    );
     return references;
   },
-  example: { include: { groups: ['6f1c2a9e-3b4d-4e8f-9a01-5c7d2e4b8f10'] }, exclude: { users: ['break-glass@contoso.example'] } },
+  example: {
+    include: { groups: ['6f1c2a9e-3b4d-4e8f-9a01-5c7d2e4b8f10'] },
+    exclude: { users: ['break-glass@contoso.example'] },
+  },
   docs: {
-    shape: '`{ include: { all?: true, users?: (UPN \\| object id)[], groups?: GUID[] }, exclude?: { users?, groups? } }`',
+    shape:
+      '`{ include: { all?: true, users?: (UPN \\| object id)[], groups?: GUID[] }, exclude?: { users?, groups? } }`',
     matchesWhen: 'included (all, listed user, or member of a listed group) and not excluded. Case-insensitive.',
   },
 });

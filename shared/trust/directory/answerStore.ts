@@ -60,7 +60,14 @@ export class AnswerStore {
     // lru-cache allocates its arrays for all entries up front, ≈ 30 ms at 100,000 (a cold start).
     const bound = { maxSize: Math.max(1, Math.floor(options.maxEntries)), sizeCalculation: () => 1 };
     const perf = { now: () => clock.now().getTime() };
-    const common = { ...bound, perf, ttlAutopurge: false, ttlResolution: 0, updateAgeOnGet: false, updateAgeOnHas: false } as const;
+    const common = {
+      ...bound,
+      perf,
+      ttlAutopurge: false,
+      ttlResolution: 0,
+      updateAgeOnGet: false,
+      updateAgeOnHas: false,
+    } as const;
     // allowStale by default (reads and iteration see answers past their TTL); fresh reads ask for fresh ones.
     this.answers = new LRUCache<string, StoredAnswer>({ ...common, allowStale: true, noDeleteOnStaleGet: true });
     this.refusals = new LRUCache<string, string>({ ...common, allowStale: false });
@@ -93,7 +100,10 @@ export class AnswerStore {
     return this.answers.peek(key);
   }
 
-  /** The answer under `key` when it may stand in for a failed ask at `now` (younger than its lifetime + the stale window). */
+  /**
+   * The answer under `key` when it may stand in for a failed ask at `now` (younger than its lifetime + the stale
+   * window).
+   */
   stale(key: string, now: number): StoredAnswer | undefined {
     const answer = this.answers.peek(key);
     return answer && now - answer.fetchedAt < answer.lifetimeMs + this.options.staleMs ? answer : undefined;
@@ -102,7 +112,11 @@ export class AnswerStore {
   /** Stores an answer fetched at `now`, fresh for `lifetimeMs`; keeps whether the question was used. */
   put(key: string, question: DirectoryQuestion, value: Answer, lifetimeMs: number, now: number): void {
     const usedSinceAsked = this.answers.peek(key)?.usedSinceAsked ?? false;
-    this.answers.set(key, { question, value, fetchedAt: now, lifetimeMs, usedSinceAsked }, { ttl: lruTtl(lifetimeMs), start: now });
+    this.answers.set(
+      key,
+      { question, value, fetchedAt: now, lifetimeMs, usedSinceAsked },
+      { ttl: lruTtl(lifetimeMs), start: now },
+    );
   }
 
   /** Marks the answer under `key` (if any) as not used since it was last asked: a round trip is asking it now. */

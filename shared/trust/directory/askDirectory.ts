@@ -10,9 +10,14 @@ import type { Directory, DirectoryErrorKind, DirectoryOutcome, DirectoryQuestion
 import { GRAPH_DISABLED_DETAIL } from './facts.js';
 
 /** What one round trip gave: an outcome per question (in order, possibly too few), or one error for all. */
-export type RoundTripResult = { readonly ok: true; readonly outcomes: readonly DirectoryOutcome[] } | { readonly ok: false; readonly error: DirectoryError };
+export type RoundTripResult =
+  | { readonly ok: true; readonly outcomes: readonly DirectoryOutcome[] }
+  | { readonly ok: false; readonly error: DirectoryError };
 
-/** Failures that say Graph is sick (they count toward the circuit breaker); `denied` and `invalid` say it is up and answering. */
+/**
+ * Failures that say Graph is sick (they count toward the circuit breaker); `denied` and `invalid` say it is up and
+ * answering.
+ */
 const TRANSIENT: ReadonlySet<DirectoryErrorKind> = new Set<DirectoryErrorKind>(['throttled', 'unavailable', 'timeout']);
 
 export function isTransient(error: DirectoryError): boolean {
@@ -20,7 +25,11 @@ export function isTransient(error: DirectoryError): boolean {
 }
 
 /** Asks `questions` in one `answer` call, within `timeoutMs`; no directory (Graph turned off) is a failure. */
-export async function askDirectory(directory: Directory | undefined, questions: readonly DirectoryQuestion[], timeoutMs: number): Promise<RoundTripResult> {
+export async function askDirectory(
+  directory: Directory | undefined,
+  questions: readonly DirectoryQuestion[],
+  timeoutMs: number,
+): Promise<RoundTripResult> {
   if (!directory) return { ok: false, error: new DirectoryError('unavailable', GRAPH_DISABLED_DETAIL) };
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -34,7 +43,8 @@ export async function askDirectory(directory: Directory | undefined, questions: 
       timer.unref();
     });
     const outcomes = await Promise.race([answered, guard]);
-    if (!Array.isArray(outcomes)) return { ok: false, error: new DirectoryError('unavailable', 'the directory gave no list of answers') };
+    if (!Array.isArray(outcomes))
+      return { ok: false, error: new DirectoryError('unavailable', 'the directory gave no list of answers') };
     return { ok: true, outcomes };
   } catch (error) {
     return { ok: false, error: asDirectoryError(error) };
@@ -46,7 +56,12 @@ export async function askDirectory(directory: Directory | undefined, questions: 
 /** The outcome for the question at `index` of a round trip. */
 export function outcomeAt(result: RoundTripResult, index: number): DirectoryOutcome {
   if (!result.ok) return { ok: false, error: result.error };
-  return result.outcomes[index] ?? { ok: false, error: new DirectoryError('unavailable', 'the directory gave no answer to this question') };
+  return (
+    result.outcomes[index] ?? {
+      ok: false,
+      error: new DirectoryError('unavailable', 'the directory gave no answer to this question'),
+    }
+  );
 }
 
 export function asDirectoryError(error: unknown): DirectoryError {
@@ -59,7 +74,9 @@ export function describeFailure(error: DirectoryError, timeoutMs: number): strin
   const status = error.status !== undefined ? ` (HTTP ${error.status})` : '';
   switch (error.kind) {
     case 'throttled':
-      return error.retryAfterSeconds !== undefined ? `Graph throttled; retry after ${error.retryAfterSeconds} s` : `Graph throttled${status}`;
+      return error.retryAfterSeconds !== undefined
+        ? `Graph throttled; retry after ${error.retryAfterSeconds} s`
+        : `Graph throttled${status}`;
     case 'timeout':
       return `timed out after ${timeoutMs} ms`;
     case 'unavailable':

@@ -9,7 +9,10 @@
  */
 import type { DirectorySource } from '../../policy/directoryNeeds.js';
 
-/** Where a directory fact came from: a fresh cache entry, Graph just now, a stale entry while Graph fails, nowhere, or Graph turned off. */
+/**
+ * Where a directory fact came from: a fresh cache entry, Graph just now, a stale entry while Graph fails, nowhere, or
+ * Graph turned off.
+ */
 export type DirectoryFactsSource = DirectorySource;
 
 /** An answer: fresh in the cache, or just read from the directory (`ageSeconds` 0). */
@@ -29,7 +32,9 @@ export interface StaleFacts<T> {
   readonly detail: string;
 }
 
-/** No answer: the directory could not be asked or did not answer (`unavailable`), or Graph is turned off (`disabled`). */
+/**
+ * No answer: the directory could not be asked or did not answer (`unavailable`), or Graph is turned off (`disabled`).
+ */
 export interface MissingFacts {
   readonly source: 'unavailable' | 'disabled';
   readonly value?: undefined;

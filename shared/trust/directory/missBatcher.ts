@@ -43,7 +43,10 @@ export interface BatchSender<I, R> {
    * Sends one batch, or refuses it; one result per item, in order. Sent items stay in flight until
    * their round trip settles (the sender lands them); refused ones the batcher lands.
    */
-  readonly send: (batch: readonly I[], now: number) => { readonly sent: Promise<readonly R[]> } | { readonly refused: R };
+  readonly send: (
+    batch: readonly I[],
+    now: number,
+  ) => { readonly sent: Promise<readonly R[]> } | { readonly refused: R };
   /** The result of a question that got no answer (`detail` says why), e.g. left unsent when the flush itself failed. */
   readonly failed: (detail: string) => R;
   /** Where a failed flush is reported. */

@@ -37,7 +37,9 @@ export function certificateUserIdsItem(userId: string): Item<'certificate-user-i
  * The questions for a user's memberships: group ids lower-cased, de-duplicated, sorted and cut
  * into chunks of 20 (one cache entry per chunk), with the caller's spellings to answer in.
  */
-export type MemberGroupsPlan = { readonly items: Item<'member-groups'>[]; readonly spellings: ReadonlyMap<string, readonly string[]> } | 'empty-user';
+export type MemberGroupsPlan =
+  | { readonly items: Item<'member-groups'>[]; readonly spellings: ReadonlyMap<string, readonly string[]> }
+  | 'empty-user';
 
 /** Plans by group-id list (the policies' list is one array per configuration), then by user. */
 const plans = new WeakMap<readonly string[], Map<string, MemberGroupsPlan>>();
@@ -70,7 +72,10 @@ function planMemberGroups(userId: string, groupIds: readonly string[]): MemberGr
   const items: Item<'member-groups'>[] = [];
   for (let start = 0; start < sorted.length; start += MEMBER_GROUPS_LIMIT) {
     const chunk = sorted.slice(start, start + MEMBER_GROUPS_LIMIT);
-    items.push({ key: `member-groups|${user}|${chunk.join(',')}`, question: { kind: 'member-groups', userId: user, groupIds: chunk } });
+    items.push({
+      key: `member-groups|${user}|${chunk.join(',')}`,
+      question: { kind: 'member-groups', userId: user, groupIds: chunk },
+    });
   }
   return { items, spellings };
 }
@@ -85,7 +90,10 @@ export function normalizeAnswer(question: DirectoryQuestion, value: Answer): Ans
 }
 
 /** Combined membership facts as a set of the caller's spellings. */
-export function asMembers(combined: DirectoryFacts<readonly string[]>, spellings: ReadonlyMap<string, readonly string[]>): DirectoryFacts<ReadonlySet<string>> {
+export function asMembers(
+  combined: DirectoryFacts<readonly string[]>,
+  spellings: ReadonlyMap<string, readonly string[]>,
+): DirectoryFacts<ReadonlySet<string>> {
   if (combined.value === undefined) return combined;
   const members = new Set<string>();
   for (const groupId of combined.value) for (const spelling of spellings.get(groupId) ?? []) members.add(spelling);

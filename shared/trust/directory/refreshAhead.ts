@@ -52,7 +52,10 @@ export class RefreshAhead {
     return this.sweeping;
   }
 
-  /** Starts {@link run} in the background when the last one started an interval ago or more and none is running. O(1); true when it started one. */
+  /**
+   * Starts {@link run} in the background when the last one started an interval ago or more and none is running. O(1);
+   * true when it started one.
+   */
   maybeStart(): boolean {
     try {
       if (this.sweeping) return false;
@@ -72,7 +75,8 @@ export class RefreshAhead {
       const start = this.deps.now();
       this.lastSweepAt = start;
       const due: Item[] = [];
-      for (const [key, answer] of this.deps.store.all()) if (this.isDue(key, answer, start)) due.push({ key, question: answer.question });
+      for (const [key, answer] of this.deps.store.all())
+        if (this.isDue(key, answer, start)) due.push({ key, question: answer.question });
       for (let offset = 0; offset < due.length; offset += DIRECTORY_BATCH_LIMIT) {
         const now = this.deps.now();
         // Re-checked per batch: a request may have asked some of them meanwhile.

@@ -48,7 +48,18 @@ describe('compileAddressRanges', () => {
   });
 
   it('rejects what the intake rejects', () => {
-    for (const bad of ['10.0.0.0/33', 'fd00::/129', '300.1.1.1/8', '10.0.0.0/8/8', 'x/8', '10.0.0.0/-1', '', '10.0.0.1:80/8', '[fd00::1]/64']) expect(compileAddressRanges([bad]).size).toBe(0);
+    for (const bad of [
+      '10.0.0.0/33',
+      'fd00::/129',
+      '300.1.1.1/8',
+      '10.0.0.0/8/8',
+      'x/8',
+      '10.0.0.0/-1',
+      '',
+      '10.0.0.1:80/8',
+      '[fd00::1]/64',
+    ])
+      expect(compileAddressRanges([bad]).size).toBe(0);
   });
 
   it('agrees with node:net BlockList on random ranges and addresses', () => {
@@ -65,26 +76,35 @@ describe('compileAddressRanges', () => {
     );
   });
 
-  it('agrees with node:net BlockList near a range\'s edges', () => {
+  it("agrees with node:net BlockList near a range's edges", () => {
     fc.assert(
       fc.property(fc.integer({ min: 8, max: 30 }), fc.integer({ min: -3, max: 3 }), (prefix, offset) => {
         const size = 2 ** (32 - prefix);
         const value = (0x0a140000 + size + offset) >>> 0;
         const address = [24, 16, 8, 0].map((shift) => (value >>> shift) & 255).join('.');
         const cidr = `10.20.0.0/${prefix}`;
-        expect(compileAddressRanges([cidr]).contains(parseIpAddress(address)!)).toBe(blockListContains(cidr, parseIpAddress(address)!));
+        expect(compileAddressRanges([cidr]).contains(parseIpAddress(address)!)).toBe(
+          blockListContains(cidr, parseIpAddress(address)!),
+        );
       }),
     );
   });
 
   it('parses dotted quads (with or without a port) exactly when node:net does', () => {
-    const octet = fc.oneof(fc.integer({ min: 0, max: 300 }).map(String), fc.constantFrom('00', '01', '007', '255', '256'));
+    const octet = fc.oneof(
+      fc.integer({ min: 0, max: 300 }).map(String),
+      fc.constantFrom('00', '01', '007', '255', '256'),
+    );
     fc.assert(
-      fc.property(fc.tuple(octet, octet, octet, octet), fc.option(fc.integer({ min: 0, max: 65535 })), (octets, port) => {
-        const address = octets.join('.');
-        const parsed = parseIpAddress(port === null ? address : `${address}:${port}`);
-        expect(parsed?.address).toBe(isIP(address) === 4 ? address : undefined);
-      }),
+      fc.property(
+        fc.tuple(octet, octet, octet, octet),
+        fc.option(fc.integer({ min: 0, max: 65535 })),
+        (octets, port) => {
+          const address = octets.join('.');
+          const parsed = parseIpAddress(port === null ? address : `${address}:${port}`);
+          expect(parsed?.address).toBe(isIP(address) === 4 ? address : undefined);
+        },
+      ),
       { numRuns: 2000 },
     );
   });

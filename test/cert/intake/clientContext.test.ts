@@ -11,8 +11,11 @@ const SECRET = 'context-secret';
 const proxies: GatewayConfig = { kind: 'app-gateway', secrets: [SECRET], trustedProxies: ['10.0.0.0/8', 'fd00::/8'] };
 const url = 'https://func.example.net/api/authorize/files/report.pdf?sig=abc';
 
-const contextOf = (lines: [string, string][], remoteAddress: string | undefined, gateways: readonly GatewayConfig[] = [proxies]) =>
-  readClientContext({ ...headerMap(lines, remoteAddress), url }, gateways);
+const contextOf = (
+  lines: [string, string][],
+  remoteAddress: string | undefined,
+  gateways: readonly GatewayConfig[] = [proxies],
+) => readClientContext({ ...headerMap(lines, remoteAddress), url }, gateways);
 
 const proofLine: [string, string] = ['X-Certgate-Gateway-Secret', SECRET];
 
@@ -20,9 +23,24 @@ describe('client IP from X-Forwarded-For, behind a proven gateway', () => {
   it.each([
     { label: 'peer not trusted: XFF ignored', xff: '1.1.1.1', peer: '203.0.113.5', expected: '203.0.113.5' },
     { label: 'one trusted hop', xff: '198.51.100.7', peer: '10.1.2.3', expected: '198.51.100.7' },
-    { label: 'several trusted hops', xff: '198.51.100.7, 10.9.9.9, 10.8.8.8', peer: '10.1.2.3', expected: '198.51.100.7' },
-    { label: 'spoofed leftmost entries are skipped', xff: '6.6.6.6, 198.51.100.7, 10.9.9.9', peer: '10.1.2.3', expected: '198.51.100.7' },
-    { label: 'App Gateway style entries with ports', xff: '198.51.100.7:54321, 10.9.9.9:443', peer: '10.1.2.3', expected: '198.51.100.7' },
+    {
+      label: 'several trusted hops',
+      xff: '198.51.100.7, 10.9.9.9, 10.8.8.8',
+      peer: '10.1.2.3',
+      expected: '198.51.100.7',
+    },
+    {
+      label: 'spoofed leftmost entries are skipped',
+      xff: '6.6.6.6, 198.51.100.7, 10.9.9.9',
+      peer: '10.1.2.3',
+      expected: '198.51.100.7',
+    },
+    {
+      label: 'App Gateway style entries with ports',
+      xff: '198.51.100.7:54321, 10.9.9.9:443',
+      peer: '10.1.2.3',
+      expected: '198.51.100.7',
+    },
     { label: 'IPv6 client behind IPv6 proxy', xff: '2001:db8::42', peer: 'fd00::1', expected: '2001:db8::42' },
     { label: 'bracketed IPv6 with port', xff: '[2001:db8::42]:8080', peer: '10.1.2.3', expected: '2001:db8::42' },
     { label: 'all hops trusted: leftmost', xff: '10.5.5.5, 10.6.6.6', peer: '10.1.2.3', expected: '10.5.5.5' },
@@ -34,7 +52,9 @@ describe('client IP from X-Forwarded-For, behind a proven gateway', () => {
   });
 
   it('repeated XFF headers are one list, in order', () => {
-    expect(contextOf([proofLine, ['X-Forwarded-For', '198.51.100.7'], ['X-Forwarded-For', '10.9.9.9']], '10.1.2.3').clientIp).toBe('198.51.100.7');
+    expect(
+      contextOf([proofLine, ['X-Forwarded-For', '198.51.100.7'], ['X-Forwarded-For', '10.9.9.9']], '10.1.2.3').clientIp,
+    ).toBe('198.51.100.7');
   });
 
   it('an unknown peer gives no client IP even with proof (the walk cannot start)', () => {
@@ -42,7 +62,11 @@ describe('client IP from X-Forwarded-For, behind a proven gateway', () => {
   });
 
   it('without trusted proxies configured the peer is the client', () => {
-    expect(contextOf([proofLine, ['X-Forwarded-For', '198.51.100.7']], '10.1.2.3', [{ kind: 'app-gateway', secrets: [SECRET] }]).clientIp).toBe('10.1.2.3');
+    expect(
+      contextOf([proofLine, ['X-Forwarded-For', '198.51.100.7']], '10.1.2.3', [
+        { kind: 'app-gateway', secrets: [SECRET] },
+      ]).clientIp,
+    ).toBe('10.1.2.3');
   });
 
   it('no peer and no XFF: unknown', () => {
@@ -53,33 +77,82 @@ describe('client IP from X-Forwarded-For, behind a proven gateway', () => {
 describe('host, path and user agent', () => {
   it('forwarded host and path from a proven gateway', () => {
     const context = contextOf(
-      [['X-Certgate-Gateway-Secret', SECRET], ['Host', 'func.example.net'], ['X-Forwarded-Host', 'Portal.Contoso.com'], ['X-Original-URL', '/files/q3.xlsx?download=1'], ['User-Agent', 'Mozilla/5.0 (Windows NT 10.0)']],
+      [
+        ['X-Certgate-Gateway-Secret', SECRET],
+        ['Host', 'func.example.net'],
+        ['X-Forwarded-Host', 'Portal.Contoso.com'],
+        ['X-Original-URL', '/files/q3.xlsx?download=1'],
+        ['User-Agent', 'Mozilla/5.0 (Windows NT 10.0)'],
+      ],
       '10.1.2.3',
     );
-    expect(context).toEqual({ clientIp: '10.1.2.3', host: 'portal.contoso.com', path: '/files/q3.xlsx', userAgent: 'Mozilla/5.0 (Windows NT 10.0)', proven: true, provenBy: 'app-gateway', dropped: [] });
+    expect(context).toEqual({
+      clientIp: '10.1.2.3',
+      host: 'portal.contoso.com',
+      path: '/files/q3.xlsx',
+      userAgent: 'Mozilla/5.0 (Windows NT 10.0)',
+      proven: true,
+      provenBy: 'app-gateway',
+      dropped: [],
+    });
   });
 
   it('X-Original-Host and X-Forwarded-Uri are the fallbacks', () => {
-    const context = contextOf([['X-Certgate-Gateway-Secret', SECRET], ['X-Original-Host', 'apps.contoso.com'], ['X-Forwarded-Uri', 'https://apps.contoso.com/hr/']], '10.1.2.3');
+    const context = contextOf(
+      [
+        ['X-Certgate-Gateway-Secret', SECRET],
+        ['X-Original-Host', 'apps.contoso.com'],
+        ['X-Forwarded-Uri', 'https://apps.contoso.com/hr/'],
+      ],
+      '10.1.2.3',
+    );
     expect(context).toMatchObject({ host: 'apps.contoso.com', path: '/hr/' });
   });
 
   it('forwarding headers from an unproven caller are ignored', () => {
-    const context = contextOf([['Host', 'func.example.net'], ['X-Forwarded-Host', 'evil.example'], ['X-Original-URL', '/admin']], '203.0.113.5');
-    expect(context).toMatchObject({ host: 'func.example.net', path: '/api/authorize/files/report.pdf', proven: false, dropped: ['x-forwarded-host', 'x-original-url'] });
+    const context = contextOf(
+      [
+        ['Host', 'func.example.net'],
+        ['X-Forwarded-Host', 'evil.example'],
+        ['X-Original-URL', '/admin'],
+      ],
+      '203.0.113.5',
+    );
+    expect(context).toMatchObject({
+      host: 'func.example.net',
+      path: '/api/authorize/files/report.pdf',
+      proven: false,
+      dropped: ['x-forwarded-host', 'x-original-url'],
+    });
   });
 
   it('an invalid forwarded host falls back to Host', () => {
-    const context = contextOf([['X-Certgate-Gateway-Secret', SECRET], ['Host', 'func.example.net'], ['X-Forwarded-Host', 'bad host/with path']], '10.1.2.3');
+    const context = contextOf(
+      [
+        ['X-Certgate-Gateway-Secret', SECRET],
+        ['Host', 'func.example.net'],
+        ['X-Forwarded-Host', 'bad host/with path'],
+      ],
+      '10.1.2.3',
+    );
     expect(context.host).toBe('func.example.net');
   });
 
   it('with several X-Forwarded-Host values the one added by the nearest proxy counts', () => {
-    const context = contextOf([['X-Certgate-Gateway-Secret', SECRET], ['X-Forwarded-Host', 'spoofed.example, portal.contoso.com']], '10.1.2.3');
+    const context = contextOf(
+      [
+        ['X-Certgate-Gateway-Secret', SECRET],
+        ['X-Forwarded-Host', 'spoofed.example, portal.contoso.com'],
+      ],
+      '10.1.2.3',
+    );
     expect(context.host).toBe('portal.contoso.com');
   });
 
   it('an unparseable URL gives no path and no throw', () => {
-    expect(readClientContext({ ...headerMap([]), url: 'not a url' }, [proxies])).toEqual({ proven: false, dropped: [] });
+    expect(readClientContext({ ...headerMap([]), url: 'not a url' }, [proxies])).toEqual({
+      proven: false,
+      dropped: [],
+    });
   });
 });

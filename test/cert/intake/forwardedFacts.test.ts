@@ -21,8 +21,11 @@ const url = 'https://func.example.net/api/authorize/files/report.pdf';
 /** Secret and proxy range both configured: the proof is both together. */
 const gateway: GatewayConfig = { kind: 'app-gateway', secrets: [SECRET], trustedProxies: ['10.0.0.0/8', 'fd00::/8'] };
 
-const contextOf = (lines: [string, string][], peer: string | undefined, gateways: readonly GatewayConfig[] = [gateway]) =>
-  readClientContext({ ...headerMap(lines, peer), url }, gateways);
+const contextOf = (
+  lines: [string, string][],
+  peer: string | undefined,
+  gateways: readonly GatewayConfig[] = [gateway],
+) => readClientContext({ ...headerMap(lines, peer), url }, gateways);
 
 describe('finding 3: the client context needs the whole gateway proof', () => {
   it('X-Forwarded-For from inside the proxy range but without the secret is not believed', () => {
@@ -33,12 +36,24 @@ describe('finding 3: the client context needs the whole gateway proof', () => {
   });
 
   it('with the secret and the proxy range the forwarded client IP counts', () => {
-    const context = contextOf([['X-Certgate-Gateway-Secret', SECRET], ['X-Forwarded-For', OFFICE]], '10.1.2.3');
+    const context = contextOf(
+      [
+        ['X-Certgate-Gateway-Secret', SECRET],
+        ['X-Forwarded-For', OFFICE],
+      ],
+      '10.1.2.3',
+    );
     expect(context).toMatchObject({ clientIp: OFFICE, proven: true, provenBy: 'app-gateway', dropped: [] });
   });
 
   it('with the secret from a peer outside the proxy range nothing forwarded counts', () => {
-    const context = contextOf([['X-Certgate-Gateway-Secret', SECRET], ['X-Forwarded-For', OFFICE]], '203.0.113.5');
+    const context = contextOf(
+      [
+        ['X-Certgate-Gateway-Secret', SECRET],
+        ['X-Forwarded-For', OFFICE],
+      ],
+      '203.0.113.5',
+    );
     expect(context).toMatchObject({ clientIp: '203.0.113.5', proven: false, dropped: ['x-forwarded-for'] });
   });
 
@@ -60,22 +75,51 @@ describe('finding 3: the client context needs the whole gateway proof', () => {
       host: 'func.example.net',
       path: '/api/authorize/files/report.pdf',
       proven: false,
-      dropped: ['x-forwarded-for', 'x-forwarded-host', 'x-original-host', 'x-original-url', 'x-forwarded-uri', 'x-certgate-app'],
+      dropped: [
+        'x-forwarded-for',
+        'x-forwarded-host',
+        'x-original-host',
+        'x-original-url',
+        'x-forwarded-uri',
+        'x-certgate-app',
+      ],
     });
   });
 
   it('nothing is dropped when nothing was forwarded', () => {
-    expect(contextOf([['Host', 'func.example.net']], '203.0.113.5')).toEqual({ clientIp: '203.0.113.5', host: 'func.example.net', path: '/api/authorize/files/report.pdf', proven: false, dropped: [] });
+    expect(contextOf([['Host', 'func.example.net']], '203.0.113.5')).toEqual({
+      clientIp: '203.0.113.5',
+      host: 'func.example.net',
+      path: '/api/authorize/files/report.pdf',
+      proven: false,
+      dropped: [],
+    });
   });
 
   it('names the gateway that proved itself among several', () => {
     const envoy: GatewayConfig = { kind: 'envoy', secrets: ['envoy-secret'] };
-    const context = contextOf([['X-Certgate-Gateway-Secret', 'envoy-secret'], ['X-Forwarded-Host', 'portal.contoso.com']], '10.1.2.3', [gateway, envoy]);
+    const context = contextOf(
+      [
+        ['X-Certgate-Gateway-Secret', 'envoy-secret'],
+        ['X-Forwarded-Host', 'portal.contoso.com'],
+      ],
+      '10.1.2.3',
+      [gateway, envoy],
+    );
     expect(context).toMatchObject({ proven: true, provenBy: 'envoy', host: 'portal.contoso.com', dropped: [] });
   });
 
   it('readForwardedRequest reports the same provenance as the certificate intake', () => {
-    const request = { ...headerMap([['X-Forwarded-For', OFFICE], ['X-Client-Certificate', 'x']], '10.1.2.3'), url };
+    const request = {
+      ...headerMap(
+        [
+          ['X-Forwarded-For', OFFICE],
+          ['X-Client-Certificate', 'x'],
+        ],
+        '10.1.2.3',
+      ),
+      url,
+    };
     const { intake, client } = readForwardedRequest(request, [gateway]);
     expect(intake).toMatchObject({ kind: 'rejected', reason: 'forwarded-certificate-untrusted-forwarder' });
     expect(client).toMatchObject({ clientIp: '10.1.2.3', proven: false, dropped: ['x-forwarded-for'] });
@@ -83,13 +127,18 @@ describe('finding 3: the client context needs the whole gateway proof', () => {
 
   it('property: without proof the client IP is the peer, whatever X-Forwarded-For says', () => {
     fc.assert(
-      fc.property(fc.array(fc.oneof(fc.ipV4(), fc.ipV6(), fc.string({ maxLength: 20 })), { maxLength: 5 }), fc.oneof(fc.ipV4(), fc.constantFrom('10.1.2.3', 'fd00::9')), fc.boolean(), (xff, peer, wrongSecret) => {
-        const lines: [string, string][] = xff.map((entry) => ['X-Forwarded-For', entry]);
-        if (wrongSecret) lines.push(['X-Certgate-Gateway-Secret', `${SECRET}-not`]);
-        const context = contextOf(lines, peer);
-        expect(context.proven).toBe(false);
-        expect(context.clientIp).toBe(peerAddressOf(peer));
-      }),
+      fc.property(
+        fc.array(fc.oneof(fc.ipV4(), fc.ipV6(), fc.string({ maxLength: 20 })), { maxLength: 5 }),
+        fc.oneof(fc.ipV4(), fc.constantFrom('10.1.2.3', 'fd00::9')),
+        fc.boolean(),
+        (xff, peer, wrongSecret) => {
+          const lines: [string, string][] = xff.map((entry) => ['X-Forwarded-For', entry]);
+          if (wrongSecret) lines.push(['X-Certgate-Gateway-Secret', `${SECRET}-not`]);
+          const context = contextOf(lines, peer);
+          expect(context.proven).toBe(false);
+          expect(context.clientIp).toBe(peerAddressOf(peer));
+        },
+      ),
       { numRuns: 500 },
     );
   });
@@ -118,9 +167,13 @@ describe('peerAddressOf: the entry the Functions host appended to X-Forwarded-Fo
   it('property: every way a host writes the peer gives the address back', () => {
     const written = fc.oneof(
       fc.ipV4().map((address) => ({ entry: address, address })),
-      fc.tuple(fc.ipV4(), fc.integer({ min: 1, max: 65535 })).map(([address, port]) => ({ entry: `${address}:${port}`, address })),
+      fc
+        .tuple(fc.ipV4(), fc.integer({ min: 1, max: 65535 }))
+        .map(([address, port]) => ({ entry: `${address}:${port}`, address })),
       fc.ipV6().map((address) => ({ entry: address, address })),
-      fc.tuple(fc.ipV6(), fc.integer({ min: 1, max: 65535 })).map(([address, port]) => ({ entry: `[${address}]:${port}`, address })),
+      fc
+        .tuple(fc.ipV6(), fc.integer({ min: 1, max: 65535 }))
+        .map(([address, port]) => ({ entry: `[${address}]:${port}`, address })),
     );
     fc.assert(
       fc.property(fc.array(fc.ipV4(), { maxLength: 3 }), written, (before, { entry, address }) => {
@@ -136,7 +189,8 @@ describe('peerAddressOf: the entry the Functions host appended to X-Forwarded-Fo
 });
 
 describe('forwardedRequestOf: what the Functions host hands over, as the intake reads it', () => {
-  const hostHeaders = (xff: string | undefined, more: Record<string, string> = {}) => new Headers({ ...more, ...(xff !== undefined ? { 'x-forwarded-for': xff } : {}) });
+  const hostHeaders = (xff: string | undefined, more: Record<string, string> = {}) =>
+    new Headers({ ...more, ...(xff !== undefined ? { 'x-forwarded-for': xff } : {}) });
 
   it('splits the host-appended peer off the chain', () => {
     const request = forwardedRequestOf(hostHeaders('198.51.100.7, 10.9.9.9, [fd00::4]:443'), url);
@@ -146,11 +200,17 @@ describe('forwardedRequestOf: what the Functions host hands over, as the intake 
   });
 
   it('a bare IPv6 peer keeps its last group (the bug in the trigger)', () => {
-    expect(forwardedRequestOf(hostHeaders('2001:db8::1'), url)).toMatchObject({ remoteAddress: '2001:db8::1', forwardedFor: [] });
+    expect(forwardedRequestOf(hostHeaders('2001:db8::1'), url)).toMatchObject({
+      remoteAddress: '2001:db8::1',
+      forwardedFor: [],
+    });
   });
 
   it('an unreadable peer entry leaves the peer unknown and the client IP with it', () => {
-    const request = forwardedRequestOf(hostHeaders(`${OFFICE}, nonsense`, { 'X-Certgate-Gateway-Secret': SECRET }), url);
+    const request = forwardedRequestOf(
+      hostHeaders(`${OFFICE}, nonsense`, { 'X-Certgate-Gateway-Secret': SECRET }),
+      url,
+    );
     expect(request.remoteAddress).toBeUndefined();
     expect(readClientContext(request, [{ kind: 'app-gateway', secrets: [SECRET] }]).clientIp).toBeUndefined();
   });
@@ -162,7 +222,11 @@ describe('forwardedRequestOf: what the Functions host hands over, as the intake 
 
   it('without proof the forwarded chain is dropped and the peer is the client', () => {
     const request = forwardedRequestOf(hostHeaders(`${OFFICE}, 10.1.2.3`), url);
-    expect(readClientContext(request, [gateway])).toMatchObject({ clientIp: '10.1.2.3', proven: false, dropped: ['x-forwarded-for'] });
+    expect(readClientContext(request, [gateway])).toMatchObject({
+      clientIp: '10.1.2.3',
+      proven: false,
+      dropped: ['x-forwarded-for'],
+    });
   });
 
   it.each([
@@ -177,7 +241,14 @@ describe('forwardedRequestOf: what the Functions host hands over, as the intake 
   });
 
   it('readForwardedRequest takes it directly', () => {
-    const request = forwardedRequestOf(hostHeaders(`${OFFICE}, 10.1.2.3`, { 'X-Certgate-Gateway-Secret': SECRET }), url);
-    expect(readForwardedRequest(request, [gateway]).client).toMatchObject({ clientIp: OFFICE, proven: true, provenBy: 'app-gateway' });
+    const request = forwardedRequestOf(
+      hostHeaders(`${OFFICE}, 10.1.2.3`, { 'X-Certgate-Gateway-Secret': SECRET }),
+      url,
+    );
+    expect(readForwardedRequest(request, [gateway]).client).toMatchObject({
+      clientIp: OFFICE,
+      proven: true,
+      provenBy: 'app-gateway',
+    });
   });
 });

@@ -25,7 +25,10 @@ async function selfSigned(commonName: string, serial: number, ca = false): Promi
     // end-entity ones carry client-auth usages, as device certificates do
     extensions: ca
       ? [new x509.BasicConstraintsExtension(true, undefined, true)]
-      : [new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true), new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth])],
+      : [
+          new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+          new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth]),
+        ],
   });
   return new Uint8Array(certificate.rawData);
 }
@@ -48,7 +51,10 @@ export const otherLeaf = await selfSigned('mallory device', 7);
 
 /** PEM of a DER certificate with 64-character lines. */
 export function pemOf(der: Uint8Array, newline = '\n'): string {
-  const lines = Buffer.from(der).toString('base64').match(/.{1,64}/g) ?? [];
+  const lines =
+    Buffer.from(der)
+      .toString('base64')
+      .match(/.{1,64}/g) ?? [];
   return ['-----BEGIN CERTIFICATE-----', ...lines, '-----END CERTIFICATE-----', ''].join(newline);
 }
 
@@ -63,7 +69,11 @@ export function fetchRequest(headers: Record<string, string>, remoteAddress?: st
 }
 
 /** A request from raw header lines (repeats allowed, any characters), joined like Fetch Headers and exposing getAll. */
-export function headerMap(lines: readonly (readonly [string, string])[], remoteAddress?: string, withGetAll = true): ForwardedRequest {
+export function headerMap(
+  lines: readonly (readonly [string, string])[],
+  remoteAddress?: string,
+  withGetAll = true,
+): ForwardedRequest {
   const values = new Map<string, string[]>();
   for (const [name, value] of lines) {
     const key = name.toLowerCase();
@@ -85,7 +95,11 @@ export type HeaderTransport = 'fetch-headers' | 'get-all' | 'aspnet-joined';
  * do), `get-all` the lines kept apart, `aspnet-joined` joined with "," and no space (ASP.NET
  * StringValues, i.e. the Functions host), no getAll.
  */
-export function requestVia(transport: HeaderTransport, lines: readonly (readonly [string, string])[], remoteAddress?: string): ForwardedRequest {
+export function requestVia(
+  transport: HeaderTransport,
+  lines: readonly (readonly [string, string])[],
+  remoteAddress?: string,
+): ForwardedRequest {
   const peer = remoteAddress !== undefined ? { remoteAddress } : {};
   switch (transport) {
     case 'fetch-headers': {
@@ -97,8 +111,12 @@ export function requestVia(transport: HeaderTransport, lines: readonly (readonly
       return headerMap(lines, remoteAddress);
     case 'aspnet-joined': {
       const values = new Map<string, string[]>();
-      for (const [name, value] of lines) values.set(name.toLowerCase(), [...(values.get(name.toLowerCase()) ?? []), value]);
-      return { headers: { get: (name: string): string | null => values.get(name.toLowerCase())?.join(',') ?? null }, ...peer };
+      for (const [name, value] of lines)
+        values.set(name.toLowerCase(), [...(values.get(name.toLowerCase()) ?? []), value]);
+      return {
+        headers: { get: (name: string): string | null => values.get(name.toLowerCase())?.join(',') ?? null },
+        ...peer,
+      };
     }
   }
 }

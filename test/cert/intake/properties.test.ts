@@ -65,24 +65,44 @@ function mutate(value: string, mutation: Mutation): string {
 describe('intake properties', () => {
   it('random header values behind a proven gateway never throw and reject with known codes', () => {
     fc.assert(
-      fc.property(kindArb, fc.array(headerText, { minLength: 1, maxLength: 4 }), fc.constantFrom<'passthrough' | 'strict'>('passthrough', 'strict'), (kind, values, mode) => {
-        const gateway: GatewayConfig = { kind, secrets: [SECRET], mode, frontDoorId: 'fd-1' };
-        const names = [...headerNamesOf(kind), 'X-Azure-FDID'];
-        const lines = values.map((value, index): [string, string] => [names[index % names.length] ?? 'x', value]);
-        assertWellFormed(readForwardedCertificate(headerMap([['X-Certgate-Gateway-Secret', SECRET], ...lines]), [gateway]));
-      }),
+      fc.property(
+        kindArb,
+        fc.array(headerText, { minLength: 1, maxLength: 4 }),
+        fc.constantFrom<'passthrough' | 'strict'>('passthrough', 'strict'),
+        (kind, values, mode) => {
+          const gateway: GatewayConfig = { kind, secrets: [SECRET], mode, frontDoorId: 'fd-1' };
+          const names = [...headerNamesOf(kind), 'X-Azure-FDID'];
+          const lines = values.map((value, index): [string, string] => [names[index % names.length] ?? 'x', value]);
+          assertWellFormed(
+            readForwardedCertificate(headerMap([['X-Certgate-Gateway-Secret', SECRET], ...lines]), [gateway]),
+          );
+        },
+      ),
       { numRuns: 2000 },
     );
   });
 
   it('mutated real header values never throw and reject with known codes', () => {
     fc.assert(
-      fc.property(kindArb, fc.array(mutationArb, { minLength: 1, maxLength: 3 }), fc.boolean(), (kind, mutations, withGetAll) => {
-        const headers = encodeForwardedCertificate(kind, leaf, [intermediate, root], { verification: { status: 'failed', detail: 'x' } });
-        const lines = Object.entries(headers).map(([name, value]): [string, string] => [name, mutations.reduce(mutate, value)]);
-        const result = readForwardedCertificate(headerMap([['X-Certgate-Gateway-Secret', SECRET], ...lines], undefined, withGetAll), [{ kind, secrets: [SECRET] }]);
-        assertWellFormed(result);
-      }),
+      fc.property(
+        kindArb,
+        fc.array(mutationArb, { minLength: 1, maxLength: 3 }),
+        fc.boolean(),
+        (kind, mutations, withGetAll) => {
+          const headers = encodeForwardedCertificate(kind, leaf, [intermediate, root], {
+            verification: { status: 'failed', detail: 'x' },
+          });
+          const lines = Object.entries(headers).map(([name, value]): [string, string] => [
+            name,
+            mutations.reduce(mutate, value),
+          ]);
+          const result = readForwardedCertificate(
+            headerMap([['X-Certgate-Gateway-Secret', SECRET], ...lines], undefined, withGetAll),
+            [{ kind, secrets: [SECRET] }],
+          );
+          assertWellFormed(result);
+        },
+      ),
       { numRuns: 2000 },
     );
   });
@@ -92,7 +112,13 @@ describe('intake properties', () => {
       fc.property(kindArb, headerText, fc.option(fc.ipV4(), { nil: undefined }), (kind, value, peer) => {
         const gateways: GatewayConfig[] = [{ kind, secrets: [SECRET], trustedProxies: ['10.0.0.0/8'] }];
         const names = headerNamesOf(kind);
-        const result = readForwardedCertificate(headerMap(names.map((name) => [name, value]), peer?.startsWith('10.') ? '192.0.2.1' : peer), gateways);
+        const result = readForwardedCertificate(
+          headerMap(
+            names.map((name) => [name, value]),
+            peer?.startsWith('10.') ? '192.0.2.1' : peer,
+          ),
+          gateways,
+        );
         expect(result.kind).not.toBe('present');
         assertWellFormed(result);
       }),
@@ -105,9 +131,14 @@ describe('intake properties', () => {
     fc.assert(
       fc.property(kindArb, fc.array(fc.constantFrom(0, 1, 2), { maxLength: 8 }), (kind, chainIndexes) => {
         // A Traefik list after the leaf holds CAs only (an end-entity there is a joined second copy).
-        const chain = chainIndexes.filter((index) => kind !== 'traefik' || index > 0).map((index) => certificates[index] ?? root);
+        const chain = chainIndexes
+          .filter((index) => kind !== 'traefik' || index > 0)
+          .map((index) => certificates[index] ?? root);
         const headers = encodeForwardedCertificate(kind, leaf, chain);
-        const result = readForwardedCertificate(headerMap([['X-Certgate-Gateway-Secret', SECRET], ...Object.entries(headers)]), [{ kind, secrets: [SECRET] }]);
+        const result = readForwardedCertificate(
+          headerMap([['X-Certgate-Gateway-Secret', SECRET], ...Object.entries(headers)]),
+          [{ kind, secrets: [SECRET] }],
+        );
         expect(result.kind).toBe('present');
         if (result.kind === 'present') expect(result.leaf).toEqual(leaf);
       }),
@@ -118,7 +149,9 @@ describe('intake properties', () => {
   it('XFCC quoting round-trips any value', () => {
     fc.assert(
       fc.property(fc.string({ maxLength: 100 }), fc.string({ maxLength: 100 }), (subject, uri) => {
-        const parsed = parseXfcc(`Subject=${quoteXfccValue(subject)};URI=${quoteXfccValue(uri)},Hash=${quoteXfccValue(subject)}`);
+        const parsed = parseXfcc(
+          `Subject=${quoteXfccValue(subject)};URI=${quoteXfccValue(uri)},Hash=${quoteXfccValue(subject)}`,
+        );
         expect(parsed.ok).toBe(true);
         if (!parsed.ok) return;
         expect(parsed.value).toHaveLength(2);
@@ -131,17 +164,40 @@ describe('intake properties', () => {
 
   it('client context never throws on random forwarding headers', () => {
     fc.assert(
-      fc.property(headerText, headerText, headerText, fc.string({ maxLength: 60 }), fc.option(fc.oneof(fc.ipV4(), fc.ipV6(), fc.string()), { nil: undefined }), (xff, host, original, url, peer) => {
-        const request = { ...headerMap([['X-Forwarded-For', xff], ['X-Forwarded-Host', host], ['X-Original-URL', original], ['X-Certgate-Gateway-Secret', SECRET]], peer), url };
-        const context = readClientContext(request, [{ kind: 'app-gateway', secrets: [SECRET], trustedProxies: ['10.0.0.0/8', '::/0'] }]);
-        expect(typeof context).toBe('object');
-      }),
+      fc.property(
+        headerText,
+        headerText,
+        headerText,
+        fc.string({ maxLength: 60 }),
+        fc.option(fc.oneof(fc.ipV4(), fc.ipV6(), fc.string()), { nil: undefined }),
+        (xff, host, original, url, peer) => {
+          const request = {
+            ...headerMap(
+              [
+                ['X-Forwarded-For', xff],
+                ['X-Forwarded-Host', host],
+                ['X-Original-URL', original],
+                ['X-Certgate-Gateway-Secret', SECRET],
+              ],
+              peer,
+            ),
+            url,
+          };
+          const context = readClientContext(request, [
+            { kind: 'app-gateway', secrets: [SECRET], trustedProxies: ['10.0.0.0/8', '::/0'] },
+          ]);
+          expect(typeof context).toBe('object');
+        },
+      ),
       { numRuns: 1000 },
     );
   });
 
   it('readForwardedRequest (one proof) answers what the two separate readers answer, repeated headers included', () => {
-    const gateways: GatewayConfig[] = [{ kind: 'app-gateway', secrets: [SECRET], trustedProxies: ['10.0.0.0/8'] }, { kind: 'envoy', secrets: [SECRET] }];
+    const gateways: GatewayConfig[] = [
+      { kind: 'app-gateway', secrets: [SECRET], trustedProxies: ['10.0.0.0/8'] },
+      { kind: 'envoy', secrets: [SECRET] },
+    ];
     const pem = encodeForwardedCertificate('app-gateway', leaf)['X-Client-Certificate'] ?? '';
     fc.assert(
       fc.property(
@@ -151,12 +207,16 @@ describe('intake properties', () => {
         (parts, mutation, peer) => {
           const lines: [string, string][] = [];
           if (parts.includes('secret')) lines.push(['X-Certgate-Gateway-Secret', SECRET]);
-          if (parts.includes('certificate')) lines.push(['X-Client-Certificate', parts.includes('mutated') ? mutate(pem, mutation) : pem]);
+          if (parts.includes('certificate'))
+            lines.push(['X-Client-Certificate', parts.includes('mutated') ? mutate(pem, mutation) : pem]);
           if (parts.includes('xfcc')) lines.push(['X-Forwarded-Client-Cert', `Hash=ab;Cert="${pem}"`]);
           if (parts.includes('xff')) lines.push(['X-Forwarded-For', '203.0.113.5']);
           const request = { ...headerMap(lines, peer), url: 'https://app.contoso.test/files/a' };
           for (let repeat = 0; repeat < 2; repeat++) {
-            expect(readForwardedRequest(request, gateways)).toEqual({ intake: readForwardedCertificate(request, gateways), client: readClientContext(request, gateways) });
+            expect(readForwardedRequest(request, gateways)).toEqual({
+              intake: readForwardedCertificate(request, gateways),
+              client: readClientContext(request, gateways),
+            });
           }
         },
       ),

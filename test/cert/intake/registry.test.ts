@@ -7,12 +7,20 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { GATEWAY_FORMATS, gatewayFormatOf } from '../../../shared/cert/intake/formats/index.js';
-import { DEFAULT_HEADER_NAMES, GATEWAY_KINDS, HEADER_REPEAT_RULES, readForwardedCertificate } from '../../../shared/cert/intake/index.js';
+import {
+  DEFAULT_HEADER_NAMES,
+  GATEWAY_KINDS,
+  HEADER_REPEAT_RULES,
+  readForwardedCertificate,
+} from '../../../shared/cert/intake/index.js';
 import { loadConfig } from '../../../shared/config.js';
 import { fetchRequest, intermediate, leaf } from './intakeFixtures.js';
 
 const formatsDirectory = new URL('../../../shared/cert/intake/formats/', import.meta.url);
-const base = { CERTGATE_STORAGE_CONNECTION_STRING: 'UseDevelopmentStorage=true', CERTGATE_GATEWAY_SECRETS: 'a-secret-of-sixteen-plus' };
+const base = {
+  CERTGATE_STORAGE_CONNECTION_STRING: 'UseDevelopmentStorage=true',
+  CERTGATE_GATEWAY_SECRETS: 'a-secret-of-sixteen-plus',
+};
 
 describe('gateway format registry', () => {
   it('every file in formats/ is a registered format named after its kind', () => {
@@ -25,18 +33,29 @@ describe('gateway format registry', () => {
     expect(GATEWAY_KINDS).toEqual(GATEWAY_FORMATS.map((format) => format.kind));
   });
 
-  it.each(GATEWAY_FORMATS.map((format) => ({ kind: format.kind, format })))('$kind: the tables are its own', ({ kind, format }) => {
-    expect(gatewayFormatOf(kind)).toBe(format);
-    expect(DEFAULT_HEADER_NAMES[kind]).toEqual(format.headers);
-    expect(HEADER_REPEAT_RULES[kind]).toEqual(format.repeatRules);
-    expect(format.docs.trim()).not.toBe('');
-    // A rule for every header it sends except the proof header (a repeat there is no proof).
-    const roles = Object.keys(format.headers).filter((role) => role !== 'frontDoorId');
-    expect(Object.keys(format.repeatRules).sort()).toEqual(roles.sort());
-  });
+  it.each(GATEWAY_FORMATS.map((format) => ({ kind: format.kind, format })))(
+    '$kind: the tables are its own',
+    ({ kind, format }) => {
+      expect(gatewayFormatOf(kind)).toBe(format);
+      expect(DEFAULT_HEADER_NAMES[kind]).toEqual(format.headers);
+      expect(HEADER_REPEAT_RULES[kind]).toEqual(format.repeatRules);
+      expect(format.docs.trim()).not.toBe('');
+      // A rule for every header it sends except the proof header (a repeat there is no proof).
+      const roles = Object.keys(format.headers).filter((role) => role !== 'frontDoorId');
+      expect(Object.keys(format.repeatRules).sort()).toEqual(roles.sort());
+    },
+  );
 
   it.each(GATEWAY_KINDS.map((kind) => ({ kind })))('$kind: its encoder and decoder agree', ({ kind }) => {
-    const headers = { 'X-Certgate-Gateway-Secret': 'registry-secret', ...Object.fromEntries(Object.entries(gatewayFormatOf(kind).encode(leaf, [intermediate])).map(([role, value]) => [DEFAULT_HEADER_NAMES[kind][role as 'certificate'] ?? role, value])) };
+    const headers = {
+      'X-Certgate-Gateway-Secret': 'registry-secret',
+      ...Object.fromEntries(
+        Object.entries(gatewayFormatOf(kind).encode(leaf, [intermediate])).map(([role, value]) => [
+          DEFAULT_HEADER_NAMES[kind][role as 'certificate'] ?? role,
+          value,
+        ]),
+      ),
+    };
     const result = readForwardedCertificate(fetchRequest(headers), [{ kind, secrets: ['registry-secret'] }]);
     expect(result).toMatchObject({ kind: 'present', leaf });
   });
@@ -44,7 +63,12 @@ describe('gateway format registry', () => {
   it('the config accepts exactly the registered kinds, as primary and as additional gateways', () => {
     for (const kind of GATEWAY_KINDS) {
       expect(loadConfig({ ...base, CERTGATE_GATEWAY_KIND: kind }).gateway.kind).toBe(kind);
-      expect(loadConfig({ ...base, CERTGATE_ADDITIONAL_GATEWAYS: JSON.stringify([{ kind, secrets: ['another-secret-of-16+'] }]) }).additionalGateways[0]?.kind).toBe(kind);
+      expect(
+        loadConfig({
+          ...base,
+          CERTGATE_ADDITIONAL_GATEWAYS: JSON.stringify([{ kind, secrets: ['another-secret-of-16+'] }]),
+        }).additionalGateways[0]?.kind,
+      ).toBe(kind);
     }
     expect(() => loadConfig({ ...base, CERTGATE_GATEWAY_KIND: 'no-such-gateway' })).toThrow(/CERTGATE_GATEWAY_KIND/);
   });

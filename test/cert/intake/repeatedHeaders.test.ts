@@ -29,9 +29,20 @@ const proofLine: [string, string] = ['X-Certgate-Gateway-Secret', SECRET];
 const outcome = (result: IntakeResult): string => (result.kind === 'rejected' ? result.reason : result.kind);
 
 /** The header lines a gateway of `kind` sends, by role (aws-alb with its leaf header too). */
-function linesByRole(kind: GatewayKind, leafDer: Uint8Array, chain: Uint8Array[], verdict: 'success' | 'failed'): Map<HeaderRole, [string, string]> {
-  const headers = encodeForwardedCertificate(kind, leafDer, chain, { verification: verdict === 'success' ? { status: 'success' } : { status: 'failed', detail: 'certificate revoked, reason: keyCompromise' } });
-  if (kind === 'aws-alb') headers['X-Amzn-Mtls-Clientcert-Leaf'] = encodePercentNginxStyle(encodePemCertificate(leafDer));
+function linesByRole(
+  kind: GatewayKind,
+  leafDer: Uint8Array,
+  chain: Uint8Array[],
+  verdict: 'success' | 'failed',
+): Map<HeaderRole, [string, string]> {
+  const headers = encodeForwardedCertificate(kind, leafDer, chain, {
+    verification:
+      verdict === 'success'
+        ? { status: 'success' }
+        : { status: 'failed', detail: 'certificate revoked, reason: keyCompromise' },
+  });
+  if (kind === 'aws-alb')
+    headers['X-Amzn-Mtls-Clientcert-Leaf'] = encodePercentNginxStyle(encodePemCertificate(leafDer));
   const byRole = new Map<HeaderRole, [string, string]>();
   for (const [role, name] of Object.entries(DEFAULT_HEADER_NAMES[kind]) as [HeaderRole, string][]) {
     const value = headers[name];
@@ -48,38 +59,52 @@ const copyArb = fc.record({
 const transportArb = fc.constantFrom<HeaderTransport>('fetch-headers', 'get-all', 'aspnet-joined');
 
 describe('one duplicate rule per gateway format (property)', () => {
-  it.each(GATEWAY_KINDS.map((kind) => ({ kind })))('$kind: a repeated header is refused however it arrives', ({ kind }) => {
-    fc.assert(
-      fc.property(copyArb, copyArb, transportArb, fc.nat(), fc.constantFrom<'last' | 'only'>('last', 'only'), (first, second, transport, pick, xfccElement) => {
-        const firstLines = linesByRole(kind, first.leaf, first.chain, first.verdict);
-        const secondLines = linesByRole(kind, second.leaf, second.chain, second.verdict);
-        const roles = [...firstLines.keys()].filter((role) => secondLines.has(role));
-        const role = roles[pick % roles.length] as HeaderRole;
-        const repeated = secondLines.get(role) as [string, string];
-        const request = requestVia(transport, [proofLine, ...firstLines.values(), repeated]);
-        const gateway: GatewayConfig = { kind, secrets: [SECRET], ...(kind === 'envoy' ? { xfccElement } : {}) };
-        const result = readForwardedCertificate(request, [gateway]);
-        const rule = HEADER_REPEAT_RULES[kind][role];
+  it.each(GATEWAY_KINDS.map((kind) => ({ kind })))(
+    '$kind: a repeated header is refused however it arrives',
+    ({ kind }) => {
+      fc.assert(
+        fc.property(
+          copyArb,
+          copyArb,
+          transportArb,
+          fc.nat(),
+          fc.constantFrom<'last' | 'only'>('last', 'only'),
+          (first, second, transport, pick, xfccElement) => {
+            const firstLines = linesByRole(kind, first.leaf, first.chain, first.verdict);
+            const secondLines = linesByRole(kind, second.leaf, second.chain, second.verdict);
+            const roles = [...firstLines.keys()].filter((role) => secondLines.has(role));
+            const role = roles[pick % roles.length] as HeaderRole;
+            const repeated = secondLines.get(role) as [string, string];
+            const request = requestVia(transport, [proofLine, ...firstLines.values(), repeated]);
+            const gateway: GatewayConfig = { kind, secrets: [SECRET], ...(kind === 'envoy' ? { xfccElement } : {}) };
+            const result = readForwardedCertificate(request, [gateway]);
+            const rule = HEADER_REPEAT_RULES[kind][role];
 
-        if (rule === 'structured-list') {
-          // RFC 8941 §3.1: repeated list lines are one list, so the chain is both copies' chains.
-          expect(result).toMatchObject({ kind: 'present', leaf: first.leaf, chain: [...first.chain, ...second.chain] });
-        } else if (transport !== 'aspnet-joined') {
-          expect(outcome(result)).toBe('forwarded-certificate-duplicate-header');
-        } else if (kind === 'traefik') {
-          // Joined with Traefik's own separator: the second copy's leaf is a certificate that is no CA.
-          expect(outcome(result)).toBe('forwarded-certificate-multiple-leaves');
-        } else if (kind === 'envoy') {
-          // Joined with Envoy's own element separator: two elements, as two Envoy hops would send.
-          if (xfccElement === 'only') expect(outcome(result)).toBe('forwarded-certificate-multiple-leaves');
-          else expect(result).toMatchObject({ kind: 'present', leaf: second.leaf });
-        } else {
-          expect(outcome(result)).toBe('forwarded-certificate-duplicate-header');
-        }
-      }),
-      { numRuns: 150 },
-    );
-  });
+            if (rule === 'structured-list') {
+              // RFC 8941 §3.1: repeated list lines are one list, so the chain is both copies' chains.
+              expect(result).toMatchObject({
+                kind: 'present',
+                leaf: first.leaf,
+                chain: [...first.chain, ...second.chain],
+              });
+            } else if (transport !== 'aspnet-joined') {
+              expect(outcome(result)).toBe('forwarded-certificate-duplicate-header');
+            } else if (kind === 'traefik') {
+              // Joined with Traefik's own separator: the second copy's leaf is a certificate that is no CA.
+              expect(outcome(result)).toBe('forwarded-certificate-multiple-leaves');
+            } else if (kind === 'envoy') {
+              // Joined with Envoy's own element separator: two elements, as two Envoy hops would send.
+              if (xfccElement === 'only') expect(outcome(result)).toBe('forwarded-certificate-multiple-leaves');
+              else expect(result).toMatchObject({ kind: 'present', leaf: second.leaf });
+            } else {
+              expect(outcome(result)).toBe('forwarded-certificate-duplicate-header');
+            }
+          },
+        ),
+        { numRuns: 150 },
+      );
+    },
+  );
 
   it('every certificate-bearing role of every kind has a written rule', () => {
     for (const kind of GATEWAY_KINDS) {
@@ -96,15 +121,45 @@ describe('repeats, case by case', () => {
   const traefikHeader = (...certificates: Uint8Array[]): string => certificates.map(base64Of).join(',');
 
   it.each<{ label: string; transport: HeaderTransport; lines: [string, string][]; expected: string }>([
-    { label: 'traefik: leaf and chain in one header', transport: 'fetch-headers', lines: [['X-Forwarded-Tls-Client-Cert', traefikHeader(leaf, intermediate, root)]], expected: 'present' },
-    { label: 'traefik: repeated, joined with ", " (the reported bypass: first copy was used)', transport: 'fetch-headers',
-      lines: [['X-Forwarded-Tls-Client-Cert', traefikHeader(leaf)], ['X-Forwarded-Tls-Client-Cert', traefikHeader(otherLeaf)]], expected: 'forwarded-certificate-duplicate-header' },
-    { label: 'traefik: repeated, lines kept apart', transport: 'get-all',
-      lines: [['X-Forwarded-Tls-Client-Cert', traefikHeader(leaf)], ['X-Forwarded-Tls-Client-Cert', traefikHeader(leaf)]], expected: 'forwarded-certificate-duplicate-header' },
-    { label: 'traefik: repeated, joined with "," (second member is a leaf)', transport: 'aspnet-joined',
-      lines: [['X-Forwarded-Tls-Client-Cert', traefikHeader(leaf, intermediate)], ['X-Forwarded-Tls-Client-Cert', traefikHeader(otherLeaf)]], expected: 'forwarded-certificate-multiple-leaves' },
-    { label: 'traefik: a space after the separator is not Traefik\'s', transport: 'fetch-headers',
-      lines: [['X-Forwarded-Tls-Client-Cert', `${base64Of(leaf)}, ${base64Of(intermediate)}`]], expected: 'forwarded-certificate-duplicate-header' },
+    {
+      label: 'traefik: leaf and chain in one header',
+      transport: 'fetch-headers',
+      lines: [['X-Forwarded-Tls-Client-Cert', traefikHeader(leaf, intermediate, root)]],
+      expected: 'present',
+    },
+    {
+      label: 'traefik: repeated, joined with ", " (the reported bypass: first copy was used)',
+      transport: 'fetch-headers',
+      lines: [
+        ['X-Forwarded-Tls-Client-Cert', traefikHeader(leaf)],
+        ['X-Forwarded-Tls-Client-Cert', traefikHeader(otherLeaf)],
+      ],
+      expected: 'forwarded-certificate-duplicate-header',
+    },
+    {
+      label: 'traefik: repeated, lines kept apart',
+      transport: 'get-all',
+      lines: [
+        ['X-Forwarded-Tls-Client-Cert', traefikHeader(leaf)],
+        ['X-Forwarded-Tls-Client-Cert', traefikHeader(leaf)],
+      ],
+      expected: 'forwarded-certificate-duplicate-header',
+    },
+    {
+      label: 'traefik: repeated, joined with "," (second member is a leaf)',
+      transport: 'aspnet-joined',
+      lines: [
+        ['X-Forwarded-Tls-Client-Cert', traefikHeader(leaf, intermediate)],
+        ['X-Forwarded-Tls-Client-Cert', traefikHeader(otherLeaf)],
+      ],
+      expected: 'forwarded-certificate-multiple-leaves',
+    },
+    {
+      label: "traefik: a space after the separator is not Traefik's",
+      transport: 'fetch-headers',
+      lines: [['X-Forwarded-Tls-Client-Cert', `${base64Of(leaf)}, ${base64Of(intermediate)}`]],
+      expected: 'forwarded-certificate-duplicate-header',
+    },
   ])('$label', ({ transport, lines, expected }) => {
     expect(outcome(readForwardedCertificate(requestVia(transport, [proofLine, ...lines]), [traefik]))).toBe(expected);
   });
@@ -113,20 +168,53 @@ describe('repeats, case by case', () => {
     const envoy: GatewayConfig = { kind: 'envoy', secrets: [SECRET] };
     const xfcc = encodeForwardedCertificate('envoy', leaf)['x-forwarded-client-cert'] ?? '';
     const withSubject = `${xfcc};Subject="CN=alice, O=Contoso, Inc."`;
-    expect(outcome(readForwardedCertificate(requestVia('fetch-headers', [proofLine, ['x-forwarded-client-cert', withSubject]]), [envoy]))).toBe('present');
-    expect(outcome(readForwardedCertificate(requestVia('fetch-headers', [proofLine, ['x-forwarded-client-cert', `By=spiffe://a,${withSubject}`]]), [envoy]))).toBe('present');
-    expect(outcome(readForwardedCertificate(requestVia('fetch-headers', [proofLine, ['x-forwarded-client-cert', `By=spiffe://a`], ['x-forwarded-client-cert', withSubject]]), [envoy]))).toBe(
-      'forwarded-certificate-duplicate-header',
-    );
+    expect(
+      outcome(
+        readForwardedCertificate(requestVia('fetch-headers', [proofLine, ['x-forwarded-client-cert', withSubject]]), [
+          envoy,
+        ]),
+      ),
+    ).toBe('present');
+    expect(
+      outcome(
+        readForwardedCertificate(
+          requestVia('fetch-headers', [proofLine, ['x-forwarded-client-cert', `By=spiffe://a,${withSubject}`]]),
+          [envoy],
+        ),
+      ),
+    ).toBe('present');
+    expect(
+      outcome(
+        readForwardedCertificate(
+          requestVia('fetch-headers', [
+            proofLine,
+            ['x-forwarded-client-cert', `By=spiffe://a`],
+            ['x-forwarded-client-cert', withSubject],
+          ]),
+          [envoy],
+        ),
+      ),
+    ).toBe('forwarded-certificate-duplicate-header');
   });
 
   it('rfc9440: repeated Client-Cert-Chain lines are one list; a repeated Client-Cert is refused', () => {
     const rfc: GatewayConfig = { kind: 'rfc9440', secrets: [SECRET] };
     const item = (der: Uint8Array): string => `:${base64Of(der)}:`;
     for (const transport of ['fetch-headers', 'get-all', 'aspnet-joined'] as const) {
-      const chained = readForwardedCertificate(requestVia(transport, [proofLine, ['Client-Cert', item(leaf)], ['Client-Cert-Chain', item(intermediate)], ['Client-Cert-Chain', item(root)]]), [rfc]);
+      const chained = readForwardedCertificate(
+        requestVia(transport, [
+          proofLine,
+          ['Client-Cert', item(leaf)],
+          ['Client-Cert-Chain', item(intermediate)],
+          ['Client-Cert-Chain', item(root)],
+        ]),
+        [rfc],
+      );
       expect(chained, transport).toMatchObject({ kind: 'present', chain: [intermediate, root] });
-      const twoLeaves = readForwardedCertificate(requestVia(transport, [proofLine, ['Client-Cert', item(leaf)], ['Client-Cert', item(otherLeaf)]]), [rfc]);
+      const twoLeaves = readForwardedCertificate(
+        requestVia(transport, [proofLine, ['Client-Cert', item(leaf)], ['Client-Cert', item(otherLeaf)]]),
+        [rfc],
+      );
       expect(outcome(twoLeaves), transport).toBe('forwarded-certificate-duplicate-header');
     }
   });
@@ -135,10 +223,22 @@ describe('repeats, case by case', () => {
     const nginx: GatewayConfig = { kind: 'nginx', secrets: [SECRET] };
     const certificate = encodeForwardedCertificate('nginx', leaf)['X-SSL-Client-Cert'] ?? '';
     const read = (transport: HeaderTransport, ...verdicts: string[]) =>
-      readForwardedCertificate(requestVia(transport, [proofLine, ['X-SSL-Client-Cert', certificate], ...verdicts.map((verdict): [string, string] => ['X-SSL-Client-Verify', verdict])]), [nginx]);
-    expect(read('fetch-headers', 'FAILED:certificate revoked, reason: keyCompromise')).toMatchObject({ kind: 'present', gatewayVerification: { status: 'failed' } });
+      readForwardedCertificate(
+        requestVia(transport, [
+          proofLine,
+          ['X-SSL-Client-Cert', certificate],
+          ...verdicts.map((verdict): [string, string] => ['X-SSL-Client-Verify', verdict]),
+        ]),
+        [nginx],
+      );
+    expect(read('fetch-headers', 'FAILED:certificate revoked, reason: keyCompromise')).toMatchObject({
+      kind: 'present',
+      gatewayVerification: { status: 'failed' },
+    });
     for (const transport of ['fetch-headers', 'get-all', 'aspnet-joined'] as const) {
-      expect(outcome(read(transport, 'FAILED:expired', 'SUCCESS')), transport).toBe('forwarded-certificate-duplicate-header');
+      expect(outcome(read(transport, 'FAILED:expired', 'SUCCESS')), transport).toBe(
+        'forwarded-certificate-duplicate-header',
+      );
       expect(outcome(read(transport, 'SUCCESS', 'SUCCESS')), transport).toBe('forwarded-certificate-duplicate-header');
     }
   });

@@ -30,7 +30,8 @@ export function editable(node: DerNode): EditableNode {
 /** Encodes a tree again; `non-minimal` writes the length in long form with one leading zero octet. */
 export function encode(node: EditableNode): Uint8Array {
   const content = node.children ? Buffer.concat(node.children.map(encode)) : Buffer.from(node.content);
-  if (node.length === 'indefinite') return Buffer.concat([Buffer.from([node.identifier, 0x80]), content, Buffer.from([0, 0])]);
+  if (node.length === 'indefinite')
+    return Buffer.concat([Buffer.from([node.identifier, 0x80]), content, Buffer.from([0, 0])]);
   const lengthOctets: number[] = [];
   for (let length = content.length; length > 0; length = Math.floor(length / 256)) lengthOctets.unshift(length % 256);
   const header =
@@ -78,7 +79,11 @@ function responsesIndex(tbs: EditableNode): number {
  * Edits a DER OCSPResponse. `edit` changes the parts in place; with `resignWithKeyPem` the
  * (possibly changed) ResponseData is signed again (ECDSA / RSA with SHA-256) before re-encoding.
  */
-export function editResponse(responseDer: Uint8Array, edit: (parts: ResponseParts) => void, resignWithKeyPem?: string): Uint8Array {
+export function editResponse(
+  responseDer: Uint8Array,
+  edit: (parts: ResponseParts) => void,
+  resignWithKeyPem?: string,
+): Uint8Array {
   const outer = editable(decodeDer(responseDer));
   const octets = child(child(child(outer, 1), 0), 1);
   const basic = editable(decodeDer(octets.content));

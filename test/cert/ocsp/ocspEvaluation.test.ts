@@ -20,7 +20,15 @@ import {
 import { isOcspReason } from '../../../shared/cert/revocation/ocspReasons.js';
 import { issueOcspTestLeaf, type OcspTestCa } from '../../../dev/ocsp/ocspTestPki.js';
 import type { OcspResponder } from '../../../dev/ocsp/responder.js';
-import { NOW, VALID_FROM, VALID_TO, createOcspWorld, createTestCa, startTestResponder, type OcspWorld } from './ocspFixtures.js';
+import {
+  NOW,
+  VALID_FROM,
+  VALID_TO,
+  createOcspWorld,
+  createTestCa,
+  startTestResponder,
+  type OcspWorld,
+} from './ocspFixtures.js';
 
 const SECOND = 1000;
 const HOUR = 3_600 * SECOND;
@@ -54,7 +62,12 @@ describe('ocspResponderUrls', () => {
   it('keeps http and https OCSP URLs from AIA in order, drops other schemes and duplicates', async () => {
     const leaf = await issueOcspTestLeaf(ca, {
       serialHex: '2001',
-      ocspUrls: ['http://ocsp.example/a', 'ldap://ldap.example/cn=ocsp', 'https://ocsp.example/b', 'http://ocsp.example/a'],
+      ocspUrls: [
+        'http://ocsp.example/a',
+        'ldap://ldap.example/cn=ocsp',
+        'https://ocsp.example/b',
+        'http://ocsp.example/a',
+      ],
       validFrom: VALID_FROM,
       validTo: VALID_TO,
     });
@@ -72,7 +85,11 @@ describe('ocspResponderUrls', () => {
 
 describe('buildOcspRequest', () => {
   it.each(['SHA-1', 'SHA-256'] as const)('computes the same %s CertID as pkijs does', async (hashAlgorithm) => {
-    const built = buildOcspRequest({ certDer: world.leaves.good.certDer, issuerDer: ca.intermediate.certDer, hashAlgorithm });
+    const built = buildOcspRequest({
+      certDer: world.leaves.good.certDer,
+      issuerDer: ca.intermediate.certDer,
+      hashAlgorithm,
+    });
     const engine = new pkijs.CryptoEngine({ crypto: webcrypto });
     const expected = await pkijs.CertID.create(
       pkijs.Certificate.fromBER(world.leaves.good.certDer),
@@ -83,7 +100,9 @@ describe('buildOcspRequest', () => {
     const sent = parsed.tbsRequest.requestList[0]?.reqCert;
     expect(sent && expected.isEqual(sent)).toBe(true);
     expect(built.certId.serialHex).toBe('1001');
-    expect(Buffer.from(built.certId.issuerNameHash)).toEqual(Buffer.from(expected.issuerNameHash.valueBlock.valueHexView));
+    expect(Buffer.from(built.certId.issuerNameHash)).toEqual(
+      Buffer.from(expected.issuerNameHash.valueBlock.valueHexView),
+    );
   });
 
   it('sends the nonce as an RFC 8954 extension and returns it', () => {
@@ -91,7 +110,9 @@ describe('buildOcspRequest', () => {
     const built = buildOcspRequest({ certDer: world.leaves.good.certDer, issuerDer: ca.intermediate.certDer, nonce });
     const extension = pkijs.OCSPRequest.fromBER(built.der).tbsRequest.requestExtensions?.[0];
     expect(extension?.extnID).toBe('1.3.6.1.5.5.7.48.1.2');
-    expect(Buffer.from(extension?.extnValue.valueBlock.valueHexView ?? [])).toEqual(Buffer.concat([Buffer.from([0x04, 16]), Buffer.from(nonce)]));
+    expect(Buffer.from(extension?.extnValue.valueBlock.valueHexView ?? [])).toEqual(
+      Buffer.concat([Buffer.from([0x04, 16]), Buffer.from(nonce)]),
+    );
     expect(built.nonce).toEqual(nonce);
   });
 
@@ -108,10 +129,34 @@ describe('buildOcspRequest', () => {
   });
 
   it.each([
-    { label: 'malformed certificate', input: () => ({ certDer: new Uint8Array([0x30, 0x01]), issuerDer: ca.intermediate.certDer }), code: 'ocsp-request-certificate-malformed' },
-    { label: 'malformed issuer', input: () => ({ certDer: world.leaves.good.certDer, issuerDer: new Uint8Array([0x30]) }), code: 'ocsp-request-issuer-malformed' },
-    { label: 'empty nonce', input: () => ({ certDer: world.leaves.good.certDer, issuerDer: ca.intermediate.certDer, nonce: new Uint8Array() }), code: 'ocsp-request-nonce-invalid' },
-    { label: '33-octet nonce', input: () => ({ certDer: world.leaves.good.certDer, issuerDer: ca.intermediate.certDer, nonce: new Uint8Array(33) }), code: 'ocsp-request-nonce-invalid' },
+    {
+      label: 'malformed certificate',
+      input: () => ({ certDer: new Uint8Array([0x30, 0x01]), issuerDer: ca.intermediate.certDer }),
+      code: 'ocsp-request-certificate-malformed',
+    },
+    {
+      label: 'malformed issuer',
+      input: () => ({ certDer: world.leaves.good.certDer, issuerDer: new Uint8Array([0x30]) }),
+      code: 'ocsp-request-issuer-malformed',
+    },
+    {
+      label: 'empty nonce',
+      input: () => ({
+        certDer: world.leaves.good.certDer,
+        issuerDer: ca.intermediate.certDer,
+        nonce: new Uint8Array(),
+      }),
+      code: 'ocsp-request-nonce-invalid',
+    },
+    {
+      label: '33-octet nonce',
+      input: () => ({
+        certDer: world.leaves.good.certDer,
+        issuerDer: ca.intermediate.certDer,
+        nonce: new Uint8Array(33),
+      }),
+      code: 'ocsp-request-nonce-invalid',
+    },
   ])('throws $code for a $label', ({ input, code }) => {
     expect(() => buildOcspRequest(input())).toThrow(expect.objectContaining({ code }) as OcspRequestError);
   });
@@ -127,15 +172,35 @@ describe('evaluateOcspResponse time windows (thisUpdate = NOW, nextUpdate = NOW 
     { label: 'nextUpdate more than skew behind', at: HOUR + SKEW + SECOND, expected: 'ocsp-response-stale' },
   ])('$label → $expected', async ({ at, expected }) => {
     const { request, der } = await fetchResponse(withNextUpdate.url);
-    const verdict = evaluateOcspResponse({ responseDer: der, certId: request.certId, issuerDer: ca.intermediate.certDer, now: new Date(NOW.getTime() + at) });
+    const verdict = evaluateOcspResponse({
+      responseDer: der,
+      certId: request.certId,
+      issuerDer: ca.intermediate.certDer,
+      now: new Date(NOW.getTime() + at),
+    });
     expect(verdict.reason).toBe(expected);
   });
 
   it.each([
-    { label: 'within the default max age', at: DEFAULT_OCSP_MAX_AGE_SECONDS * SECOND + SKEW, maxAgeSeconds: undefined, expected: 'ocsp-good' },
-    { label: 'past the default max age', at: DEFAULT_OCSP_MAX_AGE_SECONDS * SECOND + SKEW + SECOND, maxAgeSeconds: undefined, expected: 'ocsp-response-stale' },
+    {
+      label: 'within the default max age',
+      at: DEFAULT_OCSP_MAX_AGE_SECONDS * SECOND + SKEW,
+      maxAgeSeconds: undefined,
+      expected: 'ocsp-good',
+    },
+    {
+      label: 'past the default max age',
+      at: DEFAULT_OCSP_MAX_AGE_SECONDS * SECOND + SKEW + SECOND,
+      maxAgeSeconds: undefined,
+      expected: 'ocsp-response-stale',
+    },
     { label: 'within a 10-minute max age', at: 10 * 60 * SECOND + SKEW, maxAgeSeconds: 600, expected: 'ocsp-good' },
-    { label: 'past a 10-minute max age', at: 10 * 60 * SECOND + SKEW + SECOND, maxAgeSeconds: 600, expected: 'ocsp-response-stale' },
+    {
+      label: 'past a 10-minute max age',
+      at: 10 * 60 * SECOND + SKEW + SECOND,
+      maxAgeSeconds: 600,
+      expected: 'ocsp-response-stale',
+    },
   ])('no nextUpdate, $label → $expected', async ({ at, maxAgeSeconds, expected }) => {
     const { request, der } = await fetchResponse(withoutNextUpdate.url);
     const verdict = evaluateOcspResponse({
@@ -152,8 +217,18 @@ describe('evaluateOcspResponse time windows (thisUpdate = NOW, nextUpdate = NOW 
   it('a zero skew makes the boundary exact', async () => {
     const { request, der } = await fetchResponse(withNextUpdate.url);
     const at = (offset: number) =>
-      evaluateOcspResponse({ responseDer: der, certId: request.certId, issuerDer: ca.intermediate.certDer, now: new Date(NOW.getTime() + offset), clockSkewSeconds: 0 }).reason;
-    expect([at(HOUR), at(HOUR + 1), at(-1)]).toEqual(['ocsp-good', 'ocsp-response-stale', 'ocsp-response-not-yet-valid']);
+      evaluateOcspResponse({
+        responseDer: der,
+        certId: request.certId,
+        issuerDer: ca.intermediate.certDer,
+        now: new Date(NOW.getTime() + offset),
+        clockSkewSeconds: 0,
+      }).reason;
+    expect([at(HOUR), at(HOUR + 1), at(-1)]).toEqual([
+      'ocsp-good',
+      'ocsp-response-stale',
+      'ocsp-response-not-yet-valid',
+    ]);
   });
 });
 
@@ -161,17 +236,47 @@ describe('evaluateOcspResponse on non-responses', () => {
   it.each([
     { label: 'empty bytes', der: new Uint8Array(), expected: 'ocsp-response-malformed' },
     { label: 'a lone SEQUENCE', der: new Uint8Array([0x30, 0x00]), expected: 'ocsp-response-malformed' },
-    { label: 'trailing bytes', der: new Uint8Array([0x30, 0x03, 0x0a, 0x01, 0x00, 0x00]), expected: 'ocsp-response-malformed' },
-    { label: 'successful without responseBytes', der: new Uint8Array([0x30, 0x03, 0x0a, 0x01, 0x00]), expected: 'ocsp-response-malformed' },
-    { label: 'malformedRequest', der: new Uint8Array([0x30, 0x03, 0x0a, 0x01, 0x01]), expected: 'ocsp-responder-malformed-request' },
-    { label: 'internalError', der: new Uint8Array([0x30, 0x03, 0x0a, 0x01, 0x02]), expected: 'ocsp-responder-internal-error' },
-    { label: 'sigRequired', der: new Uint8Array([0x30, 0x03, 0x0a, 0x01, 0x05]), expected: 'ocsp-responder-sig-required' },
-    { label: 'unauthorized', der: new Uint8Array([0x30, 0x03, 0x0a, 0x01, 0x06]), expected: 'ocsp-responder-unauthorized' },
-    { label: 'status 4 (unused)', der: new Uint8Array([0x30, 0x03, 0x0a, 0x01, 0x04]), expected: 'ocsp-responder-unknown-status' },
+    {
+      label: 'trailing bytes',
+      der: new Uint8Array([0x30, 0x03, 0x0a, 0x01, 0x00, 0x00]),
+      expected: 'ocsp-response-malformed',
+    },
+    {
+      label: 'successful without responseBytes',
+      der: new Uint8Array([0x30, 0x03, 0x0a, 0x01, 0x00]),
+      expected: 'ocsp-response-malformed',
+    },
+    {
+      label: 'malformedRequest',
+      der: new Uint8Array([0x30, 0x03, 0x0a, 0x01, 0x01]),
+      expected: 'ocsp-responder-malformed-request',
+    },
+    {
+      label: 'internalError',
+      der: new Uint8Array([0x30, 0x03, 0x0a, 0x01, 0x02]),
+      expected: 'ocsp-responder-internal-error',
+    },
+    {
+      label: 'sigRequired',
+      der: new Uint8Array([0x30, 0x03, 0x0a, 0x01, 0x05]),
+      expected: 'ocsp-responder-sig-required',
+    },
+    {
+      label: 'unauthorized',
+      der: new Uint8Array([0x30, 0x03, 0x0a, 0x01, 0x06]),
+      expected: 'ocsp-responder-unauthorized',
+    },
+    {
+      label: 'status 4 (unused)',
+      der: new Uint8Array([0x30, 0x03, 0x0a, 0x01, 0x04]),
+      expected: 'ocsp-responder-unknown-status',
+    },
     {
       label: 'a response type other than basic',
       // OCSPResponse { successful, [0] { ResponseBytes { 1.2.3, OCTET STRING {} } } }
-      der: new Uint8Array([0x30, 0x0e, 0x0a, 0x01, 0x00, 0xa0, 0x09, 0x30, 0x07, 0x06, 0x02, 0x2a, 0x03, 0x04, 0x01, 0x00]),
+      der: new Uint8Array([
+        0x30, 0x0e, 0x0a, 0x01, 0x00, 0xa0, 0x09, 0x30, 0x07, 0x06, 0x02, 0x2a, 0x03, 0x04, 0x01, 0x00,
+      ]),
       expected: 'ocsp-response-not-basic',
     },
   ])('$label → $expected', ({ der, expected }) => {
@@ -183,7 +288,12 @@ describe('evaluateOcspResponse on non-responses', () => {
 
   it('a malformed issuer is a reason, not an exception', async () => {
     const { request, der } = await fetchResponse(withNextUpdate.url);
-    const verdict = evaluateOcspResponse({ responseDer: der, certId: request.certId, issuerDer: new Uint8Array([0x30, 0x00]), now: NOW });
+    const verdict = evaluateOcspResponse({
+      responseDer: der,
+      certId: request.certId,
+      issuerDer: new Uint8Array([0x30, 0x00]),
+      now: NOW,
+    });
     expect(verdict.reason).toBe('ocsp-issuer-malformed');
   });
 });

@@ -4,10 +4,26 @@
  * (AIA URL → request → HTTP → evaluation).
  */
 import { HttpOcspClient, type HttpOcspClientOptions } from '../../../shared/adapters/httpOcspClient.js';
-import { buildOcspRequest, evaluateOcspResponse, ocspResponderUrls, type OcspHashAlgorithm, type OcspVerdict } from '../../../shared/cert/revocation/ocsp.js';
+import {
+  buildOcspRequest,
+  evaluateOcspResponse,
+  ocspResponderUrls,
+  type OcspHashAlgorithm,
+  type OcspVerdict,
+} from '../../../shared/cert/revocation/ocsp.js';
 import type { OcspTransportReason } from '../../../shared/cert/revocation/ocspReasons.js';
-import { createOcspTestCa, issueOcspTestLeaf, type OcspTestCa, type OcspTestCredential } from '../../../dev/ocsp/ocspTestPki.js';
-import { startOcspResponder, type OcspResponder, type OcspResponderOptions, type OcspTestStatus } from '../../../dev/ocsp/responder.js';
+import {
+  createOcspTestCa,
+  issueOcspTestLeaf,
+  type OcspTestCa,
+  type OcspTestCredential,
+} from '../../../dev/ocsp/ocspTestPki.js';
+import {
+  startOcspResponder,
+  type OcspResponder,
+  type OcspResponderOptions,
+  type OcspTestStatus,
+} from '../../../dev/ocsp/responder.js';
 
 /** Every certificate is valid in [VALID_FROM, VALID_TO]. */
 export const VALID_FROM = new Date('2025-01-01T00:00:00Z');
@@ -46,7 +62,8 @@ export function createTestCa(): Promise<OcspTestCa> {
 
 /** Issues the leaves, with `ocspUrl` in their AIA. */
 export async function createOcspWorld(ca: OcspTestCa, ocspUrl: string): Promise<OcspWorld> {
-  const leaf = (serialHex: string) => issueOcspTestLeaf(ca, { serialHex, ocspUrls: [ocspUrl], validFrom: VALID_FROM, validTo: VALID_TO });
+  const leaf = (serialHex: string) =>
+    issueOcspTestLeaf(ca, { serialHex, ocspUrls: [ocspUrl], validFrom: VALID_FROM, validTo: VALID_TO });
   return {
     ca,
     leaves: {
@@ -58,7 +75,10 @@ export async function createOcspWorld(ca: OcspTestCa, ocspUrl: string): Promise<
   };
 }
 
-/** Starts a responder for the intermediate with the fixtures' clock and statuses; `signer` defaults to the intermediate itself. */
+/**
+ * Starts a responder for the intermediate with the fixtures' clock and statuses; `signer` defaults to the intermediate
+ * itself.
+ */
 export function startTestResponder(
   ca: OcspTestCa,
   options: Partial<Omit<OcspResponderOptions, 'signer'>> & { signer?: OcspTestCredential } = {},
@@ -74,7 +94,8 @@ export function startTestResponder(
 }
 
 /** The outcome of a whole check: a transport failure or a verdict. */
-export type CheckOutcome = { readonly transport: OcspTransportReason } | { readonly verdict: OcspVerdict; readonly responseDer: Uint8Array };
+export type CheckOutcome =
+  { readonly transport: OcspTransportReason } | { readonly verdict: OcspVerdict; readonly responseDer: Uint8Array };
 
 /** Options of {@link checkOverHttp}. */
 export interface CheckOptions {
@@ -86,7 +107,11 @@ export interface CheckOptions {
 }
 
 /** AIA URL (or `options.url`) → request → HTTP → evaluation, for `leaf` issued by the intermediate. */
-export async function checkOverHttp(world: OcspWorld, leaf: OcspTestCredential, options: CheckOptions = {}): Promise<CheckOutcome> {
+export async function checkOverHttp(
+  world: OcspWorld,
+  leaf: OcspTestCredential,
+  options: CheckOptions = {},
+): Promise<CheckOutcome> {
   const url = options.url ?? ocspResponderUrls(leaf.certDer)[0];
   if (!url) throw new Error('the leaf has no OCSP URL');
   const request = buildOcspRequest({

@@ -56,12 +56,23 @@ async function withResponder<T>(
 describe('OCSP answers from a responder signing as the issuing CA', () => {
   it('good: verified, with thisUpdate / nextUpdate for caching', async () => {
     const verdict = verdictOf(await checkOverHttp(world, world.leaves.good));
-    expect(verdict).toMatchObject({ status: 'good', reason: 'ocsp-good', signedBy: 'issuer', thisUpdate: NOW, nextUpdate: new Date(NOW.getTime() + 3_600_000) });
+    expect(verdict).toMatchObject({
+      status: 'good',
+      reason: 'ocsp-good',
+      signedBy: 'issuer',
+      thisUpdate: NOW,
+      nextUpdate: new Date(NOW.getTime() + 3_600_000),
+    });
   });
 
   it('revoked: with revocation time and reason', async () => {
     const verdict = verdictOf(await checkOverHttp(world, world.leaves.revoked));
-    expect(verdict).toMatchObject({ status: 'revoked', reason: 'ocsp-revoked', revokedAt: REVOKED_AT, revocationReason: 'keyCompromise' });
+    expect(verdict).toMatchObject({
+      status: 'revoked',
+      reason: 'ocsp-revoked',
+      revokedAt: REVOKED_AT,
+      revocationReason: 'keyCompromise',
+    });
   });
 
   it('revoked without a reason code', async () => {
@@ -103,7 +114,12 @@ describe('OCSP answers from a responder signing as the issuing CA', () => {
     const result = await new HttpOcspClient().query(responder.url, asked.der);
     if (result.kind !== 'response') throw new Error(result.reason);
     const ours = buildOcspRequest({ certDer: world.leaves.good.certDer, issuerDer: ca.intermediate.certDer });
-    const verdict = evaluateOcspResponse({ responseDer: result.der, certId: ours.certId, issuerDer: ca.intermediate.certDer, now: NOW });
+    const verdict = evaluateOcspResponse({
+      responseDer: result.der,
+      certId: ours.certId,
+      issuerDer: ca.intermediate.certDer,
+      now: NOW,
+    });
     expect(verdict).toMatchObject({ status: 'unknown', reason: 'ocsp-cert-id-not-found' });
   });
 
@@ -111,7 +127,12 @@ describe('OCSP answers from a responder signing as the issuing CA', () => {
     const request = buildOcspRequest({ certDer: world.leaves.good.certDer, issuerDer: ca.intermediate.certDer });
     const result = await new HttpOcspClient().query(responder.url, request.der);
     if (result.kind !== 'response') throw new Error(result.reason);
-    const verdict = evaluateOcspResponse({ responseDer: result.der, certId: request.certId, issuerDer: ca.root.certDer, now: NOW });
+    const verdict = evaluateOcspResponse({
+      responseDer: result.der,
+      certId: request.certId,
+      issuerDer: ca.root.certDer,
+      now: NOW,
+    });
     expect(verdict.reason).toBe('ocsp-responder-id-mismatch');
   });
 
@@ -119,7 +140,12 @@ describe('OCSP answers from a responder signing as the issuing CA', () => {
     const request = buildOcspRequest({ certDer: ca.intermediate.certDer, issuerDer: ca.root.certDer });
     const result = await new HttpOcspClient().query(responder.url, request.der);
     if (result.kind !== 'response') throw new Error(result.reason);
-    const verdict = evaluateOcspResponse({ responseDer: result.der, certId: request.certId, issuerDer: ca.root.certDer, now: NOW });
+    const verdict = evaluateOcspResponse({
+      responseDer: result.der,
+      certId: request.certId,
+      issuerDer: ca.root.certDer,
+      now: NOW,
+    });
     expect(verdict).toMatchObject({ status: 'unknown', reason: 'ocsp-responder-unauthorized' });
   });
 });
@@ -131,7 +157,9 @@ describe('responder failures', () => {
     { label: 'bad signature', mode: 'bad-signature' as const, expected: 'ocsp-signature-invalid' },
     { label: 'stale (nextUpdate passed)', mode: 'stale' as const, expected: 'ocsp-response-stale' },
   ])('$label → $expected', async ({ mode, expected }) => {
-    const reason = await withResponder({ mode }, async (url) => reasonOf(await checkOverHttp(world, world.leaves.good, { url })));
+    const reason = await withResponder({ mode }, async (url) =>
+      reasonOf(await checkOverHttp(world, world.leaves.good, { url })),
+    );
     expect(reason).toBe(expected);
   });
 
@@ -158,7 +186,13 @@ describe('responder failures', () => {
     const request = buildOcspRequest({ certDer: world.leaves.good.certDer, issuerDer: ca.intermediate.certDer });
     const result = await new HttpOcspClient().query(responder.url, request.der);
     if (result.kind !== 'response') throw new Error(result.reason);
-    const verdict = evaluateOcspResponse({ responseDer: result.der, certId: request.certId, issuerDer: ca.intermediate.certDer, now: NOW, nonce: randomBytes(16) });
+    const verdict = evaluateOcspResponse({
+      responseDer: result.der,
+      certId: request.certId,
+      issuerDer: ca.intermediate.certDer,
+      now: NOW,
+      nonce: randomBytes(16),
+    });
     expect(verdict.reason).toBe('ocsp-good');
   });
 
@@ -177,18 +211,50 @@ describe('responder failures', () => {
 describe('delegated responders', () => {
   it.each([
     { label: 'RSA PKCS#1, responder id by key, nocheck', responder: 'rsa' as const, options: {}, noCheck: true },
-    { label: 'RSA-PSS, responder id by name', responder: 'rsa' as const, options: { rsaSignature: 'pss' as const, responderIdBy: 'name' as const }, noCheck: true },
-    { label: 'Ed25519, responder id by name', responder: 'ed25519' as const, options: { responderIdBy: 'name' as const }, noCheck: false },
+    {
+      label: 'RSA-PSS, responder id by name',
+      responder: 'rsa' as const,
+      options: { rsaSignature: 'pss' as const, responderIdBy: 'name' as const },
+      noCheck: true,
+    },
+    {
+      label: 'Ed25519, responder id by name',
+      responder: 'ed25519' as const,
+      options: { responderIdBy: 'name' as const },
+      noCheck: false,
+    },
   ])('accepted: $label', async ({ responder: name, options, noCheck }) => {
-    const outcome = await withResponder({ signer: ca.responders[name], ...options }, (url) => checkOverHttp(world, world.leaves.revoked, { url }));
-    expect(verdictOf(outcome)).toMatchObject({ status: 'revoked', reason: 'ocsp-revoked', signedBy: 'delegated-responder', responderNoCheck: noCheck });
+    const outcome = await withResponder({ signer: ca.responders[name], ...options }, (url) =>
+      checkOverHttp(world, world.leaves.revoked, { url }),
+    );
+    expect(verdictOf(outcome)).toMatchObject({
+      status: 'revoked',
+      reason: 'ocsp-revoked',
+      signedBy: 'delegated-responder',
+      responderNoCheck: noCheck,
+    });
   });
 
   it.each([
-    { label: 'without the OCSPSigning EKU', signer: 'withoutOcspSigningEku' as const, include: true, expected: 'ocsp-signer-missing-eku' },
-    { label: 'issued by the root, not by the issuing CA', signer: 'issuedByRoot' as const, include: true, expected: 'ocsp-signer-not-issued-by-ca' },
+    {
+      label: 'without the OCSPSigning EKU',
+      signer: 'withoutOcspSigningEku' as const,
+      include: true,
+      expected: 'ocsp-signer-missing-eku',
+    },
+    {
+      label: 'issued by the root, not by the issuing CA',
+      signer: 'issuedByRoot' as const,
+      include: true,
+      expected: 'ocsp-signer-not-issued-by-ca',
+    },
     { label: 'expired', signer: 'expired' as const, include: true, expected: 'ocsp-signer-outside-validity' },
-    { label: 'certificate not included in the response', signer: 'rsa' as const, include: false, expected: 'ocsp-responder-id-mismatch' },
+    {
+      label: 'certificate not included in the response',
+      signer: 'rsa' as const,
+      include: false,
+      expected: 'ocsp-responder-id-mismatch',
+    },
   ])('refused: $label → $expected', async ({ signer, include, expected }) => {
     const outcome = await withResponder({ signer: ca.responders[signer], includeSignerCertificate: include }, (url) =>
       checkOverHttp(world, world.leaves.good, { url }),

@@ -7,7 +7,12 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpOcspClient } from '../../../shared/adapters/httpOcspClient.js';
-import { buildOcspRequest, evaluateOcspResponse, type OcspCertId, type OcspVerdict } from '../../../shared/cert/revocation/ocsp.js';
+import {
+  buildOcspRequest,
+  evaluateOcspResponse,
+  type OcspCertId,
+  type OcspVerdict,
+} from '../../../shared/cert/revocation/ocsp.js';
 import { isOcspAnswerReason, isOcspReason } from '../../../shared/cert/revocation/ocspReasons.js';
 import type { OcspTestCa } from '../../../dev/ocsp/ocspTestPki.js';
 import type { OcspResponder } from '../../../dev/ocsp/responder.js';
@@ -106,9 +111,17 @@ describe('evaluateOcspResponse on hostile bytes', () => {
   ])('mutations of a $label response (flip, truncate, insert) never throw', ({ der }) => {
     const original = der();
     const mutation = fc.oneof(
-      fc.record({ kind: fc.constant('flip' as const), at: fc.nat(original.byteLength - 1), mask: fc.integer({ min: 1, max: 255 }) }),
+      fc.record({
+        kind: fc.constant('flip' as const),
+        at: fc.nat(original.byteLength - 1),
+        mask: fc.integer({ min: 1, max: 255 }),
+      }),
       fc.record({ kind: fc.constant('truncate' as const), at: fc.nat(original.byteLength - 1), mask: fc.constant(0) }),
-      fc.record({ kind: fc.constant('insert' as const), at: fc.nat(original.byteLength), mask: fc.integer({ min: 0, max: 255 }) }),
+      fc.record({
+        kind: fc.constant('insert' as const),
+        at: fc.nat(original.byteLength),
+        mask: fc.integer({ min: 0, max: 255 }),
+      }),
     );
     fc.assert(
       fc.property(mutation, ({ kind, at, mask }) => {
@@ -125,8 +138,16 @@ describe('evaluateOcspResponse on hostile bytes', () => {
   });
 
   it.each([
-    { label: 'the signed response data of a CA-signed response', der: () => caSignedDer, range: () => signedRange(caSignedDer) },
-    { label: 'the signed response data of a delegated response', der: () => delegatedDer, range: () => signedRange(delegatedDer) },
+    {
+      label: 'the signed response data of a CA-signed response',
+      der: () => caSignedDer,
+      range: () => signedRange(caSignedDer),
+    },
+    {
+      label: 'the signed response data of a delegated response',
+      der: () => delegatedDer,
+      range: () => signedRange(delegatedDer),
+    },
     {
       // From the certificate's first inner byte: asn1js tolerates an outer SEQUENCE length that is a
       // little off when the inner values are self-delimiting, which re-frames but does not change the certificate.

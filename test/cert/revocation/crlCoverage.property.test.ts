@@ -12,7 +12,15 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { IssuedCertificate } from '../../../dev/pki/issue.js';
 import { createTrustStore, validateCertificatePath } from '../../../shared/cert/validation/index.js';
 import { NOW, issueTestCertificate as issue } from '../validation/testCertificates.js';
-import { ALL_REASON_NAMES, distributionPointsExtension, nameDer, signCrl, type PointName, type PointOptions, type ReasonName } from './crlFixtures.js';
+import {
+  ALL_REASON_NAMES,
+  distributionPointsExtension,
+  nameDer,
+  signCrl,
+  type PointName,
+  type PointOptions,
+  type ReasonName,
+} from './crlFixtures.js';
 
 const URI_A = 'http://crl.example/a.crl';
 const URI_B = 'http://crl.example/b.crl';
@@ -62,8 +70,19 @@ beforeAll(async () => {
   impostor = await issue({ subject: 'CN=Coverage CA', ca: {} });
   rootCrl = await signCrl({ signer: root.credentials });
   for (const [label, points] of Object.entries(LEAF_POINTS)) {
-    const encoded: PointOptions[] = points.map((point) => ({ name: POINT_NAMES[point.name](), ...(point.reasons ? { reasons: point.reasons } : {}) }));
-    leaves.set(label, await issue({ subject: `CN=coverage ${label}`, issuer: ca.credentials, extKeyUsage: ['clientAuth'], ...(encoded.length > 0 ? { extraExtensions: [distributionPointsExtension(encoded)] } : {}) }));
+    const encoded: PointOptions[] = points.map((point) => ({
+      name: POINT_NAMES[point.name](),
+      ...(point.reasons ? { reasons: point.reasons } : {}),
+    }));
+    leaves.set(
+      label,
+      await issue({
+        subject: `CN=coverage ${label}`,
+        issuer: ca.credentials,
+        extKeyUsage: ['clientAuth'],
+        ...(encoded.length > 0 ? { extraExtensions: [distributionPointsExtension(encoded)] } : {}),
+      }),
+    );
   }
 });
 
@@ -74,7 +93,8 @@ function coveredReasons(spec: CrlSpec, points: (typeof LEAF_POINTS)[string]): Se
   if (spec.signer !== 'ca' || spec.stale || spec.delta) return new Set(); // §6.3.3 (a), (f); a delta never stands alone
   if (spec.onlyContainsCACerts || spec.onlyContainsAttributeCerts) return new Set(); // (b)(2)(iii), (iv)
   const crlReasons = new Set(spec.onlySomeReasons ?? ALL_REASON_NAMES);
-  if (spec.idpName === undefined) return crlReasons; // §5.2.5: no distribution point name, every certificate of the issuer
+  // §5.2.5: no distribution point name, every certificate of the issuer
+  if (spec.idpName === undefined) return crlReasons;
   const covered = new Set<ReasonName>();
   for (const point of points) {
     if (point.name !== spec.idpName) continue; // (b)(2)(i)
@@ -101,7 +121,18 @@ describe('RFC 5280 §6.3.3: CRLs that do not cover the certificate never make it
       fc.asyncProperty(
         fc.constantFrom(...Object.keys(LEAF_POINTS)),
         // One CRL per distinct scope, so "the newest CRL of a scope" never has to be modelled.
-        fc.uniqueArray(crlSpec, { minLength: 0, maxLength: 4, selector: (spec) => JSON.stringify([spec.idpName, spec.onlyContainsUserCerts, spec.onlyContainsCACerts, spec.onlyContainsAttributeCerts, spec.onlySomeReasons]) }),
+        fc.uniqueArray(crlSpec, {
+          minLength: 0,
+          maxLength: 4,
+          selector: (spec) =>
+            JSON.stringify([
+              spec.idpName,
+              spec.onlyContainsUserCerts,
+              spec.onlyContainsCACerts,
+              spec.onlyContainsAttributeCerts,
+              spec.onlySomeReasons,
+            ]),
+        }),
         async (leafLabel, specs) => {
           const leaf = leaves.get(leafLabel);
           const points = LEAF_POINTS[leafLabel];
@@ -112,10 +143,16 @@ describe('RFC 5280 §6.3.3: CRLs that do not cover the certificate never make it
                 signer: (spec.signer === 'ca' ? ca : impostor).credentials,
                 crlNumber: 10 + index,
                 ...(spec.delta ? { deltaOf: 1 } : {}),
-                ...(spec.stale ? { thisUpdate: new Date('2025-05-01T00:00:00Z'), nextUpdate: new Date('2025-05-08T00:00:00Z') } : {}),
+                ...(spec.stale
+                  ? { thisUpdate: new Date('2025-05-01T00:00:00Z'), nextUpdate: new Date('2025-05-08T00:00:00Z') }
+                  : {}),
                 entries: spec.lists ? [{ serial: leaf.cert.parsed.serialNumber }] : [],
                 // RFC 5280 §5.2.5: an issuing distribution point is never an empty SEQUENCE.
-                ...(spec.idpName === undefined && !spec.onlyContainsUserCerts && !spec.onlyContainsCACerts && !spec.onlyContainsAttributeCerts && spec.onlySomeReasons === undefined
+                ...(spec.idpName === undefined &&
+                !spec.onlyContainsUserCerts &&
+                !spec.onlyContainsCACerts &&
+                !spec.onlyContainsAttributeCerts &&
+                spec.onlySomeReasons === undefined
                   ? {}
                   : {
                       idp: {
@@ -136,7 +173,11 @@ describe('RFC 5280 §6.3.3: CRLs that do not cover the certificate never make it
             for (const reason of reasons) covered.add(reason);
             if (reasons.size > 0 && spec.lists) revoked = true;
           }
-          const expected = revoked ? 'certificate-revoked' : covered.size === ALL.size ? 'certificate-valid' : 'certificate-revocation-unknown';
+          const expected = revoked
+            ? 'certificate-revoked'
+            : covered.size === ALL.size
+              ? 'certificate-valid'
+              : 'certificate-revocation-unknown';
           const result = validateCertificatePath({
             leaf: leaf.cert.der,
             intermediates: [ca.cert.der],
@@ -145,7 +186,14 @@ describe('RFC 5280 §6.3.3: CRLs that do not cover the certificate never make it
             revocation: 'required',
             crls: [rootCrl, ...crls],
           });
-          expect(result.reason, JSON.stringify({ leafLabel, specs, detail: result.trace.find((entry) => entry.outcome === 'fail')?.detail })).toBe(expected);
+          expect(
+            result.reason,
+            JSON.stringify({
+              leafLabel,
+              specs,
+              detail: result.trace.find((entry) => entry.outcome === 'fail')?.detail,
+            }),
+          ).toBe(expected);
         },
       ),
       { numRuns: 150 },

@@ -74,7 +74,10 @@ export function nameDer(commonName: string): Uint8Array {
 
 /** The DER of one RDN (SET OF one AttributeTypeAndValue), e.g. OU=partition 1, for nameRelativeToCRLIssuer. */
 function relativeName(organizationalUnit: string): Uint8Array {
-  const attribute = sequence(tlv(0x06, new Uint8Array([0x55, 0x04, 0x0b])), tlv(0x0c, Buffer.from(organizationalUnit, 'utf8')));
+  const attribute = sequence(
+    tlv(0x06, new Uint8Array([0x55, 0x04, 0x0b])),
+    tlv(0x0c, Buffer.from(organizationalUnit, 'utf8')),
+  );
   return attribute;
 }
 
@@ -167,7 +170,13 @@ export async function signCrl(options: CrlOptions): Promise<Uint8Array> {
   if (options.idp !== undefined) extensions.push(issuingDistributionPoint(options.idp));
   if (options.deltaOf !== undefined) extensions.push(new x509.Extension('2.5.29.27', true, integer(options.deltaOf)));
   if (options.freshestUris !== undefined) {
-    extensions.push(new x509.Extension('2.5.29.46', false, sequence(...options.freshestUris.map((uri) => sequence(distributionPointName({ full: [{ uri }] }))))));
+    extensions.push(
+      new x509.Extension(
+        '2.5.29.46',
+        false,
+        sequence(...options.freshestUris.map((uri) => sequence(distributionPointName({ full: [{ uri }] })))),
+      ),
+    );
   }
   const crl = await x509.X509CrlGenerator.create(
     {
@@ -181,7 +190,9 @@ export async function signCrl(options: CrlOptions): Promise<Uint8Array> {
         serialNumber: entry.serial,
         revocationDate: new Date('2025-05-30T00:00:00Z'),
         ...(entry.reason === undefined ? {} : { reason: entry.reason }),
-        ...(entry.certificateIssuer === undefined ? {} : { extensions: [new x509.Extension('2.5.29.29', true, sequence(tlv(0xa4, entry.certificateIssuer)))] }),
+        ...(entry.certificateIssuer === undefined
+          ? {}
+          : { extensions: [new x509.Extension('2.5.29.29', true, sequence(tlv(0xa4, entry.certificateIssuer)))] }),
       })),
     },
     webcrypto,

@@ -8,8 +8,25 @@
  */
 import 'reflect-metadata';
 import { describe, expect, it } from 'vitest';
-import { createTrustStore, validateCertificatePath, type CertificateReason, type ValidationInput, type ValidationResult } from '../../../shared/cert/validation/index.js';
-import { ANY_POLICY, P1, P2, P3, P4, certificatePolicies, generatePath, type CaSpec, type GeneratedPath, type PolicySpec } from './rfc5280Pki.js';
+import {
+  createTrustStore,
+  validateCertificatePath,
+  type CertificateReason,
+  type ValidationInput,
+  type ValidationResult,
+} from '../../../shared/cert/validation/index.js';
+import {
+  ANY_POLICY,
+  P1,
+  P2,
+  P3,
+  P4,
+  certificatePolicies,
+  generatePath,
+  type CaSpec,
+  type GeneratedPath,
+  type PolicySpec,
+} from './rfc5280Pki.js';
 import { NOW, issueTestCertificate as issue, issueTestCrl } from './testCertificates.js';
 
 function validatePath(path: GeneratedPath, overrides: Partial<ValidationInput> = {}): ValidationResult {
@@ -42,7 +59,8 @@ const EXPLICIT = { explicitPolicy: true } as const;
 
 const cases: PolicyCase[] = [
   {
-    label: '§6.1.2 (a) defaults (user-initial-policy-set = any-policy, every initial flag false): the leaf\'s policy, asserted by every CA, is the output',
+    label:
+      "§6.1.2 (a) defaults (user-initial-policy-set = any-policy, every initial flag false): the leaf's policy, asserted by every CA, is the output",
     cas: [{ name: 'CN=CA 1', policies: [P1, P2] }],
     leaf: { policies: [P1] },
     expected: VALID,
@@ -50,7 +68,8 @@ const cases: PolicyCase[] = [
     authoritiesConstrained: [P1],
   },
   {
-    label: '§6.1.3 (e) "If the certificate policies extension is not present, set the valid_policy_tree to NULL": valid by default, with no policy',
+    label:
+      '§6.1.3 (e) "If the certificate policies extension is not present, set the valid_policy_tree to NULL": valid by default, with no policy',
     cas: [{ name: 'CN=CA 1' }],
     leaf: { policies: [P1] },
     expected: VALID,
@@ -66,7 +85,8 @@ const cases: PolicyCase[] = [
     failsAt: 'intermediate[1]',
   },
   {
-    label: '§6.1.3 (d)(1) a leaf policy no CA asserts leaves the tree NULL; §6.1.5 (g) with initial-explicit-policy refuses it',
+    label:
+      '§6.1.3 (d)(1) a leaf policy no CA asserts leaves the tree NULL; §6.1.5 (g) with initial-explicit-policy refuses it',
     cas: [{ name: 'CN=CA 1', policies: [P1] }],
     leaf: { policies: [P2] },
     input: EXPLICIT,
@@ -74,7 +94,8 @@ const cases: PolicyCase[] = [
     failsAt: 'leaf',
   },
   {
-    label: '§6.1.5 (g)(iii) user-initial-policy-set {P2} and a path valid only for P1: valid without initial-explicit-policy, with an empty user-constrained set',
+    label:
+      '§6.1.5 (g)(iii) user-initial-policy-set {P2} and a path valid only for P1: valid without initial-explicit-policy, with an empty user-constrained set',
     cas: [{ name: 'CN=CA 1', policies: [P1] }],
     leaf: { policies: [P1] },
     input: { initialPolicySet: [P2] },
@@ -100,7 +121,8 @@ const cases: PolicyCase[] = [
     authoritiesConstrained: [P1, P2],
   },
   {
-    label: '§6.1.4 (b)(1) policy mapping: P1 in the CA\'s domain maps to P2 in the leaf\'s; the output is in the trust anchor\'s domain (P1)',
+    label:
+      "§6.1.4 (b)(1) policy mapping: P1 in the CA's domain maps to P2 in the leaf's; the output is in the trust anchor's domain (P1)",
     cas: [{ name: 'CN=CA 1', policies: [P1], mappings: [[P1, P2]] }],
     leaf: { policies: [P2] },
     input: { initialPolicySet: [P1], explicitPolicy: true },
@@ -109,7 +131,8 @@ const cases: PolicyCase[] = [
     authoritiesConstrained: [P1],
   },
   {
-    label: '§6.1.4 (b)(1) a mapped-away policy is not asserted in the subject domain: user-initial-policy-set {P2} is not satisfied',
+    label:
+      '§6.1.4 (b)(1) a mapped-away policy is not asserted in the subject domain: user-initial-policy-set {P2} is not satisfied',
     cas: [{ name: 'CN=CA 1', policies: [P1], mappings: [[P1, P2]] }],
     leaf: { policies: [P2] },
     input: { initialPolicySet: [P2], explicitPolicy: true },
@@ -117,14 +140,24 @@ const cases: PolicyCase[] = [
   },
   {
     label: '§6.1.4 (b)(1) one issuer policy mapped to two subject policies: either satisfies it',
-    cas: [{ name: 'CN=CA 1', policies: [P1], mappings: [[P1, P2], [P1, P3]] }],
+    cas: [
+      {
+        name: 'CN=CA 1',
+        policies: [P1],
+        mappings: [
+          [P1, P2],
+          [P1, P3],
+        ],
+      },
+    ],
     leaf: { policies: [P3] },
     input: EXPLICIT,
     expected: VALID,
     userConstrained: [P1],
   },
   {
-    label: '§6.1.4 (b)(1) "...but there is a node of depth i with a valid_policy of anyPolicy": mapping under anyPolicy',
+    label:
+      '§6.1.4 (b)(1) "...but there is a node of depth i with a valid_policy of anyPolicy": mapping under anyPolicy',
     cas: [{ name: 'CN=CA 1', policies: [ANY_POLICY], mappings: [[P1, P2]] }],
     leaf: { policies: [P2] },
     input: EXPLICIT,
@@ -132,7 +165,8 @@ const cases: PolicyCase[] = [
     userConstrained: [P1],
   },
   {
-    label: '§6.1.4 (a) "verify that the special value anyPolicy does not appear as an issuerDomainPolicy": mapping from anyPolicy is invalid',
+    label:
+      '§6.1.4 (a) "verify that the special value anyPolicy does not appear as an issuerDomainPolicy": mapping from anyPolicy is invalid',
     cas: [{ name: 'CN=CA 1', policies: [P1], mappings: [[ANY_POLICY, P2]] }],
     leaf: { policies: [P2] },
     expected: POLICY_INVALID,
@@ -153,7 +187,8 @@ const cases: PolicyCase[] = [
     expected: POLICY_INVALID,
   },
   {
-    label: '§6.1.4 (b)(2) initial-policy-mapping-inhibit: "delete each node of depth i ... where ID-P is the valid_policy"',
+    label:
+      '§6.1.4 (b)(2) initial-policy-mapping-inhibit: "delete each node of depth i ... where ID-P is the valid_policy"',
     cas: [{ name: 'CN=CA 1', policies: [P1], mappings: [[P1, P2]] }],
     leaf: { policies: [P2] },
     input: { policyMappingInhibit: true, explicitPolicy: true },
@@ -168,7 +203,7 @@ const cases: PolicyCase[] = [
     userConstrained: [P3],
   },
   {
-    label: '§6.1.4 (i) inhibitPolicyMapping 0 takes effect after the CA\'s own mappings (§6.1.4 (b) runs first)',
+    label: "§6.1.4 (i) inhibitPolicyMapping 0 takes effect after the CA's own mappings (§6.1.4 (b) runs first)",
     cas: [{ name: 'CN=CA 1', policies: [P1], mappings: [[P1, P2]], inhibitPolicyMapping: 0 }],
     leaf: { policies: [P2] },
     input: EXPLICIT,
@@ -177,14 +212,20 @@ const cases: PolicyCase[] = [
   },
   {
     label: '§6.1.4 (i) inhibitPolicyMapping 0 stops the mappings of the next CA',
-    cas: [{ name: 'CN=CA 1', policies: [P1], inhibitPolicyMapping: 0 }, { name: 'CN=CA 2', policies: [P1], mappings: [[P1, P2]] }],
+    cas: [
+      { name: 'CN=CA 1', policies: [P1], inhibitPolicyMapping: 0 },
+      { name: 'CN=CA 2', policies: [P1], mappings: [[P1, P2]] },
+    ],
     leaf: { policies: [P2] },
     input: EXPLICIT,
     expected: POLICY_INVALID,
   },
   {
     label: '§6.1.4 (i) inhibitPolicyMapping 1 allows one more CA to map',
-    cas: [{ name: 'CN=CA 1', policies: [P1], inhibitPolicyMapping: 1 }, { name: 'CN=CA 2', policies: [P1], mappings: [[P1, P2]] }],
+    cas: [
+      { name: 'CN=CA 1', policies: [P1], inhibitPolicyMapping: 1 },
+      { name: 'CN=CA 2', policies: [P1], mappings: [[P1, P2]] },
+    ],
     leaf: { policies: [P2] },
     input: EXPLICIT,
     expected: VALID,
@@ -192,7 +233,11 @@ const cases: PolicyCase[] = [
   },
   {
     label: '§6.1.4 (i) inhibitPolicyMapping 1 does not reach two CAs down',
-    cas: [{ name: 'CN=CA 1', policies: [P1], inhibitPolicyMapping: 1 }, { name: 'CN=CA 2', policies: [P1] }, { name: 'CN=CA 3', policies: [P1], mappings: [[P1, P2]] }],
+    cas: [
+      { name: 'CN=CA 1', policies: [P1], inhibitPolicyMapping: 1 },
+      { name: 'CN=CA 2', policies: [P1] },
+      { name: 'CN=CA 3', policies: [P1], mappings: [[P1, P2]] },
+    ],
     leaf: { policies: [P2] },
     input: EXPLICIT,
     expected: POLICY_INVALID,
@@ -215,14 +260,20 @@ const cases: PolicyCase[] = [
   },
   {
     label: '§6.1.4 (j) inhibitAnyPolicy 0: anyPolicy in the next CA is ignored',
-    cas: [{ name: 'CN=CA 1', policies: [ANY_POLICY], inhibitAnyPolicy: 0 }, { name: 'CN=CA 2', policies: [ANY_POLICY] }],
+    cas: [
+      { name: 'CN=CA 1', policies: [ANY_POLICY], inhibitAnyPolicy: 0 },
+      { name: 'CN=CA 2', policies: [ANY_POLICY] },
+    ],
     leaf: { policies: [P1] },
     input: EXPLICIT,
     expected: POLICY_INVALID,
   },
   {
     label: '§6.1.4 (j) inhibitAnyPolicy 1: anyPolicy in the next CA still counts',
-    cas: [{ name: 'CN=CA 1', policies: [ANY_POLICY], inhibitAnyPolicy: 1 }, { name: 'CN=CA 2', policies: [ANY_POLICY] }],
+    cas: [
+      { name: 'CN=CA 1', policies: [ANY_POLICY], inhibitAnyPolicy: 1 },
+      { name: 'CN=CA 2', policies: [ANY_POLICY] },
+    ],
     leaf: { policies: [P1] },
     input: EXPLICIT,
     expected: VALID,
@@ -245,7 +296,8 @@ const cases: PolicyCase[] = [
     userConstrained: [P2],
   },
   {
-    label: '§6.1.4 (i) requireExplicitPolicy 0 in a CA: a leaf policy the CA does not assert is refused without any relying-party input',
+    label:
+      '§6.1.4 (i) requireExplicitPolicy 0 in a CA: a leaf policy the CA does not assert is refused without any relying-party input',
     cas: [{ name: 'CN=CA 1', policies: [P1], requireExplicitPolicy: 0 }],
     leaf: { policies: [P2] },
     expected: POLICY_INVALID,
@@ -258,15 +310,23 @@ const cases: PolicyCase[] = [
     userConstrained: [P1],
   },
   {
-    label: '§6.1.4 (i) requireExplicitPolicy 3 in the first of two CAs: CA 2 and the leaf (§6.1.5 (a)) leave explicit_policy at 1, the leaf need not assert a policy',
-    cas: [{ name: 'CN=CA 1', policies: [P1], requireExplicitPolicy: 3 }, { name: 'CN=CA 2', policies: [P1] }],
+    label:
+      '§6.1.4 (i) requireExplicitPolicy 3 in the first of two CAs: CA 2 and the leaf (§6.1.5 (a)) leave explicit_policy at 1, the leaf need not assert a policy',
+    cas: [
+      { name: 'CN=CA 1', policies: [P1], requireExplicitPolicy: 3 },
+      { name: 'CN=CA 2', policies: [P1] },
+    ],
     leaf: {},
     expected: VALID,
     userConstrained: [],
   },
   {
-    label: '§6.1.4 (i) requireExplicitPolicy 2 in the first of two CAs: CA 2 and the leaf (§6.1.5 (a)) use it up, a policy-less leaf is refused',
-    cas: [{ name: 'CN=CA 1', policies: [P1], requireExplicitPolicy: 2 }, { name: 'CN=CA 2', policies: [P1] }],
+    label:
+      '§6.1.4 (i) requireExplicitPolicy 2 in the first of two CAs: CA 2 and the leaf (§6.1.5 (a)) use it up, a policy-less leaf is refused',
+    cas: [
+      { name: 'CN=CA 1', policies: [P1], requireExplicitPolicy: 2 },
+      { name: 'CN=CA 2', policies: [P1] },
+    ],
     leaf: {},
     expected: POLICY_INVALID,
     failsAt: 'leaf',
@@ -279,7 +339,8 @@ const cases: PolicyCase[] = [
     failsAt: 'leaf',
   },
   {
-    label: 'the trust anchor\'s own policy extensions are not processed (RFC 5280 §6.1.1 (d): the anchor supplies name and key)',
+    label:
+      "the trust anchor's own policy extensions are not processed (RFC 5280 §6.1.1 (d): the anchor supplies name and key)",
     anchor: { policies: [P3], requireExplicitPolicy: 0 },
     cas: [{ name: 'CN=CA 1', policies: [P1] }],
     leaf: { policies: [P1] },
@@ -289,30 +350,47 @@ const cases: PolicyCase[] = [
 ];
 
 describe('certificate policies (RFC 5280 §6.1.2-6.1.5)', () => {
-  it.each(cases)('$label', async ({ cas, leaf, anchor, input, expected, userConstrained, authoritiesConstrained, failsAt }) => {
-    const path = await generatePath(cas, leaf, anchor);
-    const result = validatePath(path, input);
-    expect({ ok: result.ok, reason: result.reason }).toEqual(expected);
-    const fail = result.trace.find((entry) => entry.outcome === 'fail');
-    if (expected.ok) {
-      expect(fail).toBeUndefined();
-      if (userConstrained !== undefined) expect([...(result.userConstrainedPolicySet ?? [])].sort()).toEqual([...userConstrained].sort());
-      if (authoritiesConstrained !== undefined) expect([...(result.authoritiesConstrainedPolicySet ?? [])].sort()).toEqual([...authoritiesConstrained].sort());
-      // The leaf summary carries the validated set for access policies on certificate policies.
-      expect(result.leaf?.validatedPolicyOids).toEqual(result.userConstrainedPolicySet);
-    } else {
-      expect(fail).toMatchObject({ check: 'policies', reason: expected.reason });
-      expect(fail?.rule).toMatch(/^RFC 5280 §6\.1\.[345]/u);
-      if (failsAt !== undefined) expect(fail?.certificate).toBe(failsAt);
-      expect(result.userConstrainedPolicySet).toBeUndefined();
-      expect(result.leaf?.validatedPolicyOids).toBeUndefined();
-    }
-  });
+  it.each(cases)(
+    '$label',
+    async ({ cas, leaf, anchor, input, expected, userConstrained, authoritiesConstrained, failsAt }) => {
+      const path = await generatePath(cas, leaf, anchor);
+      const result = validatePath(path, input);
+      expect({ ok: result.ok, reason: result.reason }).toEqual(expected);
+      const fail = result.trace.find((entry) => entry.outcome === 'fail');
+      if (expected.ok) {
+        expect(fail).toBeUndefined();
+        if (userConstrained !== undefined)
+          expect([...(result.userConstrainedPolicySet ?? [])].sort()).toEqual([...userConstrained].sort());
+        if (authoritiesConstrained !== undefined)
+          expect([...(result.authoritiesConstrainedPolicySet ?? [])].sort()).toEqual(
+            [...authoritiesConstrained].sort(),
+          );
+        // The leaf summary carries the validated set for access policies on certificate policies.
+        expect(result.leaf?.validatedPolicyOids).toEqual(result.userConstrainedPolicySet);
+      } else {
+        expect(fail).toMatchObject({ check: 'policies', reason: expected.reason });
+        expect(fail?.rule).toMatch(/^RFC 5280 §6\.1\.[345]/u);
+        if (failsAt !== undefined) expect(fail?.certificate).toBe(failsAt);
+        expect(result.userConstrainedPolicySet).toBeUndefined();
+        expect(result.leaf?.validatedPolicyOids).toBeUndefined();
+      }
+    },
+  );
 
   it('§4.2.1.4 policy qualifiers are ignored: qualifiers and a critical certificatePolicies extension do not change the result', async () => {
     const root = await issue({ subject: 'CN=qualifier root', ca: {} });
-    const ca = await issue({ subject: 'CN=qualifier CA', issuer: root.credentials, ca: {}, extraExtensions: [certificatePolicies([P1], { qualifiers: true, critical: true })] });
-    const leaf = await issue({ subject: 'CN=qualifier leaf', issuer: ca.credentials, extKeyUsage: ['clientAuth'], extraExtensions: [certificatePolicies([P1, P2], { qualifiers: true })] });
+    const ca = await issue({
+      subject: 'CN=qualifier CA',
+      issuer: root.credentials,
+      ca: {},
+      extraExtensions: [certificatePolicies([P1], { qualifiers: true, critical: true })],
+    });
+    const leaf = await issue({
+      subject: 'CN=qualifier leaf',
+      issuer: ca.credentials,
+      extKeyUsage: ['clientAuth'],
+      extraExtensions: [certificatePolicies([P1, P2], { qualifiers: true })],
+    });
     const result = validatePath({ anchor: root, cas: [ca], leaf }, EXPLICIT);
     expect(result.reason).toBe('certificate-valid');
     expect(result.userConstrainedPolicySet).toEqual([P1]);
@@ -321,7 +399,11 @@ describe('certificate policies (RFC 5280 §6.1.2-6.1.5)', () => {
   it('the policy graph stays small when every CA maps every policy to every other (RFC 9618: no exponential tree)', async () => {
     const policies = Array.from({ length: 12 }, (_, index) => `2.999.7.${index}`);
     const mappings = policies.flatMap((from) => policies.map((to) => [from, to] as const));
-    const cas: CaSpec[] = Array.from({ length: 6 }, (_, index) => ({ name: `CN=mapping CA ${index}`, policies, mappings }));
+    const cas: CaSpec[] = Array.from({ length: 6 }, (_, index) => ({
+      name: `CN=mapping CA ${index}`,
+      policies,
+      mappings,
+    }));
     const path = await generatePath(cas, { policies: [policies[0]!] });
     // A blown-up tree (12^6 nodes at the leaf) would not finish within the test timeout.
     const result = validatePath(path, { ...EXPLICIT, maxChainDepth: 8 });
@@ -329,10 +411,15 @@ describe('certificate policies (RFC 5280 §6.1.2-6.1.5)', () => {
     expect([...(result.userConstrainedPolicySet ?? [])].sort()).toEqual([...policies].sort());
   });
 
-  it('§6.3.3 (f): the path of a separate CRL signer is validated without the relying party\'s policy inputs (a CRL signer asserts no certificate policy)', async () => {
+  it("§6.3.3 (f): the path of a separate CRL signer is validated without the relying party's policy inputs (a CRL signer asserts no certificate policy)", async () => {
     const path = await generatePath([{ name: 'CN=CA with a CRL key', policies: [P1] }], { policies: [P1] });
     const ca = path.cas[0]!;
-    const crlSigner = await issue({ subject: 'CN=CA with a CRL key', issuer: path.anchor.credentials, ca: {}, keyUsage: ['cRLSign'] });
+    const crlSigner = await issue({
+      subject: 'CN=CA with a CRL key',
+      issuer: path.anchor.credentials,
+      ca: {},
+      keyUsage: ['cRLSign'],
+    });
     const leafCrl = await issueTestCrl(crlSigner.credentials, ['0badbeef']);
     const rootCrl = await issueTestCrl(path.anchor.credentials, ['0badbeef']);
     const result = validateCertificatePath({
@@ -351,7 +438,11 @@ describe('certificate policies (RFC 5280 §6.1.2-6.1.5)', () => {
 
   it('rejects malformed relying-party policy inputs as a caller error', async () => {
     const path = await generatePath([{ name: 'CN=CA 1', policies: [P1] }], { policies: [P1] });
-    for (const bad of [{ initialPolicySet: [] }, { initialPolicySet: ['not an oid'] }, { explicitPolicy: 'yes' as unknown as boolean }]) {
+    for (const bad of [
+      { initialPolicySet: [] },
+      { initialPolicySet: ['not an oid'] },
+      { explicitPolicy: 'yes' as unknown as boolean },
+    ]) {
       expect(validatePath(path, bad).reason).toBe('certificate-validation-input-invalid');
     }
   });

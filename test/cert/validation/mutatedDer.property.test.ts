@@ -1,7 +1,13 @@
 import 'reflect-metadata';
 import { beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { CERTIFICATE_REASONS, createTrustStore, parseCrl, validateCertificatePath, type TrustStore } from '../../../shared/cert/validation/index.js';
+import {
+  CERTIFICATE_REASONS,
+  createTrustStore,
+  parseCrl,
+  validateCertificatePath,
+  type TrustStore,
+} from '../../../shared/cert/validation/index.js';
 import { parseCertificates } from '../../../shared/cert/x509/index.js';
 import type { IssuedCertificate } from '../../../dev/pki/issue.js';
 import { NOW, issueTestCertificate, issueTestCrl } from './testCertificates.js';
@@ -13,7 +19,12 @@ let crl: Uint8Array;
 
 beforeAll(async () => {
   root = await issueTestCertificate({ subject: 'CN=fuzz root', ca: {} });
-  leaf = await issueTestCertificate({ subject: 'CN=fuzz leaf', issuer: root.credentials, extKeyUsage: ['clientAuth'], san: { dns: ['device.contoso.example'] } });
+  leaf = await issueTestCertificate({
+    subject: 'CN=fuzz leaf',
+    issuer: root.credentials,
+    extKeyUsage: ['clientAuth'],
+    san: { dns: ['device.contoso.example'] },
+  });
   store = createTrustStore([root.cert.der]);
   crl = await issueTestCrl(root.credentials, [leaf.cert.parsed.serialNumber]);
 });
@@ -21,7 +32,11 @@ beforeAll(async () => {
 /** A DER mutation: flip, overwrite, insert, delete or truncate bytes. */
 const mutation = fc.oneof(
   fc.record({ kind: fc.constant('set' as const), at: fc.nat(), value: fc.integer({ min: 0, max: 255 }) }),
-  fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), bytes: fc.uint8Array({ minLength: 1, maxLength: 8 }) }),
+  fc.record({
+    kind: fc.constant('insert' as const),
+    at: fc.nat(),
+    bytes: fc.uint8Array({ minLength: 1, maxLength: 8 }),
+  }),
   fc.record({ kind: fc.constant('delete' as const), at: fc.nat(), count: fc.integer({ min: 1, max: 16 }) }),
   fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
 );
@@ -50,7 +65,13 @@ describe('mutated DER never throws', () => {
   it('validateCertificatePath returns a known reason code for any mutated leaf', () => {
     fc.assert(
       fc.property(fc.array(mutation, { minLength: 1, maxLength: 4 }), (mutations) => {
-        const result = validateCertificatePath({ leaf: mutate(leaf.cert.der, mutations), trustStore: store, time: NOW, crls: [crl], revocation: 'preferred' });
+        const result = validateCertificatePath({
+          leaf: mutate(leaf.cert.der, mutations),
+          trustStore: store,
+          time: NOW,
+          crls: [crl],
+          revocation: 'preferred',
+        });
         expect(Object.keys(CERTIFICATE_REASONS)).toContain(result.reason);
         expect(result.trace.length).toBeGreaterThan(0);
       }),
@@ -60,20 +81,24 @@ describe('mutated DER never throws', () => {
 
   it('mutated intermediates, anchors and CRLs never throw', () => {
     fc.assert(
-      fc.property(fc.array(mutation, { minLength: 1, maxLength: 3 }), fc.array(mutation, { minLength: 1, maxLength: 3 }), (leafMutations, otherMutations) => {
-        const mutatedRoot = mutate(root.cert.der, otherMutations);
-        const result = validateCertificatePath({
-          leaf: leaf.cert.der,
-          intermediates: [mutate(root.cert.der, leafMutations)],
-          trustStore: createTrustStore([mutatedRoot]),
-          time: NOW,
-          crls: [mutate(crl, otherMutations)],
-          revocation: 'required',
-        });
-        expect(Object.keys(CERTIFICATE_REASONS)).toContain(result.reason);
-        const parsedCrl = parseCrl(mutate(crl, leafMutations));
-        expect(typeof parsedCrl).toBe('object');
-      }),
+      fc.property(
+        fc.array(mutation, { minLength: 1, maxLength: 3 }),
+        fc.array(mutation, { minLength: 1, maxLength: 3 }),
+        (leafMutations, otherMutations) => {
+          const mutatedRoot = mutate(root.cert.der, otherMutations);
+          const result = validateCertificatePath({
+            leaf: leaf.cert.der,
+            intermediates: [mutate(root.cert.der, leafMutations)],
+            trustStore: createTrustStore([mutatedRoot]),
+            time: NOW,
+            crls: [mutate(crl, otherMutations)],
+            revocation: 'required',
+          });
+          expect(Object.keys(CERTIFICATE_REASONS)).toContain(result.reason);
+          const parsedCrl = parseCrl(mutate(crl, leafMutations));
+          expect(typeof parsedCrl).toBe('object');
+        },
+      ),
       { numRuns: 200 },
     );
   });
@@ -94,9 +119,16 @@ describe('mutated DER never throws', () => {
     const hugeDer = new Uint8Array(2 * 1024 * 1024).fill(0x30);
     const hugePem = `-----BEGIN CERTIFICATE-----\n${'A'.repeat(3 * 1024 * 1024)}\n-----END CERTIFICATE-----`;
     for (const leafInput of [hugeDer, hugePem]) {
-      expect(validateCertificatePath({ leaf: leafInput, trustStore: store, time: NOW }).reason).toBe('certificate-malformed');
+      expect(validateCertificatePath({ leaf: leafInput, trustStore: store, time: NOW }).reason).toBe(
+        'certificate-malformed',
+      );
     }
-    const flood = validateCertificatePath({ leaf: leaf.cert.der, intermediates: Array.from({ length: 500 }, () => hugeDer.subarray(0, 4096)), trustStore: store, time: NOW });
+    const flood = validateCertificatePath({
+      leaf: leaf.cert.der,
+      intermediates: Array.from({ length: 500 }, () => hugeDer.subarray(0, 4096)),
+      trustStore: store,
+      time: NOW,
+    });
     expect(flood.reason).toBe('certificate-valid');
   });
 });

@@ -2,7 +2,13 @@ import 'reflect-metadata';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { X509Certificate } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
-import { certificateSummary, parseCertificates, parseCrl, findRevokedEntry, isCrlParseFailure } from '../../../shared/cert/validation/index.js';
+import {
+  certificateSummary,
+  parseCertificates,
+  parseCrl,
+  findRevokedEntry,
+  isCrlParseFailure,
+} from '../../../shared/cert/validation/index.js';
 import type { IssuedCertificate } from '../../../dev/pki/issue.js';
 import { issueTestCertificate, issueTestCrl } from './testCertificates.js';
 
@@ -23,14 +29,23 @@ beforeAll(async () => {
     ],
     false,
   );
-  leaf = await issueTestCertificate({ subject: 'O=Contoso, CN=alice', issuer: root.credentials, extKeyUsage: ['clientAuth'], extraExtensions: [san] });
+  leaf = await issueTestCertificate({
+    subject: 'O=Contoso, CN=alice',
+    issuer: root.credentials,
+    extKeyUsage: ['clientAuth'],
+    extraExtensions: [san],
+  });
 });
 
 describe('parseCertificates', () => {
   it.each([
     { label: 'DER', input: () => leaf.cert.der, count: 1 },
     { label: 'PEM', input: () => leaf.cert.pem, count: 1 },
-    { label: 'PEM bundle with CRLF and indentation', input: () => `${leaf.cert.pem}\r\n  ${root.cert.pem.replace(/\n/g, '\r\n  ')}`, count: 2 },
+    {
+      label: 'PEM bundle with CRLF and indentation',
+      input: () => `${leaf.cert.pem}\r\n  ${root.cert.pem.replace(/\n/g, '\r\n  ')}`,
+      count: 2,
+    },
     { label: 'PEM as bytes', input: () => new Uint8Array(Buffer.from(leaf.cert.pem)), count: 1 },
     { label: 'bare base64 DER', input: () => Buffer.from(leaf.cert.der).toString('base64'), count: 1 },
   ])('accepts $label', ({ input, count }) => {
@@ -60,7 +75,9 @@ describe('parseCertificates', () => {
     expect(certificate?.extensions.basicConstraints).toEqual({ critical: true, ca: false, pathLength: undefined });
     expect(certificate?.extensions.keyUsage?.usages.has('digitalSignature')).toBe(true);
     const parsedRoot = parseCertificates(root.cert.der);
-    expect(parsedRoot.ok && parsedRoot.certificates[0]?.extensions.subjectKeyIdentifier?.keyIdentifier).toBe(certificate?.extensions.authorityKeyIdentifier?.keyIdentifier);
+    expect(parsedRoot.ok && parsedRoot.certificates[0]?.extensions.subjectKeyIdentifier?.keyIdentifier).toBe(
+      certificate?.extensions.authorityKeyIdentifier?.keyIdentifier,
+    );
     const summary = certificateSummary(certificate!);
     expect(summary).toEqual({
       subject: 'CN=alice, O=Contoso',
@@ -69,13 +86,21 @@ describe('parseCertificates', () => {
       sha256Thumbprint: reference.fingerprint256.replace(/:/g, '').toLowerCase(),
       notBefore: new Date(reference.validFrom).toISOString(),
       notAfter: new Date(reference.validTo).toISOString(),
-      subjectAltNames: ['upn:alice@contoso.example', 'email:alice@contoso.example', 'dns:pc1.contoso.example', 'ip:192.0.2.10', 'uri:https://contoso.example/devices/1'],
+      subjectAltNames: [
+        'upn:alice@contoso.example',
+        'email:alice@contoso.example',
+        'dns:pc1.contoso.example',
+        'ip:192.0.2.10',
+        'uri:https://contoso.example/devices/1',
+      ],
       policyOids: [],
     });
   });
 
   it('matches issuer and subject names case- and space-insensitively (RFC 5280 §7.1)', async () => {
-    const upper = parseCertificates((await issueTestCertificate({ subject: 'O=contoso, CN=  Parse   ROOT ', ca: {} })).cert.der);
+    const upper = parseCertificates(
+      (await issueTestCertificate({ subject: 'O=contoso, CN=  Parse   ROOT ', ca: {} })).cert.der,
+    );
     const lower = parseCertificates(root.cert.der);
     if (!upper.ok || !lower.ok) throw new Error('parse failed');
     expect(upper.certificates[0]?.subject.normalized).toBe(lower.certificates[0]?.subject.normalized);
@@ -84,7 +109,9 @@ describe('parseCertificates', () => {
 
 describe('parseCrl', () => {
   it('parses a CRL and finds revoked serials in O(1)', async () => {
-    const crl = parseCrl(await issueTestCrl(root.credentials, [leaf.cert.parsed.serialNumber, '0a0b0c'], { crlNumber: 7 }));
+    const crl = parseCrl(
+      await issueTestCrl(root.credentials, [leaf.cert.parsed.serialNumber, '0a0b0c'], { crlNumber: 7 }),
+    );
     if (isCrlParseFailure(crl)) throw new Error(crl.detail);
     const parsedLeaf = parseCertificates(leaf.cert.der);
     if (!parsedLeaf.ok) throw new Error(parsedLeaf.detail);
@@ -95,7 +122,9 @@ describe('parseCrl', () => {
 
   it('accepts PEM CRLs and rejects garbage with a reason', async () => {
     const der = await issueTestCrl(root.credentials, []);
-    const pem = `-----BEGIN X509 CRL-----\r\n${Buffer.from(der).toString('base64').replace(/(.{64})/g, '$1\r\n')}\r\n-----END X509 CRL-----\r\n`;
+    const pem = `-----BEGIN X509 CRL-----\r\n${Buffer.from(der)
+      .toString('base64')
+      .replace(/(.{64})/g, '$1\r\n')}\r\n-----END X509 CRL-----\r\n`;
     expect(isCrlParseFailure(parseCrl(pem))).toBe(false);
     const garbage = parseCrl(new Uint8Array([0x30, 0x80, 0x00]));
     expect(isCrlParseFailure(garbage) && garbage.reason).toBe('certificate-malformed');

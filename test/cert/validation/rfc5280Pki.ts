@@ -25,7 +25,10 @@ const CPS_QUALIFIER = '1.3.6.1.5.5.7.2.1';
 const USER_NOTICE_QUALIFIER = '1.3.6.1.5.5.7.2.2';
 
 /** certificatePolicies (2.5.29.32); `qualifiers` adds a CPS URI and a user notice to each policy. */
-export function certificatePolicies(policies: readonly string[], options: { critical?: boolean; qualifiers?: boolean } = {}): x509.Extension {
+export function certificatePolicies(
+  policies: readonly string[],
+  options: { critical?: boolean; qualifiers?: boolean } = {},
+): x509.Extension {
   const information = policies.map(
     (policy) =>
       new Sequence({
@@ -35,8 +38,15 @@ export function certificatePolicies(policies: readonly string[], options: { crit
             ? [
                 new Sequence({
                   value: [
-                    new Sequence({ value: [new ObjectIdentifier({ value: CPS_QUALIFIER }), new IA5String({ value: 'http://pki.contoso.example/cps' })] }),
-                    new Sequence({ value: [new ObjectIdentifier({ value: USER_NOTICE_QUALIFIER }), new Sequence({ value: [] })] }),
+                    new Sequence({
+                      value: [
+                        new ObjectIdentifier({ value: CPS_QUALIFIER }),
+                        new IA5String({ value: 'http://pki.contoso.example/cps' }),
+                      ],
+                    }),
+                    new Sequence({
+                      value: [new ObjectIdentifier({ value: USER_NOTICE_QUALIFIER }), new Sequence({ value: [] })],
+                    }),
                   ],
                 }),
               ]
@@ -48,8 +58,13 @@ export function certificatePolicies(policies: readonly string[], options: { crit
 }
 
 /** policyMappings (2.5.29.33), critical: each pair is issuerDomainPolicy → subjectDomainPolicy. */
-export function policyMappings(pairs: readonly (readonly [issuerDomainPolicy: string, subjectDomainPolicy: string])[]): x509.Extension {
-  const value = pairs.map(([issuer, subject]) => new Sequence({ value: [new ObjectIdentifier({ value: issuer }), new ObjectIdentifier({ value: subject })] }));
+export function policyMappings(
+  pairs: readonly (readonly [issuerDomainPolicy: string, subjectDomainPolicy: string])[],
+): x509.Extension {
+  const value = pairs.map(
+    ([issuer, subject]) =>
+      new Sequence({ value: [new ObjectIdentifier({ value: issuer }), new ObjectIdentifier({ value: subject })] }),
+  );
   return new x509.Extension('2.5.29.33', true, new Sequence({ value }).toBER());
 }
 
@@ -58,10 +73,25 @@ function skipCertsContent(value: number): ArrayBuffer {
 }
 
 /** policyConstraints (2.5.29.36), critical: requireExplicitPolicy [0] and inhibitPolicyMapping [1] SkipCerts. */
-export function policyConstraints(constraints: { requireExplicitPolicy?: number; inhibitPolicyMapping?: number }): x509.Extension {
+export function policyConstraints(constraints: {
+  requireExplicitPolicy?: number;
+  inhibitPolicyMapping?: number;
+}): x509.Extension {
   const fields: Primitive[] = [];
-  if (constraints.requireExplicitPolicy !== undefined) fields.push(new Primitive({ idBlock: { tagClass: 3, tagNumber: 0 }, valueHex: skipCertsContent(constraints.requireExplicitPolicy) }));
-  if (constraints.inhibitPolicyMapping !== undefined) fields.push(new Primitive({ idBlock: { tagClass: 3, tagNumber: 1 }, valueHex: skipCertsContent(constraints.inhibitPolicyMapping) }));
+  if (constraints.requireExplicitPolicy !== undefined)
+    fields.push(
+      new Primitive({
+        idBlock: { tagClass: 3, tagNumber: 0 },
+        valueHex: skipCertsContent(constraints.requireExplicitPolicy),
+      }),
+    );
+  if (constraints.inhibitPolicyMapping !== undefined)
+    fields.push(
+      new Primitive({
+        idBlock: { tagClass: 3, tagNumber: 1 },
+        valueHex: skipCertsContent(constraints.inhibitPolicyMapping),
+      }),
+    );
   return new x509.Extension('2.5.29.36', true, new Sequence({ value: fields }).toBER());
 }
 
@@ -85,7 +115,12 @@ export function policyExtensions(spec: PolicySpec): x509.Extension[] {
   if (spec.policies !== undefined) extensions.push(certificatePolicies(spec.policies));
   if (spec.mappings !== undefined) extensions.push(policyMappings(spec.mappings));
   if (spec.requireExplicitPolicy !== undefined || spec.inhibitPolicyMapping !== undefined) {
-    extensions.push(policyConstraints({ ...(spec.requireExplicitPolicy === undefined ? {} : { requireExplicitPolicy: spec.requireExplicitPolicy }), ...(spec.inhibitPolicyMapping === undefined ? {} : { inhibitPolicyMapping: spec.inhibitPolicyMapping }) }));
+    extensions.push(
+      policyConstraints({
+        ...(spec.requireExplicitPolicy === undefined ? {} : { requireExplicitPolicy: spec.requireExplicitPolicy }),
+        ...(spec.inhibitPolicyMapping === undefined ? {} : { inhibitPolicyMapping: spec.inhibitPolicyMapping }),
+      }),
+    );
   }
   if (spec.inhibitAnyPolicy !== undefined) extensions.push(inhibitAnyPolicy(spec.inhibitAnyPolicy));
   return extensions;
@@ -109,17 +144,32 @@ export interface GeneratedPath {
  * Issues anchor → CAs → leaf. A `selfIssued` CA has the subject of the CA above it (so it is
  * self-issued, RFC 5280 §6.1) and a fresh key; `name` is then ignored.
  */
-export async function generatePath(cas: readonly CaSpec[], leaf: PolicySpec & { readonly extra?: Partial<TestCertificateOptions> } = {}, anchorSpec: PolicySpec = {}): Promise<GeneratedPath> {
+export async function generatePath(
+  cas: readonly CaSpec[],
+  leaf: PolicySpec & { readonly extra?: Partial<TestCertificateOptions> } = {},
+  anchorSpec: PolicySpec = {},
+): Promise<GeneratedPath> {
   const anchor = await issue({ subject: 'CN=policy test root', ca: {}, extraExtensions: policyExtensions(anchorSpec) });
   const issued: IssuedCertificate[] = [];
   let issuer = anchor;
   for (const ca of cas) {
     const subject = ca.selfIssued ? issuer.cert.parsed.subject : ca.name;
-    const next = await issue({ subject, issuer: issuer.credentials, ca: ca.pathLength === undefined ? {} : { pathLength: ca.pathLength }, extraExtensions: policyExtensions(ca) });
+    const next = await issue({
+      subject,
+      issuer: issuer.credentials,
+      ca: ca.pathLength === undefined ? {} : { pathLength: ca.pathLength },
+      extraExtensions: policyExtensions(ca),
+    });
     issued.push(next);
     issuer = next;
   }
-  const end = await issue({ subject: 'CN=policy test leaf', issuer: issuer.credentials, extKeyUsage: ['clientAuth'], extraExtensions: policyExtensions(leaf), ...leaf.extra });
+  const end = await issue({
+    subject: 'CN=policy test leaf',
+    issuer: issuer.credentials,
+    extKeyUsage: ['clientAuth'],
+    extraExtensions: policyExtensions(leaf),
+    ...leaf.extra,
+  });
   return { anchor, cas: issued, leaf: end };
 }
 
@@ -134,11 +184,26 @@ export interface Rollover {
 }
 
 /** Issues the four certificates of a rollover of `subject` (self-signed roots when no issuer). */
-export async function generateRollover(subject: string, options: Partial<TestCertificateOptions> = {}): Promise<Rollover> {
+export async function generateRollover(
+  subject: string,
+  options: Partial<TestCertificateOptions> = {},
+): Promise<Rollover> {
   const oldWithOld = await issue({ subject, ca: {}, ...options });
   const newWithNew = await issue({ subject, ca: {}, ...options });
-  const oldWithNew = await issue({ subject, issuer: newWithNew.credentials, ca: {}, keys: oldWithOld.keys, ...options });
-  const newWithOld = await issue({ subject, issuer: oldWithOld.credentials, ca: {}, keys: newWithNew.keys, ...options });
+  const oldWithNew = await issue({
+    subject,
+    issuer: newWithNew.credentials,
+    ca: {},
+    keys: oldWithOld.keys,
+    ...options,
+  });
+  const newWithOld = await issue({
+    subject,
+    issuer: oldWithOld.credentials,
+    ca: {},
+    keys: newWithNew.keys,
+    ...options,
+  });
   return { oldWithOld, newWithNew, oldWithNew, newWithOld };
 }
 
@@ -155,13 +220,20 @@ const ECDSA_WITH_SHA256 = '1.2.840.10045.4.3.2';
  * `signer`: a DSA private key (dsa-with-SHA256) or a WebCrypto ECDSA P-256 key
  * (ecdsa-with-SHA256), labelled `algorithmOid` instead when given.
  */
-export async function reissue(template: Uint8Array, options: { subjectKey?: KeyObject; signer: KeyObject | webcrypto.CryptoKey; algorithmOid?: string }): Promise<Uint8Array> {
+export async function reissue(
+  template: Uint8Array,
+  options: { subjectKey?: KeyObject; signer: KeyObject | webcrypto.CryptoKey; algorithmOid?: string },
+): Promise<Uint8Array> {
   const certificate = pkijs.Certificate.fromBER(template);
   if (options.subjectKey !== undefined) {
-    certificate.subjectPublicKeyInfo = pkijs.PublicKeyInfo.fromBER(options.subjectKey.export({ type: 'spki', format: 'der' }));
+    certificate.subjectPublicKeyInfo = pkijs.PublicKeyInfo.fromBER(
+      options.subjectKey.export({ type: 'spki', format: 'der' }),
+    );
   }
   const isDsa = options.signer instanceof KeyObject;
-  const algorithm = new pkijs.AlgorithmIdentifier({ algorithmId: options.algorithmOid ?? (isDsa ? DSA_WITH_SHA256 : ECDSA_WITH_SHA256) });
+  const algorithm = new pkijs.AlgorithmIdentifier({
+    algorithmId: options.algorithmOid ?? (isDsa ? DSA_WITH_SHA256 : ECDSA_WITH_SHA256),
+  });
   certificate.signature = algorithm;
   certificate.signatureAlgorithm = new pkijs.AlgorithmIdentifier({ algorithmId: algorithm.algorithmId });
   const tbs = certificate.encodeTBS().toBER();

@@ -15,13 +15,18 @@ function decodeAwsAlb({ certificate: chainValue, leaf: leafValue }: CertificateH
   const leafFromLeafHeader = leafHeader ? exactlyOne(leafHeader.value, 'the leaf header') : undefined;
   if (leafFromLeafHeader && !leafFromLeafHeader.ok) return leafFromLeafHeader;
   if (chainValue == null) {
-    return leafFromLeafHeader ? stepOk({ leaf: leafFromLeafHeader.value, chain: [], encoding: 'URL-encoded PEM (leaf header)' }) : stepFail('forwarded-certificate-empty', 'no certificate');
+    return leafFromLeafHeader
+      ? stepOk({ leaf: leafFromLeafHeader.value, chain: [], encoding: 'URL-encoded PEM (leaf header)' })
+      : stepFail('forwarded-certificate-empty', 'no certificate');
   }
   const chain = urlEncodedPem(chainValue);
   if (!chain.ok) return chain;
   const decoded = leafFirst(chain.value, 'URL-encoded PEM chain');
   if (decoded.ok && leafFromLeafHeader && !bytesEqual(decoded.value.leaf, leafFromLeafHeader.value)) {
-    return stepFail('forwarded-certificate-multiple-leaves', 'the leaf header and the first certificate of the chain header differ');
+    return stepFail(
+      'forwarded-certificate-multiple-leaves',
+      'the leaf header and the first certificate of the chain header differ',
+    );
   }
   return decoded;
 }

@@ -15,7 +15,10 @@ import { parseXfcc, quoteXfccValue, type XfccElement } from '../xfccHeader.js';
 
 function chooseXfccElement(elements: XfccElement[], choice: XfccElementChoice): IntakeStep<XfccElement> {
   if (choice === 'only' && elements.length > 1) {
-    return stepFail('forwarded-certificate-multiple-leaves', `XFCC has ${elements.length} elements where one is expected`);
+    return stepFail(
+      'forwarded-certificate-multiple-leaves',
+      `XFCC has ${elements.length} elements where one is expected`,
+    );
   }
   const element = choice === 'first' ? elements[0] : elements.at(-1);
   return element ? stepOk(element) : stepFail('forwarded-certificate-empty', 'XFCC has no element');
@@ -29,7 +32,8 @@ function decodeEnvoy(value: string, choice: XfccElementChoice): Decoded {
   const certs = element.value.get('cert') ?? [];
   const chains = element.value.get('chain') ?? [];
   if (certs.length > 1) return stepFail('forwarded-certificate-multiple-leaves', 'XFCC element has more than one Cert');
-  if (chains.length > 1) return stepFail('forwarded-certificate-duplicate-header', 'XFCC element has more than one Chain');
+  if (chains.length > 1)
+    return stepFail('forwarded-certificate-duplicate-header', 'XFCC element has more than one Chain');
   const [certValue] = certs;
   const [chainValue] = chains;
   let leaf: Uint8Array | undefined;
@@ -41,7 +45,9 @@ function decodeEnvoy(value: string, choice: XfccElementChoice): Decoded {
     leaf = one.value;
   }
   if (chainValue === undefined || chainValue === '') {
-    return leaf ? stepOk({ leaf, chain: [], encoding: 'XFCC Cert (URL-encoded PEM)' }) : stepFail('forwarded-certificate-empty', 'XFCC element has no Cert or Chain');
+    return leaf
+      ? stepOk({ leaf, chain: [], encoding: 'XFCC Cert (URL-encoded PEM)' })
+      : stepFail('forwarded-certificate-empty', 'XFCC element has no Cert or Chain');
   }
   // Envoy's Chain is the whole chain, leaf first.
   const chain = urlEncodedPem(chainValue);
@@ -56,7 +62,10 @@ function decodeEnvoy(value: string, choice: XfccElementChoice): Decoded {
 function encodeEnvoy(leafDer: Uint8Array, chainDer: readonly Uint8Array[]): string {
   const hash = createHash('sha256').update(leafDer).digest('hex');
   const parts = [`Hash=${hash}`, `Cert=${quoteXfccValue(encodeURIComponent(encodePemCertificate(leafDer)))}`];
-  if (chainDer.length > 0) parts.push(`Chain=${quoteXfccValue(encodeURIComponent([leafDer, ...chainDer].map(encodePemCertificate).join('')))}`);
+  if (chainDer.length > 0)
+    parts.push(
+      `Chain=${quoteXfccValue(encodeURIComponent([leafDer, ...chainDer].map(encodePemCertificate).join('')))}`,
+    );
   return parts.join(';');
 }
 
@@ -67,6 +76,7 @@ export const envoyFormat = defineGatewayFormat({
   headers: { certificate: 'x-forwarded-client-cert' },
   // XFCC: elements separated by "," (Envoy: appendForwardedClientCert(details, ",")); values quoted.
   repeatRules: { certificate: 'tight-list' },
-  decode: (values, settings) => withCertificate(values.certificate, (value) => decodeEnvoy(value, settings.xfccElement ?? 'last')),
+  decode: (values, settings) =>
+    withCertificate(values.certificate, (value) => decodeEnvoy(value, settings.xfccElement ?? 'last')),
   encode: (leafDer, chainDer) => ({ certificate: encodeEnvoy(leafDer, chainDer) }),
 });

@@ -33,7 +33,11 @@ function decodeFrontDoor(value: string): Decoded {
 export const frontDoorFormat = defineGatewayFormat({
   kind: 'front-door',
   docs: 'Azure Front Door Premium mTLS (preview): X-Azure-ClientCertificate (URL-encoded PEM, PEM or base64 DER, read defensively), verdict in X-Azure-ClientCertificate-Verify, profile id in X-Azure-FDID.',
-  headers: { certificate: 'X-Azure-ClientCertificate', verification: 'X-Azure-ClientCertificate-Verify', frontDoorId: 'X-Azure-FDID' },
+  headers: {
+    certificate: 'X-Azure-ClientCertificate',
+    verification: 'X-Azure-ClientCertificate-Verify',
+    frontDoorId: 'X-Azure-FDID',
+  },
   // URL-encoded PEM, folded PEM or base64 DER: none holds a comma.
   repeatRules: { certificate: 'single-value', verification: 'verdict' },
   decode: (values) => withCertificate(values.certificate, decodeFrontDoor),

@@ -13,7 +13,12 @@ import { Buffer } from 'node:buffer';
 import { decodeStrictBase64, encodeBase64 } from '../base64Der.js';
 import { checkDerSequence } from '../derSequence.js';
 import { base64Der, bytesEqual, withCertificate, type Decoded } from '../formatEncodings.js';
-import { defineGatewayFormat, type CertificateHeaderValues, type GatewayVerification, type VerificationCodec } from '../gatewayFormat.js';
+import {
+  defineGatewayFormat,
+  type CertificateHeaderValues,
+  type GatewayVerification,
+  type VerificationCodec,
+} from '../gatewayFormat.js';
 import { stepFail, stepOk, type IntakeStep } from '../intakeStep.js';
 
 /** The length of the DER element at `offset` (tag, length octets, content), or undefined when it does not fit. */
@@ -43,9 +48,10 @@ function concatenatedDer(value: string): IntakeStep<Uint8Array[]> {
   const bytes = decodeStrictBase64(value.trim());
   if (!bytes.ok) return bytes;
   const certificates: Uint8Array[] = [];
-  for (let offset = 0; offset < bytes.value.length; ) {
+  for (let offset = 0; offset < bytes.value.length;) {
     const length = derElementLength(bytes.value, offset);
-    if (length === undefined) return stepFail('forwarded-certificate-not-der', `chain: no complete DER element at byte ${offset}`);
+    if (length === undefined)
+      return stepFail('forwarded-certificate-not-der', `chain: no complete DER element at byte ${offset}`);
     const certificate = checkDerSequence(bytes.value.slice(offset, offset + length));
     if (!certificate.ok) return certificate;
     certificates.push(certificate.value);
@@ -61,7 +67,8 @@ function decodeHaproxy({ certificate, chain: chainValue }: CertificateHeaderValu
     if (chainValue == null) return stepOk({ leaf: leaf.value, chain: [], encoding: 'base64 DER' });
     const chain = concatenatedDer(chainValue);
     if (!chain.ok) return chain;
-    // The server side of OpenSSL leaves the leaf out of the peer chain; should it be there, it is not a chain certificate.
+    // The server side of OpenSSL leaves the leaf out of the peer chain; should it be there, it is not a chain
+    // certificate.
     const [first, ...rest] = chain.value;
     const withoutLeaf = first !== undefined && bytesEqual(first, leaf.value) ? rest : chain.value;
     return stepOk({ leaf: leaf.value, chain: withoutLeaf, encoding: 'base64 DER, chain as concatenated DER' });
@@ -97,7 +104,11 @@ const UNSPECIFIED = 1;
 const OPENSSL_VERIFY_RESULT: VerificationCodec = {
   parse(value) {
     const text = value.trim();
-    if (!/^\d{1,10}$/.test(text)) return stepFail('forwarded-certificate-verification-unrecognised', 'verification header is not an OpenSSL verify result (an integer, 0 = ok)');
+    if (!/^\d{1,10}$/.test(text))
+      return stepFail(
+        'forwarded-certificate-verification-unrecognised',
+        'verification header is not an OpenSSL verify result (an integer, 0 = ok)',
+      );
     const code = Number(text);
     if (code === 0) return stepOk({ status: 'success' });
     const name = VERIFY_ERRORS.get(code);
@@ -119,7 +130,10 @@ const OPENSSL_VERIFY_RESULT: VerificationCodec = {
 
 /** The X509_V_ERR code of a failure reason given as a code ("10 (…)") or as OpenSSL's message (what Node reports). */
 function verifyCodeOf(detail: string | undefined): number {
-  const text = (detail ?? '').trim().toLowerCase().replace(/^self signed/, 'self-signed');
+  const text = (detail ?? '')
+    .trim()
+    .toLowerCase()
+    .replace(/^self signed/, 'self-signed');
   const leading = Number(/^(\d+)\b/.exec(text)?.[1] ?? 0);
   if (leading > 0) return leading;
   for (const [code, name] of VERIFY_ERRORS) if (text === name.toLowerCase()) return code;

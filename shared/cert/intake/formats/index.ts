@@ -7,7 +7,15 @@
  * file is listed here and docs/gateways.md and the README name the kind.
  * May import: the format files, the format contract, the default verdict grammar.
  */
-import type { CertificateHeaderValues, DecodedCertificates, FormatSettings, GatewayFormat, HeaderRepeatRule, HeaderRole, VerificationCodec } from '../gatewayFormat.js';
+import type {
+  CertificateHeaderValues,
+  DecodedCertificates,
+  FormatSettings,
+  GatewayFormat,
+  HeaderRepeatRule,
+  HeaderRole,
+  VerificationCodec,
+} from '../gatewayFormat.js';
 import { NGINX_VERDICTS } from '../gatewayVerification.js';
 import type { IntakeStep } from '../intakeStep.js';
 import { appGatewayFormat } from './app-gateway.js';
@@ -39,9 +47,14 @@ export const GATEWAY_FORMATS = [
 export type GatewayKind = (typeof GATEWAY_FORMATS)[number]['kind'];
 
 /** Every gateway kind, in documentation order (a non-empty tuple, as `z.enum` takes it). */
-export const GATEWAY_KINDS = Object.freeze(GATEWAY_FORMATS.map((format) => format.kind)) as unknown as readonly [GatewayKind, ...GatewayKind[]];
+export const GATEWAY_KINDS = Object.freeze(GATEWAY_FORMATS.map((format) => format.kind)) as unknown as readonly [
+  GatewayKind,
+  ...GatewayKind[],
+];
 
-const FORMAT_BY_KIND: ReadonlyMap<string, GatewayFormat<GatewayKind>> = new Map(GATEWAY_FORMATS.map((format) => [format.kind, format]));
+const FORMAT_BY_KIND: ReadonlyMap<string, GatewayFormat<GatewayKind>> = new Map(
+  GATEWAY_FORMATS.map((format) => [format.kind, format]),
+);
 
 /** The format of a gateway kind. */
 export function gatewayFormatOf(kind: GatewayKind): GatewayFormat<GatewayKind> {
@@ -52,14 +65,22 @@ export function gatewayFormatOf(kind: GatewayKind): GatewayFormat<GatewayKind> {
 }
 
 function tableOf<T>(pick: (format: GatewayFormat<GatewayKind>) => T): Readonly<Record<GatewayKind, T>> {
-  return Object.freeze(Object.fromEntries(GATEWAY_FORMATS.map((format) => [format.kind, pick(format)])) as Record<GatewayKind, T>);
+  return Object.freeze(
+    Object.fromEntries(GATEWAY_FORMATS.map((format) => [format.kind, pick(format)])) as Record<GatewayKind, T>,
+  );
 }
 
 /** Default header names per gateway kind and role. */
-export const DEFAULT_HEADER_NAMES: Readonly<Record<GatewayKind, Readonly<Partial<Record<HeaderRole, string>>>>> = tableOf((format) => format.headers);
+export const DEFAULT_HEADER_NAMES: Readonly<Record<GatewayKind, Readonly<Partial<Record<HeaderRole, string>>>>> =
+  tableOf((format) => format.headers);
 
-/** The repeat rule of every role each gateway kind sends by default (see `HeaderRepeatRule`; the reasons are in the format files). */
-export const HEADER_REPEAT_RULES: Readonly<Record<GatewayKind, Readonly<Partial<Record<HeaderRole, HeaderRepeatRule>>>>> = tableOf((format) => format.repeatRules);
+/**
+ * The repeat rule of every role each gateway kind sends by default (see `HeaderRepeatRule`; the reasons are in the
+ * format files).
+ */
+export const HEADER_REPEAT_RULES: Readonly<
+  Record<GatewayKind, Readonly<Partial<Record<HeaderRole, HeaderRepeatRule>>>>
+> = tableOf((format) => format.repeatRules);
 
 /** The grammar of a kind's verification header: its own, or nginx's SUCCESS / NONE / FAILED:<reason>. */
 export function verificationCodecOf(kind: GatewayKind): VerificationCodec {
@@ -67,6 +88,9 @@ export function verificationCodecOf(kind: GatewayKind): VerificationCodec {
 }
 
 /** Decodes the certificate headers of one gateway with its kind's format. */
-export function decodeCertificateHeaders(gateway: FormatSettings & { readonly kind: GatewayKind }, values: CertificateHeaderValues): IntakeStep<DecodedCertificates> {
+export function decodeCertificateHeaders(
+  gateway: FormatSettings & { readonly kind: GatewayKind },
+  values: CertificateHeaderValues,
+): IntakeStep<DecodedCertificates> {
   return gatewayFormatOf(gateway.kind).decode(values, gateway);
 }

@@ -11,7 +11,8 @@ import { stepFail, stepOk } from '../intakeStep.js';
 import { parseByteSequenceItem, parseByteSequenceList, serialiseByteSequence } from '../structuredFieldBytes.js';
 
 function decodeRfc9440({ certificate: certValue, chain: chainValue }: CertificateHeaderValues): Decoded {
-  if (certValue == null) return stepFail('forwarded-certificate-malformed-encoding', 'Client-Cert-Chain without Client-Cert');
+  if (certValue == null)
+    return stepFail('forwarded-certificate-malformed-encoding', 'Client-Cert-Chain without Client-Cert');
   const leafBytes = parseByteSequenceItem(certValue);
   if (!leafBytes.ok) return leafBytes;
   const leaf = checkDerSequence(leafBytes.value);

@@ -26,7 +26,8 @@ function decodeTraefik(value: string): Decoded {
   const certificates: Uint8Array[] = [];
   for (const member of value.split(',')) {
     let text = member.trim();
-    if (text === '') return stepFail('forwarded-certificate-malformed-encoding', 'empty member in the comma-separated list');
+    if (text === '')
+      return stepFail('forwarded-certificate-malformed-encoding', 'empty member in the comma-separated list');
     // Older Traefik versions query-escaped the base64 (%2B, %2F, %3D); base64 itself never holds `%`.
     if (text.includes('%')) {
       const decoded = decodePercentEncoded(text);
@@ -42,7 +43,10 @@ function decodeTraefik(value: string): Decoded {
   // Functions host's join), which the repeat rule cannot see by syntax.
   const secondLeaf = certificates.findIndex((certificate, index) => index > 0 && certainlyEndEntity(certificate));
   if (secondLeaf > 0) {
-    return stepFail('forwarded-certificate-multiple-leaves', `member ${secondLeaf + 1} of ${certificates.length} is an end-entity certificate, not a CA: two leaves (a repeated header joined with ",")`);
+    return stepFail(
+      'forwarded-certificate-multiple-leaves',
+      `member ${secondLeaf + 1} of ${certificates.length} is an end-entity certificate, not a CA: two leaves (a repeated header joined with ",")`,
+    );
   }
   return leafFirst(certificates, 'base64 DER list');
 }
