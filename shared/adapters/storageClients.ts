@@ -11,13 +11,34 @@
  * May import: @azure/data-tables, @azure/storage-blob, @azure/identity, our config types, ports.
  */
 import { TableClient, type TableServiceClientOptions } from '@azure/data-tables';
-import { DefaultAzureCredential } from '@azure/identity';
+import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/identity';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import type { StorageConfig } from '../config.js';
 import { StoreError } from '../ports.js';
 import { CertgateError } from '../errors.js';
 
-let credential: DefaultAzureCredential | undefined;
+let credential: TokenCredential | undefined;
+
+/**
+ * The managed identity (`DefaultAzureCredential`), loaded on its first token request: @azure/identity
+ * is a large module graph that a worker with a connection string never needs, and a managed-identity
+ * worker needs only once its first storage call goes out, so it stays out of the cold start.
+ */
+function lazyDefaultCredential(): TokenCredential {
+  let loaded: Promise<TokenCredential> | undefined;
+  const load = (): Promise<TokenCredential> =>
+    (loaded ??= import('@azure/identity').then(
+      ({ DefaultAzureCredential }) => new DefaultAzureCredential(),
+      (error: unknown) => {
+        loaded = undefined;
+        throw error;
+      },
+    ));
+  return {
+    getToken: async (scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken | null> =>
+      (await load()).getToken(scopes, options),
+  };
+}
 
 /** Deadline of a storage call when the caller names none (the management default). */
 export const DEFAULT_STORAGE_DEADLINE_MS = 10_000;
@@ -127,7 +148,7 @@ export function createTableClient(
       allowInsecureConnection: true,
     });
   }
-  credential ??= new DefaultAzureCredential();
+  credential ??= lazyDefaultCredential();
   return new TableClient(`https://${storage.accountName}.table.core.windows.net`, tableName, credential, clientOptions);
 }
 
@@ -140,7 +161,7 @@ export function createContainerClient(storage: StorageConfig, containerName: str
   if (storage.kind === 'connection-string') {
     return BlobServiceClient.fromConnectionString(storage.connectionString, options).getContainerClient(containerName);
   }
-  credential ??= new DefaultAzureCredential();
+  credential ??= lazyDefaultCredential();
   return new BlobServiceClient(
     `https://${storage.accountName}.blob.core.windows.net`,
     credential,

@@ -4,10 +4,24 @@
  * One worker, started on first use, restarted if it dies; a parse that takes too long fails.
  * May import: node built-ins, the cert core.
  */
+import { existsSync } from 'node:fs';
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { CrlParseFailure, ParsedCrl } from '../cert/revocation/crl.js';
 import { unpackCrl, type PackedCrl } from '../cert/revocation/crlTransfer.js';
+
+/**
+ * The worker's entry beside this module: `crlParseWorker.ts` from source, `.js` compiled. In the
+ * deployment bundle (scripts/bundle.ts) the worker is `dist/app/crlParseWorker.js`, next to
+ * `main.js`, while this module may have been split into `dist/app/chunks/`: then it is one up.
+ */
+function workerEntry(fromSource: boolean): URL {
+  const beside = new URL(`./crlParseWorker.${fromSource ? 'ts' : 'js'}`, import.meta.url);
+  if (fromSource || existsSync(fileURLToPath(beside))) return beside;
+  const above = new URL('../crlParseWorker.js', import.meta.url);
+  return existsSync(fileURLToPath(above)) ? above : beside;
+}
 
 type Reply = { id: number; packed: PackedCrl } | { id: number; failure: CrlParseFailure };
 
@@ -24,7 +38,7 @@ export class CrlParser {
     // The compiled app runs the .js entry; from source (tsx, vitest) the worker registers tsx's
     // loader first, then imports the TypeScript entry.
     const fromSource = import.meta.url.endsWith('.ts');
-    const entry = new URL(`./crlParseWorker.${fromSource ? 'ts' : 'js'}`, import.meta.url);
+    const entry = workerEntry(fromSource);
     const worker = fromSource
       ? new Worker(
           `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(entry.href)}); });`,
