@@ -112,58 +112,54 @@ export async function evaluatePolicies(
   const [outcome] = certificate.reasons;
   if (outcome === 'forwarded-certificate-rejected' || outcome === 'decision-unavailable') return { deviceTags: [] };
   const snapshot = await services.policies.get();
-  const app = resolveApp(snapshot.compiled.apps, {
-    ...(client.host !== undefined ? { host: client.host } : {}),
-    ...(client.path !== undefined ? { path: client.path } : {}),
-    ...(input.appHint !== undefined ? { hint: input.appHint } : {}),
-  });
+  // Literals with undefined for what is absent, not conditional spreads: this runs per request.
+  const app = resolveApp(snapshot.compiled.apps, { host: client.host, path: client.path, hint: input.appHint });
   if (app.status === 'app-unregistered')
     return { policy: decideBaseline(snapshot.compiled.settings, new Set(certificate.deviceTags)), app, deviceTags: [] };
   const summary = certificate.certificate;
-  const valid = certificate.deviceTags.includes('valid-client-certificate');
-  const factsInput = {
-    needs: snapshot.needs,
-    ...(input.user ? { user: input.user } : {}),
-    ...(valid && summary ? { validCertificate: summary } : {}),
-    deviceIdSources: services.config.deviceIdSources,
-  };
-  const facts = await gatherDirectoryFacts(services.directoryCache, factsInput);
+  const validCertificate = summary && certificate.deviceTags.includes('valid-client-certificate') ? summary : undefined;
   const user = input.user;
+  const facts = await gatherDirectoryFacts(services.directoryCache, {
+    needs: snapshot.needs,
+    user,
+    validCertificate,
+    deviceIdSources: services.config.deviceIdSources,
+  });
+  const unknownFromCertificate = certificate.unknownDeviceTags;
   const policy = evaluateAccess(
     {
-      app: { id: app.id, ...(client.host ? { host: client.host } : {}), ...(client.path ? { path: client.path } : {}) },
-      ...(client.userAgent ? { userAgent: client.userAgent } : {}),
-      ...(client.clientIp ? { clientIp: client.clientIp } : {}),
-      ...(user
+      app: { id: app.id, host: client.host, path: client.path },
+      userAgent: client.userAgent,
+      clientIp: client.clientIp,
+      user: user
         ? {
-            user: {
-              ...(user.id ? { id: user.id } : {}),
-              ...(user.upn ? { upn: user.upn } : {}),
-              ...(facts.groups ? { groups: new Set(facts.groups) } : {}),
-              ...(facts.groupsUnknown ? { groupsUnknown: true } : {}),
-            },
+            id: user.id,
+            upn: user.upn,
+            groups: facts.groups ? new Set(facts.groups) : undefined,
+            groupsUnknown: facts.groupsUnknown,
           }
-        : {}),
+        : undefined,
       at: new Date(certificate.decidedAt),
-      deviceTags: new Set([...certificate.deviceTags, ...facts.deviceTags]),
-      ...(facts.unknownDeviceTags.length > 0 || certificate.unknownDeviceTags
-        ? { unknownDeviceTags: new Set([...(certificate.unknownDeviceTags ?? []), ...facts.unknownDeviceTags]) }
-        : {}),
-      ...(valid && summary
+      deviceTags: new Set(
+        facts.deviceTags.length > 0 ? [...certificate.deviceTags, ...facts.deviceTags] : certificate.deviceTags,
+      ),
+      unknownDeviceTags:
+        facts.unknownDeviceTags.length > 0 || unknownFromCertificate
+          ? new Set([...(unknownFromCertificate ?? []), ...facts.unknownDeviceTags])
+          : undefined,
+      certificate: validCertificate
         ? {
-            certificate: {
-              issuerThumbprints: certificate.pathThumbprints ?? [],
-              policyOids: summary.validatedPolicyOids ?? summary.policyOids,
-              subject: summary.subject,
-              subjectAltNames: summary.subjectAltNames,
-            },
+            issuerThumbprints: certificate.pathThumbprints ?? [],
+            policyOids: validCertificate.validatedPolicyOids ?? validCertificate.policyOids,
+            subject: validCertificate.subject,
+            subjectAltNames: validCertificate.subjectAltNames,
           }
-        : {}),
+        : undefined,
     },
     snapshot.compiled,
   );
   const traced = facts.trace.groups !== undefined || facts.trace.device !== undefined;
-  return { policy, app, deviceTags: facts.deviceTags, ...(traced ? { directory: facts.trace } : {}) };
+  return { policy, app, deviceTags: facts.deviceTags, directory: traced ? facts.trace : undefined };
 }
 
 /**

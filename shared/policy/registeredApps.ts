@@ -36,7 +36,11 @@ export interface CompiledApps {
   readonly ids: ReadonlySet<string>;
   /** Most specific first. */
   readonly routes: readonly CompiledRoute[];
+  /** Recent resolutions of this configuration (a pure function of the target), oldest first. */
+  readonly memo: Map<string, AppResolution>;
 }
+
+const MEMO_ENTRIES = 1024;
 
 /** Compiles registered apps (routes sorted most specific first). */
 export function compileRegisteredApps(apps: readonly RegisteredApp[]): CompiledApps {
@@ -57,11 +61,22 @@ export function compileRegisteredApps(apps: readonly RegisteredApp[]): CompiledA
     (a, b) =>
       Number(b.exactHost) - Number(a.exactHost) || b.host.length - a.host.length || b.prefix.length - a.prefix.length,
   );
-  return { ids: new Set(apps.map((app) => app.id)), routes };
+  return { ids: new Set(apps.map((app) => app.id)), routes, memo: new Map() };
 }
 
 /** The registered app a request is for (see the module comment). */
 export function resolveApp(apps: CompiledApps, target: AppTarget): AppResolution {
+  // An empty hint is a hint (unregistered); an absent one is not: the key tells them apart.
+  const key = `${target.hint === undefined ? '' : `hint:${target.hint}`}\n${target.host ?? ''}\n${target.path ?? ''}`;
+  const hit = apps.memo.get(key);
+  if (hit) return hit;
+  const resolved = Object.freeze(resolveUncached(apps, target));
+  if (apps.memo.size >= MEMO_ENTRIES) apps.memo.delete(apps.memo.keys().next().value as string);
+  apps.memo.set(key, resolved);
+  return resolved;
+}
+
+function resolveUncached(apps: CompiledApps, target: AppTarget): AppResolution {
   if (target.hint !== undefined) {
     const hint = target.hint.trim().toLowerCase();
     return apps.ids.has(hint)

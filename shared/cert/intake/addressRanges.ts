@@ -57,8 +57,28 @@ function ipv6Words(address: string): number[] {
 
 const PLAIN_IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?::\d{1,5})?$/;
 
+/**
+ * Recent parses, most recent last: the same few addresses (the gateway's hops, busy clients) come
+ * back on every request, and a decision parses each of them more than once (the forwarding walk,
+ * then the location conditions). Parsing is a pure function of the text and the results are
+ * frozen, so a hit is exact. Bounded, oldest entry evicted.
+ */
+const PARSED_MEMO_ENTRIES = 1024;
+const parsedMemo = new Map<string, IpAddress | undefined>();
+
 /** Parses an address as forwarded by proxies; undefined when it is not an IP address. */
 export function parseIpAddress(text: string): IpAddress | undefined {
+  if (text.length > 64) return parseUncached(text);
+  const hit = parsedMemo.get(text);
+  if (hit !== undefined || parsedMemo.has(text)) return hit;
+  const parsed = parseUncached(text);
+  if (parsed) Object.freeze(parsed.words);
+  if (parsedMemo.size >= PARSED_MEMO_ENTRIES) parsedMemo.delete(parsedMemo.keys().next().value as string);
+  parsedMemo.set(text, parsed ? Object.freeze(parsed) : undefined);
+  return parsed;
+}
+
+function parseUncached(text: string): IpAddress | undefined {
   let candidate = text.trim();
   const plain = PLAIN_IPV4.exec(candidate);
   if (plain) {
