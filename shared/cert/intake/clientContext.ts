@@ -133,6 +133,8 @@ export function readClientContext(
   return clientContextOf(request, gateways, checked);
 }
 
+const NOTHING_DROPPED: readonly ForwardedFact[] = Object.freeze([]);
+
 /**
  * The client context when the gateways have already been checked (readForwardedRequest: one proof for the certificate
  * and the context).
@@ -158,14 +160,15 @@ export function clientContextOf(
     const path = forwardedPath ?? (url?.pathname.startsWith('/') ? url.pathname : undefined);
     const clientIp = clientIpOf(request, gateways, proven);
     const userAgent = request.headers.get('user-agent')?.slice(0, MAX_USER_AGENT);
+    // One literal, absent facts undefined (JSON drops them): conditional spreads are slow per request.
     return {
-      ...(clientIp !== undefined ? { clientIp } : {}),
-      ...(host !== undefined ? { host } : {}),
-      ...(path !== undefined ? { path } : {}),
-      ...(userAgent !== undefined && userAgent !== '' ? { userAgent } : {}),
+      clientIp,
+      host,
+      path,
+      userAgent: userAgent === '' ? undefined : userAgent,
       proven,
-      ...(provenBy !== undefined ? { provenBy } : {}),
-      dropped: proven ? [] : forwardedFactsOf(request, url),
+      provenBy,
+      dropped: proven ? NOTHING_DROPPED : forwardedFactsOf(request, url),
     };
   } catch {
     // A headers object that throws leaves the context without facts; policies then see none.
