@@ -83,13 +83,32 @@ function readHeader(
 const DECODED_MEMO_ENTRIES = 512;
 const decodedMemo = new WeakMap<GatewayConfig, Map<string, IntakeStep<DecodedCertificates>>>();
 
+/**
+ * The memo key: the one certificate header itself when it is the only one (most formats, most
+ * requests: no copy of a kilobyte of header text per request), else every role's value, joined.
+ * The two forms cannot collide: a joined key holds newlines, which no header value does.
+ */
+function memoKeyOf(values: CertificateHeaderValues): string {
+  let only: string | undefined;
+  let count = 0;
+  for (const role of CERTIFICATE_ROLES) {
+    const value = values[role];
+    if (value !== null && value !== undefined) {
+      only = value;
+      count++;
+    }
+  }
+  if (count === 1 && only !== undefined && values.certificate === only) return only;
+  return CERTIFICATE_ROLES.map((role) => values[role] ?? '').join('\n');
+}
+
 function decodeMemoised(gateway: GatewayConfig, values: CertificateHeaderValues): IntakeStep<DecodedCertificates> {
   let memo = decodedMemo.get(gateway);
   if (!memo) {
     memo = new Map();
     decodedMemo.set(gateway, memo);
   }
-  const key = CERTIFICATE_ROLES.map((role) => values[role] ?? '').join('\n');
+  const key = memoKeyOf(values);
   const hit = memo.get(key);
   if (hit) return hit;
   const decoded = decodeCertificateHeaders(gateway, values);
