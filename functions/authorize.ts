@@ -25,34 +25,13 @@ export async function authorize(request: HttpRequest, context: InvocationContext
     return decisionResponse(unavailableDecision(correlationId, new Date(), 'configuration'));
   }
   const attempt = accessAttemptOf(request, services.config, services.clock.now(), correlationId);
-  const { intake, client } = attempt;
-  const alerts = services.alerts.forInvocation(context);
-  if (intake.kind === 'rejected' && intake.reason === 'forwarded-certificate-untrusted-forwarder') {
-    alerts.raise({
-      event: 'certgate.alert.untrusted-forwarder',
-      correlationId,
-      detail: intake.detail,
-      remoteAddress: attempt.peerAddress,
-      client,
-    });
-  }
-  const { decision, user } = await decideAccess(services, attempt, {
-    alerts,
+  const { decision } = await decideAccess(services, attempt, {
+    alerts: services.alerts.forInvocation(context),
+    decisionLog: services.decisionLog.forInvocation(context),
     error: (line) => {
       context.error(line);
     },
   });
-  services.decisionLog.forInvocation(context).record({ decision, client, ...(user !== undefined ? { user } : {}) });
-  for (const alert of decision.policy?.alerts ?? []) {
-    alerts.raise({
-      event: 'certgate.alert.policy',
-      correlationId,
-      policyId: alert.policyId,
-      severity: alert.severity,
-      effect: decision.effect,
-      client,
-    });
-  }
   return decisionResponse(decision, {
     html: prefersHtml(request.headers.get('accept')),
     ...(decision.blockMessage ? { blockMessage: decision.blockMessage } : {}),

@@ -10,7 +10,10 @@
  *   4. bind      a valid certificate to the signed-in user (Entra CBA's rules; a device certificate
  *                to its device); the directory unavailable → binding unknown;
  *   5. decide    the registered app, then its access policies with the directory facts they need,
- *                or the baseline; the store unavailable → `decision-unavailable`.
+ *                or the baseline; the store unavailable → `decision-unavailable`;
+ *   6. record    the decision in the decision log (not for what-if) and raise the alerts it asks
+ *                for (an untrusted forwarder, the deciding policies' alerts), so every entry point
+ *                (authorize, the gate) reports the same way.
  * Malfunctions are reported through `report` and never thrown: every attempt gets a decision.
  * May import: the pipeline stages (accessPipeline), the decision core, intake types, ports (types).
  */
@@ -31,7 +34,7 @@ import {
   unavailableDecision,
   type Decision,
 } from '../policy/certificateDecision.js';
-import type { AlertSink } from '../ports.js';
+import type { AlertSink, DecisionLog } from '../ports.js';
 import { messageOf } from '../errors.js';
 
 /** Reads request headers (a WHATWG Headers object, or anything with `get`). */
@@ -56,6 +59,8 @@ export interface AccessAttempt {
   readonly identity: { readonly headers: HeaderReader } | { readonly user?: StatedUser };
   readonly correlationId: string;
   readonly now: Date;
+  /** The immediate peer's address (for the untrusted-forwarder alert). */
+  readonly peerAddress?: string;
   /** Validate without the verdict cache (what-if at another time). */
   readonly fresh?: boolean;
 }
@@ -63,6 +68,8 @@ export interface AccessAttempt {
 /** Where the pipeline reports malfunctions (log lines) and alert-worthy events (the alert port). */
 export interface PipelineReport {
   readonly alerts: AlertSink;
+  /** Where the decision is recorded; absent for hypothetical decisions (what-if). */
+  readonly decisionLog?: DecisionLog;
   error(line: string): void;
 }
 
@@ -90,6 +97,33 @@ export async function decideAccess(
   attempt: AccessAttempt,
   report: PipelineReport,
 ): Promise<AccessOutcome> {
+  const { intake, client, correlationId } = attempt;
+  if (intake.kind === 'rejected' && intake.reason === 'forwarded-certificate-untrusted-forwarder') {
+    report.alerts.raise({
+      event: 'certgate.alert.untrusted-forwarder',
+      correlationId,
+      detail: intake.detail,
+      remoteAddress: attempt.peerAddress,
+      client,
+    });
+  }
+  const outcome = await decide(services, attempt, report);
+  const { decision, user } = outcome;
+  report.decisionLog?.record({ decision, client, ...(user !== undefined ? { user } : {}) });
+  for (const alert of decision.policy?.alerts ?? []) {
+    report.alerts.raise({
+      event: 'certgate.alert.policy',
+      correlationId,
+      policyId: alert.policyId,
+      severity: alert.severity,
+      effect: decision.effect,
+      client,
+    });
+  }
+  return outcome;
+}
+
+async function decide(services: Services, attempt: AccessAttempt, report: PipelineReport): Promise<AccessOutcome> {
   const { intake, correlationId, now } = attempt;
   let validation: ValidationResult | undefined;
   if (intake.kind === 'present') {

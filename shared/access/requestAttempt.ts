@@ -32,7 +32,7 @@ export function accessAttemptOf(
   config: AppConfig,
   now: Date,
   correlationId: string,
-): AccessAttempt & { readonly peerAddress?: string } {
+): AccessAttempt {
   const forwarded = forwardedRequestOf(request.headers, request.url);
   const gateways = gatewayConfigs(config);
   const { intake, client } = readForwardedRequest(forwarded, gateways);
