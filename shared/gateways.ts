@@ -25,8 +25,15 @@ export function gatewayConfigs(config: AppConfig): readonly GatewayConfig[] {
 
 /** Whether each gateway (in {@link gatewayConfigs} order) may name the app. */
 function appHintsAllowed(config: AppConfig): readonly boolean[] {
-  return [config.gateway.appHints, ...config.additionalGateways.map((gateway) => gateway.appHints === true)];
+  let allowed = hintsCache.get(config);
+  if (!allowed) {
+    allowed = [config.gateway.appHints, ...config.additionalGateways.map((gateway) => gateway.appHints === true)];
+    hintsCache.set(config, allowed);
+  }
+  return allowed;
 }
+
+const hintsCache = new WeakMap<AppConfig, readonly boolean[]>();
 
 /**
  * The app the forwarder named (`?app=` or `X-Certgate-App`), honoured only when a gateway that

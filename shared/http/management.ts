@@ -1,10 +1,11 @@
 /**
  * Shared shaping for the management API: the public view of a CA, the caller's identity for the
  * audit trail, and store failures → responses.
- * May import: @azure/functions types, ports, responses.
+ * May import: @azure/functions types, ports, responses, the identity core's binding rule names.
  */
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { z } from 'zod';
+import { BINDING_RULE_KINDS } from '../identity/certificateUserIds.js';
 import { StoreError, type TrustedCa } from '../ports.js';
 import { managementError } from './responses.js';
 
@@ -21,18 +22,8 @@ export const CrlUrlsSchema = z.array(z.url({ protocol: /^https?$/ })).max(10);
 
 /** Username binding rules as the API takes them (Entra CBA's names, in order, no repeats). */
 export const BindingRulesSchema = z
-  .array(
-    z.enum([
-      'PrincipalName',
-      'RFC822Name',
-      'IssuerAndSubject',
-      'Subject',
-      'SKI',
-      'SHA1PublicKey',
-      'IssuerAndSerialNumber',
-    ]),
-  )
-  .max(7)
+  .array(z.enum(BINDING_RULE_KINDS))
+  .max(BINDING_RULE_KINDS.length)
   .refine((rules) => new Set(rules).size === rules.length, { message: 'a rule is listed twice' });
 
 /** The first schema issue as `path: message`, for the `detail` of a 400. */
