@@ -19,7 +19,7 @@ import { startAzurite, type Azurite, type AzuritePorts } from './azurite.js';
 import { GRAPH_STAND_IN_TLS_DIR, startGraphStandIn, type GraphStandIn } from './graph/index.js';
 import { startLocalGateway } from './gateway/index.js';
 import { installFunctionsCore, registeredFunctions, runAppStartHooks } from './host/functionsCore.js';
-import { startFunctionsHost, type FunctionsHost } from './host/server.js';
+import { hostJsonRoutePrefix, startFunctionsHost, type FunctionsHost } from './host/server.js';
 import { localSettings } from './localSettings.js';
 import { demoPolicyConfiguration } from './demoPolicies.js';
 import { ensureDevPki, type DevPki } from './pki/index.js';
@@ -209,6 +209,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     // As the worker does once the app is loaded: its start-up hook builds the services now.
     await runAppStartHooks();
     const host: FunctionsHost = await startFunctionsHost({
+      routePrefix: hostJsonRoutePrefix(),
       functions: registeredFunctions(),
       port: options.ports.host,
       functionKeys: [options.functionKey],

@@ -41,6 +41,6 @@ export async function authorize(request: HttpRequest, context: InvocationContext
 app.http('authorize', {
   methods: ['GET', 'POST', 'HEAD', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
   authLevel: 'anonymous',
-  route: 'authorize/{*path}',
+  route: 'api/authorize/{*path}',
   handler: authorize,
 });

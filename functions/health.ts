@@ -46,4 +46,4 @@ export async function health(_request: unknown, context: InvocationContext): Pro
   };
 }
 
-app.http('health', { methods: ['GET'], authLevel: 'anonymous', route: 'health', handler: health });
+app.http('health', { methods: ['GET'], authLevel: 'anonymous', route: 'api/health', handler: health });

@@ -22,6 +22,6 @@ export async function manageApps(request: HttpRequest, context: InvocationContex
 app.http('manage-apps', {
   methods: ['GET', 'PUT', 'DELETE'],
   authLevel: 'function',
-  route: 'manage/apps/{id?}',
+  route: 'api/manage/apps/{id?}',
   handler: manageApps,
 });

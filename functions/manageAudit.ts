@@ -22,4 +22,4 @@ export async function manageAudit(request: HttpRequest, context: InvocationConte
   }
 }
 
-app.http('manage-audit', { methods: ['GET'], authLevel: 'function', route: 'manage/audit', handler: manageAudit });
+app.http('manage-audit', { methods: ['GET'], authLevel: 'function', route: 'api/manage/audit', handler: manageAudit });

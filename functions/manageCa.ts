@@ -86,6 +86,6 @@ export async function manageCa(request: HttpRequest, context: InvocationContext)
 app.http('manage-ca', {
   methods: ['GET', 'PATCH', 'DELETE'],
   authLevel: 'function',
-  route: 'manage/cas/{thumbprint}',
+  route: 'api/manage/cas/{thumbprint}',
   handler: manageCa,
 });

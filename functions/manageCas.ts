@@ -150,4 +150,9 @@ export async function manageCas(request: HttpRequest, context: InvocationContext
   }
 }
 
-app.http('manage-cas', { methods: ['GET', 'POST'], authLevel: 'function', route: 'manage/cas', handler: manageCas });
+app.http('manage-cas', {
+  methods: ['GET', 'POST'],
+  authLevel: 'function',
+  route: 'api/manage/cas',
+  handler: manageCas,
+});

@@ -20,6 +20,6 @@ export async function manageConfiguration(request: HttpRequest, context: Invocat
 app.http('manage-configuration', {
   methods: ['GET', 'POST'],
   authLevel: 'function',
-  route: 'manage/configuration',
+  route: 'api/manage/configuration',
   handler: manageConfiguration,
 });

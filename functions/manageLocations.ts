@@ -19,6 +19,6 @@ export async function manageLocations(request: HttpRequest, context: InvocationC
 app.http('manage-locations', {
   methods: ['GET', 'PUT', 'DELETE'],
   authLevel: 'function',
-  route: 'manage/locations/{id?}',
+  route: 'api/manage/locations/{id?}',
   handler: manageLocations,
 });

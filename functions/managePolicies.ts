@@ -21,6 +21,6 @@ export async function managePolicies(request: HttpRequest, context: InvocationCo
 app.http('manage-policies', {
   methods: ['GET', 'PUT', 'DELETE'],
   authLevel: 'function',
-  route: 'manage/policies/{id?}',
+  route: 'api/manage/policies/{id?}',
   handler: managePolicies,
 });

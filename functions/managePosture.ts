@@ -84,6 +84,6 @@ export const managePosture = createManagePosture(getServices);
 app.http('manage-posture', {
   methods: ['GET', 'POST'],
   authLevel: 'function',
-  route: 'manage/posture',
+  route: 'api/manage/posture',
   handler: managePosture,
 });

@@ -51,6 +51,6 @@ export async function manageRevocation(request: HttpRequest, context: Invocation
 app.http('manage-revocation', {
   methods: ['GET', 'POST'],
   authLevel: 'function',
-  route: 'manage/revocation/{action?}',
+  route: 'api/manage/revocation/{action?}',
   handler: manageRevocation,
 });

@@ -17,6 +17,6 @@ export async function manageSettings(request: HttpRequest, context: InvocationCo
 app.http('manage-settings', {
   methods: ['GET', 'PUT'],
   authLevel: 'function',
-  route: 'manage/settings',
+  route: 'api/manage/settings',
   handler: manageSettings,
 });

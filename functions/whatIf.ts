@@ -113,4 +113,4 @@ export async function whatIf(request: HttpRequest, context: InvocationContext): 
   };
 }
 
-app.http('manage-whatif', { methods: ['POST'], authLevel: 'function', route: 'manage/whatif', handler: whatIf });
+app.http('manage-whatif', { methods: ['POST'], authLevel: 'function', route: 'api/manage/whatif', handler: whatIf });

@@ -18,6 +18,7 @@
  */
 import azureFunctions, { type HttpResponseInit } from '@azure/functions';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { answerClientError, answerRefusal, decodeRouteValue, readRequestTarget, refuseConnect } from '../httpInput.js';
@@ -27,6 +28,18 @@ import { messageOf } from '../../shared/errors.js';
 // The package is a CommonJS bundle whose classes Node's ESM named-export detection misses; the
 // default import (module.exports) has them all.
 const { HttpRequest, HttpResponse, InvocationContext } = azureFunctions;
+
+/**
+ * The route prefix the real host reads from `host.json` (`extensions.http.routePrefix`, "api" when
+ * unset). certgate sets it to "" so the gate can answer every path of a registered host; its own
+ * routes carry `api/` themselves.
+ */
+export function hostJsonRoutePrefix(hostJsonPath = new URL('../../host.json', import.meta.url)): string {
+  const hostJson = JSON.parse(readFileSync(hostJsonPath, 'utf8')) as {
+    extensions?: { http?: { routePrefix?: string } };
+  };
+  return hostJson.extensions?.http?.routePrefix ?? 'api';
+}
 
 /** Options of {@link startFunctionsHost}. */
 export interface FunctionsHostOptions {

@@ -131,7 +131,7 @@ describe('/api/manage/posture', () => {
   it('registers GET and POST on manage/posture behind a function key', () => {
     expect(registeredFunctions().find((f) => f.name === 'manage-posture')?.trigger).toMatchObject({
       type: 'httpTrigger',
-      route: 'manage/posture',
+      route: 'api/manage/posture',
       authLevel: 'function',
       methods: ['GET', 'POST'],
     });

@@ -14,7 +14,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAzurite, type Azurite } from '../../dev/azurite.js';
 import { installFunctionsCore, registeredFunctions } from '../../dev/host/functionsCore.js';
-import { startFunctionsHost, type FunctionsHost } from '../../dev/host/server.js';
+import { hostJsonRoutePrefix, startFunctionsHost, type FunctionsHost } from '../../dev/host/server.js';
 import { ensureDevPki, type DevPki } from '../../dev/pki/index.js';
 import { BlobCrlArchive } from '../../shared/adapters/blobCrlArchive.js';
 import { BlobPostureReports } from '../../shared/adapters/blobPostureReports.js';
@@ -129,6 +129,7 @@ beforeAll(async () => {
     .sort())
     await import(pathToFileURL(join(dir, file)).href);
   host = await startFunctionsHost({
+    routePrefix: hostJsonRoutePrefix(),
     functions: registeredFunctions(),
     port: 0,
     functionKeys: [functionKey],
