@@ -7,6 +7,7 @@
  * composition
  * root passes the pieces the core needs.
  */
+import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { z } from 'zod';
 import { GATEWAY_KINDS } from './cert/intake/formats/index.js';
 import { CertgateError } from './errors.js';
@@ -86,6 +87,14 @@ export const SETTINGS = {
     'How long past its refresh time a Graph answer may still be used while Graph fails or throttles (default 3600; 0 = never: the data counts as missing).',
   CERTGATE_DEVICE_ID_SOURCES:
     'Where the Entra device id is in a device certificate, tried in order: subject-cn, san-uri:<prefix> (e.g. san-uri:AzureADDeviceId://). Default subject-cn,san-uri:AzureADDeviceId://. Only a GUID counts.',
+  CERTGATE_GATE_SIGNING_KEY:
+    'Gate mode: the ES256 key that signs X-Certgate-Assertion for upstreams, a PKCS#8 PEM of a P-256 private key (in Azure a Key Vault reference; literal \\n accepted for newlines). Its public key is published at /api/.well-known/jwks.json (kid = RFC 7638 thumbprint). Without it the gate answers 503 gate-signing-key-missing instead of proxying.',
+  CERTGATE_GATE_PREVIOUS_SIGNING_KEY:
+    'Gate mode, key rotation: the previous signing key (same format), published in the JWKS but no longer used to sign, so upstreams holding assertions or cached keys keep verifying.',
+  CERTGATE_GATE_ISSUER: 'Gate mode: the iss claim of X-Certgate-Assertion (default "certgate").',
+  CERTGATE_GATE_ASSERTION_SECONDS: 'Gate mode: lifetime of X-Certgate-Assertion, in seconds (default 60, 10 to 600).',
+  CERTGATE_GATE_UPSTREAM_TIMEOUT_MS:
+    "Gate mode: how long the gate waits for an upstream's response headers, in milliseconds (default 30000); past it the answer is 504 gate-upstream-timeout. The body then streams without a deadline.",
 } as const;
 
 /** A setting name. */
@@ -212,6 +221,49 @@ export interface AppConfig {
   };
   /** Where a device certificate carries the Entra device id, in order. */
   readonly deviceIdSources: readonly DeviceIdSource[];
+  /** Gate mode (reverse proxy): the assertion signing keys (PKCS#8 PEM), issuer, lifetime, upstream deadline. */
+  readonly gate: {
+    readonly signingKeyPem?: string;
+    readonly previousSigningKeyPem?: string;
+    readonly issuer: string;
+    readonly assertionSeconds: number;
+    readonly upstreamTimeoutMs: number;
+  };
+}
+
+/** A P-256 private key in PKCS#8 PEM (`\n` escapes accepted), checked; undefined when the setting is empty. */
+function gateSigningKey(env: Record<string, string | undefined>, name: SettingName): string | undefined {
+  const raw = env[name]?.trim();
+  if (!raw) return undefined;
+  const pem = raw.includes('\\n') ? raw.replace(/\\n/g, '\n') : raw;
+  if (!pem.startsWith('-----BEGIN PRIVATE KEY-----'))
+    throw new ConfigError(name, 'expected a PKCS#8 PEM private key (-----BEGIN PRIVATE KEY-----) of a P-256 key');
+  let key: KeyObject;
+  try {
+    key = createPrivateKey({ key: pem, format: 'pem' });
+  } catch (error) {
+    throw new ConfigError(name, `not a readable private key: ${error instanceof Error ? error.message : 'invalid'}`);
+  }
+  if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1')
+    throw new ConfigError(name, 'expected a P-256 (prime256v1) EC key, for ES256');
+  return pem;
+}
+
+function gateSettings(env: Record<string, string | undefined>): AppConfig['gate'] {
+  const signingKeyPem = gateSigningKey(env, 'CERTGATE_GATE_SIGNING_KEY');
+  const previousSigningKeyPem = gateSigningKey(env, 'CERTGATE_GATE_PREVIOUS_SIGNING_KEY');
+  if (previousSigningKeyPem && !signingKeyPem)
+    throw new ConfigError('CERTGATE_GATE_SIGNING_KEY', 'missing: a previous signing key needs a current one');
+  const issuer = env.CERTGATE_GATE_ISSUER?.trim() || 'certgate';
+  if (!/^[\x21-\x7e]{1,200}$/.test(issuer))
+    throw new ConfigError('CERTGATE_GATE_ISSUER', 'expected 1 to 200 printable ASCII characters without spaces');
+  return {
+    ...(signingKeyPem ? { signingKeyPem } : {}),
+    ...(previousSigningKeyPem ? { previousSigningKeyPem } : {}),
+    issuer,
+    assertionSeconds: integer(env, 'CERTGATE_GATE_ASSERTION_SECONDS', 60, 10, 600),
+    upstreamTimeoutMs: integer(env, 'CERTGATE_GATE_UPSTREAM_TIMEOUT_MS', 30_000, 100, 600_000),
+  };
 }
 
 function deviceIdSources(env: Record<string, string | undefined>): DeviceIdSource[] {
@@ -424,6 +476,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       staleSeconds: integer(env, 'CERTGATE_GRAPH_STALE_SECONDS', 3600, 0, 7 * 86_400),
     },
     deviceIdSources: deviceIdSources(env),
+    gate: gateSettings(env),
   };
   return deepFreeze(config);
 }

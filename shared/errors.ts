@@ -39,7 +39,9 @@ export type CertgateErrorCode =
   | 'signing-key-lookup-failed'
   // cli/: an input file that cannot be read, a command line that cannot be used
   | 'cli-input-file-unreadable'
-  | 'cli-usage-invalid';
+  | 'cli-usage-invalid'
+  // gate/identityHeaders.ts: gate mode without its assertion signing key
+  | 'gate-signing-key-missing';
 
 /**
  * The base of every certgate exception: a stable {@link code} from {@link CertgateErrorCode} and,

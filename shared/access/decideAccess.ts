@@ -78,6 +78,8 @@ export interface AccessOutcome {
   readonly decision: Decision;
   /** The signed-in user's UPN, or why a bearer token was not accepted. */
   readonly user?: string;
+  /** The identified user's UPN (a valid token, App Service's principal, or the stated user), for the gate's headers. */
+  readonly upn?: string;
 }
 
 async function identify(
@@ -149,8 +151,9 @@ async function decide(services: Services, attempt: AccessAttempt, report: Pipeli
   }
   const userText =
     user.principal?.upn ?? user.stated?.upn ?? (user.tokenReason ? `unauthenticated (${user.tokenReason})` : undefined);
+  const upn = user.principal?.upn ?? user.stated?.upn;
   const withUser = (decision: Decision): AccessOutcome =>
-    userText !== undefined ? { decision, user: userText } : { decision };
+    userText !== undefined ? { decision, user: userText, ...(upn !== undefined ? { upn } : {}) } : { decision };
 
   let certificateDecision = decideCertificateAccess({
     intake,
