@@ -85,6 +85,11 @@ var certgateSettings = {
   CERTGATE_GRAPH_NEGATIVE_CACHE_SECONDS: ''
   CERTGATE_GRAPH_STALE_SECONDS: ''
   CERTGATE_DEVICE_ID_SOURCES: ''
+  CERTGATE_GATE_SIGNING_KEY: empty(secretUris.gateSigningKey) ? '' : keyVaultReference(secretUris.gateSigningKey)
+  CERTGATE_GATE_PREVIOUS_SIGNING_KEY: ''
+  CERTGATE_GATE_ISSUER: ''
+  CERTGATE_GATE_ASSERTION_SECONDS: ''
+  CERTGATE_GATE_UPSTREAM_TIMEOUT_MS: ''
 }
 
 resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing = {
