@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -129,6 +129,18 @@ async function warnUnlessGraphTrusted(graph: GraphStandIn, log: (line: string) =
   }
 }
 
+/** A free loopback TCP port (listen on 0, read it, close). */
+async function freeLoopbackPort(): Promise<number> {
+  const server = createNetServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
 /** Imports every module in `functions/`, as the Functions host loads `main`; they register themselves. */
 async function loadFunctions(root: string): Promise<void> {
   installFunctionsCore();
@@ -189,6 +201,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     closers.push(() => graph.close());
     await warnUnlessGraphTrusted(graph, log);
     const adminToken = await mint('admin@contoso.example', ['Certgate.Admin']);
+    // The host's port is known before it listens: Graph's notification URL (a setting) names it.
+    const hostPort = options.ports.host === 0 ? await freeLoopbackPort() : options.ports.host;
     const settings = {
       ...localSettings(options.root),
       CERTGATE_MANAGEMENT_TOKEN_ISSUER: issuer.issuer,
@@ -198,6 +212,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       ...(options.demoPolicies ? { CERTGATE_TRUSTED_PROXIES: '127.0.0.1/32' } : {}),
       // Graph is the stand-in; the app signs in to it with DefaultAzureCredential's environment source.
       CERTGATE_GRAPH_BASE_URL: graph.url,
+      // Events in: the stand-in notifies certgate of directory changes, as Graph does.
+      CERTGATE_GRAPH_NOTIFICATION_URL: `http://127.0.0.1:${hostPort}/api/notifications/graph`,
+      CERTGATE_GRAPH_NOTIFICATION_CLIENT_STATES: 'certgate-dev-notification-client-state',
       ...graph.credentialEnvironment(),
       ...(options.settings ?? {}),
       CERTGATE_STORAGE_CONNECTION_STRING: azurite.connectionString,
@@ -211,7 +228,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const host: FunctionsHost = await startFunctionsHost({
       routePrefix: hostJsonRoutePrefix(),
       functions: registeredFunctions(),
-      port: options.ports.host,
+      port: hostPort,
       functionKeys: [options.functionKey],
       masterKey: options.masterKey,
       log,
@@ -259,6 +276,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       if (imported.status !== 200)
         throw new Error(`loading the demo policies failed: ${imported.status} ${await imported.text()}`);
     }
+
+    const subscribed = await manage('notifications/subscriptions', {});
+    if (subscribed.status !== 200)
+      throw new Error(
+        `subscribing to the Graph stand-in's change notifications failed: ${subscribed.status} ${await subscribed.text()}`,
+      );
 
     const secret = config.gateway.secrets[0];
     if (!secret) throw new Error('the local gateway needs CERTGATE_GATEWAY_SECRETS');

@@ -85,8 +85,50 @@ export const SETTINGS = {
   CERTGATE_GRAPH_NEGATIVE_CACHE_SECONDS: 'How long "no such device / user" is remembered (default 60).',
   CERTGATE_GRAPH_STALE_SECONDS:
     'How long past its refresh time a Graph answer may still be used while Graph fails or throttles (default 3600; 0 = never: the data counts as missing).',
+  CERTGATE_GRAPH_NOTIFICATION_URL:
+    "Public https URL of certgate's /api/notifications/graph (e.g. https://certgate.contoso.com/api/notifications/graph): with it, certgate subscribes to Microsoft Graph change notifications for users, groups and devices, so a removed membership or a disabled device ends access in seconds instead of at the cache TTL. Empty (default): no subscriptions. http only for loopback (the local stack).",
+  CERTGATE_GRAPH_NOTIFICATION_CLIENT_STATES:
+    'Comma-separated secrets (16–128 characters) sent as clientState when subscribing and required on every notification; the first is used for new subscriptions, all are accepted (two during rotation). Required with CERTGATE_GRAPH_NOTIFICATION_URL.',
   CERTGATE_DEVICE_ID_SOURCES:
     'Where the Entra device id is in a device certificate, tried in order: subject-cn, san-uri:<prefix> (e.g. san-uri:AzureADDeviceId://). Default subject-cn,san-uri:AzureADDeviceId://. Only a GUID counts.',
+  CERTGATE_DECISION_LOG_ALLOWS:
+    'Which allowed decisions the decision log (Table Storage) records: all (default), none, or a rate from 0 to 1 (e.g. 0.1: one in ten, sampled). Blocks, and allows a report-only policy would have blocked, are always recorded.',
+  CERTGATE_DECISION_LOG_RETENTION_DAYS:
+    'How many days the decision log keeps decisions (default 30, 1-365); the decision-log-retention timer deletes older hours.',
+  CERTGATE_DECISION_LOG_BUFFER:
+    'Most decisions a worker holds in memory waiting to be written to the decision log (default 10000); past it decisions are dropped and counted (/api/health), allowed ones first.',
+  CERTGATE_DECISION_LOG_FLUSH_MS:
+    'How often a worker writes its buffered decisions to the decision log, in milliseconds (default 1000; sooner when 100 are waiting).',
+  CERTGATE_DECISION_LOG_LINES:
+    'on (default): every decision is also a certgate.decision log line (Application Insights traces, which host.json may sample); off: the decision log table only.',
+  CERTGATE_ALERT_SINKS:
+    'Where alert events (CloudEvents) go: "queue" (default: the outbox queue certgate-alerts is the destination; readers take them from it), or webhook and/or eventgrid (comma-separated: the deliver-alerts function drains the queue into them, with retries and the poison queue certgate-alerts-poison), or "log" (warning log lines only, no queue). Every event is also a certgate.alert log line.',
+  CERTGATE_ALERT_SOURCE: 'CloudEvents source of alert events (default /certgate; e.g. /certgate/<app name>).',
+  CERTGATE_ALERT_WEBHOOK_URL:
+    'The webhook alert events are POSTed to (https; http only to loopback). Required with the webhook sink.',
+  CERTGATE_ALERT_WEBHOOK_SECRET:
+    'Shared secret (at least 32 characters) of the webhook signature: webhook-signature = v1,base64(HMAC-SHA256(secret, "<webhook-id>.<webhook-timestamp>.<body>")) (docs/alerts.md). Required with the webhook sink.',
+  CERTGATE_ALERT_EVENTGRID_ENDPOINT:
+    'Event Grid topic endpoint (https://<topic>.<region>-1.eventgrid.azure.net/api/events) in the CloudEvents schema. Required with the eventgrid sink.',
+  CERTGATE_ALERT_EVENTGRID_KEY:
+    "The topic's access key; empty (default): the app's managed identity (role EventGrid Data Sender on the topic).",
+  CERTGATE_ALERT_DEDUP_SECONDS:
+    'Dedup and rate window, in seconds (default 600): one event per (type, policy, user, device) per window; what is held back comes out as one summary event per type when the window closes.',
+  CERTGATE_ALERT_RATE_CAP: 'Most events of one type per window and worker, besides the summary (default 20).',
+  CERTGATE_ALERT_BUFFER_SIZE:
+    'Most alert events a worker holds for the outbox when the queue is slow or down (default 10000); beyond, new ones are dropped and counted (health, metrics).',
+  CERTGATE_ALERT_MAX_ATTEMPTS:
+    'Delivery rounds to the webhook / Event Grid before an event goes to the poison queue certgate-alerts-poison (default 8).',
+  CERTGATE_ALERT_RETRY_SECONDS:
+    'Delay after the first failed delivery round, in seconds (default 30); doubled per round, at most CERTGATE_ALERT_RETRY_MAX_SECONDS.',
+  CERTGATE_ALERT_RETRY_MAX_SECONDS: 'Longest delay between delivery rounds, in seconds (default 3600).',
+  CERTGATE_ALERT_BACKLOG_WARN:
+    'Outbox backlog (queued plus poisoned events) at which the expiry watch logs certgate.alert.outbox-backlog (default 1000).',
+  CERTGATE_WATCH_CA_DAYS: 'The expiry watch warns about trusted CAs expiring within this many days (default 30).',
+  CERTGATE_WATCH_CERTIFICATE_DAYS:
+    'The expiry watch warns about client certificates seen recently that expire within this many days (default 14).',
+  CERTGATE_WATCH_SEEN_CERTIFICATES:
+    'Most recently seen client certificates (thumbprint, expiry, user) a worker remembers for the expiry watch (default 5000).',
   CERTGATE_GATE_SIGNING_KEY:
     'Gate mode: the ES256 key that signs X-Certgate-Assertion for upstreams, a PKCS#8 PEM of a P-256 private key (in Azure a Key Vault reference; literal \\n accepted for newlines). Its public key is published at /api/.well-known/jwks.json (kid = RFC 7638 thumbprint). Without it the gate answers 503 gate-signing-key-missing instead of proxying.',
   CERTGATE_GATE_PREVIOUS_SIGNING_KEY:
@@ -219,8 +261,26 @@ export interface AppConfig {
     readonly negativeCacheSeconds: number;
     readonly staleSeconds: number;
   };
+  /** Microsoft Graph change notifications (events in): where Graph posts them and the accepted client states. */
+  readonly graphNotifications: {
+    /** Absent: certgate does not subscribe. */
+    readonly url?: string;
+    readonly clientStates: readonly string[];
+  };
   /** Where a device certificate carries the Entra device id, in order. */
   readonly deviceIdSources: readonly DeviceIdSource[];
+  /** The decision log (Table Storage): allow sampling, retention, the write buffer, log lines besides. */
+  readonly decisionLog: {
+    readonly allows: { readonly kind: 'all' } | { readonly kind: 'none' } | { readonly kind: 'rate'; readonly rate: number };
+    readonly retentionDays: number;
+    readonly buffer: number;
+    readonly flushMs: number;
+    readonly logLines: boolean;
+  };
+  /** Alert events: sinks, CloudEvents source, dedup / rate rules, outbox buffer and delivery retries. */
+  readonly alerts: AlertSettings;
+  /** The expiry and staleness watch's thresholds. */
+  readonly watch: { readonly caDays: number; readonly certificateDays: number; readonly seenCertificates: number };
   /** Gate mode (reverse proxy): the assertion signing keys (PKCS#8 PEM), issuer, lifetime, upstream deadline. */
   readonly gate: {
     readonly signingKeyPem?: string;
@@ -266,6 +326,37 @@ function gateSettings(env: Record<string, string | undefined>): AppConfig['gate'
   };
 }
 
+function graphNotifications(env: Record<string, string | undefined>): AppConfig['graphNotifications'] {
+  const url = env.CERTGATE_GRAPH_NOTIFICATION_URL?.trim() ?? '';
+  const clientStates = list(env.CERTGATE_GRAPH_NOTIFICATION_CLIENT_STATES ?? '');
+  for (const state of clientStates) {
+    if (state.length < 16 || state.length > 128)
+      throw new ConfigError(
+        'CERTGATE_GRAPH_NOTIFICATION_CLIENT_STATES',
+        `every client state must be 16–128 characters (Graph's limit is 128), one is ${state.length}`,
+      );
+  }
+  if (url === '') return { clientStates };
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ConfigError('CERTGATE_GRAPH_NOTIFICATION_URL', `"${url}" is not a URL`);
+  }
+  const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(parsed.hostname);
+  if (parsed.protocol !== 'https:' && !(parsed.protocol === 'http:' && loopback))
+    throw new ConfigError(
+      'CERTGATE_GRAPH_NOTIFICATION_URL',
+      `"${url}" must be https (Graph only notifies https endpoints; http is allowed for loopback, the local stack)`,
+    );
+  if (clientStates.length === 0)
+    throw new ConfigError(
+      'CERTGATE_GRAPH_NOTIFICATION_CLIENT_STATES',
+      'is required with CERTGATE_GRAPH_NOTIFICATION_URL (the secret that tells Graph notifications from forgeries)',
+    );
+  return { url, clientStates };
+}
+
 function deviceIdSources(env: Record<string, string | undefined>): DeviceIdSource[] {
   const raw = env.CERTGATE_DEVICE_ID_SOURCES?.trim() || 'subject-cn,san-uri:AzureADDeviceId://';
   return list(raw).map((entry): DeviceIdSource => {
@@ -277,6 +368,17 @@ function deviceIdSources(env: Record<string, string | undefined>): DeviceIdSourc
       `"${entry}" is not subject-cn or san-uri:<prefix> (e.g. san-uri:AzureADDeviceId://)`,
     );
   });
+}
+
+/** CERTGATE_DECISION_LOG_ALLOWS: all (default), none, or a sampling rate in [0, 1]. */
+function decisionLogAllows(raw: string | undefined): AppConfig['decisionLog']['allows'] {
+  const value = raw?.trim().toLowerCase() ?? '';
+  if (value === '' || value === 'all') return { kind: 'all' };
+  if (value === 'none') return { kind: 'none' };
+  const rate = Number(value);
+  if (!/^\d*\.?\d+$/.test(value) || !(rate >= 0 && rate <= 1))
+    throw new ConfigError('CERTGATE_DECISION_LOG_ALLOWS', `expected all, none or a rate from 0 to 1, got "${raw ?? ''}"`);
+  return rate === 1 ? { kind: 'all' } : rate === 0 ? { kind: 'none' } : { kind: 'rate', rate };
 }
 
 /** Start-up failure caused by a setting; the message names the setting. */
@@ -322,6 +424,95 @@ function oneOf<T extends string>(
   if (!(allowed as readonly string[]).includes(raw))
     throw new ConfigError(name, `expected one of ${allowed.join(', ')}, got "${raw}"`);
   return raw as T;
+}
+
+/** Where alert events go (CERTGATE_ALERT_SINKS). */
+export type AlertSinkKind = 'log' | 'queue' | 'webhook' | 'eventgrid';
+
+/** Alert settings (see the CERTGATE_ALERT_* settings). */
+export interface AlertSettings {
+  readonly sinks: readonly AlertSinkKind[];
+  readonly source: string;
+  readonly webhook?: { readonly url: string; readonly secret: string };
+  readonly eventGrid?: { readonly endpoint: string; readonly key?: string };
+  readonly dedupSeconds: number;
+  readonly ratePerType: number;
+  readonly bufferSize: number;
+  readonly maxAttempts: number;
+  readonly retrySeconds: number;
+  readonly retryMaxSeconds: number;
+  readonly backlogWarn: number;
+}
+
+/**
+ * The sinks CERTGATE_ALERT_SINKS names (default `queue`); throws {@link ConfigError} for an unknown one or a
+ * combination that cannot work. Exported for `functions/deliverAlerts.ts`, which registers its queue trigger only
+ * when a delivery sink (webhook, eventgrid) is configured: otherwise the queue is the destination and must not be
+ * drained.
+ */
+export function alertSinksOf(raw: string | undefined): AlertSinkKind[] {
+  const names = list(raw?.trim() || 'queue');
+  const kinds: AlertSinkKind[] = [];
+  for (const name of names) {
+    if (name !== 'log' && name !== 'queue' && name !== 'webhook' && name !== 'eventgrid')
+      throw new ConfigError('CERTGATE_ALERT_SINKS', `"${name}" is not one of log, queue, webhook, eventgrid`);
+    if (!kinds.includes(name)) kinds.push(name);
+  }
+  if (kinds.length === 0) throw new ConfigError('CERTGATE_ALERT_SINKS', 'empty: name at least one sink');
+  if (kinds.length > 1 && (kinds.includes('log') || kinds.includes('queue')))
+    throw new ConfigError(
+      'CERTGATE_ALERT_SINKS',
+      '"log" and "queue" stand alone: with webhook or eventgrid the queue is the outbox that the deliver-alerts function drains',
+    );
+  return kinds;
+}
+
+function alertSettings(env: Record<string, string | undefined>): AlertSettings {
+  const sinks = alertSinksOf(env.CERTGATE_ALERT_SINKS);
+  const source = env.CERTGATE_ALERT_SOURCE?.trim() || '/certgate';
+  if (!/^\S{1,200}$/.test(source)) throw new ConfigError('CERTGATE_ALERT_SOURCE', 'expected a URI reference without spaces');
+  let webhook: AlertSettings['webhook'];
+  if (sinks.includes('webhook')) {
+    const url = env.CERTGATE_ALERT_WEBHOOK_URL?.trim() ?? '';
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(url);
+    } catch {
+      parsed = undefined;
+    }
+    const loopback = parsed && ['127.0.0.1', 'localhost', '[::1]'].includes(parsed.hostname);
+    if (!parsed || !(parsed.protocol === 'https:' || (parsed.protocol === 'http:' && loopback)))
+      throw new ConfigError('CERTGATE_ALERT_WEBHOOK_URL', `"${url}" is not an https URL (http only to loopback)`);
+    const secret = env.CERTGATE_ALERT_WEBHOOK_SECRET?.trim() ?? '';
+    if (secret.length < 32)
+      throw new ConfigError('CERTGATE_ALERT_WEBHOOK_SECRET', 'missing or shorter than 32 characters');
+    webhook = { url: parsed.toString(), secret };
+  }
+  let eventGrid: AlertSettings['eventGrid'];
+  if (sinks.includes('eventgrid')) {
+    const endpoint = env.CERTGATE_ALERT_EVENTGRID_ENDPOINT?.trim() ?? '';
+    if (!/^https:\/\/[^\s/]+\/\S*$/.test(endpoint))
+      throw new ConfigError('CERTGATE_ALERT_EVENTGRID_ENDPOINT', `"${endpoint}" is not an https topic endpoint`);
+    const key = env.CERTGATE_ALERT_EVENTGRID_KEY?.trim();
+    eventGrid = { endpoint, ...(key ? { key } : {}) };
+  }
+  const retrySeconds = integer(env, 'CERTGATE_ALERT_RETRY_SECONDS', 30, 1, 86_400);
+  const retryMaxSeconds = integer(env, 'CERTGATE_ALERT_RETRY_MAX_SECONDS', 3600, 1, 7 * 86_400 - 1);
+  if (retryMaxSeconds < retrySeconds)
+    throw new ConfigError('CERTGATE_ALERT_RETRY_MAX_SECONDS', 'must not be shorter than CERTGATE_ALERT_RETRY_SECONDS');
+  return {
+    sinks,
+    source,
+    ...(webhook ? { webhook } : {}),
+    ...(eventGrid ? { eventGrid } : {}),
+    dedupSeconds: integer(env, 'CERTGATE_ALERT_DEDUP_SECONDS', 600, 1, 86_400),
+    ratePerType: integer(env, 'CERTGATE_ALERT_RATE_CAP', 20, 1, 100_000),
+    bufferSize: integer(env, 'CERTGATE_ALERT_BUFFER_SIZE', 10_000, 1, 1_000_000),
+    maxAttempts: integer(env, 'CERTGATE_ALERT_MAX_ATTEMPTS', 8, 1, 100),
+    retrySeconds,
+    retryMaxSeconds,
+    backlogWarn: integer(env, 'CERTGATE_ALERT_BACKLOG_WARN', 1000, 1, 10_000_000),
+  };
 }
 
 /** Reads and checks every setting; throws {@link ConfigError} naming the first bad one. */
@@ -475,7 +666,21 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       negativeCacheSeconds: integer(env, 'CERTGATE_GRAPH_NEGATIVE_CACHE_SECONDS', 60, 0, 86_400),
       staleSeconds: integer(env, 'CERTGATE_GRAPH_STALE_SECONDS', 3600, 0, 7 * 86_400),
     },
+    graphNotifications: graphNotifications(env),
     deviceIdSources: deviceIdSources(env),
+    decisionLog: {
+      allows: decisionLogAllows(env.CERTGATE_DECISION_LOG_ALLOWS),
+      retentionDays: integer(env, 'CERTGATE_DECISION_LOG_RETENTION_DAYS', 30, 1, 365),
+      buffer: integer(env, 'CERTGATE_DECISION_LOG_BUFFER', 10_000, 100, 1_000_000),
+      flushMs: integer(env, 'CERTGATE_DECISION_LOG_FLUSH_MS', 1000, 50, 60_000),
+      logLines: oneOf(env, 'CERTGATE_DECISION_LOG_LINES', ['on', 'off'] as const, 'on') === 'on',
+    },
+    alerts: alertSettings(env),
+    watch: {
+      caDays: integer(env, 'CERTGATE_WATCH_CA_DAYS', 30, 1, 3650),
+      certificateDays: integer(env, 'CERTGATE_WATCH_CERTIFICATE_DAYS', 14, 1, 3650),
+      seenCertificates: integer(env, 'CERTGATE_WATCH_SEEN_CERTIFICATES', 5000, 1, 1_000_000),
+    },
     gate: gateSettings(env),
   };
   return deepFreeze(config);

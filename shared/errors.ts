@@ -40,6 +40,11 @@ export type CertgateErrorCode =
   // cli/: an input file that cannot be read, a command line that cannot be used
   | 'cli-input-file-unreadable'
   | 'cli-usage-invalid'
+  // adapters/graphSubscriptions.ts, events/graphChangeNotifications.ts: change notifications (events in)
+  | 'graph-subscription-failed'
+  | 'notification-body-invalid'
+  // alerts/alertDelivery.ts, adapters/*AlertDestination.ts: a destination did not take an alert event
+  | 'alert-delivery-failed'
   // gate/identityHeaders.ts: gate mode without its assertion signing key
   | 'gate-signing-key-missing';
 

@@ -74,6 +74,17 @@ export const MANAGEMENT_REASONS = {
     "Microsoft Graph refused the call: grant the app's managed identity the Policy.Read.All application permission (see the README).",
   'posture-graph-rejected':
     "Microsoft Graph rejected certgate's request as invalid; the report was saved as failed. See the log and report the detail.",
+  'graph-notifications-off':
+    'Graph change notifications are not configured: set CERTGATE_GRAPH_NOTIFICATION_URL and CERTGATE_GRAPH_NOTIFICATION_CLIENT_STATES (see docs/events-in.md).',
+  'notification-body-invalid':
+    'The body is not a Microsoft Graph notification collection: expected JSON { "value": [ … ] }.',
+  'notification-body-too-large': 'A Graph notification body is at most 1 MiB; this one is larger, so it is not one.',
+  'notification-client-state-mismatch':
+    "No notification in the body carried a clientState certgate subscribed with (a forgery, or another app's subscription); nothing was applied.",
+  'directory-object-kind-invalid':
+    'Use POST /api/manage/revocation/user/{object id or UPN} or /api/manage/revocation/device/{device id}.',
+  'graph-subscription-failed':
+    'Microsoft Graph refused or did not answer a subscription call; see the detail (certgate must be reachable at CERTGATE_GRAPH_NOTIFICATION_URL for the validation handshake, and the app needs User.Read.All and GroupMember.Read.All).',
 } as const;
 
 /** A management API reason code. */

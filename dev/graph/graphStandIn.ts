@@ -19,6 +19,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { z } from 'zod';
 import { DirectoryIndex, loadDirectoryFile, parseDirectoryFile, type DirectoryFile } from './directoryFile.js';
 import { EntraTokenService, InvalidGraphToken, type GraphCaller, type JsonAnswer } from './entraTokenEndpoint.js';
 import {
@@ -39,6 +40,7 @@ import {
   type GraphRouteContext,
 } from './graphRoutes.js';
 import { readGraphStandInTls } from './tlsFiles.js';
+import { StandInSubscriptions } from './subscriptions.js';
 import { listenOn } from '../listen.js';
 import { messageOf } from '../../shared/errors.js';
 
@@ -84,6 +86,10 @@ export interface GraphStandIn {
   readonly clientSecret: string;
   /** The directory served. */
   readonly directory: DirectoryFile;
+  /** Change-notification subscriptions (also listed at `/_standin/subscriptions`). */
+  readonly subscriptions: StandInSubscriptions;
+  /** Adds or removes a group member and notifies subscribers (also `POST /_standin/directory/membership`). */
+  editMembership(edit: MembershipEdit): Promise<void>;
   /** Fault switches (also at `/_standin/faults`). */
   readonly faults: { set(settings: GraphFaultSettings): void; clear(): void; current(): GraphFaultSettings };
   /** Call counters (also at `/_standin/calls`). */
@@ -129,6 +135,15 @@ function emptyCounts(): {
 }
 
 class BodyTooLarge extends Error {}
+
+const MembershipEditSchema = z.strictObject({
+  op: z.enum(['add', 'remove']),
+  groupId: z.string().min(1),
+  memberId: z.string().min(1),
+});
+
+/** A membership edit made through the stand-in's control route. */
+export type MembershipEdit = z.infer<typeof MembershipEditSchema>;
 
 async function readBody(request: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
@@ -256,7 +271,37 @@ export async function startGraphStandIn(options: GraphStandInOptions = {}): Prom
       ? await loadDirectoryFile(options.directory)
       : parseDirectoryFile(options.directory);
   const directory: DirectoryFile = options.tenantId === undefined ? loaded : { ...loaded, tenantId: options.tenantId };
-  const index = new DirectoryIndex(directory);
+  let index = new DirectoryIndex(directory);
+  const subscriptions = new StandInSubscriptions(directory.tenantId);
+
+  /** A membership edit, as an admin makes it in Entra: the directory changes, then Graph notifies subscribers. */
+  async function editMembership(edit: MembershipEdit): Promise<JsonAnswer> {
+    const group = directory.groups.find((g) => g.id.toLowerCase() === edit.groupId.toLowerCase());
+    if (!group) return { status: 404, body: { error: `no group ${edit.groupId}` } };
+    const member = edit.memberId.toLowerCase();
+    const present = group.members.some((m) => m.toLowerCase() === member);
+    if (edit.op === 'remove' && present) group.members = group.members.filter((m) => m.toLowerCase() !== member);
+    else if (edit.op === 'add' && !present) group.members = [...group.members, edit.memberId];
+    else return { status: 200, body: { changed: false, members: group.members } };
+    index = new DirectoryIndex(directory);
+    const isGroup = directory.groups.some((g) => g.id.toLowerCase() === member);
+    await subscriptions.notify('groups', {
+      id: group.id,
+      changeType: 'updated',
+      resourceData: {
+        '@odata.type': '#Microsoft.Graph.Group',
+        '@odata.id': `Groups/${group.id}`,
+        'members@delta': [
+          {
+            id: edit.memberId,
+            ...(isGroup ? { '@odata.type': '#Microsoft.Graph.Group' } : {}),
+            ...(edit.op === 'remove' ? { '@removed': 'deleted' } : {}),
+          },
+        ],
+      },
+    });
+    return { status: 200, body: { changed: true, members: group.members } };
+  }
   const tls = await readGraphStandInTls();
   const faults = new GraphFaults();
   let counts = emptyCounts();
@@ -357,7 +402,19 @@ export async function startGraphStandIn(options: GraphStandInOptions = {}): Prom
           return;
         }
       }
-      answer = await serveOne(method, target, body, caller, false);
+      const subscriptionAnswer = await subscriptions.serve(
+        method,
+        decodeURIComponent(target.pathname).replace(/^\/v1\.0/i, ''),
+        body,
+        caller.appId,
+      );
+      answer = subscriptionAnswer
+        ? {
+            status: subscriptionAnswer.status,
+            headers: { 'content-type': GRAPH_JSON },
+            body: subscriptionAnswer.body ?? '',
+          }
+        : await serveOne(method, target, body, caller, false);
     }
     if (answer === 'malformed') {
       send(response, 200, { 'content-type': GRAPH_JSON }, TRUNCATED_JSON);
@@ -388,6 +445,13 @@ export async function startGraphStandIn(options: GraphStandInOptions = {}): Prom
     if (path === '/_standin/faults' && method === 'DELETE') faults.clear();
     if (path === '/_standin/faults' && (method === 'GET' || method === 'DELETE'))
       return { status: 200, body: faults.current() };
+    if (path === '/_standin/directory/membership' && method === 'POST') {
+      const parsed = MembershipEditSchema.safeParse(JSON.parse((await readBody(request)) || 'null'));
+      if (!parsed.success)
+        return { status: 400, body: { error: 'expected { op: "add" | "remove", groupId, memberId }' } };
+      return editMembership(parsed.data);
+    }
+    if (path === '/_standin/subscriptions' && method === 'GET') return { status: 200, body: subscriptions.list() };
     if (path === '/_standin/calls' && method === 'DELETE') counts = emptyCounts();
     if (path === '/_standin/calls' && (method === 'GET' || method === 'DELETE')) return { status: 200, body: counts };
     return { status: 404, body: { error: `no control route ${method} ${path}` } };
@@ -449,6 +513,11 @@ export async function startGraphStandIn(options: GraphStandInOptions = {}): Prom
 
   return {
     url,
+    subscriptions,
+    editMembership: async (edit) => {
+      const answer = await editMembership(edit);
+      if (answer.status !== 200) throw new Error(JSON.stringify(answer.body));
+    },
     tenantId: directory.tenantId,
     clientId: directory.application.clientId,
     clientSecret: directory.application.clientSecret,

@@ -74,14 +74,14 @@ function isLoopback(baseUrl: string): boolean {
  * discovery is switched off: MSAL sends it to login.microsoftonline.com whatever the authority
  * host, which the local stack must never reach.
  */
-function defaultCredential(baseUrl: string): TokenCredential {
+export function defaultCredential(baseUrl: string): TokenCredential {
   return isLoopback(baseUrl)
     ? new DefaultAzureCredential({ disableInstanceDiscovery: true })
     : new DefaultAzureCredential();
 }
 
 /** The `.default` scope of the Graph instance (national clouds have their own); the stand-in takes the global one. */
-function graphScope(baseUrl: string): string {
+export function graphScope(baseUrl: string): string {
   return isLoopback(baseUrl) ? 'https://graph.microsoft.com/.default' : `${baseUrl}/.default`;
 }
 

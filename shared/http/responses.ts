@@ -127,6 +127,12 @@ const MANAGEMENT_STATUS: Record<ManagementReason, number> = {
   'posture-graph-unavailable': 503,
   'posture-graph-denied': 503,
   'posture-graph-rejected': 502,
+  'graph-notifications-off': 404,
+  'notification-body-invalid': 400,
+  'notification-body-too-large': 413,
+  'notification-client-state-mismatch': 403,
+  'directory-object-kind-invalid': 404,
+  'graph-subscription-failed': 502,
 };
 
 /** A management API error: stable code, a message a person can act on, optional details. */

@@ -91,6 +91,17 @@ export interface DirectoryCacheOptions {
   readonly log?: (event: Record<string, unknown>) => void;
 }
 
+/** What {@link DirectoryCache.forget} drops (ids in any case). */
+export interface DirectoryForgetting {
+  readonly users: readonly string[];
+  readonly groups: readonly string[];
+  readonly devices: readonly string[];
+  /** Every membership answer (a nested group changed). */
+  readonly allMemberships: boolean;
+  /** Every answer (notifications were missed). */
+  readonly everything: boolean;
+}
+
 /** Counters of a {@link DirectoryCache} (since start), for health and the benchmark. */
 export interface DirectoryCacheStats {
   /** Round trips to the directory (`answer` calls). */
@@ -129,6 +140,8 @@ export class DirectoryCache {
   private readonly ttlMs: number;
   private readonly negativeTtlMs: number;
   private readonly refresher: RefreshAhead;
+  /** Bumped by every {@link forget}: a round trip that began before one does not store its answers. */
+  private forgetEpoch = 0;
   private counters = { calls: 0, questions: 0, hits: 0, misses: 0, stale: 0, unavailable: 0 };
 
   constructor(
@@ -264,6 +277,29 @@ export class DirectoryCache {
     return this.refresher.intervalMs;
   }
 
+  /**
+   * Forgets answers a directory change made stale (a Graph change notification, an admin's
+   * "revoke this user's access now"): the next decision asks Graph again. Answers of round trips
+   * already in flight are handed to their waiters but not kept (they may predate the change).
+   * Returns how many cached questions went.
+   */
+  forget(what: DirectoryForgetting): number {
+    this.forgetEpoch++;
+    if (what.everything) return this.store.forget(() => true);
+    const users = new Set(what.users.map(normalizeId));
+    const groups = what.groups.map(normalizeId);
+    const devices = new Set(what.devices.map(normalizeId));
+    return this.store.forget((key) => {
+      const [kind = '', id = '', rest = ''] = key.split('|');
+      if (kind === 'device') return devices.has(id);
+      if (kind === 'certificate-user-ids') return users.has(id);
+      if (kind !== 'member-groups') return false;
+      if (what.allMemberships || users.has(id)) return true;
+      const named = rest.split(',');
+      return groups.some((group) => named.includes(group));
+    });
+  }
+
   /** Counters and the circuit's state. */
   stats(): DirectoryCacheStats {
     return { ...this.counters, entries: this.store.size, breaker: this.breaker.state(this.now()) };
@@ -377,12 +413,13 @@ export class DirectoryCache {
     this.counters.calls++;
     this.counters.questions += batch.length;
     for (const item of batch) this.store.markAsked(item.key);
+    const epoch = this.forgetEpoch;
     const settled = askDirectory(
       this.directory,
       batch.map((item) => item.question),
       this.options.timeoutMs,
     )
-      .then((result) => this.settle(batch, result, admission))
+      .then((result) => this.settle(batch, result, admission, epoch === this.forgetEpoch))
       .catch((error: unknown): Settled[] => {
         // Only a bug gets here (settle itself failed); the questions must still leave flight.
         for (const item of batch) this.flights.land(item.key);
@@ -399,7 +436,12 @@ export class DirectoryCache {
   }
 
   /** Stores answers, remembers refusals, updates Retry-After and the circuit; one result per question. */
-  private settle(batch: readonly Item[], result: RoundTripResult, admission: { readonly probe: boolean }): Settled[] {
+  private settle(
+    batch: readonly Item[],
+    result: RoundTripResult,
+    admission: { readonly probe: boolean },
+    keep: boolean,
+  ): Settled[] {
     const now = this.now();
     for (const item of batch) this.flights.land(item.key);
     const errors: DirectoryError[] = [];
@@ -409,7 +451,8 @@ export class DirectoryCache {
       if (outcome.ok) {
         try {
           const value = normalizeAnswer(item.question, outcome.value);
-          this.store.put(item.key, item.question, value, value === null ? this.negativeTtlMs : this.ttlMs, now);
+          if (keep)
+            this.store.put(item.key, item.question, value, value === null ? this.negativeTtlMs : this.ttlMs, now);
           return { ok: true, value };
         } catch (malformed) {
           error = new DirectoryError('unavailable', `malformed answer: ${String(malformed)}`);

@@ -976,3 +976,51 @@ describe('DirectoryCache: time-window boundaries (each window closes at its boun
     expect(directory.calls).toHaveLength(1);
   });
 });
+
+describe('DirectoryCache.forget (events in)', () => {
+  const none = { users: [], groups: [], devices: [], allMemberships: false, everything: false };
+
+  it("forgets a user's answers, answers naming a group, a device, or everything; the next question asks again", async () => {
+    const { directory, cache } = setup();
+    directory.memberships.set('u1', new Set([groupId(1)]));
+    directory.memberships.set('u2', new Set([groupId(2)]));
+    await cache.memberGroups('u1', [groupId(1)]);
+    await cache.memberGroups('u2', [groupId(2), groupId(3)]);
+    await cache.device('d1');
+    expect(directory.calls).toHaveLength(3);
+    expect(cache.forget({ ...none, users: ['U1'] })).toBe(1);
+    expect((await cache.memberGroups('u2', [groupId(2), groupId(3)])).source).toBe('cache');
+    expect((await cache.memberGroups('u1', [groupId(1)])).source).toBe('directory');
+    expect(cache.forget({ ...none, groups: [groupId(3).toUpperCase()] })).toBe(1);
+    expect((await cache.memberGroups('u2', [groupId(2), groupId(3)])).source).toBe('directory');
+    expect(cache.forget({ ...none, devices: ['D1'] })).toBe(1);
+    expect((await cache.device('d1')).source).toBe('directory');
+    expect(cache.forget({ ...none, allMemberships: true })).toBe(2);
+    expect((await cache.device('d1')).source).toBe('cache');
+    expect(cache.forget({ ...none, everything: true })).toBe(1);
+    expect(cache.stats().entries).toBe(0);
+  });
+
+  it('a forgotten answer is not served stale when Graph then fails', async () => {
+    const { directory, cache } = setup();
+    directory.memberships.set('u1', new Set([groupId(1)]));
+    await cache.memberGroups('u1', [groupId(1)]);
+    cache.forget({ ...none, users: ['u1'] });
+    directory.script = () => Promise.reject(new DirectoryError('unavailable', 'down'));
+    expect((await cache.memberGroups('u1', [groupId(1)])).source).toBe('unavailable');
+  });
+
+  it('an answer in flight when a forget arrives goes to its waiters but is not kept', async () => {
+    const { directory, cache } = setup();
+    directory.memberships.set('u1', new Set([groupId(1)]));
+    directory.hold();
+    const pending = cache.memberGroups('u1', [groupId(1)]);
+    await tick();
+    cache.forget({ ...none, users: ['u1'] });
+    for (const held of directory.held) held.release();
+    expect((await pending).source).toBe('directory');
+    directory.script = undefined;
+    expect((await cache.memberGroups('u1', [groupId(1)])).source).toBe('directory');
+    expect(directory.calls).toHaveLength(2);
+  });
+});

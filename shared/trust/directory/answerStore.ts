@@ -136,6 +136,14 @@ export class AnswerStore {
     return this.refusals.peek(key);
   }
 
+  /** Drops every answer and refusal whose key `matches`; returns how many keys went. */
+  forget(matches: (key: string) => boolean): number {
+    let dropped = 0;
+    for (const key of [...this.answers.keys()]) if (matches(key) && this.answers.delete(key)) dropped++;
+    for (const key of [...this.refusals.keys()]) if (matches(key)) this.refusals.delete(key);
+    return dropped;
+  }
+
   /** Every held answer (expired ones included), least recently used first. */
   all(): [string, StoredAnswer][] {
     return [...this.answers.entries()].reverse();

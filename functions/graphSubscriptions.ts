@@ -1,0 +1,43 @@
+/**
+ * Graph change-notification subscriptions: a timer (every 6 hours) and
+ * `POST /api/manage/notifications/subscriptions` (admin, "now", e.g. right after deployment) create
+ * the missing subscriptions and renew those expiring within a day. With
+ * CERTGATE_GRAPH_NOTIFICATION_URL unset both do nothing (the manage route answers 404
+ * `graph-notifications-off`). Graph must reach certgate for the validation handshake.
+ */
+import { app, type HttpRequest, type HttpResponseInit, type InvocationContext, type Timer } from '@azure/functions';
+import { getServices } from '../shared/composition.js';
+import { ensureGraphSubscriptions } from '../shared/events/directoryEvents.js';
+import { authorizeManagement, roleFor } from '../shared/http/managementAuth.js';
+import { managementError } from '../shared/http/responses.js';
+import { messageOf } from '../shared/errors.js';
+
+export async function renewGraphSubscriptions(_timer: Timer, context: InvocationContext): Promise<void> {
+  try {
+    const report = await ensureGraphSubscriptions(getServices());
+    if (report) context.log(JSON.stringify({ event: 'certgate.graph.subscriptions', ...report }));
+  } catch (error) {
+    context.warn(JSON.stringify({ event: 'certgate.graph.subscription-failed', detail: messageOf(error) }));
+  }
+}
+
+export async function manageGraphSubscriptions(request: HttpRequest): Promise<HttpResponseInit> {
+  const services = getServices();
+  const access = await authorizeManagement(request, services, roleFor(request));
+  if (!access.ok) return access.response;
+  try {
+    const report = await ensureGraphSubscriptions(services);
+    if (!report) return managementError('graph-notifications-off');
+    return { status: 200, jsonBody: report, headers: { 'cache-control': 'no-store' } };
+  } catch (error) {
+    return managementError('graph-subscription-failed', messageOf(error));
+  }
+}
+
+app.timer('renew-graph-subscriptions', { schedule: '0 0 */6 * * *', handler: renewGraphSubscriptions });
+app.http('manage-graph-subscriptions', {
+  methods: ['POST'],
+  authLevel: 'function',
+  route: 'api/manage/notifications/subscriptions',
+  handler: manageGraphSubscriptions,
+});
