@@ -56,9 +56,9 @@ param gatewayMinCapacity int = 1
 @description('Optional. frontdoor: resource ids of the profile\'s mutual TLS CA secrets (create them in the profile first; infra/README.md).')
 param frontDoorMtlsCaSecretIds array = []
 
-@description('Optional. The gate\'s assertion signing key, PEM PKCS#8 EC P-256 (the preprovision hook generates one); stored in Key Vault.')
+@description('Optional. The gate\'s assertion signing key, PEM PKCS#8 EC P-256, base64-encoded (the preprovision hook generates one); stored in Key Vault as PEM.')
 @secure()
-param gateSigningKeyPem string = ''
+param gateSigningKeyPemBase64 string = ''
 
 @description('Optional. Create the Event Grid topic alerts are published to.')
 param enableEventGridTopic bool = false
@@ -159,12 +159,12 @@ module gatewaySecretsSecret 'core/security/key-vault-secret.bicep' = {
   params: { vaultName: keyVault.outputs.name, name: 'certgate-gateway-secrets', value: gatewaySecrets }
 }
 
-module gateSigningKeySecret 'core/security/key-vault-secret.bicep' = if (!empty(gateSigningKeyPem)) {
+module gateSigningKeySecret 'core/security/key-vault-secret.bicep' = if (!empty(gateSigningKeyPemBase64)) {
   name: 'secret-gate-signing-key'
   params: {
     vaultName: keyVault.outputs.name
     name: 'certgate-gate-signing-key'
-    value: gateSigningKeyPem
+    value: base64ToString(gateSigningKeyPemBase64)
     contentType: 'application/pkcs8'
   }
 }
@@ -275,7 +275,7 @@ module appSettings 'app/app-settings.bicep' = {
     }
     secretUris: {
       gatewaySecrets: gatewaySecretsSecret.outputs.secretUriWithVersion
-      gateSigningKey: empty(gateSigningKeyPem) ? '' : gateSigningKeySecret.outputs.secretUriWithVersion
+      gateSigningKey: empty(gateSigningKeyPemBase64) ? '' : gateSigningKeySecret.outputs.secretUriWithVersion
     }
     gateway: {
       kind: gateway == 'appgw' ? 'app-gateway' : 'front-door'
