@@ -139,7 +139,7 @@ installFunctionsCore();
 app.http('bench-bare', {
   methods: ['GET'],
   authLevel: 'anonymous',
-  route: 'bench-bare',
+  route: 'api/bench-bare',
   handler: () => ({ status: 200, jsonBody: { ok: true } }),
 });
 

@@ -21,8 +21,11 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { answerClientError, answerRefusal, decodeRouteValue, readRequestTarget, refuseConnect } from '../httpInput.js';
-import type { RegisteredFunction } from './functionsCore.js';
+import { httpStreamEnabled, type RegisteredFunction } from './functionsCore.js';
 import { messageOf } from '../../shared/errors.js';
 
 // The package is a CommonJS bundle whose classes Node's ESM named-export detection misses; the
@@ -53,6 +56,14 @@ export interface FunctionsHostOptions {
   readonly log?: (line: string) => void;
   /** How often timer functions run locally (their NCRONTAB schedules are not interpreted); 0 = never. */
   readonly timerSeconds?: number;
+  /**
+   * Stream request and response bodies (default: whether the app called `app.setup({ enableHttpStream: true })`),
+   * as the Functions host does with HTTP streams on: the handler reads `request.body` as it arrives, and a
+   * response body is written as it is produced, with back-pressure.
+   */
+  readonly httpStream?: boolean;
+  /** Largest request body, in bytes (as FUNCTIONS_REQUEST_BODY_SIZE_LIMIT; default 104857600, 100 MiB). */
+  readonly requestBodyLimitBytes?: number;
 }
 
 /** A running local host. */
@@ -123,8 +134,14 @@ function buildRoutes(functions: readonly RegisteredFunction[], prefix: string): 
 function joinedHeaders(req: IncomingMessage): Record<string, string> {
   // No prototype: a header named `__proto__` or `constructor` is a header like any other.
   const headers = Object.create(null) as Record<string, string>;
-  for (const [name, values] of Object.entries(req.headersDistinct)) {
-    if (values) headers[name] = values.join(', ');
+  // The raw lines, names lower-cased, repeats joined in order: what `headersDistinct` joined gives,
+  // without building its arrays per request.
+  const raw = req.rawHeaders;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    const value = raw[i + 1]!;
+    const before = headers[name];
+    headers[name] = before === undefined ? value : `${before}, ${value}`;
   }
   const peer = req.socket.remoteAddress ?? '';
   headers['x-forwarded-for'] = headers['x-forwarded-for'] ? `${headers['x-forwarded-for']}, ${peer}` : peer;
@@ -143,12 +160,65 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | '
   return Buffer.concat(chunks);
 }
 
-async function writeResponse(res: ServerResponse, result: unknown): Promise<void> {
+/** Statuses a fetch Response carries no body with (the library drops `jsonBody` for them). */
+const NULL_BODY_STATUSES = new Set([204, 205, 304]);
+
+/**
+ * The status, headers and bytes `new HttpResponse(init)` would give for the commonest result, a
+ * plain `{ status?, headers?, jsonBody }`: the same `Headers` (validation, lower-cased and sorted
+ * names, `content-type: application/json` unless set) and the same JSON bytes, without the fetch
+ * Response and its body stream. Undefined for anything else (cookies, `body`, a null-body or
+ * out-of-range status, JSON that serialises to nothing), which goes through `HttpResponse`.
+ */
+function plainJsonResponse(result: unknown): { status: number; headers: Headers; body: Buffer } | undefined {
+  if (typeof result !== 'object' || result === null || Object.getPrototypeOf(result) !== Object.prototype) return;
+  const init = result as HttpResponseInit & Record<string, unknown>;
+  for (const key in init) if (key !== 'status' && key !== 'headers' && key !== 'jsonBody') return;
+  const status = init.status ?? 200;
+  if (init.jsonBody === undefined || init.jsonBody === null) return;
+  if (!Number.isInteger(status) || status < 200 || status > 599 || NULL_BODY_STATUSES.has(status)) return;
+  const json = JSON.stringify(init.jsonBody) as string | undefined; // first, as the library does
+  if (json === undefined) return;
+  const headers = new Headers(init.headers);
+  if (!headers.has('content-type')) headers.set('content-type', 'application/json');
+  return { status, headers, body: Buffer.from(json) };
+}
+
+async function writeResponse(res: ServerResponse, result: unknown, stream = false): Promise<void> {
+  const plain = plainJsonResponse(result);
+  if (plain) {
+    res.statusCode = plain.status;
+    plain.headers.forEach((value, name) => res.setHeader(name, value));
+    res.end(plain.body);
+    return;
+  }
   const response = result instanceof HttpResponse ? result : new HttpResponse(result as HttpResponseInit | undefined);
   res.statusCode = response.status;
   response.headers.forEach((value, name) => res.setHeader(name, value));
+  // forEach gives each Set-Cookie apart and setHeader keeps the last: write them all.
+  const cookies = response.headers.getSetCookie();
+  if (cookies.length > 1) res.setHeader('set-cookie', cookies);
+  if (stream && response.body) {
+    // HTTP streams: written as produced, with back-pressure; a body that fails ends the response abruptly.
+    await pipeline(Readable.fromWeb(response.body as WebReadableStream<Uint8Array>), res);
+    return;
+  }
   const body = response.body ? Buffer.from(await response.arrayBuffer()) : undefined;
   res.end(body);
+}
+
+/** The request body as it arrives, failing once it passes `limit` bytes (the host's body size limit). */
+function streamedBody(req: IncomingMessage, limit: number): Readable {
+  let size = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      size += chunk.length;
+      if (size > limit) callback(new Error(`request body larger than ${limit} bytes`));
+      else callback(null, chunk);
+    },
+  });
+  pipeline(req, counter).catch(() => undefined);
+  return counter;
 }
 
 function keyOf(url: URL, req: IncomingMessage): string | undefined {
@@ -166,10 +236,36 @@ const METHODS_REQUEST_REFUSES = new Set(['CONNECT', 'TRACE', 'TRACK']);
 /** Starts the local host; resolves once it listens. */
 export async function startFunctionsHost(options: FunctionsHostOptions): Promise<FunctionsHost> {
   const routes = buildRoutes(options.functions, options.routePrefix ?? 'api');
+  const stream = options.httpStream ?? httpStreamEnabled();
+  const bodyLimit = options.requestBodyLimitBytes ?? 100 * 1024 * 1024;
   const log = options.log ?? (() => undefined);
   const listenHost = options.host ?? '127.0.0.1';
   /** `host:port` the host listens on: the URL's authority when a request names none (HTTP/1.0, empty Host). */
   let listenAuthority = listenHost;
+
+  // The routes matching a path, remembered for the paths seen most recently (the routes never change).
+  const routesByPath = new Map<string, Route[]>();
+  const routesFor = (path: string): Route[] => {
+    let found = routesByPath.get(path);
+    if (!found) {
+      found = routes.filter((r) => r.pattern.test(path));
+      if (routesByPath.size >= 256) routesByPath.delete(routesByPath.keys().next().value as string);
+      routesByPath.set(path, found);
+    }
+    return found;
+  };
+  // One log handler per function, not a closure per invocation.
+  const logHandlers = new Map<string, (level: string, ...args: unknown[]) => void>();
+  const logHandlerOf = (name: string) => {
+    let handler = logHandlers.get(name);
+    if (!handler) {
+      handler = (level: string, ...args: unknown[]) => {
+        log(`[${name}] ${level}: ${args.map(String).join(' ')}`);
+      };
+      logHandlers.set(name, handler);
+    }
+    return handler;
+  };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     // Host, request target and percent-encoding are checked before anything parses them.
@@ -181,7 +277,7 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
     }
     const url = new URL(`http://${target.host === '' ? listenAuthority : target.host}${target.originForm}`);
     const method = (req.method ?? 'GET').toUpperCase();
-    const candidates = routes.filter((r) => r.pattern.test(target.path));
+    const candidates = routesFor(target.path);
     const route = candidates.find((r) => !r.methods || r.methods.has(method));
     if (!route) {
       req.resume();
@@ -225,9 +321,16 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
       }
       params[name] = decoded;
     }
+    const declaredLength = Number(req.headers['content-length'] ?? 0);
+    const streamed = stream && method !== 'GET' && method !== 'HEAD' && declaredLength <= bodyLimit;
     let body: Buffer | 'too-large';
     try {
-      body = method === 'GET' || method === 'HEAD' ? Buffer.alloc(0) : await readBody(req, 100 * 1024 * 1024);
+      body =
+        method === 'GET' || method === 'HEAD' || streamed
+          ? Buffer.alloc(0)
+          : stream
+            ? 'too-large'
+            : await readBody(req, bodyLimit);
     } catch {
       // The client went away or sent a broken body (Node's parser has answered it): nothing to run.
       res.destroy();
@@ -237,7 +340,7 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
       answerRefusal(res, {
         status: 413,
         code: 'request-body-too-large',
-        message: 'The request body is larger than 100 MiB.',
+        message: `The request body is larger than ${bodyLimit} bytes.`,
       });
       return;
     }
@@ -250,6 +353,17 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
         query: Object.fromEntries(url.searchParams),
         params,
         ...(body.length > 0 ? { body: { bytes: body } } : {}),
+        // HTTP streams: the fetch Request over the incoming body, as the worker builds it (createStreamRequest).
+        ...(streamed
+          ? {
+              nativeRequest: new Request(url, {
+                method,
+                headers: joinedHeaders(req),
+                body: streamedBody(req, bodyLimit) as unknown as RequestInit['body'],
+                duplex: 'half',
+              } as RequestInit),
+            }
+          : {}),
       });
     } catch (error) {
       answerRefusal(res, {
@@ -263,12 +377,10 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
     const context = new InvocationContext({
       invocationId,
       functionName: route.fn.name,
-      logHandler: (level, ...args) => {
-        log(`[${route.fn.name}] ${level}: ${args.map(String).join(' ')}`);
-      },
+      logHandler: logHandlerOf(route.fn.name),
     });
     try {
-      await writeResponse(res, await route.fn.handler(request, context));
+      await writeResponse(res, await route.fn.handler(request, context), stream);
     } catch (error) {
       log(`[${route.fn.name}] unhandled error: ${describeError(error)}`);
       if (!res.headersSent) res.statusCode = 500;

@@ -1,4 +1,4 @@
-import { app, type HttpRequest } from '@azure/functions';
+import azureFunctions, { app, type HttpRequest } from '@azure/functions';
 import { request as httpRequest } from 'node:http';
 import { connect as netConnect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,6 +22,19 @@ beforeAll(async () => {
         dup: request.headers.get('x-dup'),
       },
     }),
+  });
+  // The same JSON answer as a plain init (the host's fast path) and as an HttpResponse (the library's path).
+  const jsonInit = {
+    status: 201,
+    headers: { 'X-Zeta': ' z ', 'x-alpha': 'a', 'Cache-Control': 'no-store' },
+    jsonBody: { text: 'é ✓', list: [1, null], nested: { a: undefined, b: false } },
+  };
+  app.http('plainJson', { methods: ['GET'], authLevel: 'anonymous', route: 'plain-json', handler: () => jsonInit });
+  app.http('libraryJson', {
+    methods: ['GET'],
+    authLevel: 'anonymous',
+    route: 'library-json',
+    handler: () => new azureFunctions.HttpResponse(jsonInit),
   });
   app.http('keyed', { methods: ['GET'], authLevel: 'function', route: 'keyed', handler: () => ({ status: 204 }) });
   app.http('mastered', { methods: ['GET'], authLevel: 'admin', route: 'mastered', handler: () => ({ status: 204 }) });
@@ -65,6 +78,53 @@ describe('local Functions host', () => {
 
   it('uses the function name when no route is given', async () => {
     expect(await (await fetch(`${host.url}/api/defaultRoute`)).text()).toBe('named');
+  });
+
+  it('a plain JSON result is written exactly as the HttpResponse the library builds from it', async () => {
+    const read = (path: string) =>
+      new Promise<{ status: number; headers: string[]; body: Buffer }>((resolve, reject) => {
+        httpRequest(`${host.url}/api/${path}`, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () => {
+            const headers = res.rawHeaders;
+            const kept: string[] = [];
+            for (let i = 0; i < headers.length; i += 2)
+              if (!/^(date|connection|keep-alive)$/i.test(headers[i]!)) kept.push(`${headers[i]}: ${headers[i + 1]}`);
+            resolve({ status: res.statusCode ?? 0, headers: kept, body: Buffer.concat(chunks) });
+          });
+        })
+          .on('error', reject)
+          .end();
+      });
+    const plain = await read('plain-json');
+    const library = await read('library-json');
+    expect(plain).toEqual(library);
+    expect(plain.status).toBe(201);
+    expect(plain.headers).toContain('content-type: application/json');
+    expect(plain.headers).toContain('x-zeta: z');
+  });
+
+  it('repeated request headers reach the function joined with ", " in order', async () => {
+    const port = new URL(host.url).port;
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = netConnect(Number(port), '127.0.0.1', () => {
+        socket.end(
+          `GET /api/echo/1/x HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Dup: one\r\nx-other: o\r\nx-DUP: two\r\n` +
+            `Connection: close\r\n\r\n`,
+        );
+      });
+      let text = '';
+      socket.on('data', (chunk: Buffer) => {
+        text += chunk.toString();
+      });
+      socket.on('end', () => {
+        resolve(text);
+      });
+      socket.on('error', reject);
+    });
+    const body = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)) as Record<string, unknown>;
+    expect(body.dup).toBe('one, two');
   });
 
   it('answers 404 for unknown routes and wrong methods', async () => {
