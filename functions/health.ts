@@ -29,8 +29,14 @@ export async function health(_request: unknown, context: InvocationContext): Pro
   const graph = { enabled: services.config.graph.enabled, circuit: services.directoryCache.stats().breaker };
   const caches = { trustedCas: services.trustAnchors.status(), policies: services.policies.status() };
   const headers = { 'cache-control': 'no-store' };
+  // The decision log writer's buffer and counted drops (reported, not a reason to degrade: decisions go on).
+  const decisionLog = services.decisionLogWriter.stats();
   if (storage.reachable) {
-    return { status: 200, jsonBody: { status: 'healthy', version: VERSION, storage, graph, caches }, headers };
+    return {
+      status: 200,
+      jsonBody: { status: 'healthy', version: VERSION, storage, graph, caches, decisionLog },
+      headers,
+    };
   }
   return {
     status: 200,
@@ -41,6 +47,7 @@ export async function health(_request: unknown, context: InvocationContext): Pro
       storage: { ...storage, code: 'store-unavailable' },
       graph,
       caches,
+      decisionLog,
     },
     headers,
   };

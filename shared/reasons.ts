@@ -74,6 +74,10 @@ export const MANAGEMENT_REASONS = {
     "Microsoft Graph refused the call: grant the app's managed identity the Policy.Read.All application permission (see the README).",
   'posture-graph-rejected':
     "Microsoft Graph rejected certgate's request as invalid; the report was saved as failed. See the log and report the detail.",
+  'decision-not-found':
+    'The decision log has no decision with this correlation id: it is older than CERTGATE_DECISION_LOG_RETENTION_DAYS, was an allow that sampling left out (CERTGATE_DECISION_LOG_ALLOWS), was made seconds ago and is not written yet (retry), or the id is mistyped.',
+  'decision-continuation-invalid':
+    'The continuation token is not one this API gave for this query: send the same filters as the first page, or start again without it.',
   'graph-notifications-off':
     'Graph change notifications are not configured: set CERTGATE_GRAPH_NOTIFICATION_URL and CERTGATE_GRAPH_NOTIFICATION_CLIENT_STATES (see docs/events-in.md).',
   'notification-body-invalid':

@@ -127,6 +127,8 @@ const MANAGEMENT_STATUS: Record<ManagementReason, number> = {
   'posture-graph-unavailable': 503,
   'posture-graph-denied': 503,
   'posture-graph-rejected': 502,
+  'decision-not-found': 404,
+  'decision-continuation-invalid': 400,
   'graph-notifications-off': 404,
   'notification-body-invalid': 400,
   'notification-body-too-large': 413,
