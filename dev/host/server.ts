@@ -189,6 +189,8 @@ async function writeResponse(res: ServerResponse, result: unknown, stream = fals
   if (plain) {
     res.statusCode = plain.status;
     plain.headers.forEach((value, name) => res.setHeader(name, value));
+    const plainCookies = plain.headers.getSetCookie();
+    if (plainCookies.length > 1) res.setHeader('set-cookie', plainCookies);
     res.end(plain.body);
     return;
   }

@@ -26,7 +26,13 @@ beforeAll(async () => {
   // The same JSON answer as a plain init (the host's fast path) and as an HttpResponse (the library's path).
   const jsonInit = {
     status: 201,
-    headers: { 'X-Zeta': ' z ', 'x-alpha': 'a', 'Cache-Control': 'no-store' },
+    headers: [
+      ['X-Zeta', ' z '],
+      ['set-cookie', 'a=1'],
+      ['x-alpha', 'a'],
+      ['Set-Cookie', 'b=2'],
+      ['Cache-Control', 'no-store'],
+    ] as [string, string][],
     jsonBody: { text: 'é ✓', list: [1, null], nested: { a: undefined, b: false } },
   };
   app.http('plainJson', { methods: ['GET'], authLevel: 'anonymous', route: 'plain-json', handler: () => jsonInit });
@@ -103,6 +109,10 @@ describe('local Functions host', () => {
     expect(plain.status).toBe(201);
     expect(plain.headers).toContain('content-type: application/json');
     expect(plain.headers).toContain('x-zeta: z');
+    expect(plain.headers.filter((line) => line.startsWith('set-cookie'))).toEqual([
+      'set-cookie: a=1',
+      'set-cookie: b=2',
+    ]);
   });
 
   it('repeated request headers reach the function joined with ", " in order', async () => {
