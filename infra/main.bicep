@@ -34,6 +34,13 @@ param trustedClientCaBundle string = ''
 @minLength(16)
 param gatewaySecret string
 
+@description('Optional. Public https URL Microsoft Graph posts change notifications to (https://<publicHostName>/api/notifications/graph). Graph presents no client certificate: the gateway must let this path through without one (appgw passthrough mode). Empty: no change notifications, access follows the Graph cache TTL.')
+param graphNotificationUrl string = ''
+
+@description('Optional. clientState secret of the Graph subscriptions (16-128 characters; required with graphNotificationUrl).')
+@secure()
+param graphNotificationClientState string = ''
+
 @description('Optional. A second secret certgate also accepts, for a zero-downtime rotation (infra/README.md). Empty outside a rotation.')
 @secure()
 param gatewaySecretAlsoAccepted string = ''
@@ -169,6 +176,15 @@ module gateSigningKeySecret 'core/security/key-vault-secret.bicep' = if (!empty(
   }
 }
 
+module graphNotificationSecret 'core/security/key-vault-secret.bicep' = if (!empty(graphNotificationUrl)) {
+  name: 'secret-graph-notification-client-state'
+  params: {
+    vaultName: keyVault.outputs.name
+    name: 'certgate-graph-notification-client-state'
+    value: graphNotificationClientState
+  }
+}
+
 module eventGridTopic 'core/messaging/event-grid-topic.bicep' = if (enableEventGridTopic) {
   name: 'event-grid-topic'
   params: { name: names.eventGridTopic, location: location, tags: tags }
@@ -276,12 +292,14 @@ module appSettings 'app/app-settings.bicep' = {
     secretUris: {
       gatewaySecrets: gatewaySecretsSecret.outputs.secretUriWithVersion
       gateSigningKey: empty(gateSigningKeyPemBase64) ? '' : gateSigningKeySecret.outputs.secretUriWithVersion
+      graphNotificationClientStates: empty(graphNotificationUrl) ? '' : graphNotificationSecret.outputs.secretUriWithVersion
     }
     gateway: {
       kind: gateway == 'appgw' ? 'app-gateway' : 'front-door'
       mode: gatewayMode
       trustedProxies: gateway == 'appgw' ? network.outputs.gatewaySubnetPrefix : ''
       frontDoorId: gateway == 'frontdoor' ? frontDoor.outputs.frontDoorId : ''
+      graphNotificationUrl: graphNotificationUrl
     }
     entra: {
       issuer: createManagementApi ? managementApi.outputs.issuer : ''

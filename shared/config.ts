@@ -85,6 +85,10 @@ export const SETTINGS = {
   CERTGATE_GRAPH_NEGATIVE_CACHE_SECONDS: 'How long "no such device / user" is remembered (default 60).',
   CERTGATE_GRAPH_STALE_SECONDS:
     'How long past its refresh time a Graph answer may still be used while Graph fails or throttles (default 3600; 0 = never: the data counts as missing).',
+  CERTGATE_TELEMETRY:
+    'Where spans and metrics go: azure-monitor (Application Insights through OpenTelemetry; the default when APPLICATIONINSIGHTS_CONNECTION_STRING is set), console (local development), off (the default otherwise). The decision log does not depend on it.',
+  APPLICATIONINSIGHTS_CONNECTION_STRING:
+    'Application Insights connection string (set by the deployment from the Application Insights resource); turns on azure-monitor telemetry.',
   CERTGATE_GRAPH_NOTIFICATION_URL:
     "Public https URL of certgate's /api/notifications/graph (e.g. https://certgate.contoso.com/api/notifications/graph): with it, certgate subscribes to Microsoft Graph change notifications for users, groups and devices, so a removed membership or a disabled device ends access in seconds instead of at the cache TTL. Empty (default): no subscriptions. http only for loopback (the local stack).",
   CERTGATE_GRAPH_NOTIFICATION_CLIENT_STATES:
@@ -262,6 +266,8 @@ export interface AppConfig {
     readonly staleSeconds: number;
   };
   /** Microsoft Graph change notifications (events in): where Graph posts them and the accepted client states. */
+  /** Telemetry: where spans and metrics go. */
+  readonly telemetry: { readonly mode: 'off' | 'console' | 'azure-monitor'; readonly connectionString?: string };
   readonly graphNotifications: {
     /** Absent: certgate does not subscribe. */
     readonly url?: string;
@@ -324,6 +330,19 @@ function gateSettings(env: Record<string, string | undefined>): AppConfig['gate'
     assertionSeconds: integer(env, 'CERTGATE_GATE_ASSERTION_SECONDS', 60, 10, 600),
     upstreamTimeoutMs: integer(env, 'CERTGATE_GATE_UPSTREAM_TIMEOUT_MS', 30_000, 100, 600_000),
   };
+}
+
+function telemetry(env: Record<string, string | undefined>): AppConfig['telemetry'] {
+  const connectionString = env.APPLICATIONINSIGHTS_CONNECTION_STRING?.trim() ?? '';
+  const mode = oneOf(
+    env,
+    'CERTGATE_TELEMETRY',
+    ['off', 'console', 'azure-monitor'] as const,
+    connectionString === '' ? 'off' : 'azure-monitor',
+  );
+  if (mode === 'azure-monitor' && connectionString === '')
+    throw new ConfigError('CERTGATE_TELEMETRY', 'azure-monitor needs APPLICATIONINSIGHTS_CONNECTION_STRING');
+  return connectionString === '' ? { mode } : { mode, connectionString };
 }
 
 function graphNotifications(env: Record<string, string | undefined>): AppConfig['graphNotifications'] {
@@ -666,6 +685,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       negativeCacheSeconds: integer(env, 'CERTGATE_GRAPH_NEGATIVE_CACHE_SECONDS', 60, 0, 86_400),
       staleSeconds: integer(env, 'CERTGATE_GRAPH_STALE_SECONDS', 3600, 0, 7 * 86_400),
     },
+    telemetry: telemetry(env),
     graphNotifications: graphNotifications(env),
     deviceIdSources: deviceIdSources(env),
     decisionLog: {

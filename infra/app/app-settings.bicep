@@ -17,10 +17,10 @@ param identityClientId string
 @description('Required. Names and endpoints of deployed resources: storageAccountName, tablePrefix, alertQueueName, alertPoisonQueueName, decisionLogTableName, eventGridTopicEndpoint.')
 param deployed object
 
-@description('Required. Versioned Key Vault secret URIs: gatewaySecrets, and gateSigningKey (empty when not deployed).')
+@description('Required. Versioned Key Vault secret URIs: gatewaySecrets, gateSigningKey and graphNotificationClientStates (empty when not deployed).')
 param secretUris object
 
-@description('Required. The gateway in front: kind (app-gateway | front-door), mode, trustedProxies, frontDoorId.')
+@description('Required. The gateway in front: kind (app-gateway | front-door), mode, trustedProxies, frontDoorId, graphNotificationUrl.')
 param gateway object
 
 @description('Required. Entra ID token settings: issuer, audience, jwksUri (all empty: function keys only), userTokenAudience.')
@@ -38,7 +38,6 @@ var platformSettings = {
   AzureWebJobsStorage__credential: 'managedidentity'
   AzureWebJobsStorage__clientId: identityClientId
   AZURE_CLIENT_ID: identityClientId
-  APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsights.properties.ConnectionString
   FUNCTIONS_REQUEST_BODY_SIZE_LIMIT: string(requestBodySizeLimitBytes)
 }
 
@@ -84,7 +83,29 @@ var certgateSettings = {
   CERTGATE_GRAPH_CACHE_SECONDS: ''
   CERTGATE_GRAPH_NEGATIVE_CACHE_SECONDS: ''
   CERTGATE_GRAPH_STALE_SECONDS: ''
+  CERTGATE_TELEMETRY: 'azure-monitor'
+  APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsights.properties.ConnectionString
+  CERTGATE_GRAPH_NOTIFICATION_URL: gateway.graphNotificationUrl
+  CERTGATE_GRAPH_NOTIFICATION_CLIENT_STATES: empty(secretUris.graphNotificationClientStates)
+    ? ''
+    : keyVaultReference(secretUris.graphNotificationClientStates)
   CERTGATE_DEVICE_ID_SOURCES: ''
+  CERTGATE_ALERT_SINKS: empty(deployed.eventGridTopicEndpoint) ? 'queue' : 'eventgrid'
+  CERTGATE_ALERT_SOURCE: '/certgate/${functionAppName}'
+  CERTGATE_ALERT_WEBHOOK_URL: ''
+  CERTGATE_ALERT_WEBHOOK_SECRET: ''
+  CERTGATE_ALERT_EVENTGRID_ENDPOINT: deployed.eventGridTopicEndpoint
+  CERTGATE_ALERT_EVENTGRID_KEY: ''
+  CERTGATE_ALERT_DEDUP_SECONDS: ''
+  CERTGATE_ALERT_RATE_CAP: ''
+  CERTGATE_ALERT_BUFFER_SIZE: ''
+  CERTGATE_ALERT_MAX_ATTEMPTS: ''
+  CERTGATE_ALERT_RETRY_SECONDS: ''
+  CERTGATE_ALERT_RETRY_MAX_SECONDS: ''
+  CERTGATE_ALERT_BACKLOG_WARN: ''
+  CERTGATE_WATCH_CA_DAYS: ''
+  CERTGATE_WATCH_CERTIFICATE_DAYS: ''
+  CERTGATE_WATCH_SEEN_CERTIFICATES: ''
   CERTGATE_GATE_SIGNING_KEY: empty(secretUris.gateSigningKey) ? '' : keyVaultReference(secretUris.gateSigningKey)
   CERTGATE_GATE_PREVIOUS_SIGNING_KEY: ''
   CERTGATE_GATE_ISSUER: ''

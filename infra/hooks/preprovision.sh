@@ -2,6 +2,7 @@
 # azd preprovision hook: fills the azd environment values infra/main.parameters.json reads and that
 # only the admin's machine should generate. Idempotent: a value already set is kept.
 #   CERTGATE_GATEWAY_SECRET              random, 43 characters (the gateway sends it, certgate checks it)
+#   CERTGATE_GRAPH_NOTIFICATION_CLIENT_STATE random, 43 characters (Graph change notifications' clientState)
 #   CERTGATE_GATE_SIGNING_KEY_PEM_BASE64 a new EC P-256 key, PKCS#8 PEM, base64 (the gate's assertion key)
 #   CERTGATE_TRUSTED_CA_BUNDLE_BASE64    base64 of CERTGATE_TRUSTED_CA_FILE (the org's root + issuing CAs, PEM)
 #   CERTGATE_LISTENER_PFX_BASE64         base64 of CERTGATE_LISTENER_PFX_FILE (appgw listener certificate)
@@ -13,6 +14,11 @@ value() { azd env get-value "$1" 2>/dev/null || true; }
 if [ -z "$(value CERTGATE_GATEWAY_SECRET)" ]; then
   azd env set CERTGATE_GATEWAY_SECRET "$(openssl rand -base64 32 | tr -d '=+/\n')"
   echo "preprovision: generated CERTGATE_GATEWAY_SECRET"
+fi
+
+if [ -z "$(value CERTGATE_GRAPH_NOTIFICATION_CLIENT_STATE)" ]; then
+  azd env set CERTGATE_GRAPH_NOTIFICATION_CLIENT_STATE "$(openssl rand -base64 32 | tr -d '=+/\n')"
+  echo "preprovision: generated CERTGATE_GRAPH_NOTIFICATION_CLIENT_STATE"
 fi
 
 if [ -z "$(value CERTGATE_GATE_SIGNING_KEY_PEM_BASE64)" ]; then

@@ -36,6 +36,8 @@ import {
 } from '../policy/certificateDecision.js';
 import type { AlertSink, DecisionLog } from '../ports.js';
 import { messageOf } from '../errors.js';
+import { recordDecision, telemetryOn, traced, type DecisionLabels } from '../telemetry/telemetry.js';
+import { alertSubjectOf, seenCertificateOf } from '../alerts/alertSubject.js';
 
 /** Reads request headers (a WHATWG Headers object, or anything with `get`). */
 export interface HeaderReader {
@@ -80,6 +82,8 @@ export interface AccessOutcome {
   readonly user?: string;
   /** The identified user's UPN (a valid token, App Service's principal, or the stated user), for the gate's headers. */
   readonly upn?: string;
+  /** The identified user's Entra object id (the decision log records it). */
+  readonly userId?: string | undefined;
 }
 
 async function identify(
@@ -91,6 +95,22 @@ async function identify(
       forwardedTrusted: attempt.client.proven === true,
     });
   return attempt.identity.user ? { stated: attempt.identity.user } : {};
+}
+
+/** A decision's metric labels (low cardinality: no user, no correlation id). */
+function decisionLabels(decision: Decision): DecisionLabels {
+  const app = decision.app?.status === 'registered' ? decision.app.id : (decision.app?.status ?? 'none');
+  return { effect: decision.effect, reason: decision.reasons[0] ?? 'none', app };
+}
+
+function decisionAttributes(decision: Decision): Record<string, string> {
+  const labels = decisionLabels(decision);
+  return {
+    'certgate.effect': labels.effect,
+    'certgate.reason': labels.reason,
+    'certgate.app': labels.app,
+    ...(decision.policy?.decidedBy ? { 'certgate.policy': decision.policy.decidedBy } : {}),
+  };
 }
 
 /** Decides one access attempt (see the module comment for the order). Never throws. */
@@ -109,13 +129,25 @@ export async function decideAccess(
       client,
     });
   }
-  const outcome = await decide(services, attempt, report);
-  const { decision, user } = outcome;
-  report.decisionLog?.record({ decision, client, ...(user !== undefined ? { user } : {}) });
+  const started = telemetryOn() ? performance.now() : 0;
+  const outcome = telemetryOn()
+    ? await traced('certgate.decide', { 'certgate.correlation_id': correlationId }, async (span) => {
+        const decided = await decide(services, attempt, report);
+        span?.setAttributes(decisionAttributes(decided.decision));
+        return decided;
+      })
+    : await decide(services, attempt, report);
+  const { decision, user, userId } = outcome;
+  if (started !== 0) recordDecision(decisionLabels(decision), performance.now() - started);
+  report.decisionLog?.record({ decision, client, user, userId });
+  const subject = alertSubjectOf(decision, client, user);
+  const seen = seenCertificateOf(decision, subject, attempt.now);
+  if (seen && report.decisionLog) services.alerting.recentCertificates.note(seen);
   for (const alert of decision.policy?.alerts ?? []) {
     report.alerts.raise({
       event: 'certgate.alert.policy',
       correlationId,
+      subject,
       policyId: alert.policyId,
       severity: alert.severity,
       effect: decision.effect,
@@ -130,14 +162,16 @@ async function decide(services: Services, attempt: AccessAttempt, report: Pipeli
   let validation: ValidationResult | undefined;
   if (intake.kind === 'present') {
     try {
-      validation = await validateClientCertificate(services, {
-        leaf: intake.leaf,
-        chain: intake.chain,
-        now,
-        correlationId,
-        ...(attempt.fresh ? { fresh: true } : {}),
-        alerts: report.alerts,
-      });
+      validation = await traced('certgate.validate', {}, () =>
+        validateClientCertificate(services, {
+          leaf: intake.leaf,
+          chain: intake.chain,
+          now,
+          correlationId,
+          ...(attempt.fresh ? { fresh: true } : {}),
+          alerts: report.alerts,
+        }),
+      );
     } catch (error) {
       report.error(`decide: trusted CAs unavailable, failing closed: ${messageOf(error)}`);
     }
@@ -152,8 +186,11 @@ async function decide(services: Services, attempt: AccessAttempt, report: Pipeli
   const userText =
     user.principal?.upn ?? user.stated?.upn ?? (user.tokenReason ? `unauthenticated (${user.tokenReason})` : undefined);
   const upn = user.principal?.upn ?? user.stated?.upn;
+  const userId = user.principal?.objectId ?? user.stated?.id;
   const withUser = (decision: Decision): AccessOutcome =>
-    userText !== undefined ? { decision, user: userText, ...(upn !== undefined ? { upn } : {}) } : { decision };
+    userText !== undefined
+      ? { decision, user: userText, ...(upn !== undefined ? { upn } : {}), userId }
+      : { decision, userId };
 
   let certificateDecision = decideCertificateAccess({
     intake,
