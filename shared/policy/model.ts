@@ -14,6 +14,7 @@ import type { ReferenceCatalogue } from './condition.js';
 import { conditionReferenceIssues, PolicyConditionsSchema } from './conditions/index.js';
 import { checked, CONTROL, GUID, hostName, pathPrefix, slug } from './fieldSchemas.js';
 import { POLICY_ISSUE_CODES, type PolicyIssueCode } from './policyReasons.js';
+import { SessionControlSchema } from './sessionControls.js';
 
 export { DEVICE_TAGS, type DeviceTag } from './fieldSchemas.js';
 export { CLIENT_APP_KINDS, type ClientAppKind } from './clientApp.js';
@@ -75,6 +76,29 @@ export const AccessPolicySchema = z.strictObject({
 
 /** An access policy (as validated). */
 export type AccessPolicy = z.infer<typeof AccessPolicySchema>;
+
+/**
+ * A session policy: the same conditions as an access policy, and controls applied to the requests
+ * and responses of an allowed session (block downloads, block uploads, monitor). Report-only
+ * policies are evaluated and recorded, never enforced.
+ */
+export const SessionPolicySchema = z.strictObject({
+  id: slug,
+  name: displayName,
+  description: checked(
+    z.string().max(2000),
+    (value) => !MARKUP.test(value),
+    'invalid-text',
+    'plain text only',
+  ).optional(),
+  state: z.enum(['enabled', 'disabled', 'report-only']),
+  priority: z.int().min(0).max(1_000_000),
+  conditions: PolicyConditionsSchema,
+  controls: z.array(SessionControlSchema).min(1).max(10),
+});
+
+/** A session policy (as validated, defaults applied). */
+export type SessionPolicy = z.infer<typeof SessionPolicySchema>;
 
 /** A named location: IP ranges with tags a policy can refer to (`tag:corporate`). */
 export const NamedLocationSchema = z.strictObject({
@@ -165,6 +189,7 @@ export const PolicyConfigurationSchema = z.strictObject({
   schemaVersion: z.literal(POLICY_SCHEMA_VERSION),
   apps: z.array(RegisteredAppSchema).max(500).default([]),
   policies: z.array(AccessPolicySchema).max(500),
+  sessionPolicies: z.array(SessionPolicySchema).max(500).default([]),
   locations: z.array(NamedLocationSchema).max(500).default([]),
   settings: PolicySettingsSchema.prefault({}),
 });
@@ -270,6 +295,13 @@ function toPolicyIssues(issue: z.core.$ZodIssue, input: unknown, prefix: readonl
         },
       ];
     case 'invalid_union': {
+      const options: unknown = (issue as { options?: unknown }).options;
+      if ('discriminator' in issue && Array.isArray(options)) {
+        // A discriminated union (a session control's `type`): name the values it takes.
+        const expected = `expected one of ${options.map((value) => JSON.stringify(value)).join(', ')}`;
+        if (valueAt(input, segments) === undefined) return [{ path, code: 'required', message: expected }];
+        return [{ path, code: 'invalid-value', message: expected }];
+      }
       // Report the branch that got furthest (its deepest issue), e.g. the bad matcher inside an
       // `include` list rather than "not 'all' and not a list".
       let best: readonly z.core.$ZodIssue[] | undefined;
@@ -337,7 +369,11 @@ function normaliseRoutePrefix(prefix: string | undefined): string {
 }
 
 /** References to named locations, location tags or registered apps (when the catalogue has them) that do not exist. */
-function locationReferenceIssues(policy: AccessPolicy, catalogue: LocationCatalogue, prefix: string): PolicyIssue[] {
+function locationReferenceIssues(
+  policy: Pick<AccessPolicy, 'conditions'>,
+  catalogue: LocationCatalogue,
+  prefix: string,
+): PolicyIssue[] {
   return conditionReferenceIssues(policy.conditions, catalogue).map((issue) => ({
     ...issue,
     path: `${prefix}${issue.path}`,
@@ -360,6 +396,28 @@ function duplicateIdIssues(items: readonly { readonly id: string }[], list: stri
 }
 
 /**
+ * A session policy with an access policy's id: decision traces, alerts and the decision log name
+ * policies by id, so one id means one policy.
+ */
+function sharedPolicyIdIssues(
+  policies: readonly { readonly id: string }[],
+  sessionPolicies: readonly { readonly id: string }[],
+): PolicyIssue[] {
+  const accessIds = new Set(policies.map((policy) => policy.id));
+  return sessionPolicies.flatMap((policy, index) =>
+    accessIds.has(policy.id)
+      ? [
+          {
+            path: `sessionPolicies[${index}].id`,
+            code: 'duplicate-id' as const,
+            message: `the id ${policy.id} is already an access policy's`,
+          },
+        ]
+      : [],
+  );
+}
+
+/**
  * Validates a configuration document: the schema, then the cross-checks (duplicate policy or
  * location ids, references to locations or location tags that do not exist). Defaults applied.
  */
@@ -375,9 +433,14 @@ export function validatePolicyConfiguration(json: unknown): PolicyValidation<Pol
     ...duplicateIdIssues(configuration.apps, 'apps'),
     ...duplicateRouteIssues(configuration.apps),
     ...duplicateIdIssues(configuration.policies, 'policies'),
+    ...duplicateIdIssues(configuration.sessionPolicies, 'sessionPolicies'),
+    ...sharedPolicyIdIssues(configuration.policies, configuration.sessionPolicies),
     ...duplicateIdIssues(configuration.locations, 'locations'),
     ...configuration.policies.flatMap((policy, index) =>
       locationReferenceIssues(policy, catalogue, `policies[${index}].`),
+    ),
+    ...configuration.sessionPolicies.flatMap((policy, index) =>
+      locationReferenceIssues(policy, catalogue, `sessionPolicies[${index}].`),
     ),
   ];
   return issues.length > 0 ? { ok: false, issues } : parsed;
@@ -389,6 +452,17 @@ export function validatePolicyConfiguration(json: unknown): PolicyValidation<Pol
  */
 export function validateAccessPolicy(json: unknown, locations?: LocationCatalogue): PolicyValidation<AccessPolicy> {
   const parsed = parseWith(AccessPolicySchema, json);
+  if (!parsed.ok || !locations) return parsed;
+  const issues = locationReferenceIssues(parsed.value, locations, '');
+  return issues.length > 0 ? { ok: false, issues } : parsed;
+}
+
+/**
+ * Validates one session policy (as the admin API receives it). With `locations`, references to
+ * named locations and tags are checked too; without, only the schema.
+ */
+export function validateSessionPolicy(json: unknown, locations?: LocationCatalogue): PolicyValidation<SessionPolicy> {
+  const parsed = parseWith(SessionPolicySchema, json);
   if (!parsed.ok || !locations) return parsed;
   const issues = locationReferenceIssues(parsed.value, locations, '');
   return issues.length > 0 ? { ok: false, issues } : parsed;

@@ -55,6 +55,11 @@ export const POLICY_ISSUE_CODES = {
   'unknown-app': 'The policy refers to an app id that is not registered (register it at /api/manage/apps first).',
   'duplicate-app-route': 'Another registered app (or route) already claims this host and path prefix.',
   'invalid-entra-app-id': 'An Entra application (client) id is a GUID.',
+  'invalid-media-type': 'A media type is type/subtype or type/* (for example application/pdf), without parameters.',
+  'invalid-extension': 'A file name extension is letters, digits, _ + - (for example xlsx, .xlsx or tar.gz).',
+  'invalid-method': 'An HTTP method is letters only (for example PUT).',
+  'empty-file-filter':
+    "A session control's `files` must list at least one criterion (for a download: attachment, contentTypes, extensions or largerThan; for an upload: multipartFile, contentTypes or methods).",
   'invalid-upstream':
     'An upstream is an https URL without credentials, query or fragment (http only to loopback, for development).',
 } as const;
