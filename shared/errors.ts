@@ -10,6 +10,8 @@
 
 /** Every code a {@link CertgateError} may carry, by the module that throws it. */
 export type CertgateErrorCode =
+  // session/verdict.ts: the multipart guard stopped a request body carrying a file
+  | 'session-upload-blocked'
   // config.ts, adapters/jwksTokenVerifier.ts, policy/evaluateAccess.ts: a setting or document unusable
   | 'config-invalid'
   | 'token-verifier-config-invalid'
