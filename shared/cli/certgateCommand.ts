@@ -5,6 +5,7 @@
  * May import: the modules of this folder.
  */
 import { EXIT_CODES, type CommandIo, type ExitCode } from './commandIo.js';
+import { runDecisionsCommand } from './decisionsCommand.js';
 import { runVerifyCommand } from './verifyCommand.js';
 
 /** The top-level usage text. */
@@ -12,6 +13,8 @@ export const CERTGATE_USAGE = `Usage: certgate <command> [options]
 
 Commands:
   verify    validate a client certificate path against trusted CAs (certgate verify --help)
+  decisions the decision log through the management API: list, show <correlation id>, impact <policy id>
+            (certgate decisions --help)
   help      show this help
 
 Exit codes: 0 valid, 1 invalid, 2 usage error or unreadable file.
@@ -26,6 +29,8 @@ export async function main(argv: readonly string[], io: CommandIo): Promise<Exit
   switch (command) {
     case 'verify':
       return runVerifyCommand(rest, io);
+    case 'decisions':
+      return runDecisionsCommand(rest, io);
     case 'help':
     case '--help':
     case '-h':

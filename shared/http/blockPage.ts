@@ -1,7 +1,8 @@
 /**
  * The page a person sees when a browser request is blocked: what happened in plain words, what
  * they can do about it, the admin's custom message if any, and the correlation id to quote to
- * support. Nothing internal (no subjects, thumbprints, policy names or traces). Small, accessible
+ * support, and how IT support looks that reference up in the decision log (`certgate decisions show <id>`).
+ * Nothing internal (no subjects, thumbprints, policy names or traces). Small, accessible
  * (one heading, landmark, lang, readable contrast), no scripts, no external resources.
  * May import: the decision type.
  */
@@ -67,6 +68,7 @@ code{font-size:1rem;background:#f0f0f0;padding:.1rem .3rem;border-radius:3px}
 ${custom}
 <p>${escapeHtml(remediationFor(input.reasons))}</p>
 <p class="ref">If you contact support, quote this reference: <code>${escapeHtml(input.correlationId)}</code></p>
+<p class="ref">For IT support: the reference is the decision's correlation id; <code>certgate decisions show ${escapeHtml(input.correlationId)}</code> (or <code>GET /api/manage/decisions/${escapeHtml(input.correlationId)}</code>) shows what was checked and which check failed.</p>
 </main>
 </body>
 </html>
