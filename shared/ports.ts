@@ -363,7 +363,9 @@ export interface DecisionRecord {
   /** The client the decision was for, as intake read it. */
   readonly client: ClientContext;
   /** The signed-in user's UPN, or why a bearer token was not accepted. */
-  readonly user?: string;
+  readonly user?: string | undefined;
+  /** The signed-in user's Entra object id. */
+  readonly userId?: string | undefined;
 }
 
 /** The decision log: every decision, allowed or not, with why (JSON log lines today). */
