@@ -12,8 +12,11 @@ import { BlobPostureReports } from './adapters/blobPostureReports.js';
 import { HttpCrlFetcher } from './adapters/httpCrlFetcher.js';
 import { HttpOcspClient } from './adapters/httpOcspClient.js';
 import { createTokenVerifier, type TokenVerifier } from './adapters/jwksTokenVerifier.js';
-import { LogLineAlertSink } from './adapters/logLineAlertSink.js';
+import { buildAlerting, type Alerting } from './adapters/outboxAlertSinkWiring.js';
 import { LogLineDecisionLog } from './adapters/logLineDecisionLog.js';
+import { TableDecisionLog, withLogLines } from './adapters/tableDecisionLog.js';
+import { TableDecisionLogStore } from './adapters/tableDecisionLogStore.js';
+import type { DecisionLogStore } from './decisionLog/query.js';
 import { createContainerClient, createTableClient, StorageDeadlineError } from './adapters/storageClients.js';
 import { TablePolicyStore } from './adapters/tablePolicyStore.js';
 import { TableTrustedCaStore } from './adapters/tableTrustedCaStore.js';
@@ -37,6 +40,7 @@ import { PolicyCache } from './trust/policyCache.js';
 import { StorageHealth } from './trust/storageHealth.js';
 import { TrustAnchorCache } from './trust/trustAnchorCache.js';
 import { VerdictCache } from './trust/verdictCache.js';
+import { TableDirectoryChanges } from './adapters/tableDirectoryChanges.js';
 
 /** Everything a trigger needs, built once per worker. */
 export interface Services {
@@ -63,8 +67,16 @@ export interface Services {
   readonly storageHealth: StorageHealth;
   /** The decision log; `forInvocation(context)` writes through that invocation's logger. */
   readonly decisionLog: InvocationScoped<DecisionLog>;
+  /** The decision log's table writer (buffered, batched): its counters go to health and metrics. */
+  readonly decisionLogWriter: TableDecisionLog;
+  /** The decision log, queried: lists, explain by correlation id, report-only impact, retention. */
+  readonly decisionRecords: DecisionLogStore;
   /** Alerts; `forInvocation(context)` writes through that invocation's logger. */
   readonly alerts: InvocationScoped<AlertSink>;
+  /** The alert outbox, its delivery destinations, the expiry watch's records and the outbox backlog. */
+  readonly alerting: Alerting;
+  /** The directory changes all workers follow (Graph notifications, admin revocations). */
+  readonly directoryChanges: TableDirectoryChanges;
 }
 
 /** The app's version, from the nearest package.json above this module (source or dist/). */
@@ -161,6 +173,7 @@ export function buildServices(env: Record<string, string | undefined>, clock: Cl
   const directory = config.graph.enabled
     ? loadedOnFirstUse(async () => (await import('./adapters/graphDirectory.js')).createGraphDirectory(config.graph))
     : undefined;
+  const alerting = buildAlerting(config.alerts, config.storage, clock, consoleLines, config.watch);
   const directoryCache = new DirectoryCache(directory, clock, {
     ttlSeconds: config.graph.cacheSeconds,
     negativeTtlSeconds: config.graph.negativeCacheSeconds,
@@ -168,9 +181,27 @@ export function buildServices(env: Record<string, string | undefined>, clock: Cl
     timeoutMs: config.graph.timeoutMs,
     log: (event) => {
       consoleLines.warn(JSON.stringify(event));
+      // Graph stopped answering: the one event an operator must hear about (policies follow the fail mode).
+      if (event.event === 'certgate.graph.circuit-opened')
+        alerting.sink.raise({
+          event: 'certgate.alert.graph-degraded',
+          detail: `circuit opened after ${String(event.failures)} failures: ${String(event.detail ?? 'no detail')}`,
+        });
     },
   });
   const patience = { patienceMs: config.decisionPathPatienceMs };
+  const decisionLogWriter = new TableDecisionLog(
+    createTableClient(config.storage, `${config.tablePrefix}Decisions`, manage),
+    createTableClient(config.storage, `${config.tablePrefix}DecisionIndex`, manage),
+    {
+      allows: config.decisionLog.allows,
+      capacity: config.decisionLog.buffer,
+      flushMs: config.decisionLog.flushMs,
+      log: (event) => {
+        consoleLines.warn(JSON.stringify(event));
+      },
+    },
+  );
   const tokenVerifiers = config.managementTokens
     ? {
         managementTokens: createTokenVerifier({
@@ -195,7 +226,7 @@ export function buildServices(env: Record<string, string | undefined>, clock: Cl
     trustAnchors: new TrustAnchorCache(forDecisions.cas, clock, config.configRefreshSeconds, patience),
     crls,
     verdicts: new VerdictCache(config.verdictCache),
-    ocsp: new OcspCache(new HttpOcspClient({ timeoutMs: config.ocsp.timeoutMs }), {
+    ocsp: new OcspCache(alerting.responders.wrap(new HttpOcspClient({ timeoutMs: config.ocsp.timeoutMs })), {
       maxEntries: config.ocsp.cacheEntries,
       clockSkewSeconds: config.clockSkewSeconds,
     }),
@@ -209,8 +240,31 @@ export function buildServices(env: Record<string, string | undefined>, clock: Cl
       manage,
     ),
     storageHealth,
-    decisionLog: new LogLineDecisionLog(consoleLines),
-    alerts: new LogLineAlertSink(consoleLines),
+    decisionLog: config.decisionLog.logLines
+      ? withLogLines(decisionLogWriter, new LogLineDecisionLog(consoleLines))
+      : decisionLogWriter,
+    decisionLogWriter,
+    decisionRecords: new TableDecisionLogStore(
+      createTableClient(config.storage, `${config.tablePrefix}Decisions`, manage),
+      createTableClient(config.storage, `${config.tablePrefix}DecisionIndex`, manage),
+      config.decisionLog.retentionDays,
+      () => clock.now(),
+    ),
+    alerts: alerting.sink,
+    alerting,
+    directoryChanges: new TableDirectoryChanges(
+      createTableClient(config.storage, `${config.tablePrefix}DirectoryChanges`, decision),
+      clock,
+      {
+        pollSeconds: config.graph.enabled ? config.graphNotifications.changesPollSeconds : 0,
+        apply: (change) => {
+          directoryCache.forget(change);
+        },
+        log: (event) => {
+          consoleLines.warn(JSON.stringify(event));
+        },
+      },
+    ),
   };
 }
 

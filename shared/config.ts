@@ -91,6 +91,8 @@ export const SETTINGS = {
     'Application Insights connection string (set by the deployment from the Application Insights resource); turns on azure-monitor telemetry.',
   CERTGATE_GRAPH_NOTIFICATION_URL:
     "Public https URL of certgate's /api/notifications/graph (e.g. https://certgate.contoso.com/api/notifications/graph): with it, certgate subscribes to Microsoft Graph change notifications for users, groups and devices, so a removed membership or a disabled device ends access in seconds instead of at the cache TTL. Empty (default): no subscriptions. http only for loopback (the local stack).",
+  CERTGATE_DIRECTORY_CHANGES_POLL_SECONDS:
+    'How often a worker reads the directory changes other workers learned (a Graph notification, an admin revocation) from Table Storage, in seconds (default 5; 0 = never: each worker only forgets what it learned itself).',
   CERTGATE_GRAPH_NOTIFICATION_CLIENT_STATES:
     'Comma-separated secrets (16–128 characters) sent as clientState when subscribing and required on every notification; the first is used for new subscriptions, all are accepted (two during rotation). Required with CERTGATE_GRAPH_NOTIFICATION_URL.',
   CERTGATE_DEVICE_ID_SOURCES:
@@ -272,12 +274,15 @@ export interface AppConfig {
     /** Absent: certgate does not subscribe. */
     readonly url?: string;
     readonly clientStates: readonly string[];
+    /** How often a worker reads the other workers' directory changes (0: never). */
+    readonly changesPollSeconds: number;
   };
   /** Where a device certificate carries the Entra device id, in order. */
   readonly deviceIdSources: readonly DeviceIdSource[];
   /** The decision log (Table Storage): allow sampling, retention, the write buffer, log lines besides. */
   readonly decisionLog: {
-    readonly allows: { readonly kind: 'all' } | { readonly kind: 'none' } | { readonly kind: 'rate'; readonly rate: number };
+    readonly allows:
+      { readonly kind: 'all' } | { readonly kind: 'none' } | { readonly kind: 'rate'; readonly rate: number };
     readonly retentionDays: number;
     readonly buffer: number;
     readonly flushMs: number;
@@ -355,7 +360,8 @@ function graphNotifications(env: Record<string, string | undefined>): AppConfig[
         `every client state must be 16–128 characters (Graph's limit is 128), one is ${state.length}`,
       );
   }
-  if (url === '') return { clientStates };
+  const changesPollSeconds = integer(env, 'CERTGATE_DIRECTORY_CHANGES_POLL_SECONDS', 5, 0, 3600);
+  if (url === '') return { clientStates, changesPollSeconds };
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -373,7 +379,7 @@ function graphNotifications(env: Record<string, string | undefined>): AppConfig[
       'CERTGATE_GRAPH_NOTIFICATION_CLIENT_STATES',
       'is required with CERTGATE_GRAPH_NOTIFICATION_URL (the secret that tells Graph notifications from forgeries)',
     );
-  return { url, clientStates };
+  return { url, clientStates, changesPollSeconds };
 }
 
 function deviceIdSources(env: Record<string, string | undefined>): DeviceIdSource[] {
@@ -396,7 +402,10 @@ function decisionLogAllows(raw: string | undefined): AppConfig['decisionLog']['a
   if (value === 'none') return { kind: 'none' };
   const rate = Number(value);
   if (!/^\d*\.?\d+$/.test(value) || !(rate >= 0 && rate <= 1))
-    throw new ConfigError('CERTGATE_DECISION_LOG_ALLOWS', `expected all, none or a rate from 0 to 1, got "${raw ?? ''}"`);
+    throw new ConfigError(
+      'CERTGATE_DECISION_LOG_ALLOWS',
+      `expected all, none or a rate from 0 to 1, got "${raw ?? ''}"`,
+    );
   return rate === 1 ? { kind: 'all' } : rate === 0 ? { kind: 'none' } : { kind: 'rate', rate };
 }
 
@@ -489,7 +498,8 @@ export function alertSinksOf(raw: string | undefined): AlertSinkKind[] {
 function alertSettings(env: Record<string, string | undefined>): AlertSettings {
   const sinks = alertSinksOf(env.CERTGATE_ALERT_SINKS);
   const source = env.CERTGATE_ALERT_SOURCE?.trim() || '/certgate';
-  if (!/^\S{1,200}$/.test(source)) throw new ConfigError('CERTGATE_ALERT_SOURCE', 'expected a URI reference without spaces');
+  if (!/^\S{1,200}$/.test(source))
+    throw new ConfigError('CERTGATE_ALERT_SOURCE', 'expected a URI reference without spaces');
   let webhook: AlertSettings['webhook'];
   if (sinks.includes('webhook')) {
     const url = env.CERTGATE_ALERT_WEBHOOK_URL?.trim() ?? '';

@@ -86,10 +86,16 @@ var certgateSettings = {
   CERTGATE_TELEMETRY: 'azure-monitor'
   APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsights.properties.ConnectionString
   CERTGATE_GRAPH_NOTIFICATION_URL: gateway.graphNotificationUrl
+  CERTGATE_DIRECTORY_CHANGES_POLL_SECONDS: ''
   CERTGATE_GRAPH_NOTIFICATION_CLIENT_STATES: empty(secretUris.graphNotificationClientStates)
     ? ''
     : keyVaultReference(secretUris.graphNotificationClientStates)
   CERTGATE_DEVICE_ID_SOURCES: ''
+  CERTGATE_DECISION_LOG_ALLOWS: ''
+  CERTGATE_DECISION_LOG_RETENTION_DAYS: ''
+  CERTGATE_DECISION_LOG_BUFFER: ''
+  CERTGATE_DECISION_LOG_FLUSH_MS: ''
+  CERTGATE_DECISION_LOG_LINES: ''
   CERTGATE_ALERT_SINKS: empty(deployed.eventGridTopicEndpoint) ? 'queue' : 'eventgrid'
   CERTGATE_ALERT_SOURCE: '/certgate/${functionAppName}'
   CERTGATE_ALERT_WEBHOOK_URL: ''

@@ -36,6 +36,7 @@ import {
 } from '../policy/certificateDecision.js';
 import type { AlertSink, DecisionLog } from '../ports.js';
 import { messageOf } from '../errors.js';
+import type { SessionControls } from '../session/sessionPolicies.js';
 import { recordDecision, telemetryOn, traced, type DecisionLabels } from '../telemetry/telemetry.js';
 import { alertSubjectOf, seenCertificateOf } from '../alerts/alertSubject.js';
 
@@ -84,6 +85,12 @@ export interface AccessOutcome {
   readonly upn?: string;
   /** The identified user's Entra object id (the decision log records it). */
   readonly userId?: string | undefined;
+  /**
+   * For an allowed decision: the session policies considered and the controls in force (the gate
+   * checks requests and responses against them, forward auth the request). Absent when no session
+   * policy is configured or the decision is a block.
+   */
+  readonly session?: SessionControls;
 }
 
 async function identify(
@@ -120,6 +127,7 @@ export async function decideAccess(
   report: PipelineReport,
 ): Promise<AccessOutcome> {
   const { intake, client, correlationId } = attempt;
+  services.directoryChanges.maybeFollow();
   if (intake.kind === 'rejected' && intake.reason === 'forwarded-certificate-untrusted-forwarder') {
     report.alerts.raise({
       event: 'certgate.alert.untrusted-forwarder',
@@ -227,13 +235,14 @@ async function decide(services: Services, attempt: AccessAttempt, report: Pipeli
       },
       certificateDecision,
     );
-    return withUser(
-      applyPolicyDecision(certificateDecision, outcome.policy, {
-        deviceTags: outcome.deviceTags,
-        ...(outcome.directory ? { trace: outcome.directory } : {}),
-        ...(outcome.app ? { app: outcome.app } : {}),
-      }),
-    );
+    const decided = applyPolicyDecision(certificateDecision, outcome.policy, {
+      deviceTags: outcome.deviceTags,
+      ...(outcome.directory ? { trace: outcome.directory } : {}),
+      ...(outcome.app ? { app: outcome.app } : {}),
+    });
+    // Session controls only for what is finally allowed (the certificate rule may still block).
+    const session = decided.effect === 'allow' ? outcome.session : undefined;
+    return session ? { ...withUser(decided), session } : withUser(decided);
   } catch (error) {
     report.error(`decide: access policies unavailable, failing closed: ${messageOf(error)}`);
     return withUser(unavailableDecision(correlationId, now, 'policies'));

@@ -5,9 +5,9 @@
  * Lifecycle notifications renew, reauthorize or re-create the subscriptions (in the background:
  * Graph wants its answer within 3 s; the renewal timer is the safety net).
  *
- * Scope, stated plainly: the cache that forgets is this worker's. On a plan that runs several
- * instances, Graph's notification reaches one of them; the others keep their answers until their
- * cache TTL (CERTGATE_GRAPH_CACHE_SECONDS). See docs/events-in.md.
+ * Graph's notification reaches one worker: it forgets at once and writes the change to the shared
+ * feed (../adapters/tableDirectoryChanges.ts), which every other worker reads within
+ * CERTGATE_DIRECTORY_CHANGES_POLL_SECONDS of its next request. See docs/events-in.md.
  * May import: ../composition.js (types), ./graphChangeNotifications.js, ../adapters/graphSubscriptions.js,
  * ../errors.js.
  */
@@ -47,7 +47,7 @@ export async function ensureGraphSubscriptions(services: Services): Promise<Subs
  */
 export function applyGraphNotifications(services: Services, body: unknown, log: EventLog): NotificationBatch {
   const batch = readNotificationBatch(body, services.config.graphNotifications.clientStates);
-  const forgotten = forget(services, batch.forget);
+  const forgotten = forget(services, batch.forget, log);
   log.log(
     JSON.stringify({
       event: 'certgate.graph.notifications',
@@ -86,9 +86,17 @@ export function forgetDirectoryObject(services: Services, kind: 'user' | 'device
   });
 }
 
-function forget(services: Services, what: DirectoryForgetting): number {
+/** Forgets here at once, and tells the other workers through the shared feed (in the background). */
+function forget(services: Services, what: DirectoryForgetting, log?: EventLog): number {
   const empty = what.users.length + what.groups.length + what.devices.length === 0;
-  return empty && !what.allMemberships && !what.everything ? 0 : services.directoryCache.forget(what);
+  if (empty && !what.allMemberships && !what.everything) return 0;
+  const forgotten = services.directoryCache.forget(what);
+  services.directoryChanges.publish(what).catch((error: unknown) => {
+    const line = JSON.stringify({ event: 'certgate.directory.change-not-shared', detail: messageOf(error) });
+    if (log) log.warn(line);
+    else console.warn(line);
+  });
+  return forgotten;
 }
 
 async function answerLifecycle(services: Services, events: readonly LifecycleRequest[], log: EventLog): Promise<void> {
