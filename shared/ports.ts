@@ -380,6 +380,8 @@ export interface DecisionLog {
 export interface UntrustedForwarderAlert {
   readonly event: 'certgate.alert.untrusted-forwarder';
   readonly correlationId: string;
+  /** Who and what the request was about, as far as it was established (alert events carry it). */
+  readonly subject?: AlertSubject;
   readonly detail: string;
   /** The address the request came from (the last hop). */
   readonly remoteAddress: string | undefined;
@@ -390,6 +392,7 @@ export interface UntrustedForwarderAlert {
 export interface PolicyMatchedAlert {
   readonly event: 'certgate.alert.policy';
   readonly correlationId: string;
+  readonly subject?: AlertSubject;
   readonly policyId: string;
   readonly severity: PolicyAlert['severity'];
   /** The decision's effect (the alerting policy need not be the deciding one). */
@@ -401,12 +404,69 @@ export interface PolicyMatchedAlert {
 export interface RevocationUnknownAlert {
   readonly event: 'certgate.alert.revocation-unknown';
   readonly correlationId: string;
+  readonly subject?: AlertSubject;
   /** The leaf's SHA-256 thumbprint. */
   readonly certificate: string | undefined;
 }
 
+/**
+ * Who and what a request's alert is about, as far as the decision established it: the user (UPN, or why no token
+ * was accepted), the device (the client certificate's SHA-256 thumbprint, the Entra device id), the registered app.
+ */
+export interface AlertSubject {
+  readonly user?: string;
+  readonly device?: string;
+  readonly deviceId?: string;
+  readonly app?: string;
+  readonly clientIp?: string;
+}
+
+/** A trusted CA, or a client certificate seen recently, expires within the watch's threshold (or has expired). */
+export interface ExpiringCertificateAlert {
+  readonly event: 'certgate.alert.ca-expiring' | 'certgate.alert.certificate-expiring';
+  /** SHA-256 thumbprint, lowercase hex. */
+  readonly thumbprint: string;
+  readonly subjectName: string;
+  readonly notAfter: string;
+  /** Whole days left (negative once expired). */
+  readonly daysLeft: number;
+  readonly severity: 'low' | 'medium' | 'high';
+  /** For a client certificate: the user and device it was last seen with. */
+  readonly subject?: AlertSubject;
+}
+
+/** A CRL certgate relies on is past its nextUpdate (the distribution point is late, down or serving an old CRL). */
+export interface CrlStaleAlert {
+  readonly event: 'certgate.alert.crl-stale';
+  readonly url: string;
+  readonly nextUpdate: string | undefined;
+  readonly detail: string;
+  readonly severity: 'low' | 'medium' | 'high';
+}
+
+/** An OCSP responder failed its recent queries. */
+export interface OcspFailingAlert {
+  readonly event: 'certgate.alert.ocsp-failing';
+  readonly url: string;
+  readonly failures: number;
+  readonly detail: string;
+}
+
+/** Microsoft Graph stopped answering (the directory cache's circuit opened): policies needing it follow the fail mode. */
+export interface GraphDegradedAlert {
+  readonly event: 'certgate.alert.graph-degraded';
+  readonly detail: string;
+}
+
 /** Something an operator should look at: a closed union, `event` names the kind in every sink. */
-export type Alert = UntrustedForwarderAlert | PolicyMatchedAlert | RevocationUnknownAlert;
+export type Alert =
+  | UntrustedForwarderAlert
+  | PolicyMatchedAlert
+  | RevocationUnknownAlert
+  | ExpiringCertificateAlert
+  | CrlStaleAlert
+  | OcspFailingAlert
+  | GraphDegradedAlert;
 
 /** Where alerts go (warning log lines today). */
 export interface AlertSink {
