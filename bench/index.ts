@@ -15,6 +15,7 @@ const benches = [
   'graphCalls.ts',
   'graphThrottle.ts',
   'coldStart.ts',
+  'alertOutbox.ts',
 ];
 const only = process.argv[2];
 for (const bench of benches) {
