@@ -457,7 +457,7 @@ function oneOf<T extends string>(
 /** Where alert events go (CERTGATE_ALERT_SINKS). */
 export type AlertSinkKind = 'log' | 'queue' | 'webhook' | 'eventgrid';
 
-/** Alert settings (see the CERTGATE_ALERT_* settings). */
+/** Alert settings (the alert settings in SETTINGS: sinks, webhook, Event Grid, dedup, rate, buffer, retries). */
 export interface AlertSettings {
   readonly sinks: readonly AlertSinkKind[];
   readonly source: string;
