@@ -151,18 +151,23 @@ describe('loadConfig', () => {
       /export const SETTINGS = \{[\s\S]*?\} as const;/,
       '',
     );
-    const read = new Set(source.match(/CERTGATE_[A-Z_]+/g));
+    // certgate's own settings, and the one platform setting it reads (Application Insights).
+    const read = new Set(source.match(/(?:CERTGATE|APPLICATIONINSIGHTS)_[A-Z_]+/g));
     expect([...read].sort()).toEqual(Object.keys(SETTINGS).sort());
     const sample = JSON.parse(readFileSync(new URL('../../local.settings.sample.json', import.meta.url), 'utf8')) as {
       Values: Record<string, string>;
     };
-    const listed = Object.keys(sample.Values).filter((name) => name.startsWith('CERTGATE_'));
+    const listed = Object.keys(sample.Values).filter((name) => /^(CERTGATE|APPLICATIONINSIGHTS)_/.test(name));
     expect(listed.sort()).toEqual(Object.keys(SETTINGS).sort());
   });
 
   it('the README settings table lists exactly the settings it reads', () => {
     const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-    const rows = [...new Set([...readme.matchAll(/^\| `(CERTGATE_[A-Z_]+)` \|/gm)].map((match) => match[1]))];
+    const rows = [
+      ...new Set(
+        [...readme.matchAll(/^\| `((?:CERTGATE|APPLICATIONINSIGHTS)_[A-Z_]+)` \|/gm)].map((match) => match[1]),
+      ),
+    ];
     expect(rows.sort()).toEqual(Object.keys(SETTINGS).sort());
   });
 
