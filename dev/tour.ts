@@ -3,12 +3,13 @@
  * type and the outcome it should give. `npm start` runs every step against the live stack and
  * prints the observed outcome next to the expected one; the end-to-end test asserts them.
  * Dev and test only.
- * May import: node built-ins, the stack type.
+ * May import: node built-ins, the stack type, the certgate CLI (the decision log steps run it in-process).
  */
 import { request as httpsRequest } from 'node:https';
 import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
+import { main as certgateCli } from '../shared/cli/certgateCommand.js';
 import { CONTOSO_PORTAL_HOST } from './demoPolicies.js';
 import { DEV_APP_AUDIENCE, type Stack } from './stack.js';
 
@@ -143,6 +144,41 @@ export function tourSteps(stack: Stack, cwd: string): TourStep[] {
       return { ...r, reasons: reasonsOf(r.body) };
     },
   });
+  // The decision log: the CLI in-process, as `npx tsx shared/cli/certgate.ts decisions …` runs it, polled
+  // while the worker's writer flushes (every CERTGATE_DECISION_LOG_FLUSH_MS, off the request's path).
+  const readerMint = 'npx tsx dev/tokens/mint.ts --upn admin@contoso.example --roles Certgate.Reader';
+  const cliFlags = `--url ${stack.hostUrl} --key ${stack.functionKey} --token "$(${readerMint})"`;
+  const decisionsCli = async (
+    args: readonly string[],
+    done: (json: unknown) => boolean,
+  ): Promise<{ code: number; json: unknown }> => {
+    const token = await stack.tokens.mint('admin@contoso.example', ['Certgate.Reader']);
+    for (let attempt = 0; ; attempt++) {
+      let out = '';
+      const code = await certgateCli(
+        ['decisions', ...args, '--json', '--url', stack.hostUrl, '--key', stack.functionKey, '--token', token],
+        { stdout: { write: (text: string) => (out += text) }, stderr: { write: () => true } },
+      );
+      const json: unknown = code === 0 ? JSON.parse(out) : undefined;
+      if ((code === 0 && done(json)) || attempt >= 50) return { code, json };
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  };
+  const wouldBlock = (json: unknown): number =>
+    (json as { wouldBlock?: { requests: number } }).wouldBlock?.requests ?? 0;
+  const reportOnlyImpact: TourStep = {
+    title:
+      "the report-only policy everyone-require-certificate-report-only after this traffic: whom it would have blocked (alice's certificate-less office request above), from the decision log",
+    curl: `npx tsx shared/cli/certgate.ts decisions impact everyone-require-certificate-report-only ${cliFlags}`,
+    expected: { status: 200, reasons: ['would-block'] },
+    run: async () => {
+      const { code, json } = await decisionsCli(
+        ['impact', 'everyone-require-certificate-report-only'],
+        (impact) => wouldBlock(impact) > 0,
+      );
+      return { status: code === 0 ? 200 : 500, reasons: wouldBlock(json) > 0 ? ['would-block'] : [], body: json };
+    },
+  };
   const demoSteps = stack.demoPolicies
     ? [
         demo(
@@ -169,6 +205,7 @@ export function tourSteps(stack: Stack, cwd: string): TourStep[] {
           },
           'the same from the dev laptop (its certificate names Entra device; Graph says compliant, hybrid-joined): allowed by managed-devices-allow',
         ),
+        reportOnlyImpact,
       ]
     : [];
   return [
@@ -185,6 +222,19 @@ export function tourSteps(stack: Stack, cwd: string): TourStep[] {
       run: async () => {
         const r = await gatewayRequest(stack, '/api/authorize');
         return { ...r, reasons: reasonsOf(r.body) };
+      },
+    },
+    {
+      title:
+        "a blocked browser's block page gives a reference: it is the correlation id, and certgate decisions show explains the decision (what was checked, which check failed)",
+      curl: `REF=$(curl -s --cacert ${cacert} -H "Accept: text/html" ${url} | sed -n 's/.*reference: <code>\\([^<]*\\)<.*/\\1/p'); npx tsx shared/cli/certgate.ts decisions show $REF ${cliFlags}`,
+      expected: { status: 200, reasons: ['client-certificate-required'] },
+      run: async () => {
+        const page = await gatewayRequest(stack, '/api/authorize', undefined, { accept: 'text/html' });
+        const reference = /reference: <code>([^<]+)<\/code>/.exec(String(page.body))?.[1] ?? 'no-reference-on-the-page';
+        const { code, json } = await decisionsCli(['show', reference], () => true);
+        const reasons = (json as { decision?: { reasons: string[] } } | undefined)?.decision?.reasons ?? [];
+        return { status: code === 0 ? 200 : 404, reasons, body: json };
       },
     },
     withCert(
