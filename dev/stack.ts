@@ -18,6 +18,7 @@ import { loadConfig, type AppConfig } from '../shared/config.js';
 import { startAzurite, type Azurite, type AzuritePorts } from './azurite.js';
 import { GRAPH_STAND_IN_TLS_DIR, startGraphStandIn, type GraphStandIn } from './graph/index.js';
 import { startLocalGateway } from './gateway/index.js';
+import { loadOrCreateGateSigningKey } from './gate/signingKey.js';
 import { installFunctionsCore, registeredFunctions, runAppStartHooks } from './host/functionsCore.js';
 import { hostJsonRoutePrefix, startFunctionsHost, type FunctionsHost } from './host/server.js';
 import { localSettings } from './localSettings.js';
@@ -216,6 +217,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       CERTGATE_GRAPH_NOTIFICATION_URL: `http://127.0.0.1:${hostPort}/api/notifications/graph`,
       CERTGATE_GRAPH_NOTIFICATION_CLIENT_STATES: 'certgate-dev-notification-client-state',
       ...graph.credentialEnvironment(),
+      // Gate mode's assertion key, kept beside the dev PKI (a setting can override it).
+      CERTGATE_GATE_SIGNING_KEY: await loadOrCreateGateSigningKey(options.pkiDir),
       ...(options.settings ?? {}),
       CERTGATE_STORAGE_CONNECTION_STRING: azurite.connectionString,
     };

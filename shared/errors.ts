@@ -48,7 +48,9 @@ export type CertgateErrorCode =
   // alerts/alertDelivery.ts, adapters/*AlertDestination.ts: a destination did not take an alert event
   | 'alert-delivery-failed'
   // gate/identityHeaders.ts: gate mode without its assertion signing key
-  | 'gate-signing-key-missing';
+  | 'gate-signing-key-missing'
+  // gate/upstreamProxy.ts: the upstream gave no answer (time-out, connection failure)
+  | 'gate-upstream-failed';
 
 /**
  * The base of every certgate exception: a stable {@link code} from {@link CertgateErrorCode} and,

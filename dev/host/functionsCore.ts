@@ -23,6 +23,9 @@ const registered: RegisteredFunction[] = [];
 /** Hooks the app registered (`app.hook.appStart(...)` and the like), in order. */
 const hooks: { readonly name: string; readonly callback: (context: unknown) => unknown }[] = [];
 let installed = false;
+/** What `@azure/functions` logs when `app.setup({ enableHttpStream: true })` ran (pinned 4.16.5; a test checks it). */
+const HTTP_STREAM_ENABLED = 'HTTP streaming enabled.';
+let httpStream = false;
 
 const core = {
   version: '3.10.1',
@@ -58,7 +61,9 @@ const core = {
     hooks.push(hook);
     return { dispose: () => hooks.splice(hooks.indexOf(hook), 1) };
   },
-  log(level: string, _category: string, message: string): void {
+  log(level: string, category: string, message: string): void {
+    // The library's only sign that app.setup({ enableHttpStream: true }) ran (its flag is not exported).
+    if (category === 'system' && message === HTTP_STREAM_ENABLED) httpStream = true;
     if (level === 'error' || level === 'warning') console.error(message);
   },
 };
@@ -89,4 +94,12 @@ export function registeredFunctions(): readonly RegisteredFunction[] {
 export async function runAppStartHooks(): Promise<void> {
   for (const hook of hooks.filter((h) => h.name === 'appStart'))
     await hook.callback({ hookData: {}, appHookData: {}, functionAppDirectory: process.cwd() });
+}
+
+/**
+ * Whether the app turned HTTP streams on (`app.setup({ enableHttpStream: true })`): the local host
+ * then streams request and response bodies, as the Functions host 4.28+ does.
+ */
+export function httpStreamEnabled(): boolean {
+  return httpStream;
 }

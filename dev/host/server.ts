@@ -62,7 +62,7 @@ export interface FunctionsHostOptions {
    * response body is written as it is produced, with back-pressure.
    */
   readonly httpStream?: boolean;
-  /** Largest request body, in bytes (as FUNCTIONS_REQUEST_BODY_SIZE_LIMIT; default 104857600, 100 MiB). */
+  /** Largest request body, in bytes (default: the app setting FUNCTIONS_REQUEST_BODY_SIZE_LIMIT, else 100 MiB). */
   readonly requestBodyLimitBytes?: number;
 }
 
@@ -239,7 +239,8 @@ const METHODS_REQUEST_REFUSES = new Set(['CONNECT', 'TRACE', 'TRACK']);
 export async function startFunctionsHost(options: FunctionsHostOptions): Promise<FunctionsHost> {
   const routes = buildRoutes(options.functions, options.routePrefix ?? 'api');
   const stream = options.httpStream ?? httpStreamEnabled();
-  const bodyLimit = options.requestBodyLimitBytes ?? 100 * 1024 * 1024;
+  const bodyLimit =
+    options.requestBodyLimitBytes ?? (Number(process.env.FUNCTIONS_REQUEST_BODY_SIZE_LIMIT) || 100 * 1024 * 1024);
   const log = options.log ?? (() => undefined);
   const listenHost = options.host ?? '127.0.0.1';
   /** `host:port` the host listens on: the URL's authority when a request names none (HTTP/1.0, empty Host). */
@@ -361,9 +362,10 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
               nativeRequest: new Request(url, {
                 method,
                 headers: joinedHeaders(req),
-                body: streamedBody(req, bodyLimit) as unknown as RequestInit['body'],
+                // A Node stream is an async iterable, which Node's fetch takes as a body.
+                body: streamedBody(req, bodyLimit) as unknown as ReadableStream,
                 duplex: 'half',
-              } as RequestInit),
+              }),
             }
           : {}),
       });

@@ -1,0 +1,48 @@
+/**
+ * Gate mode: the catch-all route. Every path that is not one of certgate's own (`api/...`, which
+ * the Functions host routes first: literal segments win over a catch-all, in Azure as in the
+ * local host) belongs to the gate, which decides with the one pipeline and streams allowed
+ * requests to the registered app's upstream (shared/gate/gateRequest.ts). HTTP streams are on
+ * (`app.setup({ enableHttpStream: true })`): request and response bodies pass as streams, never
+ * buffered (Functions host 4.28+; FUNCTIONS_REQUEST_BODY_SIZE_LIMIT still caps uploads).
+ * Anonymous at the Functions level: the gateway proof authenticates the forwarded facts.
+ */
+import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import { correlationIdOf } from '../shared/access/requestAttempt.js';
+import { getServices } from '../shared/composition.js';
+import { messageOf } from '../shared/errors.js';
+import { handleGateRequest } from '../shared/gate/gateRequest.js';
+import { decisionResponse } from '../shared/http/responses.js';
+import { unavailableDecision } from '../shared/policy/certificateDecision.js';
+
+app.setup({ enableHttpStream: true });
+
+export async function gate(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  let services;
+  try {
+    services = getServices();
+  } catch (error) {
+    context.error(`gate: configuration invalid: ${messageOf(error)}`);
+    await request.body?.cancel().catch(() => undefined);
+    return decisionResponse(
+      unavailableDecision(correlationIdOf(request, context.invocationId), new Date(), 'configuration'),
+    );
+  }
+  return handleGateRequest(services, request, context.invocationId, {
+    alerts: services.alerts.forInvocation(context),
+    decisionLog: services.decisionLog.forInvocation(context),
+    error: (line) => {
+      context.error(line);
+    },
+    info: (line) => {
+      context.info(line);
+    },
+  });
+}
+
+app.http('gate', {
+  methods: ['GET', 'POST', 'HEAD', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+  authLevel: 'anonymous',
+  route: '{*path}',
+  handler: gate,
+});

@@ -1,0 +1,179 @@
+/**
+ * Gate mode, one request: certgate as the reverse proxy in front of a registered app.
+ *   1. which app: only under the gateway proof, the registered app whose route matches the host
+ *      and path the gateway saw, and that has an `upstream` (else 401 `gate-request-unproven` /
+ *      404 `gate-app-not-found`); the gateway's app hint is not used (the route names the upstream);
+ *   2. the signing key must be configured (else 503 `gate-signing-key-missing`: an upstream never
+ *      gets identity headers without the assertion that lets it check them);
+ *   3. decide with the one pipeline (decideAccess: recorded in the decision log, alerts raised);
+ *      a block answers as authorize does (the block page for browsers, JSON otherwise);
+ *   4. stream the request to the upstream: method, path and query as received, the body as a
+ *      stream, the client's headers minus hop-by-hop and gateway / certgate / platform headers,
+ *      plus the identity headers (X-Certgate-User, -Device-Tags, -Decision-Id, -Assertion);
+ *   5. relay the answer: status, headers filtered the same way (Location and Set-Cookie Domain
+ *      rewritten where the upstream's host differs from the public host), the body streamed;
+ *      no answer in time → 504 `gate-upstream-timeout`, no connection → 502 `gate-upstream-unavailable`.
+ * Nothing is buffered: the bodies pass as streams with back-pressure.
+ * May import: the decision pipeline and its request translation, the gate's modules, the HTTP
+ * answer modules, composition types, errors, node built-ins.
+ */
+import type { HttpResponseInit } from '@azure/functions';
+import { Readable } from 'node:stream';
+import type { ReadableStream } from 'node:stream/web';
+import { decideAccess, type PipelineReport } from '../access/decideAccess.js';
+import { accessAttemptOf, correlationIdOf, type IncomingRequest } from '../access/requestAttempt.js';
+import type { Services } from '../composition.js';
+import { messageOf } from '../errors.js';
+import { gateError } from '../http/gateResponses.js';
+import { decisionResponse, prefersHtml } from '../http/responses.js';
+import { unavailableDecision } from '../policy/certificateDecision.js';
+import { resolveApp } from '../policy/registeredApps.js';
+import { assertionSignerFor } from './assertionSigner.js';
+import { clientResponseHeaders, headerPolicyFor, upstreamRequestHeaders } from './headerPolicy.js';
+import { upstreamIdentityHeaders } from './identityHeaders.js';
+import { sendUpstream, UpstreamError } from './upstreamProxy.js';
+import { rewriteLocation, rewriteSetCookie, upstreamUrlFor, type GateSides } from './urlRewrite.js';
+
+/** What the gate reads of a request: the trigger's HttpRequest has this shape. */
+export interface GateIncomingRequest extends IncomingRequest {
+  readonly method: string;
+  readonly headers: IncomingRequest['headers'] & Iterable<[string, string]>;
+  readonly body: ReadableStream<Uint8Array> | null;
+}
+
+/** Where the gate reports: the pipeline's report plus an info line per relayed request. */
+export interface GateReport extends PipelineReport {
+  info(line: string): void;
+}
+
+/** Statuses whose responses carry no body (RFC 9110), besides any answer to HEAD. */
+const NO_BODY_STATUSES: ReadonlySet<number> = new Set([204, 205, 304]);
+
+/** The request's path and query exactly as received (percent-encoding kept). */
+function pathAndQueryOf(url: string): string {
+  const parsed = new URL(url);
+  return `${parsed.pathname}${parsed.search}`;
+}
+
+function discard(body: ReadableStream<Uint8Array> | null): void {
+  body?.cancel().catch(() => undefined);
+}
+
+/** Handles one request in gate mode (see the module comment). Never throws. */
+export async function handleGateRequest(
+  services: Services,
+  request: GateIncomingRequest,
+  invocationId: string,
+  report: GateReport,
+): Promise<HttpResponseInit> {
+  const correlationId = correlationIdOf(request, invocationId);
+  const { config } = services;
+  const now = services.clock.now();
+  const attempt = accessAttemptOf(request, config, now, correlationId);
+  const { client } = attempt;
+  if (client.proven !== true) {
+    discard(request.body);
+    return gateError('gate-request-unproven', correlationId);
+  }
+
+  let upstream: URL;
+  let appId: string;
+  try {
+    const snapshot = await services.policies.get();
+    const resolution = resolveApp(snapshot.compiled.apps, { host: client.host, path: client.path });
+    const app =
+      resolution.status === 'registered'
+        ? snapshot.configuration.apps.find((candidate) => candidate.id === resolution.id)
+        : undefined;
+    if (!app?.upstream) {
+      discard(request.body);
+      return gateError('gate-app-not-found', correlationId);
+    }
+    upstream = new URL(app.upstream);
+    appId = app.id;
+  } catch (error) {
+    report.error(`gate: registered apps unavailable, failing closed: ${messageOf(error)}`);
+    discard(request.body);
+    return decisionResponse(unavailableDecision(correlationId, now, 'policies'), {
+      html: prefersHtml(request.headers.get('accept')),
+    });
+  }
+  if (!assertionSignerFor(config)) {
+    report.error('gate: CERTGATE_GATE_SIGNING_KEY is not set; gate mode refuses to proxy without the assertion');
+    discard(request.body);
+    return gateError('gate-signing-key-missing', correlationId);
+  }
+
+  // The route picked the upstream: the decision is for that app, not for a hint.
+  const { appHint: _hint, ...routed } = attempt;
+  const outcome = await decideAccess(services, routed, report);
+  const { decision } = outcome;
+  if (decision.effect !== 'allow' || decision.app?.status !== 'registered' || decision.app.id !== appId) {
+    discard(request.body);
+    if (decision.effect === 'allow') {
+      // The configuration changed between the look-up and the decision: fail closed, ask again.
+      report.error(`gate: app resolution changed during the decision (${appId}), failing closed`);
+      return decisionResponse(unavailableDecision(correlationId, now, 'policies'));
+    }
+    return decisionResponse(decision, {
+      html: prefersHtml(request.headers.get('accept')),
+      ...(decision.blockMessage ? { blockMessage: decision.blockMessage } : {}),
+    });
+  }
+
+  let identity: Record<string, string>;
+  try {
+    identity = await upstreamIdentityHeaders(services, outcome, { appId });
+  } catch (error) {
+    report.error(`gate: signing the assertion failed: ${messageOf(error)}`);
+    discard(request.body);
+    return gateError('gate-signing-key-missing', correlationId);
+  }
+
+  const policy = headerPolicyFor(config);
+  const method = request.method.toUpperCase();
+  const sides: GateSides = { upstream, publicOrigin: new URL(`https://${client.host ?? upstream.host}`) };
+  const target = upstreamUrlFor(upstream, pathAndQueryOf(request.url));
+  let answer;
+  try {
+    answer = await sendUpstream({
+      url: target,
+      method,
+      headers: upstreamRequestHeaders(request.headers, policy, identity),
+      body: method === 'GET' || method === 'HEAD' ? null : request.body,
+      timeoutMs: config.gate.upstreamTimeoutMs,
+    });
+  } catch (error) {
+    const kind = error instanceof UpstreamError ? error.kind : 'unavailable';
+    report.error(`gate: upstream of ${appId} ${kind}: ${messageOf(error)} (${correlationId})`);
+    discard(request.body);
+    return gateError(kind === 'timeout' ? 'gate-upstream-timeout' : 'gate-upstream-unavailable', correlationId);
+  }
+
+  if (answer.status < 200 || answer.status > 599) {
+    answer.body.destroy();
+    report.error(`gate: upstream of ${appId} answered status ${answer.status}, not relayable (${correlationId})`);
+    return gateError('gate-upstream-unavailable', correlationId);
+  }
+  const headers = new Headers();
+  try {
+    for (const [name, value] of clientResponseHeaders(answer.rawHeaders, policy)) {
+      if (name === 'location') headers.append(name, rewriteLocation(value, sides));
+      else if (name === 'set-cookie') headers.append(name, rewriteSetCookie(value, sides));
+      else headers.append(name, value);
+    }
+  } catch (error) {
+    answer.body.destroy();
+    report.error(`gate: upstream of ${appId} sent a header that cannot be relayed: ${messageOf(error)}`);
+    return gateError('gate-upstream-unavailable', correlationId);
+  }
+  headers.set('x-correlation-id', correlationId);
+  report.info(`gate: ${method} ${appId} → ${answer.status} (${correlationId})`);
+  const bodyless = method === 'HEAD' || NO_BODY_STATUSES.has(answer.status);
+  if (bodyless) answer.body.resume();
+  return {
+    status: answer.status,
+    headers,
+    ...(bodyless ? {} : { body: Readable.toWeb(answer.body) as unknown as globalThis.ReadableStream<Uint8Array> }),
+  };
+}

@@ -1,0 +1,125 @@
+/**
+ * The gate's HTTP client: sends one request to an upstream with the body streamed from the
+ * client (a WHATWG ReadableStream, as `@azure/functions` gives it with HTTP streams on) and
+ * resolves once the upstream's status and headers arrive, with its body as a Node stream that
+ * has not been read (the caller decides, from the headers, whether any byte goes to the client).
+ * Back-pressure is Node's own (`pipeline`): memory stays flat however large the bodies are.
+ *
+ * Why node:http and not fetch (undici): fetch decodes `Content-Encoding` (gzip, br) on the way in
+ * while the header stays, so a proxy built on it would hand the client decoded bytes labelled as
+ * compressed; node:http passes the bytes as they are.
+ *
+ * Failures are typed: no response headers within `timeoutMs` of the request's end (of its body, as
+ * an upload may take long), or a connection idle that long before them → `timeout`; a refused, reset or
+ * unresolvable connection, a TLS failure, or a response Node cannot parse → `unavailable`.
+ * May import: node built-ins, errors.
+ */
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ReadableStream } from 'node:stream/web';
+import { CertgateError } from '../errors.js';
+
+/** Why the upstream gave no answer. */
+export type UpstreamFailureKind = 'timeout' | 'unavailable';
+
+/** The upstream did not answer (the request may or may not have reached it). */
+export class UpstreamError extends CertgateError {
+  readonly code = 'gate-upstream-failed';
+  constructor(
+    readonly kind: UpstreamFailureKind,
+    /** Node's error code (`ECONNREFUSED`, `ECONNRESET`, …) or `timeout`, for the log. */
+    readonly detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`upstream ${kind}: ${detail}`, options);
+    this.name = 'UpstreamError';
+  }
+}
+
+/** One request to an upstream. */
+export interface UpstreamRequest {
+  readonly url: string;
+  readonly method: string;
+  readonly headers: Readonly<Record<string, string>>;
+  /** The client's body; null for none (GET, HEAD, or an empty body). */
+  readonly body: ReadableStream<Uint8Array> | null;
+  /** Deadline for the response headers once the request is sent, and the longest idle time before them, in ms. */
+  readonly timeoutMs: number;
+}
+
+/** The upstream's answer, body unread. */
+export interface UpstreamResponse {
+  readonly status: number;
+  /** Node's raw header list: name, value, name, value, … (repeated headers kept apart). */
+  readonly rawHeaders: readonly string[];
+  readonly body: IncomingMessage;
+}
+
+// Keep-alive pools, shared by every request of the worker.
+const httpAgent = new HttpAgent({ keepAlive: true, maxFreeSockets: 64 });
+const httpsAgent = new HttpsAgent({ keepAlive: true, maxFreeSockets: 64 });
+
+function errorCode(error: unknown): string {
+  return error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : 'error';
+}
+
+/** Sends the request; resolves with the response head, rejects with {@link UpstreamError}. */
+export function sendUpstream(request: UpstreamRequest): Promise<UpstreamResponse> {
+  const url = new URL(request.url);
+  const secure = url.protocol === 'https:';
+  return new Promise<UpstreamResponse>((resolve, reject) => {
+    let settled = false;
+    const fail = (error: UpstreamError): void => {
+      if (settled) return;
+      settled = true;
+      if (timer) clearTimeout(timer);
+      outgoing.destroy();
+      reject(error);
+    };
+    const outgoing = (secure ? httpsRequest : httpRequest)(
+      {
+        protocol: url.protocol,
+        hostname: url.hostname.replace(/^\[|\]$/g, ''),
+        port: url.port,
+        path: `${url.pathname}${url.search}`,
+        method: request.method,
+        headers: request.headers,
+        agent: secure ? httpsAgent : httpAgent,
+        ...(secure ? { servername: url.hostname } : {}),
+      },
+      (response) => {
+        if (settled) {
+          response.destroy();
+          return;
+        }
+        settled = true;
+        if (timer) clearTimeout(timer);
+        // From here the body streams for as long as it takes (downloads, server-sent events).
+        outgoing.setTimeout(0);
+        resolve({ status: response.statusCode ?? 502, rawHeaders: response.rawHeaders, body: response });
+      },
+    );
+    let timer: NodeJS.Timeout | undefined;
+    outgoing.on('finish', () => {
+      timer = setTimeout(() => {
+        fail(new UpstreamError('timeout', `no response headers within ${request.timeoutMs} ms of the request`));
+      }, request.timeoutMs);
+    });
+    outgoing.setTimeout(request.timeoutMs, () => {
+      fail(new UpstreamError('timeout', `connection idle for ${request.timeoutMs} ms before the response`));
+    });
+    outgoing.on('error', (error) => {
+      fail(new UpstreamError('unavailable', errorCode(error), { cause: error }));
+    });
+    if (request.body) {
+      // A client that goes away mid-upload aborts the upstream request (pipeline destroys both).
+      pipeline(Readable.fromWeb(request.body), outgoing).catch((error: unknown) => {
+        fail(new UpstreamError('unavailable', `request body: ${errorCode(error)}`, { cause: error }));
+      });
+    } else {
+      outgoing.end();
+    }
+  });
+}
