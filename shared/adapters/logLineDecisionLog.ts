@@ -56,14 +56,59 @@ export function decisionLineOf({ decision, client, user }: DecisionRecord): Deci
   };
 }
 
+const json = JSON.stringify;
+
+/**
+ * The JSON of values shared between decisions (a cached validation's certificate summary, the
+ * reason and tag lists of a memoised decision), kept with the value: serialised once, not per
+ * request. Keyed by identity, so a value that changed would be a new object.
+ */
+const sharedJson = new WeakMap<object, string>();
+
+function certificateJson(certificate: NonNullable<Decision['certificate']>): string {
+  let text = sharedJson.get(certificate);
+  if (text === undefined) {
+    text = json({ sha256Thumbprint: certificate.sha256Thumbprint, subject: certificate.subject });
+    sharedJson.set(certificate, text);
+  }
+  return text;
+}
+
+function listJson(list: readonly string[]): string {
+  let text = sharedJson.get(list);
+  if (text === undefined) {
+    text = json(list);
+    if (Object.isFrozen(list)) sharedJson.set(list, text);
+  }
+  return text;
+}
+
+/**
+ * An allow's line as text, byte for byte `JSON.stringify(decisionLineOf(entry))` (the unit test
+ * compares them) without building the line object first: the field order of {@link AllowLine}, an
+ * undefined field left out, the certificate serialised once per cached validation.
+ */
+function allowLineText({ decision, client, user }: DecisionRecord): string {
+  const { certificate, directory } = decision;
+  const decidedBy = decision.policy?.decidedBy;
+  let text = `{"event":"certgate.decision","effect":"allow","reasons":${listJson(decision.reasons)}`;
+  if (decidedBy !== undefined) text += `,"decidedBy":${json(decidedBy)}`;
+  text += `,"deviceTags":${listJson(decision.deviceTags)}`;
+  if (certificate) text += `,"certificate":${certificateJson(certificate)}`;
+  if (directory) text += `,"directory":${json({ groups: directory.groups?.source, device: directory.device?.source })}`;
+  text += `,"correlationId":${json(decision.correlationId)},"decidedAt":${json(decision.decidedAt)}`;
+  text += `,"client":${json(client)}`;
+  if (user !== undefined) text += `,"user":${json(user)}`;
+  return `${text}}`;
+}
+
 /** {@link DecisionLog} as JSON lines: allows at information level, blocks at warning level. */
 export class LogLineDecisionLog implements InvocationScoped<DecisionLog> {
   constructor(private readonly lines: LogWriter) {}
 
   record(entry: DecisionRecord): void {
-    const line = JSON.stringify(decisionLineOf(entry));
-    if (entry.decision.effect === 'allow') this.lines.log(line);
-    else this.lines.warn(line);
+    if (entry.decision.effect === 'allow') this.lines.log(allowLineText(entry));
+    else this.lines.warn(json(decisionLineOf(entry)));
   }
 
   forInvocation(log: LogWriter): DecisionLog {

@@ -8,7 +8,11 @@ import { LogLineAlertSink } from '../../shared/adapters/logLineAlertSink.js';
 import { LogLineDecisionLog } from '../../shared/adapters/logLineDecisionLog.js';
 import type { ClientContext } from '../../shared/cert/intake/index.js';
 import type { CertificateSummary } from '../../shared/cert/validation/index.js';
-import { applyPolicyDecision, decideCertificateAccess } from '../../shared/policy/certificateDecision.js';
+import {
+  applyPolicyDecision,
+  decideCertificateAccess,
+  type Decision,
+} from '../../shared/policy/certificateDecision.js';
 import type { Alert, LogWriter } from '../../shared/ports.js';
 
 const now = new Date('2026-11-22T12:00:00Z');
@@ -89,6 +93,53 @@ describe('LogLineDecisionLog', () => {
       directory: { groups: 'token', device: 'not-in-certificate' },
       certificate: { subject: 'CN=alice' },
     });
+  });
+
+  it.each<{ label: string; decision: Decision; user?: string; client?: ClientContext }>([
+    {
+      label: 'no user, no policy, no directory trace',
+      decision: { ...allowed, policy: undefined, directory: undefined },
+    },
+    {
+      label: 'no certificate',
+      decision: { ...allowed, certificate: undefined },
+      user: 'unauthenticated (token-expired)',
+    },
+    { label: 'frozen lists', decision: { ...allowed, reasons: Object.freeze([...allowed.reasons]) } },
+    {
+      label: 'text that needs escaping',
+      decision: { ...allowed, certificate: { ...leaf, subject: 'CN="Ève \\ \u2028"\n' }, correlationId: 'c-\u0001' },
+      user: 'o\'brien "x"@contoso.example',
+      client: { ...client, userAgent: 'agent/1 "quoted" \ud800', provenBy: 'nginx' as const },
+    },
+    {
+      label: 'a directory trace with one side',
+      decision: { ...allowed, directory: { groups: { source: 'directory' as const, asked: 2 } } },
+    },
+  ])('an allow line is byte for byte the JSON of the summary object: $label', ({ decision, user, client: given }) => {
+    const entry = { decision, client: given ?? client, ...(user !== undefined ? { user } : {}) };
+    const { directory, certificate } = decision;
+    const expected = JSON.stringify({
+      event: 'certgate.decision',
+      effect: 'allow',
+      reasons: decision.reasons,
+      decidedBy: decision.policy?.decidedBy,
+      deviceTags: decision.deviceTags,
+      certificate: certificate
+        ? { sha256Thumbprint: certificate.sha256Thumbprint, subject: certificate.subject }
+        : undefined,
+      directory: directory ? { groups: directory.groups?.source, device: directory.device?.source } : undefined,
+      correlationId: decision.correlationId,
+      decidedAt: decision.decidedAt,
+      client: entry.client,
+      user,
+    });
+    for (let time = 0; time < 2; time++) {
+      // twice: the second line comes from what the first one remembered
+      const lines = recording();
+      new LogLineDecisionLog(lines).record(entry);
+      expect(lines.lines).toEqual([`info ${expected}`]);
+    }
   });
 
   it('writes a block as the whole decision at warning level', () => {
