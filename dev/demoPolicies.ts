@@ -1,8 +1,9 @@
 /**
  * The demo access-policy configuration: the field scenarios as policies, for the tests and for the
  * local stack (the lead loads it into the policy store). Corporate network 10.20.0.0/16 and
- * fd00:20::/32; registered apps `contoso-portal` (host portal.contoso.example) and `vendor-admin`
- * (host vendors.contoso.example, and portal.contoso.example/admin); the baseline requires a valid
+ * fd00:20::/32; registered apps `contoso-portal` (host portal.contoso.example), `vendor-admin`
+ * (host vendors.contoso.example, and portal.contoso.example/admin) and `contoso-files` (host
+ * files.contoso.example, behind the gate: its upstream is the sample app); the baseline requires a valid
  * client certificate wherever no policy decides; fixed group ids for vendors and finance. The vendor CA's thumbprint is
  * a parameter:
  * the local stack passes its dev intermediate's SHA-256 thumbprint.
@@ -32,6 +33,12 @@ export const VENDOR_ADMIN_APP_ID = 'ca8b8b18-ce90-423f-9545-39dbd7c69840';
 /** The demo's host for the vendors' admin console (also reached as portal.contoso.example/admin). */
 export const VENDOR_ADMIN_HOST = 'vendors.contoso.example';
 
+/** The demo's host for Contoso Files, the sample app behind the gate (dev/sampleApp). */
+export const CONTOSO_FILES_HOST = 'files.contoso.example';
+
+/** Where `npm start` runs Contoso Files (the stack puts the port it really used into the app's upstream). */
+export const CONTOSO_FILES_DEFAULT_UPSTREAM = 'http://127.0.0.1:7090';
+
 /**
  * The demo's registered apps: which host (and path) each is reached at, so a request's app comes
  * from the host the gateway saw, and their Entra app ids for the Conditional Access posture report.
@@ -49,12 +56,20 @@ export const DEMO_REGISTERED_APPS: readonly RegisteredApp[] = [
     hosts: [{ host: VENDOR_ADMIN_HOST }, { host: CONTOSO_PORTAL_HOST, pathPrefix: '/admin' }],
     entraAppId: VENDOR_ADMIN_APP_ID,
   },
+  {
+    id: 'contoso-files',
+    name: 'Contoso Files',
+    description: 'The sample file app behind the gate: gateway, certgate (gate), app.',
+    hosts: [{ host: CONTOSO_FILES_HOST }],
+    upstream: CONTOSO_FILES_DEFAULT_UPSTREAM,
+  },
 ];
 
 /** How the demo policies name their two apps: by registered app id. */
 export const DEMO_APPS = {
   'contoso-portal': [{ appId: 'contoso-portal' }],
   'vendor-admin': [{ appId: 'vendor-admin' }],
+  'contoso-files': [{ appId: 'contoso-files' }],
 } as const satisfies Record<string, readonly AppMatcher[]>;
 
 const MANAGED_TAGS = ['valid-client-certificate', 'compliant', 'hybrid-joined'] as const;
@@ -181,6 +196,16 @@ export function demoPolicyConfiguration(vendorCaThumbprint: string = DEMO_VENDOR
         priority: 70,
         conditions: { userAgents: { include: ['*MSIE *', '*Trident/*'] } },
         action: 'block',
+      },
+      {
+        // Scenario 2 on Contoso Files: anyone may browse it, certificate or not; what they may take away
+        // is up to the session policies (downloads only from managed devices, no uploads by vendors).
+        id: 'contoso-files-browse-allow',
+        name: 'Contoso Files: anyone may browse',
+        state: 'enabled',
+        priority: 75,
+        conditions: { apps: { include: [...DEMO_APPS['contoso-files']] }, users: { include: { all: true } } },
+        action: 'allow',
       },
       {
         id: 'corporate-network-allow',

@@ -23,6 +23,7 @@ import { installFunctionsCore, registeredFunctions, runAppStartHooks } from './h
 import { hostJsonRoutePrefix, startFunctionsHost, type FunctionsHost } from './host/server.js';
 import { localSettings } from './localSettings.js';
 import { demoPolicyConfiguration } from './demoPolicies.js';
+import { startContosoFiles, type ContosoFiles } from './sampleApp/index.js';
 import { ensureDevPki, type DevPki } from './pki/index.js';
 import { DEV_TENANT_ID, DEV_TOKEN_AUDIENCE, startDevTokenIssuer } from './tokens/index.js';
 import { devObjectIdFor } from './tokens/mint.js';
@@ -37,6 +38,8 @@ export interface StackPorts {
   readonly pki: number;
   /** The Microsoft Graph stand-in (https); default any free port. */
   readonly graph?: number;
+  /** Contoso Files, the sample app behind the gate (http, loopback); default any free port. */
+  readonly sampleApp?: number;
   readonly azurite: AzuritePorts;
 }
 
@@ -86,6 +89,11 @@ export interface Stack {
   };
   /** Whether the demo policies are loaded. */
   readonly demoPolicies: boolean;
+  /**
+   * Contoso Files, the sample app: registered as `contoso-files` (host files.contoso.example) with its URL as the
+   * upstream when the demo policies are loaded; it serves only requests whose certgate assertion verifies.
+   */
+  readonly contosoFiles: ContosoFiles;
   close(): Promise<void>;
 }
 
@@ -204,6 +212,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const adminToken = await mint('admin@contoso.example', ['Certgate.Admin']);
     // The host's port is known before it listens: Graph's notification URL (a setting) names it.
     const hostPort = options.ports.host === 0 ? await freeLoopbackPort() : options.ports.host;
+    // The sample app behind the gate accepts only certgate's signed assertions (the host's JWKS, fetched on first use).
+    const contosoFiles = await startContosoFiles({
+      host: '127.0.0.1',
+      port: options.ports.sampleApp ?? 0,
+      certgate: { certgateUrl: `http://127.0.0.1:${hostPort}`, audience: 'contoso-files' },
+    });
+    closers.push(() => contosoFiles.close());
     const settings = {
       ...localSettings(options.root),
       CERTGATE_MANAGEMENT_TOKEN_ISSUER: issuer.issuer,
@@ -271,6 +286,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       const demo = demoPolicyConfiguration(createHash('sha256').update(pki.intermediate.certDer).digest('hex'));
       const withLocalOffice = {
         ...demo,
+        apps: demo.apps.map((a) => (a.id === 'contoso-files' ? { ...a, upstream: contosoFiles.url } : a)),
         locations: demo.locations.map((l) =>
           l.tags.includes('corporate') ? { ...l, ranges: [...l.ranges, '127.0.0.2/32'] } : l,
         ),
@@ -313,6 +329,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       functionKey: options.functionKey,
       tokens: { issuer: issuer.issuer, adminToken, mint },
       demoPolicies: options.demoPolicies ?? false,
+      contosoFiles,
       close,
     };
   } catch (error) {

@@ -44,6 +44,7 @@ try {
       host: port('CERTGATE_DEV_HOST_PORT', 7071),
       gateway: port('CERTGATE_DEV_GATEWAY_PORT', 8443),
       pki: port('CERTGATE_DEV_PKI_PORT', 7080),
+      sampleApp: port('CERTGATE_DEV_SAMPLE_APP_PORT', 7090),
       azurite: {
         blob: port('CERTGATE_DEV_AZURITE_BLOB_PORT', 10000),
         queue: port('CERTGATE_DEV_AZURITE_QUEUE_PORT', 10001),
@@ -59,7 +60,7 @@ try {
   console.error(`certgate local stack failed to start: ${messageOf(error)}`);
   if (error instanceof Error && 'code' in error && error.code === 'EADDRINUSE') {
     console.error(
-      'A port is taken: set CERTGATE_DEV_HOST_PORT / CERTGATE_DEV_GATEWAY_PORT / CERTGATE_DEV_PKI_PORT / CERTGATE_DEV_AZURITE_*_PORT.',
+      'A port is taken: set CERTGATE_DEV_HOST_PORT / CERTGATE_DEV_GATEWAY_PORT / CERTGATE_DEV_PKI_PORT / CERTGATE_DEV_SAMPLE_APP_PORT / CERTGATE_DEV_AZURITE_*_PORT.',
     );
   }
   process.exit(1);
@@ -87,6 +88,7 @@ certgate local stack is up (${seconds} s)
   gateway    ${running.gatewayUrl}/            (mTLS, App Gateway style: ${running.config.gateway.kind}, ${running.config.gateway.mode})
   dev PKI    ${join('.certgate', 'dev', 'pki')}/    (CRLs and CA certificates served at ${running.pkiUrl}/)
   storage    Azurite (in memory) ${running.azurite.endpoints.table}
+  app        Contoso Files ${running.contosoFiles.url}/ (only through the gate: https://files.contoso.example via the gateway)
 
 Tour: each command below was just run; the result is what it returned.
 `);
