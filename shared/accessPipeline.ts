@@ -20,6 +20,7 @@ import type { DeviceTag } from './policy/model.js';
 import { gatherDirectoryFacts } from './directoryFacts.js';
 import { decideBaseline, evaluateAccess, type PolicyDecision } from './policy/evaluateAccess.js';
 import { resolveApp, type AppResolution } from './policy/registeredApps.js';
+import { selectSessionControls, type SessionControls } from './session/sessionPolicies.js';
 import { OcspCache } from './trust/ocspCache.js';
 import {
   alertsOnUnknown,
@@ -75,6 +76,8 @@ export interface PolicyOutcome {
   readonly directory?: DirectoryTrace;
   /** Device tags the directory gave the device (`compliant`, `hybrid-joined`). */
   readonly deviceTags: readonly DeviceTag[];
+  /** The session policies considered for an allowed request (absent when none are configured). */
+  readonly session?: SessionControls | undefined;
 }
 
 /** Validates through the verdict cache; throws when the trusted CAs cannot be loaded (callers fail closed). */
@@ -126,40 +129,40 @@ export async function evaluatePolicies(
     deviceIdSources: services.config.deviceIdSources,
   });
   const unknownFromCertificate = certificate.unknownDeviceTags;
-  const policy = evaluateAccess(
-    {
-      app: { id: app.id, host: client.host, path: client.path },
-      userAgent: client.userAgent,
-      clientIp: client.clientIp,
-      user: user
-        ? {
-            id: user.id,
-            upn: user.upn,
-            groups: facts.groups ? new Set(facts.groups) : undefined,
-            groupsUnknown: facts.groupsUnknown,
-          }
+  const request: Parameters<typeof evaluateAccess>[0] = {
+    app: { id: app.id, host: client.host, path: client.path },
+    userAgent: client.userAgent,
+    clientIp: client.clientIp,
+    user: user
+      ? {
+          id: user.id,
+          upn: user.upn,
+          groups: facts.groups ? new Set(facts.groups) : undefined,
+          groupsUnknown: facts.groupsUnknown,
+        }
+      : undefined,
+    at: new Date(certificate.decidedAt),
+    deviceTags: new Set(
+      facts.deviceTags.length > 0 ? [...certificate.deviceTags, ...facts.deviceTags] : certificate.deviceTags,
+    ),
+    unknownDeviceTags:
+      facts.unknownDeviceTags.length > 0 || unknownFromCertificate
+        ? new Set([...(unknownFromCertificate ?? []), ...facts.unknownDeviceTags])
         : undefined,
-      at: new Date(certificate.decidedAt),
-      deviceTags: new Set(
-        facts.deviceTags.length > 0 ? [...certificate.deviceTags, ...facts.deviceTags] : certificate.deviceTags,
-      ),
-      unknownDeviceTags:
-        facts.unknownDeviceTags.length > 0 || unknownFromCertificate
-          ? new Set([...(unknownFromCertificate ?? []), ...facts.unknownDeviceTags])
-          : undefined,
-      certificate: validCertificate
-        ? {
-            issuerThumbprints: certificate.pathThumbprints ?? [],
-            policyOids: validCertificate.validatedPolicyOids ?? validCertificate.policyOids,
-            subject: validCertificate.subject,
-            subjectAltNames: validCertificate.subjectAltNames,
-          }
-        : undefined,
-    },
-    snapshot.compiled,
-  );
+    certificate: validCertificate
+      ? {
+          issuerThumbprints: certificate.pathThumbprints ?? [],
+          policyOids: validCertificate.validatedPolicyOids ?? validCertificate.policyOids,
+          subject: validCertificate.subject,
+          subjectAltNames: validCertificate.subjectAltNames,
+        }
+      : undefined,
+  };
+  const policy = evaluateAccess(request, snapshot.compiled);
+  // Session controls act on allowed requests only; none configured → undefined, nothing allocated.
+  const session = policy.effect === 'allow' ? selectSessionControls(snapshot.configuration, request) : undefined;
   const traced = facts.trace.groups !== undefined || facts.trace.device !== undefined;
-  return { policy, app, deviceTags: facts.deviceTags, directory: traced ? facts.trace : undefined };
+  return { policy, app, deviceTags: facts.deviceTags, directory: traced ? facts.trace : undefined, session };
 }
 
 /**

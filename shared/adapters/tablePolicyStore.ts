@@ -48,7 +48,7 @@ import {
 } from '../ports.js';
 import { toStoreError } from './tableTrustedCaStore.js';
 
-const KINDS: readonly ConfigKind[] = ['app', 'policy', 'location', 'settings'];
+const KINDS: readonly ConfigKind[] = ['app', 'policy', 'session-policy', 'location', 'settings'];
 const PARTITION = 'config';
 const META_ROW = 'meta';
 const MAX_TIME = 9_999_999_999_999;

@@ -29,6 +29,7 @@ import {
   validatePolicyConfiguration,
   validatePolicySettings,
   validateRegisteredApp,
+  validateSessionPolicy,
 } from '../policy/model.js';
 import {
   DirectoryError,
@@ -89,6 +90,7 @@ export interface ManagementIssue {
 const VALIDATORS: Readonly<Record<Exclude<ConfigKind, 'settings'>, (value: unknown) => PolicyValidation<unknown>>> = {
   app: validateRegisteredApp,
   policy: (value) => validateAccessPolicy(value),
+  'session-policy': (value) => validateSessionPolicy(value),
   location: validateNamedLocation,
 };
 
@@ -261,7 +263,7 @@ interface IssuerReference {
 
 /** Every issuer thumbprint the policies name (include and exclude), with its field path. */
 function issuerReferencesOf(
-  policies: readonly AccessPolicy[],
+  policies: readonly Pick<AccessPolicy, 'conditions'>[],
   pathOf: (index: number) => string = () => '',
 ): IssuerReference[] {
   const references: IssuerReference[] = [];
@@ -307,7 +309,7 @@ async function checkIssuers(
 
 /** Group and issuer checks for the policies of a save or an import. */
 async function checkPolicyReferences(
-  policies: readonly AccessPolicy[],
+  policies: readonly Pick<AccessPolicy, 'conditions'>[],
   api: ConfigApi,
   pathOf?: (index: number) => string,
   configuration?: unknown,
@@ -483,8 +485,8 @@ export async function handleDocumentCollection(
     }
     const validated = VALIDATORS[kind](fields ? { ...fields, id } : body.value);
     if (!validated.ok) return invalid(validated.issues);
-    if (kind === 'policy') {
-      const refused = await checkPolicyReferences([validated.value as AccessPolicy], api);
+    if (kind === 'policy' || kind === 'session-policy') {
+      const refused = await checkPolicyReferences([validated.value as Pick<AccessPolicy, 'conditions'>], api);
       if (refused) return refused;
     }
     const written = await writeDocument(kind, id, validated.value, ifMatch, api);
@@ -595,12 +597,14 @@ export async function handleConfiguration(request: HttpRequest, api: ConfigApi):
     if (!body.ok) return body.response;
     const validated = validatePolicyConfiguration(body.value);
     if (!validated.ok) return invalid(withDocumentIds(validated.issues, body.value));
-    const refused = await checkPolicyReferences(
-      validated.value.policies,
-      api,
-      (index) => `policies[${index}]`,
-      validated.value,
-    );
+    const refused =
+      (await checkPolicyReferences(validated.value.policies, api, (index) => `policies[${index}]`, validated.value)) ??
+      (await checkPolicyReferences(
+        validated.value.sessionPolicies,
+        api,
+        (index) => `sessionPolicies[${index}]`,
+        validated.value,
+      ));
     if (refused) return refused;
     const wanted = documentsOf(validated.value);
     const ifMatch = request.headers.get('if-match');

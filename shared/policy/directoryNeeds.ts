@@ -1,6 +1,6 @@
 /**
  * What the directory must be asked for a configuration: the groups that policies in force
- * (enabled or report-only) name, included or excluded, and whether any of them looks at the
+ * (access and session policies, enabled or report-only) name, included or excluded, and whether any of them looks at the
  * Graph-backed device tags (`compliant`, `hybrid-joined`). Computed once per configuration, so a
  * request asks Microsoft Graph only what some policy can use. Which condition names groups or
  * tests tags is each condition's own declaration (`groups`, `deviceTags` in `conditions/`).
@@ -23,7 +23,7 @@ const DIRECTORY_DEVICE_TAGS: ReadonlySet<DeviceTag> = new Set<DeviceTag>(['compl
 export function directoryNeedsOf(configuration: PolicyConfiguration): DirectoryNeeds {
   const groups = new Set<string>();
   const tags = new Set<DeviceTag>();
-  for (const policy of configuration.policies) {
+  for (const policy of [...configuration.policies, ...configuration.sessionPolicies]) {
     if (policy.state === 'disabled') continue;
     for (const reference of conditionGroupReferences(policy.conditions)) groups.add(reference.groupId.toLowerCase());
     for (const tag of conditionDeviceTags(policy.conditions)) if (DIRECTORY_DEVICE_TAGS.has(tag)) tags.add(tag);
@@ -39,7 +39,7 @@ export interface GroupReference {
 
 /** Every group id the policies name (in any state), with its field path, for checking them against the directory. */
 export function groupReferencesOf(
-  policies: readonly AccessPolicy[],
+  policies: readonly Pick<AccessPolicy, 'conditions'>[],
   pathOf: (index: number) => string = () => '',
 ): GroupReference[] {
   const references: GroupReference[] = [];

@@ -28,10 +28,11 @@ export interface PolicySnapshot {
  */
 export const CONFIG_COLLECTIONS: readonly {
   readonly kind: ConfigKind;
-  readonly list: 'apps' | 'policies' | 'locations';
+  readonly list: 'apps' | 'policies' | 'sessionPolicies' | 'locations';
 }[] = [
   { kind: 'app', list: 'apps' },
   { kind: 'policy', list: 'policies' },
+  { kind: 'session-policy', list: 'sessionPolicies' },
   { kind: 'location', list: 'locations' },
 ];
 
