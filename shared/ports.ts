@@ -138,7 +138,7 @@ export interface CrlArchive {
 }
 
 /** The kinds of configuration documents the policy store keeps. */
-export type ConfigKind = 'app' | 'policy' | 'location' | 'settings';
+export type ConfigKind = 'app' | 'policy' | 'session-policy' | 'location' | 'settings';
 
 /** One stored configuration document (validated by the policy model before it is stored). */
 export interface StoredDocument {
@@ -458,6 +458,25 @@ export interface GraphDegradedAlert {
   readonly detail: string;
 }
 
+/**
+ * A session control with an alert flag acted on an allowed session: a download or an upload blocked, or a request
+ * recorded by a monitor control (report-only policies never alert).
+ */
+// A type alias, not an interface: the alert events' fallback mapping takes it as a plain record.
+export type SessionControlAlert = {
+  readonly event: 'certgate.alert.session';
+  readonly correlationId: string;
+  readonly subject?: AlertSubject;
+  readonly policyId: string;
+  readonly control: 'block-download' | 'block-upload' | 'monitor';
+  /** The session reason code (`session-download-blocked`, `session-upload-blocked`, `session-monitored`). */
+  readonly code: string;
+  /** What made it a file (`attachment`, `extension`, `multipart-file`, ...). */
+  readonly rule: string;
+  readonly severity: 'low' | 'medium' | 'high';
+  readonly client: ClientContext;
+};
+
 /** Something an operator should look at: a closed union, `event` names the kind in every sink. */
 export type Alert =
   | UntrustedForwarderAlert
@@ -466,7 +485,8 @@ export type Alert =
   | ExpiringCertificateAlert
   | CrlStaleAlert
   | OcspFailingAlert
-  | GraphDegradedAlert;
+  | GraphDegradedAlert
+  | SessionControlAlert;
 
 /** Where alerts go (warning log lines today). */
 export interface AlertSink {
