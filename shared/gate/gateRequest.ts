@@ -7,15 +7,23 @@
  *      gets identity headers without the assertion that lets it check them);
  *   3. decide with the one pipeline (decideAccess: recorded in the decision log, alerts raised);
  *      a block answers as authorize does (the block page for browsers, JSON otherwise);
- *   4. stream the request to the upstream: method, path and query as received, the body as a
+ *   4. session controls, request side (shared/session `checkRequest`): an upload blocked by its
+ *      headers answers 403 before anything goes upstream; a multipart body a multipartFile control
+ *      must see passes through the upload guard, which fails the stream before a file part's
+ *      first byte reaches the upstream (then the client gets the 403, not the upstream's answer);
+ *   5. stream the request to the upstream: method, path and query as received, the body as a
  *      stream, the client's headers minus hop-by-hop and gateway / certgate / platform headers,
  *      plus the identity headers (X-Certgate-User, -Device-Tags, -Decision-Id, -Assertion);
- *   5. relay the answer: status, headers filtered the same way (Location and Set-Cookie Domain
+ *   6. session controls, response side (`checkResponse`, on the status and headers): a download
+ *      blocked becomes the block page / JSON 403 before any byte of the file is sent, never a
+ *      truncated file; the upstream's body is dropped;
+ *   7. relay the answer: status, headers filtered the same way (Location and Set-Cookie Domain
  *      rewritten where the upstream's host differs from the public host), the body streamed;
  *      no answer in time → 504 `gate-upstream-timeout`, no connection → 502 `gate-upstream-unavailable`.
- * Nothing is buffered: the bodies pass as streams with back-pressure.
- * May import: the decision pipeline and its request translation, the gate's modules, the HTTP
- * answer modules, composition types, errors, node built-ins.
+ * Session controls with an alert flag raise `certgate.alert.session`. Nothing is buffered: the
+ * bodies pass as streams with back-pressure.
+ * May import: the decision pipeline and its request translation, the gate's modules, the session
+ * core, the HTTP answer modules, composition types, errors, node built-ins.
  */
 import type { HttpResponseInit } from '@azure/functions';
 import { Readable } from 'node:stream';
@@ -24,10 +32,19 @@ import { decideAccess, type PipelineReport } from '../access/decideAccess.js';
 import { accessAttemptOf, correlationIdOf, type IncomingRequest } from '../access/requestAttempt.js';
 import type { Services } from '../composition.js';
 import { messageOf } from '../errors.js';
-import { gateError } from '../http/gateResponses.js';
+import { gateError, sessionBlockResponse } from '../http/gateResponses.js';
 import { decisionResponse, prefersHtml } from '../http/responses.js';
 import { unavailableDecision } from '../policy/certificateDecision.js';
 import { resolveApp } from '../policy/registeredApps.js';
+import type { ClientContext } from '../cert/intake/index.js';
+import {
+  checkRequest,
+  checkResponse,
+  createUploadGuard,
+  SessionUploadBlockedError,
+  type SessionRequest,
+  type SessionVerdict,
+} from '../session/index.js';
 import { assertionSignerFor } from './assertionSigner.js';
 import { clientResponseHeaders, headerPolicyFor, upstreamRequestHeaders } from './headerPolicy.js';
 import { upstreamIdentityHeaders } from './identityHeaders.js';
@@ -57,6 +74,35 @@ function pathAndQueryOf(url: string): string {
 
 function discard(body: ReadableStream<Uint8Array> | null): void {
   body?.cancel().catch(() => undefined);
+}
+
+/** Raises the alerts a session verdict asks for (enforced controls with an alert flag). */
+function raiseSessionAlerts(
+  verdict: SessionVerdict,
+  report: GateReport,
+  correlationId: string,
+  client: ClientContext,
+): void {
+  for (const finding of verdict.alerts) {
+    if (!finding.alert) continue;
+    report.alerts.raise({
+      event: 'certgate.alert.session',
+      correlationId,
+      policyId: finding.policyId,
+      control: finding.control,
+      code: finding.code,
+      rule: finding.rule,
+      severity: finding.alert.severity,
+      client,
+    });
+  }
+}
+
+/** The upload guard's verdict, when the upstream request failed because the guard stopped the body. */
+function uploadBlockOf(error: unknown): SessionVerdict | undefined {
+  for (let current: unknown = error; current instanceof Error; current = current.cause)
+    if (current instanceof SessionUploadBlockedError) return current.verdict;
+  return undefined;
 }
 
 /** Handles one request in gate mode (see the module comment). Never throws. */
@@ -130,20 +176,43 @@ export async function handleGateRequest(
     return gateError('gate-signing-key-missing', correlationId);
   }
 
-  const policy = headerPolicyFor(config);
   const method = request.method.toUpperCase();
+  const html = prefersHtml(request.headers.get('accept'));
+  const pathAndQuery = pathAndQueryOf(request.url);
+  const sessionRequest: SessionRequest = { method, url: pathAndQuery, headers: request.headers };
+  const requestVerdict = checkRequest(outcome.session, sessionRequest);
+  raiseSessionAlerts(requestVerdict, report, correlationId, client);
+  if (requestVerdict.action === 'block') {
+    report.info(`gate: ${method} ${appId} upload blocked by ${requestVerdict.policyId ?? '?'} (${correlationId})`);
+    discard(request.body);
+    return sessionBlockResponse(requestVerdict, correlationId, { html });
+  }
+  let body = method === 'GET' || method === 'HEAD' ? null : request.body;
+  if (body && requestVerdict.inspectBody) {
+    const guard = createUploadGuard(outcome.session, sessionRequest);
+    if (guard) body = body.pipeThrough(guard);
+  }
+
+  const policy = headerPolicyFor(config);
   const sides: GateSides = { upstream, publicOrigin: new URL(`https://${client.host ?? upstream.host}`) };
-  const target = upstreamUrlFor(upstream, pathAndQueryOf(request.url));
+  const target = upstreamUrlFor(upstream, pathAndQuery);
   let answer;
   try {
     answer = await sendUpstream({
       url: target,
       method,
       headers: upstreamRequestHeaders(request.headers, policy, identity),
-      body: method === 'GET' || method === 'HEAD' ? null : request.body,
+      body,
       timeoutMs: config.gate.upstreamTimeoutMs,
     });
   } catch (error) {
+    const blocked = uploadBlockOf(error);
+    if (blocked) {
+      raiseSessionAlerts(blocked, report, correlationId, client);
+      report.info(`gate: ${method} ${appId} upload blocked by ${blocked.policyId ?? '?'} (${correlationId})`);
+      discard(request.body);
+      return sessionBlockResponse(blocked, correlationId, { html });
+    }
     const kind = error instanceof UpstreamError ? error.kind : 'unavailable';
     report.error(`gate: upstream of ${appId} ${kind}: ${messageOf(error)} (${correlationId})`);
     discard(request.body);
@@ -166,6 +235,14 @@ export async function handleGateRequest(
     answer.body.destroy();
     report.error(`gate: upstream of ${appId} sent a header that cannot be relayed: ${messageOf(error)}`);
     return gateError('gate-upstream-unavailable', correlationId);
+  }
+  const responseVerdict = checkResponse(outcome.session, sessionRequest, { status: answer.status, headers });
+  raiseSessionAlerts(responseVerdict, report, correlationId, client);
+  if (responseVerdict.action === 'block') {
+    // Not one byte of the file: the upstream's body is dropped and its connection closed.
+    answer.body.destroy();
+    report.info(`gate: ${method} ${appId} download blocked by ${responseVerdict.policyId ?? '?'} (${correlationId})`);
+    return sessionBlockResponse(responseVerdict, correlationId, { html });
   }
   headers.set('x-correlation-id', correlationId);
   report.info(`gate: ${method} ${appId} → ${answer.status} (${correlationId})`);

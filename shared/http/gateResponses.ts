@@ -5,9 +5,10 @@
  * upstream. Bodies are `{ error: { code, message } }` with the correlation id; messages are
  * derived from the code and never carry internals (the upstream's address and Node's error code
  * go to the log).
- * May import: @azure/functions types.
+ * May import: @azure/functions types, the block page.
  */
 import type { HttpResponseInit } from '@azure/functions';
+import { renderBlockPage } from './blockPage.js';
 
 /** Every gate reason code, with what it means (stable: API). */
 export const GATE_REASONS = {
@@ -44,5 +45,46 @@ export function gateError(reason: GateReason, correlationId: string): HttpRespon
     status: GATE_STATUS[reason],
     jsonBody: { error: { code: reason, message: GATE_REASONS[reason], correlationId } },
     headers: { 'cache-control': 'no-store', 'x-correlation-id': correlationId },
+  };
+}
+
+/**
+ * A session control blocked the request or the response (before any byte of the file went back):
+ * the block page with the control's message for a browser, else JSON 403 with the session reason,
+ * the rule that made it a file and the deciding policy.
+ */
+export function sessionBlockResponse(
+  verdict: {
+    readonly code: string;
+    readonly rule?: string;
+    readonly policyId?: string;
+    readonly message?: string;
+  },
+  correlationId: string,
+  options: { readonly html: boolean },
+): HttpResponseInit {
+  const headers = { 'cache-control': 'no-store', 'x-correlation-id': correlationId };
+  if (options.html)
+    return {
+      status: 403,
+      // The page's text comes from the control's message; a session reason has no device remedy.
+      body: renderBlockPage({
+        reasons: [],
+        correlationId,
+        ...(verdict.message !== undefined ? { customMessage: verdict.message } : {}),
+      }),
+      headers: { ...headers, 'content-type': 'text/html; charset=utf-8' },
+    };
+  return {
+    status: 403,
+    jsonBody: {
+      decision: 'block',
+      reasons: [verdict.code],
+      rule: verdict.rule,
+      decidedBy: verdict.policyId,
+      blockMessage: verdict.message,
+      correlationId,
+    },
+    headers,
   };
 }

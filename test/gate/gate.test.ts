@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Stack } from '../../dev/stack.js';
 import {
+  addSessionPolicy,
   generatedBytes,
   registerApp,
   startGateStack,
@@ -18,6 +19,7 @@ import {
 } from './gateUnderTest.js';
 
 const HOST = 'files.gate.test';
+const GUARDED = 'guarded.gate.test';
 let stack: Stack;
 let upstream: Upstream;
 
@@ -40,6 +42,27 @@ beforeAll(async () => {
   });
   expect(registered.status).toBe(201);
   await registerApp(stack, { id: 'no-upstream', name: 'No upstream', hosts: [{ host: 'plain.gate.test' }] });
+  await registerApp(stack, {
+    id: 'guarded',
+    name: 'Guarded files',
+    hosts: [{ host: GUARDED }],
+    upstream: upstream.url,
+  });
+  await addSessionPolicy(stack, {
+    id: 'no-files-either-way',
+    name: 'No downloads or uploads on the guarded host',
+    state: 'enabled',
+    priority: 10,
+    conditions: { apps: { include: [{ appId: 'guarded' }] } },
+    controls: [
+      {
+        type: 'block-download',
+        files: { attachment: true, extensions: ['.xlsx'] },
+        message: 'Downloads need a managed device.',
+      },
+      { type: 'block-upload', files: { multipartFile: true }, message: 'Uploads need a managed device.' },
+    ],
+  });
   await registerApp(stack, {
     id: 'down',
     name: 'Down',
@@ -276,5 +299,77 @@ describe('gate mode: upstream failures', () => {
     const answer = await throughGateway(stack, { host: HOST, path: '/slow', certificate: 'alice' });
     expect(answer.status).toBe(504);
     expect(jsonOf(answer.body).error?.code).toBe('gate-upstream-timeout');
+  });
+});
+
+describe('gate mode: session controls', () => {
+  const multipart = (fileName: string | undefined) => {
+    const boundary = 'certgate-test-boundary';
+    const part = fileName
+      ? `Content-Disposition: form-data; name="file"; filename="${fileName}"\r\nContent-Type: application/octet-stream\r\n\r\nSECRET-FILE-BYTES`
+      : 'Content-Disposition: form-data; name="comment"\r\n\r\nhello';
+    return {
+      boundary,
+      body: `--${boundary}\r\n${part}\r\n--${boundary}--\r\n`,
+    };
+  };
+
+  it('a download the controls call a file becomes JSON 403 before any byte of it; the same on the unguarded host passes', async () => {
+    const blocked = await throughGateway(stack, {
+      host: GUARDED,
+      path: '/report.xlsx?download=1',
+      certificate: 'alice',
+      headers: { accept: 'application/json' },
+    });
+    expect(blocked.status).toBe(403);
+    const body = JSON.parse(blocked.body.toString()) as { reasons: string[]; rule: string; decidedBy: string };
+    expect(body).toMatchObject({
+      reasons: ['session-download-blocked'],
+      rule: 'attachment',
+      decidedBy: 'no-files-either-way',
+    });
+    expect(blocked.headers['content-disposition']).toBeUndefined();
+    const open = await throughGateway(stack, { host: HOST, path: '/report.xlsx', certificate: 'alice' });
+    expect(open.status).toBe(200);
+    expect(open.length).toBe(64 * 1024);
+  });
+
+  it('a browser gets the block page with the control message', async () => {
+    const blocked = await throughGateway(stack, {
+      host: GUARDED,
+      path: '/report.xlsx',
+      certificate: 'alice',
+      headers: { accept: 'text/html' },
+    });
+    expect(blocked.status).toBe(403);
+    expect(blocked.body.toString()).toContain('Downloads need a managed device.');
+  });
+
+  it('a multipart upload with a file part is stopped before the part reaches the upstream; a form without one passes', async () => {
+    const file = multipart('q3.xlsx');
+    const hits = upstream.hits;
+    const blocked = await throughGateway(stack, {
+      host: GUARDED,
+      method: 'POST',
+      path: '/upload',
+      certificate: 'alice',
+      body: file.body,
+      headers: { 'content-type': `multipart/form-data; boundary=${file.boundary}`, accept: 'application/json' },
+    });
+    expect(blocked.status).toBe(403);
+    expect((JSON.parse(blocked.body.toString()) as { reasons: string[] }).reasons).toEqual(['session-upload-blocked']);
+    // The upstream may have seen the request start, never the file's bytes.
+    if (upstream.hits > hits) expect(upstream.last?.url).toBe('/upload');
+    const form = multipart(undefined);
+    const passed = await throughGateway(stack, {
+      host: GUARDED,
+      method: 'POST',
+      path: '/upload',
+      certificate: 'alice',
+      body: form.body,
+      headers: { 'content-type': `multipart/form-data; boundary=${form.boundary}` },
+    });
+    expect(passed.status).toBe(200);
+    expect(echoOf(passed.body).bodyLength).toBe(Buffer.byteLength(form.body));
   });
 });

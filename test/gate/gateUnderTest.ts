@@ -70,6 +70,16 @@ export async function startUpstream(): Promise<Upstream> {
       generatedBytes(bytes).pipe(res);
       return;
     }
+    if (url.pathname === '/report.xlsx') {
+      req.resume();
+      res.writeHead(200, {
+        'content-type': 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+        'content-disposition': 'attachment; filename="q3 report.xlsx"',
+        'content-length': String(64 * 1024),
+      });
+      generatedBytes(64 * 1024).pipe(res);
+      return;
+    }
     if (url.pathname === '/slow') {
       req.resume();
       // Answers only after the gate has given up (the test sets a short upstream time-out).
@@ -143,6 +153,24 @@ export async function startUpstream(): Promise<Upstream> {
   selfUrl = `http://127.0.0.1:${port}`;
   Object.assign(upstream, { url: selfUrl, port });
   return upstream;
+}
+
+/** Creates a session policy through the management API; returns the status. */
+export async function addSessionPolicy(
+  stack: Stack,
+  policy: Record<string, unknown> & { id: string },
+): Promise<number> {
+  const res = await fetch(`${stack.hostUrl}/api/manage/session-policies/${policy.id}`, {
+    method: 'PUT',
+    headers: {
+      'content-type': 'application/json',
+      'x-functions-key': stack.functionKey,
+      authorization: `Bearer ${stack.tokens.adminToken}`,
+    },
+    body: JSON.stringify(policy),
+  });
+  if (res.status !== 201) throw new Error(`session policy ${policy.id}: ${res.status} ${await res.text()}`);
+  return res.status;
 }
 
 /** The stack for gate tests: short upstream time-out, policies re-read on every request. */
