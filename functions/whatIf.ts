@@ -3,7 +3,10 @@
  * a certificate (PEM, optional chain), a time, the app, client IP, user agent and user, through
  * the same pipeline as `authorize` (without the verdict cache), answered with the full decision:
  * reason codes, the certificate validation trace and every policy considered with every
- * condition. Function-key protected.
+ * condition. For an allowed request it also shows the session policies considered and the
+ * controls in force, and, when `session` describes the request's method and headers and/or the
+ * response's status and headers, the session verdict for them (`checkRequest` with the body
+ * inspected as the gate does, `checkResponse`). Function-key protected.
  */
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { z } from 'zod';
@@ -14,6 +17,23 @@ import { authorizeManagement } from '../shared/http/managementAuth.js';
 import { getServices } from '../shared/composition.js';
 import { firstIssue } from '../shared/http/management.js';
 import { managementError } from '../shared/http/responses.js';
+import { checkRequest, checkResponse, type SessionControls } from '../shared/session/index.js';
+
+const HeaderMap = z
+  .record(z.string().min(1).max(100), z.string().max(8192))
+  .refine((map) => Object.keys(map).length <= 100, {
+    message: 'at most 100 headers',
+  });
+
+/** A request / response shape to check the session controls against. */
+const SessionShape = z.strictObject({
+  method: z
+    .string()
+    .regex(/^[A-Za-z]{1,20}$/)
+    .optional(),
+  headers: HeaderMap.optional(),
+  response: z.strictObject({ status: z.int().min(100).max(599), headers: HeaderMap.optional() }).optional(),
+});
 
 const WhatIf = z.strictObject({
   certificate: z
@@ -41,7 +61,43 @@ const WhatIf = z.strictObject({
       groups: z.array(z.string().max(100)).max(500).optional(),
     })
     .optional(),
+  session: SessionShape.optional(),
 });
+
+/** What what-if shows about session controls for an allowed request. */
+function sessionView(
+  controls: SessionControls | undefined,
+  shape: z.infer<typeof SessionShape> | undefined,
+  path: string | undefined,
+): Record<string, unknown> {
+  const view: Record<string, unknown> = {
+    policies: controls?.trace ?? [],
+    inForce: (controls?.policies ?? []).map((policy) => ({
+      policyId: policy.policyId,
+      name: policy.name,
+      enforced: policy.enforced,
+      outcome: policy.outcome,
+      controls: policy.controls.map((control) => control.type),
+    })),
+  };
+  if (!shape) return view;
+  let headers: Headers;
+  let responseHeaders: Headers;
+  try {
+    headers = new Headers(shape.headers ?? {});
+    responseHeaders = new Headers(shape.response?.headers ?? {});
+  } catch {
+    return { ...view, error: 'session: a header name or value is not valid HTTP' };
+  }
+  const request = { method: (shape.method ?? 'GET').toUpperCase(), url: path ?? '/', headers };
+  return {
+    ...view,
+    request: checkRequest(controls, request),
+    ...(shape.response
+      ? { response: checkResponse(controls, request, { status: shape.response.status, headers: responseHeaders }) }
+      : {}),
+  };
+}
 
 export async function whatIf(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   const access = await authorizeManagement(request, getServices(), 'reader');
@@ -87,7 +143,7 @@ export async function whatIf(request: HttpRequest, context: InvocationContext): 
     ...(input.userAgent ? { userAgent: input.userAgent } : {}),
   };
   // The admin asking may name the app outright (a hint); otherwise it is resolved from host and path as authorize does.
-  const { decision } = await decideAccess(
+  const { decision, session } = await decideAccess(
     services,
     {
       intake,
@@ -108,7 +164,12 @@ export async function whatIf(request: HttpRequest, context: InvocationContext): 
   );
   return {
     status: 200,
-    jsonBody: { ...decision, evaluatedAt: now.toISOString() },
+    jsonBody: {
+      ...decision,
+      evaluatedAt: now.toISOString(),
+      // Session controls act on allowed requests only.
+      ...(decision.effect === 'allow' ? { session: sessionView(session, input.session, input.app?.path) } : {}),
+    },
     headers: { 'cache-control': 'no-store' },
   };
 }

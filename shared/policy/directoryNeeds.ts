@@ -1,7 +1,7 @@
 /**
  * What the directory must be asked for a configuration: the groups that policies in force
- * (access and session policies, enabled or report-only) name, included or excluded, and whether any of them looks at the
- * Graph-backed device tags (`compliant`, `hybrid-joined`). Computed once per configuration, so a
+ * (access and session policies, enabled or report-only) name, included or excluded, and whether any of them looks at
+ * the Graph-backed device tags (`compliant`, `hybrid-joined`). Computed once per configuration, so a
  * request asks Microsoft Graph only what some policy can use. Which condition names groups or
  * tests tags is each condition's own declaration (`groups`, `deviceTags` in `conditions/`).
  * May import: the model, the condition registry.

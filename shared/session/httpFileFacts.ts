@@ -138,9 +138,10 @@ export function comparableFileName(name: string): string {
   const segment = name.slice(Math.max(name.lastIndexOf('/'), name.lastIndexOf('\\')) + 1);
   const semicolon = segment.indexOf(';');
   const bare = semicolon >= 0 ? segment.slice(0, semicolon) : segment;
+  // NUL first: `q3.xlsx.%00` must end in `xlsx` once both are gone.
   return bare
-    .replace(/[.\s]+$/, '')
     .replaceAll('\u0000', '')
+    .replace(/[.\s]+$/, '')
     .toLowerCase();
 }
 

@@ -42,3 +42,4 @@ export {
   type SessionRule,
   type SessionVerdict,
 } from './verdict.js';
+export { reportSessionVerdict, type SessionReportContext } from './reportSessionVerdict.js';
