@@ -179,6 +179,11 @@ export function buildServices(env: Record<string, string | undefined>, clock: Cl
     negativeTtlSeconds: config.graph.negativeCacheSeconds,
     staleSeconds: config.graph.staleSeconds,
     timeoutMs: config.graph.timeoutMs,
+    maxEntries: config.graph.cacheMaxEntries,
+    breaker: config.graph.breaker,
+    ...(config.graph.refreshAheadSeconds !== undefined
+      ? { refreshAheadSeconds: config.graph.refreshAheadSeconds }
+      : {}),
     log: (event) => {
       consoleLines.warn(JSON.stringify(event));
       // Graph stopped answering: the one event an operator must hear about (policies follow the fail mode).

@@ -85,6 +85,14 @@ export const SETTINGS = {
   CERTGATE_GRAPH_NEGATIVE_CACHE_SECONDS: 'How long "no such device / user" is remembered (default 60).',
   CERTGATE_GRAPH_STALE_SECONDS:
     'How long past its refresh time a Graph answer may still be used while Graph fails or throttles (default 3600; 0 = never: the data counts as missing).',
+  CERTGATE_GRAPH_CACHE_MAX_ENTRIES:
+    'Most Graph answers the directory cache keeps per worker; the least recently used go first (default 100000).',
+  CERTGATE_GRAPH_BREAKER_FAILURES:
+    'Graph round trips failing in a row that open the circuit: no calls, cached or stale answers only, until the cool-down ends (default 5).',
+  CERTGATE_GRAPH_BREAKER_COOLDOWN_SECONDS:
+    'How long the Graph circuit stays open before one trial call is let through (default 30).',
+  CERTGATE_GRAPH_REFRESH_AHEAD_SECONDS:
+    'Answers used since they were read are read again this long before they expire, in the background, at most once per this interval (default: a fifth of CERTGATE_GRAPH_CACHE_SECONDS; at most CERTGATE_GRAPH_CACHE_SECONDS).',
   CERTGATE_TELEMETRY:
     'Where spans and metrics go: azure-monitor (Application Insights through OpenTelemetry; the default when APPLICATIONINSIGHTS_CONNECTION_STRING is set), console (local development), off (the default otherwise). The decision log does not depend on it.',
   APPLICATIONINSIGHTS_CONNECTION_STRING:
@@ -266,6 +274,12 @@ export interface AppConfig {
     readonly cacheSeconds: number;
     readonly negativeCacheSeconds: number;
     readonly staleSeconds: number;
+    /** Most answers the directory cache keeps. */
+    readonly cacheMaxEntries: number;
+    /** The directory circuit breaker: failures in a row that open it, and its cool-down. */
+    readonly breaker: { readonly failures: number; readonly cooldownSeconds: number };
+    /** The refresh-ahead window and interval; absent: a fifth of the cache TTL. */
+    readonly refreshAheadSeconds?: number;
   };
   /** Microsoft Graph change notifications (events in): where Graph posts them and the accepted client states. */
   /** Telemetry: where spans and metrics go. */
@@ -426,6 +440,14 @@ const list = (value: string | undefined): string[] =>
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s.length > 0);
+
+/** CERTGATE_GRAPH_REFRESH_AHEAD_SECONDS: from 1 second to the cache TTL; unset, the cache takes a fifth of its TTL. */
+function graphRefreshAhead(env: Record<string, string | undefined>): { refreshAheadSeconds?: number } {
+  const cacheSeconds = integer(env, 'CERTGATE_GRAPH_CACHE_SECONDS', 300, 5, 86_400);
+  const raw = env.CERTGATE_GRAPH_REFRESH_AHEAD_SECONDS?.trim();
+  if (raw === undefined || raw === '') return {};
+  return { refreshAheadSeconds: integer(env, 'CERTGATE_GRAPH_REFRESH_AHEAD_SECONDS', 0, 1, cacheSeconds) };
+}
 
 function integer(
   env: Record<string, string | undefined>,
@@ -694,6 +716,12 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       cacheSeconds: integer(env, 'CERTGATE_GRAPH_CACHE_SECONDS', 300, 5, 86_400),
       negativeCacheSeconds: integer(env, 'CERTGATE_GRAPH_NEGATIVE_CACHE_SECONDS', 60, 0, 86_400),
       staleSeconds: integer(env, 'CERTGATE_GRAPH_STALE_SECONDS', 3600, 0, 7 * 86_400),
+      cacheMaxEntries: integer(env, 'CERTGATE_GRAPH_CACHE_MAX_ENTRIES', 100_000, 100, 10_000_000),
+      breaker: {
+        failures: integer(env, 'CERTGATE_GRAPH_BREAKER_FAILURES', 5, 1, 1000),
+        cooldownSeconds: integer(env, 'CERTGATE_GRAPH_BREAKER_COOLDOWN_SECONDS', 30, 1, 3600),
+      },
+      ...graphRefreshAhead(env),
     },
     telemetry: telemetry(env),
     graphNotifications: graphNotifications(env),

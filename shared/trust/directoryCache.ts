@@ -87,6 +87,8 @@ export interface DirectoryCacheOptions {
   readonly maxEntries?: number;
   /** Circuit breaker; defaults: 5 failures in a row, 30 s cool-down. */
   readonly breaker?: { readonly failures?: number; readonly cooldownSeconds?: number };
+  /** How far ahead of expiry used answers are refreshed, and how often at most (default: ttlSeconds / 5). */
+  readonly refreshAheadSeconds?: number;
   /** Structured events: denied / invalid questions, throttling, circuit changes. */
   readonly log?: (event: Record<string, unknown>) => void;
 }
@@ -154,6 +156,8 @@ export class DirectoryCache {
       throw new RangeError(`negativeTtlSeconds must be ≥ 0, got ${options.negativeTtlSeconds}`);
     if (!(options.staleSeconds >= 0)) throw new RangeError(`staleSeconds must be ≥ 0, got ${options.staleSeconds}`);
     if (!(options.timeoutMs > 0)) throw new RangeError(`timeoutMs must be > 0, got ${options.timeoutMs}`);
+    if (options.refreshAheadSeconds !== undefined && !(options.refreshAheadSeconds > 0))
+      throw new RangeError(`refreshAheadSeconds must be > 0, got ${options.refreshAheadSeconds}`);
     this.ttlMs = options.ttlSeconds * 1000;
     this.negativeTtlMs = options.negativeTtlSeconds * 1000;
     this.store = new AnswerStore(clock, {
@@ -188,7 +192,7 @@ export class DirectoryCache {
         roundTrip: (batch, admission) => this.roundTrip(batch, admission),
         log: (event) => this.options.log?.(event),
       },
-      this.ttlMs / 5,
+      options.refreshAheadSeconds !== undefined ? options.refreshAheadSeconds * 1000 : this.ttlMs / 5,
     );
     this.refusalLog = new LogRateLimit(this.sweepIntervalMs);
   }
@@ -272,7 +276,7 @@ export class DirectoryCache {
     return this.directory !== undefined && this.refresher.maybeStart();
   }
 
-  /** Refresh-ahead runs at most this often and looks this far ahead (ttl / 5). */
+  /** Refresh-ahead runs at most this often and looks this far ahead (refreshAheadSeconds, default ttl / 5). */
   get sweepIntervalMs(): number {
     return this.refresher.intervalMs;
   }
