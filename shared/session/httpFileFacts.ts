@@ -93,7 +93,7 @@ export interface DispositionFacts {
 }
 
 const NO_DISPOSITION: DispositionFacts = Object.freeze({ attachment: false, fileNames: Object.freeze([]) });
-const DISPOSITION_TYPE = /^[a-z0-9!#$&^_.+-]+$/i;
+const DISPOSITION_TYPE = /^[a-z][a-z0-9-]*$/i;
 
 /** An RFC 8187 ext-value (`UTF-8'en'q3%2Exlsx`): the decoded text, whatever the charset claims. */
 function extValue(value: string): string {
@@ -110,11 +110,13 @@ export function dispositionOf(value: string | null): DispositionFacts {
   if (value === null || value.trim() === '') return NO_DISPOSITION;
   let attachment = false;
   const fileNames: string[] = [];
-  for (const disposition of splitOutsideQuotes(value, ',')) {
+  const dispositions = splitOutsideQuotes(value, ',');
+  for (const [index, disposition] of dispositions.entries()) {
     const [typePart = '', ...params] = splitOutsideQuotes(disposition, ';');
     const type = typePart.replace(WHITESPACE, '').toLowerCase();
-    // `a,b.pdf` inside an unquoted file name is not a second disposition: only a token that can be a type starts one.
-    if (type !== '' && !DISPOSITION_TYPE.test(type)) continue;
+    // `a,b.pdf` inside an unquoted file name is not a second disposition: after the first, only a
+    // piece that starts with a type-like token (letters, digits, hyphens) starts one.
+    if (index > 0 && !DISPOSITION_TYPE.test(type)) continue;
     if (type !== 'inline') attachment = true;
     for (const param of params) {
       const equals = param.indexOf('=');
