@@ -3,6 +3,7 @@
  * (nginx `auth_request`, Envoy `ext_authz`, Traefik `forwardAuth`, API Management `send-request`).
  * Parse: the proxy's dialect reads the original method, host and URI, believed only under the
  * gateway proof. Decide: the one pipeline, for the registered app of the original host and path.
+ * Session controls: the request side only (method, Content-Type; see forwardAuthSession.ts).
  * Respond: 200 with the identity headers to copy upstream, or 401/403 (block page for browsers,
  * `X-Certgate-Block-Page` for proxies that drop the body); a question that cannot be asked is a
  * 4xx with a stable code, a malfunction 503 (fail closed). Anonymous at the Functions level: the
@@ -15,11 +16,15 @@ import { getServices } from '../shared/composition.js';
 import { messageOf } from '../shared/errors.js';
 import { forwardAuthDialectOf } from '../shared/forwardAuth/dialects/index.js';
 import { forwardAuthQuestionOf } from '../shared/forwardAuth/forwardAuthAttempt.js';
-import { forwardAuthAnswer, forwardAuthRefusal } from '../shared/forwardAuth/forwardAuthResponse.js';
+import {
+  assertionAudienceOf,
+  forwardAuthAnswer,
+  forwardAuthRefusal,
+} from '../shared/forwardAuth/forwardAuthResponse.js';
+import { forwardAuthSessionBlock, forwardAuthSessionVerdict } from '../shared/forwardAuth/forwardAuthSession.js';
 import { decisionResponse, prefersHtml } from '../shared/http/responses.js';
 import { assertionSignerFor } from '../shared/gate/assertionSigner.js';
 import { GateSigningKeyMissingError, upstreamIdentityHeaders } from '../shared/gate/identityHeaders.js';
-import { assertionAudienceOf } from '../shared/forwardAuth/forwardAuthResponse.js';
 import { unavailableDecision } from '../shared/policy/certificateDecision.js';
 
 /** The route; `{proxy}` names the dialect, the rest is Envoy's original path (others send none). */
@@ -60,16 +65,36 @@ export async function forwardAuth(request: HttpRequest, context: InvocationConte
     context.error(`forwardAuth: ${new GateSigningKeyMissingError().message}; failing closed`);
     return decisionResponse(unavailableDecision(correlationId, attempt.now, 'configuration'));
   }
+  const alerts = services.alerts.forInvocation(context);
   const outcome = await decideAccess(services, attempt, {
-    alerts: services.alerts.forInvocation(context),
+    alerts,
     decisionLog: services.decisionLog.forInvocation(context),
     error: (line) => {
       context.error(line);
     },
   });
   const { decision } = outcome;
+  const html = prefersHtml(request.headers.get('accept'));
   let upstreamHeaders: Readonly<Record<string, string>> = {};
   if (decision.effect === 'allow') {
+    // Session controls, request side only: the body never comes here (see forwardAuthSession.ts).
+    const session = forwardAuthSessionVerdict(outcome.session, reading.original, request.headers);
+    for (const finding of session.alerts) {
+      alerts.raise({
+        event: 'certgate.alert.policy',
+        correlationId,
+        policyId: finding.policyId,
+        severity: finding.alert?.severity ?? 'low',
+        effect: session.action,
+        client: attempt.client,
+      });
+    }
+    if (session.action === 'block') {
+      context.warn(
+        `forwardAuth: ${correlationId} blocked by session policy ${session.policyId ?? '?'} (${session.code}, ${session.rule ?? ''})`,
+      );
+      return forwardAuthSessionBlock(session, correlationId, { html });
+    }
     try {
       upstreamHeaders = await upstreamIdentityHeaders(services, outcome, {
         appId: assertionAudienceOf(decision, reading.original),
@@ -79,7 +104,7 @@ export async function forwardAuth(request: HttpRequest, context: InvocationConte
       return decisionResponse(unavailableDecision(correlationId, attempt.now, 'configuration'));
     }
   }
-  return forwardAuthAnswer(decision, { html: prefersHtml(request.headers.get('accept')), upstreamHeaders });
+  return forwardAuthAnswer(decision, { html, upstreamHeaders });
 }
 
 app.http('forwardAuth', {

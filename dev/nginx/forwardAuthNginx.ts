@@ -129,6 +129,7 @@ http {
         location @certgate_blocked {
             # certgate's block page for this decision (HTML for browsers, JSON otherwise), status 403.
             proxy_pass http://certgate$certgate_block_page;
+            proxy_method GET;
             proxy_pass_request_body off;
             proxy_set_header Content-Length "";
         }

@@ -7,7 +7,7 @@
  * May import: @azure/functions types, the decision's responses and block page, the forward-auth reasons.
  */
 import type { HttpResponseInit } from '@azure/functions';
-import type { AnyReason, Decision } from '../policy/certificateDecision.js';
+import type { Decision } from '../policy/certificateDecision.js';
 import { decisionResponse } from '../http/responses.js';
 import type { OriginalRequest } from './originalRequest.js';
 import { FORWARD_AUTH_REASONS, type ForwardAuthReason } from './reasons.js';
@@ -26,11 +26,15 @@ const REFUSAL_STATUS: Record<ForwardAuthReason, number> = {
 /** The route of the block page a proxy shows (or redirects to) when it drops the denial's body. */
 export const BLOCK_PAGE_ROUTE = 'api/blocked';
 
-/** The block page's path and query for a decision: its reasons and correlation id (nothing internal). */
-export function blockPagePathOf(reasons: readonly AnyReason[], correlationId: string): string {
+/**
+ * The block page's path and query for a decision: its reasons, correlation id and the deciding
+ * policy's id (the page looks its message up; nothing else internal).
+ */
+export function blockPagePathOf(reasons: readonly string[], correlationId: string, policyId?: string): string {
   const query = new URLSearchParams();
   for (const reason of reasons) query.append('reason', reason);
   query.set('correlationId', correlationId);
+  if (policyId !== undefined) query.set('policy', policyId);
   return `/${BLOCK_PAGE_ROUTE}?${query.toString()}`;
 }
 
@@ -74,6 +78,11 @@ export function forwardAuthAnswer(
   });
   const headers = { ...(response.headers as Record<string, string>) };
   if (decision.effect === 'allow') Object.assign(headers, options.upstreamHeaders);
-  else headers['x-certgate-block-page'] = blockPagePathOf(decision.reasons, decision.correlationId);
+  else
+    headers['x-certgate-block-page'] = blockPagePathOf(
+      decision.reasons,
+      decision.correlationId,
+      decision.blockMessage !== undefined ? decision.policy?.decidedBy : undefined,
+    );
   return { ...response, headers };
 }

@@ -11,13 +11,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Stack } from '../../dev/stack.js';
 import { encodeForwardedCertificate, type GatewayKind } from '../../shared/cert/intake/index.js';
 import { FORWARD_AUTH_DIALECTS, type ForwardAuthProxy } from '../../shared/forwardAuth/dialects/index.js';
-import { FILES_HOST, SECRETS, rawRequest, startForwardAuthStack } from './forwardAuthStack.js';
+import {
+  FILES_HOST,
+  NO_UPLOADS_POLICY,
+  SECRETS,
+  putSessionPolicy,
+  rawRequest,
+  startForwardAuthStack,
+} from './forwardAuthStack.js';
 
 let stack: Stack;
 let assertionKey: KeyObject;
 
 beforeAll(async () => {
   ({ stack, assertionKey } = await startForwardAuthStack('fwdauth'));
+  await putSessionPolicy(stack, 'files-no-uploads', NO_UPLOADS_POLICY);
 }, 120_000);
 
 afterAll(async () => {
@@ -219,6 +227,51 @@ describe.each(FORWARD_AUTH_DIALECTS.map((dialect) => ({ proxy: dialect.name, dia
       );
       expect(answer.status, answer.text).toBe(200);
       expect(answer.json).toMatchObject({ app: { id: 'files' } });
+    });
+
+    it('applies session controls to the request side from what the headers show', async () => {
+      const multipart = { 'content-type': 'multipart/form-data; boundary=x', accept: 'application/json' };
+      const upload = await ask(
+        proxy,
+        { method: 'POST', host: FILES_HOST, uri: '/upload', headers: multipart },
+        { client: 'alice' },
+      );
+      expect(upload.status, upload.text).toBe(403);
+      expect(upload.json).toMatchObject({
+        decision: 'block',
+        reasons: ['session-upload-blocked'],
+        rule: 'multipart-uninspectable',
+        blockMessage: NO_UPLOADS_POLICY.controls[0]!.message,
+      });
+      expect(upload.headers['x-certgate-assertion']).toBeUndefined();
+      const octets = await ask(
+        proxy,
+        {
+          method: 'PUT',
+          host: FILES_HOST,
+          uri: '/files/new.bin',
+          headers: { 'content-type': 'application/octet-stream' },
+        },
+        { client: 'alice' },
+      );
+      expect(octets.status).toBe(403);
+      expect(octets.json).toMatchObject({ reasons: ['session-upload-blocked'], rule: 'content-type' });
+      const page = await ask(
+        proxy,
+        { method: 'POST', host: FILES_HOST, uri: '/upload', headers: { ...multipart, accept: 'text/html' } },
+        { client: 'alice' },
+      );
+      expect(page.status).toBe(403);
+      expect(page.text).toContain('Uploads to Contoso Files are switched off.');
+      // The same app, reading: allowed; another app (files-admin has no session policy): uploads allowed.
+      const read = await ask(proxy, { method: 'GET', host: FILES_HOST, uri: '/upload' }, { client: 'alice' });
+      expect(read.status).toBe(200);
+      const admin = await ask(
+        proxy,
+        { method: 'POST', host: FILES_HOST, uri: '/admin/upload', headers: multipart },
+        { client: 'alice' },
+      );
+      expect(admin.status).toBe(200);
     });
 
     it('answers 400 with a stable code when the original request is not described', async () => {

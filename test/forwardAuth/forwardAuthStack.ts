@@ -53,6 +53,42 @@ export async function startForwardAuthStack(name: string): Promise<{ stack: Stac
   return { stack, assertionKey: publicKey };
 }
 
+/** The session policy the forward-auth tests put on `files`: no uploads, with a message and an alert. */
+export const NO_UPLOADS_POLICY = {
+  name: 'Contoso Files: no uploads',
+  state: 'enabled',
+  priority: 10,
+  conditions: { apps: { include: [{ appId: 'files' }] } },
+  controls: [
+    {
+      type: 'block-upload',
+      files: { multipartFile: true, contentTypes: ['application/octet-stream'] },
+      message: 'Uploads to Contoso Files are switched off.',
+      alert: { severity: 'medium' },
+    },
+  ],
+};
+
+/** Creates or replaces a session policy through the management API. */
+export async function putSessionPolicy(stack: Stack, id: string, policy: unknown): Promise<void> {
+  const url = `${stack.hostUrl}/api/manage/session-policies/${id}`;
+  const headers = {
+    'content-type': 'application/json',
+    'x-functions-key': stack.functionKey,
+    authorization: `Bearer ${stack.tokens.adminToken}`,
+  };
+  const current = await fetch(url, { headers });
+  const etag = current.ok ? current.headers.get('etag') : null;
+  await current.arrayBuffer();
+  const response = await fetch(url, {
+    method: 'PUT',
+    headers: { ...headers, ...(etag ? { 'if-match': etag } : {}) },
+    body: JSON.stringify(policy),
+  });
+  if (response.status !== 201 && response.status !== 200)
+    throw new Error(`session policy ${id}: ${response.status} ${await response.text()}`);
+}
+
 /** A raw HTTP answer. */
 export interface RawAnswer {
   readonly status: number;
