@@ -6,7 +6,9 @@
  * catch-all, the upstream down or slow, hosts that are no gate app.
  */
 import { createHash } from 'node:crypto';
+import { createLocalJWKSet, decodeJwt, jwtVerify, type JSONWebKeySet } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { httpStreamEnabled } from '../../dev/host/functionsCore.js';
 import type { Stack } from '../../dev/stack.js';
 import {
   addSessionPolicy,
@@ -120,6 +122,10 @@ describe('gate mode: decisions', () => {
     const res = await fetch(`${stack.hostUrl}/files`, { headers: { 'x-forwarded-host': HOST } });
     expect(res.status).toBe(401);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('gate-request-unproven');
+  });
+
+  it('the app turned HTTP streams on, and the local host saw it (as the Functions host would)', () => {
+    expect(httpStreamEnabled()).toBe(true);
   });
 
   it("certgate's own routes win over the catch-all on a gate host", async () => {
@@ -371,5 +377,43 @@ describe('gate mode: session controls', () => {
     });
     expect(passed.status).toBe(200);
     expect(echoOf(passed.body).bodyLength).toBe(Buffer.byteLength(form.body));
+  });
+});
+
+describe('gate mode: the assertion', () => {
+  it('what reached the upstream verifies against the published JWKS, names the app, device and decision; tampered or expired it fails', async () => {
+    const answer = await throughGateway(stack, { host: HOST, path: '/whoami', certificate: 'alice' });
+    const { headers } = echoOf(answer.body);
+    const assertion = headers['x-certgate-assertion'] as string;
+    const jwksAnswer = await throughGateway(stack, { host: HOST, path: '/api/.well-known/jwks.json' });
+    const keys = createLocalJWKSet(JSON.parse(jwksAnswer.body.toString()) as JSONWebKeySet);
+    const { payload, protectedHeader } = await jwtVerify(assertion, keys, {
+      issuer: 'certgate',
+      audience: 'contoso-files',
+      algorithms: ['ES256'],
+    });
+    expect(protectedHeader.kid).toBeDefined();
+    expect(payload.decision_id).toBe(headers['x-certgate-decision-id']);
+    expect(payload.device_tags).toEqual(['valid-client-certificate']);
+    expect(payload.device_thumbprint).toBe(createHash('sha256').update(stack.pki.users.alice!.certDer).digest('hex'));
+    expect(payload.jti).toEqual(expect.any(String));
+    expect((payload.exp ?? 0) - (payload.iat ?? 0)).toBe(60);
+    expect(answer.headers['x-correlation-id']).toBe(headers['x-certgate-decision-id']);
+
+    // Another app's audience, a changed claim, a later time: each fails.
+    await expect(jwtVerify(assertion, keys, { audience: 'payroll' })).rejects.toMatchObject({
+      code: 'ERR_JWT_CLAIM_VALIDATION_FAILED',
+    });
+    const [head, body, signature] = assertion.split('.') as [string, string, string];
+    const forged = Buffer.from(
+      JSON.stringify({ ...decodeJwt(assertion), device_tags: ['valid-client-certificate', 'compliant'] }),
+    ).toString('base64url');
+    await expect(jwtVerify(`${head}.${forged}.${signature}`, keys)).rejects.toMatchObject({
+      code: 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED',
+    });
+    expect(body).not.toBe(forged);
+    await expect(
+      jwtVerify(assertion, keys, { currentDate: new Date(((payload.exp ?? 0) + 1) * 1000) }),
+    ).rejects.toMatchObject({ code: 'ERR_JWT_EXPIRED' });
   });
 });
