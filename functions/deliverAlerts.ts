@@ -1,22 +1,23 @@
 /**
- * Queue trigger on the alert outbox (`certgate-alerts`): one delivery round per message to the configured
- * destinations (webhook, Event Grid); a failed round puts the event back with a doubling delay, or in
- * `certgate-alerts-poison` after CERTGATE_ALERT_MAX_ATTEMPTS (shared/alerts/alertDelivery.ts). A message that is
+ * Queue trigger on the alert outbox (`certgate-alerts`): one delivery round for the events of a message (one or
+ * several, packed) to the configured destinations (webhook, Event Grid); the events whose round failed go back with
+ * a doubling delay, or each in `certgate-alerts-poison` after CERTGATE_ALERT_MAX_ATTEMPTS
+ * (shared/alerts/alertDelivery.ts); the delivered ones are done. A message that is
  * not an alert envelope goes to the poison queue as it is. Registered only when CERTGATE_ALERT_SINKS names webhook
  * or eventgrid (read here, as the host reads `AzureWebJobs.<name>.Disabled`): with the `queue` sink the queue is
  * the destination and must not be drained. The connection is the host's storage (AzureWebJobsStorage).
  */
 import { app, type InvocationContext } from '@azure/functions';
-import { ALERT_QUEUE, deliverEnvelope, readEnvelope } from '../shared/alerts/alertDelivery.js';
+import { ALERT_QUEUE, deliverEnvelopes, readEnvelopes } from '../shared/alerts/alertDelivery.js';
 import { getServices } from '../shared/composition.js';
 import { alertSinksOf } from '../shared/config.js';
 
 export async function deliverAlerts(message: unknown, context: InvocationContext): Promise<void> {
   const services = getServices();
   const { outbox, destinations, retry } = services.alerting;
-  const envelope = readEnvelope(message);
+  const envelopes = readEnvelopes(message);
   if (!outbox) throw new Error('deliver-alerts: no outbox (CERTGATE_ALERT_SINKS=log)');
-  if (!envelope) {
+  if (!envelopes) {
     context.warn(JSON.stringify({ event: 'certgate.alert.delivery-unreadable', id: context.triggerMetadata?.id }));
     // Kept for an operator, with the raw message as the event's data.
     await outbox.poison({
@@ -35,10 +36,14 @@ export async function deliverAlerts(message: unknown, context: InvocationContext
     });
     return;
   }
-  const outcome = await deliverEnvelope(envelope, { destinations, outbox, retry, clock: services.clock });
-  const line = JSON.stringify({ event: `certgate.alert.${outcome.kind}`, id: envelope.event.id, ...outcome });
-  if (outcome.kind === 'delivered') context.log(line);
-  else context.warn(line);
+  const results = await deliverEnvelopes(envelopes, { destinations, outbox, retry, clock: services.clock });
+  // One line for what arrived (a message carries up to a few dozen events), one warning per event that did not.
+  const delivered = results.filter(({ outcome }) => outcome.kind === 'delivered').map(({ id }) => id);
+  if (delivered.length > 0) context.log(JSON.stringify({ event: 'certgate.alert.delivered', ids: delivered }));
+  for (const { id, outcome } of results) {
+    if (outcome.kind !== 'delivered')
+      context.warn(JSON.stringify({ event: `certgate.alert.${outcome.kind}`, id, ...outcome }));
+  }
 }
 
 if (alertSinksOf(process.env.CERTGATE_ALERT_SINKS).some((sink) => sink === 'webhook' || sink === 'eventgrid')) {

@@ -22,8 +22,6 @@ export interface OutboxAlertSinkOptions extends AlertThrottleOptions {
   readonly bufferSize: number;
   /** How often the background flush runs while events wait (and summaries are due), in ms; 0 = only `flush()`. */
   readonly flushIntervalMs: number;
-  /** Most envelopes queued concurrently by one flush. */
-  readonly concurrency?: number;
 }
 
 /** The sink's counters and what waits, for health and metrics (see {@link OutboxAlertSink.backlog}). */
@@ -160,34 +158,25 @@ export class OutboxAlertSink implements InvocationScoped<AlertSink> {
     if (this.buffer.length === 0) return;
     const batch = this.buffer;
     this.buffer = [];
-    let failed: AlertEvent[] = [];
+    let failed: readonly AlertEvent[] = [];
     try {
       this.factory ??= loadCloudEventFactory();
       const asCloudEvent = await this.factory;
       const queuedAt = this.clock.now().toISOString();
-      const concurrency = Math.max(1, this.options.concurrency ?? 32);
-      const chunkSize = Math.ceil(batch.length / concurrency);
-      const chunks: AlertEvent[][] = [];
-      for (let i = 0; i < batch.length; i += chunkSize) chunks.push(batch.slice(i, i + chunkSize));
-      const results = await Promise.allSettled(
-        chunks.map(async (chunk) => {
-          const envelopes: AlertEnvelope[] = chunk.map((event) => ({
-            event: asCloudEvent(event),
-            attempt: 0,
-            delivered: [],
-            queuedAt,
-          }));
-          await this.outbox.enqueue(envelopes);
-          return chunk.length;
-        }),
-      );
-      results.forEach((result, i) => {
-        if (result.status === 'fulfilled') this.queued += result.value;
-        else {
-          failed = failed.concat(chunks[i] ?? []);
-          this.outboxError = messageOf(result.reason);
-        }
-      });
+      const envelopes: AlertEnvelope[] = batch.map((event) => ({
+        event: asCloudEvent(event),
+        attempt: 0,
+        delivered: [],
+        queuedAt,
+      }));
+      // The outbox packs the envelopes into messages and says which it could not queue: only those are kept.
+      const { notQueued, error } = await this.outbox.enqueue(envelopes);
+      this.queued += envelopes.length - notQueued.length;
+      if (notQueued.length > 0) {
+        const ids = new Set(notQueued.map((envelope) => envelope.event.id));
+        failed = batch.filter((event) => ids.has(event.id));
+        this.outboxError = error ?? 'not queued';
+      }
     } catch (error) {
       failed = batch;
       this.outboxError = messageOf(error);
@@ -199,7 +188,7 @@ export class OutboxAlertSink implements InvocationScoped<AlertSink> {
     }
     this.failures++;
     // Back in front of what arrived meanwhile, within the bound: the oldest kept, the overflow counted.
-    const kept = failed.concat(this.buffer);
+    const kept = [...failed, ...this.buffer];
     const overflow = Math.max(0, kept.length - this.options.bufferSize);
     this.dropped += overflow;
     this.buffer = kept.slice(0, kept.length - overflow);

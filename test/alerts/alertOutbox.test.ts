@@ -4,7 +4,8 @@
  * that refuses and then accepts. The receiver is down for the first 60 s of an injected clock (advanced 20 s per
  * delivery round; the queue's real visibility delays are shortened to 1 s): every event arrives exactly once by id
  * (the receiver deduplicates a redelivery by webhook-id), none is poisoned. Always down: poison after N rounds.
- * Signatures: a tampered delivery is refused with its code.
+ * Events travel packed several to a queue message: a message whose events partly failed puts back only the failed
+ * ones. Signatures: a tampered delivery is refused with its code.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAzurite, type Azurite } from '../../dev/azurite.js';
@@ -14,8 +15,10 @@ import { QueueAlertOutbox } from '../../shared/adapters/queueAlertOutbox.js';
 import { WebhookAlertDestination } from '../../shared/adapters/webhookAlertDestination.js';
 import {
   AlertDeliveryError,
-  deliverEnvelope,
-  readEnvelope,
+  type AlertDestination,
+  deliverEnvelopes,
+  readEnvelopes,
+  type AlertEnvelope,
   type AlertRetryPolicy,
 } from '../../shared/alerts/alertDelivery.js';
 import { OutboxAlertSink } from '../../shared/alerts/outboxAlertSink.js';
@@ -59,10 +62,11 @@ async function scenario(
   names: { outbox: string; poison: string },
   retry: AlertRetryPolicy,
   clock: ReturnType<typeof fakeClock>,
+  wrap: (destination: AlertDestination) => AlertDestination = (destination) => destination,
 ) {
   const storage = { kind: 'connection-string' as const, connectionString: azurite.connectionString };
   const outbox = new QueueAlertOutbox(storage, names);
-  const destination = new WebhookAlertDestination({ url: sink.url, secret: SECRET, timeoutMs: 5000 }, clock);
+  const destination = wrap(new WebhookAlertDestination({ url: sink.url, secret: SECRET, timeoutMs: 5000 }, clock));
   const alertSink = new OutboxAlertSink(outbox, clock, quiet, {
     windowSeconds: 600,
     ratePerType: 1000,
@@ -72,6 +76,8 @@ async function scenario(
     flushIntervalMs: 0,
   });
   const outcomes: string[] = [];
+  /** Events per queue message handled, in order. */
+  const messageSizes: number[] = [];
   await outbox.backlog(); // creates the queues
   const triggers = await startQueueTriggers({
     connectionString: azurite.connectionString,
@@ -82,10 +88,11 @@ async function scenario(
         name: 'deliver-alerts',
         trigger: { type: 'queueTrigger', queueName: names.outbox } as { type: string },
         handler: async (message: unknown) => {
-          const envelope = readEnvelope(message);
-          if (!envelope) throw new Error('not an envelope');
-          const outcome = await deliverEnvelope(envelope, { destinations: [destination], outbox, retry, clock });
-          outcomes.push(outcome.kind);
+          const envelopes = readEnvelopes(message);
+          if (!envelopes) throw new Error('not an envelope');
+          messageSizes.push(envelopes.length);
+          const results = await deliverEnvelopes(envelopes, { destinations: [destination], outbox, retry, clock });
+          outcomes.push(...results.map(({ outcome }) => outcome.kind));
         },
       },
     ],
@@ -99,7 +106,7 @@ async function scenario(
     }
     return 0;
   };
-  return { clock, outbox, alertSink, triggers, outcomes, round };
+  return { clock, outbox, alertSink, triggers, outcomes, messageSizes, round };
 }
 
 describe('alert outbox and delivery (Azurite, real HTTP)', () => {
@@ -108,16 +115,19 @@ describe('alert outbox and delivery (Azurite, real HTTP)', () => {
     // The receiver checks the signature's timestamp against the same injected clock.
     sink = await startWebhookSink({ secret: SECRET, now: clock.now });
     closers.push(() => sink.close());
-    const { outbox, alertSink, triggers, outcomes, round } = await scenario(
+    const { outbox, alertSink, triggers, outcomes, messageSizes, round } = await scenario(
       { outbox: 'alerts-down-60', poison: 'alerts-down-60-poison' },
       { maxAttempts: 8, initialDelaySeconds: 1, maxDelaySeconds: 1 },
       clock,
     );
     for (let i = 0; i < 20; i++) alertSink.raise(alertFor(i));
     await alertSink.flush();
+    // The 20 events went as one packed message.
+    const queued = await readQueued(azurite.connectionString, 'alerts-down-60');
+    expect(queued.map((m) => m.length)).toEqual([20]);
     // At-least-once on the way in: one event queued twice (as a retried enqueue would), same id.
-    const [first] = (await readQueued(azurite.connectionString, 'alerts-down-60')).slice(0, 1);
-    await outbox.enqueue([first!]);
+    const first = queued[0]![0]!;
+    expect(await outbox.enqueue([first])).toEqual({ notQueued: [] });
     const ids = new Set<string>();
     sink.setAvailable(false);
     let rounds = 0;
@@ -135,6 +145,8 @@ describe('alert outbox and delivery (Azurite, real HTTP)', () => {
     expect(sink.duplicates).toBe(1);
     expect(outcomes.filter((o) => o === 'delivered')).toHaveLength(21);
     expect(outcomes).not.toContain('poisoned');
+    // The failed events of a message went back packed as they came: only messages of 20 and of 1.
+    expect(new Set(messageSizes)).toEqual(new Set([20, 1]));
     expect(await outbox.backlog()).toEqual({ queued: 0, poisoned: 0 });
     await triggers.close();
   }, 60_000);
@@ -151,15 +163,48 @@ describe('alert outbox and delivery (Azurite, real HTTP)', () => {
     for (let i = 0; i < 3; i++) await round();
     expect(outcomes).toEqual(['retry', 'retry', 'poisoned']);
     expect(await outbox.backlog()).toEqual({ queued: 0, poisoned: 1 });
-    const [poisoned] = await readQueued(azurite.connectionString, 'alerts-poison-n-poison');
+    const [[poisoned]] = (await readQueued(azurite.connectionString, 'alerts-poison-n-poison')) as [[AlertEnvelope]];
     expect(poisoned).toMatchObject({
       attempt: 3,
       delivered: [],
       lastError: expect.stringContaining('webhook answered 503'),
     });
-    expect(poisoned?.event.data.user).toBe('user99@contoso.example');
+    expect(poisoned.event.data.user).toBe('user99@contoso.example');
     await triggers.close();
     sink.setAvailable(true);
+  }, 60_000);
+
+  it('puts back only the events of a message that failed, packed, and delivers each once', async () => {
+    sink.setAvailable(true);
+    const failOnce = new Set(['user2@contoso.example', 'user5@contoso.example']);
+    const { alertSink, outbox, triggers, outcomes, messageSizes, round } = await scenario(
+      { outbox: 'alerts-partial', poison: 'alerts-partial-poison' },
+      { maxAttempts: 3, initialDelaySeconds: 1, maxDelaySeconds: 1 },
+      fakeClock(),
+      (webhook) => ({
+        kind: webhook.kind,
+        deliver: (event) => {
+          const user = String(event.data.user);
+          if (failOnce.delete(user)) return Promise.reject(new AlertDeliveryError(`refused ${user}`, 500));
+          return webhook.deliver(event);
+        },
+      }),
+    );
+    const before = sink.deliveredIds.size;
+    for (let i = 0; i < 10; i++) alertSink.raise(alertFor(1000 + i));
+    for (let i = 0; i < 10; i++) alertSink.raise(alertFor(i));
+    await alertSink.flush();
+    await round();
+    expect(messageSizes).toEqual([20]);
+    expect(outcomes.filter((o) => o === 'retry')).toHaveLength(2);
+    // One message waits (invisible for its retry delay), with the two failed events.
+    expect(await outbox.backlog()).toEqual({ queued: 1, poisoned: 0 });
+    await round();
+    expect(messageSizes).toEqual([20, 2]);
+    expect(outcomes.filter((o) => o === 'delivered')).toHaveLength(20);
+    expect(sink.deliveredIds.size - before).toBe(20);
+    expect(await outbox.backlog()).toEqual({ queued: 0, poisoned: 0 });
+    await triggers.close();
   }, 60_000);
 
   it('refuses a tampered or wrongly signed delivery, and the destination reports it', async () => {
@@ -199,10 +244,10 @@ describe('alert outbox and delivery (Azurite, real HTTP)', () => {
   });
 });
 
-/** The envelopes in a queue, peeked (not taken). */
+/** The envelopes of each message in a queue, peeked (not taken). */
 async function readQueued(connectionString: string, queue: string) {
   const { QueueClient } = await import('@azure/storage-queue');
   const client = new QueueClient(connectionString, queue);
   const peeked = await client.peekMessages({ numberOfMessages: 32 });
-  return peeked.peekedMessageItems.map((m) => readEnvelope(Buffer.from(m.messageText, 'base64').toString('utf8'))!);
+  return peeked.peekedMessageItems.map((m) => readEnvelopes(Buffer.from(m.messageText, 'base64').toString('utf8'))!);
 }

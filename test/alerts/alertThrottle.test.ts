@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { describeAlert } from '../../shared/alerts/alertEvents.js';
 import { AlertThrottle } from '../../shared/alerts/alertThrottle.js';
-import type { AlertEnvelope, AlertOutbox } from '../../shared/alerts/alertDelivery.js';
+import type { AlertEnvelope, AlertOutbox, EnqueueResult } from '../../shared/alerts/alertDelivery.js';
 import { OutboxAlertSink } from '../../shared/alerts/outboxAlertSink.js';
 import type { Alert, LogWriter } from '../../shared/ports.js';
 
@@ -27,9 +27,9 @@ const blocked = (user: string, policyId = 'block-unmanaged', device = 'ab'.repea
 
 class RecordingOutbox implements AlertOutbox {
   readonly queued: AlertEnvelope[] = [];
-  enqueue(envelopes: readonly AlertEnvelope[]): Promise<void> {
+  enqueue(envelopes: readonly AlertEnvelope[]): Promise<EnqueueResult> {
     this.queued.push(...envelopes);
-    return Promise.resolve();
+    return Promise.resolve({ notQueued: [] });
   }
   retry(): Promise<void> {
     return Promise.resolve();
