@@ -24,7 +24,7 @@ export function configurationWith(
 
 /** A request as the engine sees it: an app, device tags. */
 export function accessRequest(partial: Partial<AccessRequest> = {}): AccessRequest {
-  return { app: { id: 'files' }, deviceTags: new Set(), ...partial } as AccessRequest;
+  return { app: { id: 'files' }, deviceTags: new Set(), ...partial };
 }
 
 /** The controls of one enforced policy with these controls, for a request every condition matches. */
