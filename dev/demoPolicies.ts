@@ -216,6 +216,65 @@ export function demoPolicyConfiguration(vendorCaThumbprint: string = DEMO_VENDOR
         action: 'allow',
       },
     ],
+    sessionPolicies: [
+      {
+        // Scenario 2 (session part): on Contoso Files unmanaged devices can browse but not download.
+        // A device is managed with a valid Contoso certificate, or Intune-compliant, or hybrid-joined.
+        id: 'files-unmanaged-no-downloads',
+        name: 'Contoso Files: no downloads on unmanaged devices',
+        state: 'enabled',
+        priority: 10,
+        conditions: {
+          apps: { include: [...DEMO_APPS['contoso-files']] },
+          deviceTags: { notEquals: [...MANAGED_TAGS] },
+        },
+        controls: [
+          {
+            type: 'block-download',
+            files: {
+              attachment: true,
+              contentTypes: ['application/octet-stream', 'application/pdf', 'application/zip'],
+              extensions: ['xlsx', 'xls', 'docx', 'pptx', 'pdf', 'csv', 'zip'],
+            },
+            message:
+              'Downloads need a Contoso-managed device (a Contoso certificate, Intune-compliant or hybrid-joined). You can keep browsing.',
+          },
+        ],
+      },
+      {
+        // Scenario 3 (session part): vendors may read Contoso Files but not upload to it, from any device.
+        id: 'files-vendors-no-uploads',
+        name: 'Contoso Files: vendors cannot upload',
+        state: 'enabled',
+        priority: 20,
+        conditions: {
+          apps: { include: [...DEMO_APPS['contoso-files']] },
+          users: { include: { groups: [VENDORS_GROUP_ID] } },
+        },
+        controls: [
+          {
+            type: 'block-upload',
+            files: { multipartFile: true, methods: ['PUT'] },
+            message: 'Vendors cannot upload files to Contoso Files.',
+            alert: { severity: 'medium' },
+          },
+        ],
+      },
+      {
+        // Report-only: what a size limit on Finance downloads would block, before anyone enforces it.
+        id: 'files-finance-large-downloads-report-only',
+        name: 'Contoso Files: Finance downloads over 50 MB (report only)',
+        state: 'report-only',
+        priority: 30,
+        conditions: {
+          apps: { include: [...DEMO_APPS['contoso-files']] },
+          users: { include: { groups: [FINANCE_GROUP_ID] } },
+        },
+        controls: [
+          { type: 'block-download', files: { largerThan: { bytes: 50 * 1024 * 1024, unknownSize: 'not-file' } } },
+        ],
+      },
+    ],
   };
 }
 
