@@ -20,13 +20,24 @@ import { GRAPH_STAND_IN_TLS_DIR, startGraphStandIn, type GraphStandIn } from './
 import { startLocalGateway } from './gateway/index.js';
 import { loadOrCreateGateSigningKey } from './gate/signingKey.js';
 import { installFunctionsCore, registeredFunctions, runAppStartHooks } from './host/functionsCore.js';
+import { startQueueTriggers } from './host/queueTriggers.js';
+import { startWebhookSink } from './webhookSink.js';
 import { hostJsonRoutePrefix, startFunctionsHost, type FunctionsHost } from './host/server.js';
 import { localSettings } from './localSettings.js';
 import { demoPolicyConfiguration } from './demoPolicies.js';
 import { startContosoFiles, type ContosoFiles } from './sampleApp/index.js';
+import {
+  DEV_NGINX_SECRET,
+  nginxAvailability,
+  startForwardAuthNginx,
+  withNginxGateway,
+} from './nginx/forwardAuthNginx.js';
 import { ensureDevPki, type DevPki } from './pki/index.js';
 import { DEV_TENANT_ID, DEV_TOKEN_AUDIENCE, startDevTokenIssuer } from './tokens/index.js';
 import { devObjectIdFor } from './tokens/mint.js';
+
+/** The local alert webhook sink's signing secret (dev only; CERTGATE_ALERT_WEBHOOK_SECRET). */
+export const DEV_ALERT_WEBHOOK_SECRET = 'certgate-dev-alert-webhook-secret-0123456789';
 
 /** Audience of the users' tokens for the apps certgate protects in the local stack. */
 export const DEV_APP_AUDIENCE = 'api://contoso-portal';
@@ -40,6 +51,8 @@ export interface StackPorts {
   readonly graph?: number;
   /** Contoso Files, the sample app behind the gate (http, loopback); default any free port. */
   readonly sampleApp?: number;
+  /** The real nginx in front of Contoso Files with auth_request (https), when started; default any free port. */
+  readonly nginx?: number;
   readonly azurite: AzuritePorts;
 }
 
@@ -65,6 +78,11 @@ export interface StackOptions {
    * the client address it forwards counts.
    */
   readonly demoPolicies?: boolean;
+  /**
+   * Also put a real nginx (the Debian package) in front of Contoso Files, asking certgate with
+   * `auth_request` (dev/nginx/forwardAuthNginx.ts), when nginx is installed; a line says so when not.
+   */
+  readonly nginx?: boolean;
 }
 
 /** A running stack. */
@@ -94,6 +112,13 @@ export interface Stack {
    * upstream when the demo policies are loaded; it serves only requests whose certgate assertion verifies.
    */
   readonly contosoFiles: ContosoFiles;
+  /**
+   * The local alert webhook sink (dev/webhookSink.ts), certgate's alert webhook: its page (`/`) lists the signed
+   * alert events it received, `/alerts.json` the same as JSON.
+   */
+  readonly alertSinkUrl: string;
+  /** `https://127.0.0.1:<port>`: nginx in front of Contoso Files with auth_request, when started. */
+  readonly nginxUrl?: string;
   close(): Promise<void>;
 }
 
@@ -219,6 +244,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       certgate: { certgateUrl: `http://127.0.0.1:${hostPort}`, audience: 'contoso-files' },
     });
     closers.push(() => contosoFiles.close());
+    // Alerts leave through the queue (the outbox) to this signed webhook, drained by the deliver-alerts queue trigger.
+    const alertSink = await startWebhookSink({ secret: DEV_ALERT_WEBHOOK_SECRET, log });
+    closers.push(() => alertSink.close());
     const settings = {
       ...localSettings(options.root),
       CERTGATE_MANAGEMENT_TOKEN_ISSUER: issuer.issuer,
@@ -234,10 +262,16 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       ...graph.credentialEnvironment(),
       // Gate mode's assertion key, kept beside the dev PKI (a setting can override it).
       CERTGATE_GATE_SIGNING_KEY: await loadOrCreateGateSigningKey(options.pkiDir),
+      CERTGATE_ALERT_SINKS: 'webhook',
+      CERTGATE_ALERT_WEBHOOK_URL: alertSink.url,
+      CERTGATE_ALERT_WEBHOOK_SECRET: DEV_ALERT_WEBHOOK_SECRET,
       ...(options.settings ?? {}),
       CERTGATE_STORAGE_CONNECTION_STRING: azurite.connectionString,
     };
-    Object.assign(process.env, settings);
+    // The forward-auth path: nginx proves itself to certgate as an `nginx` gateway with its own secret.
+    const nginx = options.nginx === true ? nginxAvailability() : undefined;
+    if (nginx && !nginx.available) log(`certgate: the nginx forward-auth path is off: ${nginx.reason}`);
+    Object.assign(process.env, nginx?.available ? withNginxGateway(settings, DEV_NGINX_SECRET) : settings);
     const config = loadConfig(process.env);
 
     await loadFunctions(options.root);
@@ -253,6 +287,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       timerSeconds: options.timerSeconds ?? 60,
     });
     closers.push(() => host.close());
+    // The local host serves HTTP and timers; queue-triggered functions (deliver-alerts) poll Azurite here.
+    const queueTriggers = await startQueueTriggers({
+      functions: registeredFunctions(),
+      connectionString: azurite.connectionString,
+      log,
+    });
+    closers.push(() => queueTriggers.close());
 
     // The dev CAs go in through the management API, as an admin would add them: the issuing CA
     // with revocation required (its CRL lists `revoked`), the root with the default policy.
@@ -318,6 +359,19 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     });
     closers.push(() => gateway.close());
 
+    const nginxFront = nginx?.available
+      ? await startForwardAuthNginx({
+          port: options.ports.nginx ?? 0,
+          certgateUrl: host.url,
+          appUrl: contosoFiles.url,
+          secret: DEV_NGINX_SECRET,
+          secretHeader: config.gateway.secretHeader,
+          serverCertPem: pki.gateway.chainPem,
+          serverKeyPem: pki.gateway.keyPem,
+        })
+      : undefined;
+    if (nginxFront) closers.push(() => nginxFront.close());
+
     return {
       hostUrl: host.url,
       gatewayUrl: gateway.url,
@@ -330,6 +384,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       tokens: { issuer: issuer.issuer, adminToken, mint },
       demoPolicies: options.demoPolicies ?? false,
       contosoFiles,
+      alertSinkUrl: alertSink.url,
+      ...(nginxFront ? { nginxUrl: nginxFront.url } : {}),
       close,
     };
   } catch (error) {
@@ -346,7 +402,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 export async function startEphemeralStack(
   name: string,
   settings: Record<string, string> = {},
-  options: { demoPolicies?: boolean } = {},
+  options: { demoPolicies?: boolean; nginx?: boolean } = {},
 ): Promise<Stack> {
   const pkiDir = mkdtempSync(join(tmpdir(), `certgate-${name}-`));
   const removePki = () => {

@@ -45,6 +45,7 @@ try {
       gateway: port('CERTGATE_DEV_GATEWAY_PORT', 8443),
       pki: port('CERTGATE_DEV_PKI_PORT', 7080),
       sampleApp: port('CERTGATE_DEV_SAMPLE_APP_PORT', 7090),
+      nginx: port('CERTGATE_DEV_NGINX_PORT', 8444),
       azurite: {
         blob: port('CERTGATE_DEV_AZURITE_BLOB_PORT', 10000),
         queue: port('CERTGATE_DEV_AZURITE_QUEUE_PORT', 10001),
@@ -54,6 +55,8 @@ try {
     functionKey: env.CERTGATE_DEV_FUNCTION_KEY ?? 'dev-function-key',
     masterKey: env.CERTGATE_DEV_MASTER_KEY ?? 'dev-master-key',
     timerSeconds: port('CERTGATE_DEV_TIMER_SECONDS', 60),
+    // The forward-auth path through a real nginx, when it is installed (CERTGATE_DEV_NGINX=0: off).
+    nginx: env.CERTGATE_DEV_NGINX !== '0',
     log,
   });
 } catch (error) {
@@ -89,6 +92,7 @@ certgate local stack is up (${seconds} s)
   dev PKI    ${join('.certgate', 'dev', 'pki')}/    (CRLs and CA certificates served at ${running.pkiUrl}/)
   storage    Azurite (in memory) ${running.azurite.endpoints.table}
   app        Contoso Files ${running.contosoFiles.url}/ (only through the gate: https://files.contoso.example via the gateway)
+  nginx      ${running.nginxUrl ? `${running.nginxUrl}/            (auth_request to certgate in front of Contoso Files)` : 'not started (nginx is not installed, or CERTGATE_DEV_NGINX=0)'}
 
 Tour: each command below was just run; the result is what it returned.
 `);

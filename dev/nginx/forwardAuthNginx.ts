@@ -252,3 +252,16 @@ export async function startForwardAuthNginx(
   }
   return { url: `https://127.0.0.1:${port}`, port, config, errorLog, close };
 }
+
+/** The secret the local stack's nginx proves itself with (dev only). */
+export const DEV_NGINX_SECRET = 'dev-nginx-forward-auth-secret-0123456789';
+
+/** App settings with an `nginx` gateway (its own secret) added to CERTGATE_ADDITIONAL_GATEWAYS. */
+export function withNginxGateway(settings: Record<string, string>, secret: string): Record<string, string> {
+  const current = settings.CERTGATE_ADDITIONAL_GATEWAYS?.trim();
+  const gateways = current ? (JSON.parse(current) as unknown[]) : [];
+  return {
+    ...settings,
+    CERTGATE_ADDITIONAL_GATEWAYS: JSON.stringify([...gateways, { kind: 'nginx', secrets: [secret] }]),
+  };
+}
