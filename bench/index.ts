@@ -16,6 +16,7 @@ const benches = [
   'graphThrottle.ts',
   'coldStart.ts',
   'alertOutbox.ts',
+  'gate.ts',
 ];
 const only = process.argv[2];
 for (const bench of benches) {

@@ -1,0 +1,209 @@
+/**
+ * Gate mode against the upstream it fronts, side by side in one run (ratios; the machine is
+ * shared and noisy):
+ *  - a small GET (a 1 KiB answer): requests/s through the local Functions host and the gate
+ *    (decision with a forwarded valid certificate under the gateway secret, identity headers and
+ *    the signed assertion, the proxy hop) ÷ the same GET straight to the upstream. Load from `wrk`
+ *    when installed, else an in-process Node client (which shares the CPU; the output says which).
+ *    Target ≥ 0.5. Also `/api/authorize` alone with the same headers (the decision without the
+ *    proxy hop), to tell deciding from proxying;
+ *  - streaming: seconds to read a 1 GiB download through the host and the gate ÷ straight from the
+ *    upstream (as throughput: direct time ÷ gate time; target ≥ 0.7), with the resident memory's
+ *    growth while it flows (everything runs in this process).
+ *
+ *   npx tsx bench/gate.ts [--seconds 5] [--concurrency 32] [--gib 1]
+ */
+import { execFile, execFileSync } from 'node:child_process';
+import { Agent, createServer, request, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+import { startEphemeralStack } from '../dev/stack.js';
+
+const args = process.argv.slice(2);
+const option = (name: string, fallback: number) => {
+  const at = args.indexOf(`--${name}`);
+  return at >= 0 ? Number(args[at + 1]) : fallback;
+};
+const seconds = option('seconds', 5);
+const concurrency = option('concurrency', 32);
+const downloadBytes = Math.round(option('gib', 1) * 1024 * 1024 * 1024);
+const HOST = 'bench.gate.test';
+const SECRET = 'bench-gate-gateway-secret-0123456789';
+
+const hasWrk = (() => {
+  try {
+    execFileSync('wrk', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch (error) {
+    // wrk --version exits 1 after printing its version
+    return (error as { status?: number }).status === 1;
+  }
+})();
+
+interface Load {
+  readonly rps: number;
+  readonly non2xx: number;
+}
+
+function wrk(url: string, headers: Record<string, string>, durationMs: number): Promise<Load> {
+  const headerArgs = Object.entries(headers).flatMap(([name, value]) => ['-H', `${name}: ${value}`]);
+  return new Promise((resolve, reject) => {
+    execFile(
+      'wrk',
+      ['-t1', `-c${concurrency}`, `-d${Math.max(1, Math.round(durationMs / 1000))}s`, ...headerArgs, url],
+      (error: Error | null, stdout) => {
+        if (error) {
+          reject(error);
+          return;
+        }
+        const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1] ?? Number.NaN);
+        const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(stdout)?.[1] ?? 0);
+        resolve({ rps, non2xx });
+      },
+    );
+  });
+}
+
+async function nodeLoad(url: string, headers: Record<string, string>, durationMs: number): Promise<Load> {
+  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+  let done = 0;
+  let non2xx = 0;
+  const end = performance.now() + durationMs;
+  const one = () =>
+    new Promise<void>((resolve, reject) => {
+      const req = request(url, { headers, agent }, (res) => {
+        res.resume();
+        res.on('end', () => {
+          if ((res.statusCode ?? 0) >= 300) non2xx++;
+          resolve();
+        });
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, 16) }, async () => {
+      while (performance.now() < end) {
+        await one();
+        done++;
+      }
+    }),
+  );
+  agent.destroy();
+  return { rps: done / ((performance.now() - started) / 1000), non2xx };
+}
+
+const load = (url: string, headers: Record<string, string>, durationMs: number): Promise<Load> =>
+  hasWrk ? wrk(url, headers, durationMs) : nodeLoad(url, headers, durationMs);
+
+/** Reads a download to the end, discarding it; seconds taken, bytes read and the peak RSS growth. */
+function timedDownload(
+  url: string,
+  headers: Record<string, string>,
+): Promise<{ seconds: number; bytes: number; rssGrowth: number; status: number }> {
+  global.gc?.();
+  const baseline = process.memoryUsage().rss;
+  let peak = baseline;
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().rss);
+  }, 50);
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    request(url, { headers, agent: false }, (res: IncomingMessage) => {
+      let bytes = 0;
+      res.on('data', (chunk: Buffer) => {
+        bytes += chunk.length;
+      });
+      res.on('end', () => {
+        clearInterval(sampler);
+        resolve({
+          seconds: (performance.now() - started) / 1000,
+          bytes,
+          rssGrowth: peak - baseline,
+          status: res.statusCode ?? 0,
+        });
+      });
+      res.on('error', reject);
+    })
+      .on('error', reject)
+      .end();
+  });
+}
+
+const SMALL = Buffer.alloc(1024, 'x');
+const chunk = Buffer.alloc(64 * 1024, 7);
+const upstream = createServer((req, res) => {
+  const url = new URL(req.url ?? '/', 'http://upstream');
+  req.resume();
+  if (url.pathname === '/download') {
+    const total = Number(url.searchParams.get('bytes') ?? '0');
+    let sent = 0;
+    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(total) });
+    new Readable({
+      read() {
+        if (sent >= total) {
+          this.push(null);
+          return;
+        }
+        const size = Math.min(chunk.length, total - sent);
+        sent += size;
+        this.push(size === chunk.length ? chunk : chunk.subarray(0, size));
+      },
+    }).pipe(res);
+    return;
+  }
+  res.writeHead(200, { 'content-type': 'text/plain', 'content-length': String(SMALL.length) });
+  res.end(SMALL);
+});
+await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+const upstreamUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+
+const stack = await startEphemeralStack('benchgate', {
+  CERTGATE_GATEWAY_SECRETS: SECRET,
+  FUNCTIONS_REQUEST_BODY_SIZE_LIMIT: String(2 * 1024 * 1024 * 1024),
+});
+try {
+  const registered = await fetch(`${stack.hostUrl}/api/manage/apps/bench`, {
+    method: 'PUT',
+    headers: {
+      'content-type': 'application/json',
+      'x-functions-key': stack.functionKey,
+      authorization: `Bearer ${stack.tokens.adminToken}`,
+    },
+    body: JSON.stringify({ id: 'bench', name: 'Bench', hosts: [{ host: HOST }], upstream: upstreamUrl }),
+  });
+  if (registered.status !== 201) throw new Error(`registering the bench app: ${registered.status}`);
+  // What the gateway would forward: the certificate, the secret, the host it saw.
+  const gateHeaders = {
+    'x-client-certificate': encodeURIComponent(stack.pki.users.alice!.certPem),
+    'x-certgate-gateway-secret': SECRET,
+    'x-forwarded-host': HOST,
+  };
+  const probe = await fetch(`${stack.hostUrl}/small`, { headers: gateHeaders });
+  if (probe.status !== 200 || (await probe.text()) !== SMALL.toString())
+    throw new Error(`the gate did not relay the small answer: ${probe.status}`);
+
+  console.log(`load: ${hasWrk ? 'wrk' : 'in-process Node client'}, ${concurrency} connections, ${seconds} s each`);
+  await load(`${stack.hostUrl}/small`, gateHeaders, 1000); // warm-up: JIT, CA / verdict / policy caches, sockets
+  await load(`${upstreamUrl}/small`, {}, 1000);
+  const direct = await load(`${upstreamUrl}/small`, {}, seconds * 1000);
+  const gated = await load(`${stack.hostUrl}/small`, gateHeaders, seconds * 1000);
+  // The same decision without the proxy hop: how much of the gap is deciding, how much proxying.
+  const decided = await load(`${stack.hostUrl}/api/authorize`, gateHeaders, seconds * 1000);
+  console.log(
+    `small GET: gate ${gated.rps.toFixed(0)} req/s (non-2xx ${gated.non2xx}), direct ${direct.rps.toFixed(0)} req/s, ratio ${(gated.rps / direct.rps).toFixed(2)} (target >= 0.5); authorize alone ${decided.rps.toFixed(0)} req/s, gate / authorize ${(gated.rps / decided.rps).toFixed(2)}`,
+  );
+
+  const directDownload = await timedDownload(`${upstreamUrl}/download?bytes=${downloadBytes}`, {});
+  const gatedDownload = await timedDownload(`${stack.hostUrl}/download?bytes=${downloadBytes}`, gateHeaders);
+  if (gatedDownload.bytes !== downloadBytes || gatedDownload.status !== 200)
+    throw new Error(`the gate download came back ${gatedDownload.status} with ${gatedDownload.bytes} bytes`);
+  const mib = downloadBytes / 1024 / 1024;
+  console.log(
+    `streaming ${mib.toFixed(0)} MiB: gate ${(mib / gatedDownload.seconds).toFixed(0)} MiB/s (RSS +${(gatedDownload.rssGrowth / 1024 / 1024).toFixed(1)} MiB), direct ${(mib / directDownload.seconds).toFixed(0)} MiB/s (RSS +${(directDownload.rssGrowth / 1024 / 1024).toFixed(1)} MiB), ratio ${(directDownload.seconds / gatedDownload.seconds).toFixed(2)} (target >= 0.7)`,
+  );
+} finally {
+  await stack.close();
+  upstream.close();
+}
