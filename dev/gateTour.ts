@@ -96,7 +96,10 @@ export function observedOf(answer: GateTourAnswer): { reasons: string[]; body: u
   }
   const disposition = /^attachment; filename="([^"]+)"/.exec(String(answer.headers['content-disposition'] ?? ''));
   if (disposition && Number(answer.headers['content-length']) === answer.body.length) {
-    return { reasons: [`attachment ${disposition[1]} ${answer.body.length}`], body: undefined };
+    return {
+      reasons: [`attachment ${disposition[1]} ${answer.body.length}`],
+      body: { file: disposition[1], bytes: answer.body.length },
+    };
   }
   const reasons: string[] = [];
   if (answer.status === 403 && text.includes('Downloads need a Contoso-managed device')) reasons.push('block-page');
