@@ -25,7 +25,12 @@ interface CompiledGateway {
   readonly frontDoorIdHeader?: string;
   readonly proxies: AddressRanges;
   readonly configuredFactors: number;
+  /** Proofs already given, by outcome (see {@link proveGateway}): the same outcome is the same frozen proof. */
+  readonly proofs: Map<string, GatewayProof>;
 }
+
+/** Outcomes remembered per gateway (peer addresses make the outcomes many); oldest out first. */
+const PROOF_MEMO_ENTRIES = 1024;
 
 const compiledGateways = new WeakMap<GatewayConfig, CompiledGateway>();
 
@@ -43,6 +48,7 @@ function compile(gateway: GatewayConfig): CompiledGateway {
     secretHeader: secretHeaderFor(gateway),
     ...(frontDoorId && frontDoorIdHeader ? { frontDoorIdDigest: digest(frontDoorId), frontDoorIdHeader } : {}),
     proxies,
+    proofs: new Map(),
     configuredFactors:
       (secretDigests.length > 0 ? 1 : 0) +
       (frontDoorId && frontDoorIdHeader ? 1 : 0) +
@@ -69,41 +75,81 @@ function matchSecret(presented: string, secretDigests: readonly Buffer[]): numbe
   return matched;
 }
 
-/** Checks whether a request carries the proof the gateway is configured to give. */
+/**
+ * Checks whether a request carries the proof the gateway is configured to give. Each factor's
+ * outcome is found first (secret: which one matched, or missing / wrong; Front Door id: matches,
+ * missing, differs; peer: trusted or not, by address); the proof with its notes is a function of
+ * those outcomes, so it is built once per outcome and shared, frozen, between requests.
+ */
 export function proveGateway(gateway: GatewayConfig, request: ForwardedRequest): GatewayProof {
   const compiled = compile(gateway);
-  const notes: string[] = [];
   if (compiled.configuredFactors === 0)
     return { proven: false, notes: [`${gateway.kind}: no proof configured (secrets, frontDoorId or trustedProxies)`] };
-  let proven = true;
+  let secret = 0; // matched secret (1-based), 0 missing or repeated, -1 wrong
   if (compiled.secretDigests.length > 0) {
     const presented = singleHeader(request, compiled.secretHeader);
-    const matched = presented === null ? 0 : matchSecret(presented, compiled.secretDigests);
-    if (matched > 0)
-      notes.push(`${gateway.kind}: gateway secret #${matched} of ${compiled.secretDigests.length} accepted`);
-    else {
-      proven = false;
-      notes.push(`${gateway.kind}: gateway secret ${presented === null ? 'missing or repeated' : 'wrong'}`);
-    }
+    secret = presented === null ? 0 : matchSecret(presented, compiled.secretDigests) || -1;
   }
+  let frontDoor = ''; // '' not configured, '=' matches, '0' missing or repeated, '!' does not match
   if (compiled.frontDoorIdDigest && compiled.frontDoorIdHeader) {
     const presented = singleHeader(request, compiled.frontDoorIdHeader);
-    if (presented !== null && timingSafeEqual(digest(presented.trim().toLowerCase()), compiled.frontDoorIdDigest)) {
-      notes.push(`${gateway.kind}: Front Door id matches`);
-    } else {
-      proven = false;
-      notes.push(`${gateway.kind}: Front Door id ${presented === null ? 'missing or repeated' : 'does not match'}`);
-    }
+    frontDoor =
+      presented === null
+        ? '0'
+        : timingSafeEqual(digest(presented.trim().toLowerCase()), compiled.frontDoorIdDigest)
+          ? '='
+          : '!';
   }
-  if ((gateway.trustedProxies ?? []).length > 0) {
-    const peer = request.remoteAddress === undefined ? undefined : parseIpAddress(request.remoteAddress);
-    if (peer && compiled.proxies.contains(peer)) notes.push(`${gateway.kind}: peer ${peer.address} is a trusted proxy`);
+  let peer: IpAddress | undefined;
+  let peerTrusted = false;
+  const checksPeer = (gateway.trustedProxies ?? []).length > 0;
+  if (checksPeer) {
+    peer = request.remoteAddress === undefined ? undefined : parseIpAddress(request.remoteAddress);
+    peerTrusted = peer !== undefined && compiled.proxies.contains(peer);
+  }
+  const key = `${secret}|${frontDoor}|${checksPeer ? `${peerTrusted ? '+' : '-'}${peer?.address ?? ''}` : ''}`;
+  const known = compiled.proofs.get(key);
+  if (known) return known;
+  const proof = proofOf(gateway.kind, compiled, secret, frontDoor, checksPeer, peer, peerTrusted);
+  if (compiled.proofs.size >= PROOF_MEMO_ENTRIES) compiled.proofs.delete(compiled.proofs.keys().next().value as string);
+  compiled.proofs.set(key, proof);
+  return proof;
+}
+
+/** The proof and its notes for the outcomes {@link proveGateway} found (frozen: it is shared). */
+function proofOf(
+  kind: GatewayConfig['kind'],
+  compiled: CompiledGateway,
+  secret: number,
+  frontDoor: string,
+  checksPeer: boolean,
+  peer: IpAddress | undefined,
+  peerTrusted: boolean,
+): GatewayProof {
+  const notes: string[] = [];
+  let proven = true;
+  if (compiled.secretDigests.length > 0) {
+    if (secret > 0) notes.push(`${kind}: gateway secret #${secret} of ${compiled.secretDigests.length} accepted`);
     else {
       proven = false;
-      notes.push(`${gateway.kind}: peer ${peer ? `${peer.address} is not a trusted proxy` : 'address unknown'}`);
+      notes.push(`${kind}: gateway secret ${secret === 0 ? 'missing or repeated' : 'wrong'}`);
     }
   }
-  return { proven, notes };
+  if (frontDoor !== '') {
+    if (frontDoor === '=') notes.push(`${kind}: Front Door id matches`);
+    else {
+      proven = false;
+      notes.push(`${kind}: Front Door id ${frontDoor === '0' ? 'missing or repeated' : 'does not match'}`);
+    }
+  }
+  if (checksPeer) {
+    if (peer && peerTrusted) notes.push(`${kind}: peer ${peer.address} is a trusted proxy`);
+    else {
+      proven = false;
+      notes.push(`${kind}: peer ${peer ? `${peer.address} is not a trusted proxy` : 'address unknown'}`);
+    }
+  }
+  return Object.freeze({ proven, notes: Object.freeze(notes) });
 }
 
 /** Whether a peer or hop address lies in any gateway's trusted proxy ranges. */

@@ -29,6 +29,7 @@ import {
   stepOk,
   type ForwardedRequest,
   type GatewayConfig,
+  type GatewayVerification,
   type HeaderRole,
   type IntakeLimits,
   type IntakeResult,
@@ -121,6 +122,57 @@ function decodeMemoised(gateway: GatewayConfig, values: CertificateHeaderValues)
   return decoded;
 }
 
+function rejected(kind: GatewayConfig['kind'], step: { readonly reason: IntakeReason; readonly detail: string }) {
+  return { kind: 'rejected', reason: step.reason, gateway: kind, detail: step.detail } satisfies IntakeResult;
+}
+
+/**
+ * `present` results already given, per decoded header values, proof and gateway verdict: the same
+ * device through the same gateway gets the same frozen result (its trace included) instead of a
+ * new one per request. Decoded values and proofs are themselves memoised, so the keys repeat.
+ */
+const presentMemo = new WeakMap<DecodedCertificates, WeakMap<GatewayProof, Map<string, IntakeResult>>>();
+
+function presentResult(
+  kind: GatewayConfig['kind'],
+  decoded: DecodedCertificates,
+  proof: GatewayProof,
+  gatewayVerification: GatewayVerification,
+): IntakeResult {
+  let byProof = presentMemo.get(decoded);
+  if (!byProof) {
+    byProof = new WeakMap();
+    presentMemo.set(decoded, byProof);
+  }
+  let byVerification = byProof.get(proof);
+  if (!byVerification) {
+    byVerification = new Map();
+    byProof.set(proof, byVerification);
+  }
+  const key = `${gatewayVerification.status}\n${gatewayVerification.detail ?? ''}`;
+  const known = byVerification.get(key);
+  if (known) return known;
+  const { leaf, chain, encoding } = decoded;
+  // Frozen like the decoded chain (shared between requests): a push would throw, not leak into other requests.
+  const trace = Object.freeze([
+    ...proof.notes,
+    `${kind}: decoded ${encoding}: leaf ${leaf.length} bytes, ${chain.length} chain certificate(s)`,
+    `${kind}: gateway verification ${gatewayVerification.status}${gatewayVerification.detail ? ` (${gatewayVerification.detail})` : ''}`,
+  ]) as string[];
+  const result: IntakeResult = Object.freeze({
+    kind: 'present',
+    gateway: kind,
+    leaf,
+    chain,
+    gatewayVerification,
+    trace,
+  });
+  // Few verdict spellings per device and proof; a bound all the same.
+  if (byVerification.size >= 16) byVerification.clear();
+  byVerification.set(key, result);
+  return result;
+}
+
 function readFromGateway(
   request: ForwardedRequest,
   gateway: GatewayConfig,
@@ -128,62 +180,59 @@ function readFromGateway(
   limits: IntakeLimits,
 ): IntakeResult {
   const kind = gateway.kind;
-  const fail = (step: { readonly reason: IntakeReason; readonly detail: string }): IntakeResult => ({
-    kind: 'rejected',
-    reason: step.reason,
-    gateway: kind,
-    detail: step.detail,
-  });
-
   const verificationHeader = readHeader(request, gateway, 'verification', limits);
-  if (!verificationHeader.ok) return fail(verificationHeader);
+  if (!verificationHeader.ok) return rejected(kind, verificationHeader);
   const values: Partial<Record<HeaderRole, string | null>> = {};
+  let supplied = 0;
+  let nonEmptyCount = 0;
   for (const role of CERTIFICATE_ROLES) {
     const value = readHeader(request, gateway, role, limits);
-    if (!value.ok) return fail(value);
+    if (!value.ok) return rejected(kind, value);
     values[role] = value.value;
+    if (value.value !== null) {
+      supplied++;
+      if (value.value.trim() !== '') nonEmptyCount++;
+    }
   }
   const verification =
     verificationHeader.value === null
       ? stepOk(VERIFICATION_NOT_PROVIDED)
       : verificationCodecOf(kind).parse(verificationHeader.value);
-  if (!verification.ok) return fail(verification);
+  if (!verification.ok) return rejected(kind, verification);
   const gatewayVerification = verification.value;
   if (gateway.mode === 'strict' && gatewayVerification.status === 'failed') {
-    return fail({
+    return rejected(kind, {
       reason: 'forwarded-certificate-gateway-verification-failed',
       detail: `gateway verdict FAILED${gatewayVerification.detail ? `: ${gatewayVerification.detail}` : ''}`,
     });
   }
 
-  const supplied = CERTIFICATE_ROLES.filter((role) => values[role] != null);
-  if (supplied.length === 0) return { kind: 'absent', gateway: kind, trusted: true, gatewayVerification };
-  const allEmpty = supplied.every((role) => (values[role] ?? '').trim() === '');
-  if (allEmpty) {
+  if (supplied === 0) return { kind: 'absent', gateway: kind, trusted: true, gatewayVerification };
+  if (nonEmptyCount === 0) {
     // App Gateway sends an empty certificate variable with NONE when the client sent no certificate.
     if (gatewayVerification.status === 'none')
       return { kind: 'absent', gateway: kind, trusted: true, gatewayVerification };
-    return fail({ reason: 'forwarded-certificate-empty', detail: 'the certificate header is present but empty' });
+    return rejected(kind, {
+      reason: 'forwarded-certificate-empty',
+      detail: 'the certificate header is present but empty',
+    });
   }
-  const nonEmpty: CertificateHeaderValues = Object.fromEntries(
-    CERTIFICATE_ROLES.map((role) => [role, (values[role] ?? '').trim() === '' ? null : values[role]]),
-  );
+  const nonEmpty: Partial<Record<HeaderRole, string | null>> = {};
+  for (const role of CERTIFICATE_ROLES) {
+    const value = values[role];
+    nonEmpty[role] = value === null || value === undefined || value.trim() === '' ? null : value;
+  }
 
   const decoded = decodeMemoised(gateway, nonEmpty);
-  if (!decoded.ok) return fail(decoded);
-  const { leaf, chain, encoding } = decoded.value;
+  if (!decoded.ok) return rejected(kind, decoded);
+  const { chain } = decoded.value;
   if (chain.length > limits.maxChainLength) {
-    return fail({
+    return rejected(kind, {
       reason: 'forwarded-certificate-chain-too-long',
       detail: `${chain.length} chain certificates, over the cap of ${limits.maxChainLength}`,
     });
   }
-  const trace = [
-    ...proof.notes,
-    `${kind}: decoded ${encoding}: leaf ${leaf.length} bytes, ${chain.length} chain certificate(s)`,
-    `${kind}: gateway verification ${gatewayVerification.status}${gatewayVerification.detail ? ` (${gatewayVerification.detail})` : ''}`,
-  ];
-  return { kind: 'present', gateway: kind, leaf, chain, gatewayVerification, trace };
+  return presentResult(kind, decoded.value, proof, gatewayVerification);
 }
 
 function readUnguarded(
