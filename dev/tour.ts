@@ -179,6 +179,30 @@ export function tourSteps(stack: Stack, cwd: string): TourStep[] {
       return { status: code === 0 ? 200 : 500, reasons: wouldBlock(json) > 0 ? ['would-block'] : [], body: json };
     },
   };
+  // The alert of a block: block-external-without-certificate has `alert`, so the block above leaves as a signed
+  // CloudEvent through the outbox queue to the local webhook sink (its page lists what arrived); polled, bounded.
+  const alertAtSink: TourStep = {
+    title: `the alert of that block: a signed certgate.policy.blocked event (alice, block-external-without-certificate) arrived at the local webhook sink, ${stack.alertSinkUrl}`,
+    curl: `curl -s ${stack.alertSinkUrl}alerts.json`,
+    expected: { status: 200, reasons: ['alert-delivered'] },
+    run: async () => {
+      for (let attempt = 0; ; attempt++) {
+        const res = await fetch(`${stack.alertSinkUrl}alerts.json`);
+        const { received } = (await res.json()) as {
+          received: { event: { type?: string; data?: Record<string, unknown> } }[];
+        };
+        const event = received.find(
+          (r) =>
+            r.event.type === 'certgate.policy.blocked' &&
+            r.event.data?.policy === 'block-external-without-certificate' &&
+            r.event.data.user === 'alice@contoso.example',
+        )?.event;
+        if (event || attempt >= 100)
+          return { status: res.status, reasons: event ? ['alert-delivered'] : [], body: event };
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    },
+  };
   const demoSteps = stack.demoPolicies
     ? [
         demo(
@@ -191,6 +215,7 @@ export function tourSteps(stack: Stack, cwd: string): TourStep[] {
           { status: 403, reasons: ['policy-block'] },
           'demo policies: the same from outside the office: blocked by block-external-without-certificate',
         ),
+        alertAtSink,
         daveDesktop(
           false,
           { status: 403, reasons: ['policy-block'] },
