@@ -132,8 +132,34 @@ describe('gate mode: decisions', () => {
     const health = await throughGateway(stack, { host: HOST, path: '/api/health', certificate: 'alice' });
     expect(health.status).toBe(200);
     expect(jsonOf(health.body).version).toBeDefined();
+    const decision = await throughGateway(stack, {
+      host: HOST,
+      path: '/api/authorize',
+      certificate: 'alice',
+      headers: { accept: 'application/json' },
+    });
+    expect(JSON.parse(decision.body.toString())).toMatchObject({ decision: 'allow', app: { id: 'contoso-files' } });
     const jwks = await throughGateway(stack, { host: HOST, path: '/api/.well-known/jwks.json' });
     expect(jsonOf(jwks.body).keys).toHaveLength(1);
+  });
+});
+
+describe('gate mode: registering an upstream', () => {
+  it.each([
+    ['http to a non-loopback host', 'http://files.internal.example'],
+    ['credentials in the URL', 'https://user:pw@files.internal.example'],
+    ['a query', 'https://files.internal.example/?a=1'],
+    ['not a URL', 'files.internal.example'],
+  ])('%s is refused with invalid-upstream at upstream', async (_label, value) => {
+    const answer = await registerApp(stack, {
+      id: 'bad-upstream',
+      name: 'Bad',
+      hosts: [{ host: 'bad.gate.test' }],
+      upstream: value,
+    });
+    expect(answer.status).toBe(400);
+    expect(JSON.stringify(answer.body)).toContain('invalid-upstream');
+    expect(JSON.stringify(answer.body)).toContain('"path":"upstream"');
   });
 });
 
