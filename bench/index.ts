@@ -12,6 +12,7 @@ const benches = [
   'crlRefresh.ts',
   'ocsp.ts',
   'decisionHttp.ts',
+  'decisionLog.ts',
   'graphCalls.ts',
   'graphThrottle.ts',
   'coldStart.ts',
