@@ -17,7 +17,12 @@ const seconds = at('seconds') >= 0 ? Number(args[at('seconds') + 1]) : 3;
 const shape = at('shape') >= 0 ? args[at('shape') + 1] : 'signed-in';
 const top = at('top') >= 0 ? Number(args[at('top') + 1]) : 30;
 
-const stack = await startEphemeralStack('profile', { CERTGATE_CONFIG_REFRESH_SECONDS: '30' }, { demoPolicies: true });
+const stack = await startEphemeralStack(
+  'profile',
+  // allows not written to Table Storage: the stack's Azurite runs in this process (see decisionHttp.ts)
+  { CERTGATE_CONFIG_REFRESH_SECONDS: '30', CERTGATE_DECISION_LOG_ALLOWS: 'none' },
+  { demoPolicies: true },
+);
 try {
   const { authorize } = await import('../functions/authorize.js');
   const { HttpRequest, InvocationContext } = azureFunctions;

@@ -38,7 +38,12 @@ app.http('bench-bare', {
   route: 'api/bench-bare',
   handler: () => ({ status: 200, jsonBody: { ok: true } }),
 });
-const stack = await startEphemeralStack('profile', { CERTGATE_CONFIG_REFRESH_SECONDS: '30' }, { demoPolicies: true });
+const stack = await startEphemeralStack(
+  'profile',
+  // allows not written to Table Storage: the stack's Azurite runs in this process (see decisionHttp.ts)
+  { CERTGATE_CONFIG_REFRESH_SECONDS: '30', CERTGATE_DECISION_LOG_ALLOWS: 'none' },
+  { demoPolicies: true },
+);
 try {
   const headers: Record<string, string> =
     target === 'bare'
