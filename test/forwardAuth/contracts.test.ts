@@ -289,6 +289,66 @@ describe.each(FORWARD_AUTH_DIALECTS.map((dialect) => ({ proxy: dialect.name, dia
   },
 );
 
+describe('fuzzed original-request descriptions', () => {
+  it('never produce a 5xx: every answer is a decision or a stable 4xx', async () => {
+    let seed = 7;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    const pieces = [
+      '/',
+      '//',
+      '..',
+      '%2e%2e',
+      '%00',
+      '?',
+      '#',
+      ' ',
+      ',',
+      ';',
+      ':',
+      '[',
+      ']',
+      '@',
+      'a',
+      'Z',
+      '9',
+      '-',
+      '.',
+      '\\',
+      '"',
+      '*',
+    ];
+    const junk = () => Array.from({ length: 1 + random(24) }, () => pieces[random(pieces.length)]).join('');
+    const statuses = new Map<number, number>();
+    for (let i = 0; i < 240; i++) {
+      const proxy = FORWARD_AUTH_DIALECTS[i % FORWARD_AUTH_DIALECTS.length]!.name;
+      const original = {
+        method: random(3) === 0 ? junk().replace(/ /g, '') || 'GET' : 'GET',
+        host: random(2) === 0 ? junk() : FILES_HOST,
+        uri: random(2) === 0 ? `/${junk()}` : junk(),
+      };
+      const asked = ASK[proxy](original, { client: random(2) === 0 ? 'alice' : undefined });
+      if (proxy === 'envoy') asked.headers.host = original.host.replace(/[^\x21-\x7e]/g, '') || 'x';
+      let answer;
+      try {
+        answer = await rawRequest(
+          stack.hostUrl,
+          proxy === 'envoy' ? 'GET' : asked.method,
+          encodeURI(asked.path).replace(/%25/g, '%'),
+          asked.headers,
+        );
+      } catch {
+        continue; // Node refused to send it (an invalid header or path): nothing reached certgate
+      }
+      statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1);
+      expect(answer.status, `${proxy} ${JSON.stringify(original)}: ${answer.text}`).toBeLessThan(500);
+    }
+    expect([...statuses.keys()]).toEqual(expect.arrayContaining([200, 400]));
+  });
+});
+
 describe('the forward-auth routes', () => {
   it('answer 404 with a stable code for a proxy certgate does not speak', async () => {
     const answer = await rawRequest(stack.hostUrl, 'GET', '/api/forward-auth/haproxy', { host: 'certgate' });
