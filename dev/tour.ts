@@ -3,7 +3,8 @@
  * type and the outcome it should give. `npm start` runs every step against the live stack and
  * prints the observed outcome next to the expected one; the end-to-end test asserts them.
  * Dev and test only.
- * May import: node built-ins, the stack type, the certgate CLI (the decision log steps run it in-process).
+ * May import: node built-ins, the stack type, the certgate CLI (the decision log steps run it in-process), the gate
+ * tour's steps.
  */
 import { request as httpsRequest } from 'node:https';
 import { checkServerIdentity, type PeerCertificate } from 'node:tls';
@@ -11,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { main as certgateCli } from '../shared/cli/certgateCommand.js';
 import { CONTOSO_PORTAL_HOST } from './demoPolicies.js';
+import { gateTourSteps } from './gateTour.js';
 import { DEV_APP_AUDIENCE, type Stack } from './stack.js';
 
 /** One tour step. */
@@ -231,6 +233,8 @@ export function tourSteps(stack: Stack, cwd: string): TourStep[] {
           'the same from the dev laptop (its certificate names Entra device; Graph says compliant, hybrid-joined): allowed by managed-devices-allow',
         ),
         reportOnlyImpact,
+        // The gate: Contoso Files behind gateway → certgate → app, with the demo session policies (dev/gateTour.ts).
+        ...gateTourSteps(stack, cwd),
       ]
     : [];
   return [
