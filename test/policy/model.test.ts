@@ -195,7 +195,7 @@ describe('validatePolicyConfiguration', () => {
     ]);
   });
 
-  it('applies defaults: settings, location tags', () => {
+  it('applies defaults: settings, location tags, no session policies', () => {
     const result = validatePolicyConfiguration({
       schemaVersion: 1,
       policies: [],
@@ -207,6 +207,7 @@ describe('validatePolicyConfiguration', () => {
         schemaVersion: 1,
         apps: [],
         policies: [],
+        sessionPolicies: [],
         locations: [{ id: 'a', name: 'A', ranges: ['192.0.2.1'], tags: [] }],
         settings: { baseline: 'require-valid-certificate', failMode: 'closed' },
       },
