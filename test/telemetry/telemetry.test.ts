@@ -1,7 +1,8 @@
 /**
  * Telemetry: with in-memory exporters installed, a request through the TLS gateway produces the
  * intake, decide and validate spans (validate nested in decide, structured attributes), the
- * decision counter and duration histogram, and the directory gauges; with telemetry off the helpers
+ * decision counter and duration histogram, the directory gauges, the alert outbox backlog and the decision
+ * log's drops; with telemetry off the helpers
  * only run the work; the settings refuse a bad mode and azure-monitor without a connection string.
  */
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
@@ -101,5 +102,29 @@ describe('telemetry on (in-memory exporters), through the gateway', () => {
     expect(metricNamed(resourceMetrics, 'certgate.decision.duration')).toBeDefined();
     expect(metricNamed(resourceMetrics, 'certgate.directory.hit_ratio')).toBeDefined();
     expect(metricNamed(resourceMetrics, 'certgate.graph.calls')).toBeDefined();
+  });
+
+  it('the alert outbox backlog and the decision log drops are gauges', async () => {
+    // The queues' counts are read in the background and show from the collection after it (bounded poll).
+    let backlog: ReturnType<typeof metricNamed>;
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const { resourceMetrics } = await reader.collect();
+      backlog = metricNamed(resourceMetrics, 'certgate.alerts.backlog');
+      if (backlog?.dataPoints.some((point) => point.attributes['certgate.where'] === 'queue')) {
+        expect(metricNamed(resourceMetrics, 'certgate.alerts.dropped')?.dataPoints[0]?.value).toBe(0);
+        const dropped = metricNamed(resourceMetrics, 'certgate.decision_log.dropped');
+        expect(dropped?.dataPoints.map((point) => [point.attributes['certgate.reason'], point.value])).toEqual([
+          ['buffer-full', 0],
+          ['write-failed', 0],
+        ]);
+        expect(metricNamed(resourceMetrics, 'certgate.decision_log.buffered')).toBeDefined();
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(new Set(backlog?.dataPoints.map((point) => point.attributes['certgate.where']))).toEqual(
+      new Set(['buffer', 'queue', 'poison']),
+    );
+    expect(backlog?.dataPoints.every((point) => typeof point.value === 'number' && point.value >= 0)).toBe(true);
   });
 });
