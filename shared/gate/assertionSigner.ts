@@ -5,10 +5,16 @@
  * RFC 7638 JWK thumbprint, so an upstream picks the key from the JWKS by `kid` and a rotation
  * needs no coordination beyond publishing both keys for one assertion lifetime plus caching.
  * Keys are imported once per configuration object (config is read once and frozen).
- * May import: jose, node built-ins, config types.
+ *
+ * Why the JWS is put together here and not by jose's SignJWT: jose signs through WebCrypto, whose
+ * job dispatch cost about 1 ms of CPU per assertion under load (the largest self time in a profile
+ * of the gate at 8 connections); node:crypto's synchronous ES256 sign costs about 0.2 ms. The token
+ * is the compact JWS of RFC 7515 (base64url header . payload . P1363 signature), and the tests
+ * verify it with jose's jwtVerify against the published JWKS, so the library still judges it.
+ * May import: jose (JWK export and thumbprint), node built-ins, config types.
  */
-import { createPrivateKey, createPublicKey, randomUUID, type KeyObject } from 'node:crypto';
-import { calculateJwkThumbprint, exportJWK, SignJWT, type JWK } from 'jose';
+import { createPrivateKey, createPublicKey, randomUUID, sign, type KeyObject } from 'node:crypto';
+import { calculateJwkThumbprint, exportJWK, type JWK } from 'jose';
 import type { AppConfig } from '../config.js';
 
 /** The claims certgate puts in an assertion (besides iss, aud, sub, iat, nbf, exp, jti). */
@@ -61,26 +67,29 @@ export async function createAssertionSigner(options: {
     if (previous.kid !== current.kid) keys.push(previous);
   }
   const { issuer, lifetimeSeconds } = options;
+  const header = Buffer.from(JSON.stringify({ alg: 'ES256', kid: current.kid, typ: 'JWT' })).toString('base64url');
   return {
     kid: current.kid,
     jwks: Object.freeze({ keys: Object.freeze(keys) }),
-    sign: async (claims, now) => {
+    sign: (claims, now) => {
       const iat = Math.floor(now.getTime() / 1000);
-      return new SignJWT({
-        upn: claims.upn,
-        device_thumbprint: claims.thumbprint,
-        device_tags: [...claims.deviceTags],
+      const payload = {
+        iss: issuer,
+        aud: claims.appId,
+        sub: claims.subject,
+        iat,
+        nbf: iat,
+        exp: iat + lifetimeSeconds,
+        jti: randomUUID(),
+        ...(claims.upn !== undefined ? { upn: claims.upn } : {}),
+        ...(claims.thumbprint !== undefined ? { device_thumbprint: claims.thumbprint } : {}),
+        device_tags: claims.deviceTags,
         decision_id: claims.decisionId,
-      })
-        .setProtectedHeader({ alg: 'ES256', kid: current.kid, typ: 'JWT' })
-        .setIssuer(issuer)
-        .setAudience(claims.appId)
-        .setSubject(claims.subject)
-        .setIssuedAt(iat)
-        .setNotBefore(iat)
-        .setExpirationTime(iat + lifetimeSeconds)
-        .setJti(randomUUID())
-        .sign(privateKey);
+      };
+      const signingInput = `${header}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
+      // ES256: ECDSA P-256 with SHA-256, the signature as r || s (IEEE P1363), as JWS requires.
+      const signature = sign('sha256', Buffer.from(signingInput), { key: privateKey, dsaEncoding: 'ieee-p1363' });
+      return Promise.resolve(`${signingInput}.${signature.toString('base64url')}`);
     },
   };
 }
