@@ -11,7 +11,7 @@
  *    upstream (as throughput: direct time ÷ gate time; target ≥ 0.7), with the resident memory's
  *    growth while it flows (everything runs in this process).
  *
- *   npx tsx bench/gate.ts [--seconds 5] [--concurrency 32] [--gib 1]
+ *   npx tsx bench/gate.ts [--seconds 5] [--concurrency 32] [--gib 1] [--record-allows]
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { Agent, createServer, request, type IncomingMessage } from 'node:http';
@@ -162,6 +162,11 @@ const upstreamUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port
 const stack = await startEphemeralStack('benchgate', {
   CERTGATE_GATEWAY_SECRETS: SECRET,
   FUNCTIONS_REQUEST_BODY_SIZE_LIMIT: String(2 * 1024 * 1024 * 1024),
+  // The local stack's decision log is Azurite in this same process: recording every allow would
+  // measure Azurite. Blocks are still recorded; `--record-allows` measures with them.
+  ...(args.includes('--record-allows')
+    ? {}
+    : { CERTGATE_DECISION_LOG_ALLOWS: 'none', CERTGATE_DECISION_LOG_LINES: 'off' }),
 });
 try {
   const registered = await fetch(`${stack.hostUrl}/api/manage/apps/bench`, {
