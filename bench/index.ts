@@ -18,6 +18,7 @@ const benches = [
   'coldStart.ts',
   'alertOutbox.ts',
   'gate.ts',
+  'sessionControls.ts',
 ];
 const only = process.argv[2];
 for (const bench of benches) {
