@@ -9,9 +9,10 @@
  * subscriptionExpirationDateTime }] }`, with `members@delta` for group membership changes.
  * Only users and groups can be subscribed to (as in Graph v1.0 for directory objects), lifetime at
  * most 41,760 minutes. Dev and test only.
- * May import: node built-ins.
+ * May import: node built-ins, ../../shared/errors.js.
  */
 import { randomUUID } from 'node:crypto';
+import { messageOf } from '../../shared/errors.js';
 
 /** Graph's most a users / groups subscription may live, in minutes. */
 export const MAX_SUBSCRIPTION_MINUTES = 41_760;
@@ -205,7 +206,7 @@ export class StandInSubscriptions {
       if (text !== token) return `${url} did not echo the validation token`;
       return undefined;
     } catch (failure) {
-      return `${url} unreachable: ${failure instanceof Error ? failure.message : String(failure)}`;
+      return `${url} unreachable: ${messageOf(failure)}`;
     }
   }
 

@@ -9,6 +9,7 @@
 import type { EventGridPublisherClient } from '@azure/eventgrid';
 import { AlertDeliveryError, type AlertDestination } from '../alerts/alertDelivery.js';
 import type { AlertEvent } from '../alerts/alertEvents.js';
+import { messageOf } from '../errors.js';
 
 /** The topic endpoint (…/api/events) and, optionally, its access key. */
 export interface EventGridDestinationOptions {
@@ -43,11 +44,9 @@ export class EventGridAlertDestination implements AlertDestination {
       );
     } catch (error) {
       const status = (error as { statusCode?: unknown }).statusCode;
-      throw new AlertDeliveryError(
-        `event grid: ${error instanceof Error ? error.message : String(error)}`,
-        typeof status === 'number' ? status : undefined,
-        { cause: error },
-      );
+      throw new AlertDeliveryError(`event grid: ${messageOf(error)}`, typeof status === 'number' ? status : undefined, {
+        cause: error,
+      });
     }
   }
 

@@ -10,6 +10,7 @@ import { AlertDeliveryError, type AlertDestination } from '../alerts/alertDelive
 import type { AlertEvent } from '../alerts/alertEvents.js';
 import { signWebhook, WEBHOOK_HEADERS } from '../alerts/webhookSignature.js';
 import type { Clock } from '../ports.js';
+import { messageOf } from '../errors.js';
 
 /** Where and how to post. */
 export interface WebhookDestinationOptions {
@@ -55,5 +56,5 @@ export class WebhookAlertDestination implements AlertDestination {
 
 function describe(error: unknown): string {
   const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
-  return `${error instanceof Error ? error.message : String(error)}${cause}`;
+  return `${messageOf(error)}${cause}`;
 }

@@ -62,10 +62,12 @@ describe('decision log and alerts through the invocation', () => {
   it('raises the untrusted-forwarder alert for a certificate header without the gateway proof', async () => {
     const lines = await linesOf({ 'x-client-certificate': 'not-a-certificate' });
     expect(lines.map(({ level, line }) => `${level} ${String(line.event)}`)).toEqual([
-      'warning certgate.alert.untrusted-forwarder',
+      'warning certgate.alert',
       'warning certgate.decision',
     ]);
-    expect(Object.keys(lines[0]!.line)).toEqual(['event', 'correlationId', 'detail', 'client']);
+    // The alert's line is the CloudEvent the outbox sends: its type, id and data (docs/alerts.md).
+    expect(Object.keys(lines[0]!.line)).toEqual(['event', 'type', 'id', 'data']);
+    expect(lines[0]!.line).toMatchObject({ type: 'certgate.forwarder.untrusted' });
     expect(lines[1]!.line).toMatchObject({
       reasons: ['forwarded-certificate-rejected', 'forwarded-certificate-untrusted-forwarder'],
     });

@@ -203,6 +203,7 @@ describe('demo policy configuration', () => {
       ['pilot-require-certificate', 'does-not-apply'],
       ['everyone-require-certificate-report-only', 'applies'],
       ['legacy-browsers-block', 'disabled'],
+      ['contoso-files-browse-allow', 'does-not-apply'],
       ['corporate-network-allow', 'does-not-apply'],
     ]);
     const vendors = decision.policies[0]!;
