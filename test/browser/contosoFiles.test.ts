@@ -58,6 +58,12 @@ if (missing.length > 0) {
   console.error(line);
 }
 
+if (missing.length === 0 && !isRoot) {
+  console.error(
+    `\n*** test/browser: not root, so ${POLICY_DIR} (AutoSelectCertificateForUrls) is not writable: the client-certificate half is SKIPPED (test/e2e/gateTour.test.ts covers it with a TLS client) ***\n`,
+  );
+}
+
 describe('CI has what the browser test needs', () => {
   it.runIf(inCi)('chromium and the NSS tools are installed', () => {
     expect(missing).toEqual([]);
