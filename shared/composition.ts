@@ -190,7 +190,7 @@ export function buildServices(env: Record<string, string | undefined>, clock: Cl
       if (event.event === 'certgate.graph.circuit-opened')
         alerting.sink.raise({
           event: 'certgate.alert.graph-degraded',
-          detail: `circuit opened after ${String(event.failures)} failures: ${String(event.detail ?? 'no detail')}`,
+          detail: `circuit opened after ${String(event.failures)} failures: ${typeof event.detail === 'string' ? event.detail : 'no detail'}`,
         });
     },
   });

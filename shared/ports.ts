@@ -452,7 +452,7 @@ export interface OcspFailingAlert {
   readonly detail: string;
 }
 
-/** Microsoft Graph stopped answering (the directory cache's circuit opened): policies needing it follow the fail mode. */
+/** Microsoft Graph stopped answering (the directory cache's circuit opened): policies needing it follow fail mode. */
 export interface GraphDegradedAlert {
   readonly event: 'certgate.alert.graph-degraded';
   readonly detail: string;
