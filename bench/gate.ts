@@ -11,13 +11,18 @@
  *    upstream (as throughput: direct time ÷ gate time; target ≥ 0.7), with the resident memory's
  *    growth while it flows (everything runs in this process).
  *
- *   npx tsx bench/gate.ts [--seconds 5] [--concurrency 32] [--gib 1] [--record-allows]
+ *   npx tsx bench/gate.ts [--seconds 5] [--concurrency 32] [--gib 1] [--record-allows] [--profile]
+ *
+ * `--profile` runs only the gate's small GET, under the V8 CPU profiler, and prints self time per
+ * request by module and by function (a tool for finding what to cut, not a measurement).
  */
 import { execFile, execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { Agent, createServer, request, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { startEphemeralStack } from '../dev/stack.js';
+import { printSelfTime, profiled } from './cpuProfile.js';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: number) => {
@@ -189,6 +194,18 @@ try {
   if (probe.status !== 200 || (await probe.text()) !== SMALL.toString())
     throw new Error(`the gate did not relay the small answer: ${probe.status}`);
 
+  if (args.includes('--profile')) {
+    // `--profile-path /api/authorize` profiles the decision alone, for comparison.
+    const pathAt = args.indexOf('--profile-path');
+    const path = pathAt >= 0 ? (args[pathAt + 1] ?? '/small') : '/small';
+    await load(`${stack.hostUrl}${path}`, gateHeaders, 1000);
+    const { result, profile } = await profiled(() => load(`${stack.hostUrl}${path}`, gateHeaders, seconds * 1000));
+    console.log(`profiled: gate ${result.rps.toFixed(0)} req/s (non-2xx ${result.non2xx})`);
+    printSelfTime(profile, Math.round(result.rps * seconds), 'request', 40);
+    const saveAt = args.indexOf('--save-profile');
+    if (saveAt >= 0) writeFileSync(args[saveAt + 1] ?? 'gate.cpuprofile', JSON.stringify(profile));
+    process.exit(0);
+  }
   console.log(`load: ${hasWrk ? 'wrk' : 'in-process Node client'}, ${concurrency} connections, ${seconds} s each`);
   await load(`${stack.hostUrl}/small`, gateHeaders, 1000); // warm-up: JIT, CA / verdict / policy caches, sockets
   await load(`${upstreamUrl}/small`, {}, 1000);

@@ -184,6 +184,58 @@ function plainJsonResponse(result: unknown): { status: number; headers: Headers;
   return { status, headers, body: Buffer.from(json) };
 }
 
+/**
+ * Writes a streamed body as it is produced: what `pipeline(Readable.fromWeb(body), res)` does (back-pressure;
+ * a body that fails destroys the response; a client that goes away cancels the body and rejects with
+ * "Premature close"), read straight from the web stream's reader, without the Node stream wrapper and
+ * pipeline's AbortController, whose abort at the end builds a DOMException (a stack trace) per response.
+ */
+async function writeStreamedBody(res: ServerResponse, body: WebReadableStream<Uint8Array>): Promise<void> {
+  const reader = body.getReader();
+  // Set by the 'close' listener when the client goes away first (a field: TypeScript does not narrow it away).
+  const state: { gone?: Error } = {};
+  let wake: (() => void) | undefined;
+  const onClose = (): void => {
+    if (!res.writableFinished && state.gone === undefined) {
+      state.gone = Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
+      reader.cancel(state.gone).catch(() => undefined);
+    }
+    wake?.();
+  };
+  const onDrainOrFinish = (): void => wake?.();
+  res.on('close', onClose);
+  res.on('drain', onDrainOrFinish);
+  res.on('finish', onDrainOrFinish);
+  const throwIfGone = (): void => {
+    if (state.gone) throw state.gone;
+  };
+  const until = (ready: () => boolean): Promise<void> | undefined =>
+    ready() ? undefined : new Promise<void>((resolve) => (wake = resolve));
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      throwIfGone();
+      if (done) break;
+      if (!res.write(value)) await until(() => state.gone !== undefined || !res.writableNeedDrain);
+      throwIfGone();
+    }
+    res.end();
+    await until(() => state.gone !== undefined || res.writableFinished);
+    throwIfGone();
+  } catch (error) {
+    if (error !== state.gone) {
+      reader.cancel(error).catch(() => undefined);
+      res.destroy(error instanceof Error ? error : new Error(String(error)));
+    }
+    throw error;
+  } finally {
+    wake = undefined;
+    res.off('close', onClose);
+    res.off('drain', onDrainOrFinish);
+    res.off('finish', onDrainOrFinish);
+  }
+}
+
 async function writeResponse(res: ServerResponse, result: unknown, stream = false): Promise<void> {
   const plain = plainJsonResponse(result);
   if (plain) {
@@ -202,7 +254,7 @@ async function writeResponse(res: ServerResponse, result: unknown, stream = fals
   if (cookies.length > 1) res.setHeader('set-cookie', cookies);
   if (stream && response.body) {
     // HTTP streams: written as produced, with back-pressure; a body that fails ends the response abruptly.
-    await pipeline(Readable.fromWeb(response.body as WebReadableStream<Uint8Array>), res);
+    await writeStreamedBody(res, response.body as WebReadableStream<Uint8Array>);
     return;
   }
   const body = response.body ? Buffer.from(await response.arrayBuffer()) : undefined;
