@@ -19,24 +19,47 @@ export interface SeenCertificate {
   readonly subject?: AlertSubject;
 }
 
+/** How long a leaf noted with the same subject is not noted again (the decision path asks per request). */
+export const RENOTE_AFTER_MS = 60_000;
+
 /** The recently seen client certificates, at most `capacity` (least recently seen dropped first). */
 export class RecentCertificates {
-  private readonly seen = new Map<string, SeenCertificate>();
+  private readonly seen = new Map<string, { readonly record: SeenCertificate; readonly atMs: number }>();
 
   constructor(private readonly capacity: number) {}
 
   /** Notes a leaf as seen now (moves it to the most recent end). */
   note(certificate: SeenCertificate): void {
     this.seen.delete(certificate.thumbprint);
-    this.seen.set(certificate.thumbprint, certificate);
+    this.seen.set(certificate.thumbprint, { record: certificate, atMs: Date.parse(certificate.lastSeen) });
     if (this.seen.size > this.capacity) {
       const oldest = this.seen.keys().next().value;
       if (oldest !== undefined) this.seen.delete(oldest);
     }
   }
 
+  /**
+   * Whether noting the leaf at `nowMs` with this user, app and client address can wait: it was noted less than
+   * {@link RENOTE_AFTER_MS} ago with the same ones. A map lookup and no allocation, so the decision path builds the
+   * record only when it changes something (the last-seen time and the recency order are then at most a minute old).
+   */
+  notedRecently(
+    thumbprint: string,
+    nowMs: number,
+    user: string | undefined,
+    app: string | undefined,
+    clientIp: string | undefined,
+  ): boolean {
+    const last = this.seen.get(thumbprint);
+    if (last === undefined) return false;
+    const age = nowMs - last.atMs;
+    if (!(age >= 0 && age < RENOTE_AFTER_MS)) return false;
+    const subject = last.record.subject;
+    return subject?.user === user && subject?.app === app && subject?.clientIp === clientIp;
+  }
+
   list(): SeenCertificate[] {
-    return [...this.seen.values()];
+    return Array.from(this.seen.values(), (entry) => entry.record);
   }
 
   get size(): number {
