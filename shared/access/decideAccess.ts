@@ -15,16 +15,19 @@
  *                for (an untrusted forwarder, the deciding policies' alerts), so every entry point
  *                (authorize, the gate) reports the same way.
  * Malfunctions are reported through `report` and never thrown: every attempt gets a decision.
- * May import: the pipeline stages (accessPipeline), the decision core, intake types, ports (types).
+ * May import: the pipeline stages (accessPipeline), the decision core, intake types, ports (types), the alert
+ * subject and the watch records (types), identity (types), telemetry.
  */
 import {
   bindLeafToUser,
   evaluatePolicies,
   identifyUser,
   validateClientCertificate,
+  type PolicyInput,
   type UserIdentity,
 } from '../accessPipeline.js';
 import type { ClientContext, IntakeResult } from '../cert/intake/index.js';
+import type { Principal } from '../identity/index.js';
 import type { ValidationResult } from '../cert/validation/index.js';
 import type { Services } from '../composition.js';
 import {
@@ -34,11 +37,12 @@ import {
   unavailableDecision,
   type Decision,
 } from '../policy/certificateDecision.js';
-import type { AlertSink, DecisionLog } from '../ports.js';
+import type { AlertSink, AlertSubject, DecisionLog } from '../ports.js';
 import { messageOf } from '../errors.js';
 import type { SessionControls } from '../session/sessionPolicies.js';
 import { recordDecision, telemetryOn, traced, type DecisionLabels } from '../telemetry/telemetry.js';
 import { alertSubjectOf, seenCertificateOf } from '../alerts/alertSubject.js';
+import type { RecentCertificates } from '../alerts/watchRecords.js';
 
 /** Reads request headers (a WHATWG Headers object, or anything with `get`). */
 export interface HeaderReader {
@@ -127,7 +131,7 @@ export async function decideAccess(
   report: PipelineReport,
 ): Promise<AccessOutcome> {
   const { intake, client, correlationId } = attempt;
-  services.directoryChanges.maybeFollow();
+  void services.directoryChanges.maybeFollow();
   if (intake.kind === 'rejected' && intake.reason === 'forwarded-certificate-untrusted-forwarder') {
     report.alerts.raise({
       event: 'certgate.alert.untrusted-forwarder',
@@ -148,10 +152,18 @@ export async function decideAccess(
   const { decision, user, userId } = outcome;
   if (started !== 0) recordDecision(decisionLabels(decision), performance.now() - started);
   report.decisionLog?.record({ decision, client, user, userId });
-  const subject = alertSubjectOf(decision, client, user);
-  const seen = seenCertificateOf(decision, subject, attempt.now);
-  if (seen && report.decisionLog) services.alerting.recentCertificates.note(seen);
-  for (const alert of decision.policy?.alerts ?? []) {
+  // The alert subject and the watch's record are built only when used: policy alerts to raise, or a
+  // validated leaf this worker has not noted in the last minute with the same user, app and address.
+  let subject: AlertSubject | undefined;
+  if (report.decisionLog && noteDue(services.alerting.recentCertificates, decision, client, user, attempt.now)) {
+    subject = alertSubjectOf(decision, client, user);
+    const seen = seenCertificateOf(decision, subject, attempt.now);
+    if (seen) services.alerting.recentCertificates.note(seen);
+  }
+  const alerts = decision.policy?.alerts;
+  if (alerts === undefined || alerts.length === 0) return outcome;
+  subject ??= alertSubjectOf(decision, client, user);
+  for (const alert of alerts) {
     report.alerts.raise({
       event: 'certgate.alert.policy',
       correlationId,
@@ -165,21 +177,75 @@ export async function decideAccess(
   return outcome;
 }
 
+/** Whether the decision's validated leaf should be noted for the expiry watch now (see {@link RecentCertificates}). */
+function noteDue(
+  recent: RecentCertificates,
+  decision: Decision,
+  client: ClientContext,
+  user: string | undefined,
+  now: Date,
+): boolean {
+  const certificate = decision.certificate;
+  if (!certificate || !decision.pathThumbprints || decision.pathThumbprints.length === 0) return false;
+  const app = decision.app?.status === 'registered' ? decision.app.id : undefined;
+  return !recent.notedRecently(certificate.sha256Thumbprint, now.getTime(), user, app, client.clientIp);
+}
+
+/** The user as the policies see it, built once per principal (a verified token's principal is cached with it). */
+const policyUsers = new WeakMap<Principal, NonNullable<PolicyInput['user']>>();
+
+function policyUserOf(principal: Principal): NonNullable<PolicyInput['user']> {
+  let user = policyUsers.get(principal);
+  if (user === undefined) {
+    user = {
+      id: principal.objectId,
+      ...(principal.upn ? { upn: principal.upn } : {}),
+      ...(principal.groups ? { groups: principal.groups } : {}),
+    };
+    policyUsers.set(principal, user);
+  }
+  return user;
+}
+
+/** Who asked, as the outcome names them (see {@link AccessOutcome}); absent fields undefined, not spread. */
+interface Asker {
+  readonly user: string | undefined;
+  readonly upn: string | undefined;
+  readonly userId: string | undefined;
+}
+
+function outcomeOf(decision: Decision, asker: Asker, session?: SessionControls): AccessOutcome {
+  return { decision, user: asker.user, upn: asker.upn, userId: asker.userId, session };
+}
+
+function validate(
+  services: Services,
+  attempt: AccessAttempt,
+  intake: Extract<IntakeResult, { kind: 'present' }>,
+  alerts: AlertSink,
+): Promise<ValidationResult> {
+  const input = {
+    leaf: intake.leaf,
+    chain: intake.chain,
+    now: attempt.now,
+    correlationId: attempt.correlationId,
+    fresh: attempt.fresh === true ? true : undefined,
+    alerts,
+  };
+  // No span (and no closure) unless telemetry is on: this runs per request.
+  return telemetryOn()
+    ? traced('certgate.validate', {}, () => validateClientCertificate(services, input))
+    : validateClientCertificate(services, input);
+}
+
+// Decisions and outcomes are built as literals with undefined for what is absent (no conditional
+// spreads, no closures): this runs per request (bench/profileDecision.ts).
 async function decide(services: Services, attempt: AccessAttempt, report: PipelineReport): Promise<AccessOutcome> {
   const { intake, correlationId, now } = attempt;
   let validation: ValidationResult | undefined;
   if (intake.kind === 'present') {
     try {
-      validation = await traced('certgate.validate', {}, () =>
-        validateClientCertificate(services, {
-          leaf: intake.leaf,
-          chain: intake.chain,
-          now,
-          correlationId,
-          ...(attempt.fresh ? { fresh: true } : {}),
-          alerts: report.alerts,
-        }),
-      );
+      validation = await validate(services, attempt, intake, report.alerts);
     } catch (error) {
       report.error(`decide: trusted CAs unavailable, failing closed: ${messageOf(error)}`);
     }
@@ -191,60 +257,45 @@ async function decide(services: Services, attempt: AccessAttempt, report: Pipeli
     report.error(`decide: user identification failed, treated as no user: ${messageOf(error)}`);
     user = {};
   }
-  const userText =
-    user.principal?.upn ?? user.stated?.upn ?? (user.tokenReason ? `unauthenticated (${user.tokenReason})` : undefined);
-  const upn = user.principal?.upn ?? user.stated?.upn;
-  const userId = user.principal?.objectId ?? user.stated?.id;
-  const withUser = (decision: Decision): AccessOutcome =>
-    userText !== undefined
-      ? { decision, user: userText, ...(upn !== undefined ? { upn } : {}), userId }
-      : { decision, userId };
+  const principal = user.principal;
+  const upn = principal?.upn ?? user.stated?.upn;
+  const asker: Asker = {
+    user: upn ?? (user.tokenReason ? `unauthenticated (${user.tokenReason})` : undefined),
+    upn,
+    userId: principal?.objectId ?? user.stated?.id,
+  };
 
-  let certificateDecision = decideCertificateAccess({
-    intake,
-    ...(validation ? { validation } : {}),
-    correlationId,
-    now,
-  });
-  if (user.principal && intake.kind === 'present' && certificateDecision.effect === 'allow') {
+  let certificateDecision = decideCertificateAccess({ intake, validation, correlationId, now });
+  if (principal && intake.kind === 'present' && certificateDecision.effect === 'allow') {
     try {
       certificateDecision = applyUserBinding(
         certificateDecision,
-        await bindLeafToUser(services, intake.leaf, validation, user.principal),
+        await bindLeafToUser(services, intake.leaf, validation, principal),
       );
     } catch (error) {
       report.error(`decide: user binding unavailable, failing closed: ${messageOf(error)}`);
-      return withUser(unavailableDecision(correlationId, now, 'user-binding'));
+      return outcomeOf(unavailableDecision(correlationId, now, 'user-binding'), asker);
     }
   }
   try {
-    const principal = user.principal;
-    const policyUser = principal
-      ? {
-          id: principal.objectId,
-          ...(principal.upn ? { upn: principal.upn } : {}),
-          ...(principal.groups ? { groups: principal.groups } : {}),
-        }
-      : user.stated;
     const outcome = await evaluatePolicies(
       services,
       {
-        ...(attempt.appHint !== undefined ? { appHint: attempt.appHint } : {}),
+        appHint: attempt.appHint,
         client: attempt.client,
-        ...(policyUser ? { user: policyUser } : {}),
+        user: principal ? policyUserOf(principal) : user.stated,
       },
       certificateDecision,
     );
     const decided = applyPolicyDecision(certificateDecision, outcome.policy, {
       deviceTags: outcome.deviceTags,
-      ...(outcome.directory ? { trace: outcome.directory } : {}),
-      ...(outcome.app ? { app: outcome.app } : {}),
+      trace: outcome.directory,
+      app: outcome.app,
     });
     // Session controls only for what is finally allowed (the certificate rule may still block).
-    const session = decided.effect === 'allow' ? outcome.session : undefined;
-    return session ? { ...withUser(decided), session } : withUser(decided);
+    return outcomeOf(decided, asker, decided.effect === 'allow' ? outcome.session : undefined);
   } catch (error) {
     report.error(`decide: access policies unavailable, failing closed: ${messageOf(error)}`);
-    return withUser(unavailableDecision(correlationId, now, 'policies'));
+    return outcomeOf(unavailableDecision(correlationId, now, 'policies'), asker);
   }
 }
