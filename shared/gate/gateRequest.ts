@@ -26,7 +26,6 @@
  * core, the HTTP answer modules, composition types, errors, node built-ins.
  */
 import type { HttpResponseInit } from '@azure/functions';
-import { Readable } from 'node:stream';
 import type { ReadableStream } from 'node:stream/web';
 import { decideAccess, type PipelineReport } from '../access/decideAccess.js';
 import { accessAttemptOf, correlationIdOf, type IncomingRequest } from '../access/requestAttempt.js';
@@ -48,7 +47,7 @@ import {
 import { assertionSignerFor } from './assertionSigner.js';
 import { clientResponseHeaders, headerPolicyFor, upstreamRequestHeaders } from './headerPolicy.js';
 import { upstreamIdentityHeaders } from './identityHeaders.js';
-import { sendUpstream, UpstreamError } from './upstreamProxy.js';
+import { sendUpstream, UpstreamError, webBodyOf } from './upstreamProxy.js';
 import { rewriteLocation, rewriteSetCookie, upstreamUrlFor, type GateSides } from './urlRewrite.js';
 
 /** What the gate reads of a request: the trigger's HttpRequest has this shape. */
@@ -251,6 +250,6 @@ export async function handleGateRequest(
   return {
     status: answer.status,
     headers,
-    ...(bodyless ? {} : { body: Readable.toWeb(answer.body) as unknown as globalThis.ReadableStream<Uint8Array> }),
+    ...(bodyless ? {} : { body: webBodyOf(answer.body) }),
   };
 }

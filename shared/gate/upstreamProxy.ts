@@ -3,7 +3,8 @@
  * client (a WHATWG ReadableStream, as `@azure/functions` gives it with HTTP streams on) and
  * resolves once the upstream's status and headers arrive, with its body as a Node stream that
  * has not been read (the caller decides, from the headers, whether any byte goes to the client).
- * Back-pressure is Node's own (`pipeline`): memory stays flat however large the bodies are.
+ * Back-pressure is Node's own (`pipeline`): memory stays flat however large the bodies are. The
+ * answer's body goes back to the client as a web stream ({@link webBodyOf}) without a copy per chunk.
  *
  * Why node:http and not fetch (undici): fetch decodes `Content-Encoding` (gzip, br) on the way in
  * while the header stays, so a proxy built on it would hand the client decoded bytes labelled as
@@ -16,9 +17,9 @@
  */
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { Readable } from 'node:stream';
+import { finished, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { ReadableStream } from 'node:stream/web';
+import { ReadableStream } from 'node:stream/web';
 import { CertgateError } from '../errors.js';
 
 /** Why the upstream gave no answer. */
@@ -122,4 +123,50 @@ export function sendUpstream(request: UpstreamRequest): Promise<UpstreamResponse
       outgoing.end();
     }
   });
+}
+
+/** How many bytes the web stream of an upstream body holds before it pauses the socket: two 64 KiB reads. */
+const RELAY_HIGH_WATER_MARK = 128 * 1024;
+
+/**
+ * The upstream's body as a WHATWG ReadableStream (what a Functions response body with HTTP streams
+ * is), relayed chunk by chunk with back-pressure: the socket is paused once {@link RELAY_HIGH_WATER_MARK}
+ * bytes wait and resumed when the reader pulls; cancelling the web stream destroys the body (and
+ * its upstream connection); a body that ends early (the upstream reset or closed mid-answer) errors
+ * the web stream, so the client's response ends abruptly rather than looking complete.
+ *
+ * The same semantics as `Readable.toWeb`, without its copy of every chunk (Node 20 copies each
+ * Buffer into a new Uint8Array to detach it from Buffer's pool, for consumers that transfer the
+ * ArrayBuffer; a profile of a 256 MiB download through the gate put that copy at about an eighth of
+ * the CPU). The chunks here are the socket's own reads and nothing downstream transfers them.
+ */
+export function webBodyOf(body: Readable): ReadableStream<Uint8Array> {
+  let open = true;
+  return new ReadableStream<Uint8Array>(
+    {
+      start(controller) {
+        body.on('data', (chunk: Buffer) => {
+          if (!open) return;
+          controller.enqueue(chunk);
+          if ((controller.desiredSize ?? 0) <= 0) body.pause();
+        });
+        // As Readable.toWeb: the end closes the stream; an error or a premature close errors it.
+        finished(body, (error) => {
+          if (!open) return;
+          open = false;
+          if (error) controller.error(error);
+          else controller.close();
+        });
+      },
+      pull() {
+        body.resume();
+      },
+      cancel() {
+        open = false;
+        // Without the reason: the client going away is no error of the upstream connection's.
+        body.destroy();
+      },
+    },
+    { highWaterMark: RELAY_HIGH_WATER_MARK, size: (chunk) => chunk.byteLength },
+  );
 }
