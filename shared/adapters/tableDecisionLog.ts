@@ -46,7 +46,8 @@ const DROP_REPORT_INTERVAL_MS = 60_000;
 
 interface Pending {
   readonly record: DecisionRecord;
-  readonly unique: string;
+  /** This writer's sequence number of the entry (its row keys' unique part is built at the flush). */
+  readonly sequence: number;
   attempts: number;
   mainWritten: boolean;
 }
@@ -143,12 +144,8 @@ export class TableDecisionLog implements InvocationScoped<DecisionLog> {
       return;
     }
     this.recorded++;
-    this.buffer.push({
-      record: entry,
-      unique: `${this.instance}${(this.sequence++).toString(36)}`,
-      attempts: 0,
-      mainWritten: false,
-    });
+    // The entry as given and a number: its rows (and their key text) are built at the flush, off the request.
+    this.buffer.push({ record: entry, sequence: this.sequence++, attempts: 0, mainWritten: false });
     if (this.buffer.length >= MAX_TRANSACTION_ROWS && this.soon === undefined && this.flushing === undefined) {
       this.soon = setTimeout(() => {
         this.soon = undefined;
@@ -229,7 +226,7 @@ export class TableDecisionLog implements InvocationScoped<DecisionLog> {
     const rows = new Map<Pending, ReturnType<typeof decisionRows>>();
     for (const pending of taken) {
       try {
-        rows.set(pending, decisionRows(pending.record, pending.unique));
+        rows.set(pending, decisionRows(pending.record, `${this.instance}${pending.sequence.toString(36)}`));
       } catch (error) {
         // A decision that cannot be turned into rows (a bug): count it, never block the others.
         this.droppedFailed++;
@@ -294,14 +291,32 @@ export function withLogLines(
   table: TableDecisionLog,
   lines: InvocationScoped<DecisionLog>,
 ): InvocationScoped<DecisionLog> {
-  const both = (scoped: DecisionLog): DecisionLog => ({
-    record: (entry) => {
-      table.record(entry);
-      scoped.record(entry);
-    },
-  });
-  return {
-    ...both(lines),
-    forInvocation: (log) => both(lines.forInvocation(log)),
-  };
+  return new TableAndLines(table, lines);
+}
+
+/** One decision recorded in both logs. */
+class BothLogs implements DecisionLog {
+  constructor(
+    private readonly table: TableDecisionLog,
+    private readonly lines: DecisionLog,
+  ) {}
+
+  record(entry: DecisionRecord): void {
+    this.table.record(entry);
+    this.lines.record(entry);
+  }
+}
+
+/** Both logs, and per invocation one small object (no closures): `forInvocation` runs per request. */
+class TableAndLines extends BothLogs implements InvocationScoped<DecisionLog> {
+  constructor(
+    private readonly tableLog: TableDecisionLog,
+    private readonly lineLog: InvocationScoped<DecisionLog>,
+  ) {
+    super(tableLog, lineLog);
+  }
+
+  forInvocation(log: LogWriter): DecisionLog {
+    return new BothLogs(this.tableLog, this.lineLog.forInvocation(log));
+  }
 }

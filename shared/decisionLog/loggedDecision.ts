@@ -51,7 +51,19 @@ export function reportOnlyChanges(decision: Decision): string[] {
 export function recordsAllow(decision: Decision, sampling: AllowSampling, random: () => number): boolean {
   if (sampling.kind === 'all') return true;
   if (sampling.kind === 'rate' && random() < sampling.rate) return true;
-  return reportOnlyChanges(decision).length > 0;
+  return changedByReportOnly(decision);
+}
+
+/** Whether {@link reportOnlyChanges} is not empty, without building the list (every unsampled allow asks). */
+function changedByReportOnly(decision: Decision): boolean {
+  const verdict = decision.policy;
+  if (!verdict) return false;
+  const baselineBlock = decision.effect === 'block' && verdict.reason.startsWith('baseline-');
+  for (const policy of verdict.policies) {
+    if (policy.state !== 'report-only' || policy.outcome !== 'applies') continue;
+    if (policy.action === 'block' ? decision.effect === 'allow' : baselineBlock) return true;
+  }
+  return false;
 }
 
 /** The compact form of one policy's outcome: `[id, state, action, outcome, [[condition, result, detail], …]]`. */
