@@ -97,6 +97,8 @@ interface CompiledSessionPolicy {
   readonly policy: SessionPolicy;
   readonly conditions: CompiledConditions;
   readonly controls: readonly CompiledSessionControl[];
+  /** The controls' types, as every trace names them (built once, not per request). */
+  readonly types: readonly SessionControl['type'][];
 }
 
 const compiledByConfiguration = new WeakMap<PolicyConfiguration, readonly CompiledSessionPolicy[]>();
@@ -156,6 +158,7 @@ export function compileSessionPolicies(configuration: PolicyConfiguration): read
         policy,
         conditions: compileConditions(policy.conditions, { locations: configuration.locations }),
         controls: policy.controls.map(compileSessionControl),
+        types: Object.freeze(policy.controls.map((control) => control.type)),
       })),
   );
   compiledByConfiguration.set(configuration, compiled);
@@ -176,9 +179,8 @@ export function selectSessionControls(
   const facts = new RequestFacts(request);
   const policies: AppliedSessionPolicy[] = [];
   const trace: SessionPolicyTrace[] = [];
-  for (const { policy, conditions, controls } of compiled) {
+  for (const { policy, conditions, controls, types } of compiled) {
     const enforced = policy.state === 'enabled';
-    const types = policy.controls.map((control) => control.type);
     if (policy.state === 'disabled') {
       trace.push({
         id: policy.id,
