@@ -14,7 +14,7 @@ import { getServices } from '../shared/composition.js';
 import { decisionResponse, prefersHtml } from '../shared/http/responses.js';
 import { unavailableDecision } from '../shared/policy/certificateDecision.js';
 import { messageOf } from '../shared/errors.js';
-import { tracedSync } from '../shared/telemetry/telemetry.js';
+import { telemetryOn, tracedSync } from '../shared/telemetry/telemetry.js';
 
 export async function authorize(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   const correlationId = correlationIdOf(request, context.invocationId);
@@ -25,9 +25,12 @@ export async function authorize(request: HttpRequest, context: InvocationContext
     context.error(`authorize: configuration invalid: ${messageOf(error)}`);
     return decisionResponse(unavailableDecision(correlationId, new Date(), 'configuration'));
   }
-  const attempt = tracedSync('certgate.intake', { 'certgate.correlation_id': correlationId }, () =>
-    accessAttemptOf(request, services.config, services.clock.now(), correlationId),
-  );
+  // No span, attributes or closure unless telemetry is on: this runs per request.
+  const attempt = telemetryOn()
+    ? tracedSync('certgate.intake', { 'certgate.correlation_id': correlationId }, () =>
+        accessAttemptOf(request, services.config, services.clock.now(), correlationId),
+      )
+    : accessAttemptOf(request, services.config, services.clock.now(), correlationId);
   const { decision } = await decideAccess(services, attempt, {
     alerts: services.alerts.forInvocation(context),
     decisionLog: services.decisionLog.forInvocation(context),
