@@ -50,6 +50,8 @@ const hasWrk = (() => {
 interface Load {
   readonly rps: number;
   readonly non2xx: number;
+  /** This process's CPU time per request, in µs (set by {@link load}). */
+  readonly cpuMicrosPerRequest?: number;
 }
 
 function wrk(url: string, headers: Record<string, string>, durationMs: number): Promise<Load> {
@@ -101,8 +103,17 @@ async function nodeLoad(url: string, headers: Record<string, string>, durationMs
   return { rps: done / ((performance.now() - started) / 1000), non2xx };
 }
 
-const load = (url: string, headers: Record<string, string>, durationMs: number): Promise<Load> =>
-  hasWrk ? wrk(url, headers, durationMs) : nodeLoad(url, headers, durationMs);
+/**
+ * Runs the load; also this process's CPU time (user + system, every thread) per request, which a
+ * busy neighbour on the shared machine sways far less than requests per second. With wrk the load
+ * generator is another process, so that is the server side's cost alone.
+ */
+async function load(url: string, headers: Record<string, string>, durationMs: number): Promise<Load> {
+  const before = process.cpuUsage();
+  const result = await (hasWrk ? wrk(url, headers, durationMs) : nodeLoad(url, headers, durationMs));
+  const used = process.cpuUsage(before);
+  return { ...result, cpuMicrosPerRequest: (used.user + used.system) / (result.rps * (durationMs / 1000)) };
+}
 
 /** Reads a download to the end, discarding it; seconds taken, bytes read and the peak RSS growth. */
 function timedDownload(
@@ -215,6 +226,10 @@ try {
   const gated = await load(`${stack.hostUrl}/small`, gateHeaders, seconds * 1000);
   // The same decision without the proxy hop: how much of the gap is deciding, how much proxying.
   const decided = await load(`${stack.hostUrl}/api/authorize`, gateHeaders, seconds * 1000);
+  const cpu = (run: Load) => `${(run.cpuMicrosPerRequest ?? Number.NaN).toFixed(0)} µs`;
+  console.log(
+    `small GET, CPU of this process per request: gate ${cpu(gated)}, authorize ${cpu(decided)}, direct ${cpu(direct)}${hasWrk ? '' : ' (the in-process client included)'}`,
+  );
   console.log(
     `small GET: gate ${gated.rps.toFixed(0)} req/s (non-2xx ${gated.non2xx}), direct ${direct.rps.toFixed(0)} req/s, ratio ${(gated.rps / direct.rps).toFixed(2)} (target >= 0.5); authorize alone ${decided.rps.toFixed(0)} req/s, gate / authorize ${(gated.rps / decided.rps).toFixed(2)}`,
   );
