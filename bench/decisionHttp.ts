@@ -17,13 +17,13 @@
  *   npx tsx bench/decisionHttp.ts [--seconds 5] [--concurrency 50] [--log-allows none|all|<rate>]
  */
 import azureFunctions, { app } from '@azure/functions';
-import { execFile, execFileSync } from 'node:child_process';
-import { createServer, Agent, request } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { GCProfiler } from 'node:v8';
 import { DEV_APP_AUDIENCE, startEphemeralStack } from '../dev/stack.js';
 import { CONTOSO_PORTAL_HOST } from '../dev/demoPolicies.js';
 import { installFunctionsCore } from '../dev/host/functionsCore.js';
+import { hasWrk, httpLoad, type Load } from './httpLoad.js';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: number) => {
@@ -34,72 +34,8 @@ const seconds = option('seconds', 5);
 const concurrency = option('concurrency', 50);
 const logAllows = args.includes('--log-allows') ? (args[args.indexOf('--log-allows') + 1] ?? 'none') : 'none';
 
-const hasWrk = (() => {
-  try {
-    execFileSync('wrk', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch (error) {
-    // wrk --version exits 1 after printing its version
-    return (error as { status?: number }).status === 1;
-  }
-})();
-
-interface Load {
-  readonly rps: number;
-  readonly non2xx: number;
-}
-
-function wrk(url: string, headers: Record<string, string>, durationMs: number): Promise<Load> {
-  const headerArgs = Object.entries(headers).flatMap(([name, value]) => ['-H', `${name}: ${value}`]);
-  return new Promise((resolve, reject) => {
-    execFile(
-      'wrk',
-      ['-t1', `-c${concurrency}`, `-d${Math.max(1, Math.round(durationMs / 1000))}s`, ...headerArgs, url],
-      (error: Error | null, stdout) => {
-        if (error) {
-          reject(error);
-          return;
-        }
-        const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1] ?? Number.NaN);
-        const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(stdout)?.[1] ?? 0);
-        resolve({ rps, non2xx });
-      },
-    );
-  });
-}
-
-async function nodeLoad(url: string, headers: Record<string, string>, durationMs: number): Promise<Load> {
-  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
-  let done = 0;
-  let non2xx = 0;
-  const end = performance.now() + durationMs;
-  const one = () =>
-    new Promise<void>((resolve, reject) => {
-      const req = request(url, { headers, agent }, (res) => {
-        res.resume();
-        res.on('end', () => {
-          if ((res.statusCode ?? 0) >= 300) non2xx++;
-          resolve();
-        });
-      });
-      req.on('error', reject);
-      req.end();
-    });
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: Math.min(concurrency, 16) }, async () => {
-      while (performance.now() < end) {
-        await one();
-        done++;
-      }
-    }),
-  );
-  agent.destroy();
-  return { rps: done / ((performance.now() - started) / 1000), non2xx };
-}
-
 const load = (url: string, headers: Record<string, string>, durationMs: number): Promise<Load> =>
-  hasWrk ? wrk(url, headers, durationMs) : nodeLoad(url, headers, durationMs);
+  httpLoad(url, headers, durationMs, concurrency);
 
 function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? Number.NaN;

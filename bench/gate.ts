@@ -17,13 +17,13 @@
  * `--profile` runs only the gate's small GET, under the V8 CPU profiler, and prints self time per
  * request by module and by function (a tool for finding what to cut, not a measurement).
  */
-import { execFile, execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { Agent, createServer, request, type IncomingMessage } from 'node:http';
+import { createServer, request, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { startEphemeralStack } from '../dev/stack.js';
 import { printSelfTime, profiled } from './cpuProfile.js';
+import { hasWrk, httpLoad, type Load as HttpLoadResult } from './httpLoad.js';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: number) => {
@@ -37,70 +37,9 @@ const pairs = Math.max(1, Math.round(option('pairs', 3)));
 const HOST = 'bench.gate.test';
 const SECRET = 'bench-gate-gateway-secret-0123456789';
 
-const hasWrk = (() => {
-  try {
-    execFileSync('wrk', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch (error) {
-    // wrk --version exits 1 after printing its version
-    return (error as { status?: number }).status === 1;
-  }
-})();
-
-interface Load {
-  readonly rps: number;
-  readonly non2xx: number;
+interface Load extends HttpLoadResult {
   /** This process's CPU time per request, in µs (set by {@link load}). */
   readonly cpuMicrosPerRequest?: number;
-}
-
-function wrk(url: string, headers: Record<string, string>, durationMs: number): Promise<Load> {
-  const headerArgs = Object.entries(headers).flatMap(([name, value]) => ['-H', `${name}: ${value}`]);
-  return new Promise((resolve, reject) => {
-    execFile(
-      'wrk',
-      ['-t1', `-c${concurrency}`, `-d${Math.max(1, Math.round(durationMs / 1000))}s`, ...headerArgs, url],
-      (error: Error | null, stdout) => {
-        if (error) {
-          reject(error);
-          return;
-        }
-        const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1] ?? Number.NaN);
-        const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(stdout)?.[1] ?? 0);
-        resolve({ rps, non2xx });
-      },
-    );
-  });
-}
-
-async function nodeLoad(url: string, headers: Record<string, string>, durationMs: number): Promise<Load> {
-  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
-  let done = 0;
-  let non2xx = 0;
-  const end = performance.now() + durationMs;
-  const one = () =>
-    new Promise<void>((resolve, reject) => {
-      const req = request(url, { headers, agent }, (res) => {
-        res.resume();
-        res.on('end', () => {
-          if ((res.statusCode ?? 0) >= 300) non2xx++;
-          resolve();
-        });
-      });
-      req.on('error', reject);
-      req.end();
-    });
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: Math.min(concurrency, 16) }, async () => {
-      while (performance.now() < end) {
-        await one();
-        done++;
-      }
-    }),
-  );
-  agent.destroy();
-  return { rps: done / ((performance.now() - started) / 1000), non2xx };
 }
 
 /**
@@ -110,7 +49,7 @@ async function nodeLoad(url: string, headers: Record<string, string>, durationMs
  */
 async function load(url: string, headers: Record<string, string>, durationMs: number): Promise<Load> {
   const before = process.cpuUsage();
-  const result = await (hasWrk ? wrk(url, headers, durationMs) : nodeLoad(url, headers, durationMs));
+  const result = await httpLoad(url, headers, durationMs, concurrency);
   const used = process.cpuUsage(before);
   return { ...result, cpuMicrosPerRequest: (used.user + used.system) / (result.rps * (durationMs / 1000)) };
 }
