@@ -51,8 +51,8 @@ const cidr = checked(
   'expected an IPv4 or IPv6 CIDR such as 10.20.0.0/16 or fd00:20::/32',
 );
 
-/** An access policy. */
-export const AccessPolicySchema = z.strictObject({
+/** What access and session policies share: identity, state, order and the conditions. */
+const POLICY_COMMON = {
   id: slug,
   name: displayName,
   description: checked(
@@ -64,6 +64,11 @@ export const AccessPolicySchema = z.strictObject({
   state: z.enum(['enabled', 'disabled', 'report-only']),
   priority: z.int().min(0).max(1_000_000),
   conditions: PolicyConditionsSchema,
+};
+
+/** An access policy. */
+export const AccessPolicySchema = z.strictObject({
+  ...POLICY_COMMON,
   action: z.enum(['allow', 'block', 'monitor']),
   blockMessage: checked(
     z.string().min(1).max(500),
@@ -83,17 +88,7 @@ export type AccessPolicy = z.infer<typeof AccessPolicySchema>;
  * policies are evaluated and recorded, never enforced.
  */
 export const SessionPolicySchema = z.strictObject({
-  id: slug,
-  name: displayName,
-  description: checked(
-    z.string().max(2000),
-    (value) => !MARKUP.test(value),
-    'invalid-text',
-    'plain text only',
-  ).optional(),
-  state: z.enum(['enabled', 'disabled', 'report-only']),
-  priority: z.int().min(0).max(1_000_000),
-  conditions: PolicyConditionsSchema,
+  ...POLICY_COMMON,
   controls: z.array(SessionControlSchema).min(1).max(10),
 });
 
