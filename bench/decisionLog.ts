@@ -12,12 +12,11 @@
  */
 import azureFunctions from '@azure/functions';
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { DEV_APP_AUDIENCE, startEphemeralStack } from '../dev/stack.js';
 import { CONTOSO_PORTAL_HOST } from '../dev/demoPolicies.js';
 import { AZURITE_ACCOUNT } from '../dev/azurite.js';
+import { freeLoopbackPort } from '../dev/listen.js';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: number) => {
@@ -27,17 +26,9 @@ const option = (name: string, fallback: number) => {
 const seconds = option('seconds', 1.5);
 const rounds = option('rounds', 6);
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 /** Azurite's table service in its own process. */
 async function startTableProcess(): Promise<{ connectionString: string; stop: () => void }> {
-  const port = await freePort();
+  const port = await freeLoopbackPort();
   const bin = fileURLToPath(new URL('../node_modules/.bin/azurite-table', import.meta.url));
   const child = spawn(
     bin,

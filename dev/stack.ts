@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -23,6 +23,7 @@ import { installFunctionsCore, registeredFunctions, runAppStartHooks } from './h
 import { startQueueTriggers } from './host/queueTriggers.js';
 import { startWebhookSink } from './webhookSink.js';
 import { hostJsonRoutePrefix, startFunctionsHost, type FunctionsHost } from './host/server.js';
+import { freeLoopbackPort } from './listen.js';
 import { localSettings } from './localSettings.js';
 import { demoPolicyConfiguration } from './demoPolicies.js';
 import { startContosoFiles, type ContosoFiles } from './sampleApp/index.js';
@@ -161,22 +162,6 @@ async function warnUnlessGraphTrusted(graph: GraphStandIn, log: (line: string) =
     console.warn(line);
     log(line);
   }
-}
-
-/** A free loopback TCP port (listen on 0, read it, close). */
-async function freeLoopbackPort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => {
-    server.close(() => {
-      resolve();
-    });
-  });
-  return port;
 }
 
 /** Imports every module in `functions/`, as the Functions host loads `main`; they register themselves. */

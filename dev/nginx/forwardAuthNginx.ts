@@ -8,13 +8,14 @@
  * `$ssl_client_escaped_cert` (the `nginx` gateway format: URL-encoded PEM leaf in X-SSL-Client-Cert).
  * `nginxForwardAuthConfig` is the configuration docs/gateways.md shows.
  * Dev and test only.
- * May import: node built-ins.
+ * May import: node built-ins, ../listen.js.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, chmodSync, chownSync, constants, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freeLoopbackPort } from '../listen.js';
 
 /** Where the Debian package installs nginx (override with CERTGATE_NGINX_BINARY). */
 export const NGINX_BINARY = process.env.CERTGATE_NGINX_BINARY ?? '/usr/sbin/nginx';
@@ -150,22 +151,6 @@ export interface ForwardAuthNginx {
   close(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const address = server.address();
-  await new Promise<void>((resolve) =>
-    server.close(() => {
-      resolve();
-    }),
-  );
-  if (address === null || typeof address === 'string') throw new Error('no free port');
-  return address.port;
-}
-
 async function accepting(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = createConnection({ host: '127.0.0.1', port }, () => {
@@ -190,7 +175,7 @@ export async function startForwardAuthNginx(
   },
 ): Promise<ForwardAuthNginx> {
   const dir = mkdtempSync(join(tmpdir(), 'certgate-nginx-'));
-  const port = options.port === 0 ? await freePort() : options.port;
+  const port = options.port === 0 ? await freeLoopbackPort() : options.port;
   const serverCertPath = join(dir, 'server.pem');
   const serverKeyPath = join(dir, 'server.key');
   writeFileSync(serverCertPath, options.serverCertPem);
