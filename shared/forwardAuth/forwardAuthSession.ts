@@ -5,11 +5,11 @@
  * multipart request under a multipartFile control counts as an upload (`multipart-uninspectable`).
  * Block-download controls cannot act (the response never passes certgate). The answer to a
  * blocked request is the block page (the control's message) or JSON with the session reason.
- * May import: @azure/functions types, the session core, the block page and responses, the forward-auth contract.
+ * May import: @azure/functions types, the session core, the gate's responses, the forward-auth contract.
  */
 import type { HttpResponseInit } from '@azure/functions';
 import type { HeaderReader } from '../access/decideAccess.js';
-import { renderBlockPage } from '../http/blockPage.js';
+import { sessionBlockResponse } from '../http/gateResponses.js';
 import { checkRequest, type SessionControls, type SessionVerdict } from '../session/index.js';
 import { blockPagePathOf } from './forwardAuthResponse.js';
 import type { OriginalRequest } from './originalRequest.js';
@@ -23,39 +23,21 @@ export function forwardAuthSessionVerdict(
   return checkRequest(controls, { method: original.method, url: original.uri, headers }, { bodyInspection: 'none' });
 }
 
-/** The answer to a request a session control blocked: 403, the block page or JSON, never cached. */
+/**
+ * The answer to a request a session control blocked: the gate's session block (403, the block page
+ * or JSON, never cached), plus the block page's path for proxies that drop a denial's body.
+ */
 export function forwardAuthSessionBlock(
   verdict: SessionVerdict,
   correlationId: string,
   options: { readonly html: boolean },
 ): HttpResponseInit {
-  const reasons = [verdict.code] as const;
-  const headers = {
-    'cache-control': 'no-store',
-    'x-correlation-id': correlationId,
-    'x-certgate-block-page': blockPagePathOf(reasons, correlationId, verdict.policyId),
-  };
-  if (options.html)
-    return {
-      status: 403,
-      // The page's text comes from the control's message; the session reason has no device remedy.
-      body: renderBlockPage({
-        reasons: [],
-        correlationId,
-        ...(verdict.message !== undefined ? { customMessage: verdict.message } : {}),
-      }),
-      headers: { ...headers, 'content-type': 'text/html; charset=utf-8' },
-    };
+  const response = sessionBlockResponse(verdict, correlationId, options);
   return {
-    status: 403,
-    jsonBody: {
-      decision: 'block',
-      reasons,
-      rule: verdict.rule,
-      decidedBy: verdict.policyId,
-      blockMessage: verdict.message,
-      correlationId,
+    ...response,
+    headers: {
+      ...(response.headers as Record<string, string>),
+      'x-certgate-block-page': blockPagePathOf([verdict.code], correlationId, verdict.policyId),
     },
-    headers,
   };
 }
