@@ -4,9 +4,10 @@
  * the gateway secret, and the forwarding headers. A client that sends any of them is trying to
  * forge what only the gateway may say (App Gateway needs the same rewrite on every listener).
  * Also the hop-by-hop headers a proxy must not pass on. Dev and test only.
- * May import: the intake's header-name table, node built-ins.
+ * May import: the intake's header-name table, the gate's hop-by-hop list, node built-ins.
  */
 import { DEFAULT_HEADER_NAMES, DEFAULT_SECRET_HEADER, GATEWAY_KINDS } from '../../shared/cert/intake/index.js';
+import { HOP_BY_HOP } from '../../shared/gate/headerPolicy.js';
 
 /**
  * Name prefixes of certificate headers, covering the variants gateways add (`-Verification`, `-Fingerprint`, `-Leaf`,
@@ -37,19 +38,6 @@ const FORWARDING_HEADERS = [
   'x-azure-socketip',
 ];
 const FORWARDING_PREFIX = 'x-forwarded-';
-
-/** Hop-by-hop headers (RFC 9110 §7.6.1), never forwarded. */
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-]);
 
 /** Builds the predicate for one gateway: true for headers a client must not be able to send through it. */
 export function gatewayOwnedHeaderMatcher(secretHeader: string): (lowerCaseName: string) => boolean {

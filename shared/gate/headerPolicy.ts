@@ -19,7 +19,7 @@ import type { AppConfig } from '../config.js';
 import { gatewayConfigs } from '../gateways.js';
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1), never forwarded by a proxy. */
-const HOP_BY_HOP: ReadonlySet<string> = new Set([
+export const HOP_BY_HOP: ReadonlySet<string> = new Set([
   'connection',
   'keep-alive',
   'proxy-connection',
