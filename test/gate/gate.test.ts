@@ -419,12 +419,21 @@ describe('gate mode: the assertion', () => {
       algorithms: ['ES256'],
     });
     expect(protectedHeader.kid).toBeDefined();
-    expect(payload.decision_id).toBe(headers['x-certgate-decision-id']);
+    // The decision that issued the assertion (this request's, or an earlier allow of the same user,
+    // device and app within half the assertion's lifetime: assertionSigner.ts); the request's own
+    // decision is in X-Certgate-Decision-Id.
+    expect(payload.decision_id).toMatch(/^[0-9a-f-]{36}$/);
     expect(payload.device_tags).toEqual(['valid-client-certificate']);
     expect(payload.device_thumbprint).toBe(createHash('sha256').update(stack.pki.users.alice!.certDer).digest('hex'));
     expect(payload.jti).toEqual(expect.any(String));
     expect((payload.exp ?? 0) - (payload.iat ?? 0)).toBe(60);
     expect(answer.headers['x-correlation-id']).toBe(headers['x-certgate-decision-id']);
+    // The next request is decided anew (its own decision id) and carries the same assertion, unless
+    // that one had reached half its lifetime.
+    const again = echoOf((await throughGateway(stack, { host: HOST, path: '/whoami', certificate: 'alice' })).body);
+    expect(again.headers['x-certgate-decision-id']).not.toBe(headers['x-certgate-decision-id']);
+    const reissued = again.headers['x-certgate-assertion'] as string;
+    if (reissued !== assertion) expect(decodeJwt(reissued).iat).toBeGreaterThanOrEqual((payload.iat ?? 0) + 30);
 
     // Another app's audience, a changed claim, a later time: each fails.
     await expect(jwtVerify(assertion, keys, { audience: 'payroll' })).rejects.toMatchObject({

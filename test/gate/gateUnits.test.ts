@@ -262,4 +262,92 @@ describe('assertion signer', () => {
       code: 'ERR_JWT_EXPIRED',
     });
   });
+  describe('reuse of an assertion (one per user, device and app for half its lifetime)', () => {
+    const base = {
+      appId: 'contoso-files',
+      subject: 'alice@contoso.com',
+      upn: 'alice@contoso.com',
+      thumbprint: 'aa'.repeat(32),
+      deviceTags: ['valid-client-certificate'],
+      decisionId: 'd-1',
+    };
+    const at = (seconds: number) => new Date(now.getTime() + seconds * 1000);
+    const signerOf = (cachedAssertions?: number) =>
+      createAssertionSigner({
+        signingKeyPem: generateGateSigningKeyPem(),
+        issuer: 'certgate',
+        lifetimeSeconds: 60,
+        ...(cachedAssertions !== undefined ? { cachedAssertions } : {}),
+      });
+
+    it('the same claims within half the lifetime get the same assertion, naming the decision that issued it', async () => {
+      const signer = await signerOf();
+      const first = await signer.sign(base, now);
+      expect(await signer.sign({ ...base, decisionId: 'd-2' }, at(29.999))).toBe(first);
+      const keys = createLocalJWKSet({ keys: [...signer.jwks.keys] });
+      const { payload } = await jwtVerify(first, keys, { currentDate: at(29.999), audience: 'contoso-files' });
+      expect(payload.decision_id).toBe('d-1');
+      expect((payload.exp ?? 0) * 1000 - at(29.999).getTime()).toBeGreaterThan(30_000);
+    });
+
+    it.each([
+      { label: 'another app (audience)', change: { appId: 'payroll' } },
+      { label: 'another user', change: { subject: 'bob@contoso.com', upn: 'bob@contoso.com' } },
+      { label: 'the same subject without a UPN', change: { upn: undefined } },
+      { label: 'another device certificate', change: { thumbprint: 'bb'.repeat(32) } },
+      { label: 'no device certificate', change: { thumbprint: undefined } },
+      { label: 'other device tags', change: { deviceTags: ['valid-client-certificate', 'compliant'] } },
+      { label: 'fewer device tags', change: { deviceTags: [] } },
+    ])('$label never gets the cached assertion: its own, with its own claims', async ({ change }) => {
+      const signer = await signerOf();
+      const cached = await signer.sign(base, now);
+      const claims = { ...base, ...change, decisionId: 'd-2' };
+      const other = await signer.sign(claims, at(1));
+      expect(other).not.toBe(cached);
+      const keys = createLocalJWKSet({ keys: [...signer.jwks.keys] });
+      const { payload } = await jwtVerify(other, keys, { currentDate: at(1) });
+      expect(payload).toMatchObject({
+        aud: claims.appId,
+        sub: claims.subject,
+        device_tags: claims.deviceTags,
+        decision_id: 'd-2',
+      });
+      expect(payload.upn).toBe(claims.upn);
+      expect(payload.device_thumbprint).toBe(claims.thumbprint);
+      // And the first one is still the cached one for its own claims.
+      expect(await signer.sign(base, at(2))).toBe(cached);
+    });
+
+    it('from half its lifetime on (and when the clock is set back before it was minted) a new one is minted', async () => {
+      const signer = await signerOf();
+      const first = await signer.sign(base, now);
+      const later = await signer.sign({ ...base, decisionId: 'd-2' }, at(30));
+      expect(later).not.toBe(first);
+      const keys = createLocalJWKSet({ keys: [...signer.jwks.keys] });
+      expect((await jwtVerify(later, keys, { currentDate: at(30) })).payload).toMatchObject({
+        iat: Math.floor(at(30).getTime() / 1000),
+        decision_id: 'd-2',
+      });
+      expect(await signer.sign(base, at(59))).toBe(later);
+      const earlier = await signer.sign(base, at(29));
+      expect(earlier).not.toBe(later);
+      expect((await jwtVerify(earlier, keys, { currentDate: at(29) })).payload.iat).toBe(
+        Math.floor(at(29).getTime() / 1000),
+      );
+    });
+
+    it('the cache is bounded: past its size the least recently minted assertion is dropped', async () => {
+      const signer = await signerOf(2);
+      const alice = await signer.sign(base, now);
+      const bob = await signer.sign({ ...base, subject: 'bob', upn: 'bob' }, now);
+      await signer.sign({ ...base, subject: 'carol', upn: 'carol' }, now);
+      expect(await signer.sign({ ...base, subject: 'bob', upn: 'bob' }, at(1))).toBe(bob);
+      expect(await signer.sign(base, at(1))).not.toBe(alice);
+    });
+
+    it('with no cache every request gets its own assertion', async () => {
+      const signer = await signerOf(0);
+      expect(await signer.sign(base, now)).not.toBe(await signer.sign(base, now));
+    });
+  });
 });
