@@ -18,7 +18,8 @@
  *      blocked becomes the block page / JSON 403 before any byte of the file is sent, never a
  *      truncated file; the upstream's body is dropped;
  *   7. relay the answer: status, headers filtered the same way (Location and Set-Cookie Domain
- *      rewritten where the upstream's host differs from the public host), the body streamed;
+ *      rewritten where the upstream's host differs from the public host), the body streamed (a
+ *      small body that came whole with the headers handed on as its bytes);
  *      no answer in time → 504 `gate-upstream-timeout`, no connection → 502 `gate-upstream-unavailable`.
  * Session controls with an alert flag raise `certgate.alert.session`. Nothing is buffered: the
  * bodies pass as streams with back-pressure.
@@ -47,7 +48,7 @@ import {
 import { assertionSignerFor } from './assertionSigner.js';
 import { clientResponseHeaders, headerPolicyFor, upstreamRequestHeaders } from './headerPolicy.js';
 import { upstreamIdentityHeaders } from './identityHeaders.js';
-import { sendUpstream, UpstreamError, webBodyOf } from './upstreamProxy.js';
+import { relayedBodyOf, sendUpstream, UpstreamError } from './upstreamProxy.js';
 import { rewriteLocation, rewriteSetCookie, upstreamUrlFor, type GateSides } from './urlRewrite.js';
 
 /** What the gate reads of a request: the trigger's HttpRequest has this shape. */
@@ -250,6 +251,6 @@ export async function handleGateRequest(
   return {
     status: answer.status,
     headers,
-    ...(bodyless ? {} : { body: webBodyOf(answer.body) }),
+    ...(bodyless ? {} : { body: relayedBodyOf(answer.body) }),
   };
 }

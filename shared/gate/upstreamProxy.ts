@@ -4,7 +4,9 @@
  * resolves once the upstream's status and headers arrive, with its body as a Node stream that
  * has not been read (the caller decides, from the headers, whether any byte goes to the client).
  * Back-pressure is Node's own (`pipeline`): memory stays flat however large the bodies are. The
- * answer's body goes back to the client as a web stream ({@link webBodyOf}) without a copy per chunk.
+ * answer's body goes back to the client ({@link relayedBodyOf}) as the bytes themselves when the
+ * whole of a small body came with its headers, else as a web stream ({@link webBodyOf}) without a
+ * copy per chunk.
  *
  * Why node:http and not fetch (undici): fetch decodes `Content-Encoding` (gzip, br) on the way in
  * while the header stays, so a proxy built on it would hand the client decoded bytes labelled as
@@ -127,6 +129,23 @@ export function sendUpstream(request: UpstreamRequest): Promise<UpstreamResponse
 
 /** How many bytes the web stream of an upstream body holds before it pauses the socket: two 64 KiB reads. */
 const RELAY_HIGH_WATER_MARK = 128 * 1024;
+
+/** The largest body handed on as bytes when it has wholly arrived with the headers (one socket read). */
+const ARRIVED_BODY_LIMIT = 64 * 1024;
+
+/**
+ * The upstream's body as the client's response body: when the whole body has already arrived (the
+ * parser saw the message's end in the reads that brought the headers: a small answer) and is at
+ * most {@link ARRIVED_BODY_LIMIT} bytes, those bytes, taken from the response's buffer (nothing
+ * waits for them: they are here; reading them to the end returns the connection to the pool);
+ * otherwise a web stream ({@link webBodyOf}) that relays it as it comes. A web stream per answer
+ * (its construction, a reader, a promise per read) was a fifth of the gate's CPU per small GET.
+ */
+export function relayedBodyOf(body: IncomingMessage): Uint8Array | ReadableStream<Uint8Array> {
+  if (!body.complete || body.readableLength > ARRIVED_BODY_LIMIT) return webBodyOf(body);
+  // Ended and unread: read() without a size gives every buffered byte at once (null for none) and ends the stream.
+  return (body.read() as Buffer | null) ?? new Uint8Array(0);
+}
 
 /**
  * The upstream's body as a WHATWG ReadableStream (what a Functions response body with HTTP streams
