@@ -1,35 +1,34 @@
 /**
  * Where a request's time goes through the local Functions host (dev/host/server.ts): wrk drives
  * `/api/authorize` (the warm certificate shape of bench/decisionHttp.ts) or a bare
- * `@azure/functions` handler through the host, in this process, under the V8 CPU profiler; prints
- * self time per request by module and by function. Needs wrk (apt-get install wrk). A tool for
- * finding what to cut in the host shim and the request path, not a benchmark.
+ * `@azure/functions` handler through the host, in this process. First one unprofiled run gives this
+ * process's CPU time per request (steady on a shared machine, wrk being another process), then one
+ * run under the V8 CPU profiler prints self time per request by module and by function. The bare
+ * handler gets the same request as authorize (the forwarded certificate and the gateway secret);
+ * `--bare-headers none` sends it none. Needs wrk (apt-get install wrk). A tool for finding what to
+ * cut in the host shim and the request path, not a benchmark.
  *
- *   npx tsx bench/profileHost.ts [--seconds 4] [--target authorize|bare] [--top 30]
+ *   npx tsx bench/profileHost.ts [--seconds 4] [--target authorize|bare] [--bare-headers same|none] [--top 30]
+ *                                [--save-profile FILE]
  */
 import { app } from '@azure/functions';
-import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { CONTOSO_PORTAL_HOST } from '../dev/demoPolicies.js';
 import { installFunctionsCore } from '../dev/host/functionsCore.js';
 import { startEphemeralStack } from '../dev/stack.js';
 import { printSelfTime, profiled } from './cpuProfile.js';
+import { hasWrk, httpLoad } from './httpLoad.js';
 
 const args = process.argv.slice(2);
 const at = (name: string) => args.indexOf(`--${name}`);
-const seconds = at('seconds') >= 0 ? Number(args[at('seconds') + 1]) : 4;
-const target = at('target') >= 0 ? args[at('target') + 1] : 'authorize';
-const top = at('top') >= 0 ? Number(args[at('top') + 1]) : 30;
+const text = (name: string, fallback: string) => (at(name) >= 0 ? (args[at(name) + 1] ?? fallback) : fallback);
+const seconds = Number(text('seconds', '4'));
+const target = text('target', 'authorize');
+const top = Number(text('top', '30'));
+const bareHeaders = text('bare-headers', 'same');
 
-/** Runs wrk (one thread, 50 connections); resolves with the requests it completed. */
-function wrk(url: string, headers: Record<string, string>, durationSeconds: number): Promise<number> {
-  const headerArgs = Object.entries(headers).flatMap(([name, value]) => ['-H', `${name}: ${value}`]);
-  return new Promise((resolve, reject) => {
-    execFile('wrk', ['-t1', '-c50', `-d${durationSeconds}s`, ...headerArgs, url], (error: Error | null, stdout) => {
-      if (error) reject(error);
-      else resolve(Number(/(\d+) requests in/.exec(stdout)?.[1] ?? Number.NaN));
-    });
-  });
-}
+if (!hasWrk)
+  throw new Error('bench/profileHost.ts needs wrk (apt-get install wrk): an in-process client would be profiled too');
 
 installFunctionsCore();
 app.http('bench-bare', {
@@ -45,19 +44,26 @@ const stack = await startEphemeralStack(
   { demoPolicies: true },
 );
 try {
-  const headers: Record<string, string> =
-    target === 'bare'
-      ? {}
-      : {
-          'x-client-certificate': encodeURIComponent(stack.pki.users.alice!.certPem),
-          [stack.config.gateway.secretHeader]: stack.config.gateway.secrets[0]!,
-          'x-forwarded-host': CONTOSO_PORTAL_HOST,
-        };
+  const authorizeHeaders: Record<string, string> = {
+    'x-client-certificate': encodeURIComponent(stack.pki.users.alice!.certPem),
+    [stack.config.gateway.secretHeader]: stack.config.gateway.secrets[0]!,
+    'x-forwarded-host': CONTOSO_PORTAL_HOST,
+  };
+  const headers = target === 'bare' && bareHeaders === 'none' ? {} : authorizeHeaders;
   const url = `${stack.hostUrl}/api/${target === 'bare' ? 'bench-bare' : 'authorize'}`;
-  await wrk(url, headers, 1);
-  const { result: requests, profile } = await profiled(() => wrk(url, headers, seconds));
-  console.log(`${target} through the host, wrk 50 connections, ${seconds} s:`);
-  printSelfTime(profile, requests, 'request', top);
+  await httpLoad(url, headers, 1000, 50);
+  const before = process.cpuUsage();
+  const plain = await httpLoad(url, headers, seconds * 1000, 50);
+  const used = process.cpuUsage(before);
+  const plainRequests = plain.rps * seconds;
+  console.log(
+    `${target} through the host, wrk 50 connections, ${seconds} s, unprofiled: ${plain.rps.toFixed(0)} req/s, ` +
+      `${((used.user + used.system) / plainRequests).toFixed(1)} µs CPU of this process per request`,
+  );
+  const { result, profile } = await profiled(() => httpLoad(url, headers, seconds * 1000, 50));
+  console.log(`profiled: ${result.rps.toFixed(0)} req/s (non-2xx ${result.non2xx})`);
+  printSelfTime(profile, Math.round(result.rps * seconds), 'request', top);
+  if (at('save-profile') >= 0) writeFileSync(text('save-profile', 'host.cpuprofile'), JSON.stringify(profile));
 } finally {
   await stack.close();
 }

@@ -272,7 +272,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       port: hostPort,
       functionKeys: [options.functionKey],
       masterKey: options.masterKey,
-      log,
+      // Absent when nothing takes the lines: the host then formats none.
+      log: options.log,
       timerSeconds: options.timerSeconds ?? 60,
     });
     closers.push(() => host.close());

@@ -162,15 +162,47 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | '
 
 /** Statuses a fetch Response carries no body with (the library drops `jsonBody` for them). */
 const NULL_BODY_STATUSES = new Set([204, 205, 304]);
+/** A header name `Headers` keeps as it is: an HTTP token, already lower case. */
+const LOWER_CASE_TOKEN = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/;
+/** A header value `Headers` keeps as it is: printable ASCII without leading or trailing spaces, or empty. */
+const KEPT_VALUE = /^(?:[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?)?$/;
 
 /**
- * The status, headers and bytes `new HttpResponse(init)` would give for the commonest result, a
- * plain `{ status?, headers?, jsonBody }`: the same `Headers` (validation, lower-cased and sorted
- * names, `content-type: application/json` unless set) and the same JSON bytes, without the fetch
- * Response and its body stream. Undefined for anything else (cookies, `body`, a null-body or
- * out-of-range status, JSON that serialises to nothing), which goes through `HttpResponse`.
+ * The entries `new Headers(init)` would iterate for a plain object of lower-case names and string values that
+ * need no normalising (sorted by name, content-type added when missing), without building the `Headers`;
+ * undefined for any other shape (arrays, `Headers`, names to lower-case, values to trim or refuse), which
+ * goes through `Headers` itself.
  */
-function plainJsonResponse(result: unknown): { status: number; headers: Headers; body: Buffer } | undefined {
+function keptHeaderEntries(init: unknown, contentType: string): [string, string][] | undefined {
+  const entries: [string, string][] = [];
+  let typed = false;
+  if (init !== undefined) {
+    if (typeof init !== 'object' || init === null) return;
+    const prototype = Object.getPrototypeOf(init) as unknown;
+    if (prototype !== Object.prototype && prototype !== null) return;
+    if (Object.getOwnPropertySymbols(init).length > 0) return;
+    for (const name of Object.keys(init)) {
+      const value = (init as Record<string, unknown>)[name];
+      if (typeof value !== 'string' || !LOWER_CASE_TOKEN.test(name) || !KEPT_VALUE.test(value)) return;
+      if (name === 'content-type') typed = true;
+      entries.push([name, value]);
+    }
+  }
+  if (!typed) entries.push(['content-type', contentType]);
+  // Names are unique (object keys, all lower case): the order Headers iterates in.
+  return entries.sort((a, b) => (a[0] < b[0] ? -1 : 1));
+}
+
+/**
+ * The status, headers and JSON text `new HttpResponse(init)` would give for the commonest result, a
+ * plain `{ status?, headers?, jsonBody }`: the same header entries (validation, lower-cased and sorted
+ * names, `content-type: application/json` unless set) and the same JSON bytes, without the fetch Response
+ * and its body stream. Undefined for anything else (cookies, `body`, a null-body or out-of-range status, JSON
+ * that serialises to nothing), which goes through `HttpResponse`.
+ */
+function plainJsonResponse(
+  result: unknown,
+): { status: number; headers: Iterable<[string, string]>; body: string | Buffer } | undefined {
   if (typeof result !== 'object' || result === null || Object.getPrototypeOf(result) !== Object.prototype) return;
   const init = result as HttpResponseInit & Record<string, unknown>;
   for (const key in init) if (key !== 'status' && key !== 'headers' && key !== 'jsonBody') return;
@@ -179,6 +211,10 @@ function plainJsonResponse(result: unknown): { status: number; headers: Headers;
   if (!Number.isInteger(status) || status < 200 || status > 599 || NULL_BODY_STATUSES.has(status)) return;
   const json = JSON.stringify(init.jsonBody) as string | undefined; // first, as the library does
   if (json === undefined) return;
+  const kept = keptHeaderEntries(init.headers, 'application/json');
+  // With ASCII headers the text itself: Node sends the head and a string body in one write (a string body goes
+  // out with the head as UTF-8, so headers that may hold Latin-1 bytes keep the body as bytes).
+  if (kept) return { status, headers: kept, body: json };
   const headers = new Headers(init.headers);
   if (!headers.has('content-type')) headers.set('content-type', 'application/json');
   return { status, headers, body: Buffer.from(json) };
@@ -240,9 +276,11 @@ async function writeResponse(res: ServerResponse, result: unknown, stream = fals
   const plain = plainJsonResponse(result);
   if (plain) {
     res.statusCode = plain.status;
-    plain.headers.forEach((value, name) => res.setHeader(name, value));
-    const plainCookies = plain.headers.getSetCookie();
-    if (plainCookies.length > 1) res.setHeader('set-cookie', plainCookies);
+    for (const [name, value] of plain.headers) res.setHeader(name, value);
+    if (plain.headers instanceof Headers) {
+      const plainCookies = plain.headers.getSetCookie();
+      if (plainCookies.length > 1) res.setHeader('set-cookie', plainCookies);
+    }
     res.end(plain.body);
     return;
   }
@@ -275,9 +313,9 @@ function streamedBody(req: IncomingMessage, limit: number): Readable {
   return counter;
 }
 
-function keyOf(url: URL, req: IncomingMessage): string | undefined {
+function keyOf(query: URLSearchParams, req: IncomingMessage): string | undefined {
   const header = req.headers['x-functions-key'];
-  return url.searchParams.get('code') ?? (typeof header === 'string' ? header : undefined);
+  return query.get('code') ?? (typeof header === 'string' ? header : undefined);
 }
 
 function describeError(error: unknown): string {
@@ -309,14 +347,17 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
     }
     return found;
   };
-  // One log handler per function, not a closure per invocation.
+  // One log handler per function, not a closure per invocation; none formats a line when nothing takes it.
+  const discard = (): void => undefined;
   const logHandlers = new Map<string, (level: string, ...args: unknown[]) => void>();
   const logHandlerOf = (name: string) => {
     let handler = logHandlers.get(name);
     if (!handler) {
-      handler = (level: string, ...args: unknown[]) => {
-        log(`[${name}] ${level}: ${args.map(String).join(' ')}`);
-      };
+      handler = options.log
+        ? (level: string, ...args: unknown[]) => {
+            log(`[${name}] ${level}: ${args.map(String).join(' ')}`);
+          }
+        : discard;
       logHandlers.set(name, handler);
     }
     return handler;
@@ -330,7 +371,9 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
       answerRefusal(res, target.refusal);
       return;
     }
-    const url = new URL(`http://${target.host === '' ? listenAuthority : target.host}${target.originForm}`);
+    // The Request parses (and normalises) the URL itself; the query is read from the checked target.
+    const url = `http://${target.host === '' ? listenAuthority : target.host}${target.originForm}`;
+    const query = new URLSearchParams(target.search);
     const method = (req.method ?? 'GET').toUpperCase();
     const candidates = routesFor(target.path);
     const route = candidates.find((r) => !r.methods || r.methods.has(method));
@@ -341,7 +384,7 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
       return;
     }
     if (route.authLevel !== 'anonymous') {
-      const key = keyOf(url, req);
+      const key = keyOf(query, req);
       const accepted = route.authLevel === 'admin' ? [options.masterKey] : [options.masterKey, ...options.functionKeys];
       if (key === undefined || !accepted.includes(key)) {
         req.resume();
@@ -403,9 +446,9 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
     try {
       request = new HttpRequest({
         method,
-        url: url.toString(),
+        url,
         headers: joinedHeaders(req),
-        query: Object.fromEntries(url.searchParams),
+        query: Object.fromEntries(query),
         params,
         ...(body.length > 0 ? { body: { bytes: body } } : {}),
         // HTTP streams: the fetch Request over the incoming body, as the worker builds it (createStreamRequest).

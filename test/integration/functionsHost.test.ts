@@ -1,4 +1,4 @@
-import azureFunctions, { app, type HttpRequest } from '@azure/functions';
+import azureFunctions, { app, type HttpRequest, type HttpResponseInit } from '@azure/functions';
 import { request as httpRequest } from 'node:http';
 import { connect as netConnect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -42,6 +42,39 @@ beforeAll(async () => {
     route: 'library-json',
     handler: () => new azureFunctions.HttpResponse(jsonInit),
   });
+  // Header objects: lower-case names and values kept as given (written without building Headers), and
+  // names to lower-case, values to trim, Latin-1 bytes (through Headers): each as the library writes it.
+  const objectInits: Record<string, HttpResponseInit> = {
+    kept: {
+      status: 403,
+      headers: { 'x-correlation-id': 'abc-1', 'cache-control': 'no-store', 'x-empty': '' },
+      jsonBody: { decision: 'block', reasons: ['a', 'b'], detail: 'é ✓' },
+    },
+    typed: { headers: { 'content-type': 'application/problem+json', 'a-first': 'x' }, jsonBody: [1, 2] },
+    normalised: {
+      headers: {
+        'X-Upper': 'v',
+        'x-padded': '  spaced\t',
+        'x-latin1': 'caf\u00e9',
+        'x-number': 7 as unknown as string,
+      },
+      jsonBody: { ok: true },
+    },
+  };
+  for (const [name, init] of Object.entries(objectInits)) {
+    app.http(`plain-${name}`, {
+      methods: ['GET'],
+      authLevel: 'anonymous',
+      route: `plain-${name}`,
+      handler: () => init,
+    });
+    app.http(`library-${name}`, {
+      methods: ['GET'],
+      authLevel: 'anonymous',
+      route: `library-${name}`,
+      handler: () => new azureFunctions.HttpResponse(init),
+    });
+  }
   app.http('keyed', { methods: ['GET'], authLevel: 'function', route: 'keyed', handler: () => ({ status: 204 }) });
   app.http('mastered', { methods: ['GET'], authLevel: 'admin', route: 'mastered', handler: () => ({ status: 204 }) });
   app.http('defaultRoute', { methods: ['GET'], authLevel: 'anonymous', handler: () => ({ body: 'named' }) });
@@ -113,6 +146,34 @@ describe('local Functions host', () => {
       'set-cookie: a=1',
       'set-cookie: b=2',
     ]);
+  });
+
+  it('a plain JSON result with a header object is written byte for byte as the HttpResponse built from it', async () => {
+    const raw = (path: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = netConnect(Number(new URL(host.url).port), '127.0.0.1', () => {
+          socket.end(`GET /api/${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`);
+        });
+        const chunks: Buffer[] = [];
+        socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+        socket.on('end', () => {
+          resolve(
+            Buffer.concat(chunks)
+              .toString('latin1')
+              .replace(/\r\nDate: [^\r]*/, ''),
+          );
+        });
+        socket.on('error', reject);
+      });
+    for (const name of ['kept', 'typed', 'normalised']) {
+      const plain = await raw(`plain-${name}`);
+      expect(plain, name).toBe(await raw(`library-${name}`));
+      expect(plain, name).toMatch(/^HTTP\/1\.1 (200|403) /);
+    }
+    expect(await raw('plain-kept')).toContain('x-correlation-id: abc-1\r\n');
+    expect(await raw('plain-normalised')).toContain(
+      'x-latin1: caf\u00e9\r\nx-number: 7\r\nx-padded: spaced\r\nx-upper: v\r\n',
+    );
   });
 
   it('repeated request headers reach the function joined with ", " in order', async () => {
