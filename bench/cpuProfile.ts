@@ -8,6 +8,7 @@ import { Session } from 'node:inspector/promises';
 
 interface ProfileNode {
   readonly id: number;
+  readonly children?: readonly number[];
   readonly callFrame: { readonly functionName: string; readonly url: string; readonly lineNumber: number };
 }
 interface Profile {
@@ -60,4 +61,28 @@ export function printSelfTime(profile: Profile, units: number, unitName: string,
   console.log(`self time by function, µs per ${unitName}:`);
   for (const [name, time] of [...selfByFunction].sort((a, b) => b[1] - a[1]).slice(0, top))
     console.log(`  ${per(time)}  ${name}`);
+}
+
+/**
+ * Prints the self time of the functions whose name starts with `name` (or any of a comma-separated list), per
+ * unit, by calling function.
+ */
+export function printCallers(profile: Profile, units: number, unitName: string, name: string, top = 30): void {
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const parentOf = new Map<number, ProfileNode>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parentOf.set(child, node);
+  const frame = (node: ProfileNode | undefined) =>
+    node
+      ? `${node.callFrame.functionName || '(anonymous)'} ${node.callFrame.url.replace(/^.*\/(node_modules|shared|functions|dev|bench)\//, '$1/')}:${node.callFrame.lineNumber + 1}`
+      : '(root)';
+  const byCaller = new Map<string, number>();
+  profile.samples.forEach((id, index) => {
+    const node = byId.get(id);
+    if (!node || !name.split(',').some((prefix) => node.callFrame.functionName.startsWith(prefix))) return;
+    const caller = `${frame(node)} <- ${frame(parentOf.get(id))} <- ${frame(parentOf.get(parentOf.get(id)?.id ?? -1))}`;
+    byCaller.set(caller, (byCaller.get(caller) ?? 0) + (profile.timeDeltas[index] ?? 0));
+  });
+  console.log(`callers of ${name}*, µs per ${unitName}:`);
+  for (const [caller, time] of [...byCaller].sort((a, b) => b[1] - a[1]).slice(0, top))
+    console.log(`  ${(time / units).toFixed(2).padStart(7)}  ${caller}`);
 }

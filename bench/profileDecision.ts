@@ -4,18 +4,22 @@
  * seconds under the V8 CPU profiler and prints self time by function and by module, ours first.
  * A tool for finding what to cut, not a benchmark: no baseline, no ratios.
  *
- *   npx tsx bench/profileDecision.ts [--seconds 3] [--shape certificate|signed-in] [--top 30]
+ * `--callers <name>` also prints, for the functions whose name starts with `<name>` (a native such
+ * as `parse` or `(garbage collector)`), their self time by calling function.
+ *
+ *   npx tsx bench/profileDecision.ts [--seconds 3] [--shape certificate|signed-in] [--top 30] [--callers NAME]
  */
 import azureFunctions from '@azure/functions';
 import { DEV_APP_AUDIENCE, startEphemeralStack } from '../dev/stack.js';
 import { CONTOSO_PORTAL_HOST } from '../dev/demoPolicies.js';
-import { printSelfTime, profiled } from './cpuProfile.js';
+import { printCallers, printSelfTime, profiled } from './cpuProfile.js';
 
 const args = process.argv.slice(2);
 const at = (name: string) => args.indexOf(`--${name}`);
 const seconds = at('seconds') >= 0 ? Number(args[at('seconds') + 1]) : 3;
 const shape = at('shape') >= 0 ? args[at('shape') + 1] : 'signed-in';
 const top = at('top') >= 0 ? Number(args[at('top') + 1]) : 30;
+const callers = at('callers') >= 0 ? args[at('callers') + 1] : undefined;
 
 const stack = await startEphemeralStack(
   'profile',
@@ -52,6 +56,7 @@ try {
   const { result: decisions, profile } = await profiled(() => run(seconds * 1000));
   console.log(`${shape}, ${seconds} s:`);
   printSelfTime(profile, decisions, 'decision', top);
+  if (callers !== undefined) printCallers(profile, decisions, 'decision', callers, top);
 } finally {
   await stack.close();
 }

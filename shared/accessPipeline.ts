@@ -9,6 +9,7 @@ import type { ClientContext } from './cert/intake/index.js';
 import {
   parseCertificates,
   validateCertificatePath,
+  type CertificateSummary,
   type ParsedCertificate,
   type ValidationResult,
 } from './cert/validation/index.js';
@@ -18,7 +19,8 @@ import type { AlertSink } from './ports.js';
 import type { DirectoryTrace } from './policy/directoryNeeds.js';
 import type { DeviceTag } from './policy/model.js';
 import { gatherDirectoryFacts } from './directoryFacts.js';
-import { decideBaseline, evaluateAccess, type PolicyDecision } from './policy/evaluateAccess.js';
+import { RequestFacts } from './policy/condition.js';
+import { decideBaseline, evaluateAccess, type AccessRequest, type PolicyDecision } from './policy/evaluateAccess.js';
 import { resolveApp, type AppResolution } from './policy/registeredApps.js';
 import { selectSessionControls, type SessionControls } from './session/sessionPolicies.js';
 import { OcspCache } from './trust/ocspCache.js';
@@ -62,6 +64,8 @@ export interface PolicyInput {
    */
   readonly appHint?: string;
   readonly client: ClientContext;
+  /** When the request is decided (the certificate decision's time, which it defaults to). */
+  readonly at?: Date;
   /** The user; without `groups` (no token listing them all) memberships come from Graph by `id`. */
   readonly user?: { readonly id?: string; readonly upn?: string; readonly groups?: readonly string[] };
 }
@@ -99,6 +103,59 @@ export async function validateClientCertificate(
   return validation;
 }
 
+// The request's sets and certificate facts are shared between requests when what they are built
+// from is (frozen lists of cached facts and memoised decisions, a cached validation's summary):
+// built once, not per request. Shared values are read-only (ReadonlySet, frozen objects).
+const sets = new WeakMap<readonly string[], ReadonlySet<string>>();
+
+/** The set of a list: one per frozen list (it cannot change), a new one otherwise. */
+function setOf<T extends string>(list: readonly T[]): ReadonlySet<T> {
+  if (!Object.isFrozen(list)) return new Set(list);
+  let set = sets.get(list) as ReadonlySet<T> | undefined;
+  if (set === undefined) sets.set(list, (set = new Set(list)));
+  return set;
+}
+
+const tagUnions = new WeakMap<readonly DeviceTag[], WeakMap<readonly DeviceTag[], ReadonlySet<DeviceTag>>>();
+
+/** The device's tags: the certificate decision's and the directory's (one set per pair of frozen lists). */
+function deviceTagSetOf(
+  fromCertificate: readonly DeviceTag[],
+  fromDirectory: readonly DeviceTag[],
+): ReadonlySet<DeviceTag> {
+  if (fromDirectory.length === 0) return setOf(fromCertificate);
+  const shared = Object.isFrozen(fromCertificate) && Object.isFrozen(fromDirectory);
+  let byDirectory = shared ? tagUnions.get(fromCertificate) : undefined;
+  let set = byDirectory?.get(fromDirectory);
+  if (set !== undefined) return set;
+  set = new Set([...fromCertificate, ...fromDirectory]);
+  if (shared) {
+    if (!byDirectory) tagUnions.set(fromCertificate, (byDirectory = new WeakMap()));
+    byDirectory.set(fromDirectory, set);
+  }
+  return set;
+}
+
+type CertificateFacts = NonNullable<AccessRequest['certificate']>;
+const certificateFacts = new WeakMap<
+  CertificateSummary,
+  { readonly path: readonly string[] | undefined; readonly facts: CertificateFacts }
+>();
+
+/** What the certificate condition reads of a valid certificate: once per (cached) summary and CA path. */
+function certificateFactsOf(summary: CertificateSummary, path: readonly string[] | undefined): CertificateFacts {
+  const known = certificateFacts.get(summary);
+  if (known !== undefined && known.path === path) return known.facts;
+  const facts: CertificateFacts = Object.freeze({
+    issuerThumbprints: path ?? [],
+    policyOids: summary.validatedPolicyOids ?? summary.policyOids,
+    subject: summary.subject,
+    subjectAltNames: summary.subjectAltNames,
+  });
+  certificateFacts.set(summary, { path, facts });
+  return facts;
+}
+
 /**
  * The verdict for this request: the registered app it is for (from the host and path the gateway
  * saw, or the gateway's hint), then, for a registered app, the access policies after reading what
@@ -118,7 +175,7 @@ export async function evaluatePolicies(
   // Literals with undefined for what is absent, not conditional spreads: this runs per request.
   const app = resolveApp(snapshot.compiled.apps, { host: client.host, path: client.path, hint: input.appHint });
   if (app.status === 'app-unregistered')
-    return { policy: decideBaseline(snapshot.compiled.settings, new Set(certificate.deviceTags)), app, deviceTags: [] };
+    return { policy: decideBaseline(snapshot.compiled.settings, setOf(certificate.deviceTags)), app, deviceTags: [] };
   const summary = certificate.certificate;
   const validCertificate = summary && certificate.deviceTags.includes('valid-client-certificate') ? summary : undefined;
   const user = input.user;
@@ -129,7 +186,7 @@ export async function evaluatePolicies(
     deviceIdSources: services.config.deviceIdSources,
   });
   const unknownFromCertificate = certificate.unknownDeviceTags;
-  const request: Parameters<typeof evaluateAccess>[0] = {
+  const request: AccessRequest = {
     app: { id: app.id, host: client.host, path: client.path },
     userAgent: client.userAgent,
     clientIp: client.clientIp,
@@ -137,30 +194,24 @@ export async function evaluatePolicies(
       ? {
           id: user.id,
           upn: user.upn,
-          groups: facts.groups ? new Set(facts.groups) : undefined,
+          groups: facts.groups ? setOf(facts.groups) : undefined,
           groupsUnknown: facts.groupsUnknown,
         }
       : undefined,
-    at: new Date(certificate.decidedAt),
-    deviceTags: new Set(
-      facts.deviceTags.length > 0 ? [...certificate.deviceTags, ...facts.deviceTags] : certificate.deviceTags,
-    ),
+    at: input.at ?? new Date(certificate.decidedAt),
+    deviceTags: deviceTagSetOf(certificate.deviceTags, facts.deviceTags),
     unknownDeviceTags:
       facts.unknownDeviceTags.length > 0 || unknownFromCertificate
         ? new Set([...(unknownFromCertificate ?? []), ...facts.unknownDeviceTags])
         : undefined,
-    certificate: validCertificate
-      ? {
-          issuerThumbprints: certificate.pathThumbprints ?? [],
-          policyOids: validCertificate.validatedPolicyOids ?? validCertificate.policyOids,
-          subject: validCertificate.subject,
-          subjectAltNames: validCertificate.subjectAltNames,
-        }
-      : undefined,
+    certificate: validCertificate ? certificateFactsOf(validCertificate, certificate.pathThumbprints) : undefined,
   };
-  const policy = evaluateAccess(request, snapshot.compiled);
+  // One set of derived request facts for the access and the session policies.
+  const derived = new RequestFacts(request);
+  const policy = evaluateAccess(request, snapshot.compiled, derived);
   // Session controls act on allowed requests only; none configured → undefined, nothing allocated.
-  const session = policy.effect === 'allow' ? selectSessionControls(snapshot.configuration, request) : undefined;
+  const session =
+    policy.effect === 'allow' ? selectSessionControls(snapshot.configuration, request, derived) : undefined;
   const traced = facts.trace.groups !== undefined || facts.trace.device !== undefined;
   return { policy, app, deviceTags: facts.deviceTags, directory: traced ? facts.trace : undefined, session };
 }

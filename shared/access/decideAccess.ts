@@ -283,6 +283,7 @@ async function decide(services: Services, attempt: AccessAttempt, report: Pipeli
       {
         appHint: attempt.appHint,
         client: attempt.client,
+        at: now,
         user: principal ? policyUserOf(principal) : user.stated,
       },
       certificateDecision,

@@ -57,6 +57,42 @@ const CERTIFICATE_BASELINE: ReadonlySet<string> = new Set([
   'baseline-certificate-required',
 ]);
 
+// Lists a decision is built from are shared between requests when they are frozen (a memoised
+// validation's reasons, the valid-certificate tag, a cached directory answer's tags): so are the
+// lists built from them, which the decision log then serialises once (logLineDecisionLog.ts).
+const prefixedReasons = new WeakMap<readonly AnyReason[], Map<AnyReason, readonly AnyReason[]>>();
+
+/** `[reason, ...reasons]`, one frozen list per frozen `reasons` and `reason`. */
+function reasonsWith(reason: AnyReason, reasons: readonly AnyReason[]): readonly AnyReason[] {
+  if (!Object.isFrozen(reasons)) return [reason, ...reasons];
+  let byReason = prefixedReasons.get(reasons);
+  if (!byReason) prefixedReasons.set(reasons, (byReason = new Map<AnyReason, readonly AnyReason[]>()));
+  let list = byReason.get(reason);
+  if (!list) byReason.set(reason, (list = Object.freeze([reason, ...reasons])));
+  return list;
+}
+
+const tagUnions = new WeakMap<readonly DeviceTag[], WeakMap<readonly DeviceTag[], readonly DeviceTag[]>>();
+
+/** The certificate's tags followed by those the directory gave that it lacks; one frozen list per frozen pair. */
+function tagsWith(
+  fromCertificate: readonly DeviceTag[],
+  fromDirectory: readonly DeviceTag[] = [],
+): readonly DeviceTag[] {
+  if (fromDirectory.length === 0) return fromCertificate;
+  const shared = Object.isFrozen(fromCertificate) && Object.isFrozen(fromDirectory);
+  let byDirectory = shared ? tagUnions.get(fromCertificate) : undefined;
+  let tags = byDirectory?.get(fromDirectory);
+  if (tags) return tags;
+  const earned = fromDirectory.filter((tag) => !fromCertificate.includes(tag));
+  tags = earned.length > 0 ? [...fromCertificate, ...earned] : fromCertificate;
+  if (shared) {
+    if (!byDirectory) tagUnions.set(fromCertificate, (byDirectory = new WeakMap()));
+    byDirectory.set(fromDirectory, (tags = Object.isFrozen(tags) ? tags : Object.freeze(tags)));
+  }
+  return tags;
+}
+
 /**
  * Puts the access policies' verdict (or the baseline's) on top of the certificate decision. Input
  * errors and malfunctions (rejected intake, decision-unavailable) stand as they are, as does the
@@ -79,7 +115,6 @@ export function applyPolicyDecision(
   if (!policy || outcome === 'forwarded-certificate-rejected' || outcome === 'decision-unavailable')
     return directory.app ? { ...certificate, app: directory.app } : certificate;
   const { reason, decidedBy, alerts, policies } = policy;
-  const earned = (directory.deviceTags ?? []).filter((tag) => !certificate.deviceTags.includes(tag));
   const certificateRule = CERTIFICATE_BASELINE.has(reason);
   const failedCheck =
     certificate.effect === 'block'
@@ -104,9 +139,9 @@ export function applyPolicyDecision(
         ? 'allow'
         : 'block'
       : policy.effect,
-    reasons: certificateRule ? certificate.reasons : [reason, ...certificate.reasons],
+    reasons: certificateRule ? certificate.reasons : reasonsWith(reason, certificate.reasons),
     failedCheck: blocked ? failedCheck : undefined,
-    deviceTags: earned.length > 0 ? [...certificate.deviceTags, ...earned] : certificate.deviceTags,
+    deviceTags: tagsWith(certificate.deviceTags, directory.deviceTags),
     policy: { reason, decidedBy, alerts, policies },
     blockMessage: policy.blockMessage,
     directory: directory.trace,
@@ -170,16 +205,28 @@ export function applyUserBinding(
   };
 }
 
-/** SHA-256 thumbprints of the CAs on a validated path, computed once per (cached) validation. */
-const pathThumbprintsOf = new WeakMap<ValidationResult, readonly string[]>();
+/** What an allow takes from a validation: the same for every request the (cached) validation decides. */
+interface ValidFacts {
+  /** SHA-256 thumbprints of the CAs on the validated path. */
+  readonly pathThumbprints: readonly string[];
+  readonly reasons: readonly AnyReason[];
+}
 
-function caThumbprints(validation: ValidationResult): readonly string[] {
-  let thumbprints = pathThumbprintsOf.get(validation);
-  if (!thumbprints) {
-    thumbprints = (validation.path ?? []).slice(1).map((ca) => ca.sha256Thumbprint);
-    pathThumbprintsOf.set(validation, thumbprints);
+const validFactsOf = new WeakMap<ValidationResult, ValidFacts>();
+
+/** The tags a valid certificate earns (frozen: shared by every decision, and sets built from it can be shared). */
+const VALID_CERTIFICATE_TAGS: readonly DeviceTag[] = Object.freeze(['valid-client-certificate']);
+
+function validFacts(validation: ValidationResult): ValidFacts {
+  let facts = validFactsOf.get(validation);
+  if (!facts) {
+    facts = Object.freeze({
+      pathThumbprints: Object.freeze((validation.path ?? []).slice(1).map((ca) => ca.sha256Thumbprint)),
+      reasons: Object.freeze(['client-certificate-valid', validation.reason] as const),
+    });
+    validFactsOf.set(validation, facts);
   }
-  return thumbprints;
+  return facts;
 }
 
 /**
@@ -234,15 +281,16 @@ export function decideCertificateAccess(input: CertificateDecisionInput): Decisi
       trace: validation.trace,
     };
   }
+  const valid = validFacts(validation);
   return {
     correlationId,
     decidedAt,
     gatewayVerification,
     certificate: validation.leaf,
-    pathThumbprints: caThumbprints(validation),
+    pathThumbprints: valid.pathThumbprints,
     effect: 'allow',
-    reasons: ['client-certificate-valid', validation.reason],
-    deviceTags: ['valid-client-certificate'],
+    reasons: valid.reasons,
+    deviceTags: VALID_CERTIFICATE_TAGS,
     trace: validation.trace,
   };
 }

@@ -161,9 +161,15 @@ function policyTrace(
   };
 }
 
-/** Decides one request against a compiled configuration (see the module comment for the rules). */
-export function evaluateAccess(request: AccessRequest, configuration: CompiledPolicyConfiguration): PolicyDecision {
-  const facts = new RequestFacts(request);
+/**
+ * Decides one request against a compiled configuration (see the module comment for the rules).
+ * `facts`: the request's derived facts when the caller shares them with the session policies.
+ */
+export function evaluateAccess(
+  request: AccessRequest,
+  configuration: CompiledPolicyConfiguration,
+  facts: RequestFacts<AccessRequest> = new RequestFacts(request),
+): PolicyDecision {
   const traces: PolicyTrace[] = [];
   const alerts: PolicyAlert[] = [];
   let block: AccessPolicy | undefined;

@@ -167,16 +167,17 @@ export function compileSessionPolicies(configuration: PolicyConfiguration): read
 
 /**
  * The session controls in force for an allowed request (see the module comment for the rules);
- * `undefined` when the configuration has no session policies or none applies.
+ * `undefined` when the configuration has no session policies or none applies. `facts`: the
+ * request's derived facts when the caller shares them with the access policies (same request).
  */
 export function selectSessionControls(
   configuration: PolicyConfiguration,
   request: AccessRequest,
+  facts: RequestFacts<AccessRequest> = new RequestFacts(request),
 ): SessionControls | undefined {
   if (configuration.sessionPolicies.length === 0) return undefined;
   const compiled = compileSessionPolicies(configuration);
   const failClosed = configuration.settings.failMode === 'closed';
-  const facts = new RequestFacts(request);
   const policies: AppliedSessionPolicy[] = [];
   const trace: SessionPolicyTrace[] = [];
   for (const { policy, conditions, controls, types } of compiled) {

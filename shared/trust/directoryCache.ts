@@ -144,6 +144,8 @@ export class DirectoryCache {
   private readonly refresher: RefreshAhead;
   /** Bumped by every {@link forget}: a round trip that began before one does not store its answers. */
   private forgetEpoch = 0;
+  /** The member set of each plan's last fresh answers ({@link cachedMembers}). */
+  private readonly membersByPlan = new WeakMap<object, { values: readonly unknown[]; members: ReadonlySet<string> }>();
   private counters = { calls: 0, questions: 0, hits: 0, misses: 0, stale: 0, unavailable: 0 };
 
   constructor(
@@ -222,8 +224,40 @@ export class DirectoryCache {
     const plan = memberGroupsPlan(userId, groupIds);
     if (plan === 'empty-user') return undefined;
     if (plan.items.length === 0) return { value: new Set<string>(), source: 'cache', ageSeconds: 0 };
-    const facts = this.freshFacts(plan.items);
-    return facts && asMembers(combineFacts(facts), plan.spellings);
+    const answers = this.freshAnswers(plan.items);
+    if (!answers) return undefined;
+    // What combineFacts + asMembers give for fresh answers (all `cache`, the oldest's age), the
+    // member set shared while the answers are the same (see {@link cachedMembers}).
+    const now = this.now();
+    let oldest = now;
+    for (const answer of answers) if (answer.fetchedAt < oldest) oldest = answer.fetchedAt;
+    return { value: this.cachedMembers(plan, answers), source: 'cache', ageSeconds: Math.floor((now - oldest) / 1000) };
+  }
+
+  /**
+   * The members (in the caller's spellings) that fresh answers to a plan's questions give: the
+   * same set while the plan (one per user and policy group list) and every answer's value are
+   * the same objects (a new round trip stores a new value), built again otherwise. Shared between
+   * requests, so read-only.
+   */
+  private cachedMembers(
+    plan: Exclude<ReturnType<typeof memberGroupsPlan>, 'empty-user'>,
+    answers: readonly StoredAnswer[],
+  ): ReadonlySet<string> {
+    const known = this.membersByPlan.get(plan);
+    if (
+      known &&
+      known.values.length === answers.length &&
+      answers.every((answer, i) => answer.value === known.values[i])
+    )
+      return known.members;
+    const values = answers.map((answer) => answer.value);
+    const members = asMembers(
+      combineFacts(values.map((value) => ({ value: value as readonly string[], source: 'cache', ageSeconds: 0 }))),
+      plan.spellings,
+    ).value as ReadonlySet<string>;
+    this.membersByPlan.set(plan, { values, members });
+    return members;
   }
 
   /**
@@ -330,7 +364,6 @@ export class DirectoryCache {
   }
 
   private cached<K extends QuestionKind>(answer: StoredAnswer, now: number): DirectoryFacts<DirectoryAnswers[K]> {
-    this.counters.hits++;
     // The one place the stored union meets the asked kind: an entry only ever holds answers to its own question.
     return {
       value: answer.value as DirectoryAnswers[K],
@@ -346,17 +379,26 @@ export class DirectoryCache {
   private freshFacts<K extends QuestionKind>(
     items: readonly Item<K>[],
   ): DirectoryFacts<DirectoryAnswers[K]>[] | undefined {
+    const answers = this.freshAnswers(items);
+    if (!answers) return undefined;
+    const now = this.now();
+    return answers.map((answer) => this.cached<K>(answer, now));
+  }
+
+  /**
+   * Every item's fresh stored answer (marked used, counted as hits), or undefined when any is missing or expired
+   * (nothing counted).
+   */
+  private freshAnswers(items: readonly Item[]): StoredAnswer[] | undefined {
     const answers: StoredAnswer[] = [];
     for (const item of items) {
       const answer = this.store.fresh(item.key);
       if (!answer) return undefined;
       answers.push(answer);
     }
-    const now = this.now();
-    return answers.map((answer) => {
-      answer.usedSinceAsked = true;
-      return this.cached<K>(answer, now);
-    });
+    for (const answer of answers) answer.usedSinceAsked = true;
+    this.counters.hits += answers.length;
+    return answers;
   }
 
   /** One fact per item, in order: from the cache, a call in flight, the next flush, or a fallback. */
@@ -366,7 +408,10 @@ export class DirectoryCache {
     const now = this.now();
     const results = items.map((item): Promise<DirectoryFacts<DirectoryAnswers[K]>> => {
       const fresh = this.store.lookUp(item.key);
-      if (fresh) return Promise.resolve(this.cached<K>(fresh, now));
+      if (fresh) {
+        this.counters.hits++;
+        return Promise.resolve(this.cached<K>(fresh, now));
+      }
       this.counters.misses++;
       const refusal = this.store.refusal(item.key);
       const pending = this.flights.get(item.key) ?? (refusal === undefined ? this.batcher.enqueue(item) : undefined);

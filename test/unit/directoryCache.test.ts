@@ -1024,3 +1024,45 @@ describe('DirectoryCache.forget (events in)', () => {
     expect(directory.calls).toHaveLength(2);
   });
 });
+
+describe('DirectoryCache.cachedMemberGroups: the member set shared while the answers are the same', () => {
+  const groups = ['G-A', 'g-b', 'g-c'];
+
+  it('gives the same set for the same fresh answers, and a new one once an answer is fetched again or forgotten', async () => {
+    const { clock, directory, cache } = setup();
+    directory.memberships.set('u1', new Set(['g-a']));
+    await cache.memberGroups('u1', groups);
+    const first = cache.cachedMemberGroups('u1', groups);
+    expect(first?.source).toBe('cache');
+    expect([...(first?.value ?? [])]).toEqual(['G-A']);
+    expect(cache.cachedMemberGroups('u1', groups)?.value).toBe(first?.value);
+    // Another user, same groups: its own answer, its own set.
+    directory.memberships.set('u2', new Set(['g-b']));
+    await cache.memberGroups('u2', groups);
+    expect([...(cache.cachedMemberGroups('u2', groups)?.value ?? [])]).toEqual(['g-b']);
+    // The membership changes and the answer expires: the next fetch's answer gives the new set.
+    directory.memberships.set('u1', new Set(['g-c']));
+    clock.at(TTL * 1000);
+    expect(cache.cachedMemberGroups('u1', groups)).toBeUndefined();
+    await cache.memberGroups('u1', groups);
+    expect([...(cache.cachedMemberGroups('u1', groups)?.value ?? [])]).toEqual(['g-c']);
+    // Forgotten: no fresh answer, so no set; asked again, the set follows the directory.
+    directory.memberships.set('u1', new Set(['g-a', 'g-b']));
+    cache.forget({ users: ['u1'], groups: [], devices: [], allMemberships: false, everything: false });
+    expect(cache.cachedMemberGroups('u1', groups)).toBeUndefined();
+    await cache.memberGroups('u1', groups);
+    expect([...(cache.cachedMemberGroups('u1', groups)?.value ?? [])].sort()).toEqual(['G-A', 'g-b']);
+  });
+
+  it('ages with the oldest answer and counts every answer as a hit', async () => {
+    const { clock, directory, cache } = setup();
+    const many = Array.from({ length: 25 }, (_, index) => `g${String(index).padStart(2, '0')}`);
+    directory.memberships.set('u1', new Set(['g01', 'g24']));
+    await cache.memberGroups('u1', many);
+    const hits = cache.stats().hits;
+    clock.at(61_500);
+    const facts = cache.cachedMemberGroups('u1', many);
+    expect(facts).toEqual({ value: new Set(['g01', 'g24']), source: 'cache', ageSeconds: 61 });
+    expect(cache.stats().hits).toBe(hits + 2);
+  });
+});

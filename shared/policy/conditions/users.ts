@@ -32,10 +32,13 @@ const userKeys = defineFact('userKeys', (request: UsersRequest) =>
   ),
 );
 
-/** Known group memberships, lower-cased. */
-const knownGroups = defineFact('groups', (request: UsersRequest) => {
+/** Known group memberships, lower-cased (the request's own set when it already is: no copy per request). */
+const knownGroups = defineFact('groups', (request: UsersRequest): ReadonlySet<string> | undefined => {
   const groups = request.user?.groups;
-  return groups === undefined ? undefined : new Set([...groups].map((group) => group.toLowerCase()));
+  if (groups === undefined) return undefined;
+  for (const group of groups)
+    if (group !== group.toLowerCase()) return new Set([...groups].map((each) => each.toLowerCase()));
+  return groups;
 });
 
 /** True when every membership is known (a group not in `groups` is not a membership). */
