@@ -6,13 +6,19 @@
  * start is logged and the app runs without it (decisions never depend on telemetry).
  */
 import { app } from '@azure/functions';
-import { startServices } from '../shared/composition.js';
 import { messageOf } from '../shared/errors.js';
-import { serviceGauges } from '../shared/telemetry/serviceGauges.js';
-import { startTelemetry } from '../shared/telemetry/startTelemetry.js';
-import { observeGauges } from '../shared/telemetry/telemetry.js';
+import { onFirstUse } from '../shared/onFirstUse.js';
+
+/** The composition root and telemetry: loaded here, at start, not when the host imports the app. */
+const startUp = onFirstUse(
+  () => import('../shared/composition.js'),
+  () => import('../shared/telemetry/serviceGauges.js'),
+  () => import('../shared/telemetry/startTelemetry.js'),
+  () => import('../shared/telemetry/telemetry.js'),
+);
 
 app.hook.appStart(async () => {
+  const { startServices, serviceGauges, startTelemetry, observeGauges } = await startUp();
   let services;
   try {
     services = startServices();

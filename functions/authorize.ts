@@ -8,15 +8,31 @@
  * both written through this invocation's logger.
  */
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { decideAccess } from '../shared/access/decideAccess.js';
-import { accessAttemptOf, correlationIdOf } from '../shared/access/requestAttempt.js';
-import { getServices } from '../shared/composition.js';
-import { decisionResponse, prefersHtml } from '../shared/http/responses.js';
-import { unavailableDecision } from '../shared/policy/certificateDecision.js';
 import { messageOf } from '../shared/errors.js';
-import { telemetryOn, tracedSync } from '../shared/telemetry/telemetry.js';
+import { onFirstUse } from '../shared/onFirstUse.js';
+
+/** The decision path: loaded when the app starts (the hook below) or on the first request, not at import. */
+const decisionPath = onFirstUse(
+  () => import('../shared/access/decideAccess.js'),
+  () => import('../shared/access/requestAttempt.js'),
+  () => import('../shared/composition.js'),
+  () => import('../shared/http/responses.js'),
+  () => import('../shared/policy/certificateDecision.js'),
+  () => import('../shared/telemetry/telemetry.js'),
+);
 
 export async function authorize(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  const {
+    decideAccess,
+    accessAttemptOf,
+    correlationIdOf,
+    getServices,
+    decisionResponse,
+    prefersHtml,
+    unavailableDecision,
+    telemetryOn,
+    tracedSync,
+  } = decisionPath.loaded ?? (await decisionPath());
   const correlationId = correlationIdOf(request, context.invocationId);
   let services;
   try {
@@ -49,4 +65,9 @@ app.http('authorize', {
   authLevel: 'anonymous',
   route: 'api/authorize/{*path}',
   handler: authorize,
+});
+
+// The worker runs this once the app is loaded, before it serves: the first request does not wait for the load.
+app.hook.appStart(async () => {
+  await decisionPath();
 });

@@ -5,11 +5,15 @@
  * them out.
  */
 import { app, type InvocationContext, type Timer } from '@azure/functions';
-import { getServices } from '../shared/composition.js';
+import { onFirstUse } from '../shared/onFirstUse.js';
+
+/** Loaded on the first call, not when the host imports the app (shared/onFirstUse.ts). */
+const modules = onFirstUse(() => import('../shared/composition.js'));
 
 const MAX_ROWS_PER_RUN = 50_000;
 
 export async function decisionLogRetention(_timer: Timer, context: InvocationContext): Promise<void> {
+  const { getServices } = modules.loaded ?? (await modules());
   const services = getServices();
   await services.decisionLogWriter.flush();
   const before = new Date(services.clock.now().getTime() - services.config.decisionLog.retentionDays * 86_400_000);

@@ -9,10 +9,14 @@
  */
 import { app, type InvocationContext } from '@azure/functions';
 import { ALERT_QUEUE, deliverEnvelopes, readEnvelopes } from '../shared/alerts/alertDelivery.js';
-import { getServices } from '../shared/composition.js';
-import { alertSinksOf } from '../shared/config.js';
+import { alertSinksOf } from '../shared/alerts/alertSinks.js';
+import { onFirstUse } from '../shared/onFirstUse.js';
+
+/** Loaded on the first call, not when the host imports the app (shared/onFirstUse.ts). */
+const modules = onFirstUse(() => import('../shared/composition.js'));
 
 export async function deliverAlerts(message: unknown, context: InvocationContext): Promise<void> {
+  const { getServices } = modules.loaded ?? (await modules());
   const services = getServices();
   const { outbox, destinations, retry } = services.alerting;
   const envelopes = readEnvelopes(message);

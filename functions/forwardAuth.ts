@@ -10,27 +10,46 @@
  * gateway proof authenticates the proxy.
  */
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { decideAccess } from '../shared/access/decideAccess.js';
-import { correlationIdOf } from '../shared/access/requestAttempt.js';
-import { getServices } from '../shared/composition.js';
 import { messageOf } from '../shared/errors.js';
-import { forwardAuthDialectOf } from '../shared/forwardAuth/dialects/index.js';
-import { forwardAuthQuestionOf } from '../shared/forwardAuth/forwardAuthAttempt.js';
-import {
-  assertionAudienceOf,
-  forwardAuthAnswer,
-  forwardAuthRefusal,
-} from '../shared/forwardAuth/forwardAuthResponse.js';
-import { forwardAuthSessionBlock, forwardAuthSessionVerdict } from '../shared/forwardAuth/forwardAuthSession.js';
-import { decisionResponse, prefersHtml } from '../shared/http/responses.js';
-import { assertionSignerFor } from '../shared/gate/assertionSigner.js';
-import { GateSigningKeyMissingError, upstreamIdentityHeaders } from '../shared/gate/identityHeaders.js';
-import { unavailableDecision } from '../shared/policy/certificateDecision.js';
+import { onFirstUse } from '../shared/onFirstUse.js';
+
+/** The decision path: loaded when the app starts (the hook below) or on the first request, not at import. */
+const decisionPath = onFirstUse(
+  () => import('../shared/access/decideAccess.js'),
+  () => import('../shared/access/requestAttempt.js'),
+  () => import('../shared/composition.js'),
+  () => import('../shared/forwardAuth/dialects/index.js'),
+  () => import('../shared/forwardAuth/forwardAuthAttempt.js'),
+  () => import('../shared/forwardAuth/forwardAuthResponse.js'),
+  () => import('../shared/forwardAuth/forwardAuthSession.js'),
+  () => import('../shared/http/responses.js'),
+  () => import('../shared/gate/assertionSigner.js'),
+  () => import('../shared/gate/identityHeaders.js'),
+  () => import('../shared/policy/certificateDecision.js'),
+);
 
 /** The route; `{proxy}` names the dialect, the rest is Envoy's original path (others send none). */
 export const FORWARD_AUTH_ROUTE = 'api/forward-auth/{proxy}/{*path}';
 
 export async function forwardAuth(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  const {
+    decideAccess,
+    correlationIdOf,
+    getServices,
+    forwardAuthDialectOf,
+    forwardAuthQuestionOf,
+    assertionAudienceOf,
+    forwardAuthAnswer,
+    forwardAuthRefusal,
+    forwardAuthSessionBlock,
+    forwardAuthSessionVerdict,
+    decisionResponse,
+    prefersHtml,
+    assertionSignerFor,
+    GateSigningKeyMissingError,
+    upstreamIdentityHeaders,
+    unavailableDecision,
+  } = decisionPath.loaded ?? (await decisionPath());
   const correlationId = correlationIdOf(request, context.invocationId);
   const dialect = forwardAuthDialectOf(request.params.proxy);
   if (!dialect) return forwardAuthRefusal('forward-auth-proxy-unknown', correlationId);
@@ -113,4 +132,9 @@ app.http('forwardAuth', {
   authLevel: 'anonymous',
   route: FORWARD_AUTH_ROUTE,
   handler: forwardAuth,
+});
+
+// The worker runs this once the app is loaded, before it serves: the first request does not wait for the load.
+app.hook.appStart(async () => {
+  await decisionPath();
 });

@@ -8,13 +8,18 @@
  * for any method (a proxy may ask with the blocked request's method).
  */
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { getServices } from '../shared/composition.js';
 import { messageOf } from '../shared/errors.js';
-import { blockPageMessage } from '../shared/forwardAuth/blockPageMessage.js';
-import { isBlockPageReason, isDecisionReason } from '../shared/forwardAuth/blockPageReasons.js';
 import { BLOCK_PAGE_ROUTE } from '../shared/forwardAuth/forwardAuthResponse.js';
-import { renderBlockPage } from '../shared/http/blockPage.js';
-import { prefersHtml } from '../shared/http/responses.js';
+import { onFirstUse } from '../shared/onFirstUse.js';
+
+/** Loaded on the first call, not when the host imports the app (shared/onFirstUse.ts). */
+const modules = onFirstUse(
+  () => import('../shared/composition.js'),
+  () => import('../shared/forwardAuth/blockPageMessage.js'),
+  () => import('../shared/forwardAuth/blockPageReasons.js'),
+  () => import('../shared/http/blockPage.js'),
+  () => import('../shared/http/responses.js'),
+);
 
 const CORRELATION_ID = /^[A-Za-z0-9._-]{8,128}$/;
 const MAX_REASONS = 8;
@@ -26,6 +31,7 @@ async function policyMessage(
   reasons: readonly string[],
   context: InvocationContext,
 ): Promise<string | undefined> {
+  const { getServices, blockPageMessage } = modules.loaded ?? (await modules());
   if (policyId === null || !POLICY_ID.test(policyId)) return undefined;
   try {
     const { configuration } = await getServices().policies.get();
@@ -40,6 +46,7 @@ export async function forwardAuthBlockPage(
   request: HttpRequest,
   context: InvocationContext,
 ): Promise<HttpResponseInit> {
+  const { isBlockPageReason, isDecisionReason, renderBlockPage, prefersHtml } = modules.loaded ?? (await modules());
   // From the URL itself: a repeated parameter must stay repeated (the host's query mapping keeps one value per name).
   const query = new URL(request.url).searchParams;
   const reasons = query.getAll('reason').filter(isBlockPageReason).slice(0, MAX_REASONS);

@@ -8,16 +8,23 @@
  * Anonymous at the Functions level: the gateway proof authenticates the forwarded facts.
  */
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { correlationIdOf } from '../shared/access/requestAttempt.js';
-import { getServices } from '../shared/composition.js';
 import { messageOf } from '../shared/errors.js';
-import { handleGateRequest } from '../shared/gate/gateRequest.js';
-import { decisionResponse } from '../shared/http/responses.js';
-import { unavailableDecision } from '../shared/policy/certificateDecision.js';
+import { onFirstUse } from '../shared/onFirstUse.js';
+
+/** The decision path: loaded when the app starts (the hook below) or on the first request, not at import. */
+const decisionPath = onFirstUse(
+  () => import('../shared/access/requestAttempt.js'),
+  () => import('../shared/composition.js'),
+  () => import('../shared/gate/gateRequest.js'),
+  () => import('../shared/http/responses.js'),
+  () => import('../shared/policy/certificateDecision.js'),
+);
 
 app.setup({ enableHttpStream: true });
 
 export async function gate(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  const { correlationIdOf, getServices, handleGateRequest, decisionResponse, unavailableDecision } =
+    decisionPath.loaded ?? (await decisionPath());
   let services;
   try {
     services = getServices();
@@ -45,4 +52,9 @@ app.http('gate', {
   authLevel: 'anonymous',
   route: '{*path}',
   handler: gate,
+});
+
+// The worker runs this once the app is loaded, before it serves: the first request does not wait for the load.
+app.hook.appStart(async () => {
+  await decisionPath();
 });

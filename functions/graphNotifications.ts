@@ -8,15 +8,22 @@
  * `graph-notifications-off` (no client states configured).
  */
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { getServices } from '../shared/composition.js';
-import { applyGraphNotifications } from '../shared/events/directoryEvents.js';
-import { NotificationBodyInvalid } from '../shared/events/graphChangeNotifications.js';
-import { managementError } from '../shared/http/responses.js';
+import { onFirstUse } from '../shared/onFirstUse.js';
+
+/** Loaded on the first call, not when the host imports the app (shared/onFirstUse.ts). */
+const modules = onFirstUse(
+  () => import('../shared/composition.js'),
+  () => import('../shared/events/directoryEvents.js'),
+  () => import('../shared/events/graphChangeNotifications.js'),
+  () => import('../shared/http/responses.js'),
+);
 
 /** Graph's notification bodies are small; anything larger is not one. */
 const MAX_BODY_BYTES = 1024 * 1024;
 
 export async function graphNotifications(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  const { getServices, applyGraphNotifications, NotificationBodyInvalid, managementError } =
+    modules.loaded ?? (await modules());
   const services = getServices();
   const validationToken = request.query.get('validationToken');
   if (services.config.graphNotifications.clientStates.length === 0) return managementError('graph-notifications-off');

@@ -6,13 +6,19 @@
  * `graph-notifications-off`). Graph must reach certgate for the validation handshake.
  */
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext, type Timer } from '@azure/functions';
-import { getServices } from '../shared/composition.js';
-import { ensureGraphSubscriptions } from '../shared/events/directoryEvents.js';
-import { authorizeManagement, roleFor } from '../shared/http/managementAuth.js';
-import { managementError } from '../shared/http/responses.js';
 import { messageOf } from '../shared/errors.js';
+import { onFirstUse } from '../shared/onFirstUse.js';
+
+/** Loaded on the first call, not when the host imports the app (shared/onFirstUse.ts). */
+const modules = onFirstUse(
+  () => import('../shared/composition.js'),
+  () => import('../shared/events/directoryEvents.js'),
+  () => import('../shared/http/managementAuth.js'),
+  () => import('../shared/http/responses.js'),
+);
 
 export async function renewGraphSubscriptions(_timer: Timer, context: InvocationContext): Promise<void> {
+  const { getServices, ensureGraphSubscriptions } = modules.loaded ?? (await modules());
   try {
     const report = await ensureGraphSubscriptions(getServices());
     if (report) context.log(JSON.stringify({ event: 'certgate.graph.subscriptions', ...report }));
@@ -22,6 +28,8 @@ export async function renewGraphSubscriptions(_timer: Timer, context: Invocation
 }
 
 export async function manageGraphSubscriptions(request: HttpRequest): Promise<HttpResponseInit> {
+  const { getServices, ensureGraphSubscriptions, authorizeManagement, roleFor, managementError } =
+    modules.loaded ?? (await modules());
   const services = getServices();
   const access = await authorizeManagement(request, services, roleFor(request));
   if (!access.ok) return access.response;

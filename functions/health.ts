@@ -10,10 +10,14 @@
  * fail mode. Anonymous: it reveals nothing but health.
  */
 import { app, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { getServices, VERSION } from '../shared/composition.js';
 import { messageOf } from '../shared/errors.js';
+import { onFirstUse } from '../shared/onFirstUse.js';
+
+/** Loaded on the first call, not when the host imports the app (shared/onFirstUse.ts). */
+const modules = onFirstUse(() => import('../shared/composition.js'));
 
 export async function health(_request: unknown, context: InvocationContext): Promise<HttpResponseInit> {
+  const { getServices, VERSION } = modules.loaded ?? (await modules());
   let services;
   try {
     services = getServices();

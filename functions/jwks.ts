@@ -5,11 +5,17 @@
  * for five minutes: public keys are public, and a rotation publishes the new key beside the old.
  */
 import { app, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { getServices } from '../shared/composition.js';
 import { messageOf } from '../shared/errors.js';
-import { assertionSignerFor } from '../shared/gate/assertionSigner.js';
+import { onFirstUse } from '../shared/onFirstUse.js';
+
+/** Loaded on the first call, not when the host imports the app (shared/onFirstUse.ts). */
+const modules = onFirstUse(
+  () => import('../shared/composition.js'),
+  () => import('../shared/gate/assertionSigner.js'),
+);
 
 export async function jwks(_request: unknown, context: InvocationContext): Promise<HttpResponseInit> {
+  const { getServices, assertionSignerFor } = modules.loaded ?? (await modules());
   let signer;
   try {
     signer = assertionSignerFor(getServices().config);

@@ -3,11 +3,17 @@
  * settings (who, when, before, after), newest first. Function-key protected.
  */
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { authorizeManagement } from '../shared/http/managementAuth.js';
-import { getServices } from '../shared/composition.js';
-import { storeFailure } from '../shared/http/management.js';
+import { onFirstUse } from '../shared/onFirstUse.js';
+
+/** Loaded on the first call, not when the host imports the app (shared/onFirstUse.ts). */
+const modules = onFirstUse(
+  () => import('../shared/http/managementAuth.js'),
+  () => import('../shared/composition.js'),
+  () => import('../shared/http/management.js'),
+);
 
 export async function manageAudit(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  const { authorizeManagement, getServices, storeFailure } = modules.loaded ?? (await modules());
   const access = await authorizeManagement(request, getServices(), 'reader');
   if (!access.ok) return access.response;
   const limit = Math.min(1000, Math.max(1, Number.parseInt(request.query.get('limit') ?? '100', 10) || 100));

@@ -6,32 +6,50 @@
  * before the answer (bounded by a deadline) and `revocation.crls` says whether each loaded.
  */
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { z } from 'zod';
-import { authorizeManagement, roleFor } from '../shared/http/managementAuth.js';
-import { getServices } from '../shared/composition.js';
-import { managementError } from '../shared/http/responses.js';
-import {
-  BindingRulesSchema,
-  caView,
-  CrlUrlsSchema,
-  firstIssue,
-  RevocationPolicySchema,
-  storeFailure,
-} from '../shared/http/management.js';
-import { caWithCrls, unsupportedCrlUrlDetail } from '../shared/http/caCrlView.js';
-import { firstUnsupportedCrlUrl } from '../shared/trust/revocationPolicy.js';
+import { onFirstUse } from '../shared/onFirstUse.js';
 
-const Changes = z
-  .object({
-    label: z.string().min(1).max(200).optional(),
-    enabled: z.boolean().optional(),
-    revocation: RevocationPolicySchema.optional(),
-    crlUrls: CrlUrlsSchema.optional(),
-    bindingRules: BindingRulesSchema.optional(),
-  })
-  .strict();
+/** Loaded on the first call, not when the host imports the app (shared/onFirstUse.ts). */
+const modules = onFirstUse(
+  () => import('../shared/http/managementAuth.js'),
+  () => import('../shared/composition.js'),
+  () => import('../shared/http/responses.js'),
+  () => import('../shared/http/management.js'),
+  () => import('../shared/http/caCrlView.js'),
+  () => import('../shared/trust/revocationPolicy.js'),
+  // The PATCH body's schema, built on first use with the management schemas it reuses.
+  async () => {
+    const [{ z }, { BindingRulesSchema, CrlUrlsSchema, RevocationPolicySchema }] = await Promise.all([
+      import('zod'),
+      import('../shared/http/management.js'),
+    ]);
+    return {
+      Changes: z
+        .object({
+          label: z.string().min(1).max(200).optional(),
+          enabled: z.boolean().optional(),
+          revocation: RevocationPolicySchema.optional(),
+          crlUrls: CrlUrlsSchema.optional(),
+          bindingRules: BindingRulesSchema.optional(),
+        })
+        .strict(),
+    };
+  },
+);
 
 export async function manageCa(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  const {
+    Changes,
+    authorizeManagement,
+    roleFor,
+    getServices,
+    managementError,
+    caView,
+    firstIssue,
+    storeFailure,
+    caWithCrls,
+    unsupportedCrlUrlDetail,
+    firstUnsupportedCrlUrl,
+  } = modules.loaded ?? (await modules());
   const access = await authorizeManagement(request, getServices(), roleFor(request));
   if (!access.ok) return access.response;
   const thumbprint = (request.params.thumbprint ?? '').toLowerCase().replaceAll(':', '');

@@ -16,40 +16,42 @@
  * so the first request with a certificate from the new CA does not meet an empty CRL cache.
  */
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { z } from 'zod';
-import { authorizeManagement, roleFor } from '../shared/http/managementAuth.js';
-import { getServices } from '../shared/composition.js';
-import { managementError } from '../shared/http/responses.js';
-import {
-  BindingRulesSchema,
-  caView,
-  CrlUrlsSchema,
-  firstIssue,
-  RevocationPolicySchema,
-  storeFailure,
-} from '../shared/http/management.js';
 import type { RevocationPolicy } from '../shared/ports.js';
-import { caWithCrls, unsupportedCrlUrlDetail } from '../shared/http/caCrlView.js';
-import {
-  admitCaCertificates,
-  crlUrlsToLoad,
-  decodeCertificateUpload,
-  privateKeyRefusal,
-  type CaAdmission,
-} from '../shared/trust/caAdmission.js';
-import { firstUnsupportedCrlUrl } from '../shared/trust/revocationPolicy.js';
+import type { CaAdmission } from '../shared/trust/caAdmission.js';
+import { onFirstUse } from '../shared/onFirstUse.js';
 
-const JsonUpload = z
-  .object({
-    pem: z.string().optional(),
-    der: z.string().optional(),
-    label: z.string().max(200).optional(),
-    revocation: RevocationPolicySchema.optional(),
-    crlUrls: CrlUrlsSchema.optional(),
-    bindingRules: BindingRulesSchema.optional(),
-  })
-  .strict()
-  .refine((v) => (v.pem === undefined) !== (v.der === undefined), { message: 'give exactly one of "pem" and "der"' });
+/** Loaded on the first call, not when the host imports the app (shared/onFirstUse.ts). */
+const modules = onFirstUse(
+  () => import('../shared/http/managementAuth.js'),
+  () => import('../shared/composition.js'),
+  () => import('../shared/http/responses.js'),
+  () => import('../shared/http/management.js'),
+  () => import('../shared/http/caCrlView.js'),
+  () => import('../shared/trust/caAdmission.js'),
+  () => import('../shared/trust/revocationPolicy.js'),
+  // The JSON upload's schema, built on first use with the management schemas it reuses.
+  async () => {
+    const [{ z }, { BindingRulesSchema, CrlUrlsSchema, RevocationPolicySchema }] = await Promise.all([
+      import('zod'),
+      import('../shared/http/management.js'),
+    ]);
+    return {
+      JsonUpload: z
+        .object({
+          pem: z.string().optional(),
+          der: z.string().optional(),
+          label: z.string().max(200).optional(),
+          revocation: RevocationPolicySchema.optional(),
+          crlUrls: CrlUrlsSchema.optional(),
+          bindingRules: BindingRulesSchema.optional(),
+        })
+        .strict()
+        .refine((v) => (v.pem === undefined) !== (v.der === undefined), {
+          message: 'give exactly one of "pem" and "der"',
+        }),
+    };
+  },
+);
 
 interface Upload {
   body: Uint8Array;
@@ -60,6 +62,14 @@ interface Upload {
 }
 
 async function uploadOf(request: HttpRequest): Promise<Upload | { error: HttpResponseInit }> {
+  const {
+    JsonUpload,
+    privateKeyRefusal,
+    managementError,
+    firstUnsupportedCrlUrl,
+    unsupportedCrlUrlDetail,
+    firstIssue,
+  } = modules.loaded ?? (await modules());
   const contentType = (request.headers.get('content-type') ?? '').toLowerCase();
   const raw = new Uint8Array(await request.arrayBuffer());
   // Before any parsing, so no later error (bad JSON, unknown field) can say anything about a key.
@@ -94,6 +104,18 @@ async function uploadOf(request: HttpRequest): Promise<Upload | { error: HttpRes
 }
 
 export async function manageCas(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  const {
+    authorizeManagement,
+    roleFor,
+    getServices,
+    managementError,
+    caView,
+    storeFailure,
+    caWithCrls,
+    admitCaCertificates,
+    crlUrlsToLoad,
+    decodeCertificateUpload,
+  } = modules.loaded ?? (await modules());
   const access = await authorizeManagement(request, getServices(), roleFor(request));
   if (!access.ok) return access.response;
   const services = getServices();

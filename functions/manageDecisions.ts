@@ -11,18 +11,25 @@
  * storage that does not answer 503 `store-unavailable`.
  */
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { ContinuationError } from '../shared/adapters/tableDecisionLogStore.js';
-import { getServices, type Services } from '../shared/composition.js';
-import { explainDecision } from '../shared/decisionLog/explain.js';
-import { isCorrelationId, parseDecisionQuery } from '../shared/decisionLog/query.js';
+import type { Services } from '../shared/composition.js';
 import { messageOf } from '../shared/errors.js';
-import { authorizeManagement } from '../shared/http/managementAuth.js';
-import { managementError } from '../shared/http/responses.js';
-import { StoreError } from '../shared/ports.js';
+import { onFirstUse } from '../shared/onFirstUse.js';
+
+/** Loaded on the first call, not when the host imports the app (shared/onFirstUse.ts). */
+const modules = onFirstUse(
+  () => import('../shared/adapters/tableDecisionLogStore.js'),
+  () => import('../shared/composition.js'),
+  () => import('../shared/decisionLog/explain.js'),
+  () => import('../shared/decisionLog/query.js'),
+  () => import('../shared/http/managementAuth.js'),
+  () => import('../shared/http/responses.js'),
+  () => import('../shared/ports.js'),
+);
 
 const NO_STORE = { 'cache-control': 'no-store' };
 
-function failure(error: unknown, context: InvocationContext): HttpResponseInit {
+async function failure(error: unknown, context: InvocationContext): Promise<HttpResponseInit> {
+  const { ContinuationError, managementError, StoreError } = modules.loaded ?? (await modules());
   if (error instanceof ContinuationError) return managementError('decision-continuation-invalid', error.message);
   if (error instanceof StoreError) {
     context.error(`decision log unavailable: ${error.message}: ${messageOf(error.cause)}`);
@@ -37,6 +44,7 @@ async function show(
   correlationId: string,
   context: InvocationContext,
 ): Promise<HttpResponseInit> {
+  const { explainDecision, isCorrelationId, managementError } = modules.loaded ?? (await modules());
   const names = [...request.query.keys()].filter((name) => name !== 'code' && name !== 'format');
   const format = request.query.get('format');
   if (
@@ -85,10 +93,11 @@ async function show(
 
 /** The handler over the services `resolve` gives (the worker's own in production, built ones in tests). */
 export function createManageDecisions(
-  resolve: () => Services,
+  resolve: () => Services | Promise<Services>,
 ): (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit> {
   return async (request, context) => {
-    const services = resolve();
+    const { parseDecisionQuery, authorizeManagement, managementError } = modules.loaded ?? (await modules());
+    const services = await resolve();
     const access = await authorizeManagement(request, services, 'reader');
     if (!access.ok) return access.response;
     const correlationId = request.params.correlationId;
@@ -114,7 +123,7 @@ export function createManageDecisions(
 }
 
 /** `GET /api/manage/decisions[/{correlationId}]` for the worker's services. */
-export const manageDecisions = createManageDecisions(getServices);
+export const manageDecisions = createManageDecisions(async () => (modules.loaded ?? (await modules())).getServices());
 
 app.http('manage-decisions', {
   methods: ['GET'],

@@ -7,12 +7,19 @@
  * Answers 200 `{ forgotten }` (cached questions dropped on this worker).
  */
 import { app, type HttpRequest, type HttpResponseInit } from '@azure/functions';
-import { authorizeManagement, roleFor } from '../shared/http/managementAuth.js';
-import { getServices } from '../shared/composition.js';
-import { forgetDirectoryObject } from '../shared/events/directoryEvents.js';
-import { managementError } from '../shared/http/responses.js';
+import { onFirstUse } from '../shared/onFirstUse.js';
+
+/** Loaded on the first call, not when the host imports the app (shared/onFirstUse.ts). */
+const modules = onFirstUse(
+  () => import('../shared/http/managementAuth.js'),
+  () => import('../shared/composition.js'),
+  () => import('../shared/events/directoryEvents.js'),
+  () => import('../shared/http/responses.js'),
+);
 
 export async function manageDirectoryRevocation(request: HttpRequest): Promise<HttpResponseInit> {
+  const { authorizeManagement, roleFor, getServices, forgetDirectoryObject, managementError } =
+    modules.loaded ?? (await modules());
   const services = getServices();
   const access = await authorizeManagement(request, services, roleFor(request));
   if (!access.ok) return access.response;

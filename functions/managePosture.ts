@@ -9,13 +9,19 @@
  * that does not answer → 503 `store-unavailable`. Function-key protected, plus Entra app roles.
  */
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { getServices, type Services } from '../shared/composition.js';
-import { storeFailure } from '../shared/http/management.js';
-import { authorizeManagement, roleFor } from '../shared/http/managementAuth.js';
-import { managementError } from '../shared/http/responses.js';
+import type { Services } from '../shared/composition.js';
 import type { PostureReport } from '../shared/policy/conditionalAccessPosture.js';
-import { runPostureReport } from '../shared/postureReporting.js';
 import type { ManagementReason } from '../shared/reasons.js';
+import { onFirstUse } from '../shared/onFirstUse.js';
+
+/** Loaded on the first call, not when the host imports the app (shared/onFirstUse.ts). */
+const modules = onFirstUse(
+  () => import('../shared/composition.js'),
+  () => import('../shared/http/management.js'),
+  () => import('../shared/http/managementAuth.js'),
+  () => import('../shared/http/responses.js'),
+  () => import('../shared/postureReporting.js'),
+);
 
 const FAILURE_REASONS = {
   throttled: 'posture-graph-unavailable',
@@ -26,7 +32,8 @@ const FAILURE_REASONS = {
 } as const satisfies Record<string, ManagementReason>;
 
 /** The answer to a run: the report when complete, otherwise the error that says why, with the report. */
-function runResponse(report: PostureReport): HttpResponseInit {
+async function runResponse(report: PostureReport): Promise<HttpResponseInit> {
+  const { managementError } = modules.loaded ?? (await modules());
   const { summary } = report;
   if (summary.status === 'complete') return { status: 200, jsonBody: report, headers: { 'cache-control': 'no-store' } };
   if (summary.status === 'graph-disabled') return managementError('posture-graph-disabled', undefined, { report });
@@ -43,10 +50,12 @@ function runResponse(report: PostureReport): HttpResponseInit {
 
 /** The handler over the services `resolve` gives (the worker's own in production, built ones in tests). */
 export function createManagePosture(
-  resolve: () => Services,
+  resolve: () => Services | Promise<Services>,
 ): (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit> {
   return async (request, context) => {
-    const services = resolve();
+    const { storeFailure, authorizeManagement, roleFor, managementError, runPostureReport } =
+      modules.loaded ?? (await modules());
+    const services = await resolve();
     const access = await authorizeManagement(request, services, roleFor(request));
     if (!access.ok) return access.response;
     try {
@@ -71,7 +80,7 @@ export function createManagePosture(
           gaps: report.summary.gaps,
         }),
       );
-      return runResponse(report);
+      return await runResponse(report);
     } catch (error) {
       return storeFailure(error, context);
     }
@@ -79,7 +88,7 @@ export function createManagePosture(
 }
 
 /** `GET|POST /api/manage/posture` for the worker's services. */
-export const managePosture = createManagePosture(getServices);
+export const managePosture = createManagePosture(async () => (modules.loaded ?? (await modules())).getServices());
 
 app.http('manage-posture', {
   methods: ['GET', 'POST'],

@@ -4,11 +4,17 @@
  * revocation. Function-key protected.
  */
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { authorizeManagement, roleFor } from '../shared/http/managementAuth.js';
-import { getServices } from '../shared/composition.js';
-import { storeFailure } from '../shared/http/management.js';
+import { onFirstUse } from '../shared/onFirstUse.js';
+
+/** Loaded on the first call, not when the host imports the app (shared/onFirstUse.ts). */
+const modules = onFirstUse(
+  () => import('../shared/http/managementAuth.js'),
+  () => import('../shared/composition.js'),
+  () => import('../shared/http/management.js'),
+);
 
 export async function manageRevocation(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  const { authorizeManagement, roleFor, getServices, storeFailure } = modules.loaded ?? (await modules());
   const access = await authorizeManagement(request, getServices(), roleFor(request));
   if (!access.ok) return access.response;
   const services = getServices();

@@ -9,13 +9,19 @@
  * Reader role. 400 `id-invalid` / `request-query-invalid`; 503 `store-unavailable`.
  */
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { getServices, type Services } from '../shared/composition.js';
-import { aggregateImpact } from '../shared/decisionLog/impact.js';
-import { parseImpactQuery } from '../shared/decisionLog/query.js';
+import type { Services } from '../shared/composition.js';
 import { messageOf } from '../shared/errors.js';
-import { authorizeManagement } from '../shared/http/managementAuth.js';
-import { managementError } from '../shared/http/responses.js';
-import { StoreError } from '../shared/ports.js';
+import { onFirstUse } from '../shared/onFirstUse.js';
+
+/** Loaded on the first call, not when the host imports the app (shared/onFirstUse.ts). */
+const modules = onFirstUse(
+  () => import('../shared/composition.js'),
+  () => import('../shared/decisionLog/impact.js'),
+  () => import('../shared/decisionLog/query.js'),
+  () => import('../shared/http/managementAuth.js'),
+  () => import('../shared/http/responses.js'),
+  () => import('../shared/ports.js'),
+);
 
 /** Most per-policy outcome rows one report reads; past it the report says `truncated`. */
 const MAX_ROWS = 200_000;
@@ -23,10 +29,12 @@ const POLICY_ID = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 
 /** The handler over the services `resolve` gives. */
 export function createPolicyImpact(
-  resolve: () => Services,
+  resolve: () => Services | Promise<Services>,
 ): (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit> {
   return async (request, context) => {
-    const services = resolve();
+    const { aggregateImpact, parseImpactQuery, authorizeManagement, managementError, StoreError } =
+      modules.loaded ?? (await modules());
+    const services = await resolve();
     const access = await authorizeManagement(request, services, 'reader');
     if (!access.ok) return access.response;
     const id = request.params.id ?? '';
@@ -63,7 +71,7 @@ export function createPolicyImpact(
 }
 
 /** `GET /api/manage/policies/{id}/impact` for the worker's services. */
-export const policyImpact = createPolicyImpact(getServices);
+export const policyImpact = createPolicyImpact(async () => (modules.loaded ?? (await modules())).getServices());
 
 app.http('manage-policy-impact', {
   methods: ['GET'],

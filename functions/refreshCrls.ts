@@ -5,9 +5,13 @@
  * when traffic is quiet.
  */
 import { app, type InvocationContext, type Timer } from '@azure/functions';
-import { getServices } from '../shared/composition.js';
+import { onFirstUse } from '../shared/onFirstUse.js';
+
+/** Loaded on the first call, not when the host imports the app (shared/onFirstUse.ts). */
+const modules = onFirstUse(() => import('../shared/composition.js'));
 
 export async function refreshCrls(_timer: Timer, context: InvocationContext): Promise<void> {
+  const { getServices } = modules.loaded ?? (await modules());
   const services = getServices();
   services.crls.track((await services.trustAnchors.get()).crlUrls);
   const report = await services.crls.refresh();

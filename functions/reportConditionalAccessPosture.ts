@@ -4,10 +4,16 @@
  * read Graph saves a report saying so and logs a warning; a store failure fails the run.
  */
 import { app, type InvocationContext, type Timer } from '@azure/functions';
-import { getServices } from '../shared/composition.js';
-import { runPostureReport } from '../shared/postureReporting.js';
+import { onFirstUse } from '../shared/onFirstUse.js';
+
+/** Loaded on the first call, not when the host imports the app (shared/onFirstUse.ts). */
+const modules = onFirstUse(
+  () => import('../shared/composition.js'),
+  () => import('../shared/postureReporting.js'),
+);
 
 export async function reportConditionalAccessPosture(_timer: Timer, context: InvocationContext): Promise<void> {
+  const { getServices, runPostureReport } = modules.loaded ?? (await modules());
   const services = getServices();
   const report = await runPostureReport({
     directory: services.directory,

@@ -6,10 +6,16 @@
  * CERTGATE_ALERT_BACKLOG_WARN (a sink down for long, or nothing reading the queue).
  */
 import { app, type InvocationContext, type Timer } from '@azure/functions';
-import { watchExpiry as findExpiring } from '../shared/alerts/expiryWatch.js';
-import { getServices } from '../shared/composition.js';
+import { onFirstUse } from '../shared/onFirstUse.js';
+
+/** Loaded on the first call, not when the host imports the app (shared/onFirstUse.ts). */
+const modules = onFirstUse(
+  () => import('../shared/alerts/expiryWatch.js'),
+  () => import('../shared/composition.js'),
+);
 
 export async function watchExpiry(_timer: Timer, context: InvocationContext): Promise<void> {
+  const { watchExpiry: findExpiring, getServices } = modules.loaded ?? (await modules());
   const services = getServices();
   const { alerting, config } = services;
   const alerts = findExpiring({

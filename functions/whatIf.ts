@@ -9,66 +9,80 @@
  * inspected as the gate does, `checkResponse`). Function-key protected.
  */
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { z } from 'zod';
-import { decideAccess } from '../shared/access/decideAccess.js';
+import type { z } from 'zod';
 import type { IntakeResult } from '../shared/cert/intake/index.js';
-import { parseCertificates } from '../shared/cert/validation/index.js';
-import { authorizeManagement } from '../shared/http/managementAuth.js';
-import { getServices } from '../shared/composition.js';
-import { firstIssue } from '../shared/http/management.js';
-import { managementError } from '../shared/http/responses.js';
-import { checkRequest, checkResponse, type SessionControls } from '../shared/session/index.js';
+import type { SessionControls } from '../shared/session/index.js';
+import { onFirstUse } from '../shared/onFirstUse.js';
 
-const HeaderMap = z
-  .record(z.string().min(1).max(100), z.string().max(8192))
-  .refine((map) => Object.keys(map).length <= 100, {
-    message: 'at most 100 headers',
+/** Loaded on the first call, not when the host imports the app (shared/onFirstUse.ts). */
+const modules = onFirstUse(
+  () => import('../shared/access/decideAccess.js'),
+  () => import('../shared/cert/validation/index.js'),
+  () => import('../shared/http/managementAuth.js'),
+  () => import('../shared/composition.js'),
+  () => import('../shared/http/management.js'),
+  () => import('../shared/http/responses.js'),
+  () => import('../shared/session/index.js'),
+  async () => schemas((await import('zod')).z),
+);
+
+/** The request body's schemas, built on first use (zod is not loaded when the host imports the app). */
+function schemas(zod: typeof z) {
+  const HeaderMap = zod
+    .record(zod.string().min(1).max(100), zod.string().max(8192))
+    .refine((map) => Object.keys(map).length <= 100, {
+      message: 'at most 100 headers',
+    });
+
+  /** A request / response shape to check the session controls against. */
+  const SessionShape = zod.strictObject({
+    method: zod
+      .string()
+      .regex(/^[A-Za-z]{1,20}$/)
+      .optional(),
+    headers: HeaderMap.optional(),
+    response: zod.strictObject({ status: zod.int().min(100).max(599), headers: HeaderMap.optional() }).optional(),
   });
 
-/** A request / response shape to check the session controls against. */
-const SessionShape = z.strictObject({
-  method: z
-    .string()
-    .regex(/^[A-Za-z]{1,20}$/)
-    .optional(),
-  headers: HeaderMap.optional(),
-  response: z.strictObject({ status: z.int().min(100).max(599), headers: HeaderMap.optional() }).optional(),
-});
+  const WhatIf = zod.strictObject({
+    certificate: zod
+      .string()
+      .max(64 * 1024)
+      .optional(),
+    chain: zod
+      .array(zod.string().max(64 * 1024))
+      .max(8)
+      .optional(),
+    time: zod.iso.datetime({ offset: true }).optional(),
+    app: zod
+      .strictObject({
+        id: zod.string().max(200).optional(),
+        host: zod.string().max(255).optional(),
+        path: zod.string().max(2048).optional(),
+      })
+      .optional(),
+    clientIp: zod.union([zod.ipv4(), zod.ipv6()]).optional(),
+    userAgent: zod.string().max(1024).optional(),
+    user: zod
+      .strictObject({
+        id: zod.string().max(200).optional(),
+        upn: zod.string().max(320).optional(),
+        groups: zod.array(zod.string().max(100)).max(500).optional(),
+      })
+      .optional(),
+    session: SessionShape.optional(),
+  });
+  return { WhatIf, SessionShape };
+}
 
-const WhatIf = z.strictObject({
-  certificate: z
-    .string()
-    .max(64 * 1024)
-    .optional(),
-  chain: z
-    .array(z.string().max(64 * 1024))
-    .max(8)
-    .optional(),
-  time: z.iso.datetime({ offset: true }).optional(),
-  app: z
-    .strictObject({
-      id: z.string().max(200).optional(),
-      host: z.string().max(255).optional(),
-      path: z.string().max(2048).optional(),
-    })
-    .optional(),
-  clientIp: z.union([z.ipv4(), z.ipv6()]).optional(),
-  userAgent: z.string().max(1024).optional(),
-  user: z
-    .strictObject({
-      id: z.string().max(200).optional(),
-      upn: z.string().max(320).optional(),
-      groups: z.array(z.string().max(100)).max(500).optional(),
-    })
-    .optional(),
-  session: SessionShape.optional(),
-});
+type SessionShapeInput = z.infer<ReturnType<typeof schemas>['SessionShape']>;
 
 /** What what-if shows about session controls for an allowed request. */
 function sessionView(
   controls: SessionControls | undefined,
-  shape: z.infer<typeof SessionShape> | undefined,
+  shape: SessionShapeInput | undefined,
   path: string | undefined,
+  { checkRequest, checkResponse }: Pick<typeof import('../shared/session/index.js'), 'checkRequest' | 'checkResponse'>,
 ): Record<string, unknown> {
   const view: Record<string, unknown> = {
     policies: controls?.trace ?? [],
@@ -100,6 +114,9 @@ function sessionView(
 }
 
 export async function whatIf(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  const loaded = modules.loaded ?? (await modules());
+  const { WhatIf, decideAccess, parseCertificates, authorizeManagement, getServices, firstIssue, managementError } =
+    loaded;
   const access = await authorizeManagement(request, getServices(), 'reader');
   if (!access.ok) return access.response;
   let body: unknown;
@@ -168,7 +185,7 @@ export async function whatIf(request: HttpRequest, context: InvocationContext): 
       ...decision,
       evaluatedAt: now.toISOString(),
       // Session controls act on allowed requests only.
-      ...(decision.effect === 'allow' ? { session: sessionView(session, input.session, input.app?.path) } : {}),
+      ...(decision.effect === 'allow' ? { session: sessionView(session, input.session, input.app?.path, loaded) } : {}),
     },
     headers: { 'cache-control': 'no-store' },
   };

@@ -3,15 +3,17 @@
  *
  * A missing or malformed setting stops start-up with a message naming it. Setting names are the
  * same here, in `local.settings.sample.json` and in `infra/` (a test checks all three agree).
- * May import: zod, node built-ins, types of the identity core. Nothing in the pure core imports this module: the
- * composition
- * root passes the pieces the core needs.
+ * May import: zod, node built-ins, types of the identity core, configError, alerts/alertSinks. Nothing in the pure
+ * core imports this module: the composition root passes the pieces the core needs.
  */
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { z } from 'zod';
 import { GATEWAY_KINDS } from './cert/intake/formats/index.js';
-import { CertgateError } from './errors.js';
+import { alertSinksOf, type AlertSinkKind } from './alerts/alertSinks.js';
+import { ConfigError } from './configError.js';
 import type { DeviceIdSource } from './identity/deviceIdentity.js';
+
+export { alertSinksOf, ConfigError, type AlertSinkKind };
 
 /** Every setting the app reads, with its meaning; the README's settings table mirrors this. */
 export const SETTINGS = {
@@ -423,18 +425,6 @@ function decisionLogAllows(raw: string | undefined): AppConfig['decisionLog']['a
   return rate === 1 ? { kind: 'all' } : rate === 0 ? { kind: 'none' } : { kind: 'rate', rate };
 }
 
-/** Start-up failure caused by a setting; the message names the setting. */
-export class ConfigError extends CertgateError {
-  readonly code = 'config-invalid';
-  constructor(
-    readonly setting: string,
-    message: string,
-  ) {
-    super(`Setting ${setting}: ${message}`);
-    this.name = 'ConfigError';
-  }
-}
-
 const list = (value: string | undefined): string[] =>
   (value ?? '')
     .split(',')
@@ -476,9 +466,6 @@ function oneOf<T extends string>(
   return raw as T;
 }
 
-/** Where alert events go (CERTGATE_ALERT_SINKS). */
-export type AlertSinkKind = 'log' | 'queue' | 'webhook' | 'eventgrid';
-
 /** Alert settings (the alert settings in SETTINGS: sinks, webhook, Event Grid, dedup, rate, buffer, retries). */
 export interface AlertSettings {
   readonly sinks: readonly AlertSinkKind[];
@@ -492,29 +479,6 @@ export interface AlertSettings {
   readonly retrySeconds: number;
   readonly retryMaxSeconds: number;
   readonly backlogWarn: number;
-}
-
-/**
- * The sinks CERTGATE_ALERT_SINKS names (default `queue`); throws {@link ConfigError} for an unknown one or a
- * combination that cannot work. Exported for `functions/deliverAlerts.ts`, which registers its queue trigger only
- * when a delivery sink (webhook, eventgrid) is configured: otherwise the queue is the destination and must not be
- * drained.
- */
-export function alertSinksOf(raw: string | undefined): AlertSinkKind[] {
-  const names = list(raw?.trim() || 'queue');
-  const kinds: AlertSinkKind[] = [];
-  for (const name of names) {
-    if (name !== 'log' && name !== 'queue' && name !== 'webhook' && name !== 'eventgrid')
-      throw new ConfigError('CERTGATE_ALERT_SINKS', `"${name}" is not one of log, queue, webhook, eventgrid`);
-    if (!kinds.includes(name)) kinds.push(name);
-  }
-  if (kinds.length === 0) throw new ConfigError('CERTGATE_ALERT_SINKS', 'empty: name at least one sink');
-  if (kinds.length > 1 && (kinds.includes('log') || kinds.includes('queue')))
-    throw new ConfigError(
-      'CERTGATE_ALERT_SINKS',
-      '"log" and "queue" stand alone: with webhook or eventgrid the queue is the outbox that the deliver-alerts function drains',
-    );
-  return kinds;
 }
 
 function alertSettings(env: Record<string, string | undefined>): AlertSettings {
