@@ -221,6 +221,23 @@ function plainJsonResponse(
 }
 
 /**
+ * HTTP streams, a result of bytes already in hand (`{ status?, headers?, body: Uint8Array }`, as the gate
+ * relays a small answer that came whole): what `new HttpResponse(init)` and the streamed write make of it
+ * (the same `Headers`, no content type added for bytes, the bytes as the one chunk, then the end), without
+ * the fetch Response, its body stream and a read per chunk; the head, the chunk and the end corked into one
+ * socket write. Undefined for anything else (cookies, other bodies, a null-body or out-of-range status).
+ */
+function plainBytesResponse(result: unknown): { status: number; headers: Headers; body: Uint8Array } | undefined {
+  if (typeof result !== 'object' || result === null || Object.getPrototypeOf(result) !== Object.prototype) return;
+  const init = result as HttpResponseInit & Record<string, unknown>;
+  for (const key in init) if (key !== 'status' && key !== 'headers' && key !== 'body') return;
+  const status = init.status ?? 200;
+  if (!(init.body instanceof Uint8Array)) return;
+  if (!Number.isInteger(status) || status < 200 || status > 599 || NULL_BODY_STATUSES.has(status)) return;
+  return { status, headers: new Headers(init.headers), body: init.body };
+}
+
+/**
  * Writes a streamed body as it is produced: what `pipeline(Readable.fromWeb(body), res)` does (back-pressure;
  * a body that fails destroys the response; a client that goes away cancels the body and rejects with
  * "Premature close"), read straight from the web stream's reader, without the Node stream wrapper and
@@ -282,6 +299,17 @@ async function writeResponse(res: ServerResponse, result: unknown, stream = fals
       if (plainCookies.length > 1) res.setHeader('set-cookie', plainCookies);
     }
     res.end(plain.body);
+    return;
+  }
+  const bytes = stream ? plainBytesResponse(result) : undefined;
+  if (bytes) {
+    res.statusCode = bytes.status;
+    bytes.headers.forEach((value, name) => res.setHeader(name, value));
+    const bytesCookies = bytes.headers.getSetCookie();
+    if (bytesCookies.length > 1) res.setHeader('set-cookie', bytesCookies);
+    res.cork();
+    if (bytes.body.byteLength > 0) res.write(bytes.body);
+    res.end();
     return;
   }
   const response = result instanceof HttpResponse ? result : new HttpResponse(result as HttpResponseInit | undefined);
