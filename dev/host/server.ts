@@ -16,7 +16,7 @@
  * and a fault of the host itself a logged 500, never an unhandled rejection. Dev-only.
  * May import: @azure/functions, node built-ins, the functions-core stand-in, the dev HTTP input checks.
  */
-import azureFunctions, { type HttpResponseInit } from '@azure/functions';
+import azureFunctions, { type HttpRequestInit, type HttpResponseInit } from '@azure/functions';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -401,7 +401,6 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
     }
     // The Request parses (and normalises) the URL itself; the query is read from the checked target.
     const url = `http://${target.host === '' ? listenAuthority : target.host}${target.originForm}`;
-    const query = new URLSearchParams(target.search);
     const method = (req.method ?? 'GET').toUpperCase();
     const candidates = routesFor(target.path);
     const route = candidates.find((r) => !r.methods || r.methods.has(method));
@@ -412,7 +411,7 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
       return;
     }
     if (route.authLevel !== 'anonymous') {
-      const key = keyOf(query, req);
+      const key = keyOf(new URLSearchParams(target.search), req);
       const accepted = route.authLevel === 'admin' ? [options.masterKey] : [options.masterKey, ...options.functionKeys];
       if (key === undefined || !accepted.includes(key)) {
         req.resume();
@@ -472,26 +471,28 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
     }
     let request: InstanceType<typeof HttpRequest>;
     try {
-      request = new HttpRequest({
-        method,
-        url,
-        headers: joinedHeaders(req),
-        query: Object.fromEntries(query),
-        params,
-        ...(body.length > 0 ? { body: { bytes: body } } : {}),
-        // HTTP streams: the fetch Request over the incoming body, as the worker builds it (createStreamRequest).
-        ...(streamed
-          ? {
-              nativeRequest: new Request(url, {
-                method,
-                headers: joinedHeaders(req),
-                // A Node stream is an async iterable, which Node's fetch takes as a body.
-                body: streamedBody(req, bodyLimit) as unknown as ReadableStream,
-                duplex: 'half',
-              }),
-            }
-          : {}),
-      });
+      const headers = joinedHeaders(req);
+      request = stream
+        ? // HTTP streams: as the worker builds it (createStreamRequest), the fetch Request over the incoming body
+          // and the query read from its URL (the worker ignores the host's query).
+          new HttpRequest(<HttpRequestInit>{
+            params,
+            nativeRequest: new Request(url, {
+              method,
+              headers,
+              // A Node stream is an async iterable, which Node's fetch takes as a body.
+              ...(streamed ? { body: streamedBody(req, bodyLimit) as unknown as ReadableStream } : {}),
+              duplex: 'half',
+            }),
+          })
+        : new HttpRequest({
+            method,
+            url,
+            headers,
+            query: Object.fromEntries(new URLSearchParams(target.search)),
+            params,
+            ...(body.length > 0 ? { body: { bytes: body } } : {}),
+          });
     } catch (error) {
       answerRefusal(res, {
         status: 400,
