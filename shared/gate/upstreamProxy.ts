@@ -13,7 +13,8 @@
  * compressed; node:http passes the bytes as they are.
  *
  * Failures are typed: no response headers within `timeoutMs` of the request's end (of its body, as
- * an upload may take long), or a connection idle that long before them → `timeout`; a refused, reset or
+ * an upload may take long; without a body, of the call), or, while a body is sent, a connection idle
+ * that long before them → `timeout`; a refused, reset or
  * unresolvable connection, a TLS failure, or a response Node cannot parse → `unavailable`.
  * May import: node built-ins, errors.
  */
@@ -100,29 +101,34 @@ export function sendUpstream(request: UpstreamRequest): Promise<UpstreamResponse
         settled = true;
         if (timer) clearTimeout(timer);
         // From here the body streams for as long as it takes (downloads, server-sent events).
-        outgoing.setTimeout(0);
+        if (request.body) outgoing.setTimeout(0);
         resolve({ status: response.statusCode ?? 502, rawHeaders: response.rawHeaders, body: response });
       },
     );
     let timer: NodeJS.Timeout | undefined;
-    outgoing.on('finish', () => {
+    const startDeadline = (): void => {
       timer = setTimeout(() => {
         fail(new UpstreamError('timeout', `no response headers within ${request.timeoutMs} ms of the request`));
       }, request.timeoutMs);
-    });
-    outgoing.setTimeout(request.timeoutMs, () => {
-      fail(new UpstreamError('timeout', `connection idle for ${request.timeoutMs} ms before the response`));
-    });
+    };
     outgoing.on('error', (error) => {
       fail(new UpstreamError('unavailable', errorCode(error), { cause: error }));
     });
     if (request.body) {
+      // An upload may take long: the deadline starts once its last byte is sent, and until then
+      // the connection must not stay idle that long.
+      outgoing.on('finish', startDeadline);
+      outgoing.setTimeout(request.timeoutMs, () => {
+        fail(new UpstreamError('timeout', `connection idle for ${request.timeoutMs} ms before the response`));
+      });
       // A client that goes away mid-upload aborts the upstream request (pipeline destroys both).
       pipeline(Readable.fromWeb(request.body), outgoing).catch((error: unknown) => {
         fail(new UpstreamError('unavailable', `request body: ${errorCode(error)}`, { cause: error }));
       });
     } else {
+      // No body: the request ends here, so one deadline covers connecting, sending and the answer's headers.
       outgoing.end();
+      startDeadline();
     }
   });
 }
