@@ -14,7 +14,15 @@
  * `--log-allows all` to write them): the local stack's Azurite runs in this process and would
  * measure its own table transactions; `record()` and the log line are still on the measured path.
  *
- *   npx tsx bench/decisionHttp.ts [--seconds 5] [--concurrency 50] [--log-allows none|all|<rate>]
+ * All three HTTP targets get the same request (the forwarded certificate, the gateway secret, the
+ * app's host), so the ratios compare what answering costs, not what the request carries; with wrk
+ * each also reports this process's CPU time per request (user + system, every thread), which a busy
+ * neighbour on the shared machine sways far less than requests per second. `--http-only` skips the
+ * in-process half; `--profile` runs `/api/authorize` once more under the V8 CPU profiler and prints
+ * self time per request (see bench/profileHost.ts for the host alone).
+ *
+ *   npx tsx bench/decisionHttp.ts [--seconds 5] [--concurrency 50] [--log-allows none|all|<rate>] [--http-only]
+ *                                 [--profile]
  */
 import azureFunctions, { app } from '@azure/functions';
 import { createServer } from 'node:http';
@@ -23,6 +31,7 @@ import { GCProfiler } from 'node:v8';
 import { DEV_APP_AUDIENCE, startEphemeralStack } from '../dev/stack.js';
 import { CONTOSO_PORTAL_HOST } from '../dev/demoPolicies.js';
 import { installFunctionsCore } from '../dev/host/functionsCore.js';
+import { printSelfTime, profiled } from './cpuProfile.js';
 import { hasWrk, httpLoad, type Load } from './httpLoad.js';
 
 const args = process.argv.slice(2);
@@ -34,8 +43,15 @@ const seconds = option('seconds', 5);
 const concurrency = option('concurrency', 50);
 const logAllows = args.includes('--log-allows') ? (args[args.indexOf('--log-allows') + 1] ?? 'none') : 'none';
 
-const load = (url: string, headers: Record<string, string>, durationMs: number): Promise<Load> =>
-  httpLoad(url, headers, durationMs, concurrency);
+/** A load run and this process's CPU time per request in µs (with wrk, the load generator is another process). */
+type Measured = Load & { readonly cpuMicros: number };
+
+async function load(url: string, headers: Record<string, string>, durationMs: number): Promise<Measured> {
+  const before = process.cpuUsage();
+  const result = await httpLoad(url, headers, durationMs, concurrency);
+  const used = process.cpuUsage(before);
+  return { ...result, cpuMicros: (used.user + used.system) / (result.rps * (durationMs / 1000)) };
+}
 
 function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? Number.NaN;
@@ -106,13 +122,13 @@ try {
   const authorizeUrl = `${stack.hostUrl}/api/authorize`;
   const bareUrl = `${stack.hostUrl}/api/bench-bare`;
   await load(authorizeUrl, headers, 1000); // warm-up: JIT, CA cache, verdict cache
-  await load(bareUrl, {}, 1000);
-  await load(bareNodeUrl, {}, 1000);
-  const rounds: { node: Load; bare: Load; authorize: Load }[] = [];
+  await load(bareUrl, headers, 1000);
+  await load(bareNodeUrl, headers, 1000);
+  const rounds: { node: Measured; bare: Measured; authorize: Measured }[] = [];
   for (let round = 0; round < 2; round++) {
     rounds.push({
-      node: await load(bareNodeUrl, {}, seconds * 1000),
-      bare: await load(bareUrl, {}, seconds * 1000),
+      node: await load(bareNodeUrl, headers, seconds * 1000),
+      bare: await load(bareUrl, headers, seconds * 1000),
       authorize: await load(authorizeUrl, headers, seconds * 1000),
     });
   }
@@ -121,19 +137,38 @@ try {
   const nodeRps = mean((r) => r.node.rps);
   const bareRps = mean((r) => r.bare.rps);
   const authorizeRps = mean((r) => r.authorize.rps);
+  const nodeCpu = mean((r) => r.node.cpuMicros);
+  const bareCpu = mean((r) => r.bare.cpuMicros);
+  const authorizeCpu = mean((r) => r.authorize.cpuMicros);
+  const cpu = (micros: number) => (hasWrk ? `, ${micros.toFixed(0).padStart(4)} µs CPU/request` : '');
   console.log(`decision log allows written to Table Storage: ${logAllows}`);
   console.log(
-    `decision over HTTP (warm, ${hasWrk ? `wrk, ${concurrency} connections` : 'in-process Node client (wrk not installed)'}, ${seconds} s each, 2 interleaved rounds):`,
+    `decision over HTTP (warm, ${hasWrk ? `wrk, ${concurrency} connections` : 'in-process Node client (wrk not installed)'}, ${seconds} s each, 2 interleaved rounds, the same request to each):`,
   );
-  console.log(`  bare node:http                     ${nodeRps.toFixed(0)} req/s`);
+  console.log(`  bare node:http                     ${nodeRps.toFixed(0).padStart(6)} req/s${cpu(nodeCpu)}`);
   console.log(
-    `  bare @azure/functions via the host ${bareRps.toFixed(0)} req/s  (non-2xx: ${rounds.reduce((s, r) => s + r.bare.non2xx, 0)})`,
+    `  bare @azure/functions via the host ${bareRps.toFixed(0).padStart(6)} req/s${cpu(bareCpu)}  (non-2xx: ${rounds.reduce((s, r) => s + r.bare.non2xx, 0)})`,
   );
   console.log(
-    `  /api/authorize via the host        ${authorizeRps.toFixed(0)} req/s  (non-2xx: ${rounds.reduce((s, r) => s + r.authorize.non2xx, 0)})`,
+    `  /api/authorize via the host        ${authorizeRps.toFixed(0).padStart(6)} req/s${cpu(authorizeCpu)}  (non-2xx: ${rounds.reduce((s, r) => s + r.authorize.non2xx, 0)})`,
   );
-  console.log(`  ratio authorize ÷ bare functions handler = ${(authorizeRps / bareRps).toFixed(2)}`);
-  console.log(`  ratio authorize ÷ bare node:http          = ${(authorizeRps / nodeRps).toFixed(2)}`);
+  const byCpu = (a: number, b: number) => (hasWrk ? `; by CPU per request ${(b / a).toFixed(2)}` : '');
+  console.log(
+    `  ratio authorize ÷ bare functions handler = ${(authorizeRps / bareRps).toFixed(2)}${byCpu(authorizeCpu, bareCpu)}`,
+  );
+  console.log(
+    `  ratio authorize ÷ bare node:http          = ${(authorizeRps / nodeRps).toFixed(2)}${byCpu(authorizeCpu, nodeCpu)}`,
+  );
+  if (args.includes('--profile')) {
+    const { result, profile } = await profiled(() => load(authorizeUrl, headers, seconds * 1000));
+    console.log(`/api/authorize under the CPU profiler: ${result.rps.toFixed(0)} req/s`);
+    printSelfTime(profile, Math.round(result.rps * seconds), 'request', 40);
+  }
+  if (args.includes('--http-only')) {
+    await stack.close();
+    bareNode.close();
+    process.exit(0);
+  }
   // In-process: the handler alone, fed a real HttpRequest, against a bare handler fed the same.
   const { authorize } = await import('../functions/authorize.js');
   const { HttpRequest, InvocationContext } = azureFunctions;
