@@ -79,9 +79,9 @@ export interface Services {
   readonly directoryChanges: TableDirectoryChanges;
 }
 
-/** The app's version, from the nearest package.json above this module (source or dist/). */
+/** The app's version, from the nearest package.json above this module (source, dist/shared/ or a bundle chunk in dist/app/chunks/). */
 export const VERSION: string = (() => {
-  for (const relative of ['../package.json', '../../package.json']) {
+  for (const relative of ['../package.json', '../../package.json', '../../../package.json']) {
     try {
       return (JSON.parse(readFileSync(new URL(relative, import.meta.url), 'utf8')) as { version: string }).version;
     } catch {
