@@ -78,7 +78,7 @@ export function printCallers(profile: Profile, units: number, unitName: string, 
   const byCaller = new Map<string, number>();
   profile.samples.forEach((id, index) => {
     const node = byId.get(id);
-    if (!node || !name.split(',').some((prefix) => node.callFrame.functionName.startsWith(prefix))) return;
+    if (!node || !name.split(',').some((prefix) => frame(node).startsWith(prefix))) return;
     const caller = `${frame(node)} <- ${frame(parentOf.get(id))} <- ${frame(parentOf.get(parentOf.get(id)?.id ?? -1))}`;
     byCaller.set(caller, (byCaller.get(caller) ?? 0) + (profile.timeDeltas[index] ?? 0));
   });

@@ -410,7 +410,10 @@ export async function bindLeafToUser(
   if (deviceId) {
     // A computer certificate proves the device (its key never leaves it), whoever signs in on it;
     // but only a device Entra knows makes it one (a user certificate may carry a GUID too).
-    const device = await services.directoryCache.device(deviceId.deviceId);
+    // A fresh cached answer without the promise and closures of the asking path (the warm decision).
+    const device =
+      services.directoryCache.cachedDevice(deviceId.deviceId) ??
+      (await services.directoryCache.device(deviceId.deviceId));
     if (device.value)
       return {
         bound: true,

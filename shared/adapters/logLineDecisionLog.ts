@@ -83,6 +83,16 @@ function listJson(list: readonly string[]): string {
   return text;
 }
 
+/** Where the directory facts came from, as JSON: once per shared (frozen) directory trace. */
+function directoryJson(directory: NonNullable<Decision['directory']>): string {
+  let text = sharedJson.get(directory);
+  if (text === undefined) {
+    text = json({ groups: directory.groups?.source, device: directory.device?.source });
+    if (Object.isFrozen(directory)) sharedJson.set(directory, text);
+  }
+  return text;
+}
+
 /**
  * An allow's line as text, byte for byte `JSON.stringify(decisionLineOf(entry))` (the unit test
  * compares them) without building the line object first: the field order of {@link AllowLine}, an
@@ -95,7 +105,7 @@ function allowLineText({ decision, client, user }: DecisionRecord): string {
   if (decidedBy !== undefined) text += `,"decidedBy":${json(decidedBy)}`;
   text += `,"deviceTags":${listJson(decision.deviceTags)}`;
   if (certificate) text += `,"certificate":${certificateJson(certificate)}`;
-  if (directory) text += `,"directory":${json({ groups: directory.groups?.source, device: directory.device?.source })}`;
+  if (directory) text += `,"directory":${directoryJson(directory)}`;
   text += `,"correlationId":${json(decision.correlationId)},"decidedAt":${json(decision.decidedAt)}`;
   text += `,"client":${json(client)}`;
   if (user !== undefined) text += `,"user":${json(user)}`;

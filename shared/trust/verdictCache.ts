@@ -28,6 +28,13 @@ export interface VerdictCacheOptions {
  */
 const keysByLeaf = new WeakMap<Uint8Array, { readonly chain: readonly Uint8Array[]; readonly key: string }>();
 
+/** Whether two chains hold the same byte arrays, in order (a loop, not a closure: this runs per request). */
+function sameArrays(a: readonly Uint8Array[], b: readonly Uint8Array[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let index = 0; index < a.length; index++) if (a[index] !== b[index]) return false;
+  return true;
+}
+
 /** A bounded LRU of validation results. */
 export class VerdictCache {
   private entries = new Map<string, Entry>();
@@ -41,12 +48,7 @@ export class VerdictCache {
   static keyOf(leaf: Uint8Array, chain: readonly Uint8Array[]): string {
     // The intake hands out the same (frozen) byte arrays for a repeated header: hash those once.
     const known = keysByLeaf.get(leaf);
-    if (
-      known &&
-      known.chain.length === chain.length &&
-      known.chain.every((certificate, index) => certificate === chain[index])
-    )
-      return known.key;
+    if (known && sameArrays(known.chain, chain)) return known.key;
     const hash = createHash('sha256').update(leaf);
     for (const certificate of chain) hash.update(new Uint8Array([0])).update(certificate);
     const key = hash.digest('base64');

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { IntakeResult } from '../../shared/cert/intake/index.js';
 import type { CertificateSummary, ValidationResult } from '../../shared/cert/validation/index.js';
 import {
+  applyPolicyDecision,
   applyUserBinding,
   decideCertificateAccess,
   unavailableDecision,
@@ -198,5 +199,42 @@ describe('applyUserBinding', () => {
   it('leaves a blocked decision as it is', () => {
     const blocked = decideCertificateAccess({ intake: present, validation: expired, correlationId: 'c-bind-2', now });
     expect(applyUserBinding(blocked, { bound: false, detail: 'x' })).toBe(blocked);
+  });
+});
+
+describe('lists shared between decisions built from the same cached validation', () => {
+  const policy = (reason: 'policy-allow' | 'policy-monitor', decidedBy: string) =>
+    ({ effect: 'allow', reason, decidedBy, alerts: [], policies: [] }) as const;
+
+  it('one validation gives the same frozen reasons and tags; another validation its own', () => {
+    const first = decideCertificateAccess({ intake: present, validation: valid, correlationId: 'c-1', now });
+    const second = decideCertificateAccess({ intake: present, validation: valid, correlationId: 'c-2', now });
+    expect(second.reasons).toBe(first.reasons);
+    expect(Object.isFrozen(first.reasons) && Object.isFrozen(first.deviceTags)).toBe(true);
+    const other = decideCertificateAccess({
+      intake: present,
+      validation: { ...valid, reason: 'certificate-revocation-unknown' },
+      correlationId: 'c-3',
+      now,
+    });
+    expect(other.reasons).toEqual(['client-certificate-valid', 'certificate-revocation-unknown']);
+    expect(first.reasons).toEqual(['client-certificate-valid', 'certificate-valid']);
+  });
+
+  it("the policy's reason and the directory's tags are each decision's own, however often they repeat", () => {
+    const certificate = decideCertificateAccess({ intake: present, validation: valid, correlationId: 'c-1', now });
+    const compliant = Object.freeze(['compliant'] as const);
+    const joined = Object.freeze(['hybrid-joined', 'valid-client-certificate'] as const);
+    for (let round = 0; round < 2; round++) {
+      const allowed = applyPolicyDecision(certificate, policy('policy-allow', 'p1'), { deviceTags: compliant });
+      expect(allowed.reasons).toEqual(['policy-allow', 'client-certificate-valid', 'certificate-valid']);
+      expect(allowed.deviceTags).toEqual(['valid-client-certificate', 'compliant']);
+      const monitored = applyPolicyDecision(certificate, policy('policy-monitor', 'p2'), { deviceTags: joined });
+      expect(monitored.reasons).toEqual(['policy-monitor', 'client-certificate-valid', 'certificate-valid']);
+      expect(monitored.deviceTags).toEqual(['valid-client-certificate', 'hybrid-joined']);
+      expect(applyPolicyDecision(certificate, policy('policy-allow', 'p1')).deviceTags).toEqual([
+        'valid-client-certificate',
+      ]);
+    }
   });
 });

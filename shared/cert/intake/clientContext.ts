@@ -45,22 +45,28 @@ export const UNREADABLE_CONTEXT: ForwardedClientContext = Object.freeze({ proven
 const HOST = /^(?:[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.?|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
 const MAX_USER_AGENT = 1024;
 
-function headerValues(request: ForwardedRequest, name: string): string[] {
+/** The last non-empty item of a comma-separated header (every line of it), trimmed. */
+function lastHeaderValue(request: ForwardedRequest, name: string): string | undefined {
   const all = request.headers.getAll?.(name);
   const joined = all ? all.join(',') : request.headers.get(name);
-  return joined === null
-    ? []
-    : joined
-        .split(',')
-        .map((item) => item.trim())
-        .filter((item) => item !== '');
+  if (joined === null) return undefined;
+  // From the end, without splitting the whole header: this runs per request.
+  let end = joined.length;
+  while (end > 0) {
+    const start = joined.lastIndexOf(',', end - 1);
+    const item = joined.slice(start + 1, end).trim();
+    if (item !== '') return item;
+    end = start < 0 ? 0 : start;
+  }
+  return undefined;
 }
 
 /** The X-Forwarded-For entries the peer forwarded (the peer itself excluded when the caller split it off). */
 function forwardedChain(request: ForwardedRequest): string[] {
-  return request.forwardedFor
-    ? request.forwardedFor.filter((entry) => entry.trim() !== '')
-    : forwardedForEntries(request.headers).filter((entry) => entry !== '');
+  const entries = request.forwardedFor ?? forwardedForEntries(request.headers);
+  const chain: string[] = [];
+  for (const entry of entries) if (entry.trim() !== '') chain.push(entry);
+  return chain;
 }
 
 /**
@@ -87,7 +93,7 @@ function clientIpOf(
 }
 
 /** The forwarded facts a request carries (each header non-empty; the app hint also as `?app=`). */
-function forwardedFactsOf(request: ForwardedRequest & { readonly url: string }, url: URL | undefined): ForwardedFact[] {
+function forwardedFactsOf(request: ForwardedRequest & { readonly url: string }, url: RequestUrlParts): ForwardedFact[] {
   const facts: ForwardedFact[] = [];
   for (const name of FORWARDED_FACT_HEADERS) {
     const present =
@@ -96,7 +102,7 @@ function forwardedFactsOf(request: ForwardedRequest & { readonly url: string }, 
         : (request.headers.get(name)?.trim() ?? '') !== '';
     if (present) facts.push(name);
   }
-  if (url?.searchParams.has(APP_HINT_QUERY)) facts.push(`?${APP_HINT_QUERY}`);
+  if (url.hasAppHint) facts.push(`?${APP_HINT_QUERY}`);
   return facts;
 }
 
@@ -110,6 +116,39 @@ function parsedUrl(value: string, base?: string): URL | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** What the context reads of the request URL: its host, its path and whether it carries the app hint. */
+interface RequestUrlParts {
+  readonly host: string | undefined;
+  readonly pathname: string | undefined;
+  readonly hasAppHint: boolean;
+}
+
+const UNPARSEABLE_URL: RequestUrlParts = Object.freeze({ host: undefined, pathname: undefined, hasAppHint: false });
+
+/**
+ * Parts of request URLs parsed lately, by the exact URL text (parsing is a pure function of it, and
+ * a WHATWG URL parse is a good part of the intake's cost; a forward-auth URL repeats per app).
+ * Bounded: the oldest goes first.
+ */
+const urlParts = new Map<string, RequestUrlParts>();
+const URL_PARTS_ENTRIES = 256;
+
+function urlPartsOf(value: string): RequestUrlParts {
+  const known = urlParts.get(value);
+  if (known !== undefined) return known;
+  const url = parsedUrl(value);
+  const parts: RequestUrlParts = url
+    ? Object.freeze({
+        host: url.host,
+        pathname: url.pathname,
+        hasAppHint: url.searchParams.has(APP_HINT_QUERY),
+      })
+    : UNPARSEABLE_URL;
+  if (urlParts.size >= URL_PARTS_ENTRIES) urlParts.delete(urlParts.keys().next().value as string);
+  urlParts.set(value, parts);
+  return parts;
 }
 
 /** Only the path: the query may carry secrets and is not used by policies. */
@@ -147,17 +186,17 @@ export function clientContextOf(
   const provenBy = chosenGateway(checked)?.gateway.kind;
   const proven = provenBy !== undefined;
   try {
-    const url = parsedUrl(request.url);
+    const url = urlPartsOf(request.url);
     const forwardedHost = proven
-      ? (validHost(headerValues(request, 'x-forwarded-host').at(-1)) ??
+      ? (validHost(lastHeaderValue(request, 'x-forwarded-host')) ??
         validHost(request.headers.get('x-original-host')?.trim()))
       : undefined;
-    const host = forwardedHost ?? validHost(request.headers.get('host')?.trim()) ?? validHost(url?.host || undefined);
+    const host = forwardedHost ?? validHost(request.headers.get('host')?.trim()) ?? validHost(url.host || undefined);
     const forwardedPath = proven
       ? (pathOf(request.headers.get('x-original-url')?.trim()) ??
         pathOf(request.headers.get('x-forwarded-uri')?.trim()))
       : undefined;
-    const path = forwardedPath ?? (url?.pathname.startsWith('/') ? url.pathname : undefined);
+    const path = forwardedPath ?? (url.pathname?.startsWith('/') ? url.pathname : undefined);
     const clientIp = clientIpOf(request, gateways, proven);
     const userAgent = request.headers.get('user-agent')?.slice(0, MAX_USER_AGENT);
     // One literal, absent facts undefined (JSON drops them): conditional spreads are slow per request.

@@ -11,10 +11,11 @@ import { parseIpAddress } from './addressRanges.js';
 import type { ForwardedRequest } from './types.js';
 
 /** The entries of a comma-separated list header, trimmed, in order (empty entries kept, as ''). */
-function listEntries(value: string | null | undefined): string[] {
-  return value === null || value === undefined || value.trim() === ''
-    ? []
-    : value.split(',').map((entry) => entry.trim());
+function listEntries(value: string | null | undefined, into: string[] = []): string[] {
+  if (value === null || value === undefined || value.trim() === '') return into;
+  // Loops, not closures: this runs per request.
+  for (const entry of value.split(',')) into.push(entry.trim());
+  return into;
 }
 
 /**
@@ -23,7 +24,10 @@ function listEntries(value: string | null | undefined): string[] {
  */
 export function forwardedForEntries(headers: ForwardedRequest['headers']): string[] {
   const lines = headers.getAll?.('x-forwarded-for');
-  return lines ? lines.flatMap(listEntries) : listEntries(headers.get('x-forwarded-for'));
+  if (!lines) return listEntries(headers.get('x-forwarded-for'));
+  const entries: string[] = [];
+  for (const line of lines) listEntries(line, entries);
+  return entries;
 }
 
 /**
@@ -57,10 +61,10 @@ export function forwardedRequestOf<RequestHeaders extends ForwardedRequest['head
     entries = []; // a headers object that throws: no peer, and the intake reports the headers unreadable
   }
   const remoteAddress = peerAddressOf(entries.at(-1));
-  return {
-    headers,
-    url,
-    forwardedFor: entries.slice(0, -1).filter((entry) => entry !== ''),
-    ...(remoteAddress !== undefined ? { remoteAddress } : {}),
-  };
+  const forwardedFor: string[] = [];
+  for (let index = 0; index < entries.length - 1; index++) {
+    const entry = entries[index] as string;
+    if (entry !== '') forwardedFor.push(entry);
+  }
+  return remoteAddress !== undefined ? { headers, url, forwardedFor, remoteAddress } : { headers, url, forwardedFor };
 }

@@ -68,10 +68,10 @@ function singleHeader(request: ForwardedRequest, name: string): string | null {
 function matchSecret(presented: string, secretDigests: readonly Buffer[]): number {
   const presentedDigest = digest(presented);
   let matched = 0;
-  secretDigests.forEach((secretDigest, index) => {
-    // no early exit: the time taken does not depend on which secret matched
-    if (timingSafeEqual(presentedDigest, secretDigest) && matched === 0) matched = index + 1;
-  });
+  // no early exit: the time taken does not depend on which secret matched
+  for (let index = 0; index < secretDigests.length; index++) {
+    if (timingSafeEqual(presentedDigest, secretDigests[index] as Buffer) && matched === 0) matched = index + 1;
+  }
   return matched;
 }
 
@@ -180,11 +180,15 @@ function presentCertificateHeaders(request: ForwardedRequest, gateway: GatewayCo
 
 /** Checks every configured gateway against the request, once (may throw if the headers object does). */
 export function checkGateways(request: ForwardedRequest, gateways: readonly GatewayConfig[]): CheckedGateway[] {
-  return gateways.map((gateway) => ({
-    gateway,
-    proof: proveGateway(gateway, request),
-    headers: presentCertificateHeaders(request, gateway),
-  }));
+  // A loop, not map's closure: this runs per request.
+  const checked: CheckedGateway[] = [];
+  for (const gateway of gateways)
+    checked.push({
+      gateway,
+      proof: proveGateway(gateway, request),
+      headers: presentCertificateHeaders(request, gateway),
+    });
+  return checked;
 }
 
 /**
@@ -193,6 +197,11 @@ export function checkGateways(request: ForwardedRequest, gateways: readonly Gate
  * (certificate, client IP, original host and URL) is read on this one proof.
  */
 export function chosenGateway(checked: readonly CheckedGateway[]): CheckedGateway | undefined {
-  const proven = checked.filter((entry) => entry.proof.proven);
-  return proven.find((entry) => entry.headers.length > 0) ?? proven[0];
+  let firstProven: CheckedGateway | undefined;
+  for (const entry of checked) {
+    if (!entry.proof.proven) continue;
+    if (entry.headers.length > 0) return entry;
+    firstProven ??= entry;
+  }
+  return firstProven;
 }

@@ -15,12 +15,23 @@ export const DEFAULT_SECRET_HEADER = 'X-Certgate-Gateway-Secret';
 /** Roles whose headers carry certificate bytes (their presence means "a certificate was forwarded"). */
 export const CERTIFICATE_ROLES: readonly HeaderRole[] = ['certificate', 'leaf', 'chain'];
 
+/**
+ * Resolved names per gateway configuration (configurations are built once per worker and not
+ * changed, as the gateway proof's compiled form assumes too): several look-ups per request.
+ */
+const resolvedNames = new WeakMap<GatewayConfig, Map<HeaderRole, string | undefined>>();
+
 /** The header name a gateway uses for a role, lower-cased; undefined when it has none or it is switched off. */
 export function headerNameFor(gateway: GatewayConfig, role: HeaderRole): string | undefined {
+  let names = resolvedNames.get(gateway);
+  if (names === undefined) resolvedNames.set(gateway, (names = new Map<HeaderRole, string | undefined>()));
+  if (names.has(role)) return names.get(role);
   const override = gateway.headers?.[role];
   const name = override ?? DEFAULT_HEADER_NAMES[gateway.kind][role];
   const trimmed = name?.trim();
-  return trimmed ? trimmed.toLowerCase() : undefined;
+  const resolved = trimmed ? trimmed.toLowerCase() : undefined;
+  names.set(role, resolved);
+  return resolved;
 }
 
 /** The secret header name of a gateway, lower-cased. */

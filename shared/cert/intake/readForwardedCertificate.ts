@@ -37,12 +37,16 @@ import {
 } from './types.js';
 import { messageOf } from '../../errors.js';
 
+function pickLimit(value: number | undefined, fallback: number): number {
+  return value !== undefined && Number.isFinite(value) && value >= 0 ? Math.floor(value) : fallback;
+}
+
+// No closure and no object per request for the common call without limits.
 function effectiveLimits(limits: Partial<IntakeLimits> | undefined): IntakeLimits {
-  const pick = (value: number | undefined, fallback: number): number =>
-    value !== undefined && Number.isFinite(value) && value >= 0 ? Math.floor(value) : fallback;
+  if (limits === undefined) return DEFAULT_INTAKE_LIMITS;
   return {
-    maxHeaderBytes: pick(limits?.maxHeaderBytes, DEFAULT_INTAKE_LIMITS.maxHeaderBytes),
-    maxChainLength: pick(limits?.maxChainLength, DEFAULT_INTAKE_LIMITS.maxChainLength),
+    maxHeaderBytes: pickLimit(limits.maxHeaderBytes, DEFAULT_INTAKE_LIMITS.maxHeaderBytes),
+    maxChainLength: pickLimit(limits.maxChainLength, DEFAULT_INTAKE_LIMITS.maxChainLength),
   };
 }
 

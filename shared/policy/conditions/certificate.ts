@@ -33,20 +33,48 @@ function normaliseThumbprint(value: string): string {
   return value.replaceAll(':', '').toLowerCase();
 }
 
-/** The certificate's attributes, lower-cased (thumbprints without colons). */
+type CertificateFacts = NonNullable<CertificateRequest['certificate']>;
+
+function normalise(certificate: CertificateFacts): NormalisedCertificate {
+  return {
+    issuers: new Set(certificate.issuerThumbprints.map(normaliseThumbprint)),
+    policyOids: new Set(certificate.policyOids),
+    subject: certificate.subject.toLowerCase(),
+    subjectAltNames: certificate.subjectAltNames.map((name) => name.toLowerCase()),
+  };
+}
+
+/** Normalised attributes of frozen certificate facts (a cached validation's, shared between requests). */
+const normalisedOfFrozen = new WeakMap<CertificateFacts, NormalisedCertificate>();
+
+/** The certificate's attributes, lower-cased (thumbprints without colons); once per frozen certificate facts. */
 const normalisedCertificate = defineFact(
   'certificate',
   (request: CertificateRequest): NormalisedCertificate | undefined => {
     const certificate = request.certificate;
     if (certificate === undefined) return undefined;
-    return {
-      issuers: new Set(certificate.issuerThumbprints.map(normaliseThumbprint)),
-      policyOids: new Set(certificate.policyOids),
-      subject: certificate.subject.toLowerCase(),
-      subjectAltNames: certificate.subjectAltNames.map((name) => name.toLowerCase()),
-    };
+    if (!Object.isFrozen(certificate)) return normalise(certificate);
+    let normalised = normalisedOfFrozen.get(certificate);
+    if (normalised === undefined) normalisedOfFrozen.set(certificate, (normalised = normalise(certificate)));
+    return normalised;
   },
 );
+
+// Loops, not closures: these run per request and policy.
+function hasAny(set: ReadonlySet<string>, values: readonly string[]): boolean {
+  for (const value of values) if (set.has(value)) return true;
+  return false;
+}
+
+function anyMatches(pattern: { matches(value: string): boolean }, values: readonly string[]): boolean {
+  for (const value of values) if (pattern.matches(value)) return true;
+  return false;
+}
+
+function firstIn(set: ReadonlySet<string>, values: readonly string[]): string | undefined {
+  for (const value of values) if (set.has(value)) return value;
+  return undefined;
+}
 
 const NO_CERTIFICATE: NormalisedCertificate = {
   issuers: new Set(),
@@ -103,15 +131,15 @@ export const certificate = defineCondition<CertificateRequest>()({
         presented = attributes;
       }
       const prefix = tag === 'present' ? 'certificate' : 'no valid certificate';
-      if (includeIssuers && !includeIssuers.some((issuer) => presented.issuers.has(issuer)))
+      if (includeIssuers && !hasAny(presented.issuers, includeIssuers))
         return { result: 'no-match', detail: `${prefix}: not issued by an included CA` };
-      const excluded = excludeIssuers.find((issuer) => presented.issuers.has(issuer));
+      const excluded = firstIn(presented.issuers, excludeIssuers);
       if (excluded !== undefined) return { result: 'no-match', detail: `${prefix}: issued by excluded CA ${excluded}` };
-      if (policyOids && !policyOids.some((policyOid) => presented.policyOids.has(policyOid)))
+      if (policyOids && !hasAny(presented.policyOids, policyOids))
         return { result: 'no-match', detail: `${prefix}: none of the policy OIDs ${policyOids.join(', ')}` };
       if (subject && (tag !== 'present' || !subject.matches(presented.subject)))
         return { result: 'no-match', detail: `${prefix}: subject does not match ${subject.source}` };
-      if (san && (tag !== 'present' || !presented.subjectAltNames.some((name) => san.matches(name))))
+      if (san && (tag !== 'present' || !anyMatches(san, presented.subjectAltNames)))
         return { result: 'no-match', detail: `${prefix}: no subject alternative name matches ${san.source}` };
       return { result: 'match', detail: `${prefix}: matches every listed attribute` };
     };

@@ -26,11 +26,20 @@ export interface UsersRequest {
 }
 
 /** The user's object id and UPN, lower-cased, when given. */
-const userKeys = defineFact('userKeys', (request: UsersRequest) =>
-  [request.user?.id?.toLowerCase(), request.user?.upn?.toLowerCase()].filter(
-    (key): key is string => key !== undefined && key !== '',
-  ),
-);
+const userKeys = defineFact('userKeys', (request: UsersRequest): readonly string[] => {
+  const keys: string[] = [];
+  const id = request.user?.id?.toLowerCase();
+  const upn = request.user?.upn?.toLowerCase();
+  if (id !== undefined && id !== '') keys.push(id);
+  if (upn !== undefined && upn !== '') keys.push(upn);
+  return keys;
+});
+
+/** Whether any key is in the set (a loop, not a closure: this runs per request and policy). */
+function anyIn(keys: readonly string[], set: ReadonlySet<string>): boolean {
+  for (const key of keys) if (set.has(key)) return true;
+  return false;
+}
 
 /** Known group memberships, lower-cased (the request's own set when it already is: no copy per request). */
 const knownGroups = defineFact('groups', (request: UsersRequest): ReadonlySet<string> | undefined => {
@@ -93,7 +102,7 @@ export const users = defineCondition<UsersRequest>()({
         return { result: 'unknown', detail: 'no signed-in user: cannot tell whether the user is targeted' };
       }
       const who = user?.upn ?? user?.id ?? '';
-      if (keys.some((key) => excludeUsers.has(key))) return { result: 'no-match', detail: `${who} is excluded` };
+      if (anyIn(keys, excludeUsers)) return { result: 'no-match', detail: `${who} is excluded` };
       const excludedByGroup = inGroups(facts, excludeGroups);
       if (excludedByGroup.result === 'match')
         return { result: 'no-match', detail: `${who} is excluded by group ${excludedByGroup.group ?? ''}` };
@@ -102,7 +111,7 @@ export const users = defineCondition<UsersRequest>()({
       if (includeAll) {
         included = 'match';
         includedBy = 'all users';
-      } else if (keys.some((key) => includeUsers.has(key))) {
+      } else if (anyIn(keys, includeUsers)) {
         included = 'match';
         includedBy = 'listed user';
       } else {

@@ -156,3 +156,42 @@ describe('host, path and user agent', () => {
     });
   });
 });
+
+describe('the request URL: parsed parts remembered by the exact URL text', () => {
+  const at = (requestUrl: string, lines: [string, string][] = [], peer = '203.0.113.5') =>
+    readClientContext({ ...headerMap(lines, peer), url: requestUrl }, [proxies]);
+
+  it('each URL gives its own host, path and app hint, however often and in whatever order it is read', () => {
+    const first = 'https://a.example.net/api/authorize/one';
+    const second = 'https://b.example.net/api/authorize/two?app=x';
+    for (let round = 0; round < 3; round++) {
+      expect(at(first)).toMatchObject({ host: 'a.example.net', path: '/api/authorize/one', dropped: [] });
+      expect(at(second)).toMatchObject({ host: 'b.example.net', path: '/api/authorize/two', dropped: ['?app'] });
+    }
+    // Differs from `first` only in case and query: parsed on its own, not mistaken for it.
+    expect(at('https://a.example.net/api/authorize/ONE?app=y')).toMatchObject({
+      path: '/api/authorize/ONE',
+      dropped: ['?app'],
+    });
+    expect(at('not a url')).toMatchObject({ host: undefined, path: undefined });
+  });
+
+  it('stays right past its bound (older URLs parsed again)', () => {
+    for (let index = 0; index < 600; index++)
+      expect(at(`https://h${index}.example.net/p/${index}`).path).toBe(`/p/${index}`);
+    expect(at('https://h0.example.net/p/0')).toMatchObject({ host: 'h0.example.net', path: '/p/0' });
+  });
+
+  it('the forwarded host is the last non-empty X-Forwarded-Host item (every line, trimmed)', () => {
+    const proven = (value: string[]) =>
+      at(
+        'https://func.example.net/x',
+        value.map((line): [string, string] => ['X-Forwarded-Host', line]).concat([proofLine]),
+        '10.1.2.3',
+      ).host;
+    expect(proven(['a.example, b.example'])).toBe('b.example');
+    expect(proven(['a.example, b.example , ,'])).toBe('b.example');
+    expect(proven(['a.example', ' c.example '])).toBe('c.example');
+    expect(proven([' , '])).toBe('func.example.net');
+  });
+});

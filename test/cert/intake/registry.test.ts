@@ -83,3 +83,20 @@ describe('gateway format registry', () => {
     }
   });
 });
+
+describe('header names resolved once per gateway configuration and role', () => {
+  it("each configuration and role gets its own name (overrides trimmed, lower-cased; '' switches a role off)", async () => {
+    const { headerNameFor } = await import('../../../shared/cert/intake/headerNames.js');
+    const plain = { kind: 'app-gateway', secrets: ['s'] } as const;
+    const renamed = { kind: 'app-gateway', secrets: ['s'], headers: { certificate: ' X-My-Cert ' } } as const;
+    const switchedOff = { kind: 'app-gateway', secrets: ['s'], headers: { certificate: '' } } as const;
+    for (let round = 0; round < 2; round++) {
+      expect(headerNameFor(plain, 'certificate')).toBe(DEFAULT_HEADER_NAMES['app-gateway'].certificate?.toLowerCase());
+      expect(headerNameFor(renamed, 'certificate')).toBe('x-my-cert');
+      expect(headerNameFor(switchedOff, 'certificate')).toBeUndefined();
+      expect(headerNameFor(renamed, 'verification')).toBe(
+        DEFAULT_HEADER_NAMES['app-gateway'].verification?.toLowerCase(),
+      );
+    }
+  });
+});
