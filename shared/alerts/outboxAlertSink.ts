@@ -72,12 +72,9 @@ export class OutboxAlertSink implements InvocationScoped<AlertSink> {
     this.raiseThrough(alert, this.lines);
   }
 
+  /** One small object per invocation, no closure: the request path asks for it per request. */
   forInvocation(log: LogWriter): AlertSink {
-    return {
-      raise: (alert) => {
-        this.raiseThrough(alert, log);
-      },
-    };
+    return new InvocationAlertSink(this, log);
   }
 
   /** Flushes now: due summaries, then everything buffered, into the outbox. Resolves when done (never rejects). */
@@ -115,7 +112,8 @@ export class OutboxAlertSink implements InvocationScoped<AlertSink> {
     this.timer = undefined;
   }
 
-  private raiseThrough(alert: Alert, log: LogWriter): void {
+  /** Raises through `log` (an invocation's logger) instead of the worker's. */
+  raiseThrough(alert: Alert, log: LogWriter): void {
     let described: DescribedAlert;
     try {
       described = describeAlert(alert);
@@ -200,5 +198,17 @@ export class OutboxAlertSink implements InvocationScoped<AlertSink> {
         error: this.outboxError,
       }),
     );
+  }
+}
+
+/** The sink as one invocation raises through it: its warning lines go to that invocation's logger. */
+class InvocationAlertSink implements AlertSink {
+  constructor(
+    private readonly sink: OutboxAlertSink,
+    private readonly log: LogWriter,
+  ) {}
+
+  raise(alert: Alert): void {
+    this.sink.raiseThrough(alert, this.log);
   }
 }

@@ -71,6 +71,9 @@ export function decisionResponse(
     blockMessage,
   } = decision;
   const decidedBy = decision.policy?.decidedBy;
+  // A literal and one assignment, no conditional spread: this runs per request.
+  const headers: Record<string, string> = { 'cache-control': 'no-store', 'x-correlation-id': correlationId };
+  if (certificate) headers['x-certgate-certificate-thumbprint'] = certificate.sha256Thumbprint;
   return {
     status: decisionStatus(decision),
     jsonBody: {
@@ -86,11 +89,7 @@ export function decisionResponse(
       correlationId,
       decidedAt,
     },
-    headers: {
-      'cache-control': 'no-store',
-      'x-correlation-id': decision.correlationId,
-      ...(decision.certificate ? { 'x-certgate-certificate-thumbprint': decision.certificate.sha256Thumbprint } : {}),
-    },
+    headers,
   };
 }
 
