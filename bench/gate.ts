@@ -115,6 +115,8 @@ async function startUpstreamProcess(): Promise<Upstream> {
 interface Load extends HttpLoadResult {
   /** This process's CPU time per request, µs. */
   readonly cpuMicrosPerRequest: number;
+  /** The kernel's part of it (system time: the sockets' syscalls, loopback TCP), µs. */
+  readonly systemMicrosPerRequest: number;
   /** The upstream process's CPU time per request, µs. */
   readonly upstreamCpuMicrosPerRequest: number;
   /** Connections the upstream accepted during the load (keep-alive: about one per load connection). */
@@ -141,6 +143,7 @@ async function load(
   return {
     ...result,
     cpuMicrosPerRequest: (used.user + used.system) / requests,
+    systemMicrosPerRequest: used.system / requests,
     upstreamCpuMicrosPerRequest: (upstreamAfter.cpuMicros - upstreamBefore.cpuMicros) / requests,
     upstreamConnections: upstreamAfter.connections - upstreamBefore.connections,
   };
@@ -324,9 +327,11 @@ async function main(): Promise<void> {
     const decided = await load(upstream, urls.authorize, gateHeaders, seconds * 1000);
     const rps = (run: Load) => `${run.rps.toFixed(0)} req/s${run.non2xx ? ` (non-2xx ${run.non2xx})` : ''}`;
     const cpu = (run: Load) =>
-      `${run.cpuMicrosPerRequest.toFixed(0)} µs + upstream ${run.upstreamCpuMicrosPerRequest.toFixed(0)} µs` +
+      `${run.cpuMicrosPerRequest.toFixed(0)} µs (system ${run.systemMicrosPerRequest.toFixed(0)}) + upstream ${run.upstreamCpuMicrosPerRequest.toFixed(0)} µs` +
       (run.upstreamConnections ? ` (upstream connections opened: ${run.upstreamConnections})` : '');
-    console.log(`small GET (1 KiB), CPU per request of this process (host, gate) + of the upstream's:`);
+    console.log(
+      `small GET (1 KiB), CPU per request of this process (host, gate; of which the kernel's) + of the upstream's:`,
+    );
     console.log(`  gate                          ${rps(gated)}; ${cpu(gated)}`);
     console.log(`  bare handler through the host ${rps(host)}; ${cpu(host)}`);
     console.log(`  straight to the upstream      ${rps(direct)}; ${cpu(direct)}`);

@@ -150,7 +150,8 @@ export const SETTINGS = {
   CERTGATE_GATE_PREVIOUS_SIGNING_KEY:
     'Gate mode, key rotation: the previous signing key (same format), published in the JWKS but no longer used to sign, so upstreams holding assertions or cached keys keep verifying.',
   CERTGATE_GATE_ISSUER: 'Gate mode: the iss claim of X-Certgate-Assertion (default "certgate").',
-  CERTGATE_GATE_ASSERTION_SECONDS: 'Gate mode: lifetime of X-Certgate-Assertion, in seconds (default 60, 10 to 600).',
+  CERTGATE_GATE_ASSERTION_SECONDS:
+    'Gate mode: lifetime of X-Certgate-Assertion, in seconds (default 60, 10 to 600). One assertion serves the requests of a user on one device to one app (the same claims) until it is half this old.',
   CERTGATE_GATE_UPSTREAM_TIMEOUT_MS:
     "Gate mode: how long the gate waits for an upstream's response headers, in milliseconds (default 30000); past it the answer is 504 gate-upstream-timeout. The body then streams without a deadline.",
 } as const;
