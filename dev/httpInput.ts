@@ -88,14 +88,35 @@ function hostHeadersOf(req: IncomingMessage): string[] {
 /** Printable ASCII only: raw spaces, controls and non-ASCII bytes must be percent-encoded. */
 const TARGET_CHARACTERS = /^[\x21-\x7e]+$/;
 
+/** Most accepted (Host, target) pairs remembered (the checks are a pure function of the two), and the longest. */
+const REMEMBERED_TARGETS = 256;
+const REMEMBERED_KEY_LENGTH = 2048;
+const acceptedTargets = new Map<string, AcceptedTarget>();
+
 /**
  * Checks the Host header and the request target as Kestrel (the Functions host's server) does,
- * and gives back the target in origin form; never throws.
+ * and gives back the target in origin form; never throws. With one Host header the answer depends
+ * on that header and the target alone, so an accepted pair seen recently is answered from memory
+ * (at most {@link REMEMBERED_TARGETS} recent pairs of up to 2 KiB; refusals are checked each time).
  */
 export function readRequestTarget(req: IncomingMessage): RequestTarget {
   const hosts = hostHeadersOf(req);
   if (hosts.length > 1) return refuse(400, 'duplicate-host-header', 'The request has more than one Host header.');
   const host = hosts[0];
+  if (host === undefined) return checkRequestTarget(req, undefined);
+  const key = `${host} ${req.url ?? ''}`; // a space: in neither a valid Host nor a request target
+  let accepted = acceptedTargets.get(key);
+  if (accepted === undefined) {
+    const checked = checkRequestTarget(req, host);
+    if (!checked.ok || key.length > REMEMBERED_KEY_LENGTH) return checked;
+    if (acceptedTargets.size >= REMEMBERED_TARGETS) acceptedTargets.delete(acceptedTargets.keys().next().value!);
+    accepted = Object.freeze(checked);
+    acceptedTargets.set(key, accepted);
+  }
+  return accepted;
+}
+
+function checkRequestTarget(req: IncomingMessage, host: string | undefined): RequestTarget {
   if (host === undefined && !(req.httpVersionMajor === 1 && req.httpVersionMinor === 0))
     return refuse(400, 'missing-host-header', 'An HTTP/1.1 request needs a Host header.');
   if (host !== undefined && !isValidHostHeader(host))
