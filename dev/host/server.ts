@@ -350,6 +350,9 @@ function describeError(error: unknown): string {
   return error instanceof Error ? (error.stack ?? error.message) : String(error);
 }
 
+/** The body of a request without one (only its length is read). */
+const NO_BODY = Buffer.alloc(0);
+
 /** Methods the fetch `Request` inside `HttpRequest` refuses to carry (forbidden methods); Azure would pass them on. */
 const METHODS_REQUEST_REFUSES = new Set(['CONNECT', 'TRACE', 'TRACK']);
 
@@ -431,7 +434,8 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
     }
     const match = route.pattern.exec(target.path);
     const params: Record<string, string> = {};
-    for (const [i, name] of route.paramNames.entries()) {
+    for (let i = 0; i < route.paramNames.length; i++) {
+      const name = route.paramNames[i]!;
       const value = match?.[i + 1];
       if (value === undefined) continue;
       const decoded = decodeRouteValue(value);
@@ -452,7 +456,7 @@ export async function startFunctionsHost(options: FunctionsHostOptions): Promise
     try {
       body =
         method === 'GET' || method === 'HEAD' || streamed
-          ? Buffer.alloc(0)
+          ? NO_BODY
           : stream
             ? 'too-large'
             : await readBody(req, bodyLimit);
