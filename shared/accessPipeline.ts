@@ -19,10 +19,10 @@ import type { AlertSink } from './ports.js';
 import type { DirectoryTrace } from './policy/directoryNeeds.js';
 import type { DeviceTag } from './policy/model.js';
 import { gatherDirectoryFacts } from './directoryFacts.js';
-import { RequestFacts } from './policy/condition.js';
-import { decideBaseline, evaluateAccess, type AccessRequest, type PolicyDecision } from './policy/evaluateAccess.js';
+import { evaluatePolicySets, sharedSet } from './access/policyEvaluations.js';
+import { decideBaseline, type AccessRequest, type PolicyDecision } from './policy/evaluateAccess.js';
 import { resolveApp, type AppResolution } from './policy/registeredApps.js';
-import { selectSessionControls, type SessionControls } from './session/sessionPolicies.js';
+import type { SessionControls } from './session/sessionPolicies.js';
 import { OcspCache } from './trust/ocspCache.js';
 import {
   alertsOnUnknown,
@@ -112,7 +112,7 @@ const sets = new WeakMap<readonly string[], ReadonlySet<string>>();
 function setOf<T extends string>(list: readonly T[]): ReadonlySet<T> {
   if (!Object.isFrozen(list)) return new Set(list);
   let set = sets.get(list) as ReadonlySet<T> | undefined;
-  if (set === undefined) sets.set(list, (set = new Set(list)));
+  if (set === undefined) sets.set(list, (set = sharedSet(new Set(list))));
   return set;
 }
 
@@ -130,6 +130,7 @@ function deviceTagSetOf(
   if (set !== undefined) return set;
   set = new Set([...fromCertificate, ...fromDirectory]);
   if (shared) {
+    sharedSet(set);
     if (!byDirectory) tagUnions.set(fromCertificate, (byDirectory = new WeakMap()));
     byDirectory.set(fromDirectory, set);
   }
@@ -206,12 +207,8 @@ export async function evaluatePolicies(
         : undefined,
     certificate: validCertificate ? certificateFactsOf(validCertificate, certificate.pathThumbprints) : undefined,
   };
-  // One set of derived request facts for the access and the session policies.
-  const derived = new RequestFacts(request);
-  const policy = evaluateAccess(request, snapshot.compiled, derived);
   // Session controls act on allowed requests only; none configured → undefined, nothing allocated.
-  const session =
-    policy.effect === 'allow' ? selectSessionControls(snapshot.configuration, request, derived) : undefined;
+  const { policy, session } = evaluatePolicySets(snapshot, request);
   const traced = facts.trace.groups !== undefined || facts.trace.device !== undefined;
   return { policy, app, deviceTags: facts.deviceTags, directory: traced ? facts.trace : undefined, session };
 }
