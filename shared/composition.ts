@@ -79,7 +79,7 @@ export interface Services {
   readonly directoryChanges: TableDirectoryChanges;
 }
 
-/** The app's version, from the nearest package.json above this module (source, dist/shared/ or a bundle chunk in dist/app/chunks/). */
+/** The app's version, from the nearest package.json above this module (source, dist/shared/, a bundle chunk). */
 export const VERSION: string = (() => {
   for (const relative of ['../package.json', '../../package.json', '../../../package.json']) {
     try {
