@@ -107,41 +107,41 @@ function sharedOrAbsent(set: ReadonlySet<string> | undefined): object | undefine
 }
 
 /**
+ * The request fields {@link keyOf} keys. `EVERY_REQUEST_FIELD_KEYED` does not compile when the
+ * request gains a field (or loses one) until the key says how it is keyed.
+ */
+type Keyed = 'app' | 'userAgent' | 'clientIp' | 'user' | 'at' | 'deviceTags' | 'unknownDeviceTags' | 'certificate';
+export const EVERY_REQUEST_FIELD_KEYED: [keyof AccessRequest] extends [Keyed]
+  ? [Keyed] extends [keyof AccessRequest]
+    ? true
+    : never
+  : never = true;
+
+/**
  * Where a request's verdict is kept: its identity parts (undefined when one is the request's own)
- * and its value key. Every field of the request is named here (the type makes a new one an error
- * until it is keyed); `at` is left out, and is why timed configurations are not remembered.
+ * and its value key. `at` is left out, and is why timed configurations are not remembered.
  */
 function keyOf(request: AccessRequest): { readonly path: readonly object[]; readonly value: string } | undefined {
-  const parts: { readonly [K in keyof Required<AccessRequest>]: object | string | undefined } = {
-    app: JSON.stringify([request.app.id, request.app.host, request.app.path]),
-    userAgent: request.userAgent,
-    clientIp: request.clientIp,
-    user:
-      request.user === undefined
-        ? 'no user'
-        : JSON.stringify([request.user.id, request.user.upn, request.user.groupsUnknown]),
-    at: undefined,
-    deviceTags: sharedOrAbsent(request.deviceTags),
-    unknownDeviceTags: sharedOrAbsent(request.unknownDeviceTags),
-    certificate:
-      request.certificate === undefined
-        ? ABSENT
-        : Object.isFrozen(request.certificate)
-          ? request.certificate
-          : undefined,
-  };
-  const groups = request.user === undefined ? ABSENT : sharedOrAbsent(request.user.groups);
-  const { deviceTags, unknownDeviceTags, certificate } = parts;
-  if (
-    typeof deviceTags !== 'object' ||
-    typeof unknownDeviceTags !== 'object' ||
-    typeof certificate !== 'object' ||
-    groups === undefined
-  )
+  const { app, user, certificate } = request;
+  const deviceTags = sharedOrAbsent(request.deviceTags);
+  const unknownDeviceTags = sharedOrAbsent(request.unknownDeviceTags);
+  const groups = user === undefined ? ABSENT : sharedOrAbsent(user.groups);
+  const facts = certificate === undefined ? ABSENT : Object.isFrozen(certificate) ? certificate : undefined;
+  if (deviceTags === undefined || unknownDeviceTags === undefined || groups === undefined || facts === undefined)
     return undefined;
   return {
-    path: [deviceTags, unknownDeviceTags, certificate, groups],
-    value: JSON.stringify([parts.app, parts.userAgent, parts.clientIp, parts.user]),
+    path: [deviceTags, unknownDeviceTags, facts, groups],
+    value: JSON.stringify([
+      app.id,
+      app.host,
+      app.path,
+      request.userAgent,
+      request.clientIp,
+      user === undefined,
+      user?.id,
+      user?.upn,
+      user?.groupsUnknown,
+    ]),
   };
 }
 

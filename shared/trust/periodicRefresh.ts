@@ -65,6 +65,16 @@ export class PeriodicRefresh<T> {
     private readonly options: RefreshOptions = {},
   ) {}
 
+  /**
+   * The value when {@link get} would answer it at once without loading (held, not invalidated,
+   * checked within the refresh interval), else undefined: the warm path without a promise.
+   */
+  fresh(): T | undefined {
+    const held = this.value;
+    if (held === undefined || this.invalidated) return undefined;
+    return this.clock.now().getTime() - this.checkedAt < this.refreshSeconds * 1000 ? held : undefined;
+  }
+
   /** The value, re-loaded when older than the refresh interval; throws only when none could ever be loaded. */
   async get(): Promise<T> {
     const now = this.clock.now().getTime();

@@ -82,6 +82,11 @@ export class PolicyCache {
   }
 
   /** The configuration in force; throws only when none could ever be loaded. */
+  /** The current value when it needs no loading (see PeriodicRefresh.fresh), else undefined: then {@link get}. */
+  fresh(): PolicySnapshot | undefined {
+    return this.snapshot.fresh();
+  }
+
   get(): Promise<PolicySnapshot> {
     return this.snapshot.get();
   }

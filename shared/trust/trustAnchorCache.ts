@@ -52,6 +52,11 @@ export class TrustAnchorCache {
   }
 
   /** The trust anchors, refreshed when stale; throws only when none could ever be loaded. */
+  /** The current value when it needs no loading (see PeriodicRefresh.fresh), else undefined: then {@link get}. */
+  fresh(): TrustAnchors | undefined {
+    return this.anchors.fresh();
+  }
+
   get(): Promise<TrustAnchors> {
     return this.anchors.get();
   }

@@ -189,3 +189,26 @@ describe('PeriodicRefresh while the source is slow or down', () => {
     expect(await refresh.get()).toBe(2);
   });
 });
+
+describe('PeriodicRefresh.fresh (the warm path without a promise)', () => {
+  it('is the value exactly while get() would answer it without loading: not before the first load, not at the interval, not once invalidated', async () => {
+    const { clock, refresh, loads } = setup([
+      () => Promise.resolve(1),
+      () => Promise.resolve(2),
+      () => Promise.resolve(3),
+    ]);
+    expect(refresh.fresh()).toBeUndefined();
+    expect(await refresh.get()).toBe(1);
+    clock.t = 4_999;
+    expect(refresh.fresh()).toBe(1);
+    clock.t = 5_000;
+    expect(refresh.fresh()).toBeUndefined();
+    expect(await refresh.get()).toBe(2);
+    expect(refresh.fresh()).toBe(2);
+    refresh.invalidate();
+    expect(refresh.fresh()).toBeUndefined();
+    expect(await refresh.get()).toBe(3);
+    expect(refresh.fresh()).toBe(3);
+    expect(loads()).toBe(3);
+  });
+});
