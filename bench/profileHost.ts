@@ -1,18 +1,20 @@
 /**
  * Where a request's time goes through the local Functions host (dev/host/server.ts): wrk drives
- * `/api/authorize` (the warm certificate shape of bench/decisionHttp.ts) or a bare
- * `@azure/functions` handler through the host, in this process. First one unprofiled run gives this
- * process's CPU time per request (steady on a shared machine, wrk being another process), then one
+ * `/api/authorize` (the warm certificate shape of bench/decisionHttp.ts), a bare `@azure/functions`
+ * handler through the host, or a bare `node:http` JSON handler (what the host adds to it), in this
+ * process. First one unprofiled run gives this process's CPU time per request (steady on a shared machine, wrk being another process), then one
  * run under the V8 CPU profiler prints self time per request by module and by function. The bare
  * handler gets the same request as authorize (the forwarded certificate and the gateway secret);
  * `--bare-headers none` sends it none. Needs wrk (apt-get install wrk). A tool for finding what to
  * cut in the host shim and the request path, not a benchmark.
  *
- *   npx tsx bench/profileHost.ts [--seconds 4] [--target authorize|bare] [--bare-headers same|none] [--top 30]
+ *   npx tsx bench/profileHost.ts [--seconds 4] [--target authorize|bare|node] [--bare-headers same|none] [--top 30]
  *                                [--save-profile FILE]
  */
 import { app } from '@azure/functions';
 import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { CONTOSO_PORTAL_HOST } from '../dev/demoPolicies.js';
 import { installFunctionsCore } from '../dev/host/functionsCore.js';
 import { startEphemeralStack } from '../dev/stack.js';
@@ -49,15 +51,25 @@ try {
     [stack.config.gateway.secretHeader]: stack.config.gateway.secrets[0]!,
     'x-forwarded-host': CONTOSO_PORTAL_HOST,
   };
-  const headers = target === 'bare' && bareHeaders === 'none' ? {} : authorizeHeaders;
-  const url = `${stack.hostUrl}/api/${target === 'bare' ? 'bench-bare' : 'authorize'}`;
+  const headers = target !== 'authorize' && bareHeaders === 'none' ? {} : authorizeHeaders;
+  const bareNode = createServer((_req, res) => {
+    const body = JSON.stringify({ ok: true });
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+  });
+  await new Promise<void>((resolve) => bareNode.listen(0, '127.0.0.1', resolve));
+  bareNode.unref();
+  const url =
+    target === 'node'
+      ? `http://127.0.0.1:${(bareNode.address() as AddressInfo).port}/`
+      : `${stack.hostUrl}/api/${target === 'bare' ? 'bench-bare' : 'authorize'}`;
   await httpLoad(url, headers, 1000, 50);
   const before = process.cpuUsage();
   const plain = await httpLoad(url, headers, seconds * 1000, 50);
   const used = process.cpuUsage(before);
   const plainRequests = plain.rps * seconds;
   console.log(
-    `${target} through the host, wrk 50 connections, ${seconds} s, unprofiled: ${plain.rps.toFixed(0)} req/s, ` +
+    `${target}${target === 'node' ? '' : ' through the host'}, wrk 50 connections, ${seconds} s, unprofiled: ${plain.rps.toFixed(0)} req/s, ` +
       `${((used.user + used.system) / plainRequests).toFixed(1)} µs CPU of this process per request`,
   );
   const { result, profile } = await profiled(() => httpLoad(url, headers, seconds * 1000, 50));
