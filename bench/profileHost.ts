@@ -2,11 +2,12 @@
  * Where a request's time goes through the local Functions host (dev/host/server.ts): wrk drives
  * `/api/authorize` (the warm certificate shape of bench/decisionHttp.ts), a bare `@azure/functions`
  * handler through the host, or a bare `node:http` JSON handler (what the host adds to it), in this
- * process. First one unprofiled run gives this process's CPU time per request (steady on a shared machine, wrk being another process), then one
- * run under the V8 CPU profiler prints self time per request by module and by function. The bare
- * handler gets the same request as authorize (the forwarded certificate and the gateway secret);
- * `--bare-headers none` sends it none. Needs wrk (apt-get install wrk). A tool for finding what to
- * cut in the host shim and the request path, not a benchmark.
+ * process. First one unprofiled run gives this process's CPU time per request (steady on a shared
+ * machine, wrk being another process), then one run under the V8 CPU profiler prints self time per
+ * request by module and by function. The bare handlers get the same request as authorize (the
+ * forwarded certificate and the gateway secret); `--bare-headers none` sends them none. Needs wrk
+ * (apt-get install wrk). A tool for finding what to cut in the host shim and the request path, not a
+ * benchmark.
  *
  *   npx tsx bench/profileHost.ts [--seconds 4] [--target authorize|bare|node] [--bare-headers same|none] [--top 30]
  *                                [--save-profile FILE]
