@@ -140,17 +140,21 @@ try {
   const nodeCpu = mean((r) => r.node.cpuMicros);
   const bareCpu = mean((r) => r.bare.cpuMicros);
   const authorizeCpu = mean((r) => r.authorize.cpuMicros);
-  const cpu = (micros: number) => (hasWrk ? `, ${micros.toFixed(0).padStart(4)} µs CPU/request` : '');
+  const nodeP99 = mean((r) => r.node.p99Ms ?? Number.NaN);
+  const bareP99 = mean((r) => r.bare.p99Ms ?? Number.NaN);
+  const authorizeP99 = mean((r) => r.authorize.p99Ms ?? Number.NaN);
+  const cpu = (micros: number, p99Ms: number) =>
+    hasWrk ? `, ${micros.toFixed(0).padStart(4)} µs CPU/request, p99 ${p99Ms.toFixed(2)} ms` : '';
   console.log(`decision log allows written to Table Storage: ${logAllows}`);
   console.log(
     `decision over HTTP (warm, ${hasWrk ? `wrk, ${concurrency} connections` : 'in-process Node client (wrk not installed)'}, ${seconds} s each, 2 interleaved rounds, the same request to each):`,
   );
-  console.log(`  bare node:http                     ${nodeRps.toFixed(0).padStart(6)} req/s${cpu(nodeCpu)}`);
+  console.log(`  bare node:http                     ${nodeRps.toFixed(0).padStart(6)} req/s${cpu(nodeCpu, nodeP99)}`);
   console.log(
-    `  bare @azure/functions via the host ${bareRps.toFixed(0).padStart(6)} req/s${cpu(bareCpu)}  (non-2xx: ${rounds.reduce((s, r) => s + r.bare.non2xx, 0)})`,
+    `  bare @azure/functions via the host ${bareRps.toFixed(0).padStart(6)} req/s${cpu(bareCpu, bareP99)}  (non-2xx: ${rounds.reduce((s, r) => s + r.bare.non2xx, 0)})`,
   );
   console.log(
-    `  /api/authorize via the host        ${authorizeRps.toFixed(0).padStart(6)} req/s${cpu(authorizeCpu)}  (non-2xx: ${rounds.reduce((s, r) => s + r.authorize.non2xx, 0)})`,
+    `  /api/authorize via the host        ${authorizeRps.toFixed(0).padStart(6)} req/s${cpu(authorizeCpu, authorizeP99)}  (non-2xx: ${rounds.reduce((s, r) => s + r.authorize.non2xx, 0)})`,
   );
   const byCpu = (a: number, b: number) => (hasWrk ? `; by CPU per request ${(b / a).toFixed(2)}` : '');
   console.log(

@@ -20,7 +20,11 @@ export const hasWrk = (() => {
 export interface Load {
   readonly rps: number;
   readonly non2xx: number;
+  /** The 99th percentile latency in ms (wrk only). */
+  readonly p99Ms?: number;
 }
+
+const LATENCY_UNIT_MS: Readonly<Record<string, number>> = { us: 0.001, ms: 1, s: 1000 };
 
 /** Loads `url` with `concurrency` connections for about `durationMs`. */
 export function httpLoad(
@@ -37,7 +41,7 @@ function wrk(url: string, headers: Record<string, string>, durationMs: number, c
   return new Promise((resolve, reject) => {
     execFile(
       'wrk',
-      ['-t1', `-c${concurrency}`, `-d${Math.max(1, Math.round(durationMs / 1000))}s`, ...headerArgs, url],
+      ['-t1', `-c${concurrency}`, `-d${Math.max(1, Math.round(durationMs / 1000))}s`, '--latency', ...headerArgs, url],
       (error: Error | null, stdout) => {
         if (error) {
           reject(error);
@@ -45,7 +49,9 @@ function wrk(url: string, headers: Record<string, string>, durationMs: number, c
         }
         const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1] ?? Number.NaN);
         const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(stdout)?.[1] ?? 0);
-        resolve({ rps, non2xx });
+        const p99 = /^\s*99%\s+([\d.]+)(us|ms|s)\s*$/m.exec(stdout);
+        const p99Ms = p99 ? Number(p99[1]) * (LATENCY_UNIT_MS[p99[2]!] ?? Number.NaN) : undefined;
+        resolve(p99Ms === undefined ? { rps, non2xx } : { rps, non2xx, p99Ms });
       },
     );
   });
