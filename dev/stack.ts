@@ -19,7 +19,12 @@ import { startAzurite, type Azurite, type AzuritePorts } from './azurite.js';
 import { GRAPH_STAND_IN_TLS_DIR, startGraphStandIn, type GraphStandIn } from './graph/index.js';
 import { startLocalGateway } from './gateway/index.js';
 import { loadOrCreateGateSigningKey } from './gate/signingKey.js';
-import { installFunctionsCore, registeredFunctions, runAppStartHooks } from './host/functionsCore.js';
+import {
+  installFunctionsCore,
+  registeredFunctions,
+  runAppStartHooks,
+  runAppTerminateHooks,
+} from './host/functionsCore.js';
 import { startQueueTriggers } from './host/queueTriggers.js';
 import { startWebhookSink } from './webhookSink.js';
 import { hostJsonRoutePrefix, startFunctionsHost, type FunctionsHost } from './host/server.js';
@@ -266,6 +271,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     await loadFunctions(options.root);
     // As the worker does once the app is loaded: its start-up hook builds the services now.
     await runAppStartHooks();
+    // Closing runs the worker's terminate hooks (buffered decisions and alerts written) once the host has
+    // stopped serving and before storage stops: closers run in reverse order.
+    closers.push(() => runAppTerminateHooks());
     const host: FunctionsHost = await startFunctionsHost({
       routePrefix: hostJsonRoutePrefix(),
       functions: registeredFunctions(),

@@ -294,6 +294,17 @@ export function startServices(): Services {
   return started.services;
 }
 
+/**
+ * Writes what the worker still holds before it goes (the Functions `appTerminate` hook): the
+ * decision log's buffer and the alert sink's buffer. Nothing to do when the services never started.
+ * Never rejects: a failure is counted by the writer (health, metrics) and logged by the hook.
+ */
+export async function stopServices(): Promise<void> {
+  if (started === undefined || !('services' in started)) return;
+  const { decisionLogWriter, alerting } = started.services;
+  await Promise.all([decisionLogWriter.drain(), alerting.outboxSink?.flush()]);
+}
+
 /** The worker's services, as built at start-up (see {@link startServices}); throws the start-up failure. */
 export function getServices(): Services {
   return started !== undefined && 'services' in started ? started.services : startServices();

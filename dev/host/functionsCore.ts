@@ -97,6 +97,15 @@ export async function runAppStartHooks(): Promise<void> {
 }
 
 /**
+ * Runs the `appTerminate` hooks, in order, as the worker does before its process stops gracefully (the local
+ * stack calls it when it closes, after the host stops serving and before storage goes).
+ */
+export async function runAppTerminateHooks(): Promise<void> {
+  for (const hook of hooks.filter((h) => h.name === 'appTerminate'))
+    await hook.callback({ hookData: {}, appHookData: {} });
+}
+
+/**
  * Whether the app turned HTTP streams on (`app.setup({ enableHttpStream: true })`): the local host
  * then streams request and response bodies, as the Functions host 4.28+ does.
  */

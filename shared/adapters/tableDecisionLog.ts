@@ -186,11 +186,16 @@ export class TableDecisionLog implements InvocationScoped<DecisionLog> {
     await this.flushing;
   }
 
-  /** Stops the timer and writes everything left (at most `rounds` attempts), for shutdown and tests. */
+  /** Writes everything buffered now (at most `rounds` attempts: a failing entry is retried, then counted). */
+  async drain(rounds = MAX_ATTEMPTS + 1): Promise<void> {
+    for (let round = 0; round < rounds && this.buffer.length > 0; round++) await this.flush();
+  }
+
+  /** Stops the timer and writes everything left, for tests and tools that end with the writer. */
   async close(rounds = MAX_ATTEMPTS + 1): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     if (this.soon) clearTimeout(this.soon);
-    for (let round = 0; round < rounds && this.buffer.length > 0; round++) await this.flush();
+    await this.drain(rounds);
   }
 
   private async flushRounds(): Promise<void> {
