@@ -13,7 +13,9 @@
  *  - streaming: a 1 GiB download through the host and the gate ÷ straight from the upstream (as
  *    throughput: direct time ÷ gate time; target ≥ 0.7), and ÷ a bare handler streaming the same
  *    bytes through the host, with this process's resident memory growth while it flows and its
- *    CPU per GiB; `--pairs` rounds, the median round's ratios reported.
+ *    CPU per GiB; `--pairs` rounds, the median round's ratios reported. For scale, also through a
+ *    minimal node:http reverse proxy in this process (request and answer piped, keep-alive agent, no
+ *    decision, no host): what any Node proxy hop costs on this machine, the ceiling for the gate.
  *
  *   npx tsx bench/gate.ts [--seconds 5] [--concurrency 32] [--gib 1] [--pairs 3] [--record-allows] [--profile]
  *
@@ -23,7 +25,7 @@
 import azureFunctions, { app } from '@azure/functions';
 import { execFile, execFileSync, fork } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { createServer, request, type IncomingMessage } from 'node:http';
+import { Agent, createServer, request, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { ReadableStream } from 'node:stream/web';
@@ -220,6 +222,28 @@ async function timedDownload(
   };
 }
 
+/**
+ * The minimal Node reverse proxy, for scale: each request piped to the upstream over a keep-alive
+ * agent and the answer piped back, nothing decided, nothing rewritten.
+ */
+async function startPipeProxy(upstreamUrl: string): Promise<{ url: string; server: Server }> {
+  const target = new URL(upstreamUrl);
+  const agent = new Agent({ keepAlive: true });
+  const server = createServer((req, res) => {
+    const upstreamRequest = request(
+      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers, agent },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    upstreamRequest.on('error', () => res.destroy());
+    req.pipe(upstreamRequest);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
+}
+
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted.length % 2 === 1
@@ -344,7 +368,8 @@ async function main(): Promise<void> {
     // Downloads in rounds (direct, host, gate), each round's ratios apart: one download on the
     // shared machine swings by 2x, so a single round says little; the median is the figure.
     const mib = downloadBytes / 1024 / 1024;
-    const ratios: { direct: number; host: number }[] = [];
+    const ratios: { direct: number; host: number; pipe: number; pipeDirect: number }[] = [];
+    const pipeProxy = await startPipeProxy(upstream.url);
     console.log(
       `streaming ${mib.toFixed(0)} MiB, read by ${hasCurl ? 'curl' : 'an in-process Node client'}; RSS growth and CPU of this process:`,
     );
@@ -354,14 +379,25 @@ async function main(): Promise<void> {
       const directRun = await timedDownload(`${upstream.url}/download?bytes=${downloadBytes}`, {});
       const hostRun = await timedDownload(`${stack.hostUrl}/api/bench-gate/download?bytes=${downloadBytes}`, {});
       const gateRun = await timedDownload(`${stack.hostUrl}/download?bytes=${downloadBytes}`, gateHeaders);
-      ratios.push({ direct: directRun.seconds / gateRun.seconds, host: hostRun.seconds / gateRun.seconds });
+      const pipeRun = await timedDownload(`${pipeProxy.url}/download?bytes=${downloadBytes}`, {});
+      ratios.push({
+        direct: directRun.seconds / gateRun.seconds,
+        host: hostRun.seconds / gateRun.seconds,
+        pipe: pipeRun.seconds / gateRun.seconds,
+        pipeDirect: directRun.seconds / pipeRun.seconds,
+      });
       console.log(
-        `  round ${round}: gate ${describe(gateRun)}, bare handler through the host ${describe(hostRun)}, straight from the upstream ${describe(directRun)}`,
+        `  round ${round}: gate ${describe(gateRun)}, bare handler through the host ${describe(hostRun)}, straight from the upstream ${describe(directRun)}, minimal node:http proxy ${describe(pipeRun)}`,
       );
     }
+    pipeProxy.server.close();
     console.log(
       `streaming: median of ${pairs} rounds, gate ÷ straight from the upstream ${median(ratios.map((r) => r.direct)).toFixed(2)} ` +
         `(the issue's, target >= 0.7; rounds ${ratios.map((r) => r.direct.toFixed(2)).join(' / ')}); gate ÷ bare handler through the host ${median(ratios.map((r) => r.host)).toFixed(2)}`,
+    );
+    console.log(
+      `for scale: the minimal node:http proxy ÷ straight from the upstream ${median(ratios.map((r) => r.pipeDirect)).toFixed(2)} ` +
+        `(what one Node proxy hop allows here); gate ÷ the minimal proxy ${median(ratios.map((r) => r.pipe)).toFixed(2)}`,
     );
   } finally {
     await stack.close();
