@@ -4,10 +4,10 @@
  * library builds from the same init is written (headers, Set-Cookie, framing, an empty body), over a raw socket.
  */
 import azureFunctions, { app, type HttpResponseInit } from '@azure/functions';
-import { connect as netConnect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installFunctionsCore, registeredFunctions } from '../../dev/host/functionsCore.js';
 import { startFunctionsHost, type FunctionsHost } from '../../dev/host/server.js';
+import { rawApiGet } from '../support/rawHttp.js';
 
 let host: FunctionsHost;
 
@@ -59,23 +59,7 @@ afterAll(async () => {
   await host.close();
 });
 
-function raw(path: string): Promise<string> {
-  return new Promise<string>((resolve, reject) => {
-    const socket = netConnect(host.port, '127.0.0.1', () => {
-      socket.end(`GET /api/${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`);
-    });
-    const chunks: Buffer[] = [];
-    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-    socket.on('end', () => {
-      resolve(
-        Buffer.concat(chunks)
-          .toString('latin1')
-          .replace(/\r\nDate: [^\r]*/, ''),
-      );
-    });
-    socket.on('error', reject);
-  });
-}
+const raw = (path: string): Promise<string> => rawApiGet(host.port, path);
 
 describe('local host, HTTP streams, a body of bytes in hand', () => {
   it.each(Object.keys(inits))('%s is written byte for byte as the HttpResponse built from it', async (name) => {

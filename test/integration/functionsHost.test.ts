@@ -4,6 +4,7 @@ import { connect as netConnect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installFunctionsCore, registeredFunctions } from '../../dev/host/functionsCore.js';
 import { compileRouteTemplate, startFunctionsHost, type FunctionsHost } from '../../dev/host/server.js';
+import { rawApiGet } from '../support/rawHttp.js';
 
 let host: FunctionsHost;
 
@@ -164,22 +165,7 @@ describe('local Functions host', () => {
   });
 
   it('a plain JSON result with a header object is written byte for byte as the HttpResponse built from it', async () => {
-    const raw = (path: string) =>
-      new Promise<string>((resolve, reject) => {
-        const socket = netConnect(Number(new URL(host.url).port), '127.0.0.1', () => {
-          socket.end(`GET /api/${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`);
-        });
-        const chunks: Buffer[] = [];
-        socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-        socket.on('end', () => {
-          resolve(
-            Buffer.concat(chunks)
-              .toString('latin1')
-              .replace(/\r\nDate: [^\r]*/, ''),
-          );
-        });
-        socket.on('error', reject);
-      });
+    const raw = (path: string) => rawApiGet(Number(new URL(host.url).port), path);
     for (const name of ['kept', 'typed', 'normalised']) {
       const plain = await raw(`plain-${name}`);
       expect(plain, name).toBe(await raw(`library-${name}`));
