@@ -16,29 +16,11 @@ const modules = onFirstUse(
   () => import('../shared/http/management.js'),
   () => import('../shared/http/caCrlView.js'),
   () => import('../shared/trust/revocationPolicy.js'),
-  // The PATCH body's schema, built on first use with the management schemas it reuses.
-  async () => {
-    const [{ z }, { BindingRulesSchema, CrlUrlsSchema, RevocationPolicySchema }] = await Promise.all([
-      import('zod'),
-      import('../shared/http/management.js'),
-    ]);
-    return {
-      Changes: z
-        .object({
-          label: z.string().min(1).max(200).optional(),
-          enabled: z.boolean().optional(),
-          revocation: RevocationPolicySchema.optional(),
-          crlUrls: CrlUrlsSchema.optional(),
-          bindingRules: BindingRulesSchema.optional(),
-        })
-        .strict(),
-    };
-  },
 );
 
 export async function manageCa(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   const {
-    Changes,
+    CaChangesSchema,
     authorizeManagement,
     roleFor,
     getServices,
@@ -80,7 +62,7 @@ export async function manageCa(request: HttpRequest, context: InvocationContext)
       typeof body === 'object' && body !== null ? (body as { crlUrls?: unknown }).crlUrls : undefined,
     );
     if (unsupported) return managementError('crl-url-unsupported', unsupportedCrlUrlDetail(unsupported.url));
-    const changes = Changes.safeParse(body);
+    const changes = CaChangesSchema.safeParse(body);
     if (!changes.success) {
       return managementError('request-body-invalid', firstIssue(changes.error));
     }

@@ -29,28 +29,6 @@ const modules = onFirstUse(
   () => import('../shared/http/caCrlView.js'),
   () => import('../shared/trust/caAdmission.js'),
   () => import('../shared/trust/revocationPolicy.js'),
-  // The JSON upload's schema, built on first use with the management schemas it reuses.
-  async () => {
-    const [{ z }, { BindingRulesSchema, CrlUrlsSchema, RevocationPolicySchema }] = await Promise.all([
-      import('zod'),
-      import('../shared/http/management.js'),
-    ]);
-    return {
-      JsonUpload: z
-        .object({
-          pem: z.string().optional(),
-          der: z.string().optional(),
-          label: z.string().max(200).optional(),
-          revocation: RevocationPolicySchema.optional(),
-          crlUrls: CrlUrlsSchema.optional(),
-          bindingRules: BindingRulesSchema.optional(),
-        })
-        .strict()
-        .refine((v) => (v.pem === undefined) !== (v.der === undefined), {
-          message: 'give exactly one of "pem" and "der"',
-        }),
-    };
-  },
 );
 
 interface Upload {
@@ -63,7 +41,7 @@ interface Upload {
 
 async function uploadOf(request: HttpRequest): Promise<Upload | { error: HttpResponseInit }> {
   const {
-    JsonUpload,
+    CaJsonUploadSchema,
     privateKeyRefusal,
     managementError,
     firstUnsupportedCrlUrl,
@@ -87,7 +65,7 @@ async function uploadOf(request: HttpRequest): Promise<Upload | { error: HttpRes
     typeof json === 'object' && json !== null ? (json as { crlUrls?: unknown }).crlUrls : undefined,
   );
   if (unsupported) return { error: managementError('crl-url-unsupported', unsupportedCrlUrlDetail(unsupported.url)) };
-  const parsed = JsonUpload.safeParse(json);
+  const parsed = CaJsonUploadSchema.safeParse(json);
   if (!parsed.success) {
     return { error: managementError('request-body-invalid', firstIssue(parsed.error)) };
   }

@@ -26,6 +26,32 @@ export const BindingRulesSchema = z
   .max(BINDING_RULE_KINDS.length)
   .refine((rules) => new Set(rules).size === rules.length, { message: 'a rule is listed twice' });
 
+/** A CA's changes as `PATCH /api/manage/cas/{thumbprint}` takes them. */
+export const CaChangesSchema = z
+  .object({
+    label: z.string().min(1).max(200).optional(),
+    enabled: z.boolean().optional(),
+    revocation: RevocationPolicySchema.optional(),
+    crlUrls: CrlUrlsSchema.optional(),
+    bindingRules: BindingRulesSchema.optional(),
+  })
+  .strict();
+
+/** A CA upload as JSON (`POST /api/manage/cas`): exactly one of PEM text and base64 DER, and the CA's settings. */
+export const CaJsonUploadSchema = z
+  .object({
+    pem: z.string().optional(),
+    der: z.string().optional(),
+    label: z.string().max(200).optional(),
+    revocation: RevocationPolicySchema.optional(),
+    crlUrls: CrlUrlsSchema.optional(),
+    bindingRules: BindingRulesSchema.optional(),
+  })
+  .strict()
+  .refine((v) => (v.pem === undefined) !== (v.der === undefined), {
+    message: 'give exactly one of "pem" and "der"',
+  });
+
 /** The first schema issue as `path: message`, for the `detail` of a 400. */
 export function firstIssue(error: z.ZodError): string {
   const issue = error.issues[0];
