@@ -11,6 +11,8 @@ import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } 
 import type { PipelineReport } from '../shared/access/decideAccess.js';
 import type { Services } from '../shared/composition.js';
 import { messageOf } from '../shared/errors.js';
+import { correlationIdOf } from '../shared/http/correlationId.js';
+import { decisionPathUnavailable, loadDecisionPath } from '../shared/http/decisionPathUnavailable.js';
 import { onFirstUse } from '../shared/onFirstUse.js';
 import type { Alert, AlertSink, DecisionLog } from '../shared/ports.js';
 
@@ -50,17 +52,18 @@ class InvocationReport implements PipelineReport, AlertSink {
 }
 
 export async function authorize(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  const path = decisionPath.loaded ?? (await loadDecisionPath(decisionPath, 'authorize', context));
+  if (!path) return decisionPathUnavailable(correlationIdOf(request, context.invocationId), new Date());
   const {
     decideAccess,
     accessAttemptOf,
-    correlationIdOf,
     getServices,
     decisionResponse,
     prefersHtml,
     unavailableDecision,
     telemetryOn,
     tracedSync,
-  } = decisionPath.loaded ?? (await decisionPath());
+  } = path;
   const correlationId = correlationIdOf(request, context.invocationId);
   let services;
   try {

@@ -11,6 +11,8 @@
  */
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { messageOf } from '../shared/errors.js';
+import { correlationIdOf } from '../shared/http/correlationId.js';
+import { decisionPathUnavailable, loadDecisionPath } from '../shared/http/decisionPathUnavailable.js';
 import { onFirstUse } from '../shared/onFirstUse.js';
 
 /** The decision path: loaded when the app starts (the hook below) or on the first request, not at import. */
@@ -32,9 +34,10 @@ const decisionPath = onFirstUse(
 export const FORWARD_AUTH_ROUTE = 'api/forward-auth/{proxy}/{*path}';
 
 export async function forwardAuth(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  const path = decisionPath.loaded ?? (await loadDecisionPath(decisionPath, 'forwardAuth', context));
+  if (!path) return decisionPathUnavailable(correlationIdOf(request, context.invocationId), new Date());
   const {
     decideAccess,
-    correlationIdOf,
     getServices,
     forwardAuthDialectOf,
     forwardAuthQuestionOf,
@@ -49,7 +52,7 @@ export async function forwardAuth(request: HttpRequest, context: InvocationConte
     GateSigningKeyMissingError,
     upstreamIdentityHeaders,
     unavailableDecision,
-  } = decisionPath.loaded ?? (await decisionPath());
+  } = path;
   const correlationId = correlationIdOf(request, context.invocationId);
   const dialect = forwardAuthDialectOf(request.params.proxy);
   if (!dialect) return forwardAuthRefusal('forward-auth-proxy-unknown', correlationId);

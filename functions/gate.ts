@@ -9,11 +9,12 @@
  */
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { messageOf } from '../shared/errors.js';
+import { correlationIdOf } from '../shared/http/correlationId.js';
+import { decisionPathUnavailable, loadDecisionPath } from '../shared/http/decisionPathUnavailable.js';
 import { onFirstUse } from '../shared/onFirstUse.js';
 
 /** The decision path: loaded when the app starts (the hook below) or on the first request, not at import. */
 const decisionPath = onFirstUse(
-  () => import('../shared/access/requestAttempt.js'),
   () => import('../shared/composition.js'),
   () => import('../shared/gate/gateRequest.js'),
   () => import('../shared/http/responses.js'),
@@ -23,8 +24,12 @@ const decisionPath = onFirstUse(
 app.setup({ enableHttpStream: true });
 
 export async function gate(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
-  const { correlationIdOf, getServices, handleGateRequest, decisionResponse, unavailableDecision } =
-    decisionPath.loaded ?? (await decisionPath());
+  const path = decisionPath.loaded ?? (await loadDecisionPath(decisionPath, 'gate', context));
+  if (!path) {
+    await request.body?.cancel().catch(() => undefined);
+    return decisionPathUnavailable(correlationIdOf(request, context.invocationId), new Date());
+  }
+  const { getServices, handleGateRequest, decisionResponse, unavailableDecision } = path;
   let services;
   try {
     services = getServices();

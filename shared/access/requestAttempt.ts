@@ -4,7 +4,6 @@
  * headers the user is read from. Transport types stay here; the pipeline sees the attempt.
  * May import: intake, the gateway settings, the pipeline's types.
  */
-import { randomUUID } from 'node:crypto';
 import { forwardedRequestOf, readForwardedRequest } from '../cert/intake/index.js';
 import type { AppConfig } from '../config.js';
 import { appHintOf, gatewayConfigs } from '../gateways.js';
@@ -15,15 +14,6 @@ export interface IncomingRequest {
   readonly url: string;
   readonly headers: HeaderReader;
   readonly query: { getAll(name: string): string[] };
-}
-
-const CORRELATION_ID = /^[A-Za-z0-9._-]{8,128}$/;
-
-/** The caller's `X-Correlation-Id` when well formed, else the invocation id, else a new UUID. */
-export function correlationIdOf(request: IncomingRequest, invocationId?: string): string {
-  const given = request.headers.get('x-correlation-id');
-  if (given !== null && CORRELATION_ID.test(given)) return given;
-  return invocationId !== undefined && invocationId !== 'unknown' ? invocationId : randomUUID();
 }
 
 /** The attempt a request makes, read once (each gateway's proof checked once for everything forwarded). */

@@ -29,9 +29,10 @@
 import type { HttpResponseInit } from '@azure/functions';
 import type { ReadableStream } from 'node:stream/web';
 import { decideAccess, type PipelineReport } from '../access/decideAccess.js';
-import { accessAttemptOf, correlationIdOf, type IncomingRequest } from '../access/requestAttempt.js';
+import { accessAttemptOf, type IncomingRequest } from '../access/requestAttempt.js';
 import type { Services } from '../composition.js';
 import { messageOf } from '../errors.js';
+import { correlationIdOf } from '../http/correlationId.js';
 import { gateError, sessionBlockResponse } from '../http/gateResponses.js';
 import { decisionResponse, prefersHtml } from '../http/responses.js';
 import { unavailableDecision } from '../policy/certificateDecision.js';
