@@ -5,7 +5,13 @@
  *    certificate forwarded with the gateway secret for a registered app's host: CAs, verdict,
  *    policies cached) ÷ a bare `@azure/functions` handler through the same host, and ÷ a bare
  *    `node:http` JSON handler. Load from `wrk` when it is installed (apt-get install wrk), else from
- *    an in-process Node client (which shares the CPU, so its figures are lower; the output says which);
+ *    an in-process Node client (which shares the CPU, so its figures are lower; the output says which).
+ *    A fourth target separates the cost of authorize's bigger answer from the cost of deciding: an
+ *    answer-shaped bare handler through the host (`api/bench-answer`), which returns authorize's
+ *    own allow answer, captured once (its status, the headers the handler sets, the same JSON as
+ *    `jsonBody`, serialized per request as authorize's is), without deciding anything;
+ *    answer-shaped bare ÷ bare is what the bigger answer costs, authorize ÷ answer-shaped bare what
+ *    the decision does;
  *  - in-process: the authorize handler fed a real HttpRequest, per decision p50 / p99 and the
  *    bytes allocated, against a bare handler fed the same request; certificate only, and signed in
  *    with Graph facts cached (the 9 demo policies' group and device conditions).
@@ -14,7 +20,7 @@
  * `--log-allows all` to write them): the local stack's Azurite runs in this process and would
  * measure its own table transactions; `record()` and the log line are still on the measured path.
  *
- * All three HTTP targets get the same request (the forwarded certificate, the gateway secret, the
+ * All four HTTP targets get the same request (the forwarded certificate, the gateway secret, the
  * app's host), so the ratios compare what answering costs, not what the request carries; with wrk
  * each also reports this process's CPU time per request (user + system, every thread), which a busy
  * neighbour on the shared machine sways far less than requests per second. `--http-only` skips the
@@ -24,7 +30,7 @@
  *   npx tsx bench/decisionHttp.ts [--seconds 5] [--concurrency 50] [--log-allows none|all|<rate>] [--http-only]
  *                                 [--profile]
  */
-import azureFunctions, { app } from '@azure/functions';
+import azureFunctions, { app, type HttpResponseInit } from '@azure/functions';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { GCProfiler } from 'node:v8';
@@ -100,6 +106,31 @@ app.http('bench-bare', {
   handler: () => ({ status: 200, jsonBody: { ok: true } }),
 });
 
+/** Answer headers the host (or the transport) sets, not the handler: not part of the captured answer. */
+const TRANSPORT_HEADERS = new Set(['date', 'connection', 'keep-alive', 'content-length', 'transfer-encoding']);
+
+/** /api/authorize's allow answer as its handler returned it, captured once the stack is up. */
+let authorizeAnswer: { status: number; headers: Record<string, string>; jsonBody: unknown } | undefined;
+app.http('bench-answer', {
+  methods: ['GET'],
+  authLevel: 'anonymous',
+  route: 'api/bench-answer',
+  handler: (): HttpResponseInit =>
+    authorizeAnswer ? { ...authorizeAnswer, headers: { ...authorizeAnswer.headers } } : { status: 503 },
+});
+
+/** Captures the allow answer `url` gives `headers` (status, the handler's headers, the JSON body). */
+async function captureAnswer(
+  url: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; headers: Record<string, string>; body: string }> {
+  const answer = await fetch(url, { headers });
+  const body = await answer.text();
+  if (answer.status !== 200) throw new Error(`${url} answered ${answer.status}, not an allow: ${body}`);
+  const kept = [...answer.headers].filter(([name]) => !TRANSPORT_HEADERS.has(name));
+  return { status: answer.status, headers: Object.fromEntries(kept), body };
+}
+
 const bareNode = createServer((_req, res) => {
   const body = JSON.stringify({ ok: true });
   res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
@@ -121,14 +152,22 @@ try {
   };
   const authorizeUrl = `${stack.hostUrl}/api/authorize`;
   const bareUrl = `${stack.hostUrl}/api/bench-bare`;
+  const answerUrl = `${stack.hostUrl}/api/bench-answer`;
+  const captured = await captureAnswer(authorizeUrl, headers);
+  authorizeAnswer = { status: captured.status, headers: captured.headers, jsonBody: JSON.parse(captured.body) };
+  const replayed = await captureAnswer(answerUrl, headers);
+  if (JSON.stringify(replayed) !== JSON.stringify(captured))
+    throw new Error(`the answer-shaped handler's answer differs from authorize's: ${JSON.stringify(replayed)}`);
   await load(authorizeUrl, headers, 1000); // warm-up: JIT, CA cache, verdict cache
   await load(bareUrl, headers, 1000);
+  await load(answerUrl, headers, 1000);
   await load(bareNodeUrl, headers, 1000);
-  const rounds: { node: Measured; bare: Measured; authorize: Measured }[] = [];
+  const rounds: { node: Measured; bare: Measured; answer: Measured; authorize: Measured }[] = [];
   for (let round = 0; round < 2; round++) {
     rounds.push({
       node: await load(bareNodeUrl, headers, seconds * 1000),
       bare: await load(bareUrl, headers, seconds * 1000),
+      answer: await load(answerUrl, headers, seconds * 1000),
       authorize: await load(authorizeUrl, headers, seconds * 1000),
     });
   }
@@ -136,12 +175,15 @@ try {
     rounds.reduce((sum, r) => sum + pick(r), 0) / rounds.length;
   const nodeRps = mean((r) => r.node.rps);
   const bareRps = mean((r) => r.bare.rps);
+  const answerRps = mean((r) => r.answer.rps);
   const authorizeRps = mean((r) => r.authorize.rps);
   const nodeCpu = mean((r) => r.node.cpuMicros);
   const bareCpu = mean((r) => r.bare.cpuMicros);
+  const answerCpu = mean((r) => r.answer.cpuMicros);
   const authorizeCpu = mean((r) => r.authorize.cpuMicros);
   const nodeP99 = mean((r) => r.node.p99Ms ?? Number.NaN);
   const bareP99 = mean((r) => r.bare.p99Ms ?? Number.NaN);
+  const answerP99 = mean((r) => r.answer.p99Ms ?? Number.NaN);
   const authorizeP99 = mean((r) => r.authorize.p99Ms ?? Number.NaN);
   const cpu = (micros: number, p99Ms: number) =>
     hasWrk ? `, ${micros.toFixed(0).padStart(4)} µs CPU/request, p99 ${p99Ms.toFixed(2)} ms` : '';
@@ -154,6 +196,10 @@ try {
     `  bare @azure/functions via the host ${bareRps.toFixed(0).padStart(6)} req/s${cpu(bareCpu, bareP99)}  (non-2xx: ${rounds.reduce((s, r) => s + r.bare.non2xx, 0)})`,
   );
   console.log(
+    `  answer-shaped bare via the host    ${answerRps.toFixed(0).padStart(6)} req/s${cpu(answerCpu, answerP99)}  (non-2xx: ${rounds.reduce((s, r) => s + r.answer.non2xx, 0)}; ` +
+      `authorize's allow answer: ${Object.keys(captured.headers).join(', ')}, ${Buffer.byteLength(captured.body)}-byte body)`,
+  );
+  console.log(
     `  /api/authorize via the host        ${authorizeRps.toFixed(0).padStart(6)} req/s${cpu(authorizeCpu, authorizeP99)}  (non-2xx: ${rounds.reduce((s, r) => s + r.authorize.non2xx, 0)})`,
   );
   const byCpu = (a: number, b: number) => (hasWrk ? `; by CPU per request ${(b / a).toFixed(2)}` : '');
@@ -162,6 +208,12 @@ try {
   );
   console.log(
     `  ratio authorize ÷ bare node:http          = ${(authorizeRps / nodeRps).toFixed(2)}${byCpu(authorizeCpu, nodeCpu)}`,
+  );
+  console.log(
+    `  ratio answer-shaped bare ÷ bare           = ${(answerRps / bareRps).toFixed(2)}${byCpu(answerCpu, bareCpu)}  (the bigger answer's cost)`,
+  );
+  console.log(
+    `  ratio authorize ÷ answer-shaped bare      = ${(authorizeRps / answerRps).toFixed(2)}${byCpu(authorizeCpu, answerCpu)}  (deciding's cost)`,
   );
   if (args.includes('--profile')) {
     const { result, profile } = await profiled(() => load(authorizeUrl, headers, seconds * 1000));

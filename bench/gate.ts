@@ -3,35 +3,48 @@
  * shared and noisy). The upstream runs in a child process (so this process's CPU is the host's
  * and the gate's own) and the load comes from other processes (`wrk` for the small GETs, `curl`
  * for the downloads) when installed, else from an in-process Node client (the output says which):
- *  - a small GET (a 1 KiB answer), the same request (the gateway's headers included) four ways:
+ *  - a small GET (a 1 KiB answer), the same request (the gateway's headers included) six ways:
  *    through the local Functions host and the gate (decision with a forwarded valid certificate
  *    under the gateway secret, identity headers and the signed assertion, the proxy hop);
  *    through the same host to a bare `@azure/functions` handler answering the same bytes (the
  *    issue's baseline: "both through the local host"); straight to the upstream's node:http
- *    server (the strict baseline); and `/api/authorize` alone (the decision without the proxy hop).
- *    Requests/s and CPU per request of this process and of the upstream's. Target gate ÷ host ≥ 0.5;
+ *    server (the strict baseline); `/api/authorize` alone (the decision without the proxy hop);
+ *    through the minimal node:http reverse proxy below (one Node proxy hop, no host); and the
+ *    plain hop through the host: a bare handler that forwards the GET with the gate's own upstream
+ *    client (node:http, keep-alive agent) and returns the status, content type and body as the
+ *    gate does, with no decision and no header policy. Requests/s and CPU per request of this
+ *    process and of the upstream's. Target gate ÷ host ≥ 0.5. Then the gate's CPU per request
+ *    broken down: the host's bare handler + the decision (authorize − bare) + the plain hop
+ *    (plain hop − bare) + the gate's own logic (the rest: header policy, identity headers and
+ *    assertion, rewrites, session checks), and the ceiling bare ÷ (authorize + plain hop − bare):
+ *    what gate ÷ host would be if the gate's own logic cost nothing; both by this process's CPU
+ *    (the host's one event loop) and by it plus the upstream's;
  *  - streaming: a 1 GiB download through the host and the gate ÷ straight from the upstream (as
  *    throughput: direct time ÷ gate time; target ≥ 0.7), and ÷ a bare handler streaming the same
  *    bytes through the host, with this process's resident memory growth while it flows and its
  *    CPU per GiB; `--pairs` rounds, the median round's ratios reported. For scale, also through a
  *    minimal node:http reverse proxy in this process (request and answer piped, keep-alive agent, no
- *    decision, no host): what any Node proxy hop costs on this machine, the ceiling for the gate.
+ *    decision, no host): what any Node proxy hop costs on this machine, the ceiling for the gate;
+ *    and through a raw TCP relay in this process (per connection a socket to the upstream, the
+ *    bytes piped both ways, no HTTP parsed): raw relay ÷ straight from the upstream is the ceiling
+ *    any relay reaches here, gate ÷ raw relay what the gate makes of it.
  *
  *   npx tsx bench/gate.ts [--seconds 5] [--concurrency 32] [--gib 1] [--pairs 3] [--record-allows] [--profile]
  *
  * `--profile` runs only the gate's small GET, under the V8 CPU profiler, and prints self time per
  * request by module and by function (a tool for finding what to cut, not a measurement).
  */
-import azureFunctions, { app } from '@azure/functions';
+import azureFunctions, { app, type HttpResponseInit } from '@azure/functions';
 import { execFile, execFileSync, fork } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { Agent, createServer, request, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, createServer as createTcpServer, type AddressInfo, type Server as TcpServer } from 'node:net';
 import { Readable } from 'node:stream';
 import { ReadableStream } from 'node:stream/web';
 import { fileURLToPath } from 'node:url';
 import { startEphemeralStack } from '../dev/stack.js';
 import { installFunctionsCore } from '../dev/host/functionsCore.js';
+import { relayedBodyOf, sendUpstream } from '../shared/gate/upstreamProxy.js';
 import { printSelfTime, profiled } from './cpuProfile.js';
 import { hasWrk, httpLoad, type Load as HttpLoadResult } from './httpLoad.js';
 
@@ -151,6 +164,37 @@ async function load(
   };
 }
 
+/**
+ * Where the gate's CPU per small GET goes, by the same run's yardsticks: the host's bare handler,
+ * the decision (authorize − bare), the plain hop (plain hop − bare), and the rest, the gate's own
+ * logic; and the ceiling bare ÷ (authorize + plain hop − bare), what gate ÷ host would be if that
+ * rest cost nothing. Twice: this process's CPU (the host's one event loop, which bounds its
+ * requests/s) and with the upstream's added (what the two cores, shared with wrk, have to give).
+ */
+function printBreakdown(runs: { gated: Load; host: Load; decided: Load; hopped: Load }): void {
+  const measures = [
+    { name: "this process's CPU", of: (run: Load) => run.cpuMicrosPerRequest },
+    {
+      name: "this process's + the upstream's CPU",
+      of: (run: Load) => run.cpuMicrosPerRequest + run.upstreamCpuMicrosPerRequest,
+    },
+  ];
+  const µs = (micros: number) => `${micros.toFixed(0)} µs`;
+  console.log("small GET, where the gate's CPU per request goes:");
+  for (const { name, of } of measures) {
+    const [gate, bare, authorize, hop] = [of(runs.gated), of(runs.host), of(runs.decided), of(runs.hopped)];
+    const rest = gate - authorize - hop + bare;
+    console.log(
+      `  ${name}: gate ${µs(gate)} = host bare handler ${µs(bare)} + decision (authorize − bare) ${µs(authorize - bare)} ` +
+        `+ plain hop (plain hop − bare) ${µs(hop - bare)} + the gate's own logic (the rest) ${µs(rest)}`,
+    );
+    console.log(
+      `    ceiling: host bare ÷ (authorize + plain hop − bare) ${(bare / (authorize + hop - bare)).toFixed(2)} ` +
+        `(gate ÷ host if the gate's own logic cost nothing); measured gate ÷ host by the same CPU ${(bare / gate).toFixed(2)}`,
+    );
+  }
+}
+
 const hasCurl = (() => {
   try {
     execFileSync('curl', ['--version'], { stdio: 'ignore' });
@@ -244,6 +288,56 @@ async function startPipeProxy(upstreamUrl: string): Promise<{ url: string; serve
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
 }
 
+/**
+ * The raw TCP relay, for scale: per connection a socket to the upstream and the bytes piped both
+ * ways, no HTTP parsed; what relaying bytes alone costs a Node process on this machine.
+ */
+async function startTcpRelay(upstreamUrl: string): Promise<{ url: string; server: TcpServer }> {
+  const target = new URL(upstreamUrl);
+  const server = createTcpServer((client) => {
+    const upstream = connect(Number(target.port), target.hostname);
+    const close = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', close);
+    upstream.on('error', close);
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
+}
+
+/**
+ * The plain hop through the host (`api/bench-hop`): a bare handler forwarding the GET to the
+ * upstream's 1 KiB answer with the gate's own client (node:http, keep-alive agent) and returning
+ * its status, content type and body as the gate does (`relayedBodyOf`); no decision, the request's
+ * headers passed as they came (no header policy), nothing rewritten.
+ */
+function registerPlainHop(upstreamUrl: string): void {
+  app.http('bench-gate-hop', {
+    methods: ['GET'],
+    authLevel: 'anonymous',
+    route: 'api/bench-hop',
+    handler: async (request: InstanceType<typeof azureFunctions.HttpRequest>): Promise<HttpResponseInit> => {
+      const answer = await sendUpstream({
+        url: `${upstreamUrl}/small`,
+        method: 'GET',
+        headers: Object.fromEntries(request.headers),
+        body: null,
+        timeoutMs: 30_000,
+      });
+      const contentType = answer.body.headers['content-type'];
+      return {
+        status: answer.status,
+        headers: contentType ? { 'content-type': contentType } : undefined,
+        body: relayedBodyOf(answer.body),
+      };
+    },
+  });
+}
+
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted.length % 2 === 1
@@ -284,6 +378,10 @@ async function main(): Promise<void> {
   });
 
   const upstream = await startUpstreamProcess();
+  // The proxy hop's yardsticks: through the host without the gate, and in this process outside the host.
+  registerPlainHop(upstream.url);
+  const pipeProxy = await startPipeProxy(upstream.url);
+  const tcpRelay = await startTcpRelay(upstream.url);
   const stack = await startEphemeralStack('benchgate', {
     CERTGATE_GATEWAY_SECRETS: SECRET,
     FUNCTIONS_REQUEST_BODY_SIZE_LIMIT: String(2 * 1024 * 1024 * 1024),
@@ -315,8 +413,10 @@ async function main(): Promise<void> {
       host: `${stack.hostUrl}/api/bench-gate/small`,
       direct: `${upstream.url}/small`,
       authorize: `${stack.hostUrl}/api/authorize`,
+      pipe: `${pipeProxy.url}/small`,
+      hop: `${stack.hostUrl}/api/bench-hop`,
     };
-    for (const url of [urls.gate, urls.host, urls.direct]) {
+    for (const url of [urls.gate, urls.host, urls.direct, urls.pipe, urls.hop]) {
       const probe = await fetch(url, { headers: gateHeaders });
       if (probe.status !== 200 || (await probe.text()) !== SMALL.toString())
         throw new Error(`${url} did not answer the small answer: ${probe.status}`);
@@ -349,6 +449,9 @@ async function main(): Promise<void> {
     const gated = await load(upstream, urls.gate, gateHeaders, seconds * 1000);
     // The same decision without the proxy hop: how much of the gap is deciding, how much proxying.
     const decided = await load(upstream, urls.authorize, gateHeaders, seconds * 1000);
+    // Yardsticks for the proxy hop: one Node proxy hop without the host; the host's hop without the gate.
+    const piped = await load(upstream, urls.pipe, gateHeaders, seconds * 1000);
+    const hopped = await load(upstream, urls.hop, gateHeaders, seconds * 1000);
     const rps = (run: Load) => `${run.rps.toFixed(0)} req/s${run.non2xx ? ` (non-2xx ${run.non2xx})` : ''}`;
     const cpu = (run: Load) =>
       `${run.cpuMicrosPerRequest.toFixed(0)} µs (system ${run.systemMicrosPerRequest.toFixed(0)}) + upstream ${run.upstreamCpuMicrosPerRequest.toFixed(0)} µs` +
@@ -360,16 +463,19 @@ async function main(): Promise<void> {
     console.log(`  bare handler through the host ${rps(host)}; ${cpu(host)}`);
     console.log(`  straight to the upstream      ${rps(direct)}; ${cpu(direct)}`);
     console.log(`  /api/authorize alone          ${rps(decided)}; ${cpu(decided)}`);
+    console.log(`  minimal node:http proxy       ${rps(piped)}; ${cpu(piped)}`);
+    console.log(`  plain hop through the host    ${rps(hopped)}; ${cpu(hopped)}`);
     console.log(
       `small GET ratios: gate ÷ the same GET through the host ${(gated.rps / host.rps).toFixed(2)} (the issue's, target >= 0.5); ` +
-        `gate ÷ straight to the upstream ${(gated.rps / direct.rps).toFixed(2)}; gate ÷ authorize ${(gated.rps / decided.rps).toFixed(2)}`,
+        `gate ÷ straight to the upstream ${(gated.rps / direct.rps).toFixed(2)}; gate ÷ authorize ${(gated.rps / decided.rps).toFixed(2)}; ` +
+        `gate ÷ plain hop ${(gated.rps / hopped.rps).toFixed(2)}`,
     );
+    printBreakdown({ gated, host, decided, hopped });
 
-    // Downloads in rounds (direct, host, gate), each round's ratios apart: one download on the
-    // shared machine swings by 2x, so a single round says little; the median is the figure.
+    // Downloads in rounds (direct, host, gate, minimal proxy, raw relay), each round's ratios apart:
+    // one download on the shared machine swings by 2x, so a single round says little; the median is the figure.
     const mib = downloadBytes / 1024 / 1024;
-    const ratios: { direct: number; host: number; pipe: number; pipeDirect: number }[] = [];
-    const pipeProxy = await startPipeProxy(upstream.url);
+    const ratios: Record<'direct' | 'host' | 'pipe' | 'pipeDirect' | 'raw' | 'rawDirect', number>[] = [];
     console.log(
       `streaming ${mib.toFixed(0)} MiB, read by ${hasCurl ? 'curl' : 'an in-process Node client'}; RSS growth and CPU of this process:`,
     );
@@ -380,17 +486,19 @@ async function main(): Promise<void> {
       const hostRun = await timedDownload(`${stack.hostUrl}/api/bench-gate/download?bytes=${downloadBytes}`, {});
       const gateRun = await timedDownload(`${stack.hostUrl}/download?bytes=${downloadBytes}`, gateHeaders);
       const pipeRun = await timedDownload(`${pipeProxy.url}/download?bytes=${downloadBytes}`, {});
+      const rawRun = await timedDownload(`${tcpRelay.url}/download?bytes=${downloadBytes}`, {});
       ratios.push({
         direct: directRun.seconds / gateRun.seconds,
         host: hostRun.seconds / gateRun.seconds,
         pipe: pipeRun.seconds / gateRun.seconds,
         pipeDirect: directRun.seconds / pipeRun.seconds,
+        raw: rawRun.seconds / gateRun.seconds,
+        rawDirect: directRun.seconds / rawRun.seconds,
       });
       console.log(
-        `  round ${round}: gate ${describe(gateRun)}, bare handler through the host ${describe(hostRun)}, straight from the upstream ${describe(directRun)}, minimal node:http proxy ${describe(pipeRun)}`,
+        `  round ${round}: gate ${describe(gateRun)}, bare handler through the host ${describe(hostRun)}, straight from the upstream ${describe(directRun)}, minimal node:http proxy ${describe(pipeRun)}, raw TCP relay ${describe(rawRun)}`,
       );
     }
-    pipeProxy.server.close();
     console.log(
       `streaming: median of ${pairs} rounds, gate ÷ straight from the upstream ${median(ratios.map((r) => r.direct)).toFixed(2)} ` +
         `(the issue's, target >= 0.7; rounds ${ratios.map((r) => r.direct.toFixed(2)).join(' / ')}); gate ÷ bare handler through the host ${median(ratios.map((r) => r.host)).toFixed(2)}`,
@@ -399,8 +507,14 @@ async function main(): Promise<void> {
       `for scale: the minimal node:http proxy ÷ straight from the upstream ${median(ratios.map((r) => r.pipeDirect)).toFixed(2)} ` +
         `(what one Node proxy hop allows here); gate ÷ the minimal proxy ${median(ratios.map((r) => r.pipe)).toFixed(2)}`,
     );
+    console.log(
+      `ceiling: the raw TCP relay ÷ straight from the upstream ${median(ratios.map((r) => r.rawDirect)).toFixed(2)} ` +
+        `(bytes relayed by a Node process, no HTTP: what any relay reaches here); gate ÷ the raw relay ${median(ratios.map((r) => r.raw)).toFixed(2)}`,
+    );
   } finally {
     await stack.close();
+    pipeProxy.server.close();
+    tcpRelay.server.close();
     upstream.close();
   }
 }
