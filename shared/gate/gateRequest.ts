@@ -50,7 +50,15 @@ import { assertionSignerFor } from './assertionSigner.js';
 import { clientResponseHeaders, headerPolicyFor, upstreamRequestHeaders } from './headerPolicy.js';
 import { upstreamIdentityHeaders } from './identityHeaders.js';
 import { relayedBodyOf, sendUpstream, UpstreamError } from './upstreamProxy.js';
-import { rewriteLocation, rewriteSetCookie, upstreamUrlFor, type GateSides } from './urlRewrite.js';
+import {
+  basePathOf,
+  parsedUrl,
+  pathAndQueryOf,
+  rewriteLocation,
+  rewriteSetCookie,
+  type GateSides,
+  type ParsedUrl,
+} from './urlRewrite.js';
 
 /** What the gate reads of a request: the trigger's HttpRequest has this shape. */
 export interface GateIncomingRequest extends IncomingRequest {
@@ -66,12 +74,6 @@ export interface GateReport extends PipelineReport {
 
 /** Statuses whose responses carry no body (RFC 9110), besides any answer to HEAD. */
 const NO_BODY_STATUSES: ReadonlySet<number> = new Set([204, 205, 304]);
-
-/** The request's path and query exactly as received (percent-encoding kept). */
-function pathAndQueryOf(url: string): string {
-  const parsed = new URL(url);
-  return `${parsed.pathname}${parsed.search}`;
-}
 
 function discard(body: ReadableStream<Uint8Array> | null): void {
   body?.cancel().catch(() => undefined);
@@ -123,7 +125,7 @@ export async function handleGateRequest(
     return gateError('gate-request-unproven', correlationId);
   }
 
-  let upstream: URL;
+  let upstream: ParsedUrl;
   let appId: string;
   try {
     const snapshot = await services.policies.get();
@@ -136,7 +138,7 @@ export async function handleGateRequest(
       discard(request.body);
       return gateError('gate-app-not-found', correlationId);
     }
-    upstream = new URL(app.upstream);
+    upstream = parsedUrl(app.upstream);
     appId = app.id;
   } catch (error) {
     report.error(`gate: registered apps unavailable, failing closed: ${messageOf(error)}`);
@@ -151,8 +153,8 @@ export async function handleGateRequest(
     return gateError('gate-signing-key-missing', correlationId);
   }
 
-  // The route picked the upstream: the decision is for that app, not for a hint.
-  const { appHint: _hint, ...routed } = attempt;
+  // The route picked the upstream: the decision is for that app, not for a hint (the attempt as is when it names none).
+  const routed = attempt.appHint === undefined ? attempt : { ...attempt, appHint: undefined };
   const outcome = await decideAccess(services, routed, report);
   const { decision } = outcome;
   if (decision.effect !== 'allow' || decision.app?.status !== 'registered' || decision.app.id !== appId) {
@@ -195,12 +197,12 @@ export async function handleGateRequest(
   }
 
   const policy = headerPolicyFor(config);
-  const sides: GateSides = { upstream, publicOrigin: new URL(`https://${client.host ?? upstream.host}`) };
-  const target = upstreamUrlFor(upstream, pathAndQuery);
+  const sides: GateSides = { upstream, publicOrigin: parsedUrl(`https://${client.host ?? upstream.host}`) };
   let answer;
   try {
     answer = await sendUpstream({
-      url: target,
+      // The upstream's origin and base path + the path and query as received (urlRewrite's upstreamUrlFor), unparsed.
+      url: { origin: upstream, path: `${basePathOf(upstream)}${pathAndQuery}` },
       method,
       headers: upstreamRequestHeaders(request.headers, policy, identity),
       body,

@@ -42,9 +42,20 @@ export class UpstreamError extends CertgateError {
   }
 }
 
+/**
+ * Where a request goes, already split: the upstream's scheme, host and port as parsed, and the
+ * request-target in URL form (a parsed URL's `pathname` + `search`), taken as is. The same as the
+ * URL `${origin}${path}` would give, without parsing it again.
+ */
+export interface UpstreamTarget {
+  readonly origin: Readonly<Pick<URL, 'protocol' | 'hostname' | 'port'>>;
+  readonly path: string;
+}
+
 /** One request to an upstream. */
 export interface UpstreamRequest {
-  readonly url: string;
+  /** An absolute URL, or the target already split ({@link UpstreamTarget}). */
+  readonly url: string | UpstreamTarget;
   readonly method: string;
   readonly headers: Readonly<Record<string, string>>;
   /** The client's body; null for none (GET, HEAD, or an empty body). */
@@ -69,9 +80,15 @@ function errorCode(error: unknown): string {
   return error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : 'error';
 }
 
+function targetOf(url: string | UpstreamTarget): UpstreamTarget {
+  if (typeof url !== 'string') return url;
+  const parsed = new URL(url);
+  return { origin: parsed, path: `${parsed.pathname}${parsed.search}` };
+}
+
 /** Sends the request; resolves with the response head, rejects with {@link UpstreamError}. */
 export function sendUpstream(request: UpstreamRequest): Promise<UpstreamResponse> {
-  const url = new URL(request.url);
+  const { origin: url, path } = targetOf(request.url);
   const secure = url.protocol === 'https:';
   return new Promise<UpstreamResponse>((resolve, reject) => {
     let settled = false;
@@ -87,7 +104,7 @@ export function sendUpstream(request: UpstreamRequest): Promise<UpstreamResponse
         protocol: url.protocol,
         hostname: url.hostname.replace(/^\[|\]$/g, ''),
         port: url.port,
-        path: `${url.pathname}${url.search}`,
+        path,
         method: request.method,
         headers: request.headers,
         agent: secure ? httpsAgent : httpAgent,
