@@ -234,7 +234,12 @@ function plainBytesResponse(result: unknown): { status: number; headers: Headers
   const status = init.status ?? 200;
   if (!(init.body instanceof Uint8Array)) return;
   if (!Number.isInteger(status) || status < 200 || status > 599 || NULL_BODY_STATUSES.has(status)) return;
-  return { status, headers: new Headers(init.headers), body: init.body };
+  // A Headers of the handler's own is what HttpResponse's copy of it would hold (the same entries): used as is.
+  return {
+    status,
+    headers: init.headers instanceof Headers ? init.headers : new Headers(init.headers),
+    body: init.body,
+  };
 }
 
 /**
