@@ -135,7 +135,7 @@ export function upstreamRequestHeaders(
     if (lower === 'host' || lower === 'expect' || !passesGate(lower, listed, policy)) continue;
     headers[lower] = value;
   }
-  for (const [name, value] of Object.entries(identity)) headers[name] = value;
+  for (const name of Object.keys(identity)) headers[name] = identity[name] as string;
   return headers;
 }
 
