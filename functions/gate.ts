@@ -8,6 +8,8 @@
  * Anonymous at the Functions level: the gateway proof authenticates the forwarded facts.
  */
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import type { Services } from '../shared/composition.js';
+import type { GateReport } from '../shared/gate/gateRequest.js';
 import { messageOf } from '../shared/errors.js';
 import { correlationIdOf } from '../shared/http/correlationId.js';
 import { decisionPathUnavailable, loadDecisionPath } from '../shared/http/decisionPathUnavailable.js';
@@ -22,6 +24,31 @@ const decisionPath = onFirstUse(
 );
 
 app.setup({ enableHttpStream: true });
+
+/**
+ * What one invocation reports through its logger, as one small object (no closures per request, as
+ * authorize's): its alert sink and decision log, its error and info lines.
+ */
+class GateInvocationReport implements GateReport {
+  readonly alerts: GateReport['alerts'];
+  readonly decisionLog: GateReport['decisionLog'];
+
+  constructor(
+    services: Services,
+    private readonly context: InvocationContext,
+  ) {
+    this.alerts = services.alerts.forInvocation(context);
+    this.decisionLog = services.decisionLog.forInvocation(context);
+  }
+
+  error(line: string): void {
+    this.context.error(line);
+  }
+
+  info(line: string): void {
+    this.context.info(line);
+  }
+}
 
 export async function gate(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   const path = decisionPath.loaded ?? (await loadDecisionPath(decisionPath, 'gate', context));
@@ -40,16 +67,7 @@ export async function gate(request: HttpRequest, context: InvocationContext): Pr
       unavailableDecision(correlationIdOf(request, context.invocationId), new Date(), 'configuration'),
     );
   }
-  return handleGateRequest(services, request, context.invocationId, {
-    alerts: services.alerts.forInvocation(context),
-    decisionLog: services.decisionLog.forInvocation(context),
-    error: (line) => {
-      context.error(line);
-    },
-    info: (line) => {
-      context.info(line);
-    },
-  });
+  return handleGateRequest(services, request, context.invocationId, new GateInvocationReport(services, context));
 }
 
 app.http('gate', {
