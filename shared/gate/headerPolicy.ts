@@ -80,6 +80,12 @@ export interface HeaderPolicy {
 
 const policies = new WeakMap<AppConfig, HeaderPolicy>();
 
+/** Whether a (lower-case) name starts with one of {@link OWNED_PREFIXES} (a loop: no closure per header). */
+function hasOwnedPrefix(lowerCaseName: string): boolean {
+  for (const prefix of OWNED_PREFIXES) if (lowerCaseName.startsWith(prefix)) return true;
+  return false;
+}
+
 /** The header policy for a configuration (built once per configuration). */
 export function headerPolicyFor(config: AppConfig): HeaderPolicy {
   let policy = policies.get(config);
@@ -96,21 +102,24 @@ export function headerPolicyFor(config: AppConfig): HeaderPolicy {
     }
   }
   policy = {
-    isOwned: (name) => exact.has(name) || OWNED_PREFIXES.some((prefix) => name.startsWith(prefix)),
+    isOwned: (name) => exact.has(name) || hasOwnedPrefix(name),
   };
   policies.set(config, policy);
   return policy;
 }
 
+/** What a message without a `Connection` header lists: nothing (one shared empty set, never changed). */
+const NONE_LISTED: ReadonlySet<string> = new Set();
+
 /** The header names a message's `Connection` header lists (lower case): hop-by-hop for that message. */
 export function connectionListed(connection: string | null | undefined): ReadonlySet<string> {
-  if (!connection) return new Set();
-  return new Set(
-    connection
-      .split(',')
-      .map((token) => token.trim().toLowerCase())
-      .filter((token) => token !== ''),
-  );
+  if (!connection) return NONE_LISTED;
+  const listed = new Set<string>();
+  for (const token of connection.split(',')) {
+    const name = token.trim().toLowerCase();
+    if (name !== '') listed.add(name);
+  }
+  return listed;
 }
 
 /** Whether a header crosses the gate (in either direction). */
@@ -146,7 +155,9 @@ export function upstreamRequestHeaders(
 export function clientResponseHeaders(rawHeaders: readonly string[], policy: HeaderPolicy): [string, string][] {
   let connection: string | undefined;
   for (let index = 0; index + 1 < rawHeaders.length; index += 2) {
-    if (rawHeaders[index]?.toLowerCase() === 'connection')
+    const name = rawHeaders[index];
+    // The length first: most names are not `Connection` and need no lower-casing to tell.
+    if (name?.length === 10 && name.toLowerCase() === 'connection')
       connection = connection === undefined ? rawHeaders[index + 1] : `${connection},${rawHeaders[index + 1] ?? ''}`;
   }
   const listed = connectionListed(connection);
