@@ -75,6 +75,12 @@ export interface GateReport extends PipelineReport {
 /** Statuses whose responses carry no body (RFC 9110), besides any answer to HEAD. */
 const NO_BODY_STATUSES: ReadonlySet<number> = new Set([204, 205, 304]);
 
+/** The registered app with this id (a loop: no closure per request). */
+function appById<App extends { readonly id: string }>(apps: readonly App[], id: string): App | undefined {
+  for (const app of apps) if (app.id === id) return app;
+  return undefined;
+}
+
 function discard(body: ReadableStream<Uint8Array> | null): void {
   body?.cancel().catch(() => undefined);
 }
@@ -130,10 +136,7 @@ export async function handleGateRequest(
   try {
     const snapshot = await services.policies.get();
     const resolution = resolveApp(snapshot.compiled.apps, { host: client.host, path: client.path });
-    const app =
-      resolution.status === 'registered'
-        ? snapshot.configuration.apps.find((candidate) => candidate.id === resolution.id)
-        : undefined;
+    const app = resolution.status === 'registered' ? appById(snapshot.configuration.apps, resolution.id) : undefined;
     if (!app?.upstream) {
       discard(request.body);
       return gateError('gate-app-not-found', correlationId);
