@@ -6,7 +6,7 @@
  * names). How much that moves a figure is within this machine's run-to-run noise; what is measured
  * is now what ships.
  *
- * `compileForBench()` transpiles the project's TypeScript (functions, shared, dev, bench, scripts)
+ * `compileForBench()` transpiles the project's TypeScript (functions, shared, dev, bench, scripts, test)
  * file by file with esbuild, no bundling (the same modules and imports), into
  * `.certgate/bench-build/` (ignored by git, eslint and prettier), with what those modules read
  * beside them (every other file in those folders: the Graph stand-in's data and TLS files;
@@ -19,7 +19,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const FOLDERS = ['functions', 'shared', 'dev', 'bench', 'scripts'];
+const FOLDERS = ['functions', 'shared', 'dev', 'bench', 'scripts', 'test'];
 const ROOT_FILES = ['local.settings.sample.json', 'host.json', 'package.json'];
 
 /** Every file under `folder`, recursively (paths from the root). */
