@@ -24,6 +24,7 @@ const benches = [
   'crlRefresh.ts',
   'ocsp.ts',
   'decisionHttp.ts',
+  'decisionSteps.ts',
   'decisionLog.ts',
   'graphCalls.ts',
   'graphThrottle.ts',
