@@ -11,7 +11,10 @@
  *    own allow answer, captured once (its status, the headers the handler sets, the same JSON as
  *    `jsonBody`, serialized per request as authorize's is), without deciding anything;
  *    answer-shaped bare ÷ bare is what the bigger answer costs, authorize ÷ answer-shaped bare what
- *    the decision does;
+ *    the decision does. A fifth, the trust boundary + answer (`api/bench-intake`), reads the attempt
+ *    as authorize does (gateway proof, certificate header, client context) and returns the same
+ *    captured answer without deciding: a ceiling for authorize ÷ bare, since authorize does that
+ *    and decides;
  *  - in-process: the authorize handler fed a real HttpRequest, per decision p50 / p99 and the
  *    bytes allocated, against a bare handler fed the same request; certificate only, and signed in
  *    with Graph facts cached (the 9 demo policies' group and device conditions).
@@ -20,7 +23,7 @@
  * `--log-allows all` to write them): the local stack's Azurite runs in this process and would
  * measure its own table transactions; `record()` and the log line are still on the measured path.
  *
- * All four HTTP targets get the same request (the forwarded certificate, the gateway secret, the
+ * All five HTTP targets get the same request (the forwarded certificate, the gateway secret, the
  * app's host), so the ratios compare what answering costs, not what the request carries; with wrk
  * each also reports this process's CPU time per request (user + system, every thread), which a busy
  * neighbour on the shared machine sways far less than requests per second. `--http-only` skips the
@@ -35,6 +38,9 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { GCProfiler } from 'node:v8';
 import { DEV_APP_AUDIENCE, startEphemeralStack } from '../dev/stack.js';
+import { accessAttemptOf } from '../shared/access/requestAttempt.js';
+import { getServices } from '../shared/composition.js';
+import { correlationIdOf } from '../shared/http/correlationId.js';
 import { CONTOSO_PORTAL_HOST } from '../dev/demoPolicies.js';
 import { installFunctionsCore } from '../dev/host/functionsCore.js';
 import { printSelfTime, profiled } from './cpuProfile.js';
@@ -119,6 +125,24 @@ app.http('bench-answer', {
     authorizeAnswer ? { ...authorizeAnswer, headers: { ...authorizeAnswer.headers } } : { status: 503 },
 });
 
+/**
+ * The trust boundary alone: what authorize reads before deciding anything (correlation id, services, the
+ * attempt: gateway proof, certificate header, client context, app hint), as authorize reads it, then the
+ * captured allow answer. Its ratio to the bare handler bounds authorize's: authorize does all this and decides.
+ */
+app.http('bench-intake', {
+  methods: ['GET'],
+  authLevel: 'anonymous',
+  route: 'api/bench-intake',
+  handler: (request, context): HttpResponseInit => {
+    const correlationId = correlationIdOf(request, context.invocationId);
+    const services = getServices();
+    const attempt = accessAttemptOf(request, services.config, services.clock.now(), correlationId);
+    if (!authorizeAnswer || attempt.intake.kind !== 'present') return { status: 503 };
+    return { ...authorizeAnswer, headers: { ...authorizeAnswer.headers } };
+  },
+});
+
 /** Captures the allow answer `url` gives `headers` (status, the handler's headers, the JSON body). */
 async function captureAnswer(
   url: string,
@@ -158,63 +182,55 @@ try {
   const replayed = await captureAnswer(answerUrl, headers);
   if (JSON.stringify(replayed) !== JSON.stringify(captured))
     throw new Error(`the answer-shaped handler's answer differs from authorize's: ${JSON.stringify(replayed)}`);
-  await load(authorizeUrl, headers, 1000); // warm-up: JIT, CA cache, verdict cache
-  await load(bareUrl, headers, 1000);
-  await load(answerUrl, headers, 1000);
-  await load(bareNodeUrl, headers, 1000);
-  const rounds: { node: Measured; bare: Measured; answer: Measured; authorize: Measured }[] = [];
-  for (let round = 0; round < 2; round++) {
-    rounds.push({
-      node: await load(bareNodeUrl, headers, seconds * 1000),
-      bare: await load(bareUrl, headers, seconds * 1000),
-      answer: await load(answerUrl, headers, seconds * 1000),
-      authorize: await load(authorizeUrl, headers, seconds * 1000),
-    });
-  }
-  const mean = (pick: (r: (typeof rounds)[number]) => number) =>
-    rounds.reduce((sum, r) => sum + pick(r), 0) / rounds.length;
-  const nodeRps = mean((r) => r.node.rps);
-  const bareRps = mean((r) => r.bare.rps);
-  const answerRps = mean((r) => r.answer.rps);
-  const authorizeRps = mean((r) => r.authorize.rps);
-  const nodeCpu = mean((r) => r.node.cpuMicros);
-  const bareCpu = mean((r) => r.bare.cpuMicros);
-  const answerCpu = mean((r) => r.answer.cpuMicros);
-  const authorizeCpu = mean((r) => r.authorize.cpuMicros);
-  const nodeP99 = mean((r) => r.node.p99Ms ?? Number.NaN);
-  const bareP99 = mean((r) => r.bare.p99Ms ?? Number.NaN);
-  const answerP99 = mean((r) => r.answer.p99Ms ?? Number.NaN);
-  const authorizeP99 = mean((r) => r.authorize.p99Ms ?? Number.NaN);
-  const cpu = (micros: number, p99Ms: number) =>
-    hasWrk ? `, ${micros.toFixed(0).padStart(4)} µs CPU/request, p99 ${p99Ms.toFixed(2)} ms` : '';
+  // The trust boundary's yardstick answers the same: it reads the attempt as authorize does (gateway proof,
+  // certificate header, client context), decides nothing, and returns the captured answer.
+  const intakeUrl = `${stack.hostUrl}/api/bench-intake`;
+  const viaIntake = await captureAnswer(intakeUrl, headers);
+  if (JSON.stringify(viaIntake) !== JSON.stringify(captured))
+    throw new Error(`the trust-boundary handler's answer differs from authorize's: ${JSON.stringify(viaIntake)}`);
+  const targets = [
+    { name: 'bare node:http                    ', url: bareNodeUrl },
+    { name: 'bare @azure/functions via the host', url: bareUrl },
+    { name: 'answer-shaped bare via the host   ', url: answerUrl },
+    { name: 'trust boundary + answer via host  ', url: intakeUrl },
+    { name: '/api/authorize via the host       ', url: authorizeUrl },
+  ];
+  for (const target of targets) await load(target.url, headers, 1000); // warm-up: JIT, CA cache, verdict cache
+  const runs = targets.map((): Measured[] => []);
+  for (let round = 0; round < 2; round++)
+    for (const [index, target] of targets.entries()) runs[index]!.push(await load(target.url, headers, seconds * 1000));
+  const mean = (index: number, pick: (run: Measured) => number) =>
+    runs[index]!.reduce((sum, run) => sum + pick(run), 0) / runs[index]!.length;
+  const rps = targets.map((_, index) => mean(index, (run) => run.rps));
+  const cpuMicros = targets.map((_, index) => mean(index, (run) => run.cpuMicros));
+  const p99 = targets.map((_, index) => mean(index, (run) => run.p99Ms ?? Number.NaN));
+  const [NODE, BARE, ANSWER, INTAKE, AUTHORIZE] = [0, 1, 2, 3, 4] as const;
   console.log(`decision log allows written to Table Storage: ${logAllows}`);
   console.log(
     `decision over HTTP (warm, ${hasWrk ? `wrk, ${concurrency} connections` : 'in-process Node client (wrk not installed)'}, ${seconds} s each, 2 interleaved rounds, the same request to each):`,
   );
-  console.log(`  bare node:http                     ${nodeRps.toFixed(0).padStart(6)} req/s${cpu(nodeCpu, nodeP99)}`);
-  console.log(
-    `  bare @azure/functions via the host ${bareRps.toFixed(0).padStart(6)} req/s${cpu(bareCpu, bareP99)}  (non-2xx: ${rounds.reduce((s, r) => s + r.bare.non2xx, 0)})`,
-  );
-  console.log(
-    `  answer-shaped bare via the host    ${answerRps.toFixed(0).padStart(6)} req/s${cpu(answerCpu, answerP99)}  (non-2xx: ${rounds.reduce((s, r) => s + r.answer.non2xx, 0)}; ` +
-      `authorize's allow answer: ${Object.keys(captured.headers).join(', ')}, ${Buffer.byteLength(captured.body)}-byte body)`,
-  );
-  console.log(
-    `  /api/authorize via the host        ${authorizeRps.toFixed(0).padStart(6)} req/s${cpu(authorizeCpu, authorizeP99)}  (non-2xx: ${rounds.reduce((s, r) => s + r.authorize.non2xx, 0)})`,
-  );
-  const byCpu = (a: number, b: number) => (hasWrk ? `; by CPU per request ${(b / a).toFixed(2)}` : '');
-  console.log(
-    `  ratio authorize ÷ bare functions handler = ${(authorizeRps / bareRps).toFixed(2)}${byCpu(authorizeCpu, bareCpu)}`,
-  );
-  console.log(
-    `  ratio authorize ÷ bare node:http          = ${(authorizeRps / nodeRps).toFixed(2)}${byCpu(authorizeCpu, nodeCpu)}`,
-  );
-  console.log(
-    `  ratio answer-shaped bare ÷ bare           = ${(answerRps / bareRps).toFixed(2)}${byCpu(answerCpu, bareCpu)}  (the bigger answer's cost)`,
-  );
-  console.log(
-    `  ratio authorize ÷ answer-shaped bare      = ${(authorizeRps / answerRps).toFixed(2)}${byCpu(authorizeCpu, answerCpu)}  (deciding's cost)`,
-  );
+  for (const [index, target] of targets.entries()) {
+    const non2xx = runs[index]!.reduce((sum, run) => sum + run.non2xx, 0);
+    const cpu = hasWrk
+      ? `, ${cpuMicros[index]!.toFixed(0).padStart(4)} µs CPU/request, p99 ${p99[index]!.toFixed(2)} ms`
+      : '';
+    const extra =
+      index === ANSWER
+        ? `; authorize's allow answer: ${Object.keys(captured.headers).join(', ')}, ${Buffer.byteLength(captured.body)}-byte body`
+        : '';
+    console.log(`  ${target.name} ${rps[index]!.toFixed(0).padStart(6)} req/s${cpu}  (non-2xx: ${non2xx}${extra})`);
+  }
+  const ratio = (label: string, of: number, to: number, note = ''): void => {
+    console.log(
+      `  ratio ${label.padEnd(40)} = ${(rps[of]! / rps[to]!).toFixed(2)}` +
+        `${hasWrk ? `; by CPU per request ${(cpuMicros[to]! / cpuMicros[of]!).toFixed(2)}` : ''}${note}`,
+    );
+  };
+  ratio('authorize ÷ bare functions handler', AUTHORIZE, BARE);
+  ratio('authorize ÷ bare node:http', AUTHORIZE, NODE);
+  ratio('answer-shaped bare ÷ bare', ANSWER, BARE, "  (the bigger answer's cost)");
+  ratio('trust boundary + answer ÷ bare', INTAKE, BARE, '  (a ceiling for authorize ÷ bare: nothing decided yet)');
+  ratio('authorize ÷ answer-shaped bare', AUTHORIZE, ANSWER, "  (deciding's cost)");
   if (args.includes('--profile')) {
     const { result, profile } = await profiled(() => load(authorizeUrl, headers, seconds * 1000));
     console.log(`/api/authorize under the CPU profiler: ${result.rps.toFixed(0)} req/s`);
