@@ -51,7 +51,7 @@ import { clientResponseHeaders, headerPolicyFor, upstreamRequestHeaders } from '
 import { upstreamIdentityHeaders } from './identityHeaders.js';
 import { relayedBodyOf, sendUpstream, UpstreamError } from './upstreamProxy.js';
 import {
-  basePathOf,
+  upstreamPathFor,
   parsedUrl,
   pathAndQueryOf,
   rewriteLocation,
@@ -204,8 +204,8 @@ export async function handleGateRequest(
   let answer;
   try {
     answer = await sendUpstream({
-      // The upstream's origin and base path + the path and query as received (urlRewrite's upstreamUrlFor), unparsed.
-      url: { origin: upstream, path: `${basePathOf(upstream)}${pathAndQuery}` },
+      // The upstream's origin, and its base path + the path and query as received, unparsed.
+      url: { origin: upstream, path: upstreamPathFor(upstream, pathAndQuery) },
       method,
       headers: upstreamRequestHeaders(request.headers, policy, identity),
       body,

@@ -83,11 +83,11 @@ export function basePathOf(upstream: ParsedUrl): string {
 }
 
 /**
- * The URL the upstream request goes to: the upstream's origin and base path, then the request's
- * path and query as received (percent-encoding untouched; `pathAndQuery` starts with `/`).
+ * The path (and query) the upstream request asks its origin for: the upstream's base path, then the
+ * request's path and query as received (percent-encoding untouched; `pathAndQuery` starts with `/`).
  */
-export function upstreamUrlFor(upstream: ParsedUrl, pathAndQuery: string): string {
-  return `${upstream.origin}${basePathOf(upstream)}${pathAndQuery}`;
+export function upstreamPathFor(upstream: ParsedUrl, pathAndQuery: string): string {
+  return `${basePathOf(upstream)}${pathAndQuery}`;
 }
 
 /** Whether the two sides are one host (then nothing is rewritten). */

@@ -11,7 +11,7 @@ import { generateGateSigningKeyPem } from '../../dev/gate/signingKey.js';
 import { loadConfig } from '../../shared/config.js';
 import { createAssertionSigner } from '../../shared/gate/assertionSigner.js';
 import { clientResponseHeaders, headerPolicyFor, upstreamRequestHeaders } from '../../shared/gate/headerPolicy.js';
-import { rewriteLocation, rewriteSetCookie, upstreamUrlFor, type GateSides } from '../../shared/gate/urlRewrite.js';
+import { rewriteLocation, rewriteSetCookie, upstreamPathFor, type GateSides } from '../../shared/gate/urlRewrite.js';
 
 const sides: GateSides = {
   upstream: new URL('https://files-backend.internal.contoso.net:8443/app'),
@@ -28,7 +28,7 @@ describe('upstream URL', () => {
     ['/a%2Fb/c%20d?q=%2F&q=2', 'https://files-backend.internal.contoso.net:8443/app/a%2Fb/c%20d?q=%2F&q=2'],
     ['/', 'https://files-backend.internal.contoso.net:8443/app/'],
   ])('%s keeps its bytes under the base path', (path, expected) => {
-    expect(upstreamUrlFor(sides.upstream, path)).toBe(expected);
+    expect(`${sides.upstream.origin}${upstreamPathFor(sides.upstream, path)}`).toBe(expected);
   });
 });
 
