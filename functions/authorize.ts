@@ -8,13 +8,11 @@
  * both written through this invocation's logger.
  */
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import type { PipelineReport } from '../shared/access/decideAccess.js';
-import type { Services } from '../shared/composition.js';
 import { messageOf } from '../shared/errors.js';
 import { correlationIdOf } from '../shared/http/correlationId.js';
 import { decisionPathUnavailable, loadDecisionPath } from '../shared/http/decisionPathUnavailable.js';
+import { InvocationReport } from '../shared/http/invocationReport.js';
 import { onFirstUse } from '../shared/onFirstUse.js';
-import type { Alert, AlertSink, DecisionLog } from '../shared/ports.js';
 
 /** The decision path: loaded when the app starts (the hook below) or on the first request, not at import. */
 const decisionPath = onFirstUse(
@@ -25,31 +23,6 @@ const decisionPath = onFirstUse(
   () => import('../shared/policy/certificateDecision.js'),
   () => import('../shared/telemetry/telemetry.js'),
 );
-
-/**
- * What one invocation reports through its logger, as one small object (no closures): the decision log
- * for this invocation, its error lines, and its alerts, whose per-invocation sink is made only when one is
- * raised (most decisions raise none).
- */
-class InvocationReport implements PipelineReport, AlertSink {
-  readonly alerts: AlertSink = this;
-  readonly decisionLog: DecisionLog;
-
-  constructor(
-    private readonly services: Services,
-    private readonly context: InvocationContext,
-  ) {
-    this.decisionLog = services.decisionLog.forInvocation(context);
-  }
-
-  raise(alert: Alert): void {
-    this.services.alerts.forInvocation(this.context).raise(alert);
-  }
-
-  error(line: string): void {
-    this.context.error(line);
-  }
-}
 
 export async function authorize(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   const path = decisionPath.loaded ?? (await loadDecisionPath(decisionPath, 'authorize', context));

@@ -8,11 +8,10 @@
  * Anonymous at the Functions level: the gateway proof authenticates the forwarded facts.
  */
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import type { Services } from '../shared/composition.js';
-import type { GateReport } from '../shared/gate/gateRequest.js';
 import { messageOf } from '../shared/errors.js';
 import { correlationIdOf } from '../shared/http/correlationId.js';
 import { decisionPathUnavailable, loadDecisionPath } from '../shared/http/decisionPathUnavailable.js';
+import { InvocationReport } from '../shared/http/invocationReport.js';
 import { onFirstUse } from '../shared/onFirstUse.js';
 
 /** The decision path: loaded when the app starts (the hook below) or on the first request, not at import. */
@@ -24,31 +23,6 @@ const decisionPath = onFirstUse(
 );
 
 app.setup({ enableHttpStream: true });
-
-/**
- * What one invocation reports through its logger, as one small object (no closures per request, as
- * authorize's): its alert sink and decision log, its error and info lines.
- */
-class GateInvocationReport implements GateReport {
-  readonly alerts: GateReport['alerts'];
-  readonly decisionLog: GateReport['decisionLog'];
-
-  constructor(
-    services: Services,
-    private readonly context: InvocationContext,
-  ) {
-    this.alerts = services.alerts.forInvocation(context);
-    this.decisionLog = services.decisionLog.forInvocation(context);
-  }
-
-  error(line: string): void {
-    this.context.error(line);
-  }
-
-  info(line: string): void {
-    this.context.info(line);
-  }
-}
 
 export async function gate(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   const path = decisionPath.loaded ?? (await loadDecisionPath(decisionPath, 'gate', context));
@@ -67,7 +41,7 @@ export async function gate(request: HttpRequest, context: InvocationContext): Pr
       unavailableDecision(correlationIdOf(request, context.invocationId), new Date(), 'configuration'),
     );
   }
-  return handleGateRequest(services, request, context.invocationId, new GateInvocationReport(services, context));
+  return handleGateRequest(services, request, context.invocationId, new InvocationReport(services, context));
 }
 
 app.http('gate', {
