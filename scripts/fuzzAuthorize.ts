@@ -3,14 +3,17 @@
  * (truncated, flipped, padded, duplicated, oversized, cross-format, garbage), with the right, a
  * wrong or no gateway secret. Counts statuses; any 5xx or dropped connection is a failure.
  * Seeded, bounded in count, loopback only. The requests go in parts of `--per-stack` (default
- * 5,000), each to a fresh local stack seeded `seed + part`: every decision is written to the
- * local Table Storage, an Azurite in this process whose store slows with every row it holds
- * (inserts scan it), so one stack for 100,000 requests would measure Azurite, at a few dozen
- * requests per second by the end, not the decision path.
+ * 5,000), each to a fresh local stack in a process of its own (a worker's services are built once
+ * per process), seeded `seed + part`: every decision is written to the local Table Storage, an
+ * Azurite in the stack's process whose store slows with every row it holds (inserts scan it), so
+ * one stack for 100,000 requests would measure Azurite, at a few dozen requests per second by the
+ * end, not the decision path.
  *
  *   npx tsx scripts/fuzzAuthorize.ts [--requests 100000] [--seed 1] [--concurrency 16] [--per-stack 5000]
  */
+import { spawnSync } from 'node:child_process';
 import { Agent, request } from 'node:http';
+import { fileURLToPath } from 'node:url';
 import { startEphemeralStack, type Stack } from '../dev/stack.js';
 import { GATEWAY_KINDS, encodeForwardedCertificate, type GatewayKind } from '../shared/cert/intake/index.js';
 
@@ -224,22 +227,28 @@ async function main(): Promise<void> {
   const count = option('requests', 100_000);
   const seed = option('seed', 1);
   const concurrency = option('concurrency', 16);
-  const perStack = Math.max(1, option('per-stack', 5_000));
-  const secretOf = (kind: GatewayKind) => `fuzz-secret-for-${kind}-0123456789`;
-  const parts: FuzzReport[] = [];
-  for (let part = 0; part * perStack < count; part++) {
+  if (args.includes('--one-stack')) {
+    // One part: this process's stack, its report as the last line of the output.
+    const secretOf = (kind: GatewayKind) => `fuzz-secret-for-${kind}-0123456789`;
     const stack = await startEphemeralStack('fuzz', everyGatewaySettings(secretOf));
     try {
-      const size = Math.min(perStack, count - part * perStack);
-      const report = await fuzzAuthorize(fuzzTargetFor(stack, secretOf), size, seed + part, concurrency);
-      parts.push(report);
-      console.log(
-        `part ${part + 1}: ${report.requests} requests in ${report.seconds.toFixed(1)} s (seed ${seed + part}): ` +
-          `${report.serverErrors} 5xx, ${report.transportErrors} transport errors`,
-      );
+      const report = await fuzzAuthorize(fuzzTargetFor(stack, secretOf), count, seed, concurrency);
+      console.log(`${PART_REPORT}${JSON.stringify(report)}`);
     } finally {
       await stack.close();
     }
+    return;
+  }
+  const perStack = Math.max(1, option('per-stack', 5_000));
+  const parts: FuzzReport[] = [];
+  for (let part = 0; part * perStack < count; part++) {
+    const size = Math.min(perStack, count - part * perStack);
+    const report = fuzzPartInItsOwnProcess(size, seed + part, concurrency);
+    parts.push(report);
+    console.log(
+      `part ${part + 1}: ${report.requests} requests in ${report.seconds.toFixed(1)} s (seed ${seed + part}): ` +
+        `${report.serverErrors} 5xx, ${report.transportErrors} transport errors`,
+    );
   }
   const report = mergedReports(parts);
   console.log(JSON.stringify(report, null, 2));
@@ -247,6 +256,33 @@ async function main(): Promise<void> {
     `${report.requests} requests in ${report.seconds.toFixed(1)} s: ${report.serverErrors} 5xx, ${report.transportErrors} transport errors`,
   );
   process.exitCode = report.serverErrors === 0 && report.transportErrors === 0 ? 0 : 1;
+}
+
+/** Marks the line a part's process writes its report on. */
+const PART_REPORT = 'fuzz part report: ';
+
+/** Runs one part in a child process of this script (its own stack); its report. */
+function fuzzPartInItsOwnProcess(count: number, seed: number, concurrency: number): FuzzReport {
+  const script = fileURLToPath(import.meta.url);
+  const run = spawnSync(
+    process.execPath,
+    [
+      ...process.execArgv,
+      script,
+      '--one-stack',
+      '--requests',
+      `${count}`,
+      '--seed',
+      `${seed}`,
+      '--concurrency',
+      `${concurrency}`,
+    ],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 256 * 1024 * 1024 },
+  );
+  const line = run.stdout.split('\n').find((text) => text.startsWith(PART_REPORT));
+  if (run.status !== 0 || line === undefined)
+    throw new Error(`the fuzz part (seed ${seed}) ended with status ${run.status} and no report`);
+  return JSON.parse(line.slice(PART_REPORT.length)) as FuzzReport;
 }
 
 /** The reports of several parts as one: counts added, the first examples kept. */
