@@ -45,14 +45,11 @@ import { CONTOSO_PORTAL_HOST } from '../dev/demoPolicies.js';
 import { installFunctionsCore } from '../dev/host/functionsCore.js';
 import { printSelfTime, profiled } from './cpuProfile.js';
 import { hasWrk, httpLoad, type Load } from './httpLoad.js';
+import { numberOption } from '../dev/commandLine.js';
 
 const args = process.argv.slice(2);
-const option = (name: string, fallback: number) => {
-  const at = args.indexOf(`--${name}`);
-  return at >= 0 ? Number(args[at + 1]) : fallback;
-};
-const seconds = option('seconds', 5);
-const concurrency = option('concurrency', 50);
+const seconds = numberOption('seconds', 5);
+const concurrency = numberOption('concurrency', 50);
 const logAllows = args.includes('--log-allows') ? (args[args.indexOf('--log-allows') + 1] ?? 'none') : 'none';
 
 /** A load run and this process's CPU time per request in µs (with wrk, the load generator is another process). */

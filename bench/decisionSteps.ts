@@ -30,15 +30,11 @@ import { CONTOSO_PORTAL_HOST } from '../dev/demoPolicies.js';
 import { installFunctionsCore } from '../dev/host/functionsCore.js';
 import { startEphemeralStack } from '../dev/stack.js';
 import { hasWrk, httpLoad } from './httpLoad.js';
+import { numberOption } from '../dev/commandLine.js';
 
-const args = process.argv.slice(2);
-const option = (name: string, fallback: number) => {
-  const at = args.indexOf(`--${name}`);
-  return at >= 0 ? Number(args[at + 1]) : fallback;
-};
-const seconds = option('seconds', 4);
-const rounds = option('rounds', 2);
-const concurrency = option('concurrency', 50);
+const seconds = numberOption('seconds', 4);
+const rounds = numberOption('rounds', 2);
+const concurrency = numberOption('concurrency', 50);
 if (!hasWrk)
   throw new Error('bench/decisionSteps.ts needs wrk (apt-get install wrk): an in-process client would share the host');
 

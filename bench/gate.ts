@@ -47,16 +47,13 @@ import { installFunctionsCore } from '../dev/host/functionsCore.js';
 import { relayedBodyOf, sendUpstream } from '../shared/gate/upstreamProxy.js';
 import { printSelfTime, profiled } from './cpuProfile.js';
 import { hasWrk, httpLoad, type Load as HttpLoadResult } from './httpLoad.js';
+import { numberOption } from '../dev/commandLine.js';
 
 const args = process.argv.slice(2);
-const option = (name: string, fallback: number) => {
-  const at = args.indexOf(`--${name}`);
-  return at >= 0 ? Number(args[at + 1]) : fallback;
-};
-const seconds = option('seconds', 5);
-const concurrency = option('concurrency', 32);
-const downloadBytes = Math.round(option('gib', 1) * 1024 * 1024 * 1024);
-const pairs = Math.max(1, Math.round(option('pairs', 3)));
+const seconds = numberOption('seconds', 5);
+const concurrency = numberOption('concurrency', 32);
+const downloadBytes = Math.round(numberOption('gib', 1) * 1024 * 1024 * 1024);
+const pairs = Math.max(1, Math.round(numberOption('pairs', 3)));
 const HOST = 'bench.gate.test';
 const SECRET = 'bench-gate-gateway-secret-0123456789';
 const SMALL = Buffer.alloc(1024, 'x');

@@ -18,14 +18,10 @@ import { createGraphDirectory } from '../shared/adapters/graphDirectory.js';
 import { gatherDirectoryFacts, type DirectoryFactsInput } from '../shared/directoryFacts.js';
 import { DirectoryCache } from '../shared/trust/directoryCache.js';
 import { loadConfig } from '../shared/config.js';
+import { numberOption } from '../dev/commandLine.js';
 
-const args = process.argv.slice(2);
-const option = (name: string, fallback: number) => {
-  const at = args.indexOf(`--${name}`);
-  return at >= 0 ? Number(args[at + 1]) : fallback;
-};
-const minutes = option('minutes', 10);
-const ratePerDevice = option('rate', 1);
+const minutes = numberOption('minutes', 10);
+const ratePerDevice = numberOption('rate', 1);
 const USERS = 100;
 const TICK_MS = 250;
 

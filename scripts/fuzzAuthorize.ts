@@ -16,6 +16,7 @@ import { Agent, request } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { startEphemeralStack, type Stack } from '../dev/stack.js';
 import { GATEWAY_KINDS, encodeForwardedCertificate, type GatewayKind } from '../shared/cert/intake/index.js';
+import { numberOption } from '../dev/commandLine.js';
 
 /** Where to send, and the material to mutate. */
 export interface FuzzTarget {
@@ -220,13 +221,9 @@ export function everyGatewaySettings(secretOf: (kind: GatewayKind) => string): R
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
-  const option = (name: string, fallback: number) => {
-    const at = args.indexOf(`--${name}`);
-    return at >= 0 ? Number(args[at + 1]) : fallback;
-  };
-  const count = option('requests', 100_000);
-  const seed = option('seed', 1);
-  const concurrency = option('concurrency', 16);
+  const count = numberOption('requests', 100_000);
+  const seed = numberOption('seed', 1);
+  const concurrency = numberOption('concurrency', 16);
   if (args.includes('--one-stack')) {
     // One part: this process's stack, its report as the last line of the output.
     const secretOf = (kind: GatewayKind) => `fuzz-secret-for-${kind}-0123456789`;
@@ -239,7 +236,7 @@ async function main(): Promise<void> {
     }
     return;
   }
-  const perStack = Math.max(1, option('per-stack', 5_000));
+  const perStack = Math.max(1, numberOption('per-stack', 5_000));
   const parts: FuzzReport[] = [];
   for (let part = 0; part * perStack < count; part++) {
     const size = Math.min(perStack, count - part * perStack);
