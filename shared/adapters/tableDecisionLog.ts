@@ -11,10 +11,11 @@
  * are dropped first (they may not fill the last tenth of the buffer), so blocks survive a burst. A
  * transaction that fails is retried on the next flushes (up to 3 attempts), then counted as
  * dropped. Drops are also reported as a warning line, at most once a minute.
- * May import: @azure/data-tables, ports, the decision log core, the store error mapping.
+ * May import: @azure/data-tables, the $batch writer, ports, the decision log core, the store error mapping.
  */
-import type { TableClient, TransactionAction } from '@azure/data-tables';
+import type { TableClient } from '@azure/data-tables';
 import { randomBytes } from 'node:crypto';
+import { upsertBatch } from './tableBatch.js';
 import { messageOf } from '../errors.js';
 import { recordsAllow, type AllowSampling } from '../decisionLog/loggedDecision.js';
 import type { DecisionLogWriterStats } from '../decisionLog/query.js';
@@ -252,9 +253,8 @@ export class TableDecisionLog implements InvocationScoped<DecisionLog> {
   private async submit(table: TableClient, chunks: readonly Chunk[], failed: Set<Pending>): Promise<void> {
     await inParallel(chunks, CONCURRENCY, async (chunk) => {
       if (chunk.owners.every((owner) => failed.has(owner))) return;
-      const actions: TransactionAction[] = chunk.rows.map((row) => ['upsert', row, 'Replace']);
       try {
-        await table.submitTransaction(actions);
+        await upsertBatch(table, chunk.rows);
       } catch (error) {
         this.noteError(error);
         for (const owner of chunk.owners) failed.add(owner);
