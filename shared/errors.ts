@@ -23,6 +23,8 @@ export type CertgateErrorCode =
   | 'unavailable'
   // adapters/storageClients.ts: a storage call past its deadline
   | 'storage-deadline-exceeded'
+  // adapters/tableBatch.ts: a Table Storage transaction the service refused
+  | 'table-transaction-refused'
   // ports.ts DirectoryError: Graph gave no answer (`directory-` + its kind)
   | 'directory-throttled'
   | 'directory-unavailable'

@@ -7,7 +7,7 @@
  * client's. All rows or none, as the service applies a changeset: a refused transaction rejects
  * with the service's status, code and message.
  * Only string and boolean properties (what the decision log writes): they need no type annotation.
- * May import: @azure/data-tables (types), @azure/core-rest-pipeline, node:crypto.
+ * May import: @azure/data-tables (types), @azure/core-rest-pipeline, node:crypto, errors.
  */
 import type { TableClient } from '@azure/data-tables';
 import {
@@ -17,6 +17,7 @@ import {
   type HttpClient,
 } from '@azure/core-rest-pipeline';
 import { randomUUID } from 'node:crypto';
+import { CertgateError } from '../errors.js';
 
 /** A row to upsert: its keys and its string or boolean properties (undefined ones are left out). */
 export type BatchRow = Readonly<Record<string, string | boolean | undefined>> & {
@@ -65,7 +66,9 @@ export function upsertBatchBody(
 }
 
 /** A `$batch` the service refused, or answered with a failed operation. */
-export class TableBatchError extends Error {
+export class TableBatchError extends CertgateError {
+  readonly code = 'table-transaction-refused';
+
   constructor(
     readonly status: number,
     message: string,
