@@ -22,9 +22,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { CONTOSO_PORTAL_HOST } from '../dev/demoPolicies.js';
 import { startEphemeralStack } from '../dev/stack.js';
 import { bundleApp } from '../scripts/bundle.js';
+import { forwardedCertificateHeaders } from './forwardedCertificate.js';
 
 /**
  * The import-only child runs in a scratch folder where the npm scripts' relative NODE_EXTRA_CA_CERTS does not resolve;
@@ -152,12 +152,7 @@ try {
     { demoPolicies: true },
   );
   try {
-    const headers = {
-      'x-client-certificate': encodeURIComponent(stack.pki.users.alice!.certPem),
-      [stack.config.gateway.secretHeader]: stack.config.gateway.secrets[0]!,
-      'x-forwarded-host': CONTOSO_PORTAL_HOST,
-      'x-forwarded-for': '127.0.0.1',
-    };
+    const headers = { ...forwardedCertificateHeaders(stack), 'x-forwarded-for': '127.0.0.1' };
     const url = `${stack.hostUrl}/api/authorize`;
     const firsts: FirstDecision[] = [];
     for (let i = 0; i < runs; i++) firsts.push(await timeFirstDecision(headers, url));

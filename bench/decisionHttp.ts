@@ -46,6 +46,7 @@ import { installFunctionsCore } from '../dev/host/functionsCore.js';
 import { printSelfTime, profiled } from './cpuProfile.js';
 import { hasWrk, httpLoad, type Load } from './httpLoad.js';
 import { numberOption } from '../dev/commandLine.js';
+import { forwardedCertificateHeaders } from './forwardedCertificate.js';
 
 const args = process.argv.slice(2);
 const seconds = numberOption('seconds', 5);
@@ -166,11 +167,7 @@ const stack = await startEphemeralStack(
   { demoPolicies: true },
 );
 try {
-  const headers = {
-    'x-client-certificate': encodeURIComponent(stack.pki.users.alice!.certPem),
-    [stack.config.gateway.secretHeader]: stack.config.gateway.secrets[0]!,
-    'x-forwarded-host': CONTOSO_PORTAL_HOST,
-  };
+  const headers = forwardedCertificateHeaders(stack);
   const authorizeUrl = `${stack.hostUrl}/api/authorize`;
   const bareUrl = `${stack.hostUrl}/api/bench-bare`;
   const answerUrl = `${stack.hostUrl}/api/bench-answer`;

@@ -26,11 +26,11 @@ import { getServices, type Services } from '../shared/composition.js';
 import { appHintOf, gatewayConfigs } from '../shared/gateways.js';
 import { correlationIdOf } from '../shared/http/correlationId.js';
 import { decisionResponse } from '../shared/http/responses.js';
-import { CONTOSO_PORTAL_HOST } from '../dev/demoPolicies.js';
 import { installFunctionsCore } from '../dev/host/functionsCore.js';
 import { startEphemeralStack } from '../dev/stack.js';
 import { hasWrk, httpLoad } from './httpLoad.js';
 import { numberOption } from '../dev/commandLine.js';
+import { forwardedCertificateHeaders } from './forwardedCertificate.js';
 
 const seconds = numberOption('seconds', 4);
 const rounds = numberOption('rounds', 2);
@@ -137,11 +137,7 @@ const stack = await startEphemeralStack(
   { demoPolicies: true },
 );
 try {
-  const headers = {
-    'x-client-certificate': encodeURIComponent(stack.pki.users.alice!.certPem),
-    [stack.config.gateway.secretHeader]: stack.config.gateway.secrets[0]!,
-    'x-forwarded-host': CONTOSO_PORTAL_HOST,
-  };
+  const headers = forwardedCertificateHeaders(stack);
   const stepsUrl = `${stack.hostUrl}/api/bench-steps`;
   const authorizeUrl = `${stack.hostUrl}/api/authorize`;
 

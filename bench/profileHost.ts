@@ -16,11 +16,11 @@ import { app } from '@azure/functions';
 import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CONTOSO_PORTAL_HOST } from '../dev/demoPolicies.js';
 import { installFunctionsCore } from '../dev/host/functionsCore.js';
 import { startEphemeralStack } from '../dev/stack.js';
 import { printSelfTime, profiled } from './cpuProfile.js';
 import { hasWrk, httpLoad } from './httpLoad.js';
+import { forwardedCertificateHeaders } from './forwardedCertificate.js';
 
 const args = process.argv.slice(2);
 const at = (name: string) => args.indexOf(`--${name}`);
@@ -47,11 +47,7 @@ const stack = await startEphemeralStack(
   { demoPolicies: true },
 );
 try {
-  const authorizeHeaders: Record<string, string> = {
-    'x-client-certificate': encodeURIComponent(stack.pki.users.alice!.certPem),
-    [stack.config.gateway.secretHeader]: stack.config.gateway.secrets[0]!,
-    'x-forwarded-host': CONTOSO_PORTAL_HOST,
-  };
+  const authorizeHeaders = forwardedCertificateHeaders(stack);
   const headers = target !== 'authorize' && bareHeaders === 'none' ? {} : authorizeHeaders;
   const bareNode = createServer((_req, res) => {
     const body = JSON.stringify({ ok: true });
